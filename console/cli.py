@@ -1,0 +1,75 @@
+"""The `quorum` command: the TUI with no subcommand, headless subcommands otherwise.
+
+Each command group lives in its own module under `console/commands/` and registers
+itself through `register(subparsers, common)`; this module only builds the parser,
+dispatches, and turns expected errors into one-line messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from console.errors import QuorumError
+
+# Command modules under console/commands/, in the order `--help` lists them.
+COMMAND_MODULES: tuple[str, ...] = (
+    "status",
+    "logs",
+    "config_cmd",
+)
+
+
+def common_options() -> argparse.ArgumentParser:
+    """Options every command accepts, before or after the command name."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                        help="config file (default: $QUORUM_CONFIG, then the XDG path)")
+    common.add_argument("--sandbox", action="store_true", default=argparse.SUPPRESS,
+                        help="use the built-in simulated team")
+    common.add_argument("--readonly", action="store_true", default=argparse.SUPPRESS,
+                        help="offer no mutating action")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = common_options()
+    parser = argparse.ArgumentParser(
+        prog="quorum",
+        description="A terminal ops console for teams that ship by consensus.",
+        parents=[common],
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"console.commands.{name}")
+        module.register(sub, common)
+    return parser
+
+
+def _normalise(args: argparse.Namespace) -> argparse.Namespace:
+    for key, default in (("config", None), ("sandbox", False), ("readonly", False)):
+        if not hasattr(args, key):
+            setattr(args, key, default)
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = _normalise(parser.parse_args(argv))
+    try:
+        if args.command is None:
+            from console.app import run_tui
+
+            return run_tui(args)
+        return int(args.func(args))
+    except QuorumError as exc:
+        print(f"quorum: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def entry() -> None:
+    sys.exit(main())

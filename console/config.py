@@ -1,0 +1,93 @@
+"""The configuration model.
+
+Secrets are never held here: a provider's settings name where its credentials come
+from (a kubeconfig context, an AWS profile, an environment variable's name).
+Loading and validation live in `console/config_load.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from console.thresholds import Thresholds
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The rule one environment's changes follow (see the design's consensus section)."""
+
+    environment: str
+    min_approvals: int = 0
+    allow_self_approval: bool = False
+    block_on_rejections: int = 2
+    vote_ttl: timedelta = timedelta(hours=24)
+    dismiss_stale_votes: bool = True
+    deploy_command: str | None = None
+    require_rotation_approval: str | None = None
+
+    @classmethod
+    def default_for(cls, environment: str) -> Policy:
+        """Production needs two approvals unless configured; everything else none."""
+        if environment == "production":
+            return cls(environment, min_approvals=2)
+        return cls(environment)
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    name: str
+    kind: str
+    readonly: bool = False
+    # Everything else of the [[providers]] table, handed to the provider as is.
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """An explicit [[services]] entry: thresholds or a name mapping for one service."""
+
+    name: str
+    thresholds: Thresholds | None = None
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    kind: str  # slack | matrix | webhook
+    url_env: str
+    timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class RotationConfig:
+    name: str
+    every: str  # "month" | "week" | "day" | "<N>h"
+    members: tuple[str, ...]
+    start: date
+    handoff: str = "00:00"  # local wall-clock time of the handoff
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class Config:
+    team_name: str = "sandbox"
+    members: tuple[str, ...] = ()
+    audit_path: Path | None = None  # None: <data dir>/audit.db
+    policies: dict[str, Policy] = field(default_factory=dict)
+    providers: tuple[ProviderConfig, ...] = ()
+    services: tuple[ServiceConfig, ...] = ()
+    notify: tuple[NotifyConfig, ...] = ()
+    rotations: tuple[RotationConfig, ...] = ()
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    source: Path | None = None  # the file it came from; None for the built-in sandbox
+
+    def policy(self, environment: str) -> Policy:
+        return self.policies.get(environment) or Policy.default_for(environment)
+
+    def thresholds_for(self, service: str) -> Thresholds:
+        for svc in self.services:
+            if svc.name == service and svc.thresholds is not None:
+                return svc.thresholds
+        return self.thresholds

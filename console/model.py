@@ -1,0 +1,142 @@
+"""The domain model every layer speaks: providers produce it, the hub keeps it,
+widgets and the command line render it.
+
+Plain frozen dataclasses, so a snapshot can be compared with the previous one and
+only what changed reaches the screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+def utcnow() -> datetime:
+    """One clock for the whole program, always timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class RolloutStatus(StrEnum):
+    """Where a target's rollout stands, reduced to what an operator acts on."""
+
+    READY = "ready"
+    PROGRESSING = "progressing"
+    DEGRADED = "degraded"
+    FAILED = "failed"
+    PAUSED = "paused"
+    UNKNOWN = "unknown"
+
+
+class Health(StrEnum):
+    """A target's health against the alert thresholds (worst metric wins)."""
+
+    OK = "ok"
+    WARNING = "warning"
+    CRITICAL = "critical"
+    UNKNOWN = "unknown"
+
+
+# Metric names shared by providers, thresholds and widgets.
+CPU = "cpu"  # percent of the limit/request
+MEMORY = "memory"  # percent
+DISK = "disk"  # percent
+ERROR_RATE = "error_rate"  # percent of requests
+P99 = "p99"  # milliseconds
+
+METRIC_LABELS: dict[str, str] = {
+    CPU: "CPU %",
+    MEMORY: "memory %",
+    DISK: "disk %",
+    ERROR_RATE: "errors %",
+    P99: "p99 ms",
+}
+
+
+@dataclass(frozen=True, order=True)
+class TargetRef:
+    """Names one (service, environment) as served by one provider.
+
+    `target` is the provider's own name for the thing (``deployment/web``,
+    an ECS service ARN, a site id); the key is what the UI and the audit log use.
+    """
+
+    provider: str
+    service: str
+    environment: str
+    target: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.provider}/{self.service}/{self.environment}"
+
+    def __str__(self) -> str:
+        return f"{self.service}@{self.environment} ({self.provider})"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One deployed thing as a provider last saw it."""
+
+    ref: TargetRef
+    revision: str
+    status: RolloutStatus
+    ready: int = 0
+    desired: int = 0
+    updated_at: datetime | None = None
+    message: str = ""
+    # Latest value of each metric the provider knows (names above).
+    metrics: dict[str, float] = field(default_factory=dict, compare=True, hash=False)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything one provider reported in one refresh."""
+
+    provider: str
+    targets: tuple[Target, ...]
+    taken_at: datetime
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One line of a target's log; `text` is raw backend text, made inert on display."""
+
+    ts: datetime
+    text: str
+    level: str = ""
+    source: str = ""  # pod, task or container the line came from
+
+
+@dataclass(frozen=True)
+class Series:
+    """A named time series for one target, oldest point first."""
+
+    name: str
+    points: tuple[tuple[datetime, float], ...]
+
+    @property
+    def latest(self) -> float | None:
+        return self.points[-1][1] if self.points else None
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A version a target can be moved to."""
+
+    id: str
+    created_at: datetime | None = None
+    description: str = ""
+    current: bool = False
+
+
+@dataclass(frozen=True)
+class ProviderApproval:
+    """Something a backend itself holds for a human (a GitHub pending deployment...)."""
+
+    provider: str
+    id: str
+    title: str
+    environment: str
+    url: str = ""
+    requested_at: datetime | None = None

@@ -1,0 +1,55 @@
+"""The built-in sandbox team: what `quorum` shows with no config at all.
+
+The person running Quorum is a member (so they can vote), beside three simulated
+teammates; production needs two approvals; the rotation is the seeds' own monthly
+schedule plus a weekly on-call.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from console.config import Config, Policy, ProviderConfig, RotationConfig
+from console.identity_name import current_user
+
+SIMULATED_TEAMMATES: tuple[str, ...] = ("alice", "bob", "carol")
+
+SEED_ROTATION_MEMBERS: tuple[str, ...] = (
+    "go-systems-developer",
+    "flask-web-developer",
+    "devops-coordinator",
+    "consensus-coordinator",
+    "All technical agents review",
+    "Collective infrastructure planning",
+)
+
+
+def sandbox_config() -> Config:
+    me = current_user()
+    members = (me, *[m for m in SIMULATED_TEAMMATES if m != me])
+    return Config(
+        team_name="collective (sandbox)",
+        members=members,
+        policies={
+            "production": Policy("production", min_approvals=2),
+            "staging": Policy("staging", min_approvals=0),
+            "dev": Policy("dev", min_approvals=0),
+        },
+        providers=(ProviderConfig(name="sandbox", kind="sandbox"),),
+        rotations=(
+            RotationConfig(
+                name="infrastructure",
+                every="month",
+                members=SEED_ROTATION_MEMBERS,
+                start=date(2026, 1, 1),
+            ),
+            RotationConfig(
+                name="on-call",
+                every="week",
+                members=members,
+                start=date(2026, 1, 5),
+                handoff="09:00",
+                timezone="UTC",
+            ),
+        ),
+    )

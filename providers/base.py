@@ -1,0 +1,161 @@
+"""The contract between Quorum and a backend.
+
+A provider declares what it can do in `capabilities` and implements only those
+methods; the others raise `Unsupported`, and the UI never offers them. Every
+failure a backend can produce is mapped onto one of the typed errors below so the
+console can say what is wrong in one line, whatever the backend.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+
+from console.model import LogLine, ProviderApproval, Revision, Series, Snapshot, TargetRef
+
+
+class Capability(enum.Flag):
+    SNAPSHOT = enum.auto()
+    LOGS = enum.auto()
+    METRICS = enum.auto()
+    APPROVALS = enum.auto()
+    DEPLOY = enum.auto()
+    ROLLBACK = enum.auto()
+    RESTART = enum.auto()
+    SCALE = enum.auto()
+    REVISIONS = enum.auto()
+
+    @classmethod
+    def mutating(cls) -> Capability:
+        """What `--readonly` takes away."""
+        return cls.DEPLOY | cls.ROLLBACK | cls.RESTART | cls.SCALE
+
+
+class ProviderError(Exception):
+    """Base of every error a provider raises; `str()` is the one line users see.
+
+    Messages must never contain credentials: providers build them from status
+    codes and resource names, not from request headers.
+    """
+
+    kind: ClassVar[str] = "error"
+
+    def __str__(self) -> str:
+        text = super().__str__() or self.kind
+        return f"{self.kind}: {text}"
+
+
+class AuthError(ProviderError):
+    kind = "auth"
+
+
+class NotFound(ProviderError):
+    kind = "not found"
+
+
+class Unreachable(ProviderError):
+    kind = "unreachable"
+
+
+class ProviderTimeout(ProviderError):
+    kind = "timeout"
+
+
+class BadResponse(ProviderError):
+    kind = "bad response"
+
+
+class Unsupported(ProviderError):
+    kind = "unsupported"
+
+
+class Refused(ProviderError):
+    """The backend understood and declined (paused rollout, unknown revision...)."""
+
+    kind = "refused"
+
+
+@dataclass(frozen=True)
+class ProviderContext:
+    """What Quorum hands every provider besides its own settings."""
+
+    data_dir: Path
+    readonly: bool = False
+
+
+class Provider(ABC):
+    """One configured backend instance.
+
+    Subclasses set `kind` and `capabilities`, may validate their settings in
+    `check_settings`, and are constructed cheaply: connecting and importing heavy
+    SDKs happens on first use, so a console with many providers starts fast.
+    """
+
+    kind: ClassVar[str]
+    capabilities: ClassVar[Capability] = Capability.SNAPSHOT
+    # Settings keys this kind accepts besides name/kind/readonly/environments.
+    settings_keys: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, name: str, settings: Mapping[str, Any], context: ProviderContext):
+        self.name = name
+        self.settings = dict(settings)
+        self.context = context
+        self.readonly = context.readonly or bool(self.settings.get("readonly", False))
+
+    @classmethod
+    def check_settings(cls, settings: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """Problems with this kind's settings as (key, message) pairs; empty when fine."""
+        return []
+
+    @property
+    def effective_capabilities(self) -> Capability:
+        caps = self.capabilities
+        if self.readonly:
+            caps &= ~Capability.mutating()
+        return caps
+
+    def can(self, capability: Capability) -> bool:
+        return bool(self.effective_capabilities & capability)
+
+    @abstractmethod
+    async def snapshot(self) -> Snapshot:
+        """Every target this provider serves, as of now."""
+
+    def logs(
+        self,
+        target: TargetRef,
+        *,
+        follow: bool = False,
+        since: timedelta | None = None,
+        tail: int | None = None,
+    ) -> AsyncIterator[LogLine]:
+        raise Unsupported(f"{self.kind} provider has no logs")
+
+    async def metrics(self, target: TargetRef, window: timedelta) -> list[Series]:
+        raise Unsupported(f"{self.kind} provider has no metrics")
+
+    async def revisions(self, target: TargetRef) -> list[Revision]:
+        raise Unsupported(f"{self.kind} provider has no revision history")
+
+    async def approvals(self) -> list[ProviderApproval]:
+        return []
+
+    async def deploy(self, target: TargetRef, revision: str) -> str:
+        raise Unsupported(f"{self.kind} provider cannot deploy")
+
+    async def rollback(self, target: TargetRef, to: str | None = None) -> str:
+        raise Unsupported(f"{self.kind} provider cannot roll back")
+
+    async def restart(self, target: TargetRef) -> str:
+        raise Unsupported(f"{self.kind} provider cannot restart")
+
+    async def scale(self, target: TargetRef, replicas: int) -> str:
+        raise Unsupported(f"{self.kind} provider cannot scale")
+
+    async def close(self) -> None:  # noqa: B027 - optional hook, most providers hold nothing
+        """Release connections; called once when the console or command ends."""

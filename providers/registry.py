@@ -1,0 +1,64 @@
+"""Finds provider classes by kind through the `quorum.providers` entry-point group.
+
+Only the kinds a config names are imported, so a console without AWS never pays
+for boto3; a kind that fails to import is reported as broken with its reason and
+the rest of the console carries on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+
+from providers.base import Provider, ProviderContext
+
+GROUP = "quorum.providers"
+
+
+class ProviderLoadError(Exception):
+    """A provider kind that is unknown or whose module failed to import."""
+
+
+@dataclass(frozen=True)
+class BrokenProvider:
+    """A configured provider that could not be built, and why (one line)."""
+
+    name: str
+    kind: str
+    reason: str
+
+
+def available_kinds() -> list[str]:
+    return sorted({ep.name for ep in entry_points(group=GROUP)})
+
+
+def load_provider_class(kind: str) -> type[Provider]:
+    matches = [ep for ep in entry_points(group=GROUP) if ep.name == kind]
+    if not matches:
+        known = ", ".join(available_kinds()) or "none installed"
+        raise ProviderLoadError(f"unknown provider kind {kind!r} (known: {known})")
+    try:
+        cls = matches[0].load()
+    except Exception as exc:  # a third-party plugin may fail in any way
+        raise ProviderLoadError(f"provider kind {kind!r} failed to import: {exc}") from exc
+    if not (isinstance(cls, type) and issubclass(cls, Provider)):
+        raise ProviderLoadError(f"provider kind {kind!r} does not name a Provider class")
+    return cls
+
+
+def build_provider(
+    name: str, kind: str, settings: dict, context: ProviderContext
+) -> Provider | BrokenProvider:
+    """A ready provider, or a BrokenProvider saying why not; never raises."""
+    try:
+        cls = load_provider_class(kind)
+    except ProviderLoadError as exc:
+        return BrokenProvider(name, kind, str(exc))
+    problems = cls.check_settings(settings)
+    if problems:
+        reason = "; ".join(f"{key}: {msg}" for key, msg in problems)
+        return BrokenProvider(name, kind, reason)
+    try:
+        return cls(name, settings, context)
+    except Exception as exc:
+        return BrokenProvider(name, kind, f"could not start: {exc}")
