@@ -25,12 +25,24 @@ COMMAND_MODULES: tuple[str, ...] = (
 def common_options() -> argparse.ArgumentParser:
     """Options every command accepts, before or after the command name."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
-                        help="config file (default: $QUORUM_CONFIG, then the XDG path)")
-    common.add_argument("--sandbox", action="store_true", default=argparse.SUPPRESS,
-                        help="use the built-in simulated team")
-    common.add_argument("--readonly", action="store_true", default=argparse.SUPPRESS,
-                        help="offer no mutating action")
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="config file (default: $QUORUM_CONFIG, then the XDG path)",
+    )
+    common.add_argument(
+        "--sandbox",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="use the built-in simulated team",
+    )
+    common.add_argument(
+        "--readonly",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="offer no mutating action",
+    )
     return common
 
 

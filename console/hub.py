@@ -105,9 +105,7 @@ class Hub:
         except BaseException as exc:  # any failure of a backend is shown, not raised
             state = replace(state, error=_describe(exc), failures=state.failures + 1)
         else:
-            state = replace(
-                state, snapshot=snapshot, error=None, last_ok=utcnow(), failures=0
-            )
+            state = replace(state, snapshot=snapshot, error=None, last_ok=utcnow(), failures=0)
         self.states[name] = state
         if self.on_update is not None:
             self.on_update(state)
@@ -122,7 +120,7 @@ class Hub:
     def delay_after(self, state: ProviderState) -> float:
         if state.failures == 0:
             return self.interval
-        return min(self.interval * 2 ** state.failures, self.max_backoff)
+        return min(self.interval * 2**state.failures, self.max_backoff)
 
     async def _loop(self, name: str) -> None:
         wake = self._wake[name]

@@ -140,3 +140,13 @@ class ProviderApproval:
     environment: str
     url: str = ""
     requested_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RotationSlot:
+    """Who holds one rotation now, who is next, and when the handoff is."""
+
+    rotation: str
+    holder: str
+    next_holder: str
+    handoff_at: datetime

@@ -35,7 +35,12 @@ def sandbox_config() -> Config:
             "staging": Policy("staging", min_approvals=0),
             "dev": Policy("dev", min_approvals=0),
         },
-        providers=(ProviderConfig(name="sandbox", kind="sandbox"),),
+        # One simulated world shown as three providers, as a real team's would be.
+        providers=(
+            ProviderConfig(name="sim-k8s", kind="sandbox", settings={"platform": "kubernetes"}),
+            ProviderConfig(name="sim-ecs", kind="sandbox", settings={"platform": "ecs"}),
+            ProviderConfig(name="sim-sites", kind="sandbox", settings={"platform": "static"}),
+        ),
         rotations=(
             RotationConfig(
                 name="infrastructure",
