@@ -124,11 +124,23 @@ class Hub:
 
     async def _loop(self, name: str) -> None:
         wake = self._wake[name]
+        provider = self.session.providers[name]
         while True:
             state = await self.poll(name)
             wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), self.delay_after(state))
+            # Sleep until the interval (or backoff) passes, ctrl-r, or a watch event.
+            waiters = [
+                asyncio.create_task(wake.wait()),
+                asyncio.create_task(provider.wait_changed()),
+            ]
+            try:
+                await asyncio.wait(
+                    waiters, timeout=self.delay_after(state), return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+                await asyncio.gather(*waiters, return_exceptions=True)
 
     def start(self) -> None:
         """Start one loop per provider on the running event loop."""

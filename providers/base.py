@@ -8,6 +8,7 @@ console can say what is wrong in one line, whatever the backend.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping
@@ -156,6 +157,24 @@ class Provider(ABC):
 
     async def scale(self, target: TargetRef, replicas: int) -> str:
         raise Unsupported(f"{self.kind} provider cannot scale")
+
+    async def denied(self, target: TargetRef, capability: Capability) -> str | None:
+        """Why the current credentials may not do `capability` on `target`; None if allowed.
+
+        Backends with access reviews (Kubernetes' SelfSubjectAccessReview) answer
+        before an action is offered, so a forbidden action is shown disabled with
+        the reason instead of being attempted.
+        """
+        return None
+
+    async def wait_changed(self) -> None:
+        """Return when this provider's view changed on its own (a watch event).
+
+        Polling providers never return; the hub then polls on its interval. A
+        watch-based provider returns as soon as its cache changed, so the screen
+        follows the backend without waiting for the next poll.
+        """
+        await asyncio.Event().wait()
 
     async def close(self) -> None:  # noqa: B027 - optional hook, most providers hold nothing
         """Release connections; called once when the console or command ends."""
