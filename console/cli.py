@@ -1,25 +1,22 @@
 """The `quorum` command: the TUI with no subcommand, headless subcommands otherwise.
 
 Each command group lives in its own module under `console/commands/` and registers
-itself through `register(subparsers, common)`; this module only builds the parser,
-dispatches, and turns expected errors into one-line messages and exit codes.
+itself through `register(subparsers, common)`; modules are found there, not listed
+here, so adding a command touches no shared file. This module only builds the
+parser, dispatches, and turns expected errors into one-line messages and exit codes.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 import sys
 from collections.abc import Sequence
 
+from console import commands
 from console.errors import QuorumError
 
-# Command modules under console/commands/, in the order `--help` lists them.
-COMMAND_MODULES: tuple[str, ...] = (
-    "status",
-    "logs",
-    "config_cmd",
-)
 
 
 def common_options() -> argparse.ArgumentParser:
@@ -54,8 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(f"console.commands.{name}")
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
         module.register(sub, common)
     return parser
 

@@ -1,0 +1,29 @@
+"""Opens Quorum's SQLite file the one way every module must: WAL and a busy timeout.
+
+Several consoles and commands on one bastion share the file, so every connection
+waits for a lock instead of failing, and readers never block the writer.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def connect(path: Path) -> sqlite_utils.Database:
+    """A connection to the shared database at `path`, created with its folder if absent.
+
+    `isolation_level=None` leaves transactions to the caller (`BEGIN IMMEDIATE`),
+    so each record is one explicit transaction.
+    """
+    path = Path(path).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return sqlite_utils.Database(conn)
