@@ -14,9 +14,10 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from console import commands
+from console import commands, exitcodes
 from console.errors import QuorumError
-
+from console.inert import neutralise
+from providers.base import ProviderError
 
 
 def common_options() -> argparse.ArgumentParser:
@@ -74,8 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_tui(args)
         return int(args.func(args))
     except QuorumError as exc:
-        print(f"quorum: {exc}", file=sys.stderr)
+        print(f"quorum: {neutralise(str(exc))}", file=sys.stderr)
         return exc.exit_code
+    except ProviderError as exc:  # a backend's failure, already one line
+        print(f"quorum: {neutralise(str(exc))}", file=sys.stderr)
+        return exitcodes.FAILURE
     except KeyboardInterrupt:
         return 130
 
