@@ -1,0 +1,59 @@
+"""The UI stays out of the core, and start-up pays only for the providers configured."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_python(code: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QUORUM_DATA_DIR": str(tmp_path), "QUORUM_CONFIG": ""}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_import_linter_contracts_hold() -> None:
+    lint = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Contracts: 2 kept, 0 broken" in result.stdout
+
+
+def test_core_and_providers_never_import_textual(tmp_path: Path) -> None:
+    code = """
+import importlib, json, pkgutil, sys
+import console, providers
+names = []
+for package in (console, providers):
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        if info.name != "console.app":
+            importlib.import_module(info.name)
+            names.append(info.name)
+print(json.dumps({"imported": names, "ui": sorted(m for m in sys.modules
+      if m.split(".")[0] in ("textual", "widgets"))}))
+"""
+    result = run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert "console.hub" in report["imported"] and "providers.base" in report["imported"]
+    assert report["ui"] == []
+
+
+def test_status_on_the_sandbox_imports_no_heavy_sdk(tmp_path: Path) -> None:
+    code = """
+import json, sys
+from console.cli import main
+code = main(["status", "--sandbox", "--json"])
+heavy = sorted({m.split(".")[0] for m in sys.modules} & {"boto3", "botocore", "kubernetes", "textual"})
+print(json.dumps({"exit": code, "heavy": heavy}), file=sys.stderr)
+"""
+    result = run_python(code, tmp_path)
+    report = json.loads(result.stderr.strip().splitlines()[-1])
+    assert report == {"exit": 0, "heavy": []}
+    assert len(json.loads(result.stdout)) >= 8
