@@ -50,7 +50,8 @@ def test_status_on_the_sandbox_imports_no_heavy_sdk(tmp_path: Path) -> None:
 import json, sys
 from console.cli import main
 code = main(["status", "--sandbox", "--json"])
-heavy = sorted({m.split(".")[0] for m in sys.modules} & {"boto3", "botocore", "kubernetes", "textual"})
+top = {m.split(".")[0] for m in sys.modules}
+heavy = sorted(top & {"boto3", "botocore", "kubernetes", "textual"})
 print(json.dumps({"exit": code, "heavy": heavy}), file=sys.stderr)
 """
     result = run_python(code, tmp_path)
