@@ -61,6 +61,33 @@ class NotifyConfig:
 
 
 @dataclass(frozen=True)
+class Restriction:
+    """A window a layer is on duty in, in its local time; outside it the layer is a gap.
+
+    `days` are the weekdays the window starts on (0 = Monday); an `end` at or before
+    `start` ends the next day.
+    """
+
+    days: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
+    start: str = "00:00"
+    end: str = "00:00"
+
+
+@dataclass(frozen=True)
+class RotationLayer:
+    """A further layer of a rotation; where it has a holder, it wins over earlier layers."""
+
+    name: str
+    every: str
+    members: tuple[str, ...]
+    start: date
+    handoff: str = "00:00"
+    timezone: str | None = None  # None: the rotation's time zone
+    restrictions: tuple[Restriction, ...] = ()
+    end: date | None = None  # the layer stops at this local date's handoff
+
+
+@dataclass(frozen=True)
 class RotationConfig:
     name: str
     every: str  # "month" | "week" | "day" | "<N>h"
@@ -68,6 +95,8 @@ class RotationConfig:
     start: date
     handoff: str = "00:00"  # local wall-clock time of the handoff
     timezone: str = "UTC"
+    restrictions: tuple[Restriction, ...] = ()
+    layers: tuple[RotationLayer, ...] = ()  # later layers win where they have a holder
 
 
 @dataclass(frozen=True)

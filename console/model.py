@@ -147,6 +147,10 @@ class RotationSlot:
     """Who holds one rotation now, who is next, and when the handoff is."""
 
     rotation: str
-    holder: str
-    next_holder: str
+    holder: str  # "" in a gap
+    next_holder: str  # "" when the next stretch is a gap
     handoff_at: datetime
+    gap: bool = False  # nobody holds it now (restrictions, before its start...)
+    override: bool = False  # the holder is there by an override
+    swap: bool = False  # the holder took this stretch in a swap
+    since: datetime | None = None  # when the current holder took over
