@@ -1,0 +1,5 @@
+"""`python -m console` runs the `quorum` command, for environments without the script."""
+
+from console.cli import entry
+
+entry()
