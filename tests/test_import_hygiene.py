@@ -32,7 +32,7 @@ import console, providers
 names = []
 for package in (console, providers):
     for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-        if info.name != "console.app":
+        if info.name not in ("console.app", "console.__main__"):
             importlib.import_module(info.name)
             names.append(info.name)
 print(json.dumps({"imported": names, "ui": sorted(m for m in sys.modules
