@@ -109,6 +109,41 @@ class LogLine:
 
 
 @dataclass(frozen=True)
+class PodInfo:
+    """One pod (or task) behind a target, as the details pane lists it."""
+
+    name: str
+    phase: str
+    ready: bool = False
+    restarts: int = 0
+    reason: str = ""  # why a container waits or died: CrashLoopBackOff, ImagePullBackOff...
+    containers: tuple[str, ...] = ()
+    node: str = ""
+    started_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EventInfo:
+    """One recent event about a target (Kubernetes events, deployment history...)."""
+
+    at: datetime | None
+    type: str  # Normal | Warning
+    reason: str
+    message: str
+    count: int = 1
+    source: str = ""  # the object the event is about, e.g. pod/web-7d9f
+
+
+@dataclass(frozen=True)
+class TargetDetails:
+    """What a provider can say about one target beyond its row: pods and events."""
+
+    target: Target
+    pods: tuple[PodInfo, ...] = ()
+    events: tuple[EventInfo, ...] = ()
+
+
+@dataclass(frozen=True)
 class Series:
     """A named time series for one target, oldest point first."""
 

@@ -17,7 +17,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
-from console.model import LogLine, ProviderApproval, Revision, Series, Snapshot, TargetRef
+from console.model import (
+    LogLine,
+    ProviderApproval,
+    Revision,
+    Series,
+    Snapshot,
+    TargetDetails,
+    TargetRef,
+)
 
 
 class Capability(enum.Flag):
@@ -134,8 +142,14 @@ class Provider(ABC):
         follow: bool = False,
         since: timedelta | None = None,
         tail: int | None = None,
+        container: str | None = None,
+        previous: bool = False,
     ) -> AsyncIterator[LogLine]:
         raise Unsupported(f"{self.kind} provider has no logs")
+
+    async def details(self, target: TargetRef) -> TargetDetails:
+        """The pods and recent events behind one target, for the details pane."""
+        raise Unsupported(f"{self.kind} provider has no details")
 
     async def metrics(self, target: TargetRef, window: timedelta) -> list[Series]:
         raise Unsupported(f"{self.kind} provider has no metrics")
