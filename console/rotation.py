@@ -48,6 +48,17 @@ class Segment:
     def gap(self) -> bool:
         return not self.holder
 
+    @property
+    def why(self) -> str:
+        """Why this person holds this stretch, in one line."""
+        if self.override is not None:
+            return f"override by {self.override.created_by}: {self.override.reason}"
+        if self.swap is not None:
+            return f"swap: taken from {self.swap.requested_by} by {self.swap.taken_by}"
+        if self.gap:
+            return "nobody holds this rotation here"
+        return f"layer {self.layer}"
+
     def to_json(self) -> dict[str, object]:
         return {
             "rotation": self.rotation,
@@ -176,6 +187,32 @@ def timeline(
     lo, hi = _utc(lo), _utc(hi)
     overrides, swaps = _load(db_path, lo, hi)
     return _Plan(find_rotation(config, rotation), overrides, swaps).segments(lo, hi)
+
+
+def stretches(
+    config: Config,
+    lo: datetime,
+    hi: datetime,
+    db_path: Path | None = None,
+    *,
+    rotation: str | None = None,
+    gaps: bool = True,
+) -> list[Segment]:
+    """Every stretch overlapping [lo, hi), whole (not cut at the edges), rotation by rotation.
+
+    Stretches longer than `_STEP` beyond an edge are cut there. `gaps` False leaves
+    gaps out; `rotation` keeps one rotation.
+    """
+    names = (
+        [find_rotation(config, rotation).name] if rotation else [r.name for r in config.rotations]
+    )
+    lo, hi = _utc(lo), _utc(hi)
+    out: list[Segment] = []
+    for name in names:
+        for segment in timeline(config, name, lo - _STEP, hi + _STEP, db_path):
+            if segment.ends_at > lo and segment.starts_at < hi and (gaps or not segment.gap):
+                out.append(segment)
+    return out
 
 
 def holder_at(config: Config, rotation: str, at: datetime, db_path: Path) -> str | None:

@@ -1,0 +1,238 @@
+"""Changing the schedule: overrides and swaps, each checked, stored and audited.
+
+The TUI and the command line call these same functions. Each change is one write
+to the rotation tables followed by one audit record (action `rotation.override`,
+`rotation.swap.request` or `rotation.swap.take`, target the rotation, key
+`<action>:<id>`); if the audit record cannot be written, the change is undone, so
+the schedule never holds a change the audit log does not show. Telling the team is
+the caller's step (`console.rotation_notify.tell_team`), as it is asynchronous.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from console import rotation_store as store
+from console.audit import AuditLog
+from console.config import Config, RotationConfig
+from console.errors import PolicyRefused, UsageError
+from console.identity import whoami
+from console.model import utcnow
+from console.rotation import find_rotation, timeline
+
+_END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def _span(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        raise UsageError("rotation times must carry a time zone")
+    if ends_at <= starts_at:
+        raise UsageError("the end must come after the start")
+    if ends_at <= now:
+        raise UsageError("that span is already over; the schedule's past is not rewritten")
+
+
+def _may_change(config: Config, person: str) -> None:
+    """With `[team] members` configured, only members change the schedule."""
+    if config.members and person not in config.members:
+        raise PolicyRefused(f"{person} is not in [team] members")
+
+
+def _people(config: Config, rotation: RotationConfig) -> set[str]:
+    people = set(config.members) | set(rotation.members)
+    for layer in rotation.layers:
+        people.update(layer.members)
+    return people
+
+
+def _span_text(starts_at: datetime, ends_at: datetime) -> str:
+    return f"{store.stamp(starts_at)} to {store.stamp(ends_at)}"
+
+
+def create_override(
+    config: Config,
+    rotation: str,
+    who: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: str,
+    db_path: Path,
+    *,
+    by: str | None = None,
+    now: datetime | None = None,
+) -> store.Override:
+    """Puts `who` on `rotation` over [starts_at, ends_at), whatever the layers say.
+
+    The reason is mandatory, as for every override in Quorum. `by` defaults to the
+    OS account running the process.
+    """
+    find_rotation(config, rotation)
+    by = by or whoami()
+    now = now or utcnow()
+    who, reason = who.strip(), reason.strip()
+    if not who:
+        raise UsageError("an override needs the name of who holds the rotation (--who)")
+    if not reason:
+        raise UsageError("an override needs a reason (--reason)")
+    _span(starts_at, ends_at, now)
+    _may_change(config, by)
+    override = store.Override(
+        id=store.new_id(),
+        rotation=rotation,
+        who=who,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason=reason,
+        created_by=by,
+        created_at=now,
+    )
+    with store.opened(db_path) as db:
+        with store.write_transaction(db):
+            store.insert_override(db, override)
+        try:
+            _audit(
+                db_path,
+                by,
+                "rotation.override",
+                rotation,
+                f"{who} {_span_text(starts_at, ends_at)}: {reason}",
+                override.id,
+            )
+        except BaseException:
+            with store.write_transaction(db):
+                db.conn.execute("DELETE FROM rotation_overrides WHERE id = ?", [override.id])
+            raise
+    return override
+
+
+def request_swap(
+    config: Config,
+    rotation: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    db_path: Path,
+    *,
+    reason: str = "",
+    by: str | None = None,
+    now: datetime | None = None,
+) -> store.Swap:
+    """Offers `by`'s time on `rotation` over [starts_at, ends_at) for someone to take.
+
+    Only time one holds can be offered: every stretch of the span must be `by`'s in
+    the final schedule (an override or an earlier swap included).
+    """
+    find_rotation(config, rotation)
+    by = by or whoami()
+    now = now or utcnow()
+    _span(starts_at, ends_at, now)
+    _may_change(config, by)
+    others = sorted(
+        {s.holder or "nobody" for s in timeline(config, rotation, starts_at, ends_at, db_path)}
+        - {by}
+    )
+    if others:
+        raise PolicyRefused(
+            f"{by} does not hold {rotation} for all of {_span_text(starts_at, ends_at)}"
+            f" (held by: {', '.join(others)})"
+        )
+    swap = store.Swap(
+        id=store.new_id(),
+        rotation=rotation,
+        requested_by=by,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason=reason.strip(),
+        requested_at=now,
+    )
+    with store.opened(db_path) as db:
+        with store.write_transaction(db):
+            store.insert_swap(db, swap)
+        try:
+            comment = f"{_span_text(starts_at, ends_at)}" + (
+                f": {swap.reason}" if swap.reason else ""
+            )
+            _audit(db_path, by, "rotation.swap.request", rotation, comment, swap.id)
+        except BaseException:
+            with store.write_transaction(db):
+                db.conn.execute("DELETE FROM rotation_swaps WHERE id = ?", [swap.id])
+            raise
+    return swap
+
+
+def take_swap(
+    config: Config,
+    swap_id: str,
+    db_path: Path,
+    *,
+    by: str | None = None,
+    now: datetime | None = None,
+) -> store.Swap:
+    """`by` takes an open swap: from now on they hold the offered span.
+
+    Refused when the swap is unknown, already taken, over, one's own, or when `by`
+    is neither in the team nor in the rotation.
+    """
+    by = by or whoami()
+    now = now or utcnow()
+    with store.opened(db_path) as db:
+        offered = store.swap(db, swap_id)
+        if offered is None:
+            raise UsageError(f"no swap {swap_id!r}")
+        rotation = find_rotation(config, offered.rotation)
+        if offered.requested_by == by:
+            raise PolicyRefused("a swap cannot be taken by the person who offered it")
+        if by not in _people(config, rotation):
+            raise PolicyRefused(f"{by} is neither in [team] members nor in {rotation.name}")
+        if offered.ends_at <= now:
+            raise PolicyRefused(f"swap {swap_id} is over")
+        with store.write_transaction(db):
+            if not store.mark_taken(db, swap_id, by, now):
+                taken = store.swap(db, swap_id)
+                raise PolicyRefused(f"swap {swap_id} was already taken by {taken.taken_by}")
+        try:
+            comment = (
+                f"from {offered.requested_by}, {_span_text(offered.starts_at, offered.ends_at)}"
+            )
+            _audit(db_path, by, "rotation.swap.take", rotation.name, comment, swap_id)
+        except BaseException:
+            with store.write_transaction(db):
+                db.conn.execute(
+                    "UPDATE rotation_swaps SET taken_by = NULL, taken_at = NULL WHERE id = ?",
+                    [swap_id],
+                )
+            raise
+        return store.swap(db, swap_id)
+
+
+def open_swaps(config: Config, db_path: Path, now: datetime | None = None) -> list[store.Swap]:
+    """Swaps offered and not yet taken that are not over, soonest first."""
+    now = now or utcnow()
+    names = {r.name for r in config.rotations}
+    with store.opened(db_path) as db:
+        found = store.swaps(db, now, _END_OF_TIME, taken=False)
+    return [s for s in found if s.rotation in names]
+
+
+def overrides_between(
+    config: Config, lo: datetime, hi: datetime, db_path: Path
+) -> list[store.Override]:
+    """Overrides of configured rotations overlapping [lo, hi), oldest created first."""
+    names = {r.name for r in config.rotations}
+    with store.opened(db_path) as db:
+        return [o for o in store.overrides(db, lo, hi) if o.rotation in names]
+
+
+def _audit(db_path: Path, who: str, action: str, rotation: str, comment: str, id_: str) -> None:
+    log = AuditLog(db_path)
+    try:
+        log.append(
+            who=who,
+            action=action,
+            target=rotation,
+            outcome="recorded",
+            comment=comment,
+            key=f"{action}:{id_}",
+        )
+    finally:
+        log.close()
