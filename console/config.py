@@ -100,6 +100,19 @@ class RotationConfig:
 
 
 @dataclass(frozen=True)
+class SimulatedTeammate:
+    """A pretend colleague of the sandbox who votes on open proposals (never in a real team).
+
+    `stance` is "approve", "reject" or "varies" (rejects one proposal in three by id,
+    abstains on the others), so a demo always unfolds the same way.
+    """
+
+    name: str
+    delay: timedelta
+    stance: str = "approve"
+
+
+@dataclass(frozen=True)
 class Config:
     team_name: str = "sandbox"
     members: tuple[str, ...] = ()
@@ -111,6 +124,8 @@ class Config:
     rotations: tuple[RotationConfig, ...] = ()
     thresholds: Thresholds = field(default_factory=Thresholds)
     source: Path | None = None  # the file it came from; None for the built-in sandbox
+    # Only the built-in sandbox sets this; the config loader accepts no key for it.
+    simulated_teammates: tuple[SimulatedTeammate, ...] = ()
 
     def policy(self, environment: str) -> Policy:
         return self.policies.get(environment) or Policy.default_for(environment)

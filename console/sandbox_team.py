@@ -7,9 +7,9 @@ schedule plus a weekly on-call.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from console.config import Config, Policy, ProviderConfig, RotationConfig
+from console.config import Config, Policy, ProviderConfig, RotationConfig, SimulatedTeammate
 from console.identity_name import current_user
 
 SIMULATED_TEAMMATES: tuple[str, ...] = ("alice", "bob", "carol")
@@ -30,6 +30,13 @@ def sandbox_config() -> Config:
     return Config(
         team_name="collective (sandbox)",
         members=members,
+        # They vote on open proposals a few seconds in (console/teammates.py):
+        # alice approves, carol rejects now and then (no single veto), bob approves.
+        simulated_teammates=(
+            SimulatedTeammate("alice", timedelta(seconds=4), "approve"),
+            SimulatedTeammate("carol", timedelta(seconds=6), "varies"),
+            SimulatedTeammate("bob", timedelta(seconds=8), "approve"),
+        ),
         policies={
             "production": Policy("production", min_approvals=2),
             "staging": Policy("staging", min_approvals=0),

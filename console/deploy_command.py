@@ -1,0 +1,67 @@
+"""Runs a team's own deploy command, the interop path with existing scripts.
+
+Teams that already deploy with a script (`./scripts/deploy.sh full production`)
+keep it: Quorum runs it once the policy allows the deploy, with
+`COLLECTIVE_CONSENSUS=true` and the proposal's particulars in its environment, and
+streams its output line by line to whoever shows it (the log pane, the terminal).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+from collections.abc import Callable, Mapping
+
+OnOutput = Callable[[str], None]
+_LINE_LIMIT = 1 << 20  # one output line may be long (a JSON blob); 64 KiB is asyncio's default
+
+
+class DeployCommandError(Exception):
+    """The command could not be started at all (missing file, not executable)."""
+
+
+def consensus_environment(
+    *, proposal_id: int | None, service: str, environment: str, revision: str, override: bool
+) -> dict[str, str]:
+    """The variables the command finds; scripts test `COLLECTIVE_CONSENSUS` before acting."""
+    env = {
+        "COLLECTIVE_CONSENSUS": "true",
+        "QUORUM_PROPOSAL_ID": "" if proposal_id is None else str(proposal_id),
+        "QUORUM_SERVICE": service,
+        "QUORUM_ENVIRONMENT": environment,
+        "QUORUM_REVISION": revision,
+    }
+    if override:
+        env["QUORUM_OVERRIDE"] = "true"
+    return env
+
+
+async def run_deploy_command(
+    command: str, extra_env: Mapping[str, str], on_output: OnOutput
+) -> int:
+    """Runs `command` (split like a shell would, not through one) and returns its exit code.
+
+    stdout and stderr arrive interleaved, as the operator would see them in a
+    terminal; each line goes to `on_output` without its newline as soon as it is read.
+    The command runs in the current directory, where an operator running
+    `./scripts/...` by hand would run it.
+    """
+    argv = shlex.split(command)
+    if not argv:
+        raise DeployCommandError("deploy_command is empty")
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env={**os.environ, **extra_env},
+            limit=_LINE_LIMIT,
+        )
+    except OSError as exc:
+        raise DeployCommandError(f"deploy command {argv[0]!r}: {exc.strerror}") from None
+    assert proc.stdout is not None  # PIPE was asked for
+    async for raw in proc.stdout:
+        on_output(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+    return await proc.wait()
