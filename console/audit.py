@@ -10,12 +10,13 @@ even when the triggers were dropped first.
 
 A chain alone cannot show that its newest records were cut off, so the table
 `audit_head` keeps the last seq and hash, advanced by a trigger in the same
-transaction as each insert. Truncating the log undetectably then needs the head
-rewritten too (after dropping its triggers). The hashes are not keyed: whoever can
-write the file can rebuild a consistent chain from scratch. Verification proves the
-log was not altered behind Quorum's back by anyone who did not also recompute every
-later hash and the head; a head copied elsewhere (`export`, notifications) extends
-that proof to the moment it was copied.
+transaction as each insert and guarded by triggers of its own. Truncating the log
+undetectably then needs the head rewritten too. A non-empty log without a head
+fails verification and refuses appends: Quorum does not act on a log it cannot
+vouch for. The hashes are not keyed: whoever can write the file can rebuild a
+consistent chain from scratch. Verification proves the log was not altered behind
+Quorum's back by anyone who did not also recompute every later hash and the head;
+the newest hash copied elsewhere (an export, a ticket) pins everything up to it.
 
 Secrets never enter the log: `append` neutralises control characters and refuses
 nothing else, so callers never pass tokens, URLs holding tokens, or credentials.
@@ -76,9 +77,7 @@ CREATE TABLE IF NOT EXISTS audit_head (
     hash TEXT NOT NULL
 );
 INSERT OR IGNORE INTO audit_head (id, seq, hash)
-SELECT 1, coalesce(max(seq), 0),
-       coalesce((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), '{GENESIS}')
-FROM audit_log;
+SELECT 1, 0, '{GENESIS}' WHERE NOT EXISTS (SELECT 1 FROM audit_log);
 CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: UPDATE refused'); END;
 CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
@@ -221,6 +220,9 @@ def _record(row: tuple) -> AuditRecord:
     return AuditRecord(seq, _parse_ts(ts), *rest)
 
 
+_BROKEN_LINK = "previous-hash mismatch (a record before it was deleted, inserted or reordered)"
+
+
 def check_chain(rows: Iterable[tuple], head: tuple[int, str] | None) -> VerifyResult:
     """Walks records (tuples in `_FIELDS` order, by seq) and names the first bad one.
 
@@ -228,38 +230,35 @@ def check_chain(rows: Iterable[tuple], head: tuple[int, str] | None) -> VerifyRe
     Kept apart from the database so an export can be checked the same way.
     """
     expected_seq, prev = 1, GENESIS
-    checked = 0
     for row in rows:
         seq, prev_hash, stored = row[0], row[10], row[11]
         if seq != expected_seq:
             if isinstance(seq, int) and seq > expected_seq:
-                return _bad(checked, expected_seq, "missing (deleted)")
-            return _bad(checked, seq, f"out of sequence after record {expected_seq - 1} (inserted)")
+                return _bad(expected_seq, "missing (deleted)")
+            return _bad(seq, f"out of sequence, expected record {expected_seq} (inserted)")
         if prev_hash != prev:
-            return _bad(
-                checked,
-                seq,
-                "previous-hash mismatch (a record before it was deleted, inserted or reordered)",
-            )
+            return _bad(seq, _BROKEN_LINK)
         if _digest(row[:11]) != stored:
-            return _bad(checked, seq, "hash mismatch (edited)")
-        checked += 1
+            return _bad(seq, "hash mismatch (edited)")
         expected_seq, prev = seq + 1, stored
-    if head is None:
-        return VerifyResult(ok=True, checked=checked)
-    head_seq, head_hash = head
     last = expected_seq - 1
+    if head is None:
+        return VerifyResult(ok=True, checked=last)
+    head_seq, head_hash = head
     if head_seq > last:
-        return _bad(checked, last + 1, f"missing (log truncated; chain head is record {head_seq})")
+        return _bad(last + 1, f"missing (log truncated; chain head is record {head_seq})")
     if head_seq < last:
-        return _bad(checked, head_seq + 1, "beyond the chain head (appended behind Quorum's back)")
+        return _bad(head_seq + 1, "beyond the chain head (appended behind Quorum's back)")
     if head_hash != prev:
-        return _bad(checked, last, "does not match the chain head (edited)")
-    return VerifyResult(ok=True, checked=checked)
+        return _bad(last, "does not match the chain head (edited)")
+    return VerifyResult(ok=True, checked=last)
 
 
-def _bad(checked: int, seq: int, what: str) -> VerifyResult:
-    return VerifyResult(ok=False, checked=checked, bad_seq=seq, reason=f"record {seq}: {what}")
+def _bad(seq: int, what: str) -> VerifyResult:
+    """A failed result; `checked` counts the records found intact before the bad one."""
+    return VerifyResult(
+        ok=False, checked=max(seq - 1, 0), bad_seq=seq, reason=f"record {seq}: {what}"
+    )
 
 
 class AuditLog:
@@ -318,7 +317,10 @@ class AuditLog:
             try:
                 head = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
                 if head is None:
-                    raise AuditError(f"audit log {self.path}: the chain head was deleted")
+                    raise AuditError(
+                        f"audit log {self.path}: the chain head was deleted; keep the file "
+                        "as evidence and move it aside to start a new log"
+                    )
                 head_seq, prev = head
                 fields = (head_seq + 1, ts, *texts, prev)
                 digest = _digest(fields)

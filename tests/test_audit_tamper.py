@@ -1,0 +1,239 @@
+"""Tampering behind Quorum's back with raw sqlite3, triggers dropped first: verify names it.
+
+Each case starts from an intact log of ten records, drops every trigger (as anyone
+with write access to the file can), changes the file, and expects `verify` to fail
+naming the first record that is no longer what Quorum wrote.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from console.audit import AuditLog, AuditRecord
+
+COLUMNS = (
+    "seq, ts, who, action, target, environment, revision, outcome, comment, key, prev_hash, hash"
+)
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    path = tmp_path / "audit.db"
+    with AuditLog(path) as log:
+        for i in range(1, 11):
+            log.append(who="alice", action="deploy", target="api", revision=f"v{i}", key=f"k{i}")
+        assert log.verify().ok
+    return path
+
+
+def raw(path: Path) -> sqlite3.Connection:
+    """A plain connection with every audit trigger dropped."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    names = conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    for (name,) in names:
+        conn.execute(f"DROP TRIGGER {name}")
+    return conn
+
+
+def row(conn: sqlite3.Connection, seq: int) -> AuditRecord:
+    values = conn.execute(f"SELECT {COLUMNS} FROM audit_log WHERE seq = ?", (seq,)).fetchone()
+    data = dict(zip(COLUMNS.split(", "), values, strict=True))
+    return AuditRecord.from_json(data)
+
+
+def insert(conn: sqlite3.Connection, record: AuditRecord) -> None:
+    values = list(record.to_json().values())
+    conn.execute(f"INSERT INTO audit_log ({COLUMNS}) VALUES ({','.join('?' * 12)})", values)
+
+
+def forged(seq: int, prev_hash: str, *, rehash: bool) -> AuditRecord:
+    """A record someone wrote by hand; with `rehash`, its own hash computed correctly."""
+    record = AuditRecord(
+        seq=seq,
+        ts=datetime(2026, 1, 1, tzinfo=UTC),
+        who="mallory",
+        action="deploy",
+        target="api",
+        revision="evil",
+        prev_hash=prev_hash,
+        hash="0" * 64,
+    )
+    if rehash:
+        record = AuditRecord(**{**record.__dict__, "hash": record.expected_hash()})
+    return record
+
+
+def edit_field(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE audit_log SET revision = 'evil' WHERE seq = 4")
+
+
+def edit_who_of_the_first(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE audit_log SET who = 'bob' WHERE seq = 1")
+
+
+def edit_timestamp(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE audit_log SET ts = '2020-01-01T00:00:00.000000Z' WHERE seq = 6")
+
+
+def edit_and_rehash(conn: sqlite3.Connection) -> None:
+    record = row(conn, 4)
+    edited = AuditRecord(**{**record.__dict__, "revision": "evil"})
+    conn.execute(
+        "UPDATE audit_log SET revision = 'evil', hash = ? WHERE seq = 4",
+        (edited.expected_hash(),),
+    )
+
+
+def edit_last_and_rehash(conn: sqlite3.Connection) -> None:
+    record = row(conn, 10)
+    edited = AuditRecord(**{**record.__dict__, "comment": "nothing happened"})
+    conn.execute(
+        "UPDATE audit_log SET comment = ?, hash = ? WHERE seq = 10",
+        (edited.comment, edited.expected_hash()),
+    )
+
+
+def delete_middle(conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM audit_log WHERE seq = 4")
+
+
+def delete_first(conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM audit_log WHERE seq = 1")
+
+
+def delete_and_renumber(conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM audit_log WHERE seq = 4")
+    conn.execute("UPDATE audit_log SET seq = seq + 1000 WHERE seq > 4")
+    conn.execute("UPDATE audit_log SET seq = seq - 1001 WHERE seq > 1000")
+    conn.execute("UPDATE audit_head SET seq = 9")
+
+
+def truncate_tail(conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM audit_log WHERE seq > 7")
+
+
+def delete_everything(conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM audit_log")
+
+
+def insert_at_end_unhashed(conn: sqlite3.Connection) -> None:
+    insert(conn, forged(11, row(conn, 10).hash, rehash=False))
+
+
+def insert_at_end_without_moving_the_head(conn: sqlite3.Connection) -> None:
+    insert(conn, forged(11, row(conn, 10).hash, rehash=True))
+
+
+def insert_in_middle(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE audit_log SET seq = seq + 1000 WHERE seq >= 5")
+    conn.execute("UPDATE audit_log SET seq = seq - 999 WHERE seq > 1000")
+    insert(conn, forged(5, row(conn, 4).hash, rehash=False))
+
+
+def insert_in_middle_rehashed(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE audit_log SET seq = seq + 1000 WHERE seq >= 5")
+    conn.execute("UPDATE audit_log SET seq = seq - 999 WHERE seq > 1000")
+    insert(conn, forged(5, row(conn, 4).hash, rehash=True))
+
+
+def swap_rows(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE audit_log SET seq = -3 WHERE seq = 3")
+    conn.execute("UPDATE audit_log SET seq = 3 WHERE seq = 4")
+    conn.execute("UPDATE audit_log SET seq = 4 WHERE seq = -3")
+
+
+def swap_contents(conn: sqlite3.Connection) -> None:
+    """Rows keep their seq; everything else trades places (hashes included)."""
+    six, seven = row(conn, 6), row(conn, 7)
+    for target, source in ((6, seven), (7, six)):
+        values = [v for k, v in source.to_json().items() if k != "seq"]
+        conn.execute(
+            "UPDATE audit_log SET ts=?, who=?, action=?, target=?, environment=?, revision=?, "
+            "outcome=?, comment=?, key=?, prev_hash=?, hash=? WHERE seq = ?",
+            (*values, target),
+        )
+
+
+def move_the_head_forward(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE audit_head SET seq = 12")
+
+
+def rewrite_the_head_hash(conn: sqlite3.Connection) -> None:
+    conn.execute("UPDATE audit_head SET hash = ?", ("f" * 64,))
+
+
+CASES: list[tuple[Callable[[sqlite3.Connection], None], int, str]] = [
+    (edit_field, 4, "hash mismatch (edited)"),
+    (edit_who_of_the_first, 1, "hash mismatch (edited)"),
+    (edit_timestamp, 6, "hash mismatch (edited)"),
+    (edit_and_rehash, 5, "previous-hash mismatch"),
+    (edit_last_and_rehash, 10, "does not match the chain head"),
+    (delete_middle, 4, "missing (deleted)"),
+    (delete_first, 1, "missing (deleted)"),
+    (delete_and_renumber, 4, "previous-hash mismatch"),
+    (truncate_tail, 8, "missing (log truncated; chain head is record 10)"),
+    (delete_everything, 1, "missing (log truncated; chain head is record 10)"),
+    (insert_at_end_unhashed, 11, "hash mismatch (edited)"),
+    (insert_at_end_without_moving_the_head, 11, "beyond the chain head"),
+    (insert_in_middle, 5, "hash mismatch (edited)"),
+    (insert_in_middle_rehashed, 6, "previous-hash mismatch"),
+    (swap_rows, 3, "previous-hash mismatch"),
+    (swap_contents, 6, "previous-hash mismatch"),
+    (move_the_head_forward, 11, "missing (log truncated; chain head is record 12)"),
+    (rewrite_the_head_hash, 10, "does not match the chain head"),
+]
+
+
+@pytest.mark.parametrize(("tamper", "bad_seq", "what"), CASES, ids=[c[0].__name__ for c in CASES])
+def test_verify_names_the_first_bad_record(
+    path: Path, tamper: Callable[[sqlite3.Connection], None], bad_seq: int, what: str
+) -> None:
+    conn = raw(path)
+    tamper(conn)
+    conn.close()
+    with AuditLog(path) as log:
+        result = log.verify()
+    assert not result.ok
+    assert result.bad_seq == bad_seq
+    assert result.reason.startswith(f"record {bad_seq}: ")
+    assert what in result.reason
+    assert "\n" not in result.reason
+    assert result.checked == bad_seq - 1  # the records found intact before it
+
+
+def test_a_deleted_head_row_fails_verification_and_refuses_appends(path: Path) -> None:
+    conn = raw(path)
+    conn.execute("DELETE FROM audit_head")
+    conn.close()
+    with AuditLog(path) as log:
+        result = log.verify()
+        assert not result.ok and "chain head was deleted" in result.reason
+        with pytest.raises(Exception, match="chain head was deleted"):
+            log.append(who="alice", action="deploy")
+
+
+def test_truncation_with_a_rewritten_head_is_not_detected(path: Path) -> None:
+    """The documented limit: rewriting the head consistently hides a truncated tail."""
+    conn = raw(path)
+    seventh = row(conn, 7)
+    conn.execute("DELETE FROM audit_log WHERE seq > 7")
+    conn.execute("UPDATE audit_head SET seq = 7, hash = ?", (seventh.hash,))
+    conn.close()
+    with AuditLog(path) as log:
+        result = log.verify()
+    assert (result.ok, result.checked) == (True, 7)
+
+
+def test_appends_after_tampering_do_not_hide_it(path: Path) -> None:
+    conn = raw(path)
+    edit_field(conn)
+    conn.close()
+    with AuditLog(path) as log:
+        log.append(who="alice", action="deploy")
+        result = log.verify()
+    assert (result.ok, result.bad_seq) == (False, 4)
