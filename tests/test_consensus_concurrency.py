@@ -1,0 +1,108 @@
+"""8 processes × 100 votes through the command line on one database file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime
+from pathlib import Path
+
+from console.audit import AuditLog
+from console.consensus import Kind, Proposal, State
+from console.model import TargetRef
+from console.proposals_store import ProposalStore
+
+VOTERS = [f"voter{i}" for i in range(8)]
+PROPOSALS = 100
+
+WORKER = textwrap.dedent(
+    """
+    import os, sys
+    from console.cli import main
+    voter, config = sys.argv[1], sys.argv[2]
+    os.environ["QUORUM_ACT_AS"] = voter
+    index = int(voter.removeprefix("voter"))
+    failures = 0
+    for pid in range(1, {n} + 1):
+        choice = "reject" if (index + pid) % 4 == 0 else "approve"
+        failures += main(["--config", config, "vote", str(pid), choice]) != 0
+    sys.exit(failures)
+    """
+).format(n=PROPOSALS)
+
+
+def expected_choice(voter: str, pid: int) -> bool:
+    return (int(voter.removeprefix("voter")) + pid) % 4 != 0
+
+
+def test_concurrent_votes_all_land(tmp_path: Path) -> None:
+    db = tmp_path / "audit.db"
+    members = ", ".join(f'"{m}"' for m in [*VOTERS, "pat", *(f"extra{i}" for i in range(30))])
+    config = tmp_path / "quorum.toml"
+    config.write_text(
+        textwrap.dedent(
+            f"""
+            [team]
+            name = "load"
+            members = [{members}]
+
+            [audit]
+            path = "{db}"
+
+            [policy.production]
+            min_approvals = 30
+            block_on_rejections = 9
+            """
+        )
+    )
+    store = ProposalStore(db)
+    now = datetime.now(UTC)
+    for i in range(PROPOSALS):
+        store.create(
+            Proposal(
+                id=0,
+                kind=Kind.DEPLOY,
+                ref=TargetRef("k8s", f"svc{i}", "production", f"deployment/svc{i}"),
+                revision="v2",
+                proposer="pat",
+                reason="load test",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    env = {"QUORUM_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, voter, str(config)],
+            cwd=Path(__file__).resolve().parent.parent,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for voter in VOTERS
+    ]
+    errors = [p.communicate(timeout=240)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * len(VOTERS), errors
+
+    proposals = store.list()
+    assert len(proposals) == PROPOSALS
+    for p in proposals:
+        assert p.state is State.OPEN
+        assert {v.voter: v.approve for v in p.votes} == {
+            voter: expected_choice(voter, p.id) for voter in VOTERS
+        }
+    store.close()
+
+    log = AuditLog(db)
+    votes = [r for r in log.since(0) if r.action == "vote"]
+    assert len(votes) == len(VOTERS) * PROPOSALS
+    assert {(r.who, r.key, r.outcome) for r in votes} == {
+        (v, f"proposal-{pid}", "approve" if expected_choice(v, pid) else "reject")
+        for v in VOTERS
+        for pid in range(1, PROPOSALS + 1)
+    }
+    result = log.verify()
+    assert result.ok and result.checked == len(VOTERS) * PROPOSALS, result.reason
+    log.close()
