@@ -1,0 +1,232 @@
+"""`quorum rotation` and its subcommands through `console.cli.main`."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from icalendar import Calendar
+
+from console.audit import AuditLog
+from console.cli import main
+from console.identity import whoami
+from console.rotation import holder_at
+from console.sandbox_team import sandbox_config
+
+BERLIN_CONFIG = """
+[team]
+name = "t"
+members = ["{me}", "ann"]
+
+[[rotation]]
+name = "on-call"
+every = "week"
+members = ["ann", "{me}"]
+start = 2026-01-05
+handoff = "09:00"
+timezone = "Europe/Berlin"
+"""
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch):
+    monkeypatch.setenv("QUORUM_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("QUORUM_CONFIG", raising=False)
+    return tmp_path / "data"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_holders_json_at_a_date(data, capsys):
+    code, out, _ = run(capsys, "rotation", "--sandbox", "--at", "2027-07-15", "--json")
+    assert code == 0
+    document = json.loads(out)
+    assert document["at"] == "2027-07-15T00:00:00Z"
+    infra = next(r for r in document["rotations"] if r["rotation"] == "infrastructure")
+    assert infra == {
+        "rotation": "infrastructure",
+        "holder": "go-systems-developer",
+        "since": "2027-07-01T00:00:00Z",
+        "next_holder": "flask-web-developer",
+        "handoff_at": "2027-08-01T00:00:00Z",
+        "gap": False,
+        "override": False,
+        "swap": False,
+        "timezone": "UTC",
+    }
+    assert [r["rotation"] for r in document["rotations"]] == ["infrastructure", "on-call"]
+
+
+def test_holders_table_and_offsets(data, capsys):
+    code, out, _ = run(capsys, "rotation", "--sandbox", "--at", "2026-07-01T01:30+02:00")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["ROTATION", "HOLDER", "SINCE", "NEXT", "HANDOFF", "IN"]
+    # 2026-06-30 23:30 UTC: still June's holder, half an hour to the handoff.
+    assert "Collective infrastructure planning" in lines[1] and lines[1].endswith("30m")
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (["rotation", "--at", "yesterday"], 2, "'yesterday' is not a date or datetime"),
+        (["rotation", "schedule", "nope"], 2, "unknown rotation 'nope'"),
+        (
+            ["rotation", "override", "nope", "--who", "a", "--from", "2030-01-01", "--to",
+             "2030-01-02", "--reason", "x"],
+            2,
+            "unknown rotation 'nope'",
+        ),
+        (
+            ["rotation", "override", "on-call", "--who", "a", "--from", "2030-01-02", "--to",
+             "2030-01-01", "--reason", "x"],
+            2,
+            "the end must come after the start",
+        ),
+        (
+            ["rotation", "override", "on-call", "--who", "a", "--from", "2030-01-01", "--to",
+             "2030-01-02", "--reason", "x", "--readonly"],
+            3,
+            "cannot override a rotation: --readonly",
+        ),
+        (["rotation", "swap", "take", "abcdef"], 2, "no swap 'abcdef'"),
+    ],
+)  # fmt: skip
+def test_bad_input_is_one_line_and_an_exit_code(data, capsys, argv, code, message):
+    got, out, err = run(capsys, *argv, "--sandbox")
+    assert got == code
+    assert err.startswith("quorum: ") and message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_missing_config_is_a_usage_error(data, capsys, tmp_path):
+    code, _, err = run(capsys, "rotation", "--config", str(tmp_path / "none.toml"))
+    assert code == 2 and "no such file" in err
+
+
+def test_plain_rotation_json_still_works_after_the_subcommands(data, capsys):
+    code, out, _ = run(capsys, "rotation", "--json", "--sandbox")
+    assert code == 0
+    assert {r["rotation"] for r in json.loads(out)["rotations"]} == {"infrastructure", "on-call"}
+
+
+def test_schedule_json_lists_whole_stretches(data, capsys):
+    code, out, _ = run(
+        capsys, "rotation", "schedule", "on-call", "--from", "2027-01-06", "--days", "10",
+        "--json", "--sandbox",
+    )  # fmt: skip
+    assert code == 0
+    stretches = json.loads(out)
+    assert [(s["from"], s["to"]) for s in stretches] == [
+        ("2027-01-04T09:00:00Z", "2027-01-11T09:00:00Z"),
+        ("2027-01-11T09:00:00Z", "2027-01-18T09:00:00Z"),
+    ]
+    assert set(stretches[0]) == {"rotation", "holder", "from", "to", "layer", "gap", "override",
+                                 "swap"}  # fmt: skip
+
+
+def test_override_then_holders_show_it_and_the_audit_log_has_it(data, capsys):
+    code, out, _ = run(
+        capsys, "rotation", "override", "on-call", "--who", "alice", "--from", "2030-01-01",
+        "--to", "2030-01-03", "--reason", "cover the holidays", "--json", "--sandbox",
+    )  # fmt: skip
+    assert code == 0
+    override = json.loads(out)
+    assert (override["who"], override["from"], override["to"]) == (
+        "alice",
+        "2030-01-01T00:00:00Z",
+        "2030-01-03T00:00:00Z",
+    )
+    code, out, _ = run(capsys, "rotation", "--at", "2030-01-02", "--json", "--sandbox")
+    on_call = next(r for r in json.loads(out)["rotations"] if r["rotation"] == "on-call")
+    assert (on_call["holder"], on_call["override"], on_call["handoff_at"]) == (
+        "alice",
+        True,
+        "2030-01-03T00:00:00Z",
+    )
+    log = AuditLog(data / "audit.db")
+    try:
+        record = log.tail(1)[0]
+    finally:
+        log.close()
+    assert (record.action, record.target, record.who) == ("rotation.override", "on-call", whoami())
+    assert record.key == f"rotation.override:{override['id']}"
+
+
+def test_override_times_without_offset_are_the_rotations_local_time(data, capsys, tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(BERLIN_CONFIG.format(me=whoami()), encoding="utf-8")
+    code, out, _ = run(
+        capsys, "rotation", "override", "on-call", "--who", "ann", "--from", "2030-07-01",
+        "--to", "2030-07-02T09:00", "--reason", "x", "--json", "--config", str(path),
+    )  # fmt: skip
+    assert code == 0
+    override = json.loads(out)
+    assert (override["from"], override["to"]) == ("2030-06-30T22:00:00Z", "2030-07-02T07:00:00Z")
+
+
+def test_backend_text_is_shown_inert(data, capsys):
+    code, _, _ = run(
+        capsys, "rotation", "override", "on-call", "--who", "eve\x1b]0;owned\x07[bold]x",
+        "--from", "2030-01-01", "--to", "2030-01-02", "--reason", "x", "--sandbox",
+    )  # fmt: skip
+    assert code == 0
+    code, out, _ = run(capsys, "rotation", "--at", "2030-01-01T12:00", "--sandbox")
+    assert code == 0
+    assert "\x1b" not in out and "\x07" not in out
+    assert "eve␛]0;owned␇[bold]x (override)" in out
+
+
+def _my_week(config) -> datetime:
+    """A Monday 09:00 UTC in 2030 when the sandbox on-call is the person running the tests."""
+    monday = datetime(2030, 1, 7, 9, tzinfo=UTC)
+    for week in range(8):
+        start = monday + timedelta(weeks=week)
+        if holder_at(config, "on-call", start + timedelta(hours=1), None) == whoami():
+            return start
+    raise AssertionError("the sandbox on-call never reaches the current user")
+
+
+def test_swap_request_list_and_take_refused_to_the_offerer(data, capsys):
+    start = _my_week(sandbox_config())
+    span = ["--from", start.isoformat(), "--to", (start + timedelta(days=2)).isoformat()]
+    code, out, _ = run(
+        capsys, "rotation", "swap", "request", "on-call", *span, "--reason", "travel", "--json",
+        "--sandbox",
+    )  # fmt: skip
+    assert code == 0
+    swap = json.loads(out)
+    assert (swap["requested_by"], swap["taken_by"], swap["reason"]) == (whoami(), None, "travel")
+    code, out, _ = run(capsys, "rotation", "swap", "list", "--json", "--sandbox")
+    assert [s["id"] for s in json.loads(out)] == [swap["id"]]
+    code, _, err = run(capsys, "rotation", "swap", "take", swap["id"], "--sandbox")
+    assert code == 3 and "person who offered it" in err
+    # Someone else's week cannot be offered.
+    other = ["--from", (start + timedelta(weeks=1)).isoformat(), "--to",
+             (start + timedelta(weeks=1, days=1)).isoformat()]  # fmt: skip
+    code, _, err = run(capsys, "rotation", "swap", "request", "on-call", *other, "--sandbox")
+    assert code == 3 and f"{whoami()} does not hold on-call" in err
+
+
+def test_ics_to_a_file_parses_back(data, capsys, tmp_path):
+    target = tmp_path / "rotation.ics"
+    code, out, _ = run(
+        capsys, "rotation", "ics", "--months", "2", "--from", "2027-01-01", "-o", str(target),
+        "--sandbox",
+    )  # fmt: skip
+    assert code == 0 and out.strip() == f"wrote {target}"
+    calendar = Calendar.from_ical(target.read_bytes())
+    summaries = [str(e["summary"]) for e in calendar.walk("VEVENT")]
+    assert summaries[:3] == [
+        "infrastructure: go-systems-developer",
+        "infrastructure: flask-web-developer",
+        "infrastructure: devops-coordinator",
+    ]
+    assert sum(s.startswith("on-call: ") for s in summaries) >= 9
+    code, out, _ = run(capsys, "rotation", "ics", "--months", "1", "--sandbox")
+    assert code == 0 and out.startswith("BEGIN:VCALENDAR")
