@@ -1,0 +1,7 @@
+"""The built-in simulated world: services on Kubernetes, ECS and static hosting that
+roll out, degrade, recover and log, so Quorum shows everything with no config.
+"""
+
+from providers.sandbox.provider import PAUSED_AT, SandboxProvider
+
+__all__ = ["PAUSED_AT", "SandboxProvider"]

@@ -1,0 +1,137 @@
+"""The sandbox world's memory: the moment it was born and every change made to it.
+
+Everything else about the world is a function of the clock, so this small SQLite
+file in the data directory is all that separate processes need to agree: a deploy
+recorded by one `quorum` command is in the next snapshot of any other. Writes are
+one `BEGIN IMMEDIATE` transaction each, so concurrent writers queue instead of
+losing a change, and a decision that depends on history (which revision is
+"previous") is taken inside the same transaction that records it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from console.db import connect
+
+FILENAME = "sandbox-world.db"
+
+DEPLOY = "deploy"
+ROLLBACK = "rollback"
+RESTART = "restart"
+SCALE = "scale"
+KINDS = frozenset({DEPLOY, ROLLBACK, RESTART, SCALE})
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS world (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    provider TEXT NOT NULL,
+    service TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    at REAL NOT NULL,
+    kind TEXT NOT NULL,
+    revision TEXT,
+    replicas INTEGER
+);
+CREATE INDEX IF NOT EXISTS events_by_target ON events (provider, service, environment, at);
+"""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change made to a target; `at` is seconds since the epoch."""
+
+    at: float
+    kind: str
+    revision: str = ""
+    replicas: int = 0
+
+
+TargetKey = tuple[str, str]  # (service, environment)
+
+
+class WorldStore:
+    """Reads and appends the world's changes; one connection per thread, opened lazily."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = Path(data_dir) / FILENAME
+        self._local = threading.local()
+        self._genesis: float | None = None
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path).conn
+            conn.executescript(_SCHEMA)
+            self._local.conn = conn
+        return conn
+
+    def genesis(self, now: float) -> float:
+        """When the world was first used; `now` becomes it if this is the first use."""
+        if self._genesis is None:
+            conn = self._conn()
+            conn.execute(
+                "INSERT OR IGNORE INTO world (key, value) VALUES ('genesis', ?)", (repr(now),)
+            )
+            row = conn.execute("SELECT value FROM world WHERE key = 'genesis'").fetchone()
+            self._genesis = float(row[0])
+        return self._genesis
+
+    def changes(self, provider: str) -> dict[TargetKey, list[Change]]:
+        """Every change made to `provider`'s targets, oldest first, by (service, env)."""
+        rows = self._conn().execute(
+            "SELECT service, environment, at, kind, revision, replicas FROM events"
+            " WHERE provider = ? ORDER BY at, id",
+            (provider,),
+        )
+        out: dict[TargetKey, list[Change]] = {}
+        for service, env, at, kind, revision, replicas in rows:
+            out.setdefault((service, env), []).append(
+                Change(at, kind, revision or "", replicas or 0)
+            )
+        return out
+
+    def record(
+        self,
+        provider: str,
+        target: TargetKey,
+        decide: Callable[[list[Change]], Change],
+    ) -> Change:
+        """Append the change `decide` makes from the target's history, atomically.
+
+        `decide` sees the history as of inside the write lock, so two processes
+        rolling back at once cannot both pick the same "previous" revision; an
+        exception from it records nothing.
+        """
+        conn = self._conn()
+        service, env = target
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            rows = conn.execute(
+                "SELECT at, kind, revision, replicas FROM events"
+                " WHERE provider = ? AND service = ? AND environment = ? ORDER BY at, id",
+                (provider, service, env),
+            ).fetchall()
+            history = [Change(at, kind, rev or "", n or 0) for at, kind, rev, n in rows]
+            change = decide(history)
+            conn.execute(
+                "INSERT INTO events (provider, service, environment, at, kind, revision, replicas)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (provider, service, env, change.at, change.kind, change.revision, change.replicas),
+            )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return change
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
