@@ -346,7 +346,7 @@ class Actions:
         )
         view = self.view(created)
         if created.state is State.APPROVED:
-            return Result(view, await self._run_proposal(created))
+            return await self._settled(created)
         await self._notify(
             f"Proposal {created.id}: {created.describe()}",
             f"{self.identity.name} proposes it; {view.summary}",
@@ -407,7 +407,7 @@ class Actions:
             who=ident,
         )
         if after.state is State.APPROVED and before.state is not State.APPROVED:
-            return Result(self.view(after), await self._run_proposal(after))
+            return await self._settled(after)
         if after.state is State.BLOCKED and before.state is not State.BLOCKED:
             await self._notify(
                 f"Proposal {pid} blocked",
@@ -443,7 +443,7 @@ class Actions:
             key=proposal_key(pid),
         )
         if after.state is State.APPROVED:
-            return Result(self.view(after), await self._run_proposal(after))
+            return await self._settled(after)
         return Result(self.view(after))
 
     async def withdraw(self, pid: int) -> Result:
@@ -501,7 +501,7 @@ class Actions:
             severity="critical",
             proposal=str(pid),
         )
-        return Result(self.view(after), await self._run_proposal(after, override=True))
+        return await self._settled(after, override=True)
 
     async def review(self, pid: int, comment: str = "") -> ProposalView:
         """Marks an override reviewed; its author is refused."""
@@ -543,6 +543,11 @@ class Actions:
                 with contextlib.suppress(ActionIncomplete):
                     done.append(await self._run_proposal(p, override=p.overridden))
         return done
+
+    async def _settled(self, p: Proposal, *, override: bool = False) -> Result:
+        """Runs an approved proposal and returns it as it stands afterwards."""
+        outcome = await self._run_proposal(p, override=override)
+        return Result(self.get(p.id), outcome)
 
     async def _run_proposal(self, p: Proposal, *, override: bool = False) -> Outcome:
         outcome = await self._execute(
