@@ -98,6 +98,16 @@ def closest(word: str, choices: Sequence[str]) -> str | None:
     return repr(found[0]) if found else None
 
 
+def _secret_hint(path: KeyPath) -> str:
+    """Where the secret should come from instead, in the words of the key it was under."""
+    key = path[-1] if path and isinstance(path[-1], str) else ""
+    if _SECRET_KEY.search(key):
+        return f"name an environment variable with {key}_env"
+    if key.endswith("_env"):
+        return f"{key} takes the name of an environment variable, not its value"
+    return "name an environment variable with token_env"
+
+
 class Checker:
     """Collects the problems of one file, each on the line of the key it is about."""
 
@@ -227,10 +237,5 @@ class Checker:
         elif isinstance(value, str):
             by_key = bool(path) and isinstance(path[-1], str) and _SECRET_KEY.search(path[-1])
             if by_key or _SECRET_VALUE.search(value):
-                leaf = path[-1] if by_key else "token"
                 self.secrets.add(path)
-                self.add(
-                    path,
-                    "secrets are never written in the config; "
-                    f"name an environment variable with {leaf}_env",
-                )
+                self.add(path, f"secrets are never written in the config; {_secret_hint(path)}")

@@ -203,7 +203,7 @@ class _Loader:
                 check.add(
                     (*path, "min_approvals"),
                     f"{policy.min_approvals} approvals can never be reached by a team of "
-                    f"{len(members)} members",
+                    f"{len(members)} member{'s' if len(members) > 1 else ''}",
                 )
             policies[environment] = policy
         return policies

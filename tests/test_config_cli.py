@@ -1,0 +1,146 @@
+"""`quorum config check`: exit 0 with a summary, or every problem on stderr and exit 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from console.cli import main
+from tests.test_config_load import MALFORMED
+
+CONFIGS = Path(__file__).parent / "configs"
+PLUGINS = CONFIGS / "plugins"
+
+VALID = """
+[team]
+name = "collective"
+members = ["alice", "bob", "carol"]
+
+[policy.production]
+min_approvals = 2
+
+[[providers]]
+name = "api"
+kind = "picky"
+api_url = "http://127.0.0.1:9"
+
+[[services]]
+name = "billing"
+thresholds = { p99 = [800, 2000] }
+
+[[notify]]
+kind = "webhook"
+url_env = "QUORUM_WEBHOOK_URL"
+
+[[rotation]]
+name = "infrastructure"
+every = "month"
+members = ["alice", "bob"]
+start = 2026-01-01
+"""
+
+
+@pytest.fixture
+def plugins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(PLUGINS))
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_valid_config_is_ok_with_a_summary(tmp_path, plugins, capsys):
+    path = write(tmp_path, VALID)
+    assert main(["config", "check", "--config", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert out == (
+        f"ok: {path} (1 provider, 1 service, 1 policy, 1 rotation, 1 notify sink, 3 members)\n"
+    )
+    assert err == ""
+
+
+def test_config_from_the_environment_and_the_option_before_the_command(
+    tmp_path, plugins, capsys, monkeypatch
+):
+    path = write(tmp_path, VALID)
+    monkeypatch.setenv("QUORUM_CONFIG", str(path))
+    assert main(["config", "check"]) == 0
+    assert capsys.readouterr().out.startswith(f"ok: {path} (")
+    monkeypatch.delenv("QUORUM_CONFIG")
+    assert main(["--config", str(path), "config", "check"]) == 0
+    assert capsys.readouterr().out.startswith(f"ok: {path} (")
+
+
+def test_xdg_config_is_found(tmp_path, plugins, capsys, monkeypatch):
+    home = tmp_path / "xdg"
+    (home / "quorum").mkdir(parents=True)
+    (home / "quorum" / "config.toml").write_text(VALID, encoding="utf-8")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    assert main(["config", "check"]) == 0
+    assert capsys.readouterr().out.startswith(f"ok: {home / 'quorum' / 'config.toml'} (")
+
+
+def test_every_problem_is_printed_one_per_line_and_exit_2(capsys):
+    path = CONFIGS / "policy_types.toml"
+    assert main(["config", "check", "--config", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    expected = dict(MALFORMED)["policy_types.toml"]
+    assert err == "".join(f"{path}:{line}: {key}: {message}\n" for line, key, message in expected)
+
+
+def test_no_config_anywhere_means_the_sandbox(capsys, tmp_path):
+    assert main(["config", "check"]) == 0
+    expected = tmp_path / "xdg-config" / "quorum" / "config.toml"
+    assert capsys.readouterr().out == (
+        f"ok: no config at {expected}; quorum would open the built-in sandbox\n"
+    )
+
+
+def test_a_named_config_that_does_not_exist_is_an_error(tmp_path, capsys):
+    missing = tmp_path / "missing.toml"
+    assert main(["config", "check", "--config", str(missing)]) == 2
+    assert capsys.readouterr().err == f"{missing}: no such file\n"
+
+
+def test_sandbox_flag_reads_no_file(capsys):
+    assert main(["config", "check", "--sandbox", "--config", "/nonexistent.toml"]) == 0
+    assert "built-in sandbox" in capsys.readouterr().out
+
+
+def test_provider_broken_at_build_time_is_a_problem_on_its_line(tmp_path, plugins, capsys):
+    text = VALID.replace(
+        "[[services]]", '[[providers]]\nname = "legacy"\nkind = "broken-sdk"\n\n[[services]]'
+    )
+    path = write(tmp_path, text)
+    line = text.splitlines().index('name = "legacy"')  # the header is the line before it
+    assert main(["config", "check", "--config", str(path)]) == 2
+    assert capsys.readouterr().err == (
+        f"{path}:{line}: providers[1]: provider kind 'broken-sdk' failed to import: "
+        "the broken-sdk client library is not installed\n"
+    )
+
+
+def test_config_without_an_action_is_a_usage_error(capsys):
+    assert main(["config"]) == 2
+    assert "quorum config check" in capsys.readouterr().err
+
+
+def test_problems_are_neutralised_on_the_terminal(tmp_path, capsys):
+    path = write(tmp_path, '[policy."prod\\u001b]0;pwned\\u0007"]\nmin_approvals = -1\n')
+    assert main(["config", "check", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err
+    assert err.endswith("must be 0 or more\n")
+
+
+def test_the_example_config_checks_ok_end_to_end(capsys):
+    example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    assert main(["config", "check", "--config", str(example)]) == 0
+    assert capsys.readouterr().out == (
+        f"ok: {example} (3 providers, 1 service, 3 policies, 2 rotations, 0 notify sinks, "
+        "3 members)\n"
+    )

@@ -1,0 +1,106 @@
+"""config.example.toml loads cleanly and carries the team's own examples."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date, timedelta
+from pathlib import Path
+
+from console.config import Policy
+from console.config_load import load_config
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
+
+# The seeds' monthly schedule, January/July first.
+SEED_ROTATION = (
+    "go-systems-developer",
+    "flask-web-developer",
+    "devops-coordinator",
+    "consensus-coordinator",
+    "All technical agents review",
+    "Collective infrastructure planning",
+)
+# The alert thresholds table of the team's process documents: (warning, critical).
+SEED_THRESHOLDS = {
+    "cpu": (70.0, 90.0),
+    "memory": (80.0, 95.0),
+    "disk": (70.0, 85.0),
+    "error_rate": (1.0, 5.0),
+    "p99": (500.0, 1000.0),
+}
+PLANNED_KINDS = {
+    "kubernetes",
+    "ecs",
+    "static-site",
+    "github",
+    "gitlab",
+    "vercel",
+    "netlify",
+    "prometheus",
+    "health",
+}
+
+
+def test_example_loads_without_problems():
+    config = load_config(EXAMPLE)
+    assert config.source == EXAMPLE
+    assert [(p.kind, p.settings.get("platform")) for p in config.providers] == [
+        ("sandbox", "kubernetes"),
+        ("sandbox", "ecs"),
+        ("sandbox", "static"),
+    ]
+
+
+def test_example_carries_the_seeds_rotation():
+    [infrastructure] = [r for r in load_config(EXAMPLE).rotations if r.name == "infrastructure"]
+    assert infrastructure.every == "month"
+    assert infrastructure.members == SEED_ROTATION
+    assert infrastructure.start == date(2026, 1, 1)
+
+
+def test_example_production_policy_needs_two_approvals_and_runs_the_deploy_script():
+    assert load_config(EXAMPLE).policy("production") == Policy(
+        "production",
+        min_approvals=2,
+        allow_self_approval=False,
+        block_on_rejections=2,
+        vote_ttl=timedelta(hours=24),
+        dismiss_stale_votes=True,
+        deploy_command="./scripts/deploy.sh full production",
+    )
+
+
+def test_example_thresholds_are_the_seeds_table():
+    config = load_config(EXAMPLE)
+    assert config.thresholds.levels == SEED_THRESHOLDS
+    assert config.thresholds_for("billing").levels == {**SEED_THRESHOLDS, "p99": (800.0, 2000.0)}
+
+
+def commented_blocks(text: str) -> list[str]:
+    """Each commented-out block of the example, uncommented with its optional lines."""
+    blocks: list[list[str]] = []
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith("# ["):
+            current = []
+            blocks.append(current)
+        if current is not None and line.startswith("# "):
+            current.append(line.removeprefix("# ").removeprefix("# "))
+        elif not line.startswith("#"):
+            current = None
+    return ["\n".join(b) for b in blocks if b]
+
+
+def test_every_planned_provider_kind_has_a_commented_block_that_parses():
+    parsed = [tomllib.loads(block) for block in commented_blocks(EXAMPLE.read_text())]
+    providers = [p for doc in parsed for p in doc.get("providers", [])]
+    assert {p["kind"] for p in providers} == PLANNED_KINDS
+    for provider in providers:
+        assert not any(re.search(r"token$|secret|password", key) for key in provider)
+        endpoint = {"endpoint_url", "api_url", "urls"} & provider.keys()
+        uses_aws = provider["kind"] in ("ecs", "static-site")
+        if provider["kind"] != "kubernetes":
+            assert endpoint, provider["name"]
+        if uses_aws:
+            assert "endpoint_url" in endpoint
