@@ -206,9 +206,11 @@ def test_verify_names_the_first_bad_record(
     assert result.checked == bad_seq - 1  # the records found intact before it
 
 
-def test_a_deleted_head_row_fails_verification_and_refuses_appends(path: Path) -> None:
+@pytest.mark.parametrize("sql", ["DELETE FROM audit_head", "DROP TABLE audit_head"])
+def test_a_deleted_head_fails_verification_and_refuses_appends(path: Path, sql: str) -> None:
+    """Reopening recreates a dropped head table but never guesses its content."""
     conn = raw(path)
-    conn.execute("DELETE FROM audit_head")
+    conn.execute(sql)
     conn.close()
     with AuditLog(path) as log:
         result = log.verify()
