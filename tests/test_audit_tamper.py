@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from console.audit import AuditLog, AuditRecord
+from console.audit import AuditError, AuditLog, AuditRecord
 
 COLUMNS = (
     "seq, ts, who, action, target, environment, revision, outcome, comment, key, prev_hash, hash"
@@ -215,7 +215,7 @@ def test_a_deleted_head_fails_verification_and_refuses_appends(path: Path, sql: 
     with AuditLog(path) as log:
         result = log.verify()
         assert not result.ok and "chain head was deleted" in result.reason
-        with pytest.raises(Exception, match="chain head was deleted"):
+        with pytest.raises(AuditError, match="chain head was deleted"):
             log.append(who="alice", action="deploy")
 
 
