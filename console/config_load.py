@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +123,6 @@ class _Loader:
 
     def __init__(self, check: Checker):
         self.check = check
-        self.rotation_names: set[str] = set()
 
     def config(self, raw: dict[str, Any]) -> Config:
         check = self.check
@@ -131,13 +131,13 @@ class _Loader:
         team = check.section(raw, "team")
         check.unknown_keys(team, ("team",), TEAM_KEYS)
         members = check.strings(team, ("team",), "members", unique=True)
-        rotations, self.rotation_names = config_rotation.rotations(check, raw)
+        rotations, rotation_names = config_rotation.rotations(check, raw)
         thresholds = Thresholds().merged(self.levels(raw, (), "thresholds"))
         return Config(
             team_name=check.name(team, ("team",), required=False) or "team",
             members=members,
             audit_path=self.audit_path(raw),
-            policies=self.policies(raw, members, self.rotation_names),
+            policies=self.policies(raw, members, rotation_names),
             providers=self.providers(raw),
             services=self.services(raw, thresholds),
             notify=self.notify(raw),
@@ -208,7 +208,7 @@ class _Loader:
             policies[environment] = policy
         return policies
 
-    def duration(self, table: dict[str, Any], path: KeyPath, key: str) -> Any:
+    def duration(self, table: dict[str, Any], path: KeyPath, key: str) -> timedelta | None:
         text = self.check.get(table, path, key, STRING)
         if text is None:
             return None
