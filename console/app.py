@@ -1,0 +1,739 @@
+"""The Textual console: wires the hub, the providers and the core to the panes.
+
+The only module of `console/` that imports Textual. Widgets render model objects
+and post messages; this app is where those messages reach providers, the audit
+log, the rotation schedule and the consensus engine, always through the same core
+functions the command line uses. The clock is injected (`now`), so a paused
+sandbox and a fixed clock give the same screen on every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from textual import events, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+import widgets
+from console import rotation, rotation_actions
+from console.audit import AuditLog
+from console.errors import QuorumError
+from console.hub import Hub, ProviderState, TargetRow
+from console.identity import current_identity
+from console.inert import neutralise
+from console.model import LogLine, Series, TargetRef, utcnow
+from console.session import Session, open_session
+from providers.base import Capability, Provider
+from widgets.audit import AuditPane
+from widgets.chrome import CommandBar, ProviderLine, ProviderStatus, TopBar
+from widgets.help import HelpEntry, HelpScreen
+from widgets.logs import LogPane
+from widgets.main import LOWER, MainScreen
+from widgets.metrics import MetricsPane
+from widgets.modals import Field, FormScreen, PickScreen
+from widgets.pane import Pane
+from widgets.rotation import CalendarScreen, RotationPane
+from widgets.services import ServicesPane, ServiceView
+
+METRICS_WINDOW = timedelta(minutes=15)
+PANE_COMMANDS = {
+    "svc": "services",
+    "services": "services",
+    "service": "services",
+    "deploy": "services",
+    "logs": "logs",
+    "log": "logs",
+    "metrics": "metrics",
+    "metric": "metrics",
+    "approvals": "approvals",
+    "apr": "approvals",
+    "proposals": "approvals",
+    "rotation": "rotation",
+    "rot": "rotation",
+    "oncall": "rotation",
+    "audit": "audit",
+    "aud": "audit",
+}
+COMMANDS = [
+    *PANE_COMMANDS,
+    "env",
+    "provider",
+    "ctx",
+    "calendar",
+    "refresh",
+    "help",
+    "quit",
+]
+
+
+def _parse_when(text: str) -> datetime:
+    """An ISO date or date-time typed in a form; naive means UTC."""
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        hint = "use 2026-12-01 or 2026-12-01T09:00"
+        raise QuorumError(f"not a date or time: {text!r} ({hint})") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+class QuorumApp(App[int]):
+    """Quorum's terminal console."""
+
+    TITLE = "Quorum"
+    CSS_PATH = str(Path(widgets.__file__).parent / "quorum.tcss")
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("question_mark", "help", "Help"),
+        Binding("colon", "prompt(':')", "Command"),
+        Binding("slash", "prompt('/')", "Filter"),
+        Binding("escape", "back", "Back", show=False),
+        Binding("ctrl+r", "refresh", "Refresh"),
+        Binding("q", "quit", "Quit"),
+    ]
+    MUTATING: frozenset[str] = frozenset()
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        now: Callable[[], datetime] = utcnow,
+        poll_interval: float = 2.0,
+        metrics_interval: float = 5.0,
+        side_interval: float = 2.0,
+        log_cap: int = 10_000,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.now = now
+        self.readonly = session.readonly
+        self.metrics_interval = metrics_interval
+        self.side_interval = side_interval
+        self.log_cap = log_cap
+        self.identity = current_identity()
+        self.hub = Hub(session, interval=poll_interval, on_update=self._on_hub_update)
+        self.environment: str | None = None
+        self.provider_scope: str | None = None
+        self.selected: TargetRow | None = None
+        self._followed: str | None = None
+        self._filter_target: Pane | None = None
+        self._audit: AuditLog | None = None
+        self._last_rotation = datetime.min.replace(tzinfo=UTC)
+
+    # ---- start and stop ---------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(
+            now=self.now,
+            log_cap=self.log_cap,
+            save_dir=self.session.data_dir / "logs",
+            commands=[f"{c} " if c in ("env", "provider", "ctx") else c for c in COMMANDS],
+        )
+
+    @property
+    def main(self) -> MainScreen:
+        screen = self.screen_stack[0]  # the default screen stays at the bottom of the stack
+        assert isinstance(screen, MainScreen)
+        return screen
+
+    def pane(self, name: str) -> Pane:
+        return self.main.query_one(f"#{name}", Pane)
+
+    @property
+    def services(self) -> ServicesPane:
+        return self.main.query_one(ServicesPane)
+
+    @property
+    def logs(self) -> LogPane:
+        return self.main.query_one(LogPane)
+
+    @property
+    def metrics(self) -> MetricsPane:
+        return self.main.query_one(MetricsPane)
+
+    def on_main_screen_ready(self, event: MainScreen.Ready) -> None:
+        for pane in self.main.query(Pane):
+            pane.readonly = self.readonly
+        self.services.table.focus()
+        self.hub.start()
+        self._paint_chrome()
+        self._refresh_side(force=True)
+        self.set_interval(1.0, self._tick)
+        self.set_interval(self.side_interval, self._refresh_side)
+
+    async def on_unmount(self) -> None:
+        await self.hub.stop()
+        await self.session.close()
+        if self._audit is not None:
+            self._audit.close()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed worker is a one-line notice; the console carries on."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.say(f"{event.worker.name or 'task'} failed: {event.worker.error}", error=True)
+
+    def say(self, message: str, *, error: bool = False, title: str = "") -> None:
+        """A notification with backend text made inert and never parsed as markup."""
+        self.notify(
+            neutralise(message),
+            title=neutralise(title),
+            severity="error" if error else "information",
+            markup=False,
+        )
+
+    # ---- the hub ----------------------------------------------------------------
+
+    def _on_hub_update(self, state: ProviderState) -> None:
+        try:
+            self._apply_rows()
+        except Exception as exc:  # a rendering bug must not stop the provider's loop
+            self.say(f"could not show {state.name}: {exc}", error=True)
+
+    def _apply_rows(self) -> None:
+        config = self.session.config
+        rows = self.hub.rows()
+        self._rows = {row.key: row for row in rows}
+        views = [
+            ServiceView(
+                target=row.target,
+                health=row.health,
+                stale=row.stale,
+                thresholds=config.thresholds_for(row.target.ref.service),
+            )
+            for row in rows
+        ]
+        self.services.update_views(views)
+        self._paint_status()
+        if self.selected is None and self.services.table.cursor_key:
+            self._select(self.services.table.cursor_key)
+
+    def _paint_status(self) -> None:
+        lines = []
+        for state in self.hub.states.values():
+            if state.broken:
+                kind = "broken"
+            elif state.error is not None:
+                kind = "stale"
+            elif state.snapshot is None:
+                kind = "waiting"
+            else:
+                kind = "ok"
+            lines.append(
+                ProviderLine(state.name, state.kind, kind, state.error or "", state.last_ok)
+            )
+        self.main.query_one(ProviderStatus).show(lines, utcnow())
+
+    def _paint_chrome(self) -> None:
+        scope = []
+        if self.environment:
+            scope.append(f"env={self.environment}")
+        if self.provider_scope:
+            scope.append(f"provider={self.provider_scope}")
+        wide = self.main.wide
+        self.main.query_one(TopBar).show(
+            team=self.session.config.team_name,
+            user=self.identity.name,
+            scope=" ".join(scope),
+            panes=[] if wide else list(LOWER),
+            current=self.main.lower,
+            clock=self.now().strftime("%Y-%m-%d %H:%M:%S UTC" if wide else "%H:%M:%S"),
+            readonly=self.readonly,
+        )
+
+    def _tick(self) -> None:
+        self._paint_chrome()
+        self.main.query_one(RotationPane).tick()
+
+    # ---- selection: logs and metrics follow the cursor -------------------------
+
+    def on_services_pane_selected(self, event: ServicesPane.Selected) -> None:
+        if event.key is not None:
+            self._select(event.key)
+
+    def _select(self, key: str) -> None:
+        row = getattr(self, "_rows", {}).get(key)
+        if row is None:
+            return
+        self.selected = row
+        if key == self._followed:
+            return
+        self._followed = key
+        self._follow_logs()
+        self._watch_metrics()
+
+    def _provider_of(self, ref: TargetRef) -> Provider | None:
+        return self.session.providers.get(ref.provider)
+
+    def _follow_logs(self) -> None:
+        if self.selected is None:
+            return
+        ref = self.selected.target.ref
+        provider = self._provider_of(ref)
+        factory = None
+        if provider is not None and provider.can(Capability.LOGS):
+
+            def factory(since: timedelta | None, tail: int | None) -> AsyncIterator[LogLine]:
+                return _stream(provider, ref, since, tail)
+
+        self.logs.follow(f"{ref.service}@{ref.environment}", factory)
+
+    def _watch_metrics(self) -> None:
+        if self.selected is None:
+            return
+        ref = self.selected.target.ref
+        provider = self._provider_of(ref)
+        fetch = None
+        if provider is not None and provider.can(Capability.METRICS):
+            timeout = self.hub.timeout
+
+            async def fetch() -> list[Series]:
+                return await asyncio.wait_for(provider.metrics(ref, METRICS_WINDOW), timeout)
+
+        thresholds = self.session.config.thresholds_for(ref.service)
+        self.metrics.watch(
+            f"{ref.service}@{ref.environment} · last 15m", fetch, thresholds, self.metrics_interval
+        )
+
+    def on_log_pane_window_changed(self, event: LogPane.WindowChanged) -> None:
+        self._follow_logs()
+
+    # ---- side panes: audit and rotation ----------------------------------------
+
+    def _refresh_side(self, force: bool = False) -> None:
+        self._refresh_audit()
+        now = self.now()
+        if force or now - self._last_rotation >= timedelta(seconds=30):
+            self._refresh_rotation()
+
+    def _audit_log(self) -> AuditLog:
+        if self._audit is None:
+            self._audit = AuditLog(self.session.audit_path)
+        return self._audit
+
+    def _refresh_audit(self) -> None:
+        pane = self.main.query_one(AuditPane)
+        try:
+            log = self._audit_log()
+            records = log.since(pane.last_seq) if pane.last_seq else log.tail(200)
+        except Exception as exc:  # an unreadable log is a status, not a crash
+            pane.set_status(f"cannot read the audit log: {exc}")
+            return
+        if records or not pane.records:
+            pane.add(records)
+
+    def _refresh_rotation(self) -> None:
+        pane = self.main.query_one(RotationPane)
+        self._last_rotation = self.now()
+        config = self.session.config
+        try:
+            slots = rotation.slots_at(config, self.now(), self.session.audit_path)
+            swaps = rotation_actions.open_swaps(config, self.session.audit_path, self.now())
+        except Exception as exc:  # a schedule error is shown on the pane
+            pane.set_status(f"schedule error: {exc}")
+            return
+        pane.show(slots, len(swaps))
+
+    def on_audit_pane_verify_requested(self, event: AuditPane.VerifyRequested) -> None:
+        self._verify_audit()
+
+    @work(thread=True, exclusive=True, group="audit-verify", exit_on_error=False)
+    def _verify_audit(self) -> None:
+        log = AuditLog(self.session.audit_path)
+        try:
+            result = log.verify()
+        finally:
+            log.close()
+        verdict = (
+            f"chain intact: {result.checked} records verified"
+            if result.ok
+            else f"VERIFY FAILED: {result.reason}"
+        )
+        self.call_from_thread(self._show_verdict, verdict, result.ok)
+
+    def _show_verdict(self, verdict: str, ok: bool) -> None:
+        self.main.query_one(AuditPane).set_verdict(verdict)
+        self.say(verdict, error=not ok, title="audit")
+
+    # ---- pane requests (keys a pane offers but only the app can carry out) -----
+
+    def on_pane_requested(self, event: Pane.Requested) -> None:
+        handler = getattr(self, f"request_{event.what}", None)
+        if handler is None:
+            self.say(f"{event.what}: not available in this console yet", error=True)
+            return
+        handler()
+
+    def request_calendar(self) -> None:
+        config = self.session.config
+        path = self.session.audit_path
+
+        def load(year: int, month: int) -> list:
+            return rotation.month_grid(config, year, month, path)
+
+        names = [r.name for r in config.rotations]
+        self.push_screen(CalendarScreen(load, names, self.now().date()))
+
+    def _rotation_names(self) -> list[str]:
+        return [r.name for r in self.session.config.rotations]
+
+    def _selected_rotation(self) -> str:
+        pane = self.main.query_one(RotationPane)
+        names = self._rotation_names()
+        return pane.selected or (names[0] if names else "")
+
+    def request_override(self) -> None:
+        """`o` in the Rotation pane: put someone on a rotation for a span, with a reason."""
+        now = self.now()
+        names = self._rotation_names()
+        fields = [
+            Field("rotation", "Rotation:", self._selected_rotation(), ", ".join(names)),
+            Field("who", "Who holds it:", self.identity.name),
+            Field("starts", "From (UTC):", now.strftime("%Y-%m-%dT%H:%M")),
+            Field("ends", "To (UTC):", (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")),
+            Field("reason", "Reason (required):"),
+        ]
+
+        def done(values: dict[str, str] | None) -> None:
+            if not values:
+                return
+            self._rotation_change(
+                lambda: rotation_actions.create_override(
+                    self.session.config,
+                    values["rotation"],
+                    values["who"],
+                    _parse_when(values["starts"]),
+                    _parse_when(values["ends"]),
+                    values["reason"],
+                    self.session.audit_path,
+                    by=self.identity.name,
+                    now=self.now(),
+                ),
+                "override recorded",
+            )
+
+        self.push_screen(FormScreen("rotation override", fields), done)
+
+    def request_offer_swap(self) -> None:
+        """`w` in the Rotation pane: offer part of one's own time for someone to take."""
+        now = self.now()
+        fields = [
+            Field("rotation", "Rotation:", self._selected_rotation()),
+            Field("starts", "From (UTC):", now.strftime("%Y-%m-%dT%H:%M")),
+            Field("ends", "To (UTC):", (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")),
+            Field("reason", "Reason:", required=False),
+        ]
+
+        def done(values: dict[str, str] | None) -> None:
+            if not values:
+                return
+            self._rotation_change(
+                lambda: rotation_actions.request_swap(
+                    self.session.config,
+                    values["rotation"],
+                    _parse_when(values["starts"]),
+                    _parse_when(values["ends"]),
+                    self.session.audit_path,
+                    reason=values["reason"],
+                    by=self.identity.name,
+                    now=self.now(),
+                ),
+                "swap offered",
+            )
+
+        self.push_screen(FormScreen("offer a swap", fields), done)
+
+    def request_take_swap(self) -> None:
+        """`t` in the Rotation pane: take one of the swaps others offer."""
+        try:
+            swaps = rotation_actions.open_swaps(
+                self.session.config, self.session.audit_path, self.now()
+            )
+        except QuorumError as exc:
+            self.say(str(exc), error=True)
+            return
+        if not swaps:
+            self.say("no open swap to take")
+            return
+        options = [
+            (
+                s.id,
+                f"{s.rotation}: {s.requested_by} offers {s.starts_at:%b %d %H:%M}"
+                f" to {s.ends_at:%b %d %H:%M}" + (f" ({s.reason})" if s.reason else ""),
+            )
+            for s in swaps
+        ]
+
+        def done(swap_id: str | None) -> None:
+            if swap_id:
+                self._rotation_change(
+                    lambda: rotation_actions.take_swap(
+                        self.session.config,
+                        swap_id,
+                        self.session.audit_path,
+                        by=self.identity.name,
+                        now=self.now(),
+                    ),
+                    "swap taken",
+                )
+
+        self.push_screen(PickScreen("take a swap", options), done)
+
+    def _rotation_change(self, change: Callable[[], object], done: str) -> None:
+        try:
+            change()
+        except QuorumError as exc:
+            self.say(str(exc), error=True)
+            return
+        self.say(done, title="rotation")
+        self._refresh_rotation()
+        self._refresh_audit()
+
+    # ---- keys -------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (self.readonly and action in self.MUTATING)
+
+    def on_key(self, event: events.Key) -> None:
+        """A mutating key in read-only mode reached nobody: say why instead of nothing."""
+        if not self.readonly:
+            return
+        node = self.focused
+        while node is not None:
+            owner = node if isinstance(node, (Pane, App)) else None
+            if owner is not None:
+                for binding in getattr(type(owner), "BINDINGS", []):
+                    if not isinstance(binding, Binding):
+                        continue
+                    keys = binding.key.split(",")
+                    if event.key in keys and self._is_mutating(owner, binding.action):
+                        self.say(
+                            f"read-only console: {binding.description.lower()} is disabled"
+                            " (started with --readonly or the provider is read-only)",
+                            error=True,
+                        )
+                        event.stop()
+                        return
+            node = node.parent
+        for binding in self.BINDINGS:
+            if (
+                isinstance(binding, Binding)
+                and event.key in binding.key.split(",")
+                and binding.action in self.MUTATING
+            ):
+                self.say(f"read-only console: {binding.description.lower()} is disabled")
+                event.stop()
+                return
+
+    @staticmethod
+    def _is_mutating(owner: object, action: str) -> bool:
+        if isinstance(owner, Pane):
+            name, _, rest = action.partition("(")
+            params = tuple(p.strip("'\" )") for p in rest.split(",")) if rest else ()
+            return owner.is_mutating(name, params)
+        return action in QuorumApp.MUTATING
+
+    def focused_pane(self) -> Pane | None:
+        node = self.focused
+        while node is not None:
+            if isinstance(node, Pane):
+                return node
+            node = node.parent
+        return None
+
+    def action_prompt(self, mode: str) -> None:
+        if mode == "/":
+            pane = self.focused_pane()
+            if pane is None or not hasattr(pane, "set_filter"):
+                self.say("nothing to filter here: / works in services, logs and audit")
+                return
+            self._filter_target = pane
+            current = getattr(pane, "filter_text", "")
+        else:
+            current = ""
+        self.main.query_one(CommandBar).open(mode, current)
+
+    def on_command_bar_done(self, event: CommandBar.Done) -> None:
+        if event.mode == "/":
+            target = self._filter_target
+            if event.value is not None and target is not None:
+                target.set_filter(event.value.strip())
+            if target is not None:
+                target.focus_body()
+            return
+        if event.value is None:
+            self.services.focus_body()
+        else:
+            self.run_command(event.value)
+
+    def run_command(self, text: str) -> bool:
+        """Run a `:` command; False (with a one-line notice) when it is not understood."""
+        words = text.strip().lstrip(":").split()
+        if not words:
+            self.focus_pane(self.main.lower if not self.main.wide else "services")
+            return True
+        name, args = words[0].lower(), words[1:]
+        if name in ("q", "q!", "quit", "exit"):
+            self.exit(0)
+        elif name in ("help", "h"):
+            self.action_help()
+        elif name in ("env", "ns", "environment"):
+            return self.set_environment(args[0] if args else None)
+        elif name in ("provider", "ctx", "context"):
+            return self.set_provider(args[0] if args else None)
+        elif name in ("calendar", "cal"):
+            self.request_calendar()
+        elif name in ("refresh", "r"):
+            self.action_refresh()
+        elif name in PANE_COMMANDS:
+            self.focus_pane(PANE_COMMANDS[name])
+        else:
+            hint = "try :svc, :logs, :metrics, :approvals, :rotation, :audit, :env NAME, :ctx NAME"
+            self.say(f"unknown command :{name} ({hint})", error=True)
+            return False
+        return True
+
+    def _known(self, attribute: str) -> list[str]:
+        rows = getattr(self, "_rows", {}).values()
+        found = {getattr(row.target.ref, attribute) for row in rows}
+        if attribute == "provider":
+            found |= set(self.hub.states)
+        return sorted(found)
+
+    def set_environment(self, name: str | None) -> bool:
+        if name in (None, "all", "*"):
+            self.environment = None
+        else:
+            known = self._known("environment")
+            if name not in known:
+                names = ", ".join(known) or "none yet"
+                self.say(f"no environment {name!r} (known: {names})", error=True)
+                return False
+            self.environment = name
+        self.services.set_scope(self.environment, self.provider_scope)
+        self._paint_chrome()
+        return True
+
+    def set_provider(self, name: str | None) -> bool:
+        if name in (None, "all", "*"):
+            self.provider_scope = None
+        else:
+            known = self._known("provider")
+            if name not in known:
+                self.say(f"no provider {name!r} (known: {', '.join(known)})", error=True)
+                return False
+            self.provider_scope = name
+        self.services.set_scope(self.environment, self.provider_scope)
+        self._paint_chrome()
+        return True
+
+    def focus_pane(self, name: str) -> None:
+        if name in LOWER:
+            self.main.show_lower(name)
+        self._paint_chrome()
+        self.call_after_refresh(self.pane(name).focus_body)
+
+    def action_show_pane(self, name: str) -> None:
+        self.focus_pane(name)
+
+    def action_show_logs(self) -> None:
+        self.focus_pane("logs")
+
+    def action_back(self) -> None:
+        """Esc: clear the focused pane's filter, else go back to Services."""
+        pane = self.focused_pane()
+        if pane is not None and getattr(pane, "filter_text", ""):
+            pane.set_filter("")
+            return
+        if pane is not self.services:
+            self.focus_pane("services")
+
+    def action_refresh(self) -> None:
+        self.hub.refresh_now()
+        self._followed = None
+        if self.selected is not None:
+            self._select(self.selected.key)
+        self._refresh_side(force=True)
+        self.say("refreshing every provider")
+
+    def action_help(self) -> None:
+        entries = self.help_entries()
+        notes = []
+        if self.readonly:
+            notes.append("Read-only: every mutating key is removed from this view.")
+        notes.append("Esc closes a dialog, restores a zoomed pane, or clears a filter.")
+        pane = self.focused_pane()
+        title = pane.TITLE if pane is not None else "console"
+        self.push_screen(HelpScreen(title, entries, notes))
+
+    def help_entries(self) -> list[HelpEntry]:
+        """Every binding active in the focused view, grouped by where it acts."""
+        entries: list[HelpEntry] = []
+        seen: set[tuple[str, str]] = set()
+        for key, active in self.screen.active_bindings.items():
+            node = active.node
+            if isinstance(node, Pane):
+                group = node.TITLE
+            elif isinstance(node, App):
+                group = "global"
+            elif isinstance(node, Screen):
+                group = "screen"
+            else:
+                group = type(node).__name__.lower()
+            binding = active.binding
+            description = binding.description or binding.action
+            if (group, key) in seen:
+                continue
+            seen.add((group, key))
+            entries.append(HelpEntry(group, self.get_key_display(binding), description))
+        order = {"global": 0, "screen": 1}
+        entries.sort(key=lambda e: (order.get(e.group, 2 if e.group.islower() else 3), e.group))
+        return entries
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The `:` commands, also in the command palette (ctrl+p)."""
+        yield from super().get_system_commands(screen)
+        for name in ("services", "logs", "metrics", "approvals", "rotation", "audit"):
+            yield SystemCommand(f"Go to {name}", f":{name}", lambda n=name: self.focus_pane(n))
+        for env in self._known("environment"):
+            yield SystemCommand(
+                f"Environment: {env}", f":env {env}", lambda e=env: self.set_environment(e)
+            )
+        yield SystemCommand("Environment: all", ":env all", lambda: self.set_environment(None))
+        for name in self._known("provider"):
+            yield SystemCommand(
+                f"Provider (context): {name}",
+                f":provider {name} / :ctx {name}",
+                lambda n=name: self.set_provider(n),
+            )
+        yield SystemCommand("Provider: all", ":provider all", lambda: self.set_provider(None))
+        yield SystemCommand("Rotation calendar", ":calendar", self.request_calendar)
+        yield SystemCommand("Refresh", "poll every provider now (ctrl+r)", self.action_refresh)
+
+
+async def _stream(
+    provider: Provider, ref: TargetRef, since: timedelta | None, tail: int | None
+) -> AsyncIterator[LogLine]:
+    """The provider's log stream; errors (even synchronous ones) surface to the consumer."""
+    stream = provider.logs(ref, follow=True, since=since, tail=tail)
+    try:
+        async for line in stream:
+            yield line
+    finally:
+        close = getattr(stream, "aclose", None)
+        if close is not None:
+            await close()
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    """`quorum` with no command: open the session and run the console until quit."""
+    session = open_session(args)
+    app = QuorumApp(session)
+    result = app.run()
+    return int(result or 0)

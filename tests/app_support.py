@@ -1,0 +1,211 @@
+"""What the console's pilot tests share: a small in-memory provider and a session around it.
+
+The provider is a real `Provider` subclass driven through the same contract as a
+backend (snapshot, logs, metrics); a test changes its targets, feeds log lines or
+makes it fail, and watches what the console shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from console.config import Config, Policy
+from console.model import (
+    CPU,
+    ERROR_RATE,
+    MEMORY,
+    P99,
+    LogLine,
+    Revision,
+    RolloutStatus,
+    Series,
+    Snapshot,
+    Target,
+    TargetRef,
+)
+from console.session import Session
+from providers.base import Capability, Provider, ProviderContext
+from providers.registry import BrokenProvider
+
+NOW = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
+
+
+def target(
+    provider: str,
+    service: str,
+    environment: str,
+    *,
+    revision: str = "v1",
+    status: RolloutStatus = RolloutStatus.READY,
+    ready: int = 2,
+    desired: int = 2,
+    age: timedelta = timedelta(hours=1),
+    metrics: dict[str, float] | None = None,
+    message: str = "",
+) -> Target:
+    return Target(
+        ref=TargetRef(provider, service, environment, f"deployment/{service}"),
+        revision=revision,
+        status=status,
+        ready=ready,
+        desired=desired,
+        updated_at=NOW - age,
+        message=message,
+        metrics=metrics if metrics is not None else {CPU: 20.0, MEMORY: 40.0},
+    )
+
+
+class FakeProvider(Provider):
+    """Targets, log lines and metrics a test sets; `fail` makes the next polls raise."""
+
+    kind = "fake"
+    capabilities = (
+        Capability.SNAPSHOT
+        | Capability.LOGS
+        | Capability.METRICS
+        | Capability.REVISIONS
+        | Capability.DEPLOY
+        | Capability.ROLLBACK
+    )
+
+    def __init__(
+        self,
+        name: str,
+        targets: Iterable[Target],
+        data_dir: Path,
+        *,
+        lines: Iterable[LogLine] = (),
+        readonly: bool = False,
+    ) -> None:
+        super().__init__(name, {}, ProviderContext(data_dir=data_dir, readonly=readonly))
+        self.targets = list(targets)
+        self.lines = list(lines)
+        self.fail: Exception | None = None
+        self.metrics_fail: Exception | None = None
+        self.polls = 0
+        self.log_calls: list[tuple[str, timedelta | None, int | None]] = []
+        self.feed: asyncio.Queue[list[LogLine]] = asyncio.Queue()
+        self.series: dict[str, list[float]] = {
+            CPU: [20, 30, 40, 95],
+            MEMORY: [50, 50, 60, 60],
+            ERROR_RATE: [0.1, 0.2, 2.0, 0.5],
+            P99: [200, 300, 700, 1200],
+        }
+
+    def set(self, service: str, environment: str, **changes: object) -> None:
+        for i, t in enumerate(self.targets):
+            if t.ref.service == service and t.ref.environment == environment:
+                self.targets[i] = replace(t, **changes)
+
+    async def snapshot(self) -> Snapshot:
+        self.polls += 1
+        if self.fail is not None:
+            raise self.fail
+        return Snapshot(self.name, tuple(self.targets), NOW)
+
+    async def logs(
+        self,
+        target: TargetRef,
+        *,
+        follow: bool = False,
+        since: timedelta | None = None,
+        tail: int | None = None,
+    ) -> AsyncIterator[LogLine]:
+        self.log_calls.append((target.key, since, tail))
+        for line in self.lines:
+            yield line
+        while follow:
+            for line in await self.feed.get():
+                yield line
+
+    async def metrics(self, target: TargetRef, window: timedelta) -> list[Series]:
+        if self.metrics_fail is not None:
+            raise self.metrics_fail
+        return [
+            Series(
+                name, tuple((NOW - timedelta(seconds=5 * (len(v) - i)), x) for i, x in enumerate(v))
+            )
+            for name, v in self.series.items()
+        ]
+
+    async def revisions(self, target: TargetRef) -> list[Revision]:
+        current = next(t.revision for t in self.targets if t.ref == target)
+        ids = [current, "v0.9", "v0.8"] if current != "v0.9" else ["v0.9", "v0.8"]
+        return [
+            Revision(r, NOW - timedelta(days=i), current=r == current) for i, r in enumerate(ids)
+        ]
+
+
+def _points(values: list[float]) -> tuple[tuple[datetime, float], ...]:
+    return tuple((NOW - timedelta(seconds=5 * (len(values) - i)), v) for i, v in enumerate(values))
+
+
+def line(text: str, level: str = "INFO", seconds: int = 0) -> LogLine:
+    return LogLine(ts=NOW + timedelta(seconds=seconds), text=text, level=level, source="pod-1")
+
+
+def standard_targets(provider: str = "alpha") -> list[Target]:
+    return [
+        target(provider, "api", "production", revision="v2.1", age=timedelta(days=2)),
+        target(provider, "api", "staging", revision="v2.2", age=timedelta(minutes=5)),
+        target(
+            provider,
+            "billing",
+            "production",
+            status=RolloutStatus.FAILED,
+            ready=0,
+            desired=3,
+            age=timedelta(hours=3),
+            metrics={CPU: 97.0, ERROR_RATE: 7.5},
+            message="CrashLoopBackOff",
+        ),
+        target(
+            provider,
+            "web",
+            "staging",
+            status=RolloutStatus.PROGRESSING,
+            ready=1,
+            desired=2,
+            age=timedelta(seconds=30),
+            metrics={CPU: 75.0},
+        ),
+    ]
+
+
+def make_session(
+    data_dir: Path,
+    providers: Iterable[Provider],
+    *,
+    readonly: bool = False,
+    config: Config | None = None,
+    broken: Iterable[BrokenProvider] = (),
+) -> Session:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config = config or Config(
+        team_name="testers",
+        members=("me", "alice", "bob"),
+        policies={"production": Policy("production", min_approvals=2)},
+    )
+    return Session(
+        config=config,
+        data_dir=data_dir,
+        readonly=readonly,
+        providers={p.name: p for p in providers},
+        broken=list(broken),
+    )
+
+
+async def settle(pilot: object, until: Callable[[], bool], tries: int = 400) -> None:
+    """Let the app run until `until()` holds; fails the test if it never does.
+
+    Not a timing assertion: the bound only keeps a broken app from hanging the run.
+    """
+    for _ in range(tries):
+        if until():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the console never reached the expected state")

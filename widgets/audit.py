@@ -1,0 +1,134 @@
+"""The Audit pane: the newest audit records, live, with a filter and `v` to verify.
+
+Records arrive from the app (it reads the log); the pane keeps a bounded window of
+them keyed by sequence number, so a new record adds one row and repaints nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+
+from console.inert import neutralise
+from widgets.logview import compile_filter
+from widgets.pane import Pane
+from widgets.table import Column, KeyedTable
+
+KEEP = 500
+OUTCOME_STYLES = {"failed": "bold red", "finished": "green", "started": "cyan"}
+COLUMNS = [
+    Column("seq", "SEQ", 5, justify="right"),
+    Column("ts", "TIME", 8),
+    Column("who", "WHO", 8),
+    Column("action", "ACTION", 14),
+    Column("target", "TARGET", 16, priority=1),
+    Column("environment", "ENV", 10, priority=2),
+    Column("revision", "REV", 9, priority=2),
+    Column("outcome", "OUTCOME", 9),
+    Column("comment", "COMMENT", 10, flex=True, priority=3),
+]
+
+
+class Record(Protocol):
+    """What the pane reads of an audit record (console.audit.AuditRecord fits)."""
+
+    seq: int
+    ts: object
+    who: str
+    action: str
+    target: str
+    environment: str
+    revision: str
+    outcome: str
+    comment: str
+
+
+class AuditPane(Pane):
+    """Recent audit records, newest first; `v` verifies the chain."""
+
+    TITLE = "audit"
+    COMMAND = "audit"
+    ALIASES = ("log-audit", "aud")
+
+    BINDINGS = [Binding("v", "verify", "Verify chain")]
+
+    class VerifyRequested(Message):
+        """The user asked to verify the chain; the app runs it and reports."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.records: dict[int, Record] = {}
+        self.filter_text = ""
+        self.verdict = ""
+
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(COLUMNS, empty_text="no audit records yet", id="audit-table")
+
+    @property
+    def table(self) -> KeyedTable:
+        return self.query_one(KeyedTable)
+
+    @property
+    def last_seq(self) -> int:
+        return max(self.records, default=0)
+
+    def add(self, records: Sequence[Record]) -> None:
+        """Add records (any order, duplicates ignored); only the newest KEEP stay."""
+        for record in records:
+            self.records[record.seq] = record
+        for seq in sorted(self.records)[:-KEEP]:
+            del self.records[seq]
+        self.render_rows()
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self.render_rows()
+
+    def set_verdict(self, text: str) -> None:
+        self.verdict = text
+        self.set_status(text)
+
+    def visible(self) -> list[Record]:
+        pattern = compile_filter(self.filter_text)
+        rows = sorted(self.records.values(), key=lambda r: r.seq, reverse=True)
+        if pattern is not None:
+            rows = [r for r in rows if pattern.search(self._haystack(r))]
+        return rows
+
+    @staticmethod
+    def _haystack(r: Record) -> str:
+        return " ".join(
+            (r.who, r.action, r.target, r.environment, r.revision, r.outcome, r.comment)
+        )
+
+    def render_rows(self) -> None:
+        rows = []
+        for r in self.visible():
+            when = r.ts.strftime("%H:%M:%S") if hasattr(r.ts, "strftime") else str(r.ts)
+            rows.append(
+                (
+                    str(r.seq),
+                    (
+                        Text(str(r.seq), style="dim"),
+                        Text(when),
+                        Text(neutralise(r.who)),
+                        Text(neutralise(r.action), style="bold"),
+                        Text(neutralise(r.target)),
+                        Text(neutralise(r.environment)),
+                        Text(neutralise(r.revision)),
+                        Text(neutralise(r.outcome), style=OUTCOME_STYLES.get(r.outcome, "")),
+                        Text(neutralise(r.comment), style="dim"),
+                    ),
+                )
+            )
+        extra = f" [/{self.filter_text}]" if self.filter_text else ""
+        self.set_title(f"audit ({len(rows)}){extra}")
+        self.table.set_rows(rows)
+
+    def action_verify(self) -> None:
+        self.post_message(self.VerifyRequested())

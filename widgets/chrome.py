@@ -1,0 +1,140 @@
+"""The lines around the panes: the top bar, the provider status lines, the prompt.
+
+The top bar says who is at the keyboard, for which team, in which scope, and which
+lower pane is on show in a narrow terminal; the status lines name every stale or
+broken provider with its age and error, so stale data is never mistaken for live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, Static
+
+from console.inert import neutralise
+
+
+@dataclass(frozen=True)
+class ProviderLine:
+    """One provider as the status lines show it."""
+
+    name: str
+    kind: str
+    state: str  # "ok" | "stale" | "broken" | "waiting"
+    detail: str = ""
+    since: datetime | None = None
+
+
+class TopBar(Static):
+    """Title, team, identity, scope, the pane strip and the clock."""
+
+    def show(
+        self,
+        *,
+        team: str,
+        user: str,
+        scope: str,
+        panes: Sequence[str],
+        current: str,
+        clock: str,
+        readonly: bool,
+    ) -> None:
+        """`panes` empty means a wide layout (every pane on screen, no strip needed)."""
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(" Quorum ", style="bold reverse")
+        if not panes:
+            text.append(f" {neutralise(team)}", style="bold")
+        text.append(f" {neutralise(user)} ")
+        if readonly:
+            text.append(" READ-ONLY ", style="bold black on yellow")
+            text.append(" ")
+        if scope:
+            text.append(f"{neutralise(scope)} ", style="cyan")
+        for name in panes:
+            text.append(f" {name} ", style="bold reverse" if name == current else "dim")
+        text.append(f" {clock}", style="dim")
+        self.update(text)
+
+
+def _age(now: datetime, then: datetime | None) -> str:
+    if then is None:
+        return "never ok"
+    seconds = max(int((now - then).total_seconds()), 0)
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h"
+
+
+class ProviderStatus(Static):
+    """One line per stale or broken provider, or one summary line when all are well."""
+
+    def show(self, lines: Sequence[ProviderLine], now: datetime) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        bad = [line for line in lines if line.state in ("stale", "broken")]
+        if not bad:
+            waiting = sum(1 for line in lines if line.state == "waiting")
+            ok = sum(1 for line in lines if line.state == "ok")
+            text.append(f" ✓ {ok} provider{'s' if ok != 1 else ''} live", style="green")
+            if waiting:
+                text.append(f" · {waiting} waiting for a first answer", style="dim")
+        for n, line in enumerate(bad):
+            if n:
+                text.append("\n")
+            if line.state == "broken":
+                text.append(" ✖ ", style="bold red")
+                text.append(f"{neutralise(line.name)} ({neutralise(line.kind)}) broken: ")
+                text.append(neutralise(line.detail), style="red")
+            else:
+                text.append(" ⚠ ", style="bold yellow")
+                text.append(
+                    f"{neutralise(line.name)} stale, last good {_age(now, line.since)} ago: "
+                )
+                text.append(neutralise(line.detail), style="yellow")
+        self.update(text)
+        self.bad_count = len(bad)
+
+
+class CommandBar(Input):
+    """The `:` command and `/` filter prompt, k9s style; Esc closes it."""
+
+    BINDINGS = [Binding("escape", "close", "Close", show=False)]
+
+    class Done(Message):
+        """The user finished (value None when cancelled)."""
+
+        def __init__(self, mode: str, value: str | None) -> None:
+            super().__init__()
+            self.mode = mode
+            self.value = value
+
+    def __init__(self, commands: Sequence[str], *, id: str | None = None) -> None:
+        super().__init__(id=id, suggester=SuggestFromList(commands, case_sensitive=False))
+        self.mode = ":"
+
+    def open(self, mode: str, value: str = "") -> None:
+        self.mode = mode
+        self.placeholder = (
+            "command: svc, logs, metrics, approvals, rotation, audit, env NAME, provider NAME"
+            if mode == ":"
+            else "filter (regex; empty clears)"
+        )
+        self.border_title = mode
+        self.value = value
+        self.display = True
+        self.focus()
+
+    def action_close(self) -> None:
+        self.display = False
+        self.post_message(self.Done(self.mode, None))
+
+    async def action_submit(self) -> None:
+        self.display = False
+        self.post_message(self.Done(self.mode, self.value))

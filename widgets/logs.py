@@ -1,0 +1,180 @@
+"""The Logs pane: follows the selected target's log as a worker owned by the pane.
+
+The stream runs in the pane's exclusive "logs" worker group: choosing another
+target or time window cancels the old stream, and closing the pane ends it. The
+pane never reaches a backend itself; the app hands it a function that opens the
+stream, and the pane only consumes lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.worker import Worker
+
+from console.inert import neutralise
+from console.model import LogLine
+from widgets.logview import LogView
+from widgets.pane import Pane
+
+# k9s log windows: 0 tail, 1 head (everything the backend keeps), 2-6 the last N minutes.
+WINDOWS: dict[str, tuple[str, timedelta | None, int | None]] = {
+    "0": ("tail", None, 200),
+    "1": ("head", None, None),
+    "2": ("1m", timedelta(minutes=1), None),
+    "3": ("5m", timedelta(minutes=5), None),
+    "4": ("15m", timedelta(minutes=15), None),
+    "5": ("30m", timedelta(minutes=30), None),
+    "6": ("1h", timedelta(hours=1), None),
+}
+YIELD_EVERY = 256  # lines consumed between yields to the event loop during a flood
+
+StreamFactory = Callable[[timedelta | None, int | None], AsyncIterator[LogLine]]
+
+
+class LogPane(Pane):
+    """Log of the selected target: `s` autoscroll, `w` wrap, `t` timestamps, 0-6 windows."""
+
+    TITLE = "logs"
+    COMMAND = "logs"
+    ALIASES = ("log",)
+
+    BINDINGS = [
+        Binding("s", "toggle('autoscroll')", "Autoscroll"),
+        Binding("w", "toggle('wrap')", "Wrap"),
+        Binding("t", "toggle('timestamps')", "Timestamps"),
+        Binding("0", "window('0')", "Tail"),
+        Binding("1", "window('1')", "Head"),
+        Binding("2", "window('2')", "1m"),
+        Binding("3", "window('3')", "5m"),
+        Binding("4", "window('4')", "15m"),
+        Binding("5", "window('5')", "30m"),
+        Binding("6", "window('6')", "1h"),
+        Binding("ctrl+s", "save", "Save"),
+    ]
+
+    class WindowChanged(Message):
+        """The user picked another time window; the app reopens the stream."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
+    def __init__(
+        self,
+        *,
+        cap: int = 10_000,
+        save_dir: Path | None = None,
+        now: Callable[[], datetime] | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.cap = cap
+        self.save_dir = save_dir or Path.cwd()
+        self.now = now
+        self.window = "0"
+        self.subject = ""
+        self.filter_text = ""
+        self.stream_state = "no target selected"
+        self.last_saved: Path | None = None
+
+    def compose(self) -> ComposeResult:
+        yield LogView(self.cap, id="log-view")
+
+    @property
+    def view(self) -> LogView:
+        return self.query_one(LogView)
+
+    def follow(self, subject: str, factory: StreamFactory | None) -> Worker | None:
+        """Show `subject`'s log from `factory`, replacing any stream this pane runs."""
+        self.subject = subject
+        self.view.clear()
+        self.workers.cancel_group(self, "logs")
+        if factory is None:
+            self.stream_state = "this provider has no logs"
+            self._retitle()
+            return None
+        self.stream_state = "following"
+        self._retitle()
+        _, since, tail = WINDOWS[self.window]
+        return self.run_worker(
+            self._consume(factory(since, tail)),
+            group="logs",
+            exclusive=True,
+            exit_on_error=False,
+            name=f"logs:{subject}",
+        )
+
+    async def _consume(self, lines: AsyncIterator[LogLine]) -> None:
+        count = 0
+        closer = contextlib.aclosing(lines) if hasattr(lines, "aclose") else None
+        try:
+            async with closer or contextlib.nullcontext():
+                async for line in lines:
+                    self.view.push((line,))
+                    count += 1
+                    if count % YIELD_EVERY == 0:
+                        await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a backend error ends this stream only, with a notice
+            self.stream_state = f"stream stopped: {neutralise(str(exc))}"
+            self.app.notify(self.stream_state, title=self.subject, severity="error", markup=False)
+        else:
+            self.stream_state = "stream ended"
+        self._retitle()
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self.view.set_filter(text)
+        self._retitle()
+
+    def action_toggle(self, flag: str) -> None:
+        view = self.view
+        value = {
+            "autoscroll": view.toggle_autoscroll,
+            "wrap": view.toggle_wrap,
+            "timestamps": view.toggle_timestamps,
+        }[flag]()
+        self.app.notify(f"{flag} {'on' if value else 'off'}", timeout=2)
+        self._retitle()
+
+    def action_window(self, key: str) -> None:
+        self.window = key
+        self._retitle()
+        self.post_message(self.WindowChanged(key))
+
+    def action_save(self) -> None:
+        stamp = (self.now() if self.now else datetime.now()).strftime("%Y%m%dT%H%M%S")
+        name = "".join(c if c.isalnum() or c in "-_." else "-" for c in self.subject) or "log"
+        path = self.save_dir / f"{name}-{stamp}.log"
+        try:
+            count = self.view.save(path)
+        except OSError as exc:
+            self.app.notify(f"could not save: {exc.strerror}", severity="error", markup=False)
+            return
+        self.last_saved = path
+        self.app.notify(f"saved {count} lines to {path}", title="logs", markup=False)
+
+    def _retitle(self) -> None:
+        view = self.view
+        flags = [
+            f"window {WINDOWS[self.window][0]}",
+            "autoscroll" if view.autoscroll else "paused",
+        ]
+        if view.wrap:
+            flags.append("wrap")
+        if view.timestamps:
+            flags.append("ts")
+        if self.filter_text:
+            flags.append(f"/{self.filter_text}")
+        subject = f" {self.subject}" if self.subject else ""
+        self.set_title(f"logs{subject} · {' · '.join(flags)}")
+        self.set_status(self.stream_state)

@@ -1,0 +1,272 @@
+"""A log view that stays responsive under a flood and bounded in memory.
+
+Lines arrive into a pending buffer and are moved onto the screen by a timer at
+15 Hz, so a backend writing 20,000 lines a second costs one repaint per tick, not
+one per line, and keys are never starved. Only the lines in view are rendered
+(`render_line`), from a deque capped at `cap` lines, so an hour of a chatty pod
+holds the same memory as a minute. Every line is neutralised and shown as plain
+text: escape sequences and Rich markup from a backend are visible, never obeyed.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+from pathlib import Path
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.timer import Timer
+
+from console.inert import neutralise
+from console.model import LogLine
+
+LEVEL_STYLES = {
+    "ERROR": "bold red",
+    "CRITICAL": "bold red",
+    "FATAL": "bold red",
+    "WARN": "yellow",
+    "WARNING": "yellow",
+    "DEBUG": "dim",
+}
+MATCH_STYLE = "black on yellow"
+FLUSH_HZ = 15
+_CACHE_SIZE = 2_000
+
+
+def compile_filter(pattern: str) -> re.Pattern[str] | None:
+    """A case-insensitive regex; text that is not a valid regex is matched literally."""
+    if not pattern:
+        return None
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error:
+        return re.compile(re.escape(pattern), re.IGNORECASE)
+
+
+def format_line(line: LogLine, timestamps: bool) -> str:
+    """The plain text of one line as shown and saved: inert, with optional timestamp."""
+    level = (line.level or "").upper()[:5]
+    text = neutralise(line.text)
+    prefix = f"{level:<5} " if level else ""
+    if timestamps:
+        prefix = f"{line.ts:%H:%M:%S} " + prefix
+    return prefix + text
+
+
+class LogView(ScrollView, can_focus=True):
+    """The lines of one stream; toggles for wrap, timestamps and autoscroll."""
+
+    BINDINGS = [
+        Binding("up,k", "scroll_up", "Up", show=False),
+        Binding("down,j", "scroll_down", "Down", show=False),
+        Binding("home,g", "scroll_home", "Top", show=False),
+        Binding("end,G", "scroll_end", "Bottom", show=False),
+    ]
+
+    def __init__(self, cap: int = 10_000, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.cap = cap
+        self.wrap = False
+        self.timestamps = False
+        self.autoscroll = True
+        self.pattern: re.Pattern[str] | None = None
+        self.lines: deque[LogLine] = deque(maxlen=cap)
+        self._pending: deque[LogLine] = deque(maxlen=cap)
+        self._shown: deque[LogLine] = deque()
+        self._starts: deque[int] = deque()  # absolute first row of each shown line (wrap)
+        self._base = 0  # absolute row of the first shown line
+        self._total = 0  # absolute row after the last shown line
+        self._widest = 0
+        self._cache: OrderedDict[tuple, list[Strip]] = OrderedDict()
+        self._timer: Timer | None = None
+        self.received = 0  # lines ever pushed, kept or not
+
+    def on_mount(self) -> None:
+        self._timer = self.set_interval(1 / FLUSH_HZ, self.flush, pause=True)
+
+    # ---- feeding ----------------------------------------------------------------
+
+    def push(self, lines: Iterable[LogLine]) -> None:
+        """Queue lines for the next flush; the oldest pending ones drop past the cap."""
+        before = len(self._pending)
+        self._pending.extend(lines)
+        self.received += len(self._pending) - before
+        if self._timer is not None:
+            self._timer.resume()
+
+    def flush(self) -> int:
+        """Move pending lines onto the screen in one repaint; returns how many."""
+        if not self._pending:
+            if self._timer is not None:
+                self._timer.pause()
+            return 0
+        batch = list(self._pending)
+        self._pending.clear()
+        self.lines.extend(batch)
+        evicted_rows = 0
+        width = self._text_width()
+        for line in batch:
+            if self.pattern is not None and not self.pattern.search(line.text):
+                continue
+            evicted_rows += self._append_shown(line, width)
+        self._update_virtual_size()
+        if self.autoscroll:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        elif evicted_rows:
+            self.scroll_to(y=max(self.scroll_y - evicted_rows, 0), animate=False, immediate=True)
+        self.refresh()
+        return len(batch)
+
+    def clear(self) -> None:
+        self.lines.clear()
+        self._pending.clear()
+        self._rebuild()
+
+    # ---- toggles ----------------------------------------------------------------
+
+    def set_filter(self, pattern: str) -> None:
+        self.pattern = compile_filter(pattern)
+        self._rebuild()
+
+    def toggle_wrap(self) -> bool:
+        self.wrap = not self.wrap
+        self._rebuild()
+        return self.wrap
+
+    def toggle_timestamps(self) -> bool:
+        self.timestamps = not self.timestamps
+        self._rebuild()
+        return self.timestamps
+
+    def toggle_autoscroll(self) -> bool:
+        self.autoscroll = not self.autoscroll
+        if self.autoscroll:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        return self.autoscroll
+
+    @property
+    def shown(self) -> list[LogLine]:
+        """The lines that pass the filter, oldest first."""
+        return list(self._shown)
+
+    def save(self, path: Path) -> int:
+        """Write the shown lines (inert text, UTC timestamps) to `path`; returns lines written."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as out:
+            for line in self._shown:
+                level = f" {line.level}" if line.level else ""
+                source = f" {neutralise(line.source)}" if line.source else ""
+                stamp = line.ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                out.write(f"{stamp}{level}{source} {neutralise(line.text)}\n")
+        return len(self._shown)
+
+    # ---- layout of rows ---------------------------------------------------------
+
+    def _text_width(self) -> int:
+        return max(self.scrollable_content_region.width, 1)
+
+    def _height_of(self, line: LogLine, width: int) -> int:
+        if not self.wrap:
+            return 1
+        return max(1, -(-cell_len(format_line(line, self.timestamps)) // width))
+
+    def _append_shown(self, line: LogLine, width: int) -> int:
+        evicted = 0
+        if len(self._shown) >= self.cap:
+            self._shown.popleft()
+            self._starts.popleft()
+            old_base = self._base
+            self._base = self._starts[0] if self._starts else self._total
+            evicted = self._base - old_base
+        self._shown.append(line)
+        self._starts.append(self._total)
+        self._total += self._height_of(line, width)
+        if not self.wrap:
+            self._widest = max(self._widest, len(line.text) + (15 if self.timestamps else 6))
+        return evicted
+
+    def _rebuild(self) -> None:
+        self._shown.clear()
+        self._starts.clear()
+        self._base = self._total = self._widest = 0
+        self._cache.clear()
+        width = self._text_width()
+        for line in self.lines:
+            if self.pattern is None or self.pattern.search(line.text):
+                self._append_shown(line, width)
+        self._update_virtual_size()
+        if self.autoscroll:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.refresh()
+
+    def _update_virtual_size(self) -> None:
+        width = self._text_width() if self.wrap else max(self._widest, self._text_width())
+        self.virtual_size = Size(width, self._total - self._base)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.wrap:
+            self._rebuild()
+        else:
+            self._update_virtual_size()
+
+    # ---- rendering --------------------------------------------------------------
+
+    def _strips(self, line: LogLine, width: int) -> list[Strip]:
+        key = (line, self.wrap, self.timestamps, self.pattern, width)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        text = Text(format_line(line, self.timestamps), no_wrap=not self.wrap, end="")
+        offset = 9 if self.timestamps else 0
+        if self.timestamps:
+            text.stylize("dim", 0, 8)
+        level = (line.level or "").upper()
+        if level in LEVEL_STYLES:
+            text.stylize(LEVEL_STYLES[level], offset, offset + 5)
+        if self.pattern is not None:
+            text.highlight_regex(self.pattern, MATCH_STYLE)
+        console = self.app.console
+        if self.wrap:
+            strips = [Strip(list(part.render(console))) for part in text.wrap(console, width)] or [
+                Strip([])
+            ]
+        else:
+            strips = [Strip(list(text.render(console)))]
+        self._cache[key] = strips
+        if len(self._cache) > _CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return strips
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        style = self.rich_style
+        row = self._base + int(self.scroll_y) + y
+        if not self._shown or row >= self._total:
+            return Strip.blank(width, style)
+        index = bisect_right(self._starts, row) - 1
+        line = self._shown[index]
+        strips = self._strips(line, width)
+        sub = row - self._starts[index]
+        strip = strips[sub] if sub < len(strips) else Strip([])
+        x = int(self.scroll_x)
+        if x and not self.wrap:
+            strip = strip.crop(x, x + width)
+        segments = Segment.apply_style(strip, style)
+        return Strip(segments).adjust_cell_length(width, style)
+
+    def visible_text(self) -> list[str]:
+        """The plain text of each line on screen now, as rendered (tests read this)."""
+        out = []
+        for y in range(self.scrollable_content_region.height):
+            out.append(self.render_line(y).text.rstrip())
+        return out

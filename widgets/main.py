@@ -1,0 +1,108 @@
+"""The main screen: every pane at once on a wide terminal, a deck below Services on a narrow one.
+
+Wide (at least 120x30): Services and Approvals on top, Logs and Metrics below,
+Rotation and Audit down the right. Narrow (80x24 and up): Services on top and one
+of the other panes under it, chosen with `:name`, the pane strip or Tab. The same
+widgets move between the two layouts by CSS classes only, so nothing is rebuilt
+and no stream restarts on a resize.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Container
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from widgets.approvals import ApprovalsPane
+from widgets.audit import AuditPane
+from widgets.chrome import CommandBar, ProviderStatus, TopBar
+from widgets.logs import LogPane
+from widgets.metrics import MetricsPane
+from widgets.pane import Pane
+from widgets.rotation import RotationPane
+from widgets.services import ServicesPane
+
+WIDE = (120, 30)
+LOWER = ("logs", "metrics", "approvals", "rotation", "audit")
+
+
+class MainScreen(Screen[None]):
+    """Holds the panes; the app feeds them."""
+
+    ALLOW_IN_MAXIMIZED_VIEW = "TopBar,ProviderStatus,CommandBar,Footer,.-textual-system"
+
+    def __init__(
+        self,
+        *,
+        now: Callable[[], datetime],
+        log_cap: int,
+        save_dir: Path,
+        commands: list[str],
+    ) -> None:
+        super().__init__()
+        self.now = now
+        self.log_cap = log_cap
+        self.save_dir = save_dir
+        self.commands = commands
+        self.lower = "logs"
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(id="top-bar")
+        with Container(id="panes"):
+            yield ServicesPane(self.now, id="services")
+            yield ApprovalsPane(self.now, id="approvals")
+            yield LogPane(cap=self.log_cap, save_dir=self.save_dir, now=self.now, id="logs")
+            yield MetricsPane(id="metrics")
+            yield RotationPane(self.now, id="rotation")
+            yield AuditPane(id="audit")
+        yield ProviderStatus(id="provider-status")
+        command_bar = CommandBar(self.commands, id="command-bar")
+        command_bar.display = False
+        yield command_bar
+        yield Footer()
+
+    @property
+    def panes(self) -> dict[str, Pane]:
+        return {pane.id: pane for pane in self.query(Pane) if pane.id}
+
+    @property
+    def wide(self) -> bool:
+        return self.has_class("-wide")
+
+    class Ready(Message):
+        """Every pane is mounted: the app may start feeding them."""
+
+    def on_mount(self) -> None:
+        self._layout(self.size.width, self.size.height)
+        self.show_lower(self.lower)
+        self.post_message(self.Ready())
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout(event.size.width, event.size.height)
+
+    def _layout(self, width: int, height: int) -> None:
+        wide = width >= WIDE[0] and height >= WIDE[1]
+        self.set_class(wide, "-wide")
+        self.set_class(not wide, "-narrow")
+
+    def show_lower(self, name: str) -> None:
+        """In a narrow terminal, `name` becomes the pane under Services."""
+        if name not in LOWER:
+            return
+        self.lower = name
+        for pane_name in LOWER:
+            self.query_one(f"#{pane_name}", Pane).set_class(pane_name == name, "-shown")
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        for node in event.widget.ancestors_with_self:
+            if isinstance(node, Pane) and node.id in LOWER:
+                if node.id != self.lower:
+                    self.show_lower(node.id)
+                break

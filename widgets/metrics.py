@@ -1,0 +1,182 @@
+"""The Metrics pane: CPU, memory, error rate and p99 of the selected target as bar plots.
+
+Each plot draws the warning and critical thresholds as dashed lines across the
+plot, so an on-call engineer sees how close a metric runs to alerting, not only
+its current value; bars take the colour of the level their value reaches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Grid
+from textual.widget import Widget
+from textual.worker import Worker
+
+from console.inert import neutralise
+from console.model import CPU, ERROR_RATE, MEMORY, P99, Health, Series
+from console.thresholds import Thresholds
+from widgets.pane import Pane
+
+BLOCKS = " ▁▂▃▄▅▆▇█"
+LEVEL_STYLES = {
+    Health.OK: "green",
+    Health.WARNING: "yellow",
+    Health.CRITICAL: "red",
+    Health.UNKNOWN: "dim",
+}
+SHOWN = (CPU, MEMORY, ERROR_RATE, P99)
+SHORT = {CPU: "CPU%", MEMORY: "MEM%", ERROR_RATE: "ERR%", P99: "p99ms"}
+
+
+def resample(values: Sequence[float], width: int) -> list[float]:
+    """`values` fitted to `width` columns: the newest `width` points, or buckets' maxima.
+
+    Maxima, not means, so a short spike past a threshold stays visible when squeezed.
+    """
+    if width <= 0 or not values:
+        return []
+    if len(values) <= width:
+        return list(values)
+    out = []
+    for i in range(width):
+        start = i * len(values) // width
+        end = max((i + 1) * len(values) // width, start + 1)
+        out.append(max(values[start:end]))
+    return out
+
+
+def plot(
+    name: str, values: Sequence[float], levels: tuple[float, float] | None, width: int, height: int
+) -> Text:
+    """A header line and `height - 1` rows of bars with the threshold lines drawn in."""
+    thresholds = Thresholds({name: levels} if levels else {})
+    latest = values[-1] if values else None
+    level = thresholds.classify(name, latest)
+    head = Text(f"{SHORT.get(name, name)} ", style="bold")
+    head.append("-" if latest is None else f"{latest:.1f}", style=LEVEL_STYLES[level])
+    if levels:
+        head.append(f" ┄warn {levels[0]:g}", style="yellow")
+        head.append(f" ┄crit {levels[1]:g}", style="red")
+    head.truncate(width)
+    rows = max(height - 1, 1)
+    points = resample(values, width)
+    top = max([*points, (levels[1] * 1.15) if levels else 0.0, 1e-9])
+    warn_row = _row_of(levels[0], top, rows) if levels else None
+    crit_row = _row_of(levels[1], top, rows) if levels else None
+    out = Text(no_wrap=True, end="")
+    out.append_text(head)
+    for r in range(rows - 1, -1, -1):  # top row first
+        out.append("\n")
+        line_style = "red" if r == crit_row else "yellow" if r == warn_row else ""
+        for x in range(width):
+            if x >= len(points):
+                out.append("┄" if line_style else " ", style=line_style)
+                continue
+            value = points[x]
+            eighths = round(value / top * rows * 8)
+            fill = min(max(eighths - r * 8, 0), 8)
+            if fill == 0 and line_style:
+                out.append("┄", style=line_style)
+            else:
+                style = LEVEL_STYLES[thresholds.classify(name, value)] if levels else "cyan"
+                out.append(BLOCKS[fill], style=style)
+    return out
+
+
+def _row_of(value: float, top: float, rows: int) -> int:
+    return min(int(value / top * rows), rows - 1)
+
+
+class MetricChart(Widget):
+    """One metric's plot, sized to whatever room the layout gives it."""
+
+    DEFAULT_CSS = "MetricChart { height: 1fr; min-height: 2; }"
+
+    def __init__(self, metric: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.metric = metric
+        self.values: list[float] = []
+        self.levels: tuple[float, float] | None = None
+
+    def show(self, values: Sequence[float], levels: tuple[float, float] | None) -> None:
+        if list(values) != self.values or levels != self.levels:
+            self.values, self.levels = list(values), levels
+            self.refresh()
+
+    def render(self) -> Text:
+        size = self.content_region.size
+        return plot(self.metric, self.values, self.levels, size.width, size.height)
+
+
+class MetricsPane(Pane):
+    """The selected target's metrics, refreshed by a worker owned by this pane."""
+
+    TITLE = "metrics"
+    COMMAND = "metrics"
+    ALIASES = ("metric", "m")
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.subject = ""
+        self.series: dict[str, Series] = {}
+        self.fetches = 0
+
+    def compose(self) -> ComposeResult:
+        with Grid(id="metric-grid"):
+            for name in SHOWN:
+                yield MetricChart(name, id=f"chart-{name}")
+
+    def watch(
+        self,
+        subject: str,
+        fetch: Callable[[], Awaitable[list[Series]]] | None,
+        thresholds: Thresholds,
+        interval: float = 5.0,
+    ) -> Worker | None:
+        """Poll `fetch` every `interval` seconds (after each answer) until replaced."""
+        self.subject = subject
+        self.workers.cancel_group(self, "metrics")
+        self.series = {}
+        for chart in self.query(MetricChart):
+            chart.show([], thresholds.levels.get(chart.metric))
+        if fetch is None:
+            self.set_title(f"metrics {subject} · this provider has no metrics")
+            return None
+        self.set_title(f"metrics {subject}")
+        return self.run_worker(
+            self._poll(fetch, thresholds, interval),
+            group="metrics",
+            exclusive=True,
+            exit_on_error=False,
+            name=f"metrics:{subject}",
+        )
+
+    async def _poll(
+        self,
+        fetch: Callable[[], Awaitable[list[Series]]],
+        thresholds: Thresholds,
+        interval: float,
+    ) -> None:
+        while True:
+            try:
+                series = await fetch()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # shown on the pane; the last plots stay
+                self.set_status(f"stale: {neutralise(str(exc))}")
+            else:
+                self.show(series, thresholds)
+                self.set_status("")
+            await asyncio.sleep(interval)
+
+    def show(self, series: Sequence[Series], thresholds: Thresholds) -> None:
+        self.fetches += 1
+        self.series = {s.name: s for s in series}
+        for chart in self.query(MetricChart):
+            found = self.series.get(chart.metric)
+            values = [v for _, v in found.points] if found else []
+            chart.show(values, thresholds.levels.get(chart.metric))

@@ -1,0 +1,157 @@
+"""Small modal dialogs: a form of text fields, a pick list, a typed confirmation.
+
+Each dismisses with its answer, or None when cancelled with Esc, so the caller's
+code reads as one question and one answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from console.inert import neutralise
+
+
+@dataclass(frozen=True)
+class Field:
+    """One text field of a form; `check` returns an error message or None."""
+
+    name: str
+    label: str
+    value: str = ""
+    placeholder: str = ""
+    required: bool = True
+    check: Callable[[str], str | None] | None = None
+
+
+class FormScreen(ModalScreen[dict[str, str] | None]):
+    """A titled form; Enter on the last field submits, Esc cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, fields: Sequence[Field], note: str = "") -> None:
+        super().__init__()
+        self.form_title = title
+        self.fields = list(fields)
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog") as box:
+            box.border_title = Text(neutralise(self.form_title))
+            if self.note:
+                yield Label(Text(neutralise(self.note)), classes="dialog-note")
+            for field in self.fields:
+                yield Label(field.label)
+                yield Input(value=field.value, placeholder=field.placeholder, id=f"f-{field.name}")
+            yield Label("", id="form-error", classes="dialog-error")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        inputs = list(self.query(Input))
+        index = inputs.index(event.input)
+        if index < len(inputs) - 1:
+            inputs[index + 1].focus()
+            return
+        self.submit()
+
+    def submit(self) -> None:
+        values = {f.name: self.query_one(f"#f-{f.name}", Input).value.strip() for f in self.fields}
+        for field in self.fields:
+            value = values[field.name]
+            problem = None
+            if field.required and not value:
+                problem = f"{field.label.rstrip(':')} is required"
+            elif field.check is not None:
+                problem = field.check(value)
+            if problem:
+                self.query_one("#form-error", Label).update(Text(problem))
+                self.query_one(f"#f-{field.name}", Input).focus()
+                return
+        self.dismiss(values)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PickScreen(ModalScreen[str | None]):
+    """Choose one of several options by id; Enter picks, Esc cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, options: Sequence[tuple[str, str]], note: str = "") -> None:
+        super().__init__()
+        self.pick_title = title
+        self.options = list(options)
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog") as box:
+            box.border_title = Text(neutralise(self.pick_title))
+            if self.note:
+                yield Label(Text(neutralise(self.note)), classes="dialog-note")
+            yield OptionList(
+                *(Option(Text(neutralise(label)), id=key) for key, label in self.options)
+            )
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Yes/no, or for destructive acts on production: type `expect` to go ahead."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("y", "confirm", "Yes", show=False),
+        Binding("n", "deny", "No", show=False),
+    ]
+
+    def __init__(self, question: str, expect: str | None = None) -> None:
+        super().__init__()
+        self.question = question
+        self.expect = expect
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog") as box:
+            box.border_title = Text("confirm")
+            yield Label(Text(neutralise(self.question)))
+            if self.expect:
+                yield Label(Text(f"Type {neutralise(self.expect)} to confirm, Esc to cancel"))
+                yield Input(placeholder=neutralise(self.expect), id="confirm-input")
+            else:
+                yield Label(Text("y to confirm, n or Esc to cancel"))
+            yield Label("", id="form-error", classes="dialog-error")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # With a typed confirmation, y and n are letters of the name, not answers.
+        return not (self.expect and action in ("confirm", "deny"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.value.strip() == self.expect:
+            self.dismiss(True)
+        else:
+            self.query_one("#form-error", Label).update(
+                Text(f"that is not {neutralise(self.expect or '')}; Esc to cancel")
+            )
+
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def action_deny(self) -> None:
+        self.dismiss(False)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

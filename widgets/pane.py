@@ -1,0 +1,85 @@
+"""The frame every pane shares: a titled box that zooms full-screen and back.
+
+Zoom is Textual's own maximise (Esc restores); a pane carries its border title and
+an optional one-line status at the bottom edge so the body keeps every row.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+
+from console.inert import neutralise
+
+
+class Pane(Vertical):
+    """A titled pane; `f` or Enter zooms it, Esc restores the layout."""
+
+    ALLOW_MAXIMIZE = True
+    # The key a user types after `:` to open this pane, and its aliases.
+    COMMAND = ""
+    ALIASES: tuple[str, ...] = ()
+    TITLE = ""
+    # Actions that change something; `--readonly` removes them and says why when tried.
+    MUTATING: frozenset[str] = frozenset()
+
+    BINDINGS = [
+        Binding("f,enter", "zoom", "Zoom"),
+    ]
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.set_title(self.TITLE)
+        self.readonly = False
+
+    class Requested(Message):
+        """The user asked for something only the app can do (it reaches the backends)."""
+
+        def __init__(self, pane: Pane, what: str) -> None:
+            super().__init__()
+            self.pane = pane
+            self.what = what
+
+    def action_request(self, what: str) -> None:
+        self.post_message(self.Requested(self, what))
+
+    def action_zoom(self) -> None:
+        screen = self.screen
+        if screen.maximized is self:
+            screen.minimize()
+        else:
+            screen.maximize(self, container=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (self.readonly and self.is_mutating(action, parameters))
+
+    def is_mutating(self, action: str, parameters: tuple[object, ...]) -> bool:
+        name = str(parameters[0]) if action == "request" and parameters else action
+        return name in self.MUTATING
+
+    def set_title(self, text: str) -> None:
+        """The top edge, as plain text: a backend name in it can never become markup."""
+        self.border_title = Text(neutralise(text))
+
+    def set_status(self, text: str) -> None:
+        """One line at the bottom edge, plain text like the title."""
+        self.border_subtitle = Text(neutralise(text)) if text else None
+
+    @property
+    def title_text(self) -> str:
+        """The title as plain text (tests and the help screen read it)."""
+        return Text.from_markup(self.border_title or "").plain
+
+    @property
+    def status_text(self) -> str:
+        return Text.from_markup(self.border_subtitle or "").plain
+
+    def focus_body(self) -> None:
+        """Focus the pane's main widget (its first focusable child)."""
+        for child in self.query("*"):
+            if child.focusable:
+                child.focus()
+                return
+        self.focus()

@@ -1,0 +1,242 @@
+"""The Services pane: every target of every provider, sortable and filterable.
+
+It renders rows the app hands it (plain model objects), keeps its own sort, filter
+and scope, and posts which target is selected; it never talks to a backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+
+from console.inert import neutralise
+from console.model import CPU, ERROR_RATE, MEMORY, P99, Health, RolloutStatus, Target
+from console.thresholds import Thresholds
+from widgets.logview import compile_filter
+from widgets.pane import Pane
+from widgets.table import Column, KeyedTable
+
+HEALTH_STYLES = {
+    Health.OK: "green",
+    Health.WARNING: "bold yellow",
+    Health.CRITICAL: "bold white on red",
+    Health.UNKNOWN: "dim",
+}
+STATUS_STYLES = {
+    RolloutStatus.READY: "green",
+    RolloutStatus.PROGRESSING: "cyan",
+    RolloutStatus.DEGRADED: "yellow",
+    RolloutStatus.FAILED: "bold red",
+    RolloutStatus.PAUSED: "magenta",
+    RolloutStatus.UNKNOWN: "dim",
+}
+# Worst first, so sorting by status puts what needs attention on top.
+STATUS_ORDER = [
+    RolloutStatus.FAILED,
+    RolloutStatus.DEGRADED,
+    RolloutStatus.PROGRESSING,
+    RolloutStatus.PAUSED,
+    RolloutStatus.UNKNOWN,
+    RolloutStatus.READY,
+]
+STALE_MARK = "⚠"
+
+COLUMNS = [
+    Column("service", "SERVICE", 12),
+    Column("environment", "ENV", 10),
+    Column("provider", "PROVIDER", 9),
+    Column("revision", "REVISION", 10),
+    Column("status", "STATUS", 11),
+    Column("ready", "READY", 5, justify="right"),
+    Column("age", "AGE", 4, justify="right"),
+    Column("health", "HEALTH", 8),
+    Column("cpu", "CPU%", 5, priority=2, justify="right"),
+    Column("memory", "MEM%", 5, priority=2, justify="right"),
+    Column("errors", "ERR%", 5, priority=2, justify="right"),
+    Column("p99", "P99ms", 6, priority=2, justify="right"),
+    Column("message", "MESSAGE", 10, flex=True, priority=3),
+]
+SORTS = {"name": "service", "status": "status", "age": "age"}
+
+
+@dataclass(frozen=True)
+class ServiceView:
+    """One row as the app hands it over: the target, its health and staleness."""
+
+    target: Target
+    health: Health
+    stale: bool = False
+    thresholds: Thresholds | None = None
+
+
+def age(now: datetime, then: datetime | None) -> str:
+    """k9s-style compact age: 45s, 12m, 3h, 5d."""
+    if then is None:
+        return "-"
+    seconds = max(int((now - then).total_seconds()), 0)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _metric(view: ServiceView, name: str, fmt: str) -> Text:
+    value = view.target.metrics.get(name)
+    if value is None:
+        return Text("-", style="dim")
+    level = (view.thresholds or Thresholds()).classify(name, value)
+    return Text(format(value, fmt), style=HEALTH_STYLES.get(level, ""))
+
+
+class ServicesPane(Pane):
+    """Services across providers; Shift-N/S/A sort, `/` filters, the cursor selects."""
+
+    TITLE = "services"
+    COMMAND = "svc"
+    ALIASES = ("services", "service", "deploy")
+
+    BINDINGS = [
+        Binding("N", "sort('name')", "Sort name"),
+        Binding("S", "sort('status')", "Sort status"),
+        Binding("A", "sort('age')", "Sort age"),
+        Binding("l", "app.show_logs", "Logs"),
+        Binding("m", "app.show_pane('metrics')", "Metrics"),
+    ]
+
+    class Selected(Message):
+        """The selected target changed (its key, or None when nothing is shown)."""
+
+        def __init__(self, key: str | None) -> None:
+            super().__init__()
+            self.key = key
+
+    def __init__(self, now: Callable[[], datetime], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.now = now
+        self.views: dict[str, ServiceView] = {}
+        self.sort_by = "name"
+        self.reverse = False
+        self.filter_text = ""
+        self.environment: str | None = None
+        self.provider: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(
+            COLUMNS,
+            empty_text="no targets yet: waiting for the first poll of each provider",
+            id="services-table",
+        )
+
+    @property
+    def table(self) -> KeyedTable:
+        return self.query_one(KeyedTable)
+
+    @property
+    def selected(self) -> ServiceView | None:
+        key = self.table.cursor_key
+        return self.views.get(key) if key else None
+
+    def update_views(self, views: Sequence[ServiceView]) -> int:
+        """Replace the data; only rows whose cells changed are repainted."""
+        self.views = {v.target.ref.key: v for v in views}
+        return self.render_rows()
+
+    def set_scope(self, environment: str | None, provider: str | None) -> None:
+        self.environment, self.provider = environment, provider
+        self.render_rows()
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self.render_rows()
+
+    def action_sort(self, by: str) -> None:
+        """Sort by a column; the same key again reverses (as in k9s)."""
+        if self.sort_by == by:
+            self.reverse = not self.reverse
+        else:
+            self.sort_by, self.reverse = by, False
+        self.render_rows()
+
+    def visible(self) -> list[ServiceView]:
+        """The rows shown, in order: scope, then filter, then sort."""
+        pattern = compile_filter(self.filter_text)
+        rows = [
+            v
+            for v in self.views.values()
+            if (self.environment is None or v.target.ref.environment == self.environment)
+            and (self.provider is None or v.target.ref.provider == self.provider)
+        ]
+        if pattern is not None:
+            rows = [v for v in rows if pattern.search(self._haystack(v))]
+        rows.sort(key=self._sort_key, reverse=self.reverse)
+        return rows
+
+    @staticmethod
+    def _haystack(view: ServiceView) -> str:
+        t = view.target
+        return " ".join(
+            (t.ref.service, t.ref.environment, t.ref.provider, t.revision, t.status, view.health)
+        )
+
+    def _sort_key(self, view: ServiceView) -> tuple:
+        t = view.target
+        name = (t.ref.service, t.ref.environment, t.ref.provider)
+        if self.sort_by == "status":
+            return (STATUS_ORDER.index(t.status), *name)
+        if self.sort_by == "age":
+            stamp = t.updated_at.timestamp() if t.updated_at else 0.0
+            return (-stamp, *name)  # newest first
+        return name
+
+    def render_rows(self) -> int:
+        now = self.now()
+        rows = []
+        dim = set()
+        for view in self.visible():
+            key = view.target.ref.key
+            rows.append((key, self._cells(view, now)))
+            if view.stale:
+                dim.add(key)
+        arrow = "↓" if not self.reverse else "↑"
+        scope = []
+        if self.environment:
+            scope.append(f"env={self.environment}")
+        if self.provider:
+            scope.append(f"provider={self.provider}")
+        if self.filter_text:
+            scope.append(f"/{self.filter_text}")
+        extra = f" [{' '.join(scope)}]" if scope else ""
+        self.set_title(
+            f"services ({len(rows)}/{len(self.views)}){extra} · sort {self.sort_by}{arrow}"
+        )
+        return self.table.set_rows(rows, dim)
+
+    def _cells(self, view: ServiceView, now: datetime) -> tuple[Text, ...]:
+        t = view.target
+        provider = t.ref.provider + (f" {STALE_MARK}" if view.stale else "")
+        ready_style = "" if t.ready >= t.desired else "yellow"
+        return (
+            Text(neutralise(t.ref.service), style="bold"),
+            Text(neutralise(t.ref.environment)),
+            Text(neutralise(provider), style="yellow" if view.stale else ""),
+            Text(neutralise(t.revision)),
+            Text(str(t.status), style=STATUS_STYLES.get(t.status, "")),
+            Text(f"{t.ready}/{t.desired}", style=ready_style),
+            Text(age(now, t.updated_at)),
+            Text(str(view.health), style=HEALTH_STYLES.get(view.health, "")),
+            _metric(view, CPU, ".0f"),
+            _metric(view, MEMORY, ".0f"),
+            _metric(view, ERROR_RATE, ".1f"),
+            _metric(view, P99, ".0f"),
+            Text(neutralise(t.message), style="dim"),
+        )
+
+    def on_keyed_table_cursor_moved(self, event: KeyedTable.CursorMoved) -> None:
+        event.stop()
+        self.post_message(self.Selected(event.key))

@@ -1,0 +1,281 @@
+"""A keyed table that renders only the rows on screen and repaints only rows that changed.
+
+A stock DataTable re-sends its whole visible area whenever one cell changes, which
+over SSH costs as much as a full-screen paint each poll. Here every row has a key;
+`set_rows` compares the new cells with the old ones and refreshes the one-line
+region of each changed row, so a poll that changes one replica count sends one line.
+The header is line 0 and stays pinned while rows scroll beneath it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: `width` cells, or the flexible remainder when `flex`.
+
+    `priority` 0 columns always show; higher ones are dropped first when the pane
+    is too narrow, so the table fits 80 columns and uses 160 well.
+    """
+
+    key: str
+    label: str
+    width: int = 10
+    flex: bool = False
+    priority: int = 0
+    justify: str = "left"
+
+
+Row = tuple[str, tuple[Text, ...]]
+
+
+class KeyedTable(ScrollView, can_focus=True):
+    """Rows by key with a cursor that follows its row across sorts and updates."""
+
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home,g", "edge(0)", "First", show=False),
+        Binding("end,G", "edge(1)", "Last", show=False),
+    ]
+
+    COMPONENT_CLASSES = {
+        "keyed-table--header",
+        "keyed-table--cursor",
+        "keyed-table--cursor-blur",
+        "keyed-table--stale",
+    }
+
+    DEFAULT_CSS = """
+    KeyedTable { overflow-x: hidden; }
+    KeyedTable > .keyed-table--header { text-style: bold; color: $text-muted; }
+    KeyedTable > .keyed-table--cursor { background: $accent 40%; }
+    KeyedTable > .keyed-table--cursor-blur { background: $panel-lighten-2; }
+    KeyedTable > .keyed-table--stale { text-style: dim italic; }
+    """
+
+    class CursorMoved(Message):
+        """The row under the cursor changed (another key, or none)."""
+
+        def __init__(self, table: KeyedTable, key: str | None) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> KeyedTable:
+            return self.table
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        *,
+        empty_text: str = "nothing to show",
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.columns = list(columns)
+        self.empty_text = empty_text
+        self._keys: list[str] = []
+        self._cells: dict[str, tuple[Text, ...]] = {}
+        self._dim: set[str] = set()
+        self._cursor = 0
+        self._cursor_key: str | None = None
+        self._strips: dict[str, tuple[object, Strip]] = {}
+        self.repaints = 0  # rows repainted by diffs; tests and the bench read it
+
+    # ---- data -------------------------------------------------------------------
+
+    @property
+    def keys(self) -> list[str]:
+        """Row keys in display order."""
+        return list(self._keys)
+
+    @property
+    def cursor_key(self) -> str | None:
+        return self._cursor_key
+
+    def cells(self, key: str) -> tuple[str, ...]:
+        """The plain text of a row's cells (what tests and copy read)."""
+        return tuple(cell.plain for cell in self._cells[key])
+
+    def set_rows(self, rows: Sequence[Row], dim: set[str] | None = None) -> int:
+        """Show `rows` in this order; repaint only what changed. Returns rows repainted."""
+        dim = dim or set()
+        new_keys = [key for key, _ in rows]
+        new_cells = dict(rows)
+        if new_keys != self._keys:
+            self._keys = new_keys
+            self._cells = new_cells
+            self._dim = dim
+            self._strips.clear()
+            self._place_cursor()
+            self.virtual_size = Size(self.size.width, len(new_keys) + 1)
+            self.refresh()
+            self.repaints += len(new_keys)
+            return len(new_keys)
+        changed = [
+            i
+            for i, key in enumerate(new_keys)
+            if new_cells[key] != self._cells.get(key) or (key in dim) != (key in self._dim)
+        ]
+        self._cells = new_cells
+        self._dim = dim
+        for index in changed:
+            self._refresh_index(index)
+        self.repaints += len(changed)
+        return len(changed)
+
+    def move_to(self, key: str) -> bool:
+        """Put the cursor on `key`; False when no such row is shown."""
+        if key not in self._cells:
+            return False
+        self._set_cursor(self._keys.index(key))
+        return True
+
+    def _place_cursor(self) -> None:
+        if self._cursor_key in self._cells:
+            self._set_cursor(self._keys.index(self._cursor_key))
+        else:
+            self._set_cursor(min(self._cursor, max(len(self._keys) - 1, 0)))
+
+    def _set_cursor(self, index: int) -> None:
+        old = self._cursor
+        self._cursor = max(0, min(index, len(self._keys) - 1)) if self._keys else 0
+        key = self._keys[self._cursor] if self._keys else None
+        if old != self._cursor:
+            self._refresh_index(old)
+            self._refresh_index(self._cursor)
+        self._scroll_cursor_into_view()
+        if key != self._cursor_key:
+            self._cursor_key = key
+            self.post_message(self.CursorMoved(self, key))
+
+    def _scroll_cursor_into_view(self) -> None:
+        visible = max(self.size.height - 1, 1)
+        top = int(self.scroll_y)
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False, immediate=True)
+        elif self._cursor >= top + visible:
+            self.scroll_to(y=self._cursor - visible + 1, animate=False, immediate=True)
+
+    def _refresh_index(self, index: int) -> None:
+        y = index - int(self.scroll_y) + 1
+        if 1 <= y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    # ---- actions ----------------------------------------------------------------
+
+    def action_cursor(self, delta: int) -> None:
+        self._set_cursor(self._cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._set_cursor(self._cursor + direction * max(self.size.height - 2, 1))
+
+    def action_edge(self, end: int) -> None:
+        self._set_cursor(len(self._keys) - 1 if end else 0)
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y >= 1:
+            self._set_cursor(int(self.scroll_y) + event.y - 1)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._strips.clear()
+        self.virtual_size = Size(event.size.width, len(self._keys) + 1)
+
+    def on_focus(self) -> None:
+        self._refresh_index(self._cursor)
+
+    def on_blur(self) -> None:
+        self._refresh_index(self._cursor)
+
+    # ---- rendering --------------------------------------------------------------
+
+    def widths(self, total: int) -> list[tuple[Column, int]]:
+        """Columns that fit in `total` cells with their widths; flexible ones share the rest."""
+        shown = list(self.columns)
+        while True:
+            fixed = sum(c.width for c in shown if not c.flex) + len(shown) - 1
+            flex = [c for c in shown if c.flex]
+            if fixed + 8 * len(flex) <= total or not any(c.priority for c in shown):
+                break
+            worst = max(c.priority for c in shown)
+            shown.remove([c for c in shown if c.priority == worst][-1])
+        spare = max(total - fixed, 0)
+        out = []
+        for column in shown:
+            width = column.width
+            if column.flex:
+                width = max(spare // max(len(flex), 1), 1)
+            out.append((column, width))
+        return out
+
+    @property
+    def _width(self) -> int:
+        return self.scrollable_content_region.width
+
+    def _line(self, cells: Sequence[Text], widths: list[tuple[Column, int]], style: Style) -> Strip:
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        by_key = {c.key: i for i, c in enumerate(self.columns)}
+        for n, (column, width) in enumerate(widths):
+            cell = cells[by_key[column.key]].copy()
+            cell.truncate(width, overflow="ellipsis", pad=False)
+            if column.justify == "right":
+                cell.pad_left(width - cell.cell_len)
+            else:
+                cell.pad_right(width - cell.cell_len)
+            line.append_text(cell)
+            if n < len(widths) - 1:
+                line.append(" ")
+        segments = Segment.apply_style(line.render(self.app.console), style)
+        return Strip(segments).adjust_cell_length(self._width, style)
+
+    def render_line(self, y: int) -> Strip:
+        width = self._width
+        base = self.rich_style
+        widths = self.widths(width)
+        if y == 0:
+            header = tuple(Text(c.label) for c in self.columns)
+            style = base + self.get_component_rich_style("keyed-table--header")
+            return self._line(header, widths, style)
+        index = int(self.scroll_y) + y - 1
+        if not self._keys:
+            if y == 1:
+                text = Text(self.empty_text, style="italic")
+                segments = Segment.apply_style(text.render(self.app.console), base)
+                return Strip(segments).adjust_cell_length(width, base)
+            return Strip.blank(width, base)
+        if index >= len(self._keys):
+            return Strip.blank(width, base)
+        key = self._keys[index]
+        cursor = index == self._cursor
+        signature = (self._cells[key], width, cursor, self.has_focus, key in self._dim)
+        cached = self._strips.get(key)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        style = base
+        if key in self._dim:
+            style = style + self.get_component_rich_style("keyed-table--stale")
+        if cursor:
+            component = "keyed-table--cursor" if self.has_focus else "keyed-table--cursor-blur"
+            style = style + self.get_component_rich_style(component)
+        strip = self._line(self._cells[key], widths, style)
+        self._strips[key] = (signature, strip)
+        return strip
