@@ -7,6 +7,7 @@ naming the first record that is no longer what Quorum wrote.
 
 from __future__ import annotations
 
+import io
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -239,3 +240,19 @@ def test_appends_after_tampering_do_not_hide_it(path: Path) -> None:
         log.append(who="alice", action="deploy")
         result = log.verify()
     assert (result.ok, result.bad_seq) == (False, 4)
+
+
+def test_values_quorum_never_writes_are_named_and_still_readable(path: Path) -> None:
+    conn = raw(path)
+    conn.execute("UPDATE audit_log SET who = X'1b5b324a' WHERE seq = 3")
+    conn.execute("UPDATE audit_log SET ts = 'yesterday', revision = 42 WHERE seq = 5")
+    conn.close()
+    with AuditLog(path) as log:
+        result = log.verify()
+        records = log.tail()
+        out = io.StringIO()
+        assert log.export_jsonl(out) == 10
+    assert (result.ok, result.bad_seq) == (False, 3)
+    assert records[2].who == "\u241b[2J"  # the blob's bytes, made inert
+    assert records[4].ts == datetime.fromtimestamp(0, UTC)
+    assert records[4].revision == "42"
