@@ -1,0 +1,110 @@
+"""The settings of one Kubernetes provider, validated before anything connects.
+
+A provider is one kubeconfig context (or the in-cluster service account), so a
+console can show several clusters side by side, each under its own name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_LABEL = "app.kubernetes.io/name"
+WORKLOAD_KINDS = ("deployment", "statefulset", "daemonset")
+KEYS = frozenset(
+    {"context", "kubeconfig", "in_cluster", "environments", "label", "services", "readonly"}
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    context: str | None = None
+    kubeconfig: Path | None = None
+    in_cluster: bool = False
+    # environment -> namespace; empty means every namespace, named after itself.
+    environments: dict[str, str] = field(default_factory=dict)
+    label: str = DEFAULT_LABEL
+    # "kind/name" -> service, for workloads whose label does not say which service they are.
+    services: dict[str, str] = field(default_factory=dict)
+
+    def environment_of(self, namespace: str) -> str | None:
+        """The environment a namespace serves; None when it is not one of ours."""
+        if not self.environments:
+            return namespace
+        for env, ns in self.environments.items():
+            if ns == namespace:
+                return env
+        return None
+
+    def namespace_of(self, environment: str) -> str:
+        return self.environments.get(environment, environment)
+
+    @property
+    def namespaces(self) -> tuple[str, ...] | None:
+        """The namespaces to watch; None watches the whole cluster."""
+        if not self.environments:
+            return None
+        return tuple(dict.fromkeys(self.environments.values()))
+
+
+def check(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every problem with the settings as (key, message); empty when they are usable."""
+    problems: list[tuple[str, str]] = []
+    for key in settings:
+        if key not in KEYS:
+            problems.append((key, f"unknown setting (known: {', '.join(sorted(KEYS))})"))
+    for key in ("context", "kubeconfig", "label"):
+        value = settings.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            problems.append((key, "must be a non-empty string"))
+    for key in ("in_cluster", "readonly"):
+        if key in settings and not isinstance(settings[key], bool):
+            problems.append((key, "must be true or false"))
+    if settings.get("in_cluster") is True:
+        for key in ("context", "kubeconfig"):
+            if key in settings:
+                problems.append((key, "cannot be combined with in_cluster = true"))
+    kubeconfig = settings.get("kubeconfig")
+    if isinstance(kubeconfig, str) and kubeconfig.strip():
+        path = Path(kubeconfig).expanduser()
+        if not path.is_file():
+            problems.append(("kubeconfig", f"no such file: {path}"))
+    problems += _check_mapping(settings, "environments", "namespace")
+    problems += _check_mapping(settings, "services", "service name")
+    services = settings.get("services")
+    if isinstance(services, Mapping):
+        for workload in services:
+            kind, _, name = str(workload).partition("/")
+            if kind not in WORKLOAD_KINDS or not name:
+                problems.append(
+                    ("services", f"{workload!r}: write kind/name, kind one of {WORKLOAD_KINDS}")
+                )
+    return problems
+
+
+def _check_mapping(settings: Mapping[str, Any], key: str, what: str) -> list[tuple[str, str]]:
+    value = settings.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, Mapping):
+        return [(key, f"must be a table of name = {what}")]
+    return [
+        (key, f"{name!r}: the {what} must be a non-empty string")
+        for name, item in value.items()
+        if not isinstance(item, str) or not item.strip()
+    ]
+
+
+def parse(settings: Mapping[str, Any]) -> Settings:
+    """Settings from a checked mapping (see `check`)."""
+    kubeconfig = settings.get("kubeconfig")
+    return Settings(
+        context=settings.get("context"),
+        kubeconfig=Path(kubeconfig).expanduser() if kubeconfig else None,
+        in_cluster=bool(settings.get("in_cluster", False)),
+        environments=dict(settings.get("environments") or {}),
+        label=settings.get("label") or DEFAULT_LABEL,
+        services={str(k): str(v) for k, v in (settings.get("services") or {}).items()},
+    )
