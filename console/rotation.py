@@ -147,7 +147,7 @@ class _Plan:
         for layer in self.layers:
             points.update(layer.breakpoints(lo, hi))
         for item in (*self.overrides, *self.swaps):
-            points.update(t for t in (item.starts_at, item.ends_at) if lo <= t < hi)
+            points.update(t for t in (item.starts_at, item.until) if lo <= t < hi)
         return sorted(points)
 
     def segments(self, lo: datetime, hi: datetime) -> list[Segment]:
@@ -246,8 +246,9 @@ def _slot(plan: _Plan, at: datetime) -> RotationSlot:
                 break
         hi += _STEP
     if handoff_at is None:  # nobody else in sight: the next turn is the handoff
+        turns = [layer.shift(at)[1] for layer in plan.layers if layer.active(at)]
         later = [t for t in plan.breakpoints(at, at + HORIZON) if t > at]
-        handoff_at = later[0] if later else at + HORIZON
+        handoff_at = min(turns or later or [at + HORIZON])
     return RotationSlot(
         rotation=plan.name,
         holder=current.holder,

@@ -2,8 +2,9 @@
 
 The TUI and the command line call these same functions. Each change is one write
 to the rotation tables followed by one audit record (action `rotation.override`,
-`rotation.swap.request` or `rotation.swap.take`, target the rotation, key
-`<action>:<id>`); if the audit record cannot be written, the change is undone, so
+`rotation.override.cancel`, `rotation.swap.request`, `rotation.swap.take` or
+`rotation.swap.withdraw`; target the rotation; key `<action>:<id>`). If the audit
+record cannot be written, the change is undone, so
 the schedule never holds a change the audit log does not show. Telling the team is
 the caller's step (`console.rotation_notify.tell_team`), as it is asynchronous.
 """
@@ -160,6 +161,12 @@ def request_swap(
     return swap
 
 
+def _not_open(swap: store.Swap) -> str:
+    if swap.taken_by:
+        return f"swap {swap.id} was already taken by {swap.taken_by}"
+    return f"swap {swap.id} was withdrawn by {swap.requested_by}"
+
+
 def take_swap(
     config: Config,
     swap_id: str,
@@ -188,8 +195,7 @@ def take_swap(
             raise PolicyRefused(f"swap {swap_id} is over")
         with store.write_transaction(db):
             if not store.mark_taken(db, swap_id, by, now):
-                taken = store.swap(db, swap_id)
-                raise PolicyRefused(f"swap {swap_id} was already taken by {taken.taken_by}")
+                raise PolicyRefused(_not_open(store.swap(db, swap_id) or offered))
         try:
             comment = (
                 f"from {offered.requested_by}, {_span_text(offered.starts_at, offered.ends_at)}"
@@ -203,6 +209,94 @@ def take_swap(
                 )
             raise
         return store.swap(db, swap_id)
+
+
+def cancel_override(
+    config: Config,
+    override_id: str,
+    db_path: Path,
+    *,
+    by: str | None = None,
+    now: datetime | None = None,
+) -> store.Override:
+    """Ends an override now; one that has not begun is dropped whole.
+
+    The part already past stays as it was: the schedule's past is not rewritten.
+    """
+    by = by or whoami()
+    now = now or utcnow()
+    _may_change(config, by)
+    with store.opened(db_path) as db:
+        found = store.override(db, override_id)
+        if found is None:
+            raise UsageError(f"no override {override_id!r}")
+        if found.until <= now:
+            raise PolicyRefused(f"override {override_id} is already over")
+        with store.write_transaction(db):
+            if not store.mark_cancelled(db, override_id, by, now):
+                raise PolicyRefused(f"override {override_id} was already cancelled")
+        try:
+            comment = f"{found.who} {_span_text(found.starts_at, found.ends_at)}"
+            _audit(db_path, by, "rotation.override.cancel", found.rotation, comment, override_id)
+        except BaseException:
+            with store.write_transaction(db):
+                db.conn.execute(
+                    "UPDATE rotation_overrides SET cancelled_at = NULL, cancelled_by = NULL"
+                    " WHERE id = ?",
+                    [override_id],
+                )
+            raise
+        return store.override(db, override_id)
+
+
+def withdraw_swap(
+    config: Config,
+    swap_id: str,
+    db_path: Path,
+    *,
+    by: str | None = None,
+    now: datetime | None = None,
+) -> store.Swap:
+    """Withdraws one's own swap offer before anyone takes it."""
+    by = by or whoami()
+    now = now or utcnow()
+    with store.opened(db_path) as db:
+        offered = store.swap(db, swap_id)
+        if offered is None:
+            raise UsageError(f"no swap {swap_id!r}")
+        if offered.requested_by != by:
+            raise PolicyRefused(f"only {offered.requested_by} can withdraw swap {swap_id}")
+        with store.write_transaction(db):
+            if not store.mark_withdrawn(db, swap_id, now):
+                raise PolicyRefused(f"swap {swap_id} was already taken or withdrawn")
+        try:
+            comment = _span_text(offered.starts_at, offered.ends_at)
+            _audit(db_path, by, "rotation.swap.withdraw", offered.rotation, comment, swap_id)
+        except BaseException:
+            with store.write_transaction(db):
+                db.conn.execute(
+                    "UPDATE rotation_swaps SET withdrawn_at = NULL WHERE id = ?", [swap_id]
+                )
+            raise
+        return store.swap(db, swap_id)
+
+
+def cancel(
+    config: Config,
+    change_id: str,
+    db_path: Path,
+    *,
+    by: str | None = None,
+    now: datetime | None = None,
+) -> store.Override | store.Swap:
+    """Cancels the override or withdraws the swap with that id, whichever it names."""
+    with store.opened(db_path) as db:
+        is_override = store.override(db, change_id) is not None
+        if not is_override and store.swap(db, change_id) is None:
+            raise UsageError(f"no override or swap {change_id!r}")
+    if is_override:
+        return cancel_override(config, change_id, db_path, by=by, now=now)
+    return withdraw_swap(config, change_id, db_path, by=by, now=now)
 
 
 def open_swaps(config: Config, db_path: Path, now: datetime | None = None) -> list[store.Swap]:

@@ -143,13 +143,14 @@ class Layer:
         for edge in (self.starts_at, self.ends_at):
             if edge is not None and lo <= edge < hi:
                 yield edge
-        index = self.index_at(lo)
-        edge = self.boundary(index)
-        while edge < hi:
-            if edge >= lo:
-                yield edge
-            index += 1
+        if len(set(self.members)) > 1:  # one person's turns never change the holder
+            index = self.index_at(lo)
             edge = self.boundary(index)
+            while edge < hi:
+                if edge >= lo:
+                    yield edge
+                index += 1
+                edge = self.boundary(index)
         if self.windows:
             day = lo
             while day < hi + timedelta(days=1):

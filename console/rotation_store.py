@@ -28,7 +28,9 @@ CREATE TABLE IF NOT EXISTS rotation_overrides (
     ends_at TEXT NOT NULL,
     reason TEXT NOT NULL,
     created_by TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    cancelled_at TEXT,
+    cancelled_by TEXT
 );
 CREATE INDEX IF NOT EXISTS rotation_overrides_span
     ON rotation_overrides (rotation, ends_at, starts_at);
@@ -41,7 +43,8 @@ CREATE TABLE IF NOT EXISTS rotation_swaps (
     reason TEXT NOT NULL,
     requested_at TEXT NOT NULL,
     taken_by TEXT,
-    taken_at TEXT
+    taken_at TEXT,
+    withdrawn_at TEXT
 );
 CREATE INDEX IF NOT EXISTS rotation_swaps_span
     ON rotation_swaps (rotation, ends_at, starts_at);
@@ -81,9 +84,18 @@ class Override:
     reason: str
     created_by: str
     created_at: datetime
+    cancelled_at: datetime | None = None
+    cancelled_by: str | None = None
+
+    @property
+    def until(self) -> datetime:
+        """Where it stops applying: its end, or its cancellation if that came first."""
+        if self.cancelled_at is not None and self.cancelled_at < self.ends_at:
+            return max(self.cancelled_at, self.starts_at)
+        return self.ends_at
 
     def covers(self, at: datetime) -> bool:
-        return self.starts_at <= at < self.ends_at
+        return self.starts_at <= at < self.until
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -95,6 +107,8 @@ class Override:
             "reason": self.reason,
             "created_by": self.created_by,
             "created_at": stamp(self.created_at),
+            "cancelled_at": stamp(self.cancelled_at) if self.cancelled_at else None,
+            "cancelled_by": self.cancelled_by,
         }
 
 
@@ -111,10 +125,15 @@ class Swap:
     requested_at: datetime
     taken_by: str | None = None
     taken_at: datetime | None = None
+    withdrawn_at: datetime | None = None  # withdrawn by its requester before anyone took it
 
     @property
     def taken(self) -> bool:
         return self.taken_by is not None
+
+    @property
+    def until(self) -> datetime:
+        return self.ends_at
 
     def covers(self, at: datetime) -> bool:
         return self.starts_at <= at < self.ends_at
@@ -130,6 +149,7 @@ class Swap:
             "requested_at": stamp(self.requested_at),
             "taken_by": self.taken_by,
             "taken_at": stamp(self.taken_at) if self.taken_at else None,
+            "withdrawn_at": stamp(self.withdrawn_at) if self.withdrawn_at else None,
         }
 
 
@@ -156,8 +176,12 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
     db.conn.execute("COMMIT")
 
 
+def _when(text: str | None) -> datetime | None:
+    return unstamp(text) if text else None
+
+
 def _override(row: tuple) -> Override:
-    id_, rotation, who, starts, ends, reason, created_by, created_at = row
+    id_, rotation, who, starts, ends, reason, created_by, created_at, cancelled, by = row
     return Override(
         id_,
         rotation,
@@ -167,11 +191,13 @@ def _override(row: tuple) -> Override:
         reason,
         created_by,
         unstamp(created_at),
+        _when(cancelled),
+        by,
     )
 
 
 def _swap(row: tuple) -> Swap:
-    id_, rotation, by, starts, ends, reason, requested_at, taken_by, taken_at = row
+    id_, rotation, by, starts, ends, reason, requested_at, taken_by, taken_at, withdrawn = row
     return Swap(
         id_,
         rotation,
@@ -181,21 +207,31 @@ def _swap(row: tuple) -> Swap:
         reason,
         unstamp(requested_at),
         taken_by,
-        unstamp(taken_at) if taken_at else None,
+        _when(taken_at),
+        _when(withdrawn),
     )
 
 
-_OVERRIDE_COLUMNS = "id, rotation, who, starts_at, ends_at, reason, created_by, created_at"
-_SWAP_COLUMNS = (
-    "id, rotation, requested_by, starts_at, ends_at, reason, requested_at, taken_by, taken_at"
+_OVERRIDE_COLUMNS = (
+    "id, rotation, who, starts_at, ends_at, reason, created_by, created_at,"
+    " cancelled_at, cancelled_by"
 )
+_SWAP_COLUMNS = (
+    "id, rotation, requested_by, starts_at, ends_at, reason, requested_at, taken_by, taken_at,"
+    " withdrawn_at"
+)
+# Where an override stops applying, in SQL: its end or its cancellation, the earlier.
+_UNTIL = "min(ends_at, coalesce(cancelled_at, ends_at))"
 
 
 def overrides(
     db: sqlite_utils.Database, lo: datetime, hi: datetime, rotation: str | None = None
 ) -> list[Override]:
-    """Overrides overlapping [lo, hi), oldest created first (a later one wins)."""
-    sql = f"SELECT {_OVERRIDE_COLUMNS} FROM rotation_overrides WHERE ends_at > ? AND starts_at < ?"
+    """Overrides in force somewhere in [lo, hi), oldest created first (a later one wins)."""
+    sql = (
+        f"SELECT {_OVERRIDE_COLUMNS} FROM rotation_overrides"
+        f" WHERE {_UNTIL} > ? AND starts_at < ? AND {_UNTIL} > starts_at"
+    )
     params: list[str] = [stamp(lo), stamp(hi)]
     if rotation is not None:
         sql += " AND rotation = ?"
@@ -212,8 +248,11 @@ def swaps(
     *,
     taken: bool | None = None,
 ) -> list[Swap]:
-    """Swaps overlapping [lo, hi); `taken` True/False keeps only taken/open ones."""
-    sql = f"SELECT {_SWAP_COLUMNS} FROM rotation_swaps WHERE ends_at > ? AND starts_at < ?"
+    """Swaps not withdrawn overlapping [lo, hi); `taken` True/False keeps taken/open ones."""
+    sql = (
+        f"SELECT {_SWAP_COLUMNS} FROM rotation_swaps"
+        " WHERE ends_at > ? AND starts_at < ? AND withdrawn_at IS NULL"
+    )
     params: list[str] = [stamp(lo), stamp(hi)]
     if rotation is not None:
         sql += " AND rotation = ?"
@@ -231,9 +270,17 @@ def swap(db: sqlite_utils.Database, swap_id: str) -> Swap | None:
     return _swap(row) if row else None
 
 
+def override(db: sqlite_utils.Database, override_id: str) -> Override | None:
+    row = db.conn.execute(
+        f"SELECT {_OVERRIDE_COLUMNS} FROM rotation_overrides WHERE id = ?", [override_id]
+    ).fetchone()
+    return _override(row) if row else None
+
+
 def insert_override(db: sqlite_utils.Database, override: Override) -> None:
     db.conn.execute(
-        f"INSERT INTO rotation_overrides ({_OVERRIDE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO rotation_overrides ({_OVERRIDE_COLUMNS})"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
         [
             override.id,
             override.rotation,
@@ -249,7 +296,8 @@ def insert_override(db: sqlite_utils.Database, override: Override) -> None:
 
 def insert_swap(db: sqlite_utils.Database, swap: Swap) -> None:
     db.conn.execute(
-        f"INSERT INTO rotation_swaps ({_SWAP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+        f"INSERT INTO rotation_swaps ({_SWAP_COLUMNS})"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL)",
         [
             swap.id,
             swap.rotation,
@@ -265,8 +313,29 @@ def insert_swap(db: sqlite_utils.Database, swap: Swap) -> None:
 def mark_taken(db: sqlite_utils.Database, swap_id: str, who: str, at: datetime) -> bool:
     """Records the taker unless someone took it first; True if this call took it."""
     cursor = db.conn.execute(
-        "UPDATE rotation_swaps SET taken_by = ?, taken_at = ? WHERE id = ? AND taken_by IS NULL",
+        "UPDATE rotation_swaps SET taken_by = ?, taken_at = ?"
+        " WHERE id = ? AND taken_by IS NULL AND withdrawn_at IS NULL",
         [who, stamp(at), swap_id],
+    )
+    return cursor.rowcount == 1
+
+
+def mark_withdrawn(db: sqlite_utils.Database, swap_id: str, at: datetime) -> bool:
+    """Withdraws a swap nobody took; False if it was taken or withdrawn first."""
+    cursor = db.conn.execute(
+        "UPDATE rotation_swaps SET withdrawn_at = ?"
+        " WHERE id = ? AND taken_by IS NULL AND withdrawn_at IS NULL",
+        [stamp(at), swap_id],
+    )
+    return cursor.rowcount == 1
+
+
+def mark_cancelled(db: sqlite_utils.Database, override_id: str, who: str, at: datetime) -> bool:
+    """Ends an override at `at` (the past it covered stays); False if already cancelled."""
+    cursor = db.conn.execute(
+        "UPDATE rotation_overrides SET cancelled_at = ?, cancelled_by = ?"
+        " WHERE id = ? AND cancelled_at IS NULL",
+        [stamp(at), who, override_id],
     )
     return cursor.rowcount == 1
 

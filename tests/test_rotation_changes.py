@@ -11,6 +11,7 @@ from console.config import Config, Restriction, RotationConfig, RotationLayer
 from console.errors import PolicyRefused, UsageError
 from console.rotation import holder_at, month_grid, slots_at, timeline
 from console.rotation_actions import (
+    cancel,
     create_override,
     open_swaps,
     overrides_between,
@@ -250,3 +251,51 @@ def test_changes_are_shared_through_the_database_file(db, tmp_path):
     assert holder_at(CONFIG, "on-call", utc(2026, 3, 3, 1), db) == "dee"
     assert holder_at(CONFIG, "on-call", utc(2026, 3, 3, 1), tmp_path / "other.db") == "ann"
     assert slots_at(CONFIG, utc(2026, 3, 3, 1), None)[0].holder == "ann"  # config alone
+
+
+def test_cancelled_override_stops_now_and_keeps_its_past(db):
+    override = create_override(
+        CONFIG, "on-call", "dee", utc(2026, 3, 3), utc(2026, 3, 6), "cover", db, by="ann", now=NOW
+    )
+    cancelled = cancel(CONFIG, override.id, db, by="ben", now=utc(2026, 3, 4, 12))
+    assert (cancelled.until, cancelled.cancelled_by) == (utc(2026, 3, 4, 12), "ben")
+    holders = [
+        (s.starts_at, s.holder)
+        for s in timeline(CONFIG, "on-call", utc(2026, 3, 3), utc(2026, 3, 6), db)
+    ]
+    assert holders == [(utc(2026, 3, 3), "dee"), (utc(2026, 3, 4, 12), "ann")]
+    with pytest.raises(PolicyRefused, match="already over"):
+        cancel(CONFIG, override.id, db, by="ann", now=utc(2026, 3, 5))
+    assert audit_records(db)[-1].action == "rotation.override.cancel"
+
+
+def test_override_cancelled_before_it_begins_leaves_no_mark(db):
+    override = create_override(
+        CONFIG, "on-call", "dee", utc(2026, 3, 10), utc(2026, 3, 11), "x", db, by="ann", now=NOW
+    )
+    cancel(CONFIG, override.id, db, by="ann", now=NOW)
+    assert holder_at(CONFIG, "on-call", utc(2026, 3, 10, 12), db) == "ben"
+    assert overrides_between(CONFIG, utc(2026, 3, 1), utc(2026, 4, 1), db) == []
+    with pytest.raises(PolicyRefused, match="already cancelled"):
+        cancel(CONFIG, override.id, db, by="ann", now=NOW)
+
+
+def test_withdrawn_swap_can_no_longer_be_taken(db):
+    swap = request_swap(
+        CONFIG, "on-call", utc(2026, 3, 10), utc(2026, 3, 11), db, by="ben", now=NOW
+    )
+    with pytest.raises(PolicyRefused, match="only ben can withdraw"):
+        cancel(CONFIG, swap.id, db, by="cy", now=NOW)
+    withdrawn = cancel(CONFIG, swap.id, db, by="ben", now=NOW)
+    assert withdrawn.withdrawn_at == NOW
+    assert open_swaps(CONFIG, db, now=NOW) == []
+    with pytest.raises(PolicyRefused, match=f"swap {swap.id} was withdrawn by ben"):
+        take_swap(CONFIG, swap.id, db, by="cy", now=NOW)
+    with pytest.raises(PolicyRefused, match="already taken or withdrawn"):
+        cancel(CONFIG, swap.id, db, by="ben", now=NOW)
+    with pytest.raises(UsageError, match="no override or swap 'zzzzzz'"):
+        cancel(CONFIG, "zzzzzz", db, by="ben", now=NOW)
+    assert [r.action for r in audit_records(db)] == [
+        "rotation.swap.request",
+        "rotation.swap.withdraw",
+    ]

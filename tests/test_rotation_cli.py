@@ -230,3 +230,20 @@ def test_ics_to_a_file_parses_back(data, capsys, tmp_path):
     assert sum(s.startswith("on-call: ") for s in summaries) >= 9
     code, out, _ = run(capsys, "rotation", "ics", "--months", "1", "--sandbox")
     assert code == 0 and out.startswith("BEGIN:VCALENDAR")
+
+
+def test_cancel_an_override_from_the_command_line(data, capsys):
+    code, out, _ = run(
+        capsys, "rotation", "override", "on-call", "--who", "alice", "--from", "2030-02-01",
+        "--to", "2030-02-02", "--reason", "x", "--json", "--sandbox",
+    )  # fmt: skip
+    override_id = json.loads(out)["id"]
+    code, out, _ = run(capsys, "rotation", "cancel", override_id, "--json", "--sandbox")
+    assert code == 0
+    assert json.loads(out)["cancelled_by"] == whoami()
+    code, out, _ = run(capsys, "rotation", "--at", "2030-02-01T12:00", "--json", "--sandbox")
+    on_call = next(r for r in json.loads(out)["rotations"] if r["rotation"] == "on-call")
+    scheduled = holder_at(sandbox_config(), "on-call", datetime(2030, 2, 1, 12, tzinfo=UTC), None)
+    assert (on_call["holder"], on_call["override"]) == (scheduled, False)
+    code, _, err = run(capsys, "rotation", "cancel", override_id, "--sandbox")
+    assert code == 3 and "already cancelled" in err

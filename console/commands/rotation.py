@@ -7,6 +7,7 @@
     quorum rotation swap request ROTATION --from WHEN --to WHEN [--reason TEXT]
     quorum rotation swap take ID
     quorum rotation swap list [--json]
+    quorum rotation cancel ID                            end an override, withdraw a swap
     quorum rotation notify [--within DURATION] [--json]  for cron: one notice per handoff
 
 WHEN is `now`, an ISO date or an ISO datetime. Without an offset it is read in UTC
@@ -97,6 +98,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     listing = swap_verbs.add_parser("list", parents=[common], help="open swaps")
     listing.add_argument("--json", action="store_true", help="print a JSON array")
     listing.set_defaults(func=run_swap_list)
+
+    cancel = verbs.add_parser(
+        "cancel", parents=[common], help="end an override or withdraw a swap offer (audited)"
+    )
+    cancel.add_argument("id")
+    cancel.add_argument("--json", action="store_true", help="print the result as JSON")
+    cancel.set_defaults(func=run_cancel)
 
     notify = verbs.add_parser(
         "notify", parents=[common], help="announce handoffs to the notify sinks (for cron)"
@@ -383,6 +391,30 @@ def run_swap_list(args: argparse.Namespace) -> int:
             for s in swaps
         ],
     )
+    return exitcodes.OK
+
+
+def run_cancel(args: argparse.Namespace) -> int:
+    from console.rotation_actions import cancel
+
+    session = _session(args)
+    _writable(session, "cancel a schedule change")
+    by = whoami()
+    done = cancel(session.config, args.id, session.audit_path, by=by)
+    if args.json:
+        print_json(done.to_json())
+    elif isinstance(done, store.Swap):
+        print(neutralise(f"{done.id}  {done.rotation}: swap withdrawn"))
+    else:
+        print(neutralise(f"{done.id}  {done.rotation}: {done.who} until {_when(done.until)}"))
+    if isinstance(done, store.Override):
+        _tell(
+            session,
+            f"{done.rotation}: override of {done.who} cancelled",
+            f"{by} cancelled the override of {done.who} on {done.rotation}"
+            f" ({_when(done.starts_at)} to {_when(done.ends_at)}); it ends {_when(done.until)}",
+            by,
+        )
     return exitcodes.OK
 
 
