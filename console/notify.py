@@ -84,7 +84,8 @@ def _failure(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, TimeoutError | httpx.TimeoutException):
         return f"timed out after {timeout:g}s"
     if isinstance(exc, httpx.HTTPStatusError):
-        return f"HTTP {exc.response.status_code} {exc.response.reason_phrase}".strip()
+        reason = neutralise(exc.response.reason_phrase)  # the server's words: data
+        return f"HTTP {exc.response.status_code} {reason}".strip()
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return "the URL is not a valid http(s) URL"
     if isinstance(exc, httpx.ConnectError):
