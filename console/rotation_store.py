@@ -9,6 +9,7 @@ UTC text, which sorts and compares correctly as text.
 from __future__ import annotations
 
 import secrets
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from pathlib import Path
 import sqlite_utils
 
 from console.db import connect
+from console.errors import QuorumError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rotation_overrides (
@@ -153,13 +155,35 @@ class Swap:
         }
 
 
+_TABLES = ("rotation_overrides", "rotation_swaps", "rotation_notices")
+
+
+class RotationStoreError(QuorumError):
+    """The shared database could not be read or written (locked too long, unwritable...)."""
+
+
 @contextmanager
 def opened(path: Path) -> Iterator[sqlite_utils.Database]:
-    """The shared database with the rotation tables present, closed afterwards."""
-    db = connect(path)
+    """The shared database with the rotation tables present, closed afterwards.
+
+    Tables are created only when missing, so people who may read the shared file but
+    not write it still see the schedule. Database failures become one-line errors.
+    """
     try:
-        db.conn.executescript(_SCHEMA)
+        db = connect(path)
+    except (sqlite3.Error, OSError) as exc:
+        raise RotationStoreError(f"rotation schedule {path}: {exc}") from None
+    try:
+        marks = ",".join("?" * len(_TABLES))
+        present = db.conn.execute(
+            f"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ({marks})",
+            _TABLES,
+        ).fetchone()[0]
+        if present < len(_TABLES):
+            db.conn.executescript(_SCHEMA)
         yield db
+    except sqlite3.Error as exc:
+        raise RotationStoreError(f"rotation schedule {path}: {exc}") from None
     finally:
         db.conn.close()
 

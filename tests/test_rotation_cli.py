@@ -247,3 +247,11 @@ def test_cancel_an_override_from_the_command_line(data, capsys):
     assert (on_call["holder"], on_call["override"]) == (scheduled, False)
     code, _, err = run(capsys, "rotation", "cancel", override_id, "--sandbox")
     assert code == 3 and "already cancelled" in err
+
+
+def test_an_unusable_database_is_one_line_not_a_traceback(data, capsys):
+    (data / "audit.db").mkdir(parents=True)  # a directory where the file should be
+    code, _, err = run(capsys, "rotation", "--sandbox")
+    assert code == 1
+    assert err.startswith(f"quorum: rotation schedule {data / 'audit.db'}: ")
+    assert len(err.strip().splitlines()) == 1
