@@ -175,3 +175,10 @@ def test_amend_dismisses_stale_votes_and_withdraw_closes(q: Quorum) -> None:
     assert q("propose", "withdraw", "1", who="alice") == 3
     withdrawn = q.json("propose", "withdraw", "1")
     assert isinstance(withdrawn, dict) and withdrawn["state"] == "withdrawn"
+
+
+def test_a_proposal_where_no_votes_are_needed_runs_at_once(q: Quorum) -> None:
+    made = q.json("propose", "deploy", "web", "--env", "staging", "--revision", "v8.2.0")
+    assert isinstance(made, dict)
+    assert (made["state"], made["needed"], made["execution"]["ok"]) == ("executed", 0, True)
+    assert q.revision("web", "staging") == "v8.2.0"
