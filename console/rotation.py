@@ -153,6 +153,8 @@ class _Plan:
     def segments(self, lo: datetime, hi: datetime) -> list[Segment]:
         """The schedule over [lo, hi), consecutive equal stretches merged."""
         out: list[Segment] = []
+        if hi <= lo:
+            return out
         points = self.breakpoints(lo, hi)
         for start, end in zip(points, [*points[1:], hi], strict=True):
             holder, layer, override, swap = self.at(start)
@@ -169,7 +171,9 @@ class _Plan:
         return out
 
 
-def _load(db_path: Path | None, lo: datetime, hi: datetime):
+def _load(
+    db_path: Path | None, lo: datetime, hi: datetime
+) -> tuple[list[store.Override], list[store.Swap]]:
     if db_path is None:
         return [], []
     with store.opened(db_path) as db:

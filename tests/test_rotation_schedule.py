@@ -279,3 +279,22 @@ def test_bad_rotation_settings_are_usage_errors(change, message):
 def test_unknown_rotation_is_named(tmp_path):
     with pytest.raises(UsageError, match="unknown rotation 'nope' \\(known: infrastructure\\)"):
         holder_at(SEEDS, "nope", utc(2026, 2, 1), tmp_path / "a.db")
+
+
+def test_handoff_in_the_hour_daylight_saving_skips_or_repeats():
+    config = one(
+        RotationConfig(
+            name="r",
+            every="day",
+            members=("ann", "ben"),
+            start=date(2026, 1, 1),
+            handoff="02:30",
+            timezone="Europe/Berlin",
+        )
+    )
+    # 02:30 does not exist on 2026-03-29: the handoff is at 03:30 CEST (01:30 UTC).
+    spring = timeline(config, "r", utc(2026, 3, 29, 0), utc(2026, 3, 29, 3))
+    assert [s.starts_at for s in spring[1:]] == [utc(2026, 3, 29, 1, 30)]
+    # 02:30 happens twice on 2026-10-25: the handoff is at the first (00:30 UTC).
+    autumn = timeline(config, "r", utc(2026, 10, 25, 0), utc(2026, 10, 25, 3))
+    assert [s.starts_at for s in autumn[1:]] == [utc(2026, 10, 25, 0, 30)]
