@@ -18,7 +18,7 @@ import contextlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from console import consensus as rules
 from console.action_store import FAILED, FINISHED, ActionRecord, ActionStore
@@ -534,12 +534,17 @@ class Actions:
         )
         return self.view(after)
 
-    async def run_approved(self) -> list[Outcome]:
+    async def run_approved(self, grace: timedelta = timedelta(minutes=1)) -> list[Outcome]:
         """Executes approved proposals whose execution never started (a process died between
-        approval and execution); one already claimed elsewhere is left to its claimant."""
+        approval and execution).
+
+        Only those approved more than `grace` ago, so the process that approved one a
+        moment ago keeps the job; one already claimed elsewhere is left to its claimant.
+        """
         done = []
+        cutoff = self.clock() - grace
         for p in self.proposals.list([State.APPROVED]):
-            if self.claims.get(proposal_key(p.id)) is None:
+            if p.updated_at < cutoff and self.claims.get(proposal_key(p.id)) is None:
                 with contextlib.suppress(ActionIncomplete):
                     done.append(await self._run_proposal(p, override=p.overridden))
         return done

@@ -33,7 +33,8 @@ def refuse_if_readonly(args: argparse.Namespace, doing: str) -> None:
 def run_actions(
     args: argparse.Namespace, work: Callable[[Actions], Awaitable[T]], *, json_out: bool = False
 ) -> T:
-    """Runs `work` with an `Actions` for this command, after the sandbox teammates' turn.
+    """Runs `work` with an `Actions` for this command, after the sandbox teammates' turn
+    and any approved proposal whose execution a crashed process never started.
 
     A deploy command's output is streamed neutralised, to stderr when stdout carries JSON.
     """
@@ -50,6 +51,9 @@ def run_actions(
             if not session.readonly:
                 for vote in await teammates_step(actions, utcnow()):
                     print(f"sandbox: {neutralise(vote.describe())}", file=sys.stderr)
+                for outcome in await actions.run_approved():
+                    line = f"approved earlier, ran now: {describe_outcome(outcome)}"
+                    print(neutralise(line), file=sys.stderr)
             return await work(actions)
         finally:
             actions.close()

@@ -17,7 +17,7 @@ from pytest_httpserver import HTTPServer
 from console.actions import Actions, NeedsConsensus
 from console.audit import AuditLog
 from console.config import NotifyConfig, Policy
-from console.consensus import Kind, State
+from console.consensus import Kind, Proposal, State
 from console.errors import PolicyRefused
 from console.identity import Identity
 from console.identity_name import current_user
@@ -351,5 +351,36 @@ def test_expired_proposal_drops_out_and_refuses_votes() -> None:
         late = Actions(session, identity=Identity("alice", ME), clock=lambda: clock[0])
         with pytest.raises(PolicyRefused, match="expired"):
             await late.vote(pid, True)
+
+    run(session, scenario)
+
+
+def test_an_approved_proposal_left_unexecuted_by_a_crash_runs_once() -> None:
+    session = sandbox()
+
+    async def scenario() -> None:
+        ref = await ref_of(session, "auth", "staging")
+        me = as_(session, ME)
+        then = utcnow() - timedelta(minutes=5)
+        stranded = me.proposals.create(
+            Proposal(
+                id=0,
+                kind=Kind.DEPLOY,
+                ref=ref,
+                revision="v3.99.0",
+                proposer="alice",
+                reason="",
+                created_at=then,
+                updated_at=then,
+                state=State.APPROVED,
+            )
+        )
+        fresh = me.proposals.create(replace(stranded, id=0, updated_at=utcnow()))
+        ran = await me.run_approved()
+        assert [(o.key, o.ok) for o in ran] == [(f"proposal-{stranded.id}", True)]
+        assert me.get(stranded.id).state is State.EXECUTED
+        assert me.get(fresh.id).state is State.APPROVED  # its approver is still at work
+        assert await me.run_approved() == []
+        assert await revision_of(session, "auth", "staging") == "v3.99.0"
 
     run(session, scenario)
