@@ -43,6 +43,10 @@ class ProviderConfig:
     readonly: bool = False
     # Everything else of the [[providers]] table, handed to the provider as is.
     settings: dict[str, Any] = field(default_factory=dict)
+    # What is wrong with this block alone (unknown kind, settings its kind refuses),
+    # one "file:line: key: message" each. Such a provider is shown broken with these
+    # reasons while the rest of the console works; `quorum config check` fails on them.
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,28 @@ class ConfigError(UsageError):
 
 
 def load_config(path: Path) -> Config:
-    """The config in `path`; raises ConfigError listing every problem found in it."""
+    """The config in `path`; raises ConfigError listing every problem of the file.
+
+    Problems confined to one provider block (an unknown kind, settings the kind
+    refuses) do not stop the console: they travel in `ProviderConfig.problems`, and
+    that provider is shown broken while every other one works.
+    """
+    config, problems = _load(path)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def config_problems(path: Path) -> list[ConfigProblem]:
+    """Everything `quorum config check` reports from the file, provider blocks included."""
+    try:
+        _, problems = _load(path, strict=True)
+    except ConfigError as exc:
+        return exc.problems
+    return problems
+
+
+def _load(path: Path, *, strict: bool = False) -> tuple[Config, list[ConfigProblem]]:
     text = _read(path)
     try:
         raw = tomllib.loads(text)
@@ -79,9 +100,10 @@ def load_config(path: Path) -> Config:
         raise ConfigError([_syntax_problem(path, text, exc)]) from None
     loader = _Loader(Checker(path, LineIndex(text)))
     config = loader.config(raw)
-    if loader.check.problems:
-        raise ConfigError(sorted(loader.check.problems, key=lambda p: p.line or 0))
-    return config
+    problems = list(loader.check.problems)
+    if strict:
+        problems += loader.provider_problems
+    return config, sorted(problems, key=lambda p: p.line or 0)
 
 
 def problem_at(file: Path, key: KeyPath, message: str) -> ConfigProblem:
@@ -123,6 +145,8 @@ class _Loader:
 
     def __init__(self, check: Checker):
         self.check = check
+        # Problems of single provider blocks: each breaks that provider only.
+        self.provider_problems: list[ConfigProblem] = []
 
     def config(self, raw: dict[str, Any]) -> Config:
         check = self.check
@@ -239,13 +263,18 @@ class _Loader:
             }
             if name is not None:
                 check.unique(name, path, seen, "provider")
+            before = len(check.problems)
             if kind is not None and kind not in kinds:
                 known = ", ".join(kinds) or "none installed"
                 check.add((*path, "kind"), f"unknown provider kind {kind!r} (known: {known})")
             elif kind is not None:
                 self.provider_settings(path, kind, settings)
+            own = check.problems[before:]
+            del check.problems[before:]
+            self.provider_problems += own
             if name is not None and kind is not None:
-                providers.append(ProviderConfig(name, kind, bool(readonly), settings))
+                problems = tuple(str(p) for p in own)
+                providers.append(ProviderConfig(name, kind, bool(readonly), settings, problems))
         return tuple(providers)
 
     def provider_settings(self, path: KeyPath, kind: str, settings: dict[str, Any]) -> None:

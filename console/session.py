@@ -60,6 +60,9 @@ def open_session(args: argparse.Namespace) -> Session:
         settings = dict(pc.settings)
         if pc.readonly:
             settings["readonly"] = True
+        if pc.problems:
+            session.broken.append(BrokenProvider(pc.name, pc.kind, "; ".join(pc.problems)))
+            continue
         built = build_provider(pc.name, pc.kind, settings, context)
         if isinstance(built, BrokenProvider):
             session.broken.append(built)

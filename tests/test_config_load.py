@@ -17,7 +17,7 @@ from console.config import (
     RotationLayer,
     ServiceConfig,
 )
-from console.config_load import ConfigError, load_config
+from console.config_load import ConfigError, config_problems, load_config
 from console.thresholds import Thresholds
 from providers.registry import available_kinds
 
@@ -215,11 +215,10 @@ MALFORMED: list[tuple[str, list[tuple[int, str, str]]]] = [
 
 
 def problems_of(path: Path) -> list[tuple[int | None, str, str]]:
-    with pytest.raises(ConfigError) as caught:
-        load_config(path)
-    for problem in caught.value.problems:
+    problems = config_problems(path)
+    for problem in problems:
         assert problem.file == path
-    return [(p.line, p.key, p.message) for p in caught.value.problems]
+    return [(p.line, p.key, p.message) for p in problems]
 
 
 @pytest.mark.parametrize(("name", "expected"), MALFORMED, ids=[name for name, _ in MALFORMED])
@@ -228,11 +227,20 @@ def test_malformed_config_reports_each_problem_exactly(name, expected):
 
 
 def test_message_format_names_file_line_and_key():
-    path = CONFIGS / "unknown_kind.toml"
+    path = CONFIGS / "policy_typo.toml"
     with pytest.raises(ConfigError) as caught:
         load_config(path)
-    assert str(caught.value).startswith(f"{path}:14: providers[1].kind: unknown provider kind")
+    assert str(caught.value).startswith(f"{path}:2: policy.production.min_aprovals: unknown key")
     assert caught.value.exit_code == 2
+
+
+def test_a_bad_provider_block_breaks_only_that_provider():
+    path = CONFIGS / "unknown_kind.toml"
+    config = load_config(path)
+    broken = {p.name: p.problems for p in config.providers if p.problems}
+    assert len(broken) == 1
+    (reasons,) = broken.values()
+    assert reasons[0].startswith(f"{path}:14: providers[1].kind: unknown provider kind")
 
 
 def test_secret_values_are_never_echoed():

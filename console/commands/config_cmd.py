@@ -15,7 +15,7 @@ from pathlib import Path
 
 from console import exitcodes
 from console.config import Config
-from console.config_load import ConfigError, ConfigProblem, load_config, problem_at
+from console.config_load import ConfigProblem, config_problems, load_config, problem_at
 from console.inert import neutralise
 from console.paths import config_path
 from console.session import open_session
@@ -48,10 +48,10 @@ def run_check(args: argparse.Namespace) -> int:
     if not path.exists() and not explicit:
         print(f"ok: no config at {neutralise(str(path))}; quorum would open the built-in sandbox")
         return exitcodes.OK
-    try:
-        config = load_config(path)
-    except ConfigError as exc:
-        return _fail(exc.problems)
+    problems = config_problems(path)
+    if problems:
+        return _fail(problems)
+    config = load_config(path)
     broken = _broken_providers(args, path, config)
     if broken:
         return _fail(broken)
