@@ -11,9 +11,10 @@
     quorum rotation notify [--within DURATION] [--json]  for cron: one notice per handoff
 
 WHEN is `now`, an ISO date or an ISO datetime. Without an offset it is read in UTC
-for `--at`/`--from` of the views, and in the rotation's own time zone where a command
-names a rotation (an override "from 2026-12-24" means midnight where the rotation is).
-Only schedule views run without a config change; `--readonly` refuses the rest.
+by the views (holders, schedule, ics), and in the rotation's own time zone by the
+changes (an override "from 2026-12-24" means midnight where the rotation is kept).
+`--readonly` refuses every change (override, swap request/take, cancel); the views
+and `notify` still run.
 """
 
 from __future__ import annotations
@@ -277,7 +278,7 @@ def run_ics(args: argparse.Namespace) -> int:
     return exitcodes.OK
 
 
-def _rotation_times(session: Session, name: str, start: str, end: str):
+def _rotation_times(session: Session, name: str, start: str, end: str) -> tuple[datetime, datetime]:
     rotation = find_rotation(session.config, name)
     tz = zone(rotation.timezone, f"rotation {name!r}")
     return parse_when(start, tz), parse_when(end, tz)
