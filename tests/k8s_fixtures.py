@@ -537,6 +537,10 @@ class Cluster:
 
         self.run(send())
 
+    def change_unseen(self, kind: str, namespace: str, name: str, body: dict[str, Any]) -> None:
+        """Change an object without a watch event, as if a watch had missed it."""
+        self.km.objects[RESOURCES[kind], namespace, name].patch(body)
+
     def count(self, *criteria: Any) -> int:
         """How many requests matched, e.g. count(kmock.action.LIST, kmock.resource(...))."""
         return len(list(self.km[criteria] if criteria else self.km))

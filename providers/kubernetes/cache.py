@@ -63,20 +63,30 @@ class Cache:
         self.on_change()
 
     def apply(self, kind: str, event: str, obj: dict[str, Any]) -> None:
-        """One watch event (ADDED, MODIFIED, DELETED) as a keyed update."""
+        """One watch event (ADDED, MODIFIED, DELETED) as a keyed update.
+
+        An event that changes nothing (a replayed ADDED after a reconnect) wakes nobody.
+        """
         md = meta(obj)
         with self.lock:
             if kind == "pod":
                 key = (md.get("namespace", ""), md.get("name", ""))
                 if event == "DELETED":
+                    changed = key in self.pods
                     self._drop_pod(key)
                 else:
-                    self._put_pod(obj)
-            elif event == "DELETED":
-                self._drop_workload((md.get("namespace", ""), kind, md.get("name", "")))
+                    changed = self._put_pod(obj)
             else:
-                self._put_workload(kind, obj)
-        self.on_change()
+                key3 = (md.get("namespace", ""), kind, md.get("name", ""))
+                if event == "DELETED":
+                    changed = key3 in self.workloads
+                    self._drop_workload(key3)
+                else:
+                    changed = self.workloads.get(key3) != obj
+                    if changed:
+                        self._put_workload(kind, obj)
+        if changed:
+            self.on_change()
 
     def failed(self, stream: str, error: ProviderError) -> None:
         with self.lock:
@@ -93,6 +103,8 @@ class Cache:
         """Metrics as percent of budget per workload; `note` says why there are none."""
         now = utcnow()
         with self.lock:
+            if not usage and not self.usage and note == self.metrics_note:
+                return
             self.metrics_note = note
             changed = set(self.usage) | set(usage)
             self.usage = usage
@@ -113,17 +125,21 @@ class Cache:
         self.targets.pop(key, None)
         self.dirty.discard(key)
 
-    def _put_pod(self, obj: dict[str, Any]) -> None:
+    def _put_pod(self, obj: dict[str, Any]) -> bool:
+        """Keep a pod's summary; False when the summary did not change."""
         entry = pod_entry(obj)
         md = meta(obj)
         key = (md.get("namespace", ""), md.get("name", ""))
         old = self.pods.get(key)
+        if old == entry:
+            return False
         if old is not None and old.owner != entry.owner:
             self._drop_pod(key)
         self.pods[key] = entry
         if entry.owner is not None:
             self.pods_by_owner.setdefault(entry.owner, {})[entry.info.name] = entry.info
             self.dirty.add(entry.owner)
+        return True
 
     def _drop_pod(self, key: tuple[str, str]) -> None:
         entry = self.pods.pop(key, None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,6 +30,10 @@ MAX_BACKOFF = 30.0
 
 class Gone(Exception):
     """The watch's resourceVersion expired: list again."""
+
+
+class Dropped(Exception):
+    """The stream broke right after it opened; reconnect after a pause."""
 
 
 class Reflector:
@@ -90,6 +95,10 @@ class Reflector:
                 backoff = self.first_backoff
             except Gone:
                 version = None
+            except Dropped:
+                # A stream cut soon after it opened, again and again: slow down, quietly.
+                self.stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
             except Exception as exc:  # every failure is reported, then retried
                 if self.stop.is_set():
                     break
@@ -131,6 +140,7 @@ class Reflector:
         if self.stop.is_set():  # closed while connecting
             response.release_conn()
             return
+        opened = time.monotonic()
         try:
             self.cache.recovered(self.name)
             for event in _events(response):
@@ -143,10 +153,13 @@ class Reflector:
                     raise RuntimeError(f"watch error {obj.get('code')}: {obj.get('reason')}")
                 if kind in ("ADDED", "MODIFIED", "DELETED"):
                     self.cache.apply(self.kind, kind, obj)
-        except Exception as exc:
-            if _is_read_timeout(exc):
-                return  # a quiet watch: reconnect from the same version
+        except (Gone, RuntimeError):
             raise
+        except Exception as exc:
+            # A quiet watch timed out, or the connection dropped (load balancers do):
+            # reconnect from the same version; a server that is gone fails the reconnect.
+            if not _is_read_timeout(exc) and time.monotonic() - opened < 1.0:
+                raise Dropped() from exc
         finally:
             self._response = None
             response.release_conn()
