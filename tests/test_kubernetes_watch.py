@@ -14,6 +14,7 @@ from console.hub import Hub
 from console.model import RolloutStatus
 from console.session import Session
 from providers.base import Unreachable
+from providers.kubernetes.client import interrupt
 from tests.k8s_fixtures import (
     Cluster,
     cluster_fixture,  # noqa: F401 - the `cluster` fixture
@@ -132,7 +133,7 @@ def test_410_gone_makes_the_reflector_relist(cluster: Cluster, tmp_path: Path) -
             cluster.change_unseen("deployment", "production", "web", {"spec": {"replicas": 7}})
             expired["armed"] = True
             # Drop the live watch so the client reconnects and meets the 410.
-            reflector._response.shutdown()
+            interrupt(reflector._response)
 
             async def relisted():
                 snap = await made.snapshot()

@@ -7,6 +7,7 @@ configuring (or not configuring) a cluster costs nothing at start-up.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -62,6 +63,12 @@ def body_json(response: Any) -> Any:
         raise BadResponse(f"not JSON: {exc}") from None
     finally:
         response.release_conn()
+
+
+def interrupt(response: Any) -> None:
+    """Unblock a thread reading `response` (urllib3 2.3+), or at least close it."""
+    with contextlib.suppress(RuntimeError, OSError):
+        getattr(response, "shutdown", response.close)()
 
 
 def translate(exc: BaseException, what: str) -> ProviderError:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from console.model import LogLine
-from providers.kubernetes.client import translate
+from providers.kubernetes.client import interrupt, translate
 from providers.kubernetes.objects import parse_time
 
 MAX_LINES = 10_000  # lines held between the readers and a slow consumer
@@ -180,7 +180,7 @@ async def stream(
     finally:
         stop.set()
         for response in list(responses):
-            getattr(response, "shutdown", response.close)()
+            interrupt(response)
 
 
 async def _merged(pipe: _Pipe, tail: int | None) -> AsyncIterator[LogLine]:

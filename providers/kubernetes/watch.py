@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from providers.kubernetes.cache import Cache
-from providers.kubernetes.client import body_json, translate
+from providers.kubernetes.client import body_json, interrupt, translate
 from providers.kubernetes.objects import METHOD_NAMES
 
 # Seconds: the server ends a watch after WATCH_SECONDS; the client gives up on a
@@ -66,8 +66,7 @@ class Reflector:
         self.stop.set()
         response = self._response
         if response is not None:
-            # urllib3 2.3+ can unblock a read from another thread; older ones just close.
-            getattr(response, "shutdown", response.close)()
+            interrupt(response)
 
     def join(self, timeout: float) -> None:
         self._thread.join(timeout)
