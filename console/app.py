@@ -685,7 +685,7 @@ class QuorumApp(App[int]):
             elif isinstance(node, Screen):
                 group = "screen"
             else:
-                group = type(node).__name__.lower()
+                group = getattr(node, "HELP_GROUP", type(node).__name__.lower())
             binding = active.binding
             description = binding.description or binding.action
             if (group, key) in seen:

@@ -65,6 +65,7 @@ def format_line(line: LogLine, timestamps: bool) -> str:
 class LogView(ScrollView, can_focus=True):
     """The lines of one stream; toggles for wrap, timestamps and autoscroll."""
 
+    HELP_GROUP = "log view"
     BINDINGS = [
         Binding("up,k", "scroll_up", "Up", show=False),
         Binding("down,j", "scroll_down", "Down", show=False),
@@ -97,9 +98,9 @@ class LogView(ScrollView, can_focus=True):
 
     def push(self, lines: Iterable[LogLine]) -> None:
         """Queue lines for the next flush; the oldest pending ones drop past the cap."""
-        before = len(self._pending)
-        self._pending.extend(lines)
-        self.received += len(self._pending) - before
+        batch = lines if isinstance(lines, list | tuple) else list(lines)
+        self._pending.extend(batch)
+        self.received += len(batch)
         if self._timer is not None:
             self._timer.resume()
 

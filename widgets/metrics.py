@@ -112,7 +112,7 @@ class MetricChart(Widget):
         return plot(self.metric, self.values, self.levels, size.width, size.height)
 
 
-class MetricsPane(Pane):
+class MetricsPane(Pane, can_focus=True):
     """The selected target's metrics, refreshed by a worker owned by this pane."""
 
     TITLE = "metrics"

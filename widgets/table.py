@@ -45,6 +45,7 @@ Row = tuple[str, tuple[Text, ...]]
 class KeyedTable(ScrollView, can_focus=True):
     """Rows by key with a cursor that follows its row across sorts and updates."""
 
+    HELP_GROUP = "table"
     BINDINGS = [
         Binding("up,k", "cursor(-1)", "Up", show=False),
         Binding("down,j", "cursor(1)", "Down", show=False),
