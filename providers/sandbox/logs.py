@@ -87,13 +87,13 @@ class LogWriter:
             level = DEBUG if roll < debug else INFO
         ts = (n + ((h >> 16) & 0xFF) / 284) / self.rate
         source = sources[(h >> 24) % len(sources)]
-        style = self.spec.style
-        if style == JOBS:
-            text = self._job(level, h >> 32)
-        elif style == CDN:
-            text = self._edge(level, h >> 32)
+        content = mix(h)  # a second draw, so what a line says is independent of the above
+        if self.spec.style == JOBS:
+            text = self._job(level, content)
+        elif self.spec.style == CDN:
+            text = self._edge(level, content)
         else:
-            text = self._http(level, h >> 32)
+            text = self._http(level, content)
         return LogLine(ts=datetime.fromtimestamp(ts, UTC), text=text, level=level, source=source)
 
     def _route(self, h: int) -> str:
@@ -101,11 +101,11 @@ class LogWriter:
         return routes[h % len(routes)].replace("{n}", str(10000 + (h >> 8) % 90000))
 
     def _http(self, level: str, h: int) -> str:
-        method, path = self._route(h >> 3).split(" ", 1)
+        method, path = self._route(h).split(" ", 1)
         ms = int(self.spec.p99 * (0.1 + ((h >> 24) & 0xFF) / 400))
-        ip = f"10.{(h >> 8) & 0xFF}.{(h >> 16) & 0xFF}.{(h >> 20) & 0xFF}"
-        size = 200 + (h >> 12) % 9000
-        pick = (h >> 28) & 7
+        ip = f"10.{(h >> 32) & 0xFF}.{(h >> 40) & 0xFF}.{(h >> 48) & 0xFF}"
+        size = 200 + (h >> 36) % 9000
+        pick = (h >> 56) & 7
         if level == DEBUG:
             if pick < 4:
                 return f"db query {self.spec.name}_by_id took {ms // 6}ms"
@@ -128,11 +128,11 @@ class LogWriter:
         job = 480000 + (h >> 4) % 100000
         name = self.spec.routes[h % len(self.spec.routes)]
         ms = int(self.spec.p99 * (0.1 + ((h >> 24) & 0xFF) / 400))
-        pick = (h >> 32) & 3
+        pick = (h >> 40) & 3
         if level == DEBUG:
-            return f"heartbeat: {pick + 1} in flight, queue depth {(h >> 20) % 40}"
+            return f"heartbeat: {pick + 1} in flight, queue depth {(h >> 48) % 40}"
         if level == INFO:
-            if (h >> 34) & 7 == 0:
+            if (h >> 44) & 7 == 0:
                 return f"picked up {1 + pick} jobs from queue default"
             return f"job {job} {name} done in {ms}ms"
         if level == WARN:
@@ -142,8 +142,8 @@ class LogWriter:
     def _edge(self, level: str, h: int) -> str:
         path = self._route(h)
         ms = int(self.spec.p99 * (0.05 + ((h >> 24) & 0xFF) / 300))
-        size = round(0.4 + ((h >> 12) % 400) / 10, 1)
-        pick = (h >> 32) & 7
+        size = round(0.4 + ((h >> 32) % 400) / 10, 1)
+        pick = (h >> 56) & 7
         if level == ERROR:
             return f"GET {path} {_SERVER[pick]} 0.0KB cache=Error origin timeout after 30000ms"
         if level == WARN:
