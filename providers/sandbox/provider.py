@@ -35,7 +35,8 @@ from providers.base import (
     Refused,
     Unsupported,
 )
-from providers.sandbox import metrics, pods, settings
+from providers.sandbox import metrics, pods
+from providers.sandbox import settings as sandbox_settings
 from providers.sandbox.catalog import ECS, STATIC, ServiceSpec, services_on
 from providers.sandbox.logs import LogWriter
 from providers.sandbox.revisions import history, valid_revision
@@ -93,27 +94,27 @@ class SandboxProvider(Provider):
         | Capability.RESTART
         | Capability.SCALE
     )
-    settings_keys = settings.KEYS
+    settings_keys = sandbox_settings.KEYS
 
     def __init__(
         self,
         name: str,
-        settings_: Mapping[str, Any],
+        settings: Mapping[str, Any],
         context: ProviderContext,
         *,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         """`clock` is the world's clock, for tests; `paused = true` overrides it."""
-        super().__init__(name, settings_, context)
-        self.config = settings.SandboxSettings.parse(self.settings)
+        super().__init__(name, settings, context)
+        self.config = sandbox_settings.SandboxSettings.parse(self.settings)
         self.specs = {spec.name: spec for spec in services_on(self.config.platform)}
         frozen = PAUSED_AT
         self._clock = (lambda: frozen) if self.config.paused else (clock or utcnow)
         self.store = WorldStore(context.data_dir)
 
     @classmethod
-    def check_settings(cls, settings_: Mapping[str, Any]) -> list[tuple[str, str]]:
-        return settings.check(settings_)
+    def check_settings(cls, settings: Mapping[str, Any]) -> list[tuple[str, str]]:
+        return sandbox_settings.check(settings)
 
     @property
     def effective_capabilities(self) -> Capability:
