@@ -276,3 +276,19 @@ def test_a_paused_world_logs_nothing_new(tmp_path: Path) -> None:
         return backlog
 
     assert len(asyncio.run(follow())) == 3
+
+
+def test_details_of_a_degraded_target_show_the_failing_replica(tmp_path: Path) -> None:
+    clock = Clock()
+    providers = [make(tmp_path, p, clock) for p in ("kubernetes", "ecs")]
+    clock.advance(90 + 30 + 60)  # the incident at full strength
+    (service,) = [
+        s for s, (_, st) in production_health(providers).items() if st.value == "degraded"
+    ]
+    provider = next(p for p in providers if service in p.specs)
+    details = asyncio.run(provider.details(ref(provider, service)))
+    failing = [p for p in details.pods if not p.ready]
+    assert len(failing) == 1 and failing[0].reason == "Unhealthy"
+    assert len(details.pods) == details.target.desired == details.target.ready + 1
+    assert details.events[0].type == "Warning"
+    assert details.events[0].message == details.target.message

@@ -452,3 +452,12 @@ def test_the_seed_changes_the_world_and_the_same_seed_repeats_it(tmp_path: Path)
     same = [t.revision for t in snap(make(tmp_path / "b", "ecs", clock, seed=1)).targets]
     other = [t.revision for t in snap(make(tmp_path / "c", "ecs", clock, seed=2)).targets]
     assert one == same != other
+
+
+def test_a_change_cut_off_while_the_backend_is_slow_records_nothing(tmp_path: Path) -> None:
+    provider = make(tmp_path, "kubernetes", Clock(), action_delay=60)
+    api = ref(provider, "api")
+    with pytest.raises(TimeoutError):
+        asyncio.run(asyncio.wait_for(provider.deploy(api, "v9.0.0"), timeout=0.2))
+    assert WorldStore(tmp_path).changes("sim-kubernetes") == {}
+    assert target(provider, "api").revision != "v9.0.0"

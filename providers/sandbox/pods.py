@@ -22,7 +22,6 @@ class Replica:
     name: str
     ready: bool
     started: float
-    new: bool  # runs the revision being rolled out (or the settled one)
 
 
 def names(timeline: Timeline, revision: str, rollout_at: float, count: int) -> list[str]:
@@ -51,7 +50,7 @@ def replicas(timeline: Timeline, state: TargetState) -> list[Replica]:
         starting = min(state.desired, state.ready + 1)
         fresh = names(timeline, state.revision, state.rollout_at, starting)
         old = names(timeline, old_revision, before, state.desired - state.ready)
-        out = [Replica(n, i < state.ready, state.rollout_at, True) for i, n in enumerate(fresh)]
-        return out + [Replica(n, True, before, False) for n in old]
+        out = [Replica(n, i < state.ready, state.rollout_at) for i, n in enumerate(fresh)]
+        return out + [Replica(n, True, before) for n in old]
     current = names(timeline, state.revision, state.rollout_at, state.desired)
-    return [Replica(n, i < state.ready, state.rollout_at, True) for i, n in enumerate(current)]
+    return [Replica(n, i < state.ready, state.rollout_at) for i, n in enumerate(current)]

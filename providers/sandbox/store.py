@@ -24,7 +24,6 @@ DEPLOY = "deploy"
 ROLLBACK = "rollback"
 RESTART = "restart"
 SCALE = "scale"
-KINDS = frozenset({DEPLOY, ROLLBACK, RESTART, SCALE})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS world (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -42,8 +42,6 @@ class TargetState:
 
     revision: str
     rollout_at: float  # when the pods now running (or starting) began rolling out
-    rollout_kind: str
-    duration: float  # how long that rollout takes
     desired: int
     ready: int
     status: RolloutStatus
@@ -192,8 +190,6 @@ class Timeline:
         return TargetState(
             revision=revision,
             rollout_at=started,
-            rollout_kind=kind,
-            duration=duration,
             desired=desired,
             ready=ready,
             status=status,
