@@ -40,8 +40,7 @@ def lines_for(pods: list[str]) -> dict[str, bytes]:
 def collect(cluster: Cluster, tmp_path: Path, **options) -> list:
     async def go():
         made = provider(cluster, tmp_path)
-        try:
-            await made.snapshot()
+        try:  # no snapshot first: logs() fills the pod cache itself
             return [line async for line in made.logs(WEB, **options)]
         finally:
             await made.close()

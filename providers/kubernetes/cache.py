@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -182,10 +182,6 @@ class Cache:
         with self.lock:
             return sorted(self.pods_by_owner.get(key, {}).values(), key=lambda p: p.name)
 
-    def workload(self, key: WorkloadKey) -> dict[str, Any] | None:
-        with self.lock:
-            return self.workloads.get(key)
-
     def samples(self, key: WorkloadKey) -> list[tuple[datetime, float, float]]:
         with self.lock:
             return list(self.history.get(key, ()))
@@ -232,6 +228,4 @@ def _unique_services(targets: list[Target]) -> list[Target]:
 
 
 def _renamed(target: Target, service: str) -> Target:
-    from dataclasses import replace
-
     return replace(target, ref=replace(target.ref, service=service))

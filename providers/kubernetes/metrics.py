@@ -73,7 +73,6 @@ class MetricsPoller:
         self.namespaces = namespaces
         self.interval = interval
         self.stop = threading.Event()
-        self.polled = threading.Event()
         self._thread = threading.Thread(target=self._run, name="metrics", daemon=True)
 
     def start(self) -> None:
@@ -109,4 +108,3 @@ class MetricsPoller:
             self.cache.set_usage({}, note)
         else:
             self.cache.set_usage(percentages(self.cache, pod_usage(items)))
-        self.polled.set()

@@ -91,26 +91,6 @@ def resolve_image(current: str, revision: str) -> str:
     return f"{repo}:{revision}"
 
 
-def matches_selector(selector: dict[str, Any] | None, labels: dict[str, str]) -> bool:
-    """A label selector (matchLabels and matchExpressions) against a set of labels."""
-    if not selector:
-        return False
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        if op == "In" and labels.get(key) not in values:
-            return False
-        if op == "NotIn" and key in labels and labels[key] in values:
-            return False
-        if op == "Exists" and key not in labels:
-            return False
-        if op == "DoesNotExist" and key in labels:
-            return False
-    return True
-
-
 def selector_string(selector: dict[str, Any] | None) -> str:
     """A selector as the API's `labelSelector` query string."""
     parts = [f"{k}={v}" for k, v in sorted((selector or {}).get("matchLabels", {}).items())]

@@ -350,14 +350,30 @@ class KubernetesProvider(Provider):
         pod: str | None = None,
         max_lines: int = logstream.MAX_LINES,
     ) -> AsyncIterator[LogLine]:
-        """One pod's (`pod`) or every pod's lines, merged by time, prefixed by pod."""
+        """One pod's (`pod`) or every pod's lines, merged by time, prefixed by pod.
+
+        A multi-container pod without a `container` choice shows all its containers,
+        each line prefixed `pod/container`.
+        """
         key = self._key(target)
+        options = {"follow": follow, "since": since, "tail": tail, "previous": previous}
+        return self._logs(target, key, pod, container, max_lines, options)
+
+    async def _logs(
+        self,
+        target: TargetRef,
+        key: WorkloadKey,
+        pod: str | None,
+        container: str | None,
+        max_lines: int,
+        options: dict[str, Any],
+    ) -> AsyncIterator[LogLine]:
+        if not self.reflectors:
+            await self.snapshot()  # the pods come from the watch cache
         pods = [p for p in self.cache.pods_of(key) if pod is None or p.name == pod]
+        sources = []
         if pod is not None and not pods:
-            pods = []
-            sources = [logstream.Source(pod, container, pod)]
-        else:
-            sources = []
+            sources.append(logstream.Source(pod, container, pod))
         for info in pods:
             names = [container] if container else list(info.containers) or [None]
             for name in names:
@@ -365,16 +381,12 @@ class KubernetesProvider(Provider):
                 sources.append(logstream.Source(info.name, name, label))
         if not sources:
             raise NotFound(f"{target}: no pods to read logs from")
-        return logstream.stream(
-            self._client(),
-            key[0],
-            sources,
-            follow=follow,
-            since=since,
-            tail=tail,
-            previous=previous,
-            max_lines=max_lines,
-        )
+        stream = logstream.stream(self._client(), key[0], sources, max_lines=max_lines, **options)
+        try:
+            async for line in stream:
+                yield line
+        finally:
+            await stream.aclose()
 
     # --- permissions --------------------------------------------------------------
 
