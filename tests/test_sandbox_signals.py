@@ -283,7 +283,7 @@ def test_details_of_a_degraded_target_show_the_failing_replica(tmp_path: Path) -
     providers = [make(tmp_path, p, clock) for p in ("kubernetes", "ecs")]
     clock.advance(90 + 30 + 60)  # the incident at full strength
     (service,) = [
-        s for s, (_, st) in production_health(providers).items() if st.value == "degraded"
+        s for s, (_, st) in production_health(providers).items() if st is RolloutStatus.DEGRADED
     ]
     provider = next(p for p in providers if service in p.specs)
     details = asyncio.run(provider.details(ref(provider, service)))
