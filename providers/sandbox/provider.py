@@ -5,6 +5,11 @@ user sees the whole product at once; nothing in the console treats them speciall
 The world is a function of the wall clock plus the changes stored in the data
 directory (see `store`), so separate processes agree without a daemon, and a
 paused world freezes its clock at `PAUSED_AT` so the screen stands still.
+
+Settings: `platform` (kubernetes | ecs | static, required), `log_rate` (lines a
+second per target), `paused`, `seed`, and `action_delay` (seconds a change takes
+to be accepted, to show an action in flight). Tests move the world's clock through
+the constructor's `clock` keyword, never through settings.
 """
 
 from __future__ import annotations

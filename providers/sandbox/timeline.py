@@ -161,6 +161,7 @@ class Timeline:
     # -- state -----------------------------------------------------------------
 
     def state(self, t: float) -> TargetState:
+        """The target at `t`: a rollout outranks scaling, which outranks the incident."""
         spec = self.spec
         started, kind, revision = self.rollout_at(t)
         desired, before, scaled_at = self.desired_at(t)
