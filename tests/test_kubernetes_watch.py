@@ -216,3 +216,67 @@ def test_the_hub_follows_watch_events(cluster: Cluster, tmp_path: Path) -> None:
             await made.close()
 
     asyncio.run(go())
+
+
+def test_the_hub_marks_an_outage_stale_and_recovers(cluster: Cluster, tmp_path: Path) -> None:
+    cluster.add(*service("web", "production", "registry.example/web:1.0", pods=1))
+
+    async def go():
+        made = provider(cluster, tmp_path)
+        session = Session(config=Config(), data_dir=tmp_path, readonly=False)
+        session.providers["k8s"] = made
+        polls = []
+        # Long interval and backoff: every poll below is woken by the watch threads.
+        hub = Hub(session, interval=3600, max_backoff=3600, on_update=polls.append)
+        hub.start()
+        try:
+
+            async def state(check):
+                async def probe():
+                    current = hub.states["k8s"]
+                    return check(current) and current
+
+                return probe
+
+            await until(await state(lambda s: s.snapshot is not None), "the first poll")
+            cluster.stop()
+            stale = await until(await state(lambda s: s.stale), "the hub marking it stale")
+            assert stale.error.startswith("unreachable: ")
+            assert stale.snapshot.targets[0].ref.service == "web"  # the last good one stays
+            await asyncio.sleep(0.3)  # every stream has noticed by now
+            failures_then = len(polls)
+            await asyncio.sleep(1.0)
+            # Reconnect attempts that fail the same way wake nobody: no busy loop.
+            assert len(polls) - failures_then <= 1
+            cluster.start()
+            await until(await state(lambda s: not s.stale), "recovery", limit=30)
+        finally:
+            await hub.stop()
+            await made.close()
+
+    asyncio.run(go())
+
+
+def test_two_contexts_at_once(cluster: Cluster, tmp_path: Path) -> None:
+    cluster.add(
+        *service("web", "production", "registry.example/web:1.0", pods=1),
+        *service("web", "staging", "registry.example/web:1.1", pods=1),
+    )
+    cluster.kubeconfig(tmp_path / "kubeconfig", contexts=("prod", "stage"))
+
+    async def go():
+        prod = provider(cluster, tmp_path, name="prod-cluster", context="prod",
+                        environments={"production": "production"})  # fmt: skip
+        stage = provider(cluster, tmp_path, name="stage-cluster", context="stage",
+                         environments={"staging": "staging"})  # fmt: skip
+        try:
+            snaps = await asyncio.gather(prod.snapshot(), stage.snapshot())
+            return [(s.provider, [(t.ref.key, t.revision) for t in s.targets]) for s in snaps]
+        finally:
+            await prod.close()
+            await stage.close()
+
+    assert asyncio.run(go()) == [
+        ("prod-cluster", [("prod-cluster/web/production", "1.0")]),
+        ("stage-cluster", [("stage-cluster/web/staging", "1.1")]),
+    ]

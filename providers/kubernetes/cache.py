@@ -89,9 +89,12 @@ class Cache:
             self.on_change()
 
     def failed(self, stream: str, error: ProviderError) -> None:
+        """A stream failed; only a new or different failure wakes the hub."""
         with self.lock:
+            previous = self.errors.get(stream)
             self.errors[stream] = error
-        self.on_change()
+        if previous is None or str(previous) != str(error):
+            self.on_change()
 
     def recovered(self, stream: str) -> None:
         with self.lock:

@@ -166,22 +166,25 @@ class KubernetesProvider(Provider):
         self._metrics.start()
 
     async def snapshot(self) -> Snapshot:
-        """The cached targets; the first call waits for the initial lists."""
+        """The cached targets; the first call waits for the initial lists.
+
+        A failing stream raises its typed error (the hub keeps the last snapshot,
+        marked stale). Either way the version seen is recorded, so `wait_changed`
+        wakes on the next event and not at once: an outage is not a busy loop.
+        """
         if not self.reflectors:
             await asyncio.to_thread(self._start)
         streams = [r.name for r in self.reflectors]
         while True:
             seen = self._signal.version
-            if self.cache.ready(streams):
-                break
             error = self.cache.first_error()
             if error is not None:
+                self._seen = seen
                 raise error
+            if self.cache.ready(streams):
+                break
             await self._signal.wait(seen, timeout=1.0)
-        error = self.cache.first_error()
-        if error is not None:
-            raise error
-        self._seen = self._signal.version
+        self._seen = seen
         return Snapshot(self.name, tuple(self.cache.targets_now()), utcnow())
 
     async def wait_changed(self) -> None:
