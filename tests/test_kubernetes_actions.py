@@ -158,6 +158,11 @@ def test_deploy_sets_the_image_tag_of_the_main_container(cluster: Cluster, tmp_p
     ]
     # Everything else of the container is kept.
     assert containers[0]["resources"]["limits"] == {"cpu": "500m", "memory": "256Mi"}
+    act(cluster, tmp_path, "deploy", WEB, "proxy=1.31")
+    after = cluster.get("deployment", "production", "web")
+    assert after["spec"]["template"]["spec"]["containers"][1]["image"] == "envoy:1.31"
+    with pytest.raises(Refused, match="no container 'db' \\(web, proxy\\)"):
+        act(cluster, tmp_path, "deploy", WEB, "db=postgres:17")
     act(cluster, tmp_path, "deploy", WEB, "mirror.example/web@sha256:" + "a" * 64)
     after = cluster.get("deployment", "production", "web")
     assert after["spec"]["template"]["spec"]["containers"][0]["image"].startswith(

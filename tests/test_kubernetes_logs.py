@@ -80,8 +80,12 @@ def test_previous_container_and_container_choice(cluster: Cluster, tmp_path: Pat
         return f"{at(T0)} {which} {container} of {request.name}\n".encode()
 
     cluster.react(LOGS, reply)
-    lines = collect(cluster, tmp_path, previous=True, container="web")
+    lines = collect(
+        cluster, tmp_path, previous=True, container="web", since=timedelta(minutes=5), tail=50
+    )
     assert sorted(line.text for line in lines) == sorted(f"previous web of {p}" for p in pods)
+    asked = [r.params for r in cluster.km[LOGS]]
+    assert all(p["sinceSeconds"] == "300" and p["tailLines"] == "50" for p in asked)
     current = collect(cluster, tmp_path)
     assert {line.text.split()[0] for line in current} == {"current"}
 

@@ -454,16 +454,28 @@ class KubernetesProvider(Provider):
             raise Refused(f"provider {self.name} is read-only")
 
     async def deploy(self, target: TargetRef, revision: str) -> str:
-        """Set the primary container's image: a tag on its repository, or a full image."""
+        """Set a container's image, as `kubectl set image` does.
+
+        `revision` is a tag on the container's repository or a full image; the
+        container is the one named like the workload (else the first), or the one
+        named before `=` (`proxy=1.31`, `proxy=envoy:1.31`).
+        """
         self._writable(Capability.DEPLOY)
         key = self._key(target)
+        chosen, _, wanted = revision.rpartition("=")
 
         def run() -> str:
             obj = self._read(key)
-            main = primary_container(obj)
+            if chosen:
+                main = next((c for c in containers(obj) if c.get("name") == chosen), None)
+                if main is None:
+                    names = ", ".join(c.get("name", "") for c in containers(obj))
+                    raise Refused(f"{target.target} has no container {chosen!r} ({names})")
+            else:
+                main = primary_container(obj)
             if main is None:
                 raise Refused(f"{target.target} has no containers")
-            image = resolve_image(main.get("image", ""), revision)
+            image = resolve_image(main.get("image", ""), wanted)
             updated = [
                 dict(c, image=image) if c.get("name") == main.get("name") else c
                 for c in containers(obj)
