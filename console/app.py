@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,30 +19,37 @@ from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 import widgets
 from console import rotation, rotation_actions
+from console.actions import Actions, NeedsConsensus, Outcome, ProposalView, Result
 from console.audit import AuditLog
+from console.consensus import Kind, State
 from console.errors import QuorumError
 from console.hub import Hub, ProviderState, TargetRow
 from console.identity import current_identity
 from console.inert import neutralise
 from console.model import LogLine, Series, TargetRef, utcnow
 from console.session import Session, open_session
-from providers.base import Capability, Provider
+from console.teammates import teammates_step
+from providers.base import Capability, Provider, ProviderError
+from widgets.approvals import ApprovalsPane, ApprovalView, VoteView
 from widgets.audit import AuditPane
 from widgets.chrome import CommandBar, ProviderLine, ProviderStatus, TopBar
 from widgets.help import HelpEntry, HelpScreen
 from widgets.logs import LogPane
 from widgets.main import LOWER, MainScreen
 from widgets.metrics import MetricsPane
-from widgets.modals import Field, FormScreen, PickScreen
+from widgets.modals import ConfirmScreen, Field, FormScreen, PickScreen
 from widgets.pane import Pane
 from widgets.rotation import CalendarScreen, RotationPane
 from widgets.services import ServicesPane, ServiceView
 
 METRICS_WINDOW = timedelta(minutes=15)
+RECENT = timedelta(minutes=30)  # settled proposals stay in Approvals this long
+SETTLED = (State.EXECUTED, State.FAILED, State.WITHDRAWN)
 PANE_COMMANDS = {
     "svc": "services",
     "services": "services",
@@ -67,6 +74,7 @@ COMMANDS = [
     "provider",
     "ctx",
     "calendar",
+    "incomplete",
     "refresh",
     "help",
     "quit",
@@ -92,13 +100,15 @@ class QuorumApp(App[int]):
 
     BINDINGS = [
         Binding("question_mark", "help", "Help"),
-        Binding("colon", "prompt(':')", "Command"),
-        Binding("slash", "prompt('/')", "Filter"),
+        # Priority, so the keys typed right after `:` reach the prompt, not the old focus.
+        Binding("colon", "prompt(':')", "Command", priority=True),
+        Binding("slash", "prompt('/')", "Filter", priority=True),
         Binding("escape", "back", "Back", show=False),
         Binding("ctrl+r", "refresh", "Refresh"),
+        Binding("ctrl+l", "rollback", "Rollback"),
         Binding("q", "quit", "Quit"),
     ]
-    MUTATING: frozenset[str] = frozenset()
+    MUTATING: frozenset[str] = frozenset({"rollback"})
 
     def __init__(
         self,
@@ -126,6 +136,9 @@ class QuorumApp(App[int]):
         self._filter_target: Pane | None = None
         self._audit: AuditLog | None = None
         self._last_rotation = datetime.min.replace(tzinfo=UTC)
+        self.actions = Actions(
+            session, identity=self.identity, on_output=self._deploy_output, clock=self.now
+        )
 
     # ---- start and stop ---------------------------------------------------------
 
@@ -135,6 +148,7 @@ class QuorumApp(App[int]):
             log_cap=self.log_cap,
             save_dir=self.session.data_dir / "logs",
             commands=[f"{c} " if c in ("env", "provider", "ctx") else c for c in COMMANDS],
+            on_command=self.command_done,
         )
 
     @property
@@ -167,12 +181,15 @@ class QuorumApp(App[int]):
         self._refresh_side(force=True)
         self.set_interval(1.0, self._tick)
         self.set_interval(self.side_interval, self._refresh_side)
+        self.set_interval(self.side_interval, self._step_teammates)
+        self.call_after_refresh(self.show_incomplete)
 
     async def on_unmount(self) -> None:
         await self.hub.stop()
         await self.session.close()
         if self._audit is not None:
             self._audit.close()
+        self.actions.close()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed worker is a one-line notice; the console carries on."""
@@ -248,6 +265,8 @@ class QuorumApp(App[int]):
         )
 
     def _tick(self) -> None:
+        if not self.main.is_attached:
+            return  # shutting down
         self._paint_chrome()
         self.main.query_one(RotationPane).tick()
 
@@ -308,6 +327,7 @@ class QuorumApp(App[int]):
 
     def _refresh_side(self, force: bool = False) -> None:
         self._refresh_audit()
+        self._refresh_approvals()
         now = self.now()
         if force or now - self._last_rotation >= timedelta(seconds=30):
             self._refresh_rotation()
@@ -340,6 +360,39 @@ class QuorumApp(App[int]):
             return
         pane.show(slots, len(swaps))
 
+    def _refresh_approvals(self) -> None:
+        pane = self.main.query_one(ApprovalsPane)
+        try:
+            views = {v.id: v for v in self.actions.open_proposals()}
+            for view in self.actions.awaiting_review():
+                views.setdefault(view.id, view)
+            # Recently settled ones stay a while, so a vote's outcome is seen where it was cast.
+            cutoff = self.now() - RECENT
+            for proposal in self.actions.proposals.list(SETTLED):
+                if proposal.updated_at >= cutoff:
+                    views.setdefault(proposal.id, self.actions.view(proposal))
+        except QuorumError as exc:
+            pane.set_status(f"cannot read proposals: {exc}")
+            return
+        pane.show([approval_view(v) for v in sorted(views.values(), key=lambda v: v.id)])
+
+    def _step_teammates(self) -> None:
+        """The sandbox's simulated teammates vote, so one person sees consensus form."""
+        if self.session.config.simulated_teammates:
+            self.run_worker(
+                self._teammates(), group="teammates", exclusive=False, exit_on_error=False
+            )
+
+    async def _teammates(self) -> None:
+        for vote in await teammates_step(self.actions, self.now()):
+            self.say(vote.describe(), title="consensus")
+        self._refresh_approvals()
+        self._refresh_audit()
+
+    def _deploy_output(self, text: str) -> None:
+        """A team deploy command's output, shown in the log view as it runs."""
+        self.logs.view.push([LogLine(ts=self.now(), text=text, source="deploy")])
+
     def on_audit_pane_verify_requested(self, event: AuditPane.VerifyRequested) -> None:
         self._verify_audit()
 
@@ -364,7 +417,9 @@ class QuorumApp(App[int]):
     # ---- pane requests (keys a pane offers but only the app can carry out) -----
 
     def on_pane_requested(self, event: Pane.Requested) -> None:
-        handler = getattr(self, f"request_{event.what}", None)
+        handler = getattr(self, f"request_{event.pane.id}_{event.what}", None) or getattr(
+            self, f"request_{event.what}", None
+        )
         if handler is None:
             self.say(f"{event.what}: not available in this console yet", error=True)
             return
@@ -388,7 +443,7 @@ class QuorumApp(App[int]):
         names = self._rotation_names()
         return pane.selected or (names[0] if names else "")
 
-    def request_override(self) -> None:
+    def request_rotation_override(self) -> None:
         """`o` in the Rotation pane: put someone on a rotation for a span, with a reason."""
         now = self.now()
         names = self._rotation_names()
@@ -495,9 +550,247 @@ class QuorumApp(App[int]):
         self._refresh_rotation()
         self._refresh_audit()
 
+    # ---- consensus: proposals, votes, overrides, reviews, rollbacks ---------------
+
+    def _run_change(self, change: Callable[[], Awaitable[object]], done: str) -> None:
+        """Run an action coroutine as a worker; its errors become one-line notices."""
+
+        async def run() -> None:
+            try:
+                result = await change()
+            except NeedsConsensus as exc:
+                self.say(str(exc), title="proposal opened")
+            except (QuorumError, ProviderError) as exc:
+                self.say(str(exc), error=True)
+            else:
+                self.say(_describe_result(done, result), title="consensus")
+            self._refresh_approvals()
+            self._refresh_audit()
+            self.hub.refresh_now()
+
+        self.run_worker(run(), group="actions", exit_on_error=False)
+
+    def _selected_proposal(self) -> ApprovalView | None:
+        item = self.main.query_one(ApprovalsPane).selected
+        if item is None:
+            self.say("no proposal selected")
+            return None
+        if item.proposal_id is None:
+            self.say(f"{item.what} is answered in its own provider, not in Quorum")
+            return None
+        return item
+
+    def request_new(self) -> None:
+        """`n`: propose a deploy of the selected target, the revision from its history."""
+        if self.selected is None:
+            self.say("select a target in services first, then press n here")
+            return
+        ref = self.selected.target.ref
+        self._pick_revision(ref, f"deploy {ref.service}@{ref.environment} to", self._ask_reason)
+
+    def _pick_revision(
+        self, ref: TargetRef, title: str, then: Callable[[TargetRef, str], None]
+    ) -> None:
+        provider = self._provider_of(ref)
+        if provider is None or not provider.can(Capability.REVISIONS):
+            self.say(f"{ref.provider} keeps no revision history for {ref.service}")
+            return
+
+        async def load() -> None:
+            try:
+                revisions = await asyncio.wait_for(provider.revisions(ref), self.hub.timeout)
+            except (ProviderError, TimeoutError) as exc:
+                self.say(f"revisions of {ref}: {exc}", error=True)
+                return
+            if not revisions:
+                self.say(f"{ref} has no revision history")
+                return
+            options = [
+                (
+                    r.id,
+                    f"{r.id}{'  (current)' if r.current else ''}"
+                    + (f"  {r.created_at:%Y-%m-%d %H:%M}" if r.created_at else "")
+                    + (f"  {r.description}" if r.description else ""),
+                )
+                for r in revisions
+            ]
+
+            def picked(revision: str | None) -> None:
+                if revision:
+                    then(ref, revision)
+
+            self.push_screen(PickScreen(title, options), picked)
+
+        self.run_worker(load(), group="revisions", exclusive=True, exit_on_error=False)
+
+    def _ask_reason(self, ref: TargetRef, revision: str) -> None:
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self._run_change(
+                    lambda: self.actions.propose(
+                        Kind.DEPLOY, ref, revision=revision, reason=values["reason"]
+                    ),
+                    "proposed",
+                )
+
+        policy = self.session.config.policy(ref.environment)
+        note = (
+            f"{ref.environment} needs {policy.min_approvals} approval(s)"
+            if policy.min_approvals
+            else f"{ref.environment} needs no vote: this deploys at once"
+        )
+        fields = [Field("reason", "Reason:", required=False)]
+        self.push_screen(FormScreen(f"deploy {ref} to {revision}", fields, note), done)
+
+    def request_approve(self) -> None:
+        item = self._selected_proposal()
+        if item is not None:
+            pid = item.proposal_id
+            self._run_change(lambda: self.actions.vote(pid, True), f"approved proposal {pid}")
+
+    def request_reject(self) -> None:
+        item = self._selected_proposal()
+        if item is None:
+            return
+        pid = item.proposal_id
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self._run_change(
+                    lambda: self.actions.vote(pid, False, values["comment"]),
+                    f"rejected proposal {pid}",
+                )
+
+        fields = [Field("comment", "Why (comment):")]
+        self.push_screen(FormScreen(f"reject: {item.what}", fields), done)
+
+    def request_override(self) -> None:
+        """`o` in Approvals: the emergency override, with a reason and the target's name."""
+        item = self._selected_proposal()
+        if item is None:
+            return
+        pid = item.proposal_id
+        view = self.actions.get(pid)
+        name = view.proposal.ref.service
+
+        def confirmed(ok: bool | None, reason: str) -> None:
+            if ok:
+                self._run_change(
+                    lambda: self.actions.override(pid, reason), f"overrode proposal {pid}"
+                )
+
+        def reasoned(values: dict[str, str] | None) -> None:
+            if values is not None:
+                reason = values["reason"]
+                question = (
+                    f"Emergency override of {item.what}: it runs now, the team is notified "
+                    "and it waits for review by someone else."
+                )
+                self.push_screen(
+                    ConfirmScreen(question, expect=name), lambda ok: confirmed(ok, reason)
+                )
+
+        fields = [Field("reason", "Reason (required, goes to the audit log):")]
+        self.push_screen(FormScreen(f"override: {item.what}", fields), reasoned)
+
+    def request_review(self) -> None:
+        item = self.main.query_one(ApprovalsPane).selected
+        if item is None or not item.awaiting_review:
+            queue = [v for v in self.main.query_one(ApprovalsPane).items.values()]
+            waiting = [i for i in queue if i.awaiting_review]
+            if not waiting:
+                self.say("no override waits for review")
+                return
+            item = waiting[0]
+        pid = item.proposal_id
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self._run_change(
+                    lambda: self.actions.review(pid, values["comment"]),
+                    f"reviewed override of proposal {pid}",
+                )
+
+        fields = [Field("comment", "Review comment:", required=False)]
+        self.push_screen(FormScreen(f"review override: {item.what}", fields), done)
+
+    def action_rollback(self) -> None:
+        """ctrl+l: roll the selected target back (no vote; production asks for its name)."""
+        if self.selected is None:
+            self.say("select a target in services first")
+            return
+        ref = self.selected.target.ref
+        current = self.selected.target.revision
+
+        def chosen(ref: TargetRef, revision: str) -> None:
+            def confirmed(ok: bool | None) -> None:
+                if ok:
+                    self._run_change(
+                        lambda: self.actions.rollback(ref, to=revision),
+                        f"rolled back {ref.service}@{ref.environment} to {revision}",
+                    )
+
+            question = (
+                f"Roll back {ref.service}@{ref.environment} from {current} to {revision}? "
+                "No vote is needed; the team is notified."
+            )
+            expect = ref.service if ref.environment == "production" else None
+            self.push_screen(ConfirmScreen(question, expect=expect), confirmed)
+
+        self._pick_revision(ref, f"roll back {ref.service}@{ref.environment} to", chosen)
+
+    def show_incomplete(self) -> None:
+        """At start: actions a crash left between started and finished, to resolve by hand."""
+        try:
+            records = self.actions.incomplete()
+        except QuorumError as exc:
+            self.say(f"cannot read incomplete actions: {exc}", error=True)
+            return
+        if not records:
+            return
+        options = [
+            (
+                r.key,
+                f"{r.action} {r.ref.service}@{r.ref.environment} {r.revision} by {r.who}, "
+                f"started {r.started_at:%Y-%m-%d %H:%M:%S}Z",
+            )
+            for r in records
+        ]
+        note = (
+            "These actions started and never finished (a console or command died during the "
+            "call). Check the target, then pick one to record what really happened; Esc leaves "
+            "them for later (:incomplete)."
+        )
+        self.push_screen(
+            PickScreen("incomplete actions", options, note=note), self._resolve_incomplete
+        )
+
+    def _resolve_incomplete(self, key: str | None) -> None:
+        if not key or self.readonly:
+            if key:
+                self.say("read-only console: resolving an action is disabled", error=True)
+            return
+
+        def outcome(chosen: str | None) -> None:
+            if chosen:
+                self._run_change(
+                    lambda: self.actions.resolve(key, chosen, "recorded from the console"),
+                    f"recorded {key} as {chosen}",
+                )
+
+        options = [
+            ("finished", "it finished: the target runs the new revision"),
+            ("failed", "it failed: the target did not change"),
+        ]
+        self.push_screen(PickScreen(f"what happened to {key}?", options), outcome)
+
     # ---- keys -------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "prompt" and (
+            not isinstance(self.screen, MainScreen) or isinstance(self.focused, Input)
+        ):
+            return False  # a `:` or `/` typed into a field is text
         return not (self.readonly and action in self.MUTATING)
 
     def on_key(self, event: events.Key) -> None:
@@ -559,18 +852,19 @@ class QuorumApp(App[int]):
             current = ""
         self.main.query_one(CommandBar).open(mode, current)
 
-    def on_command_bar_done(self, event: CommandBar.Done) -> None:
-        if event.mode == "/":
+    def command_done(self, mode: str, value: str | None) -> None:
+        """The prompt closed: apply the filter or run the command (None when cancelled)."""
+        if mode == "/":
             target = self._filter_target
-            if event.value is not None and target is not None:
-                target.set_filter(event.value.strip())
+            if value is not None and target is not None:
+                target.set_filter(value.strip())
             if target is not None:
                 target.focus_body()
             return
-        if event.value is None:
+        if value is None:
             self.services.focus_body()
         else:
-            self.run_command(event.value)
+            self.run_command(value)
 
     def run_command(self, text: str) -> bool:
         """Run a `:` command; False (with a one-line notice) when it is not understood."""
@@ -589,6 +883,8 @@ class QuorumApp(App[int]):
             return self.set_provider(args[0] if args else None)
         elif name in ("calendar", "cal"):
             self.request_calendar()
+        elif name in ("incomplete", "crash"):
+            self.show_incomplete()
         elif name in ("refresh", "r"):
             self.action_refresh()
         elif name in PANE_COMMANDS:
@@ -637,7 +933,7 @@ class QuorumApp(App[int]):
         if name in LOWER:
             self.main.show_lower(name)
         self._paint_chrome()
-        self.call_after_refresh(self.pane(name).focus_body)
+        self.pane(name).focus_body()
 
     def action_show_pane(self, name: str) -> None:
         self.focus_pane(name)
@@ -715,6 +1011,55 @@ class QuorumApp(App[int]):
         yield SystemCommand("Provider: all", ":provider all", lambda: self.set_provider(None))
         yield SystemCommand("Rotation calendar", ":calendar", self.request_calendar)
         yield SystemCommand("Refresh", "poll every provider now (ctrl+r)", self.action_refresh)
+
+
+def approval_view(view: ProposalView) -> ApprovalView:
+    """A proposal as the Approvals pane shows it: votes, what it needs, overrides."""
+    p = view.proposal
+    counted = set(view.tally.approvals) | set(view.tally.rejections)
+    notes = []
+    if p.reason:
+        notes.append(f"reason: {p.reason}")
+    if p.overridden:
+        review = (
+            "awaiting review (R)"
+            if p.awaiting_review
+            else f"reviewed by {p.reviewed_by}"
+            + (f": {p.review_comment}" if p.review_comment else "")
+        )
+        notes.append(f"⚑ override by {p.override_by}: {p.override_reason}; {review}")
+    if p.detail:
+        notes.append(p.detail)
+    return ApprovalView(
+        key=f"proposal-{p.id}",
+        what=p.describe(),
+        proposer=p.proposer,
+        state=p.state.value,
+        summary=view.summary,
+        created_at=p.created_at,
+        votes=tuple(
+            VoteView(v.voter, v.approve, v.at, v.comment, v.voter in counted) for v in p.votes
+        ),
+        notes=tuple(notes),
+        proposal_id=p.id,
+        awaiting_review=p.awaiting_review,
+    )
+
+
+def _describe_result(done: str, result: object) -> str:
+    if isinstance(result, Result):
+        if result.outcome is not None:
+            ran = _describe_outcome(result.outcome)
+            return f"{done} (proposal {result.proposal.id}), ran: {ran}"
+        return f"{done} (proposal {result.proposal.id}): {result.proposal.summary}"
+    if isinstance(result, Outcome):
+        return f"{done}: {_describe_outcome(result)}"
+    return done
+
+
+def _describe_outcome(outcome: Outcome) -> str:
+    state = "finished" if outcome.ok else "failed"
+    return f"{state} ({outcome.detail})" if outcome.detail else state
 
 
 async def _stream(

@@ -7,13 +7,12 @@ broken provider with its age and error, so stale data is never mistaken for live
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Static
 
@@ -103,21 +102,24 @@ class ProviderStatus(Static):
 
 
 class CommandBar(Input):
-    """The `:` command and `/` filter prompt, k9s style; Esc closes it."""
+    """The `:` command and `/` filter prompt, k9s style; Esc closes it.
+
+    It takes keys the moment it opens and hands the answer back synchronously, so
+    a fast typist's `:logs⏎` followed by another key never loses a key to a pane.
+    """
 
     BINDINGS = [Binding("escape", "close", "Close", show=False)]
 
-    class Done(Message):
-        """The user finished (value None when cancelled)."""
-
-        def __init__(self, mode: str, value: str | None) -> None:
-            super().__init__()
-            self.mode = mode
-            self.value = value
-
-    def __init__(self, commands: Sequence[str], *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        commands: Sequence[str],
+        on_done: Callable[[str, str | None], None],
+        *,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id, suggester=SuggestFromList(commands, case_sensitive=False))
         self.mode = ":"
+        self.on_done = on_done
 
     def open(self, mode: str, value: str = "") -> None:
         self.mode = mode
@@ -129,12 +131,15 @@ class CommandBar(Input):
         self.border_title = mode
         self.value = value
         self.display = True
-        self.focus()
+        self.screen.set_focus(self)
+
+    def _finish(self, value: str | None) -> None:
+        self.display = False
+        self.screen.set_focus(None)
+        self.on_done(self.mode, value)
 
     def action_close(self) -> None:
-        self.display = False
-        self.post_message(self.Done(self.mode, None))
+        self._finish(None)
 
     async def action_submit(self) -> None:
-        self.display = False
-        self.post_message(self.Done(self.mode, self.value))
+        self._finish(self.value)

@@ -45,12 +45,14 @@ class MainScreen(Screen[None]):
         log_cap: int,
         save_dir: Path,
         commands: list[str],
+        on_command: Callable[[str, str | None], None],
     ) -> None:
         super().__init__()
         self.now = now
         self.log_cap = log_cap
         self.save_dir = save_dir
         self.commands = commands
+        self.on_command = on_command
         self.lower = "logs"
 
     def compose(self) -> ComposeResult:
@@ -63,7 +65,7 @@ class MainScreen(Screen[None]):
             yield RotationPane(self.now, id="rotation")
             yield AuditPane(id="audit")
         yield ProviderStatus(id="provider-status")
-        command_bar = CommandBar(self.commands, id="command-bar")
+        command_bar = CommandBar(self.commands, self.on_command, id="command-bar")
         command_bar.display = False
         yield command_bar
         yield Footer()

@@ -77,9 +77,8 @@ class Pane(Vertical):
         return Text.from_markup(self.border_subtitle or "").plain
 
     def focus_body(self) -> None:
-        """Focus the pane's main widget (its first focusable child)."""
-        for child in self.query("*"):
-            if child.focusable:
-                child.focus()
-                return
-        self.focus()
+        """Focus the pane's main widget (its first focusable child) at once, not later,
+        so keys typed right after a command already reach the pane."""
+        target = next((c for c in self.query("*") if c.focusable), self)
+        if target.focusable:
+            self.screen.set_focus(target)
