@@ -58,7 +58,9 @@ class TopBar(Static):
         for name in panes:
             text.append(f" {name} ", style="bold reverse" if name == current else "dim")
         text.append(f" {clock}", style="dim")
-        self.update(text)
+        if text != getattr(self, "_shown", None):
+            self._shown = text
+            self.update(text, layout=False)  # one fixed line: no layout pass each second
 
 
 def _age(now: datetime, then: datetime | None) -> str:
@@ -97,8 +99,12 @@ class ProviderStatus(Static):
                     f"{neutralise(line.name)} stale, last good {_age(now, line.since)} ago: "
                 )
                 text.append(neutralise(line.detail), style="yellow")
-        self.update(text)
-        self.bad_count = len(bad)
+        if text != getattr(self, "_shown", None):
+            # Polls that change nothing repaint nothing; a layout pass only when the
+            # number of lines changes.
+            lines_before = getattr(self, "_shown", Text()).plain.count("\n")
+            self._shown = text
+            self.update(text, layout=text.plain.count("\n") != lines_before)
 
 
 class CommandBar(Input):

@@ -59,8 +59,9 @@ def plot(
     head = Text(f"{SHORT.get(name, name)} ", style="bold")
     head.append("-" if latest is None else f"{latest:.1f}", style=LEVEL_STYLES[level])
     if levels:
-        head.append(f" ┄warn {levels[0]:g}", style="yellow")
-        head.append(f" ┄crit {levels[1]:g}", style="red")
+        long = len(head) + len(f" ┄warn {levels[0]:g} ┄crit {levels[1]:g}") <= width
+        head.append(f" ┄{'warn ' if long else ''}{levels[0]:g}", style="yellow")
+        head.append(f" ┄{'crit ' if long else ''}{levels[1]:g}", style="red")
     head.truncate(width)
     rows = max(height - 1, 1)
     points = resample(values, width)

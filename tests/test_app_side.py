@@ -1,0 +1,139 @@
+"""Metrics plots with thresholds, the live audit pane with verify, the rotation pane and
+its calendar, overrides and swaps made from the keyboard."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+
+from console import rotation
+from console.app import QuorumApp
+from console.audit import AuditLog
+from console.sandbox_team import sandbox_config
+from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
+from widgets.audit import AuditPane
+from widgets.metrics import MetricChart
+from widgets.modals import FormScreen, PickScreen
+from widgets.rotation import CalendarScreen, RotationPane
+
+
+def _app(tmp_path: Path, **kw: object) -> QuorumApp:
+    config = replace(sandbox_config(), providers=())
+    provider = FakeProvider("alpha", standard_targets(), tmp_path)
+    session = make_session(tmp_path / "data", [provider], config=config)
+    return QuorumApp(session, now=lambda: NOW, poll_interval=0.5, side_interval=0.3, **kw)
+
+
+async def test_metrics_plots_carry_values_and_thresholds(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, lambda: app.metrics.fetches >= 1)
+        charts = {c.metric: c for c in app.metrics.query(MetricChart)}
+        assert charts["cpu"].values == [20, 30, 40, 95]
+        assert charts["cpu"].levels == (70.0, 90.0)
+        assert charts["p99"].levels == (500.0, 1000.0)
+        rendered = charts["cpu"].render()
+        assert rendered.plain.startswith("CPU% 95.0 ┄70 ┄90")
+        assert "┄┄┄" in rendered.plain  # the threshold lines cross the plot
+        # The newest bar passes the critical line and is drawn in red.
+        spans = [s for s in rendered.spans if str(s.style) == "red"]
+        assert spans
+        assert "api@production" in app.metrics.title_text
+
+
+async def test_audit_pane_is_live_filterable_and_verifies(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        log = AuditLog(app.session.audit_path)
+        log.append(who="alice", action="deploy", target="alpha/api/staging", outcome="started")
+        log.append(who="alice", action="deploy", target="alpha/api/staging", outcome="finished")
+        log.append(who="bob", action="vote", target="alpha/api/production", comment="lgtm")
+        pane = app.screen.query_one(AuditPane)
+        await settle(pilot, lambda: len(pane.table.keys) == 3)
+        assert pane.table.keys == ["3", "2", "1"]  # newest first
+        assert pane.table.cells("3")[2:4] == ("bob", "vote")
+        log.append(who="carol", action="rollback", target="alpha/web/staging", outcome="finished")
+        await settle(pilot, lambda: pane.table.keys[:1] == ["4"])
+        await pilot.press("colon", *"audit", "enter", "slash", *"alice", "enter")
+        assert pane.table.keys == ["2", "1"]
+        await pilot.press("escape", "v")
+        await settle(pilot, lambda: pane.verdict != "")
+        assert pane.verdict == "chain intact: 4 records verified"
+        log.close()
+
+
+async def test_rotation_pane_shows_holders_countdowns_and_calendar(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = app.screen.query_one(RotationPane)
+        await settle(pilot, lambda: len(pane.table.keys) == 2)
+        expected = rotation.slots_at(app.session.config, NOW, app.session.audit_path)
+        for slot in expected:
+            cells = pane.table.cells(slot.rotation)
+            assert cells[1] == slot.holder
+            assert cells[2] == slot.next_holder
+        # The seeds' schedule: March is devops-coordinator's, April consensus-coordinator's.
+        infra = pane.table.cells("infrastructure")
+        assert infra[1:4] == ("devops-coordinator", "consensus-coordinator", "29d 15h")
+        await pilot.press("colon", *"rotation", "enter", "c")
+        await settle(pilot, lambda: isinstance(app.screen, CalendarScreen))
+        calendar = app.screen
+        assert (calendar.year, calendar.month) == (2026, 3)
+        march = {c.day: c for c in calendar.cells if c.rotation == "infrastructure"}
+        assert march[date(2026, 3, 15)].holder == "devops-coordinator"
+        await pilot.press("]")
+        assert (calendar.year, calendar.month) == (2026, 4)
+        april = {c.day: c for c in calendar.cells if c.rotation == "infrastructure"}
+        assert april[date(2026, 4, 1)].holder == "consensus-coordinator"
+        assert april[date(2026, 4, 1)].handoff is True
+        await pilot.press("[", "[")
+        assert (calendar.year, calendar.month) == (2026, 2)
+        await pilot.press("escape")
+        await settle(pilot, lambda: not isinstance(app.screen, CalendarScreen))
+
+
+async def test_override_and_swaps_from_the_rotation_pane(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    me = app.identity.name
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = app.screen.query_one(RotationPane)
+        await settle(pilot, lambda: len(pane.table.keys) == 2)
+        await pilot.press("colon", *"rotation", "enter")
+        pane.table.move_to("on-call")
+        await pilot.press("o")
+        await settle(pilot, lambda: isinstance(app.screen, FormScreen))
+        form = app.screen
+        assert [f.value for f in form.fields[:2]] == ["on-call", me]
+        await pilot.press("enter", "enter", "enter", "enter", "enter")  # no reason yet
+        assert isinstance(app.screen, FormScreen)
+        await pilot.press(*"covering for bob", "enter")
+        await settle(pilot, lambda: pane.table.cells("on-call")[1] == f"{me} ⚑")
+        records = AuditLog(app.session.audit_path).tail()
+        assert any(r.action == "rotation.override" and r.target == "on-call" for r in records)
+        # Offer the first hours of that override as a swap, then try to take it oneself.
+        await pilot.press("w")
+        await settle(pilot, lambda: isinstance(app.screen, FormScreen))
+        end = (NOW + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M")
+        await pilot.press("enter", "enter", *("backspace",) * 16, *end, "enter", "enter")
+        await settle(pilot, lambda: pane.open_swaps == 1)
+        await pilot.press("t")
+        await settle(pilot, lambda: isinstance(app.screen, PickScreen))
+        assert me in app.screen.options[0][1]
+        await pilot.press("enter")
+        refused = "cannot be taken by the person who offered it"
+        await settle(pilot, lambda: any(refused in n.message for n in app._notifications))
+        assert pane.open_swaps == 1
+
+
+async def test_a_bad_date_in_the_override_form_is_one_line(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = app.screen.query_one(RotationPane)
+        await settle(pilot, lambda: len(pane.table.keys) == 2)
+        await pilot.press("colon", *"rotation", "enter", "o")
+        await settle(pilot, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press("enter", "enter", *("backspace",) * 16, *"next tuesday", "enter")
+        await pilot.press("enter", *"why not", "enter")
+        await settle(pilot, lambda: any("not a date" in n.message for n in app._notifications))
+        assert app.is_running
