@@ -299,6 +299,49 @@ class Actions:
         with contextlib.suppress(Exception):
             await send_all(self.config.notify, notice, audit=self.audit, who=self.identity.name)
 
+    def _change(
+        self,
+        action: str,
+        stored: Proposal,
+        rule: Callable[[Proposal], Proposal],
+        recorded: Callable[[Proposal, Proposal], tuple[str, str]],
+        *,
+        refusal: str | None = None,
+        who: Identity | None = None,
+    ) -> tuple[Proposal, Proposal]:
+        """Applies `rule` to a stored proposal and audits the step under the proposal's key.
+
+        `recorded(before, after)` gives the audited outcome and comment. With `refusal`,
+        a PolicyRefused from the rule is audited as "refused" (`refusal: why`) before it
+        propagates, so a refused override, review or vote leaves a trace.
+        """
+        key = proposal_key(stored.id)
+        try:
+            before, after = self.proposals.change(stored.id, rule)
+        except PolicyRefused as exc:
+            if refusal is not None:
+                self._audit(
+                    action,
+                    ref=stored.ref,
+                    revision=stored.revision,
+                    outcome="refused",
+                    comment=f"{refusal}: {exc}",
+                    key=key,
+                    who=who,
+                )
+            raise
+        outcome, comment = recorded(before, after)
+        self._audit(
+            action,
+            ref=after.ref,
+            revision=after.revision,
+            outcome=outcome,
+            comment=comment,
+            key=key,
+            who=who,
+        )
+        return before, after
+
     # -- proposals -------------------------------------------------------------------
 
     async def propose(
@@ -373,37 +416,20 @@ class Actions:
         now = self.clock()
         holder = self._holder(policy, now)
         choice = "approve" if approve else "reject"
-        try:
-            before, after = self.proposals.change(
-                pid,
-                lambda p: rules.vote(
-                    p,
-                    policy,
-                    voter=ident.name,
-                    approve=approve,
-                    now=now,
-                    comment=comment,
-                    rotation_holder=holder,
-                ),
-            )
-        except PolicyRefused as exc:
-            self._audit(
-                "vote",
-                ref=stored.ref,
-                revision=stored.revision,
-                outcome="refused",
-                comment=f"proposal {pid} {choice}: {exc}",
-                key=proposal_key(pid),
-                who=ident,
-            )
-            raise
-        self._audit(
+        before, after = self._change(
             "vote",
-            ref=after.ref,
-            revision=after.revision,
-            outcome=choice,
-            comment=f"proposal {pid}" + (f": {comment}" if comment else ""),
-            key=proposal_key(pid),
+            stored,
+            lambda p: rules.vote(
+                p,
+                policy,
+                voter=ident.name,
+                approve=approve,
+                now=now,
+                comment=comment,
+                rotation_holder=holder,
+            ),
+            lambda *_: (choice, f"proposal {pid}" + (f": {comment}" if comment else "")),
+            refusal=f"proposal {pid} {choice}",
             who=ident,
         )
         if after.state is State.APPROVED and before.state is not State.APPROVED:
@@ -423,8 +449,9 @@ class Actions:
         policy = self.policy(stored.ref.environment)
         now = self.clock()
         holder = self._holder(policy, now)
-        before, after = self.proposals.change(
-            pid,
+        _, after = self._change(
+            "amend",
+            stored,
             lambda p: rules.amend(
                 p,
                 policy,
@@ -433,14 +460,10 @@ class Actions:
                 now=now,
                 rotation_holder=holder,
             ),
-        )
-        self._audit(
-            "amend",
-            ref=after.ref,
-            revision=revision,
-            outcome=after.state.value,
-            comment=f"proposal {pid}: revision {before.revision} -> {revision}",
-            key=proposal_key(pid),
+            lambda before, after: (
+                after.state.value,
+                f"proposal {pid}: revision {before.revision} -> {revision}",
+            ),
         )
         if after.state is State.APPROVED:
             return await self._settled(after)
@@ -451,16 +474,11 @@ class Actions:
         stored = self.proposals.get(pid)
         policy = self.policy(stored.ref.environment)
         now = self.clock()
-        _, after = self.proposals.change(
-            pid, lambda p: rules.withdraw(p, policy, by=self.identity.name, now=now)
-        )
-        self._audit(
+        _, after = self._change(
             "withdraw",
-            ref=after.ref,
-            revision=after.revision,
-            outcome="withdrawn",
-            comment=f"proposal {pid}",
-            key=proposal_key(pid),
+            stored,
+            lambda p: rules.withdraw(p, policy, by=self.identity.name, now=now),
+            lambda *_: ("withdrawn", f"proposal {pid}"),
         )
         return Result(self.view(after))
 
@@ -471,28 +489,15 @@ class Actions:
         stored = self.proposals.get(pid)
         policy = self.policy(stored.ref.environment)
         now = self.clock()
-        try:
-            _, after = self.proposals.change(
-                pid,
-                lambda p: rules.override(p, policy, by=self.identity.name, reason=reason, now=now),
-            )
-        except PolicyRefused as exc:
-            self._audit(
-                "override",
-                ref=stored.ref,
-                revision=stored.revision,
-                outcome="refused",
-                comment=f"proposal {pid}: {exc}",
-                key=proposal_key(pid),
-            )
-            raise
-        self._audit(
+        _, after = self._change(
             "override",
-            ref=after.ref,
-            revision=after.revision,
-            outcome="approved",
-            comment=f"proposal {pid} overridden, awaiting review: {after.override_reason}",
-            key=proposal_key(pid),
+            stored,
+            lambda p: rules.override(p, policy, by=self.identity.name, reason=reason, now=now),
+            lambda _, after: (
+                "approved",
+                f"proposal {pid} overridden, awaiting review: {after.override_reason}",
+            ),
+            refusal=f"proposal {pid}",
         )
         await self._notify(
             f"OVERRIDE of proposal {pid}: {after.describe()}",
@@ -509,28 +514,16 @@ class Actions:
         self._may("review an override", strict=True)
         stored = self.proposals.get(pid)
         now = self.clock()
-        try:
-            _, after = self.proposals.change(
-                pid, lambda p: rules.review(p, by=self.identity.name, comment=comment, now=now)
-            )
-        except PolicyRefused as exc:
-            self._audit(
-                "review",
-                ref=stored.ref,
-                revision=stored.revision,
-                outcome="refused",
-                comment=f"proposal {pid}: {exc}",
-                key=proposal_key(pid),
-            )
-            raise
-        self._audit(
+        _, after = self._change(
             "review",
-            ref=after.ref,
-            revision=after.revision,
-            outcome="recorded",
-            comment=f"override of proposal {pid} by {after.override_by}"
-            + (f": {comment}" if comment else ""),
-            key=proposal_key(pid),
+            stored,
+            lambda p: rules.review(p, by=self.identity.name, comment=comment, now=now),
+            lambda _, after: (
+                "recorded",
+                f"override of proposal {pid} by {after.override_by}"
+                + (f": {comment}" if comment else ""),
+            ),
+            refusal=f"proposal {pid}",
         )
         return self.view(after)
 
@@ -565,15 +558,15 @@ class Actions:
             override=override,
         )
         if not outcome.replayed:
-            self.proposals.change(
-                p.id,
-                lambda q: (
-                    rules.settle(q, ok=outcome.ok, detail=outcome.detail)
-                    if q.state is State.APPROVED
-                    else q
-                ),
-            )
+            self._settle(p.id, ok=outcome.ok, detail=outcome.detail)
         return outcome
+
+    def _settle(self, pid: int, *, ok: bool, detail: str) -> None:
+        """Records how an approved proposal's execution ended; any other state is left as is."""
+        self.proposals.change(
+            pid,
+            lambda q: rules.settle(q, ok=ok, detail=detail) if q.state is State.APPROVED else q,
+        )
 
     # -- direct changes ----------------------------------------------------------------
 
@@ -639,14 +632,7 @@ class Actions:
             comment="resolved by hand" + (f": {comment}" if comment else ""),
         )
         if record.proposal_id is not None:
-            self.proposals.change(
-                record.proposal_id,
-                lambda q: (
-                    rules.settle(q, ok=outcome == FINISHED, detail=comment)
-                    if q.state is State.APPROVED
-                    else q
-                ),
-            )
+            self._settle(record.proposal_id, ok=outcome == FINISHED, detail=comment)
         return record
 
     # -- execution -------------------------------------------------------------------
