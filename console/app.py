@@ -29,7 +29,7 @@ from console.audit import AuditLog
 from console.consensus import Kind, State
 from console.errors import QuorumError
 from console.hub import Hub, ProviderState, TargetRow
-from console.identity import current_identity
+from console.identity import Identity, current_identity
 from console.inert import neutralise
 from console.model import LogLine, Series, TargetRef, utcnow
 from console.session import Session, open_session
@@ -119,6 +119,7 @@ class QuorumApp(App[int]):
         metrics_interval: float = 5.0,
         side_interval: float = 2.0,
         log_cap: int = 10_000,
+        identity: Identity | None = None,
     ) -> None:
         super().__init__()
         self.session = session
@@ -127,7 +128,7 @@ class QuorumApp(App[int]):
         self.metrics_interval = metrics_interval
         self.side_interval = side_interval
         self.log_cap = log_cap
-        self.identity = current_identity()
+        self.identity = identity or current_identity()
         self.hub = Hub(session, interval=poll_interval, on_update=self._on_hub_update)
         self.environment: str | None = None
         self.provider_scope: str | None = None

@@ -13,6 +13,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from textual.css.query import NoMatches
+
 from console.config import Config, Policy
 from console.model import (
     CPU,
@@ -205,8 +207,11 @@ async def settle(pilot: object, until: Callable[[], bool], tries: int = 400) -> 
     Not a timing assertion: the bound only keeps a broken app from hanging the run.
     """
     for _ in range(tries):
-        if until():
-            return
+        try:
+            if until():
+                return
+        except NoMatches:  # the screen is not composed yet
+            pass
         await pilot.pause(0.02)
     raise AssertionError("the console never reached the expected state")
 

@@ -141,3 +141,15 @@ async def test_q_quits(tmp_path: Path) -> None:
         await pilot.press("q")
         await settle(pilot, lambda: not app.is_running)
     assert app.return_code == 0
+
+
+async def test_clicking_the_pane_strip_shows_that_pane(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: len(app.services.table.keys) == 4)
+        bar = app.screen.query_one("#top-bar")
+        plain = str(bar.render())
+        x = plain.index(" audit ") + 2
+        await pilot.click("#top-bar", offset=(x, 0))
+        await settle(pilot, lambda: app.screen.lower == "audit")
+        assert app.focused_pane() is app.pane("audit")

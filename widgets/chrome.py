@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.suggester import SuggestFromList
@@ -56,7 +57,11 @@ class TopBar(Static):
         if scope:
             text.append(f"{neutralise(scope)} ", style="cyan")
         for name in panes:
-            text.append(f" {name} ", style="bold reverse" if name == current else "dim")
+            look = Style.parse("bold reverse" if name == current else "dim")
+            # Clicking a name shows that pane: the mouse works, nothing needs it.
+            text.append(
+                f" {name} ", style=look + Style(meta={"@click": f"app.show_pane({name!r})"})
+            )
         text.append(f" {clock}", style="dim")
         if text != getattr(self, "_shown", None):
             self._shown = text

@@ -1,0 +1,78 @@
+"""Snapshots of the main screen (80x24 and 160x48), a zoomed pane and the help, on the
+paused sandbox with a fixed clock and a fixed team, so every run paints the same screen."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from console.app import QuorumApp
+from console.identity import Identity
+from providers.sandbox import PAUSED_AT
+from tests.app_support import sandbox_session, settle
+from widgets.help import HelpScreen
+from widgets.rotation import RotationPane
+
+TEAM = ("dana", "alice", "bob", "carol")
+
+
+def _app(tmp_path: Path) -> QuorumApp:
+    session = sandbox_session(tmp_path / "data")
+    config = session.config
+    # The sandbox team starts with whoever runs the tests; a fixed name keeps the picture.
+    rotations = tuple(
+        replace(r, members=TEAM) if r.name == "on-call" else r for r in config.rotations
+    )
+    session.config = replace(config, members=TEAM, rotations=rotations)
+    return QuorumApp(
+        session,
+        now=lambda: PAUSED_AT,
+        identity=Identity("dana", "dana"),
+        poll_interval=30.0,
+        metrics_interval=30.0,
+    )
+
+
+async def _loaded(pilot) -> None:
+    app: QuorumApp = pilot.app
+    await settle(pilot, lambda: len(app.services.table.keys) == 20)
+    await settle(pilot, lambda: len(app.logs.view.lines) > 0 and not app.logs.view._pending)
+    await settle(pilot, lambda: app.metrics.fetches >= 1)
+    pane = app.screen.query_one(RotationPane)
+    await settle(pilot, lambda: len(pane.table.keys) == 2)
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_main_screen(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    assert snap_compare(_app(tmp_path), terminal_size=size, run_before=_loaded)
+
+
+def test_main_screen_metrics_deck_at_80x24(snap_compare, tmp_path: Path) -> None:
+    async def metrics(pilot) -> None:
+        await _loaded(pilot)
+        await pilot.press("colon", *"metrics", "enter")
+        await pilot.pause()
+
+    assert snap_compare(_app(tmp_path), terminal_size=(80, 24), run_before=metrics)
+
+
+def test_zoomed_logs(snap_compare, tmp_path: Path) -> None:
+    async def zoom(pilot) -> None:
+        await _loaded(pilot)
+        await pilot.press("l", "t", "f")
+        await pilot.pause()
+
+    assert snap_compare(_app(tmp_path), terminal_size=(120, 36), run_before=zoom)
+
+
+def test_help(snap_compare, tmp_path: Path) -> None:
+    async def help_screen(pilot) -> None:
+        await _loaded(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+        await pilot.pause()
+
+    assert snap_compare(_app(tmp_path), terminal_size=(100, 40), run_before=help_screen)
