@@ -14,6 +14,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import sqlite_utils
+
 from console import rotation_store as store
 from console.audit import AuditLog
 from console.config import Config, RotationConfig
@@ -91,19 +93,16 @@ def create_override(
     with store.opened(db_path) as db:
         with store.write_transaction(db):
             store.insert_override(db, override)
-        try:
-            _audit(
-                db_path,
-                by,
-                "rotation.override",
-                rotation,
-                f"{who} {_span_text(starts_at, ends_at)}: {reason}",
-                override.id,
-            )
-        except BaseException:
-            with store.write_transaction(db):
-                db.conn.execute("DELETE FROM rotation_overrides WHERE id = ?", [override.id])
-            raise
+        _audit_or_undo(
+            db,
+            db_path,
+            by,
+            "rotation.override",
+            rotation,
+            f"{who} {_span_text(starts_at, ends_at)}: {reason}",
+            override.id,
+            undo="DELETE FROM rotation_overrides WHERE id = ?",
+        )
     return override
 
 
@@ -149,15 +148,17 @@ def request_swap(
     with store.opened(db_path) as db:
         with store.write_transaction(db):
             store.insert_swap(db, swap)
-        try:
-            comment = f"{_span_text(starts_at, ends_at)}" + (
-                f": {swap.reason}" if swap.reason else ""
-            )
-            _audit(db_path, by, "rotation.swap.request", rotation, comment, swap.id)
-        except BaseException:
-            with store.write_transaction(db):
-                db.conn.execute("DELETE FROM rotation_swaps WHERE id = ?", [swap.id])
-            raise
+        comment = _span_text(starts_at, ends_at) + (f": {swap.reason}" if swap.reason else "")
+        _audit_or_undo(
+            db,
+            db_path,
+            by,
+            "rotation.swap.request",
+            rotation,
+            comment,
+            swap.id,
+            undo="DELETE FROM rotation_swaps WHERE id = ?",
+        )
     return swap
 
 
@@ -196,18 +197,16 @@ def take_swap(
         with store.write_transaction(db):
             if not store.mark_taken(db, swap_id, by, now):
                 raise PolicyRefused(_not_open(store.swap(db, swap_id) or offered))
-        try:
-            comment = (
-                f"from {offered.requested_by}, {_span_text(offered.starts_at, offered.ends_at)}"
-            )
-            _audit(db_path, by, "rotation.swap.take", rotation.name, comment, swap_id)
-        except BaseException:
-            with store.write_transaction(db):
-                db.conn.execute(
-                    "UPDATE rotation_swaps SET taken_by = NULL, taken_at = NULL WHERE id = ?",
-                    [swap_id],
-                )
-            raise
+        _audit_or_undo(
+            db,
+            db_path,
+            by,
+            "rotation.swap.take",
+            rotation.name,
+            f"from {offered.requested_by}, {_span_text(offered.starts_at, offered.ends_at)}",
+            swap_id,
+            undo="UPDATE rotation_swaps SET taken_by = NULL, taken_at = NULL WHERE id = ?",
+        )
         return store.swap(db, swap_id)
 
 
@@ -235,17 +234,17 @@ def cancel_override(
         with store.write_transaction(db):
             if not store.mark_cancelled(db, override_id, by, now):
                 raise PolicyRefused(f"override {override_id} was already cancelled")
-        try:
-            comment = f"{found.who} {_span_text(found.starts_at, found.ends_at)}"
-            _audit(db_path, by, "rotation.override.cancel", found.rotation, comment, override_id)
-        except BaseException:
-            with store.write_transaction(db):
-                db.conn.execute(
-                    "UPDATE rotation_overrides SET cancelled_at = NULL, cancelled_by = NULL"
-                    " WHERE id = ?",
-                    [override_id],
-                )
-            raise
+        _audit_or_undo(
+            db,
+            db_path,
+            by,
+            "rotation.override.cancel",
+            found.rotation,
+            f"{found.who} {_span_text(found.starts_at, found.ends_at)}",
+            override_id,
+            undo="UPDATE rotation_overrides SET cancelled_at = NULL, cancelled_by = NULL"
+            " WHERE id = ?",
+        )
         return store.override(db, override_id)
 
 
@@ -269,15 +268,16 @@ def withdraw_swap(
         with store.write_transaction(db):
             if not store.mark_withdrawn(db, swap_id, now):
                 raise PolicyRefused(f"swap {swap_id} was already taken or withdrawn")
-        try:
-            comment = _span_text(offered.starts_at, offered.ends_at)
-            _audit(db_path, by, "rotation.swap.withdraw", offered.rotation, comment, swap_id)
-        except BaseException:
-            with store.write_transaction(db):
-                db.conn.execute(
-                    "UPDATE rotation_swaps SET withdrawn_at = NULL WHERE id = ?", [swap_id]
-                )
-            raise
+        _audit_or_undo(
+            db,
+            db_path,
+            by,
+            "rotation.swap.withdraw",
+            offered.rotation,
+            _span_text(offered.starts_at, offered.ends_at),
+            swap_id,
+            undo="UPDATE rotation_swaps SET withdrawn_at = NULL WHERE id = ?",
+        )
         return store.swap(db, swap_id)
 
 
@@ -317,16 +317,34 @@ def overrides_between(
         return [o for o in store.overrides(db, lo, hi) if o.rotation in names]
 
 
-def _audit(db_path: Path, who: str, action: str, rotation: str, comment: str, id_: str) -> None:
-    log = AuditLog(db_path)
+def _audit_or_undo(
+    db: sqlite_utils.Database,
+    db_path: Path,
+    who: str,
+    action: str,
+    rotation: str,
+    comment: str,
+    id_: str,
+    *,
+    undo: str,
+) -> None:
+    """Audits a change just written to `db`; if that fails, `undo` (SQL taking the change's
+    id) takes the change back before the failure propagates, so the schedule never holds a
+    change the audit log does not show."""
     try:
-        log.append(
-            who=who,
-            action=action,
-            target=rotation,
-            outcome="recorded",
-            comment=comment,
-            key=f"{action}:{id_}",
-        )
-    finally:
-        log.close()
+        log = AuditLog(db_path)
+        try:
+            log.append(
+                who=who,
+                action=action,
+                target=rotation,
+                outcome="recorded",
+                comment=comment,
+                key=f"{action}:{id_}",
+            )
+        finally:
+            log.close()
+    except BaseException:
+        with store.write_transaction(db):
+            db.conn.execute(undo, [id_])
+        raise
