@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from console.db import connect
+from console.db import connect, immediate
 from console.errors import UsageError
 from console.model import TargetRef
 
@@ -111,8 +111,7 @@ class ActionStore:
 
     def claim(self, record: ActionRecord) -> ActionRecord | None:
         """Claims `record.key`: None when this call claimed it, else the earlier claim."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(self.conn):
             earlier = self._get(record.key)
             if earlier is None:
                 self.conn.execute(
@@ -133,18 +132,13 @@ class ActionStore:
                         "",
                     ),
                 )
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
         return earlier
 
     def finish(self, key: str, outcome: str, detail: str, at: datetime) -> ActionRecord:
         """Records the outcome of a claimed action once; a second outcome is refused."""
         if outcome not in OUTCOMES:
             raise UsageError(f"outcome must be one of {', '.join(OUTCOMES)}")
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(self.conn):
             current = self._get(key)
             if current is None:
                 raise UsageError(f"no action with key {key!r}")
@@ -154,10 +148,6 @@ class ActionStore:
                 "UPDATE action_claims SET outcome = ?, finished_at = ?, detail = ? WHERE key = ?",
                 (outcome, at.astimezone(UTC).isoformat(), detail, key),
             )
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
         done = self._get(key)
         assert done is not None  # written in the transaction above
         return done

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from console.consensus import Kind, Proposal, State, Vote
-from console.db import connect
+from console.db import connect, immediate
 from console.errors import UsageError
 from console.model import TargetRef
 
@@ -112,17 +112,12 @@ class ProposalStore:
     def create(self, draft: Proposal) -> Proposal:
         """Stores `draft` (its id is ignored) with its votes; returns it with its new id."""
         marks = ", ".join("?" * len(self._values(draft)))
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(self.conn):
             cur = self.conn.execute(
                 f"INSERT INTO proposals ({_COLUMNS}) VALUES ({marks})", self._values(draft)
             )
             created = replace(draft, id=int(cur.lastrowid or 0))
             self._write_votes(created.id, created.votes)
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
         return created
 
     def change(self, pid: int, rule: Callable[[Proposal], Proposal]) -> tuple[Proposal, Proposal]:
@@ -130,8 +125,7 @@ class ProposalStore:
 
         If `rule` raises, nothing is written and the exception propagates.
         """
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(self.conn):
             before = self._load(pid)
             after = rule(before)
             if after != before:
@@ -141,10 +135,6 @@ class ProposalStore:
                 )
                 old = set(before.votes)
                 self._write_votes(pid, [v for v in after.votes if v not in old])
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
         return before, after
 
     def _write_votes(self, pid: int, votes: Iterable[Vote]) -> None:
