@@ -151,9 +151,12 @@ def _session(args: argparse.Namespace) -> Session:
     return Session(config=config, data_dir=data_dir(), readonly=args.readonly)
 
 
-def _writable(session: Session, doing: str) -> None:
+def _changing(args: argparse.Namespace, doing: str) -> tuple[Session, str]:
+    """The session and acting person of a schedule change; refused under --readonly."""
+    session = _session(args)
     if session.readonly:
         raise PolicyRefused(f"cannot {doing}: --readonly")
+    return session, whoami()
 
 
 def countdown(delta: timedelta) -> str:
@@ -299,10 +302,8 @@ def _tell(session: Session, title: str, text: str, who: str) -> None:
 def run_override(args: argparse.Namespace) -> int:
     from console.rotation_actions import create_override
 
-    session = _session(args)
-    _writable(session, "override a rotation")
+    session, by = _changing(args, "override a rotation")
     start, end = _rotation_times(session, args.rotation, args.start, args.end)
-    by = whoami()
     override = create_override(
         session.config, args.rotation, args.who, start, end, args.reason, session.audit_path, by=by
     )
@@ -341,10 +342,8 @@ def _print_swap(swap: store.Swap, as_json: bool) -> None:
 def run_swap_request(args: argparse.Namespace) -> int:
     from console.rotation_actions import request_swap
 
-    session = _session(args)
-    _writable(session, "request a swap")
+    session, by = _changing(args, "request a swap")
     start, end = _rotation_times(session, args.rotation, args.start, args.end)
-    by = whoami()
     swap = request_swap(
         session.config, args.rotation, start, end, session.audit_path, reason=args.reason, by=by
     )
@@ -362,9 +361,7 @@ def run_swap_request(args: argparse.Namespace) -> int:
 def run_swap_take(args: argparse.Namespace) -> int:
     from console.rotation_actions import take_swap
 
-    session = _session(args)
-    _writable(session, "take a swap")
-    by = whoami()
+    session, by = _changing(args, "take a swap")
     swap = take_swap(session.config, args.id, session.audit_path, by=by)
     _print_swap(swap, args.json)
     _tell(
@@ -398,9 +395,7 @@ def run_swap_list(args: argparse.Namespace) -> int:
 def run_cancel(args: argparse.Namespace) -> int:
     from console.rotation_actions import cancel
 
-    session = _session(args)
-    _writable(session, "cancel a schedule change")
-    by = whoami()
+    session, by = _changing(args, "cancel a schedule change")
     done = cancel(session.config, args.id, session.audit_path, by=by)
     if args.json:
         print_json(done.to_json())
