@@ -208,9 +208,18 @@ def evaluate(
     return replace(proposal, state=State.OPEN)
 
 
-def _require_votable(proposal: Proposal, doing: str) -> None:
+def _votable(
+    proposal: Proposal,
+    policy: Policy,
+    now: datetime,
+    doing: str,
+    rotation_holder: str | None = None,
+) -> Proposal:
+    """`proposal` brought up to date at `now`; refused unless votes still decide it."""
+    proposal = evaluate(proposal, policy, now, rotation_holder)
     if proposal.state not in VOTABLE:
         raise PolicyRefused(f"cannot {doing} proposal {proposal.id}: it is {proposal.state}")
+    return proposal
 
 
 def vote(
@@ -224,8 +233,7 @@ def vote(
     rotation_holder: str | None = None,
 ) -> Proposal:
     """`proposal` after `voter`'s vote, evaluated; refuses votes the rules forbid."""
-    proposal = evaluate(proposal, policy, now, rotation_holder)
-    _require_votable(proposal, "vote on")
+    proposal = _votable(proposal, policy, now, "vote on", rotation_holder)
     if approve and voter == proposal.proposer and not policy.allow_self_approval:
         raise PolicyRefused(
             f"{voter} proposed this change and the {policy.environment} policy "
@@ -246,8 +254,7 @@ def amend(
     rotation_holder: str | None = None,
 ) -> Proposal:
     """The proposer moves the proposal to another revision; stale votes lapse if the policy says."""
-    proposal = evaluate(proposal, policy, now, rotation_holder)
-    _require_votable(proposal, "amend")
+    proposal = _votable(proposal, policy, now, "amend", rotation_holder)
     if by != proposal.proposer:
         raise PolicyRefused(f"only {proposal.proposer}, who proposed it, may amend it")
     if not revision:
@@ -257,8 +264,7 @@ def amend(
 
 
 def withdraw(proposal: Proposal, policy: Policy, *, by: str, now: datetime) -> Proposal:
-    proposal = evaluate(proposal, policy, now)
-    _require_votable(proposal, "withdraw")
+    proposal = _votable(proposal, policy, now, "withdraw")
     if by != proposal.proposer:
         raise PolicyRefused(f"only {proposal.proposer}, who proposed it, may withdraw it")
     return replace(proposal, state=State.WITHDRAWN, updated_at=now)
@@ -270,8 +276,7 @@ def override(
     """An emergency bypass: approved at once, flagged, queued for review."""
     if not reason.strip():
         raise UsageError("an override needs a reason (--reason TEXT)")
-    proposal = evaluate(proposal, policy, now)
-    _require_votable(proposal, "override")
+    proposal = _votable(proposal, policy, now, "override")
     return replace(
         proposal,
         state=State.APPROVED,
