@@ -214,6 +214,13 @@ MALFORMED: list[tuple[str, list[tuple[int, str, str]]]] = [
 ]
 
 
+def config_file(tmp_path: Path, text: str) -> Path:
+    """`text` written as `config.toml` in the test's own directory."""
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def problems_of(path: Path) -> list[tuple[int | None, str, str]]:
     problems = config_problems(path)
     for problem in problems:
@@ -252,8 +259,8 @@ def test_secret_values_are_never_echoed():
 
 
 def test_every_problem_of_one_file_is_reported(tmp_path):
-    path = tmp_path / "config.toml"
-    path.write_text(
+    path = config_file(
+        tmp_path,
         "\n".join(
             [
                 "[team]",
@@ -275,7 +282,6 @@ def test_every_problem_of_one_file_is_reported(tmp_path):
                 "cpu = [95, 90]",
             ]
         ),
-        encoding="utf-8",
     )
     assert [(line, key) for line, key, _ in problems_of(path)] == [
         (2, "team.members[2]"),
@@ -298,14 +304,13 @@ def test_unreadable_and_undecodable_files(tmp_path):
 
 
 def test_unclosed_array_at_end_of_file_names_the_last_line(tmp_path):
-    path = tmp_path / "config.toml"
-    path.write_text('[team]\nname = "x"\nmembers = ["a",\n', encoding="utf-8")
+    path = config_file(tmp_path, '[team]\nname = "x"\nmembers = ["a",\n')
     assert problems_of(path) == [(3, "", "invalid TOML: Invalid value (at end of file)")]
 
 
 def test_valid_config_round_trips_into_the_model(tmp_path):
-    path = tmp_path / "config.toml"
-    path.write_text(
+    path = config_file(
+        tmp_path,
         """
 [team]
 name = "collective"
@@ -372,7 +377,6 @@ start = 2026-01-10
 end = 2026-06-30
 restrictions = [{ days = ["sat", "sun"], start = "00:00", end = "00:00" }]
 """,
-        encoding="utf-8",
     )
     team = Thresholds().merged({"cpu": (60.0, 80.5)})
     assert load_config(path) == Config(
@@ -435,8 +439,7 @@ restrictions = [{ days = ["sat", "sun"], start = "00:00", end = "00:00" }]
 
 
 def test_defaults_when_sections_are_left_out(tmp_path):
-    path = tmp_path / "config.toml"
-    path.write_text('[policy.production]\nvote_ttl = "2h"\n', encoding="utf-8")
+    path = config_file(tmp_path, '[policy.production]\nvote_ttl = "2h"\n')
     config = load_config(path)
     # Production keeps its two-approval default when only another key is set.
     assert config.policy("production") == Policy(
@@ -449,6 +452,5 @@ def test_defaults_when_sections_are_left_out(tmp_path):
 
 def test_audit_path_expands_the_home_directory(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    path = tmp_path / "config.toml"
-    path.write_text('[audit]\npath = "~/quorum/audit.db"\n', encoding="utf-8")
+    path = config_file(tmp_path, '[audit]\npath = "~/quorum/audit.db"\n')
     assert load_config(path).audit_path == tmp_path / "home" / "quorum" / "audit.db"

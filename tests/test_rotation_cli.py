@@ -30,10 +30,9 @@ timezone = "Europe/Berlin"
 
 
 @pytest.fixture
-def data(tmp_path, monkeypatch):
-    monkeypatch.setenv("QUORUM_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("QUORUM_CONFIG", raising=False)
-    return tmp_path / "data"
+def data(isolated_quorum):
+    """The data directory conftest gives each test (no QUORUM_CONFIG set)."""
+    return isolated_quorum
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

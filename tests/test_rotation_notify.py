@@ -124,9 +124,8 @@ def test_notify_without_sinks_is_a_usage_error(tmp_path):
         notify(bare, tmp_path / "audit.db", utc(2026, 3, 9, 8, 5))
 
 
-def test_cli_notify_twice_sends_once(hook, tmp_path, monkeypatch, capsys):
+def test_cli_notify_twice_sends_once(hook, tmp_path, capsys):
     hook.expect_request("/hook", method="POST").respond_with_json({})
-    monkeypatch.setenv("QUORUM_DATA_DIR", str(tmp_path / "data"))
     path = tmp_path / "config.toml"
     path.write_text(
         f"""
