@@ -32,6 +32,8 @@ from console.hub import Hub, ProviderState, TargetRow
 from console.identity import Identity, current_identity
 from console.inert import neutralise
 from console.model import LogLine, Series, TargetRef, utcnow
+from console.notify import Notice
+from console.rotation_notify import tell_team
 from console.session import Session, open_session
 from console.teammates import teammates_step
 from providers.base import Capability, Provider, ProviderError
@@ -542,14 +544,25 @@ class QuorumApp(App[int]):
         self.push_screen(PickScreen("take a swap", options), done)
 
     def _rotation_change(self, change: Callable[[], object], done: str) -> None:
+        """Make a schedule change (audited by rotation_actions), then tell the team."""
         try:
-            change()
+            made = change()
         except QuorumError as exc:
             self.say(str(exc), error=True)
             return
         self.say(done, title="rotation")
         self._refresh_rotation()
         self._refresh_audit()
+        if self.session.config.notify:
+            notice = Notice(f"{made.rotation}: {done}", f"{self.identity.name}: {_span(made)}")
+            self.run_worker(self._tell_team(notice), group="notify", exit_on_error=False)
+
+    async def _tell_team(self, notice: Notice) -> None:
+        errors = await tell_team(
+            self.session.config, self.session.audit_path, notice, self.identity.name
+        )
+        for error in errors:
+            self.say(f"notice not delivered: {error}", error=True)
 
     # ---- consensus: proposals, votes, overrides, reviews, rollbacks ---------------
 
@@ -1012,6 +1025,15 @@ class QuorumApp(App[int]):
         yield SystemCommand("Provider: all", ":provider all", lambda: self.set_provider(None))
         yield SystemCommand("Rotation calendar", ":calendar", self.request_calendar)
         yield SystemCommand("Refresh", "poll every provider now (ctrl+r)", self.action_refresh)
+
+
+def _span(change: object) -> str:
+    """An override or swap in one line for the team's notice."""
+    who = getattr(change, "who", None) or getattr(change, "taken_by", None)
+    who = who or getattr(change, "requested_by", "")
+    when = f"{change.starts_at:%Y-%m-%d %H:%M} to {change.ends_at:%Y-%m-%d %H:%M} UTC"
+    reason = getattr(change, "reason", "")
+    return f"{who} {when}" + (f": {reason}" if reason else "")
 
 
 def approval_view(view: ProposalView) -> ApprovalView:

@@ -10,6 +10,7 @@ from pathlib import Path
 from console import rotation
 from console.app import QuorumApp
 from console.audit import AuditLog
+from console.config import NotifyConfig
 from console.sandbox_team import sandbox_config
 from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
 from widgets.audit import AuditPane
@@ -137,3 +138,24 @@ async def test_a_bad_date_in_the_override_form_is_one_line(tmp_path: Path) -> No
         await pilot.press("enter", *"why not", "enter")
         await settle(pilot, lambda: any("not a date" in n.message for n in app._notifications))
         assert app.is_running
+
+
+async def test_a_rotation_change_tells_the_team(tmp_path: Path, httpserver, monkeypatch) -> None:
+    httpserver.expect_request("/hook", method="POST").respond_with_json({"ok": True})
+    monkeypatch.setenv("QUORUM_TEST_HOOK", httpserver.url_for("/hook"))
+    config = replace(
+        sandbox_config(), providers=(), notify=(NotifyConfig("webhook", "QUORUM_TEST_HOOK"),)
+    )
+    provider = FakeProvider("alpha", standard_targets(), tmp_path)
+    session = make_session(tmp_path / "data", [provider], config=config)
+    app = QuorumApp(session, now=lambda: NOW, poll_interval=0.5, side_interval=0.3)
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = app.screen.query_one(RotationPane)
+        await settle(pilot, lambda: len(pane.table.keys) == 2)
+        await pilot.press("colon", *"rotation", "enter", "o")
+        await settle(pilot, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press("enter", "enter", "enter", "enter", *"dentist", "enter")
+        await settle(pilot, lambda: len(httpserver.log) == 1)
+        body = httpserver.log[0][0].get_json()
+        assert body["title"] == "infrastructure: override recorded"
+        assert body["text"].endswith(": dentist") and app.identity.name in body["text"]
