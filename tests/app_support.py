@@ -220,3 +220,25 @@ async def settle(
             pass
         await asyncio.sleep(0.02)
     raise AssertionError("the console never reached the expected state")
+
+
+def sandbox_session(data_dir: Path, *, readonly: bool = False) -> Session:
+    """The built-in sandbox team on a paused world: the same screen on every run."""
+    from console.sandbox_team import sandbox_config
+    from providers.registry import build_provider
+
+    config = sandbox_config()
+    config = replace(
+        config,
+        providers=tuple(
+            replace(pc, settings={**pc.settings, "paused": True}) for pc in config.providers
+        ),
+    )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    context = ProviderContext(data_dir=data_dir, readonly=readonly)
+    providers = {}
+    for pc in config.providers:
+        built = build_provider(pc.name, pc.kind, dict(pc.settings), context)
+        assert isinstance(built, Provider), built
+        providers[pc.name] = built
+    return Session(config=config, data_dir=data_dir, readonly=readonly, providers=providers)
