@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
@@ -268,10 +270,9 @@ class QuorumApp(App[int]):
         )
 
     def _tick(self) -> None:
-        if not self.main.is_attached:
-            return  # shutting down
-        self._paint_chrome()
-        self.main.query_one(RotationPane).tick()
+        with contextlib.suppress(NoMatches):  # the panes are gone while shutting down
+            self._paint_chrome()
+            self.main.query_one(RotationPane).tick()
 
     # ---- selection: logs and metrics follow the cursor -------------------------
 
@@ -316,7 +317,8 @@ class QuorumApp(App[int]):
             timeout = self.hub.timeout
 
             async def fetch() -> list[Series]:
-                return await asyncio.wait_for(provider.metrics(ref, METRICS_WINDOW), timeout)
+                async with asyncio.timeout(timeout):  # not wait_for: see Hub.poll
+                    return await provider.metrics(ref, METRICS_WINDOW)
 
         thresholds = self.session.config.thresholds_for(ref.service)
         self.metrics.watch(
@@ -329,11 +331,11 @@ class QuorumApp(App[int]):
     # ---- side panes: audit and rotation ----------------------------------------
 
     def _refresh_side(self, force: bool = False) -> None:
-        self._refresh_audit()
-        self._refresh_approvals()
-        now = self.now()
-        if force or now - self._last_rotation >= timedelta(seconds=30):
-            self._refresh_rotation()
+        with contextlib.suppress(NoMatches):  # the panes are gone while shutting down
+            self._refresh_audit()
+            self._refresh_approvals()
+            if force or self.now() - self._last_rotation >= timedelta(seconds=30):
+                self._refresh_rotation()
 
     def _audit_log(self) -> AuditLog:
         if self._audit is None:
@@ -612,7 +614,8 @@ class QuorumApp(App[int]):
 
         async def load() -> None:
             try:
-                revisions = await asyncio.wait_for(provider.revisions(ref), self.hub.timeout)
+                async with asyncio.timeout(self.hub.timeout):
+                    revisions = await provider.revisions(ref)
             except (ProviderError, TimeoutError) as exc:
                 self.say(f"revisions of {ref}: {exc}", error=True)
                 return

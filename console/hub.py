@@ -95,7 +95,10 @@ class Hub:
         provider = self.session.providers[name]
         state = self.states[name]
         try:
-            snapshot = await asyncio.wait_for(provider.snapshot(), self.timeout)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+            # cancellation that lands as the call completes, and stop() then waits forever.
+            async with asyncio.timeout(self.timeout):
+                snapshot = await provider.snapshot()
             if not isinstance(snapshot, Snapshot) or not all(
                 isinstance(t, Target) for t in snapshot.targets
             ):

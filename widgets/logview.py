@@ -63,7 +63,12 @@ def format_line(line: LogLine, timestamps: bool) -> str:
 
 
 class LogView(ScrollView, can_focus=True):
-    """The lines of one stream; toggles for wrap, timestamps and autoscroll."""
+    """The lines of one stream; toggles for wrap, timestamps and autoscroll.
+
+    Without wrap a long line is cut at the edge (as in k9s); `w` shows all of it.
+    """
+
+    DEFAULT_CSS = "LogView { overflow-x: hidden; }"
 
     HELP_GROUP = "log view"
     BINDINGS = [
@@ -86,7 +91,6 @@ class LogView(ScrollView, can_focus=True):
         self._starts: deque[int] = deque()  # absolute first row of each shown line (wrap)
         self._base = 0  # absolute row of the first shown line
         self._total = 0  # absolute row after the last shown line
-        self._widest = 0
         self._cache: OrderedDict[tuple, list[Strip]] = OrderedDict()
         self._timer: Timer | None = None
         self.received = 0  # lines ever pushed, kept or not
@@ -191,14 +195,12 @@ class LogView(ScrollView, can_focus=True):
         self._shown.append(line)
         self._starts.append(self._total)
         self._total += self._height_of(line, width)
-        if not self.wrap:
-            self._widest = max(self._widest, len(line.text) + (15 if self.timestamps else 6))
         return evicted
 
     def _rebuild(self) -> None:
         self._shown.clear()
         self._starts.clear()
-        self._base = self._total = self._widest = 0
+        self._base = self._total = 0
         self._cache.clear()
         width = self._text_width()
         for line in self.lines:
@@ -210,8 +212,7 @@ class LogView(ScrollView, can_focus=True):
         self.refresh()
 
     def _update_virtual_size(self) -> None:
-        width = self._text_width() if self.wrap else max(self._widest, self._text_width())
-        self.virtual_size = Size(width, self._total - self._base)
+        self.virtual_size = Size(self._text_width(), self._total - self._base)
 
     def on_resize(self, event: events.Resize) -> None:
         if self.wrap:
@@ -259,9 +260,6 @@ class LogView(ScrollView, can_focus=True):
         strips = self._strips(line, width)
         sub = row - self._starts[index]
         strip = strips[sub] if sub < len(strips) else Strip([])
-        x = int(self.scroll_x)
-        if x and not self.wrap:
-            strip = strip.crop(x, x + width)
         segments = Segment.apply_style(strip, style)
         return Strip(segments).adjust_cell_length(width, style)
 
