@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
@@ -52,6 +54,7 @@ from widgets.rotation import CalendarScreen, RotationPane
 from widgets.services import ServicesPane, ServiceView
 
 METRICS_WINDOW = timedelta(minutes=15)
+NOTICES_KEPT = 200
 RECENT = timedelta(minutes=30)  # settled proposals stay in Approvals this long
 SETTLED = (State.EXECUTED, State.FAILED, State.WITHDRAWN)
 PANE_COMMANDS = {
@@ -79,6 +82,7 @@ COMMANDS = [
     "ctx",
     "calendar",
     "incomplete",
+    "messages",
     "refresh",
     "help",
     "quit",
@@ -141,6 +145,7 @@ class QuorumApp(App[int]):
         self._filter_target: Pane | None = None
         self._audit: AuditLog | None = None
         self._last_rotation = datetime.min.replace(tzinfo=UTC)
+        self.notices: deque[str] = deque(maxlen=NOTICES_KEPT)
         self.actions = Actions(
             session, identity=self.identity, on_output=self._deploy_output, clock=self.now
         )
@@ -200,6 +205,24 @@ class QuorumApp(App[int]):
         """A failed worker is a one-line notice; the console carries on."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             self.say(f"{event.worker.name or 'task'} failed: {event.worker.error}", error=True)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A toast, also kept in `notices` (`:messages`): a toast missed is not lost."""
+        self.notices.append(f"{self.now():%H:%M:%S} {title + ': ' if title else ''}{message}")
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def show_messages(self) -> None:
+        lines = [(str(i), text) for i, text in enumerate(reversed(self.notices))]
+        note = "The latest notifications, newest first." if lines else "No notifications yet."
+        self.push_screen(PickScreen("messages", lines, note=note))
 
     def say(self, message: str, *, error: bool = False, title: str = "") -> None:
         """A notification with backend text made inert and never parsed as markup."""
@@ -902,6 +925,8 @@ class QuorumApp(App[int]):
             self.request_calendar()
         elif name in ("incomplete", "crash"):
             self.show_incomplete()
+        elif name in ("messages", "msg", "notices"):
+            self.show_messages()
         elif name in ("refresh", "r"):
             self.action_refresh()
         elif name in PANE_COMMANDS:

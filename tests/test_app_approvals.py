@@ -71,7 +71,7 @@ async def test_propose_then_teammates_reach_quorum_and_it_deploys(tmp_path: Path
         assert item.what == f"deploy api@production to {revision}"
         # The proposer may not approve their own change: refused in one line.
         await pilot.press("a")
-        await settle(pilot, lambda: any("self-approval" in n.message for n in app._notifications))
+        await settle(pilot, lambda: any("self-approval" in m for m in app.notices))
         # Alice votes 4 s after the proposal, bob 8 s after: quorum, then it runs.
         clock.now = PAUSED_AT + timedelta(seconds=5)
         await settle(pilot, lambda: _pane(app).selected.votes != ())
@@ -144,9 +144,7 @@ async def test_override_needs_a_reason_and_the_name_then_review(tmp_path: Path) 
         await pilot.press("R")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
         await pilot.press("enter")
-        await settle(
-            pilot, lambda: any("cannot review it" in n.message for n in app._notifications)
-        )
+        await settle(pilot, lambda: any("cannot review it" in m for m in app.notices))
         await alice.review(mine.proposal.id, "checked the dashboards")
         alice.close()
         await settle(pilot, lambda: not _pane(app).items[key].awaiting_review)
@@ -226,7 +224,7 @@ async def test_readonly_refuses_every_consensus_key(tmp_path: Path) -> None:
         for key in ("n", "a", "x", "o", "R"):
             await pilot.press(key)
             assert isinstance(app.screen, MainScreen)
-        messages = [n.message for n in app._notifications if "read-only" in n.message]
+        messages = [m for m in app.notices if "read-only" in m]
         assert len(messages) == 6
         assert "read-only console: rollback is disabled" in messages[0]
 

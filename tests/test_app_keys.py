@@ -13,6 +13,7 @@ from tests.app_support import NOW, FakeProvider, make_session, settle, standard_
 from widgets.chrome import CommandBar
 from widgets.help import HelpScreen
 from widgets.main import MainScreen
+from widgets.modals import PickScreen
 
 
 def _app(tmp_path: Path, readonly: bool = False) -> QuorumApp:
@@ -72,7 +73,7 @@ async def test_command_mode_switches_panes(tmp_path: Path) -> None:
         bar = app.screen.query_one(CommandBar)
         assert not bar.display
         await pilot.press("colon", *"bogus", "enter")
-        assert any("unknown command :bogus" in n.message for n in app._notifications)
+        assert any("unknown command :bogus" in m for m in app.notices)
         await pilot.press("colon")
         assert bar.display and app.focused is bar
         await pilot.press("escape")
@@ -127,11 +128,11 @@ async def test_readonly_removes_mutating_keys_and_says_why(tmp_path: Path) -> No
         assert not {"o", "w", "t"} & set(groups["rotation"])
         await pilot.press("o")
         assert isinstance(app.screen, MainScreen)  # no override form opened
-        assert any("read-only console: override" in n.message for n in app._notifications)
+        assert any("read-only console: override" in m for m in app.notices)
         await pilot.press("colon", *"apr", "enter")
         await settle(pilot, lambda: app.focused_pane() is app.pane("approvals"))
         await pilot.press("a")
-        assert any("read-only console: approve" in n.message for n in app._notifications)
+        assert any("read-only console: approve" in m for m in app.notices)
 
 
 async def test_q_quits(tmp_path: Path) -> None:
@@ -153,3 +154,14 @@ async def test_clicking_the_pane_strip_shows_that_pane(tmp_path: Path) -> None:
         await pilot.click("#top-bar", offset=(x, 0))
         await settle(pilot, lambda: app.screen.lower == "audit")
         assert app.focused_pane() is app.pane("audit")
+
+
+async def test_messages_keeps_notices_after_their_toasts_fade(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: len(app.services.table.keys) == 4)
+        await pilot.press("colon", *"bogus", "enter")
+        app.clear_notifications()
+        await pilot.press("colon", *"messages", "enter")
+        await settle(pilot, lambda: isinstance(app.screen, PickScreen))
+        assert "unknown command :bogus" in app.screen.options[0][1]

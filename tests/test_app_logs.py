@@ -150,7 +150,7 @@ async def test_ctrl_s_saves_the_shown_lines(tmp_path: Path) -> None:
             "2026-03-02T09:00:02.000000Z ERROR pod-1 payment declined for order 17",
             "2026-03-02T09:00:03.000000Z INFO pod-1 GET /health 200",
         ]
-        assert any(str(saved) in n.message for n in app._notifications)
+        assert any(str(saved) in m for m in app.notices)
 
 
 async def test_line_cap_bounds_memory(tmp_path: Path) -> None:
@@ -210,4 +210,4 @@ async def test_a_failing_stream_ends_with_a_notice(tmp_path: Path) -> None:
         await settle(pilot, lambda: "stream stopped" in app.logs.status_text)
         assert "connection reset" in app.logs.status_text
         assert app.is_running
-        assert any("connection reset" in n.message for n in app._notifications)
+        assert any("connection reset" in m for m in app.notices)

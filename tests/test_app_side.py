@@ -123,7 +123,7 @@ async def test_override_and_swaps_from_the_rotation_pane(tmp_path: Path) -> None
         assert me in app.screen.options[0][1]
         await pilot.press("enter")
         refused = "cannot be taken by the person who offered it"
-        await settle(pilot, lambda: any(refused in n.message for n in app._notifications))
+        await settle(pilot, lambda: any(refused in m for m in app.notices))
         assert pane.open_swaps == 1
 
 
@@ -136,7 +136,7 @@ async def test_a_bad_date_in_the_override_form_is_one_line(tmp_path: Path) -> No
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
         await pilot.press("enter", "enter", *("backspace",) * 16, *"next tuesday", "enter")
         await pilot.press("enter", *"why not", "enter")
-        await settle(pilot, lambda: any("not a date" in n.message for n in app._notifications))
+        await settle(pilot, lambda: any("not a date" in m for m in app.notices))
         assert app.is_running
 
 
