@@ -43,7 +43,7 @@ from console.teammates import teammates_step
 from providers.base import Capability, Provider, ProviderError
 from widgets.approvals import ApprovalsPane, ApprovalView, VoteView
 from widgets.audit import AuditPane
-from widgets.chrome import CommandBar, ProviderLine, ProviderStatus, TopBar
+from widgets.chrome import Clock, CommandBar, ProviderLine, ProviderStatus, TopBar
 from widgets.help import HelpEntry, HelpScreen
 from widgets.logs import LogPane
 from widgets.main import LOWER, MainScreen
@@ -288,9 +288,10 @@ class QuorumApp(App[int]):
             scope=" ".join(scope),
             panes=[] if wide else list(LOWER),
             current=self.main.lower,
-            clock=self.now().strftime("%Y-%m-%d %H:%M:%S UTC" if wide else "%H:%M:%S"),
             readonly=self.readonly,
         )
+        clock = self.now().strftime("%Y-%m-%d %H:%M:%S UTC" if wide else "%H:%M:%S")
+        self.main.query_one(Clock).show(clock)
 
     def _tick(self) -> None:
         with contextlib.suppress(NoMatches):  # the panes are gone while shutting down

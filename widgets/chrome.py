@@ -14,7 +14,9 @@ from datetime import datetime
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.suggester import SuggestFromList
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from console.inert import neutralise
@@ -31,8 +33,17 @@ class ProviderLine:
     since: datetime | None = None
 
 
-class TopBar(Static):
-    """Title, team, identity, scope, the pane strip and the clock."""
+class TopBar(Widget):
+    """Title, team, identity, scope and the pane strip (the clock is its neighbour)."""
+
+    DEFAULT_CSS = "TopBar { width: auto; height: 1; }"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown = Text()
+
+    def render(self) -> Text:
+        return self._shown
 
     def show(
         self,
@@ -42,11 +53,10 @@ class TopBar(Static):
         scope: str,
         panes: Sequence[str],
         current: str,
-        clock: str,
         readonly: bool,
     ) -> None:
         """`panes` empty means a wide layout (every pane on screen, no strip needed)."""
-        text = Text(no_wrap=True, overflow="ellipsis")
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append(" Quorum ", style="bold reverse")
         if not panes:
             text.append(f" {neutralise(team)}", style="bold")
@@ -62,10 +72,36 @@ class TopBar(Static):
             text.append(
                 f" {name} ", style=look + Style(meta={"@click": f"app.show_pane({name!r})"})
             )
-        text.append(f" {clock}", style="dim")
-        if text != getattr(self, "_shown", None):
+        if text != self._shown:
+            layout = text.cell_len != self._shown.cell_len
             self._shown = text
-            self.update(text, layout=False)  # one fixed line: no layout pass each second
+            self.refresh(layout=layout)
+
+
+class Clock(Widget):
+    """The time, right after the top bar's text.
+
+    It ticks every second (operators match it against log timestamps), so it is a
+    widget of its own and a tick repaints only its own cells: over SSH a few dozen
+    bytes a second, not a terminal row.
+    """
+
+    DEFAULT_CSS = "Clock { width: 1fr; height: 1; }"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown = Text()
+
+    def render(self) -> Text:
+        return self._shown
+
+    def show(self, clock: str) -> None:
+        text = Text(f" {clock}", style="dim", no_wrap=True, overflow="ellipsis", end="")
+        if text == self._shown:
+            return
+        width = max(text.cell_len, self._shown.cell_len)
+        self._shown = text
+        self.refresh(Region(0, 0, width, 1))
 
 
 def _age(now: datetime, then: datetime | None) -> str:

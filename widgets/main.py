@@ -15,14 +15,14 @@ from pathlib import Path
 
 from textual import events
 from textual.app import ComposeResult
-from textual.containers import Container
+from textual.containers import Container, Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
 from widgets.approvals import ApprovalsPane
 from widgets.audit import AuditPane
-from widgets.chrome import CommandBar, ProviderStatus, TopBar
+from widgets.chrome import Clock, CommandBar, ProviderStatus, TopBar
 from widgets.logs import LogPane
 from widgets.metrics import MetricsPane
 from widgets.pane import Pane
@@ -36,7 +36,7 @@ LOWER = ("logs", "metrics", "approvals", "rotation", "audit")
 class MainScreen(Screen[None]):
     """Holds the panes; the app feeds them."""
 
-    ALLOW_IN_MAXIMIZED_VIEW = "TopBar,ProviderStatus,CommandBar,Footer,.-textual-system"
+    ALLOW_IN_MAXIMIZED_VIEW = "#top,ProviderStatus,CommandBar,Footer,.-textual-system"
 
     def __init__(
         self,
@@ -56,7 +56,9 @@ class MainScreen(Screen[None]):
         self.lower = "logs"
 
     def compose(self) -> ComposeResult:
-        yield TopBar(id="top-bar")
+        with Horizontal(id="top"):
+            yield TopBar(id="top-bar")
+            yield Clock(id="clock")
         with Container(id="panes"):
             yield ServicesPane(self.now, id="services")
             yield ApprovalsPane(self.now, id="approvals")

@@ -31,6 +31,8 @@ class Pane(Vertical):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
+        self._shown_title: str | None = None
+        self._shown_status = ""
         self.set_title(self.TITLE)
         self.readonly = False
 
@@ -60,12 +62,23 @@ class Pane(Vertical):
         return name in self.MUTATING
 
     def set_title(self, text: str) -> None:
-        """The top edge, as plain text: a backend name in it can never become markup."""
-        self.border_title = Text(neutralise(text))
+        """The top edge, as plain text: a backend name in it can never become markup.
+
+        Setting a border title repaints the whole box (every row of the body), so an
+        unchanged title is not set again: a poll that changes nothing sends nothing.
+        """
+        text = neutralise(text)
+        if text != self._shown_title:
+            self._shown_title = text
+            self.border_title = Text(text)
 
     def set_status(self, text: str) -> None:
-        """One line at the bottom edge, plain text like the title."""
-        self.border_subtitle = Text(neutralise(text)) if text else None
+        """One line at the bottom edge, plain text like the title (and, like it, set
+        only when it changes)."""
+        text = neutralise(text) if text else ""
+        if text != self._shown_status:
+            self._shown_status = text
+            self.border_subtitle = Text(text) if text else None
 
     @property
     def title_text(self) -> str:
