@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widget import Widget
@@ -130,6 +131,14 @@ class MetricsPane(Pane, can_focus=True):
         with Grid(id="metric-grid"):
             for name in SHOWN:
                 yield MetricChart(name, id=f"chart-{name}")
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Two plots a row, unless the pane is narrow and tall enough to stack them with
+        five rows or more each (height shows thresholds better than width)."""
+        grid = self.query_one("#metric-grid", Grid)
+        width, height = event.size
+        stack = width < 64 and height >= 4 * 5 + 2
+        grid.styles.grid_size_columns = 1 if stack else 2
 
     def watch(
         self,
