@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -27,19 +28,13 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 import widgets
-from console import rotation, rotation_actions
-from console.actions import Actions, NeedsConsensus, Outcome, ProposalView, Result
-from console.audit import AuditLog
 from console.consensus import Kind, State
 from console.errors import QuorumError
 from console.hub import Hub, ProviderState, TargetRow
 from console.identity import Identity, current_identity
 from console.inert import neutralise
 from console.model import LogLine, Series, TargetRef, utcnow
-from console.notify import Notice
-from console.rotation_notify import tell_team
 from console.session import Session, open_session
-from console.teammates import teammates_step
 from providers.base import Capability, Provider, ProviderError
 from widgets.approvals import ApprovalsPane, ApprovalView, VoteView
 from widgets.audit import AuditPane
@@ -53,9 +48,18 @@ from widgets.pane import Pane
 from widgets.rotation import CalendarScreen, RotationPane
 from widgets.services import ServicesPane, ServiceView
 
+if TYPE_CHECKING:
+    # The consensus, audit, rotation and notification modules (and sqlite-utils and
+    # httpx under them) are imported where they are first used, after the first
+    # paint: a person waits for the Services table, not for them.
+    from console.actions import Actions, Outcome, ProposalView
+    from console.audit import AuditLog
+    from console.notify import Notice
+
 METRICS_WINDOW = timedelta(minutes=15)
 NOTICES_KEPT = 200
 RECENT = timedelta(minutes=30)  # settled proposals stay in Approvals this long
+SIDE_START_WAIT = 0.5  # seconds the side panes wait for a first target before loading
 SETTLED = (State.EXECUTED, State.FAILED, State.WITHDRAWN)
 PANE_COMMANDS = {
     "svc": "services",
@@ -146,9 +150,19 @@ class QuorumApp(App[int]):
         self._audit: AuditLog | None = None
         self._last_rotation = datetime.min.replace(tzinfo=UTC)
         self.notices: deque[str] = deque(maxlen=NOTICES_KEPT)
-        self.actions = Actions(
-            session, identity=self.identity, on_output=self._deploy_output, clock=self.now
-        )
+        self._actions: Actions | None = None
+        self._side_started = False
+
+    @property
+    def actions(self) -> Actions:
+        """The consensus actions, opened on first use (they open the audit database)."""
+        if self._actions is None:
+            from console.actions import Actions
+
+            self._actions = Actions(
+                self.session, identity=self.identity, on_output=self._deploy_output, clock=self.now
+            )
+        return self._actions
 
     # ---- start and stop ---------------------------------------------------------
 
@@ -188,6 +202,14 @@ class QuorumApp(App[int]):
         self.services.table.focus()
         self.hub.start()
         self._paint_chrome()
+        # The side panes read SQLite files; they start once the first targets are on
+        # screen, or after a short wait when no provider has answered yet.
+        self.set_timer(SIDE_START_WAIT, self._start_side)
+
+    def _start_side(self) -> None:
+        if self._side_started:
+            return
+        self._side_started = True
         self._refresh_side(force=True)
         self.set_interval(1.0, self._tick)
         self.set_interval(self.side_interval, self._refresh_side)
@@ -199,7 +221,8 @@ class QuorumApp(App[int]):
         await self.session.close()
         if self._audit is not None:
             self._audit.close()
-        self.actions.close()
+        if self._actions is not None:
+            self._actions.close()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed worker is a one-line notice; the console carries on."""
@@ -256,6 +279,8 @@ class QuorumApp(App[int]):
         ]
         self.services.update_views(views)
         self._paint_status()
+        if rows and not self._side_started:
+            self.call_after_refresh(self._start_side)
         if self.selected is None and self.services.table.cursor_key:
             self._select(self.services.table.cursor_key)
 
@@ -363,6 +388,8 @@ class QuorumApp(App[int]):
 
     def _audit_log(self) -> AuditLog:
         if self._audit is None:
+            from console.audit import AuditLog
+
             self._audit = AuditLog(self.session.audit_path)
         return self._audit
 
@@ -378,6 +405,8 @@ class QuorumApp(App[int]):
             pane.add(records)
 
     def _refresh_rotation(self) -> None:
+        from console import rotation, rotation_actions
+
         pane = self.main.query_one(RotationPane)
         self._last_rotation = self.now()
         config = self.session.config
@@ -413,6 +442,8 @@ class QuorumApp(App[int]):
             )
 
     async def _teammates(self) -> None:
+        from console.teammates import teammates_step
+
         for vote in await teammates_step(self.actions, self.now()):
             self.say(vote.describe(), title="consensus")
         self._refresh_approvals()
@@ -427,6 +458,8 @@ class QuorumApp(App[int]):
 
     @work(thread=True, exclusive=True, group="audit-verify", exit_on_error=False)
     def _verify_audit(self) -> None:
+        from console.audit import AuditLog
+
         log = AuditLog(self.session.audit_path)
         try:
             result = log.verify()
@@ -455,6 +488,8 @@ class QuorumApp(App[int]):
         handler()
 
     def request_calendar(self) -> None:
+        from console import rotation
+
         config = self.session.config
         path = self.session.audit_path
 
@@ -474,6 +509,8 @@ class QuorumApp(App[int]):
 
     def request_rotation_override(self) -> None:
         """`o` in the Rotation pane: put someone on a rotation for a span, with a reason."""
+        from console import rotation_actions
+
         now = self.now()
         names = self._rotation_names()
         fields = [
@@ -506,6 +543,8 @@ class QuorumApp(App[int]):
 
     def request_offer_swap(self) -> None:
         """`w` in the Rotation pane: offer part of one's own time for someone to take."""
+        from console import rotation_actions
+
         now = self.now()
         fields = [
             Field("rotation", "Rotation:", self._selected_rotation()),
@@ -535,6 +574,8 @@ class QuorumApp(App[int]):
 
     def request_take_swap(self) -> None:
         """`t` in the Rotation pane: take one of the swaps others offer."""
+        from console import rotation_actions
+
         try:
             swaps = rotation_actions.open_swaps(
                 self.session.config, self.session.audit_path, self.now()
@@ -580,10 +621,14 @@ class QuorumApp(App[int]):
         self._refresh_rotation()
         self._refresh_audit()
         if self.session.config.notify:
+            from console.notify import Notice
+
             notice = Notice(f"{made.rotation}: {done}", f"{self.identity.name}: {_span(made)}")
             self.run_worker(self._tell_team(notice), group="notify", exit_on_error=False)
 
     async def _tell_team(self, notice: Notice) -> None:
+        from console.rotation_notify import tell_team
+
         errors = await tell_team(
             self.session.config, self.session.audit_path, notice, self.identity.name
         )
@@ -594,6 +639,8 @@ class QuorumApp(App[int]):
 
     def _run_change(self, change: Callable[[], Awaitable[object]], done: str) -> None:
         """Run an action coroutine as a worker; its errors become one-line notices."""
+
+        from console.actions import NeedsConsensus
 
         async def run() -> None:
             try:
@@ -1099,6 +1146,8 @@ def approval_view(view: ProposalView) -> ApprovalView:
 
 
 def _describe_result(done: str, result: object) -> str:
+    from console.actions import Outcome, Result
+
     if isinstance(result, Result):
         if result.outcome is not None:
             ran = _describe_outcome(result.outcome)

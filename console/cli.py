@@ -65,9 +65,27 @@ def _normalise(args: argparse.Namespace) -> argparse.Namespace:
     return args
 
 
+def _console_args(argv: Sequence[str] | None) -> argparse.Namespace | None:
+    """The options when `argv` names no command (the console), else None.
+
+    The console is the common case and the one a person waits for, so it starts
+    without importing every command module; anything else (a command, `--help`,
+    a mistake) goes to the full parser and its messages.
+    """
+    parser = common_options()
+    parser.exit_on_error = False
+    try:
+        args, rest = parser.parse_known_args(argv)
+    except argparse.ArgumentError:
+        return None
+    if rest:
+        return None
+    args.command = None
+    return _normalise(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = _normalise(parser.parse_args(argv))
+    args = _console_args(argv) or _normalise(build_parser().parse_args(argv))
     try:
         if args.command is None:
             from console.app import run_tui

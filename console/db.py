@@ -10,14 +10,18 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils
 
 BUSY_TIMEOUT_MS = 30_000
 
 
-def connect(path: Path) -> sqlite_utils.Database:
-    """A connection to the shared database at `path`, created with its folder if absent.
+def open_connection(path: Path) -> sqlite3.Connection:
+    """A plain connection to the shared database at `path`, created with its folder if
+    absent, for code that needs only SQL (the sandbox world on the console's start-up
+    path, which should not wait for sqlite-utils to import).
 
     `isolation_level=None` leaves transactions to the caller (`BEGIN IMMEDIATE`),
     so each record is one explicit transaction.
@@ -28,7 +32,14 @@ def connect(path: Path) -> sqlite_utils.Database:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
-    return sqlite_utils.Database(conn)
+    return conn
+
+
+def connect(path: Path) -> sqlite_utils.Database:
+    """`open_connection` wrapped in sqlite-utils, as the stores use it."""
+    import sqlite_utils
+
+    return sqlite_utils.Database(open_connection(path))
 
 
 @contextmanager

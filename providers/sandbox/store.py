@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from console.db import connect
+from console.db import open_connection
 
 FILENAME = "sandbox-world.db"
 
@@ -65,7 +65,7 @@ class WorldStore:
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = connect(self.path).conn
+            conn = open_connection(self.path)
             conn.executescript(_SCHEMA)
             self._local.conn = conn
         return conn
