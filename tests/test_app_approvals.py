@@ -86,6 +86,7 @@ async def test_propose_then_teammates_reach_quorum_and_it_deploys(tmp_path: Path
         assert ("alice", "vote") in [a[:2] for a in actions]
         assert ("bob", "vote") in [a[:2] for a in actions]
         assert any(a[1] == "deploy" and a[2] == "finished" for a in actions)
+        assert AuditLog(app.session.audit_path).verify().ok
 
 
 async def test_reject_asks_for_a_comment_and_approve_counts(tmp_path: Path) -> None:
