@@ -267,6 +267,14 @@ class Actions:
             raise UsageError(f"provider {provider.name} ({provider.kind}) cannot {kind.value}")
         return provider
 
+    async def denied(self, ref: TargetRef, kind: Kind) -> str | None:
+        """Why the backend would refuse this person `kind` on `ref`; None when allowed.
+
+        Asked before an action is offered and again before it runs, so a change the
+        credentials may not make is refused with the backend's reason, never attempted.
+        """
+        return await self._provider(ref, kind).denied(ref, _CAPABILITY[kind])
+
     def _audit(
         self,
         action: str,
@@ -649,6 +657,9 @@ class Actions:
         override: bool = False,
     ) -> Outcome:
         provider = self._provider(ref, kind)
+        refusal = await provider.denied(ref, _CAPABILITY[kind])
+        if refusal:
+            raise PolicyRefused(f"{provider.name} does not allow this {kind.value}: {refusal}")
         label = str(replicas) if kind is Kind.SCALE else revision
         claim = ActionRecord(
             key=key,
