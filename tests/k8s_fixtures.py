@@ -615,6 +615,21 @@ def at(ts: datetime) -> str:
     return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "123Z"
 
 
+def allow_everything(cluster: Cluster) -> Callable[[Any], Any]:
+    """An authorizer that allows every access review, as a cluster-admin's API server would.
+
+    The emulator stores created reviews and answers them with no status; a real API
+    server keeps none and always answers, so the reply is computed here.
+    """
+    reviews = kmock.resource("authorization.k8s.io", "v1", "selfsubjectaccessreviews")
+
+    def review(request: Any) -> dict[str, Any]:
+        cluster.km.objects[reviews, None, None].delete()
+        return {**request.data, "status": {"allowed": True}}
+
+    return review
+
+
 @pytest.fixture(name="cluster")
 def cluster_fixture() -> Any:
     """A fresh emulator per test (import this fixture into a test module to use it)."""

@@ -12,6 +12,7 @@ import pytest
 from console.cli import main
 from tests.k8s_fixtures import (
     Cluster,
+    allow_everything,
     at,
     cluster_fixture,  # noqa: F401 - the `cluster` fixture
     service,
@@ -41,6 +42,8 @@ environments = {{ production = "production", staging = "staging" }}
 
 
 def seeded(cluster: Cluster) -> None:
+    cluster.react(kmock.resource("authorization.k8s.io", "v1", "selfsubjectaccessreviews"),
+                  allow_everything(cluster))  # fmt: skip
     cluster.add(
         *service("web", "production", "registry.example/web:1.2",
                  history=("registry.example/web:1.0", "registry.example/web:1.1")),
