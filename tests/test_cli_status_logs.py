@@ -84,3 +84,13 @@ def test_logs_rejects_a_bad_since(capsys: pytest.CaptureFixture[str]) -> None:
         main(["logs", "api", "--env", "production", "--sandbox", "--since", "soon"])
     assert exit_info.value.code == 2
     assert "invalid duration 'soon'" in capsys.readouterr().err
+
+
+def test_logs_passes_the_container_choice_to_the_provider(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ["logs", "api", "--env", "staging", "--sandbox", "--container", "nope"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err == "quorum: not found: deployment/api has no container 'nope' (it has 'api')\n"
+    assert main(["logs", "api", "--env", "staging", "--sandbox", "--container", "api"]) == 0

@@ -1,4 +1,4 @@
-"""`quorum logs SERVICE --env ENV [--follow] [--since DURATION] [--tail N] [--raw]`.
+"""`quorum logs SERVICE --env ENV [--follow] [--since D] [--tail N] [--container C] [--previous]`.
 
 The same `Provider.logs` iterator the log pane reads, printed line by line as it
 arrives, so a followed log never piles up in memory.
@@ -28,6 +28,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
     parser.add_argument("--since", type=duration_type, metavar="DURATION", help="e.g. 5m, 1h")
     parser.add_argument("--tail", type=int, metavar="N", help="only the last N lines")
+    parser.add_argument("--container", metavar="NAME", help="one container of each pod")
+    parser.add_argument(
+        "--previous", "-p", action="store_true", help="the previous container's logs (k9s p)"
+    )
     parser.add_argument(
         "--raw",
         action="store_true",
@@ -51,7 +55,14 @@ async def _print_logs(args: argparse.Namespace, out: TextIO) -> None:
         if not provider.can(Capability.LOGS):
             raise UsageError(f"provider {provider.name} ({provider.kind}) has no logs")
         raw = args.raw and not out.isatty()
-        stream = provider.logs(target.ref, follow=args.follow, since=args.since, tail=args.tail)
+        stream = provider.logs(
+            target.ref,
+            follow=args.follow,
+            since=args.since,
+            tail=args.tail,
+            container=args.container,
+            previous=args.previous,
+        )
         async for line in stream:
             out.write(format_line(line, raw=raw) + "\n")
             out.flush()
