@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 METRICS_WINDOW = timedelta(minutes=15)
 NOTICES_KEPT = 200
 RECENT = timedelta(minutes=30)  # settled proposals stay in Approvals this long
-SIDE_START_WAIT = 0.5  # seconds the side panes wait for a first target before loading
+START_WAIT = 0.5  # seconds the rest of the start waits for a first target to paint
 SETTLED = (State.EXECUTED, State.FAILED, State.WITHDRAWN)
 PANE_COMMANDS = {
     "svc": "services",
@@ -120,7 +120,8 @@ class QuorumApp(App[int]):
         Binding("ctrl+l", "rollback", "Rollback"),
         Binding("q", "quit", "Quit"),
     ]
-    MUTATING: frozenset[str] = frozenset({"rollback"})
+    # Bound here (rollback) or in the Services pane as `app.restart` / `app.scale`.
+    MUTATING: frozenset[str] = frozenset({"rollback", "restart", "scale"})
 
     def __init__(
         self,
@@ -151,7 +152,8 @@ class QuorumApp(App[int]):
         self._last_rotation = datetime.min.replace(tzinfo=UTC)
         self.notices: deque[str] = deque(maxlen=NOTICES_KEPT)
         self._actions: Actions | None = None
-        self._side_started = False
+        self._started = False
+        self._panes_ready = False
 
     @property
     def actions(self) -> Actions:
@@ -173,6 +175,7 @@ class QuorumApp(App[int]):
             save_dir=self.session.data_dir / "logs",
             commands=[f"{c} " if c in ("env", "provider", "ctx") else c for c in COMMANDS],
             on_command=self.command_done,
+            on_ready=self._panes_mounted,
         )
 
     @property
@@ -196,20 +199,30 @@ class QuorumApp(App[int]):
     def metrics(self) -> MetricsPane:
         return self.main.query_one(MetricsPane)
 
-    def on_main_screen_ready(self, event: MainScreen.Ready) -> None:
+    def on_mount(self) -> None:
+        # The first polls run while the screen mounts its panes, so the targets are
+        # there for its first frames instead of one poll later.
+        self.hub.start()
+
+    def _panes_mounted(self) -> None:
         for pane in self.main.query(Pane):
             pane.readonly = self.readonly
         self.services.table.focus()
-        self.hub.start()
+        self._panes_ready = True
         self._paint_chrome()
-        # The side panes read SQLite files; they start once the first targets are on
+        self._apply_rows()  # what the first polls brought while the panes mounted
+        # What the first paint does not need (the selected target's log and metrics,
+        # the side panes, which read SQLite files) starts once the first targets are on
         # screen, or after a short wait when no provider has answered yet.
-        self.set_timer(SIDE_START_WAIT, self._start_side)
+        self.set_timer(START_WAIT, self._start)
 
-    def _start_side(self) -> None:
-        if self._side_started:
+    def _start(self) -> None:
+        if self._started:
             return
-        self._side_started = True
+        self._started = True
+        if self.selected is not None:
+            self._follow_logs()
+            self._watch_metrics()
         self._refresh_side(force=True)
         self.set_interval(1.0, self._tick)
         self.set_interval(self.side_interval, self._refresh_side)
@@ -259,6 +272,8 @@ class QuorumApp(App[int]):
     # ---- the hub ----------------------------------------------------------------
 
     def _on_hub_update(self, state: ProviderState) -> None:
+        if not self._panes_ready:
+            return  # the panes are still mounting; _panes_mounted shows what arrived
         try:
             self._apply_rows()
         except Exception as exc:  # a rendering bug must not stop the provider's loop
@@ -279,8 +294,8 @@ class QuorumApp(App[int]):
         ]
         self.services.update_views(views)
         self._paint_status()
-        if rows and not self._side_started:
-            self.call_after_refresh(self._start_side)
+        if rows and not self._started:
+            self.call_after_refresh(self._start)
         if self.selected is None and self.services.table.cursor_key:
             self._select(self.services.table.cursor_key)
 
@@ -337,8 +352,9 @@ class QuorumApp(App[int]):
         if key == self._followed:
             return
         self._followed = key
-        self._follow_logs()
-        self._watch_metrics()
+        if self._started:  # else the first paint comes first; then _start follows it
+            self._follow_logs()
+            self._watch_metrics()
 
     def _provider_of(self, ref: TargetRef) -> Provider | None:
         return self.session.providers.get(ref.provider)
@@ -802,13 +818,94 @@ class QuorumApp(App[int]):
         fields = [Field("comment", "Review comment:", required=False)]
         self.push_screen(FormScreen(f"review override: {item.what}", fields), done)
 
-    def action_rollback(self) -> None:
-        """ctrl+l: roll the selected target back (no vote; production asks for its name)."""
+    def _offer(self, kind: Kind, then: Callable[[TargetRow], None]) -> None:
+        """Opens a change's dialog for the selected target only when its provider can make
+        the change and the backend's access review allows it; otherwise says why in one
+        line. A dialog the credentials could never carry out is not worth filling in."""
         if self.selected is None:
             self.say("select a target in services first")
             return
-        ref = self.selected.target.ref
-        current = self.selected.target.revision
+        row = self.selected
+        ref = row.target.ref
+        what = f"{kind.value} {ref.service}@{ref.environment}"
+
+        async def check() -> None:
+            try:
+                async with asyncio.timeout(self.hub.timeout):  # not wait_for: see Hub.poll
+                    reason = await self.actions.denied(ref, kind)
+            except TimeoutError:
+                self.say(f"cannot {what}: {ref.provider}'s access check timed out", error=True)
+                return
+            except (QuorumError, ProviderError) as exc:
+                self.say(f"cannot {what}: {exc}", error=True)
+                return
+            if reason:
+                self.say(f"cannot {what}: {ref.provider} denies it: {reason}", error=True)
+                return
+            then(row)
+
+        self.run_worker(check(), group="access", exclusive=True, exit_on_error=False)
+
+    def action_restart(self) -> None:
+        """`r` in Services: restart the selected target (production asks for its name)."""
+        self._offer(Kind.RESTART, self._confirm_restart)
+
+    def _confirm_restart(self, row: TargetRow) -> None:
+        ref = row.target.ref
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._run_change(
+                    lambda: self.actions.restart(ref),
+                    f"restarted {ref.service}@{ref.environment}",
+                )
+
+        from console.actions import needs_votes
+
+        policy = self.session.config.policy(ref.environment)
+        votes = "it needs consensus: a proposal opens" if needs_votes(policy) else "no vote"
+        question = f"Restart every replica of {ref.service}@{ref.environment}? ({votes})"
+        expect = ref.service if ref.environment == "production" else None
+        self.push_screen(ConfirmScreen(question, expect=expect), confirmed)
+
+    def action_scale(self) -> None:
+        """`s` in Services: scale the selected target to a number of replicas."""
+        self._offer(Kind.SCALE, self._ask_replicas)
+
+    def _ask_replicas(self, row: TargetRow) -> None:
+        ref = row.target.ref
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            text = values["replicas"]
+            if not (text.isascii() and text.isdigit()):
+                self.say(f"replicas must be a whole number of 0 or more, not {text!r}", error=True)
+                return
+            replicas = int(text)
+            self._run_change(
+                lambda: self.actions.scale(ref, replicas),
+                f"scaled {ref.service}@{ref.environment} to {replicas}",
+            )
+
+        from console.actions import needs_votes
+
+        policy = self.session.config.policy(ref.environment)
+        note = (
+            f"{ref.environment} needs consensus: a proposal opens"
+            if needs_votes(policy)
+            else f"{ref.environment} needs no vote: this scales at once"
+        )
+        fields = [Field("replicas", "Replicas (0 or more):", str(row.target.desired))]
+        self.push_screen(FormScreen(f"scale {ref} (now {row.target.desired})", fields, note), done)
+
+    def action_rollback(self) -> None:
+        """ctrl+l: roll the selected target back (no vote; production asks for its name)."""
+        self._offer(Kind.ROLLBACK, self._rollback_to)
+
+    def _rollback_to(self, row: TargetRow) -> None:
+        ref = row.target.ref
+        current = row.target.revision
 
         def chosen(ref: TargetRef, revision: str) -> None:
             def confirmed(ok: bool | None) -> None:
@@ -914,6 +1011,8 @@ class QuorumApp(App[int]):
 
     @staticmethod
     def _is_mutating(owner: object, action: str) -> bool:
+        if action.startswith("app."):  # a pane's key for an app action (Services' r and s)
+            return action.removeprefix("app.") in QuorumApp.MUTATING
         if isinstance(owner, Pane):
             name, _, rest = action.partition("(")
             params = tuple(p.strip("'\" )") for p in rest.split(",")) if rest else ()

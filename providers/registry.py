@@ -7,8 +7,10 @@ the rest of the console carries on.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+from functools import cache
+from importlib.metadata import EntryPoint, entry_points
 
 from providers.base import Provider, ProviderContext
 
@@ -28,12 +30,24 @@ class BrokenProvider:
     reason: str
 
 
+def _group() -> tuple[EntryPoint, ...]:
+    """The group's entry points, read once per search path: a scan reads every
+    installed package's metadata, and a config names several providers."""
+    return _scan(tuple(sys.path))
+
+
+@cache
+def _scan(path: tuple[str, ...]) -> tuple[EntryPoint, ...]:
+    """`path` is only the cache key: `entry_points` reads `sys.path` itself."""
+    return tuple(entry_points(group=GROUP))
+
+
 def available_kinds() -> list[str]:
-    return sorted({ep.name for ep in entry_points(group=GROUP)})
+    return sorted({ep.name for ep in _group()})
 
 
 def load_provider_class(kind: str) -> type[Provider]:
-    matches = [ep for ep in entry_points(group=GROUP) if ep.name == kind]
+    matches = [ep for ep in _group() if ep.name == kind]
     if not matches:
         known = ", ".join(available_kinds()) or "none installed"
         raise ProviderLoadError(f"unknown provider kind {kind!r} (known: {known})")

@@ -35,7 +35,7 @@ async def test_metrics_plots_carry_values_and_thresholds(tmp_path: Path) -> None
         assert charts["cpu"].levels == (70.0, 90.0)
         assert charts["p99"].levels == (500.0, 1000.0)
         rendered = charts["cpu"].render()
-        assert rendered.plain.startswith("CPU% 95.0 ┄70 ┄90")
+        assert rendered.plain.startswith("CPU% 95.0 ┄warn 70 ┄crit 90")  # stacked, wide
         assert "┄┄┄" in rendered.plain  # the threshold lines cross the plot
         # The newest bar passes the critical line and is drawn in red.
         spans = [s for s in rendered.spans if str(s.style) == "red"]

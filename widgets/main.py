@@ -16,7 +16,6 @@ from pathlib import Path
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Container, Horizontal
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -46,6 +45,7 @@ class MainScreen(Screen[None]):
         save_dir: Path,
         commands: list[str],
         on_command: Callable[[str, str | None], None],
+        on_ready: Callable[[], None],
     ) -> None:
         super().__init__()
         self.now = now
@@ -53,9 +53,12 @@ class MainScreen(Screen[None]):
         self.save_dir = save_dir
         self.commands = commands
         self.on_command = on_command
+        self.on_ready = on_ready
         self.lower = "logs"
 
     def compose(self) -> ComposeResult:
+        # The layout classes are set before the panes mount, so they are styled once.
+        self._layout(self.app.size.width, self.app.size.height)
         with Horizontal(id="top"):
             yield TopBar(id="top-bar")
             yield Clock(id="clock")
@@ -80,13 +83,12 @@ class MainScreen(Screen[None]):
     def wide(self) -> bool:
         return self.has_class("-wide")
 
-    class Ready(Message):
-        """Every pane is mounted: the app may start feeding them."""
-
     def on_mount(self) -> None:
+        """Every pane is mounted: the app feeds them now, before the first frame (a
+        message would arrive after it), so what it already has is in that frame."""
         self._layout(self.size.width, self.size.height)
         self.show_lower(self.lower)
-        self.post_message(self.Ready())
+        self.on_ready()
 
     def on_resize(self, event: events.Resize) -> None:
         self._layout(event.size.width, event.size.height)

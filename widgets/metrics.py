@@ -69,23 +69,34 @@ def plot(
     top = max([*points, (levels[1] * 1.15) if levels else 0.0, 1e-9])
     warn_row = _row_of(levels[0], top, rows) if levels else None
     crit_row = _row_of(levels[1], top, rows) if levels else None
+    styles = [
+        LEVEL_STYLES[thresholds.classify(name, value)] if levels else "cyan" for value in points
+    ]
     out = Text(no_wrap=True, end="")
     out.append_text(head)
     for r in range(rows - 1, -1, -1):  # top row first
         out.append("\n")
         line_style = "red" if r == crit_row else "yellow" if r == warn_row else ""
+        # Cells of one style go in as one run: a span per run, not per cell, keeps a
+        # redraw cheap (four plots are redrawn whenever the pane is).
+        run: list[str] = []
+        run_style = line_style
         for x in range(width):
             if x >= len(points):
-                out.append("┄" if line_style else " ", style=line_style)
-                continue
-            value = points[x]
-            eighths = round(value / top * rows * 8)
-            fill = min(max(eighths - r * 8, 0), 8)
-            if fill == 0 and line_style:
-                out.append("┄", style=line_style)
+                char, style = ("┄" if line_style else " "), line_style
             else:
-                style = LEVEL_STYLES[thresholds.classify(name, value)] if levels else "cyan"
-                out.append(BLOCKS[fill], style=style)
+                fill = min(max(round(points[x] / top * rows * 8) - r * 8, 0), 8)
+                if fill == 0 and line_style:
+                    char, style = "┄", line_style
+                else:
+                    char, style = BLOCKS[fill], styles[x]
+            if style != run_style and run:
+                out.append("".join(run), style=run_style)
+                run = []
+            run_style = style
+            run.append(char)
+        if run:
+            out.append("".join(run), style=run_style)
     return out
 
 
@@ -111,7 +122,10 @@ class MetricChart(Widget):
 
     def render(self) -> Text:
         size = self.content_region.size
-        return plot(self.metric, self.values, self.levels, size.width, size.height)
+        key = (tuple(self.values), self.levels, size)
+        if getattr(self, "_plotted", (None,))[0] != key:  # a layout pass redraws, same data
+            self._plotted = (key, plot(self.metric, self.values, self.levels, *size))
+        return self._plotted[1]
 
 
 class MetricsPane(Pane, can_focus=True):
