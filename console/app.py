@@ -120,7 +120,8 @@ class QuorumApp(App[int]):
         Binding("ctrl+l", "rollback", "Rollback"),
         Binding("q", "quit", "Quit"),
     ]
-    MUTATING: frozenset[str] = frozenset({"rollback"})
+    # Bound here (rollback) or in the Services pane as `app.restart` / `app.scale`.
+    MUTATING: frozenset[str] = frozenset({"rollback", "restart", "scale"})
 
     def __init__(
         self,
@@ -817,13 +818,94 @@ class QuorumApp(App[int]):
         fields = [Field("comment", "Review comment:", required=False)]
         self.push_screen(FormScreen(f"review override: {item.what}", fields), done)
 
-    def action_rollback(self) -> None:
-        """ctrl+l: roll the selected target back (no vote; production asks for its name)."""
+    def _offer(self, kind: Kind, then: Callable[[TargetRow], None]) -> None:
+        """Opens a change's dialog for the selected target only when its provider can make
+        the change and the backend's access review allows it; otherwise says why in one
+        line. A dialog the credentials could never carry out is not worth filling in."""
         if self.selected is None:
             self.say("select a target in services first")
             return
-        ref = self.selected.target.ref
-        current = self.selected.target.revision
+        row = self.selected
+        ref = row.target.ref
+        what = f"{kind.value} {ref.service}@{ref.environment}"
+
+        async def check() -> None:
+            try:
+                async with asyncio.timeout(self.hub.timeout):  # not wait_for: see Hub.poll
+                    reason = await self.actions.denied(ref, kind)
+            except TimeoutError:
+                self.say(f"cannot {what}: {ref.provider}'s access check timed out", error=True)
+                return
+            except (QuorumError, ProviderError) as exc:
+                self.say(f"cannot {what}: {exc}", error=True)
+                return
+            if reason:
+                self.say(f"cannot {what}: {ref.provider} denies it: {reason}", error=True)
+                return
+            then(row)
+
+        self.run_worker(check(), group="access", exclusive=True, exit_on_error=False)
+
+    def action_restart(self) -> None:
+        """`r` in Services: restart the selected target (production asks for its name)."""
+        self._offer(Kind.RESTART, self._confirm_restart)
+
+    def _confirm_restart(self, row: TargetRow) -> None:
+        ref = row.target.ref
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self._run_change(
+                    lambda: self.actions.restart(ref),
+                    f"restarted {ref.service}@{ref.environment}",
+                )
+
+        from console.actions import needs_votes
+
+        policy = self.session.config.policy(ref.environment)
+        votes = "it needs consensus: a proposal opens" if needs_votes(policy) else "no vote"
+        question = f"Restart every replica of {ref.service}@{ref.environment}? ({votes})"
+        expect = ref.service if ref.environment == "production" else None
+        self.push_screen(ConfirmScreen(question, expect=expect), confirmed)
+
+    def action_scale(self) -> None:
+        """`s` in Services: scale the selected target to a number of replicas."""
+        self._offer(Kind.SCALE, self._ask_replicas)
+
+    def _ask_replicas(self, row: TargetRow) -> None:
+        ref = row.target.ref
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            text = values["replicas"]
+            if not (text.isascii() and text.isdigit()):
+                self.say(f"replicas must be a whole number of 0 or more, not {text!r}", error=True)
+                return
+            replicas = int(text)
+            self._run_change(
+                lambda: self.actions.scale(ref, replicas),
+                f"scaled {ref.service}@{ref.environment} to {replicas}",
+            )
+
+        from console.actions import needs_votes
+
+        policy = self.session.config.policy(ref.environment)
+        note = (
+            f"{ref.environment} needs consensus: a proposal opens"
+            if needs_votes(policy)
+            else f"{ref.environment} needs no vote: this scales at once"
+        )
+        fields = [Field("replicas", "Replicas (0 or more):", str(row.target.desired))]
+        self.push_screen(FormScreen(f"scale {ref} (now {row.target.desired})", fields, note), done)
+
+    def action_rollback(self) -> None:
+        """ctrl+l: roll the selected target back (no vote; production asks for its name)."""
+        self._offer(Kind.ROLLBACK, self._rollback_to)
+
+    def _rollback_to(self, row: TargetRow) -> None:
+        ref = row.target.ref
+        current = row.target.revision
 
         def chosen(ref: TargetRef, revision: str) -> None:
             def confirmed(ok: bool | None) -> None:
@@ -929,6 +1011,8 @@ class QuorumApp(App[int]):
 
     @staticmethod
     def _is_mutating(owner: object, action: str) -> bool:
+        if action.startswith("app."):  # a pane's key for an app action (Services' r and s)
+            return action.removeprefix("app.") in QuorumApp.MUTATING
         if isinstance(owner, Pane):
             name, _, rest = action.partition("(")
             params = tuple(p.strip("'\" )") for p in rest.split(",")) if rest else ()

@@ -95,7 +95,8 @@ def _metric(view: ServiceView, name: str, fmt: str) -> Text:
 
 
 class ServicesPane(Pane):
-    """Services across providers; Shift-N/S/A sort, `/` filters, the cursor selects."""
+    """Services across providers; Shift-N/S/A sort, `/` filters, the cursor selects,
+    `r`/`s` restart/scale the selected target."""
 
     TITLE = "services"
     COMMAND = "svc"
@@ -107,6 +108,9 @@ class ServicesPane(Pane):
         Binding("A", "sort('age')", "Sort age"),
         Binding("l", "app.show_logs", "Logs"),
         Binding("m", "app.show_pane('metrics')", "Metrics"),
+        # k9s habits; the app checks the provider and the backend's access review first.
+        Binding("r", "app.restart", "Restart"),
+        Binding("s", "app.scale", "Scale"),
     ]
 
     class Selected(Message):
