@@ -1052,6 +1052,13 @@ class QuorumApp(App[int]):
             self.services.focus_body()
         else:
             self.run_command(value)
+            # A command that moves no focus (`:env`, `:ctx`, a typo) must not leave the
+            # keys with the closed prompt: they go back to Services, as after Esc.
+            self.call_later(self._refocus)
+
+    def _refocus(self) -> None:
+        if isinstance(self.screen, MainScreen) and self.focused_pane() is None:
+            self.services.focus_body()
 
     def run_command(self, text: str) -> bool:
         """Run a `:` command; False (with a one-line notice) when it is not understood."""
