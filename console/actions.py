@@ -45,6 +45,8 @@ _CAPABILITY = {
     Kind.ROLLBACK: Capability.ROLLBACK,
     Kind.RESTART: Capability.RESTART,
     Kind.SCALE: Capability.SCALE,
+    Kind.PAUSE: Capability.PAUSE,
+    Kind.RESUME: Capability.PAUSE,
 }
 
 
@@ -604,6 +606,16 @@ class Actions:
             Kind.ROLLBACK, ref, revision=to or "", key=key or _new_key(Kind.ROLLBACK)
         )
 
+    async def pause(self, ref: TargetRef, *, key: str | None = None) -> Outcome:
+        """Pausing a rollout is the emergency brake: anyone, no vote, the team notified."""
+        self._mutating("pause a rollout")
+        self._may("pause a rollout", strict=False)
+        return await self._execute(Kind.PAUSE, ref, revision="", key=key or _new_key(Kind.PAUSE))
+
+    async def resume(self, ref: TargetRef, *, key: str | None = None) -> Outcome:
+        """Resuming lets changes roll out again, so it follows the policy like a restart."""
+        return await self._direct(Kind.RESUME, ref, key=key)
+
     async def _direct(
         self,
         kind: Kind,
@@ -729,6 +741,10 @@ class Actions:
             return await provider.rollback(ref, to=revision or None)
         if kind is Kind.RESTART:
             return await provider.restart(ref)
+        if kind is Kind.PAUSE:
+            return await provider.pause(ref)
+        if kind is Kind.RESUME:
+            return await provider.resume(ref)
         assert replicas is not None  # checked when the scale was asked for
         return await provider.scale(ref, replicas)
 

@@ -34,6 +34,8 @@ class Kind(StrEnum):
     ROLLBACK = "rollback"
     RESTART = "restart"
     SCALE = "scale"
+    PAUSE = "pause"
+    RESUME = "resume"
 
 
 class State(StrEnum):

@@ -38,11 +38,12 @@ class Capability(enum.Flag):
     RESTART = enum.auto()
     SCALE = enum.auto()
     REVISIONS = enum.auto()
+    PAUSE = enum.auto()  # pause and resume a rollout
 
     @classmethod
     def mutating(cls) -> Capability:
         """What `--readonly` takes away."""
-        return cls.DEPLOY | cls.ROLLBACK | cls.RESTART | cls.SCALE
+        return cls.DEPLOY | cls.ROLLBACK | cls.RESTART | cls.SCALE | cls.PAUSE
 
 
 class ProviderError(Exception):
@@ -171,6 +172,12 @@ class Provider(ABC):
 
     async def scale(self, target: TargetRef, replicas: int) -> str:
         raise Unsupported(f"{self.kind} provider cannot scale")
+
+    async def pause(self, target: TargetRef) -> str:
+        raise Unsupported(f"{self.kind} provider cannot pause a rollout")
+
+    async def resume(self, target: TargetRef) -> str:
+        raise Unsupported(f"{self.kind} provider cannot resume a rollout")
 
     async def denied(self, target: TargetRef, capability: Capability) -> str | None:
         """Why the current credentials may not do `capability` on `target`; None if allowed.

@@ -84,6 +84,25 @@ def test_rollback_from_the_command_line(cluster: Cluster, tmp_path: Path, capsys
     assert image == "registry.example/web:1.0"
 
 
+def test_pause_is_the_brake_anyone_pulls_and_resume_follows_the_policy(
+    cluster: Cluster, tmp_path: Path, capsys
+) -> None:
+    seeded(cluster)
+    config = write_config(cluster, tmp_path)
+    common = ["web", "--env", "production", "--config", str(config)]
+    assert main(["pause", *common]) == 0, capsys.readouterr().err
+    assert cluster.get("deployment", "production", "web")["spec"]["paused"] is True
+    assert main(["resume", *common]) == 3
+    assert "production needs consensus" in capsys.readouterr().err
+    assert cluster.get("deployment", "production", "web")["spec"]["paused"] is True
+    assert main(["audit", "tail", "--json", "--config", str(config)]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [(r["action"], r["outcome"]) for r in records if r["action"] == "pause"] == [
+        ("pause", "started"),
+        ("pause", "finished"),
+    ]
+
+
 def test_rollback_to_an_unknown_revision_is_one_line(
     cluster: Cluster, tmp_path: Path, capsys
 ) -> None:

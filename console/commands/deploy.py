@@ -1,8 +1,9 @@
-"""`quorum deploy|rollback|restart|scale SERVICE --env ENV ...`: direct changes.
+"""`quorum deploy|rollback|restart|scale|pause|resume SERVICE --env ENV ...`: direct changes.
 
-`deploy`, `restart` and `scale` execute where the environment's policy needs no
-votes; where it does, they open a proposal and exit 3 saying so (with `--json`, the
-proposal is printed). `rollback` needs no vote anywhere and notifies the team.
+`deploy`, `restart`, `scale` and `resume` execute where the environment's policy
+needs no votes; where it does, they open a proposal and exit 3 saying so (with
+`--json`, the proposal is printed). `rollback` and `pause` (the emergency brake on a
+rollout) need no vote anywhere and notify the team.
 `--key` makes a retry safe: a key that already ran is not run again.
 """
 
@@ -41,6 +42,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     add("scale", "scale a target (opens a proposal where the policy needs votes)").add_argument(
         "--replicas", type=int, required=True, metavar="N"
     )
+    add("pause", "pause a rollout now: anyone, no vote, team notified")
+    add("resume", "resume a paused rollout (opens a proposal where the policy needs votes)")
 
 
 async def _act(args: argparse.Namespace, actions: Actions) -> Outcome:
@@ -51,6 +54,10 @@ async def _act(args: argparse.Namespace, actions: Actions) -> Outcome:
         return await actions.rollback(ref, args.to, key=args.key)
     if args.action == "restart":
         return await actions.restart(ref, key=args.key)
+    if args.action == "pause":
+        return await actions.pause(ref, key=args.key)
+    if args.action == "resume":
+        return await actions.resume(ref, key=args.key)
     return await actions.scale(ref, args.replicas, key=args.key)
 
 

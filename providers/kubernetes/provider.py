@@ -67,6 +67,7 @@ _VERBS: dict[Capability, tuple[str, str]] = {
     Capability.ROLLBACK: ("patch", ""),
     Capability.RESTART: ("patch", ""),
     Capability.SCALE: ("patch", "scale"),
+    Capability.PAUSE: ("patch", ""),
 }
 
 
@@ -114,6 +115,7 @@ class KubernetesProvider(Provider):
         | Capability.ROLLBACK
         | Capability.RESTART
         | Capability.SCALE
+        | Capability.PAUSE
     )
     settings_keys: ClassVar[frozenset[str]] = KEYS - {"readonly", "environments"}
     # Seconds between metrics.k8s.io reads, and the pause that gathers a burst of
@@ -551,7 +553,7 @@ class KubernetesProvider(Provider):
         return await self._set_paused(target, False)
 
     async def _set_paused(self, target: TargetRef, paused: bool) -> str:
-        self._writable(Capability.DEPLOY)
+        self._writable(Capability.PAUSE)
         key = self._key(target)
         if key[1] != "deployment":
             raise Unsupported(f"a {key[1]} cannot be paused")
