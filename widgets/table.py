@@ -128,7 +128,7 @@ class KeyedTable(ScrollView, can_focus=True):
             self._dim = dim
             self._strips.clear()
             self._place_cursor()
-            self.virtual_size = Size(self.size.width, len(new_keys) + 1)
+            self.virtual_size = self._virtual(self.size)
             self.refresh()
             self.repaints += len(new_keys)
             return len(new_keys)
@@ -177,6 +177,15 @@ class KeyedTable(ScrollView, can_focus=True):
         elif self._cursor >= top + visible:
             self.scroll_to(y=self._cursor - visible + 1, animate=False, immediate=True)
 
+    def _virtual(self, size: Size) -> Size:
+        """The scrollable size: the header and every row, and never less than the view.
+
+        A new virtual size lays the whole screen out again, and Textual then repaints
+        every scroll view's scrollbar; rows added to a table that still fits its view
+        change nothing that needs that.
+        """
+        return Size(size.width, max(len(self._keys) + 1, size.height))
+
     def _refresh_index(self, index: int) -> None:
         y = index - int(self.scroll_y) + 1
         if 1 <= y < self.size.height:
@@ -199,7 +208,7 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self._strips.clear()
-        self.virtual_size = Size(event.size.width, len(self._keys) + 1)
+        self.virtual_size = self._virtual(event.size)
 
     def on_focus(self) -> None:
         self._refresh_index(self._cursor)
