@@ -899,6 +899,35 @@ class QuorumApp(App[int]):
         fields = [Field("replicas", "Replicas (0 or more):", str(row.target.desired))]
         self.push_screen(FormScreen(f"scale {ref} (now {row.target.desired})", fields, note), done)
 
+    def action_describe(self) -> None:
+        """`d` in Services: the selected target's pods and recent events (k9s describe).
+        It only reads, so it stays under --readonly; a backend without details says so."""
+        if self.selected is None:
+            self.say("select a target in services first")
+            return
+        ref = self.selected.target.ref
+        provider = self._provider_of(ref)
+        what = f"describe {ref.service}@{ref.environment}"
+        if provider is None:
+            self.say(f"cannot {what}: provider {ref.provider} is not loaded", error=True)
+            return
+
+        async def load() -> None:
+            try:
+                async with asyncio.timeout(self.hub.timeout):  # not wait_for: see Hub.poll
+                    details = await provider.details(ref)
+            except TimeoutError:
+                self.say(f"cannot {what}: {ref.provider} timed out", error=True)
+                return
+            except ProviderError as exc:
+                self.say(f"cannot {what}: {exc}", error=True)
+                return
+            from widgets.details import DetailsScreen  # not needed for the first paint
+
+            self.push_screen(DetailsScreen(details, self.now()))
+
+        self.run_worker(load(), group="describe", exclusive=True, exit_on_error=False)
+
     def action_rollback(self) -> None:
         """ctrl+l: roll the selected target back (no vote; production asks for its name)."""
         self._offer(Kind.ROLLBACK, self._rollback_to)

@@ -96,7 +96,7 @@ def _metric(view: ServiceView, name: str, fmt: str) -> Text:
 
 class ServicesPane(Pane):
     """Services across providers; Shift-N/S/A sort, `/` filters, the cursor selects,
-    `r`/`s` restart/scale the selected target."""
+    `r`/`s` restart/scale and `d` describes the selected target."""
 
     TITLE = "services"
     COMMAND = "svc"
@@ -111,6 +111,7 @@ class ServicesPane(Pane):
         # k9s habits; the app checks the provider and the backend's access review first.
         Binding("r", "app.restart", "Restart"),
         Binding("s", "app.scale", "Scale"),
+        Binding("d", "app.describe", "Describe"),
     ]
 
     class Selected(Message):
