@@ -1191,7 +1191,13 @@ class QuorumApp(App[int]):
         notes.append("Esc closes a dialog, restores a zoomed pane, or clears a filter.")
         pane = self.focused_pane()
         title = pane.TITLE if pane is not None else "console"
-        self.push_screen(HelpScreen(title, entries, notes))
+        # One help screen, installed so closing it keeps it: see HelpScreen.
+        if not self.is_screen_installed("help"):
+            self.install_screen(HelpScreen(title, entries, notes), "help")
+        help_screen = self.get_screen("help")
+        assert isinstance(help_screen, HelpScreen)
+        help_screen.show(title, entries, notes)
+        self.push_screen(help_screen)
 
     def help_entries(self) -> list[HelpEntry]:
         """Every binding active in the focused view, grouped by where it acts."""

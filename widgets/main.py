@@ -17,11 +17,11 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from widgets.approvals import ApprovalsPane
 from widgets.audit import AuditPane
 from widgets.chrome import Clock, CommandBar, ProviderStatus, TopBar
+from widgets.footer import KeyFooter
 from widgets.logs import LogPane
 from widgets.metrics import MetricsPane
 from widgets.pane import Pane
@@ -73,7 +73,7 @@ class MainScreen(Screen[None]):
         command_bar = CommandBar(self.commands, self.on_command, id="command-bar")
         command_bar.display = False
         yield command_bar
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def panes(self) -> dict[str, Pane]:
