@@ -924,7 +924,14 @@ class QuorumApp(App[int]):
                 return
             from widgets.details import DetailsScreen  # not needed for the first paint
 
-            self.push_screen(DetailsScreen(details, self.now()))
+            # One describe screen, installed so closing it keeps it: see DetailsScreen.
+            if not self.is_screen_installed("describe"):
+                self.install_screen(DetailsScreen(details, self.now()), "describe")
+            screen = self.get_screen("describe")
+            assert isinstance(screen, DetailsScreen)
+            screen.show(details, self.now())
+            if self.screen is not screen:
+                self.push_screen(screen)
 
         self.run_worker(load(), group="describe", exclusive=True, exit_on_error=False)
 

@@ -64,6 +64,16 @@ async def test_d_lists_the_pods_and_events_of_a_sandbox_target(tmp_path: Path) -
         await pilot.press("q")
         await settle(pilot, lambda: not isinstance(app.screen, DetailsScreen))
 
+        # The screen is reused: a second `d` on another target shows that target only.
+        await _select(pilot, app, "sim-k8s/api/production")
+        second = await provider.details(app.selected.target.ref)
+        await pilot.press("d")
+        await settle(pilot, lambda: isinstance(app.screen, DetailsScreen))
+        await settle(pilot, lambda: "api@production" in _text(app, "#details-target"))
+        pods = _text(app, "#details-pods")
+        assert all(pod.name in pods for pod in second.pods)
+        assert not any(pod.name in pods for pod in expected.pods)
+
 
 async def test_hostile_pod_names_and_event_messages_show_literally(tmp_path: Path) -> None:
     web = make_target("alpha", "web", "staging")
