@@ -154,6 +154,7 @@ class QuorumApp(App[int]):
         self._actions: Actions | None = None
         self._started = False
         self._panes_ready = False
+        self._others_ready = False
 
     @property
     def actions(self) -> Actions:
@@ -176,6 +177,7 @@ class QuorumApp(App[int]):
             commands=[f"{c} " if c in ("env", "provider", "ctx") else c for c in COMMANDS],
             on_command=self.command_done,
             on_ready=self._panes_mounted,
+            on_all=self._others_mounted,
         )
 
     @property
@@ -211,13 +213,24 @@ class QuorumApp(App[int]):
         self._panes_ready = True
         self._paint_chrome()
         self._apply_rows()  # what the first polls brought while the panes mounted
-        # What the first paint does not need (the selected target's log and metrics,
-        # the side panes, which read SQLite files) starts once the first targets are on
-        # screen, or after a short wait when no provider has answered yet.
+
+    def _others_mounted(self) -> None:
+        """The panes mounted after the first frame are there: what they show can start.
+
+        What the first paint does not need (the selected target's log and metrics, the
+        side panes, which read SQLite files) starts once the first targets are on screen,
+        or after a short wait when no provider has answered yet; never before the panes
+        it feeds are mounted and laid out.
+        """
+        for pane in self.main.query(Pane):
+            pane.readonly = self.readonly
+        self._others_ready = True
+        if self._rows:
+            self.call_after_refresh(self._start)
         self.set_timer(START_WAIT, self._start)
 
     def _start(self) -> None:
-        if self._started:
+        if self._started or not self._others_ready:
             return
         self._started = True
         if self.selected is not None:

@@ -34,6 +34,8 @@ async def test_metrics_plots_carry_values_and_thresholds(tmp_path: Path) -> None
         assert charts["cpu"].values == [20, 30, 40, 95]
         assert charts["cpu"].levels == (70.0, 90.0)
         assert charts["p99"].levels == (500.0, 1000.0)
+        # Drawn for the room the layout gives it, redrawn when that changes.
+        await settle(pilot, lambda: "┄warn" in charts["cpu"].render().plain)
         rendered = charts["cpu"].render()
         assert rendered.plain.startswith("CPU% 95.0 ┄warn 70 ┄crit 90")  # stacked, wide
         assert "┄┄┄" in rendered.plain  # the threshold lines cross the plot
@@ -50,6 +52,7 @@ async def test_audit_pane_is_live_filterable_and_verifies(tmp_path: Path) -> Non
         log.append(who="alice", action="deploy", target="alpha/api/staging", outcome="started")
         log.append(who="alice", action="deploy", target="alpha/api/staging", outcome="finished")
         log.append(who="bob", action="vote", target="alpha/api/production", comment="lgtm")
+        await settle(pilot, lambda: app.screen.query_one(AuditPane) is not None)
         pane = app.screen.query_one(AuditPane)
         await settle(pilot, lambda: len(pane.table.keys) == 3)
         assert pane.table.keys == ["3", "2", "1"]  # newest first
@@ -67,6 +70,7 @@ async def test_audit_pane_is_live_filterable_and_verifies(tmp_path: Path) -> Non
 async def test_rotation_pane_shows_holders_countdowns_and_calendar(tmp_path: Path) -> None:
     app = _app(tmp_path)
     async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, lambda: app.screen.query_one(RotationPane) is not None)
         pane = app.screen.query_one(RotationPane)
         await settle(pilot, lambda: len(pane.table.keys) == 2)
         expected = rotation.slots_at(app.session.config, NOW, app.session.audit_path)
@@ -98,6 +102,7 @@ async def test_override_and_swaps_from_the_rotation_pane(tmp_path: Path) -> None
     app = _app(tmp_path)
     me = app.identity.name
     async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, lambda: app.screen.query_one(RotationPane) is not None)
         pane = app.screen.query_one(RotationPane)
         await settle(pilot, lambda: len(pane.table.keys) == 2)
         await pilot.press("colon", *"rotation", "enter")
@@ -130,6 +135,7 @@ async def test_override_and_swaps_from_the_rotation_pane(tmp_path: Path) -> None
 async def test_a_bad_date_in_the_override_form_is_one_line(tmp_path: Path) -> None:
     app = _app(tmp_path)
     async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, lambda: app.screen.query_one(RotationPane) is not None)
         pane = app.screen.query_one(RotationPane)
         await settle(pilot, lambda: len(pane.table.keys) == 2)
         await pilot.press("colon", *"rotation", "enter", "o")
@@ -150,6 +156,7 @@ async def test_a_rotation_change_tells_the_team(tmp_path: Path, httpserver, monk
     session = make_session(tmp_path / "data", [provider], config=config)
     app = QuorumApp(session, now=lambda: NOW, poll_interval=0.5, side_interval=0.3)
     async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, lambda: app.screen.query_one(RotationPane) is not None)
         pane = app.screen.query_one(RotationPane)
         await settle(pilot, lambda: len(pane.table.keys) == 2)
         await pilot.press("colon", *"rotation", "enter", "o")
