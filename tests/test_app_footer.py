@@ -1,0 +1,68 @@
+"""Closing a dialog keeps the footer's key widgets; one help screen is refilled per `?`.
+
+Textual keeps each widget's rendered lines in a process-wide cache for a while after
+the widget is gone, so widgets rebuilt on every `?` made memory grow with each press.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from textual.widget import Widget
+
+from console.app import QuorumApp
+from console.sandbox_team import sandbox_config
+from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
+from widgets.help import HelpScreen
+from widgets.main import MainScreen
+
+
+def _app(tmp_path: Path) -> QuorumApp:
+    config = replace(sandbox_config(), providers=())
+    provider = FakeProvider("alpha", standard_targets(), tmp_path)
+    return QuorumApp(make_session(tmp_path / "data", [provider], config=config), now=lambda: NOW)
+
+
+def _footer_keys(app: QuorumApp) -> list[Widget]:
+    return list(app.main.query("FooterKey"))
+
+
+async def _open_and_close_help(pilot, app: QuorumApp) -> HelpScreen:
+    await pilot.press("question_mark")
+    await settle(pilot, lambda: isinstance(app.screen, HelpScreen))
+    screen = app.screen
+    assert isinstance(screen, HelpScreen)
+    await pilot.press("escape")
+    await settle(pilot, lambda: isinstance(app.screen, MainScreen))
+    await pilot.pause()
+    return screen
+
+
+async def test_help_opened_and_closed_keeps_the_footer_keys(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, lambda: len(app.services.table.keys) == 4)
+        await settle(pilot, lambda: any(k.key == "question_mark" for k in _footer_keys(app)))
+        before = _footer_keys(app)
+        first = await _open_and_close_help(pilot, app)
+        second = await _open_and_close_help(pilot, app)
+        after = _footer_keys(app)
+        assert [id(k) for k in after] == [id(k) for k in before]
+        assert all(k.is_attached for k in after)
+        assert second is first
+
+
+async def test_the_kept_help_screen_shows_the_view_it_was_opened_from(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, lambda: len(app.services.table.keys) == 4)
+        services_help = await _open_and_close_help(pilot, app)
+        assert services_help.help_title == "services"
+        services_keys = list(services_help.keys)
+        await settle(pilot, lambda: app.main.query_one("#logs") is not None)
+        app.focus_pane("logs")
+        await pilot.pause()
+        logs_help = await _open_and_close_help(pilot, app)
+        assert logs_help.help_title == "logs"
+        assert logs_help.keys != services_keys
