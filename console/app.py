@@ -28,7 +28,6 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 import widgets
-from console.consensus import Kind, State
 from console.errors import QuorumError
 from console.hub import Hub, ProviderState, TargetRow
 from console.identity import Identity, current_identity
@@ -39,11 +38,9 @@ from providers.base import Capability, Provider, ProviderError
 from widgets.approvals import ApprovalsPane, ApprovalView, VoteView
 from widgets.audit import AuditPane
 from widgets.chrome import Clock, CommandBar, ProviderLine, ProviderStatus, TopBar
-from widgets.help import HelpEntry, HelpScreen
 from widgets.logs import LogPane
 from widgets.main import LOWER, MainScreen
 from widgets.metrics import MetricsPane
-from widgets.modals import ConfirmScreen, Field, FormScreen, PickScreen
 from widgets.pane import Pane
 from widgets.rotation import CalendarScreen, RotationPane
 from widgets.services import ServicesPane, ServiceView
@@ -54,13 +51,14 @@ if TYPE_CHECKING:
     # paint: a person waits for the Services table, not for them.
     from console.actions import Actions, Outcome, ProposalView
     from console.audit import AuditLog
+    from console.consensus import Kind
     from console.notify import Notice
+    from widgets.help import HelpEntry
 
 METRICS_WINDOW = timedelta(minutes=15)
 NOTICES_KEPT = 200
 RECENT = timedelta(minutes=30)  # settled proposals stay in Approvals this long
 START_WAIT = 0.5  # seconds the rest of the start waits for a first target to paint
-SETTLED = (State.EXECUTED, State.FAILED, State.WITHDRAWN)
 PANE_COMMANDS = {
     "svc": "services",
     "services": "services",
@@ -269,6 +267,8 @@ class QuorumApp(App[int]):
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def show_messages(self) -> None:
+        from widgets.modals import PickScreen
+
         lines = [(str(i), text) for i, text in enumerate(reversed(self.notices))]
         note = "The latest notifications, newest first." if lines else "No notifications yet."
         self.push_screen(PickScreen("messages", lines, note=note))
@@ -448,6 +448,8 @@ class QuorumApp(App[int]):
         pane.show(slots, len(swaps))
 
     def _refresh_approvals(self) -> None:
+        from console.consensus import State  # after the first frame, like the panes it fills
+
         pane = self.main.query_one(ApprovalsPane)
         try:
             views = {v.id: v for v in self.actions.open_proposals()}
@@ -455,7 +457,9 @@ class QuorumApp(App[int]):
                 views.setdefault(view.id, view)
             # Recently settled ones stay a while, so a vote's outcome is seen where it was cast.
             cutoff = self.now() - RECENT
-            for proposal in self.actions.proposals.list(SETTLED):
+            for proposal in self.actions.proposals.list(
+                (State.EXECUTED, State.FAILED, State.WITHDRAWN)
+            ):
                 if proposal.updated_at >= cutoff:
                     views.setdefault(proposal.id, self.actions.view(proposal))
         except QuorumError as exc:
@@ -539,6 +543,7 @@ class QuorumApp(App[int]):
     def request_rotation_override(self) -> None:
         """`o` in the Rotation pane: put someone on a rotation for a span, with a reason."""
         from console import rotation_actions
+        from widgets.modals import Field, FormScreen
 
         now = self.now()
         names = self._rotation_names()
@@ -573,6 +578,7 @@ class QuorumApp(App[int]):
     def request_offer_swap(self) -> None:
         """`w` in the Rotation pane: offer part of one's own time for someone to take."""
         from console import rotation_actions
+        from widgets.modals import Field, FormScreen
 
         now = self.now()
         fields = [
@@ -604,6 +610,7 @@ class QuorumApp(App[int]):
     def request_take_swap(self) -> None:
         """`t` in the Rotation pane: take one of the swaps others offer."""
         from console import rotation_actions
+        from widgets.modals import PickScreen
 
         try:
             swaps = rotation_actions.open_swaps(
@@ -707,6 +714,8 @@ class QuorumApp(App[int]):
     def _pick_revision(
         self, ref: TargetRef, title: str, then: Callable[[TargetRef, str], None]
     ) -> None:
+        from widgets.modals import PickScreen
+
         provider = self._provider_of(ref)
         if provider is None or not provider.can(Capability.REVISIONS):
             self.say(f"{ref.provider} keeps no revision history for {ref.service}")
@@ -741,6 +750,9 @@ class QuorumApp(App[int]):
         self.run_worker(load(), group="revisions", exclusive=True, exit_on_error=False)
 
     def _ask_reason(self, ref: TargetRef, revision: str) -> None:
+        from console.consensus import Kind
+        from widgets.modals import Field, FormScreen
+
         def done(values: dict[str, str] | None) -> None:
             if values is not None:
                 self._run_change(
@@ -766,6 +778,8 @@ class QuorumApp(App[int]):
             self._run_change(lambda: self.actions.vote(pid, True), f"approved proposal {pid}")
 
     def request_reject(self) -> None:
+        from widgets.modals import Field, FormScreen
+
         item = self._selected_proposal()
         if item is None:
             return
@@ -783,6 +797,8 @@ class QuorumApp(App[int]):
 
     def request_override(self) -> None:
         """`o` in Approvals: the emergency override, with a reason and the target's name."""
+        from widgets.modals import ConfirmScreen, Field, FormScreen
+
         item = self._selected_proposal()
         if item is None:
             return
@@ -811,6 +827,8 @@ class QuorumApp(App[int]):
         self.push_screen(FormScreen(f"override: {item.what}", fields), reasoned)
 
     def request_review(self) -> None:
+        from widgets.modals import Field, FormScreen
+
         item = self.main.query_one(ApprovalsPane).selected
         if item is None or not item.awaiting_review:
             queue = [v for v in self.main.query_one(ApprovalsPane).items.values()]
@@ -861,9 +879,13 @@ class QuorumApp(App[int]):
 
     def action_restart(self) -> None:
         """`r` in Services: restart the selected target (production asks for its name)."""
+        from console.consensus import Kind
+
         self._offer(Kind.RESTART, self._confirm_restart)
 
     def _confirm_restart(self, row: TargetRow) -> None:
+        from widgets.modals import ConfirmScreen
+
         ref = row.target.ref
 
         def confirmed(ok: bool | None) -> None:
@@ -883,9 +905,13 @@ class QuorumApp(App[int]):
 
     def action_scale(self) -> None:
         """`s` in Services: scale the selected target to a number of replicas."""
+        from console.consensus import Kind
+
         self._offer(Kind.SCALE, self._ask_replicas)
 
     def _ask_replicas(self, row: TargetRow) -> None:
+        from widgets.modals import Field, FormScreen
+
         ref = row.target.ref
 
         def done(values: dict[str, str] | None) -> None:
@@ -950,9 +976,13 @@ class QuorumApp(App[int]):
 
     def action_rollback(self) -> None:
         """ctrl+l: roll the selected target back (no vote; production asks for its name)."""
+        from console.consensus import Kind
+
         self._offer(Kind.ROLLBACK, self._rollback_to)
 
     def _rollback_to(self, row: TargetRow) -> None:
+        from widgets.modals import ConfirmScreen
+
         ref = row.target.ref
         current = row.target.revision
 
@@ -975,6 +1005,8 @@ class QuorumApp(App[int]):
 
     def show_incomplete(self) -> None:
         """At start: actions a crash left between started and finished, to resolve by hand."""
+        from widgets.modals import PickScreen
+
         try:
             records = self.actions.incomplete()
         except QuorumError as exc:
@@ -1000,6 +1032,8 @@ class QuorumApp(App[int]):
         )
 
     def _resolve_incomplete(self, key: str | None) -> None:
+        from widgets.modals import PickScreen
+
         if not key or self.readonly:
             if key:
                 self.say("read-only console: resolving an action is disabled", error=True)
@@ -1204,6 +1238,8 @@ class QuorumApp(App[int]):
         self.say("refreshing every provider")
 
     def action_help(self) -> None:
+        from widgets.help import HelpScreen
+
         entries = self.help_entries()
         notes = []
         if self.readonly:
@@ -1221,6 +1257,8 @@ class QuorumApp(App[int]):
 
     def help_entries(self) -> list[HelpEntry]:
         """Every binding active in the focused view, grouped by where it acts."""
+        from widgets.help import HelpEntry
+
         entries: list[HelpEntry] = []
         seen: set[tuple[str, str]] = set()
         for key, active in self.screen.active_bindings.items():
