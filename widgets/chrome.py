@@ -20,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from console.inert import neutralise
+from widgets.services import age
 
 
 @dataclass(frozen=True)
@@ -104,15 +105,8 @@ class Clock(Widget):
         self.refresh(Region(0, 0, width, 1))
 
 
-def _age(now: datetime, then: datetime | None) -> str:
-    if then is None:
-        return "never ok"
-    seconds = max(int((now - then).total_seconds()), 0)
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 7200:
-        return f"{seconds // 60}m"
-    return f"{seconds // 3600}h"
+def _since(now: datetime, then: datetime | None) -> str:
+    return "never ok" if then is None else f"{age(now, then)} ago"
 
 
 class ProviderStatus(Static):
@@ -136,9 +130,7 @@ class ProviderStatus(Static):
                 text.append(neutralise(line.detail), style="red")
             else:
                 text.append(" ⚠ ", style="bold yellow")
-                text.append(
-                    f"{neutralise(line.name)} stale, last good {_age(now, line.since)} ago: "
-                )
+                text.append(f"{neutralise(line.name)} stale, last good {_since(now, line.since)}: ")
                 text.append(neutralise(line.detail), style="yellow")
         if text != getattr(self, "_shown", None):
             # Polls that change nothing repaint nothing; a layout pass only when the
