@@ -135,6 +135,11 @@ def test_410_gone_makes_the_reflector_relist(cluster: Cluster, tmp_path: Path) -
             await made.snapshot()
             reflector = next(r for r in made.reflectors if r.name == "deployments/production")
             assert reflector.lists == 1
+
+            async def watching():
+                return reflector._response is not None  # the list is done before the watch opens
+
+            await until(watching, "the watch to open")
             # While nothing watches, the object changes; then the watch expires.
             cluster.change_unseen("deployment", "production", "web", {"spec": {"replicas": 7}})
             expired["armed"] = True
