@@ -40,7 +40,7 @@ from console.durations import DurationError, parse_duration
 from console.errors import UsageError
 from console.model import METRIC_LABELS
 from console.thresholds import Thresholds
-from providers.registry import ProviderLoadError, available_kinds, load_provider_class
+from providers.registry import ProviderLoadError, available_kinds, is_known, load_provider_class
 
 __all__ = ["ConfigError", "ConfigProblem", "load_config", "problem_at"]
 
@@ -248,7 +248,6 @@ class _Loader:
 
     def providers(self, raw: dict[str, Any]) -> tuple[ProviderConfig, ...]:
         check = self.check
-        kinds = available_kinds()
         seen: dict[str, KeyPath] = {}
         providers: list[ProviderConfig] = []
         for path, block in check.blocks(raw, "providers"):
@@ -264,8 +263,8 @@ class _Loader:
             if name is not None:
                 check.unique(name, path, seen, "provider")
             before = len(check.problems)
-            if kind is not None and kind not in kinds:
-                known = ", ".join(kinds) or "none installed"
+            if kind is not None and not is_known(kind):
+                known = ", ".join(available_kinds()) or "none installed"
                 check.add((*path, "kind"), f"unknown provider kind {kind!r} (known: {known})")
             elif kind is not None:
                 self.provider_settings(path, kind, settings)

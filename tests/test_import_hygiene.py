@@ -58,3 +58,47 @@ print(json.dumps({"exit": code, "heavy": heavy}), file=sys.stderr)
     report = json.loads(result.stderr.strip().splitlines()[-1])
     assert report == {"exit": 0, "heavy": []}
     assert len(json.loads(result.stdout)) >= 8
+
+
+def test_the_console_path_leaves_for_later_what_the_first_frame_does_not_show(
+    tmp_path: Path,
+) -> None:
+    """What `quorum` imports before its first frame is start-up time a person waits for."""
+    code = """
+import json, sys
+from console.cli import _console_args
+from console.app import QuorumApp
+from console.session import open_session
+session = open_session(_console_args(["--sandbox"]))
+QuorumApp(session)
+print(json.dumps({"providers": len(session.providers), "broken": len(session.broken),
+    "loaded": sorted(m for m in sys.modules)}))
+"""
+    result = run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["providers"] == 3 and report["broken"] == 0
+    later = {
+        "importlib.metadata",  # the entry points: the sandbox is a built-in kind
+        "console.consensus",
+        "console.audit",
+        "console.actions",
+        "sqlite_utils",
+        "httpx",
+        "widgets.modals",
+        "widgets.help",
+    }
+    assert later.isdisjoint(report["loaded"])
+    assert not [m for m in report["loaded"] if m.startswith("console.commands.")]
+
+
+def test_the_built_in_kinds_are_the_ones_pyproject_registers() -> None:
+    import tomllib
+    from importlib.metadata import entry_points
+
+    from providers.registry import BUILTIN, GROUP
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]
+    assert declared[GROUP] == BUILTIN
+    installed = {ep.name: ep.value for ep in entry_points(group=GROUP)}
+    assert installed.items() >= BUILTIN.items()
