@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -35,25 +35,26 @@ from console.inert import neutralise
 from console.model import LogLine, Series, TargetRef, utcnow
 from console.session import Session, open_session
 from providers.base import Capability, Provider, ProviderError
-from widgets.approvals import ApprovalsPane, ApprovalView, VoteView
-from widgets.audit import AuditPane
 from widgets.chrome import Clock, CommandBar, ProviderLine, ProviderStatus, TopBar
-from widgets.logs import LogPane
 from widgets.main import LOWER, MainScreen
-from widgets.metrics import MetricsPane
 from widgets.pane import Pane
-from widgets.rotation import CalendarScreen, RotationPane
 from widgets.services import ServicesPane, ServiceView
 
 if TYPE_CHECKING:
     # The consensus, audit, rotation and notification modules (and sqlite-utils and
     # httpx under them) are imported where they are first used, after the first
-    # paint: a person waits for the Services table, not for them.
+    # paint: a person waits for the Services table, not for them. So are the widget
+    # modules of the panes mounted after the first frame; they are reached by id.
     from console.actions import Actions, Outcome, ProposalView
     from console.audit import AuditLog
     from console.consensus import Kind
     from console.notify import Notice
+    from widgets.approvals import ApprovalsPane, ApprovalView
+    from widgets.audit import AuditPane
     from widgets.help import HelpEntry
+    from widgets.logs import LogPane
+    from widgets.metrics import MetricsPane
+    from widgets.rotation import RotationPane
 
 METRICS_WINDOW = timedelta(minutes=15)
 NOTICES_KEPT = 200
@@ -193,11 +194,23 @@ class QuorumApp(App[int]):
 
     @property
     def logs(self) -> LogPane:
-        return self.main.query_one(LogPane)
+        return cast("LogPane", self.pane("logs"))
 
     @property
     def metrics(self) -> MetricsPane:
-        return self.main.query_one(MetricsPane)
+        return cast("MetricsPane", self.pane("metrics"))
+
+    @property
+    def approvals_pane(self) -> ApprovalsPane:
+        return cast("ApprovalsPane", self.pane("approvals"))
+
+    @property
+    def rotation_pane(self) -> RotationPane:
+        return cast("RotationPane", self.pane("rotation"))
+
+    @property
+    def audit_pane(self) -> AuditPane:
+        return cast("AuditPane", self.pane("audit"))
 
     def on_mount(self) -> None:
         # The first polls run while the screen mounts its panes, so the targets are
@@ -349,7 +362,7 @@ class QuorumApp(App[int]):
     def _tick(self) -> None:
         with contextlib.suppress(NoMatches):  # the panes are gone while shutting down
             self._paint_chrome()
-            self.main.query_one(RotationPane).tick()
+            self.rotation_pane.tick()
 
     # ---- selection: logs and metrics follow the cursor -------------------------
 
@@ -423,7 +436,7 @@ class QuorumApp(App[int]):
         return self._audit
 
     def _refresh_audit(self) -> None:
-        pane = self.main.query_one(AuditPane)
+        pane = self.audit_pane
         try:
             log = self._audit_log()
             records = log.since(pane.last_seq) if pane.last_seq else log.tail(200)
@@ -436,7 +449,7 @@ class QuorumApp(App[int]):
     def _refresh_rotation(self) -> None:
         from console import rotation, rotation_actions
 
-        pane = self.main.query_one(RotationPane)
+        pane = self.rotation_pane
         self._last_rotation = self.now()
         config = self.session.config
         try:
@@ -450,7 +463,7 @@ class QuorumApp(App[int]):
     def _refresh_approvals(self) -> None:
         from console.consensus import State  # after the first frame, like the panes it fills
 
-        pane = self.main.query_one(ApprovalsPane)
+        pane = self.approvals_pane
         try:
             views = {v.id: v for v in self.actions.open_proposals()}
             for view in self.actions.awaiting_review():
@@ -506,7 +519,7 @@ class QuorumApp(App[int]):
         self.call_from_thread(self._show_verdict, verdict, result.ok)
 
     def _show_verdict(self, verdict: str, ok: bool) -> None:
-        self.main.query_one(AuditPane).set_verdict(verdict)
+        self.audit_pane.set_verdict(verdict)
         self.say(verdict, error=not ok, title="audit")
 
     # ---- pane requests (keys a pane offers but only the app can carry out) -----
@@ -529,6 +542,8 @@ class QuorumApp(App[int]):
         def load(year: int, month: int) -> list:
             return rotation.month_grid(config, year, month, path)
 
+        from widgets.rotation import CalendarScreen
+
         names = [r.name for r in config.rotations]
         self.push_screen(CalendarScreen(load, names, self.now().date()))
 
@@ -536,7 +551,7 @@ class QuorumApp(App[int]):
         return [r.name for r in self.session.config.rotations]
 
     def _selected_rotation(self) -> str:
-        pane = self.main.query_one(RotationPane)
+        pane = self.rotation_pane
         names = self._rotation_names()
         return pane.selected or (names[0] if names else "")
 
@@ -694,7 +709,7 @@ class QuorumApp(App[int]):
         self.run_worker(run(), group="actions", exit_on_error=False)
 
     def _selected_proposal(self) -> ApprovalView | None:
-        item = self.main.query_one(ApprovalsPane).selected
+        item = self.approvals_pane.selected
         if item is None:
             self.say("no proposal selected")
             return None
@@ -829,9 +844,9 @@ class QuorumApp(App[int]):
     def request_review(self) -> None:
         from widgets.modals import Field, FormScreen
 
-        item = self.main.query_one(ApprovalsPane).selected
+        item = self.approvals_pane.selected
         if item is None or not item.awaiting_review:
-            queue = [v for v in self.main.query_one(ApprovalsPane).items.values()]
+            queue = [v for v in self.approvals_pane.items.values()]
             waiting = [i for i in queue if i.awaiting_review]
             if not waiting:
                 self.say("no override waits for review")
@@ -1313,6 +1328,8 @@ def _span(change: object) -> str:
 
 def approval_view(view: ProposalView) -> ApprovalView:
     """A proposal as the Approvals pane shows it: votes, what it needs, overrides."""
+    from widgets.approvals import ApprovalView, VoteView
+
     p = view.proposal
     counted = set(view.tally.approvals) | set(view.tally.rejections)
     notes = []

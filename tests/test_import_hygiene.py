@@ -87,6 +87,13 @@ print(json.dumps({"providers": len(session.providers), "broken": len(session.bro
         "httpx",
         "widgets.modals",
         "widgets.help",
+        # the panes and the key footer mounted after the first frame
+        "widgets.approvals",
+        "widgets.audit",
+        "widgets.footer",
+        "widgets.logs",
+        "widgets.metrics",
+        "widgets.rotation",
     }
     assert later.isdisjoint(report["loaded"])
     assert not [m for m in report["loaded"] if m.startswith("console.commands.")]

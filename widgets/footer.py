@@ -28,6 +28,11 @@ class KeyFooter(Footer):
             if binding.show
         )
 
+    def on_mount(self) -> None:
+        # Textual's own handler (called after this one) subscribes to later changes.
+        # Mounted after the screen's first frame, the footer missed the first one.
+        self.bindings_changed(self.screen)
+
     def bindings_changed(self, screen: Screen) -> None:
         if screen is not screen.app.screen:
             # Under a dialog the keys are those of the screen's own focus chain without

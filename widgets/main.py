@@ -19,14 +19,8 @@ from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widget import MountError
 
-from widgets.approvals import ApprovalsPane
-from widgets.audit import AuditPane
 from widgets.chrome import Clock, CommandBar, ProviderStatus, TopBar
-from widgets.footer import KeyFooter
-from widgets.logs import LogPane
-from widgets.metrics import MetricsPane
 from widgets.pane import Pane
-from widgets.rotation import RotationPane
 from widgets.services import ServicesPane
 
 WIDE = (120, 30)
@@ -71,7 +65,6 @@ class MainScreen(Screen[None]):
         command_bar = CommandBar(self.commands, self.on_command, id="command-bar")
         command_bar.display = False
         yield command_bar
-        yield KeyFooter()
 
     @property
     def panes(self) -> dict[str, Pane]:
@@ -84,13 +77,22 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         """The chrome and Services are mounted: the app feeds them now, before the first
         frame (a message would arrive after it), so what it already has is in that frame.
-        The other panes are mounted after that frame: styling and painting six panes
-        instead of one was about a third of the time to the first paint."""
+        The other panes and the key footer are mounted after that frame: styling and
+        painting six panes instead of one was about a third of the time to the first
+        paint, and the footer's key widgets another tenth."""
         self._layout(self.size.width, self.size.height)
         self.on_ready()
         self.call_after_refresh(self._mount_others)
 
     async def _mount_others(self) -> None:
+        # Their modules too are loaded here, after the first frame.
+        from widgets.approvals import ApprovalsPane
+        from widgets.audit import AuditPane
+        from widgets.footer import KeyFooter
+        from widgets.logs import LogPane
+        from widgets.metrics import MetricsPane
+        from widgets.rotation import RotationPane
+
         panes = (
             ApprovalsPane(self.now, id="approvals"),
             LogPane(cap=self.log_cap, save_dir=self.save_dir, now=self.now, id="logs"),
@@ -100,6 +102,7 @@ class MainScreen(Screen[None]):
         )
         try:
             await self.query_one("#panes").mount(*panes)
+            await self.mount(KeyFooter())
         except MountError:
             return  # the console quit before its first frame
         if not all(pane.is_attached for pane in panes):
