@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -236,6 +237,8 @@ class QuorumApp(App[int]):
         for pane in self.main.query(Pane):
             pane.readonly = self.readonly
         self._others_ready = True
+        if not gc.isenabled():  # paused by `quorum` for the start: see console.cli
+            gc.enable()
         if self._rows:
             self.call_after_refresh(self._start)
         self.set_timer(START_WAIT, self._start)

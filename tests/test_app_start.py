@@ -1,0 +1,24 @@
+"""The start: `quorum` pauses the cyclic collector until the first frame, never longer."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+from console.app import QuorumApp
+from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
+
+
+async def test_the_collector_paused_for_the_start_is_back_on_after_the_first_frame(
+    tmp_path: Path,
+) -> None:
+    provider = FakeProvider("alpha", standard_targets(), tmp_path)
+    app = QuorumApp(make_session(tmp_path / "data", [provider]), now=lambda: NOW)
+    gc.disable()  # as console.cli does before it imports the app
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot, lambda: len(app.services.table.keys) == 4)
+            await settle(pilot, lambda: gc.isenabled())
+            assert app.query("#audit")  # the panes after the first frame are mounted
+    finally:
+        gc.enable()
