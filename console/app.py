@@ -396,8 +396,10 @@ class QuorumApp(App[int]):
         factory = None
         if provider is not None and provider.can(Capability.LOGS):
 
-            def factory(since: timedelta | None, tail: int | None) -> AsyncIterator[LogLine]:
-                return _stream(provider, ref, since, tail)
+            def factory(
+                since: timedelta | None, tail: int | None, container: str | None, previous: bool
+            ) -> AsyncIterator[LogLine]:
+                return _stream(provider, ref, since, tail, container, previous)
 
         self.logs.follow(f"{ref.service}@{ref.environment}", factory)
 
@@ -421,6 +423,28 @@ class QuorumApp(App[int]):
 
     def on_log_pane_window_changed(self, event: LogPane.WindowChanged) -> None:
         self._follow_logs()
+
+    def on_log_pane_containers_wanted(self, event: LogPane.ContainersWanted) -> None:
+        if self.selected is None:
+            return
+        ref = self.selected.target.ref
+        provider = self._provider_of(ref)
+        if provider is None:
+            return
+        self.run_worker(self._step_container(provider, ref), group="containers", exclusive=True)
+
+    async def _step_container(self, provider: Provider, ref: TargetRef) -> None:
+        """The containers of the target's pods (or tasks), from the provider's details."""
+        try:
+            async with asyncio.timeout(self.hub.timeout):  # not wait_for: see Hub.poll
+                details = await provider.details(ref)
+        except (ProviderError, TimeoutError) as exc:
+            self.say(f"no container list for {ref.service}@{ref.environment}: {exc}")
+            return
+        if self.selected is None or self.selected.target.ref != ref:
+            return  # the cursor moved on while the provider answered
+        names = sorted({name for pod in details.pods for name in pod.containers})
+        self.logs.next_container(names)
 
     # ---- side panes: audit and rotation ----------------------------------------
 
@@ -1383,10 +1407,19 @@ def _describe_outcome(outcome: Outcome) -> str:
 
 
 async def _stream(
-    provider: Provider, ref: TargetRef, since: timedelta | None, tail: int | None
+    provider: Provider,
+    ref: TargetRef,
+    since: timedelta | None,
+    tail: int | None,
+    container: str | None,
+    previous: bool,
 ) -> AsyncIterator[LogLine]:
-    """The provider's log stream; errors (even synchronous ones) surface to the consumer."""
-    stream = provider.logs(ref, follow=True, since=since, tail=tail)
+    """The provider's log stream; errors (even synchronous ones) surface to the consumer.
+
+    A previous instance has ended, so its log is read, not followed."""
+    stream = provider.logs(
+        ref, follow=not previous, since=since, tail=tail, container=container, previous=previous
+    )
     try:
         async for line in stream:
             yield line

@@ -91,6 +91,7 @@ class FakeProvider(Provider):
         self.metrics_fail: Exception | None = None
         self.polls = 0
         self.log_calls: list[tuple[str, timedelta | None, int | None]] = []
+        self.log_options: list[tuple[str | None, bool, bool]] = []  # container, previous, follow
         self.feed: asyncio.Queue[list[LogLine]] = asyncio.Queue()
         self.series: dict[str, list[float]] = {
             CPU: [20, 30, 40, 95],
@@ -117,8 +118,11 @@ class FakeProvider(Provider):
         follow: bool = False,
         since: timedelta | None = None,
         tail: int | None = None,
+        container: str | None = None,
+        previous: bool = False,
     ) -> AsyncIterator[LogLine]:
         self.log_calls.append((target.key, since, tail))
+        self.log_options.append((container, previous, follow))
         for line in self.lines:
             yield line
         while follow:

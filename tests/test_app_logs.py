@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.style import Style
 
 from console.app import QuorumApp
+from console.model import PodInfo, TargetDetails, TargetRef
 from tests.app_support import NOW, FakeProvider, line, make_session, settle, standard_targets
 from widgets.logview import MATCH_STYLE
 
@@ -200,7 +201,7 @@ async def test_zoom_and_back(tmp_path: Path) -> None:
 
 async def test_a_failing_stream_ends_with_a_notice(tmp_path: Path) -> None:
     class Failing(FakeProvider):
-        async def logs(self, target, *, follow=False, since=None, tail=None):
+        async def logs(self, target, *, follow=False, since=None, tail=None, **options):
             yield line("one line, then trouble")
             raise RuntimeError("connection reset")
 
@@ -211,3 +212,81 @@ async def test_a_failing_stream_ends_with_a_notice(tmp_path: Path) -> None:
         assert "connection reset" in app.logs.status_text
         assert app.is_running
         assert any("connection reset" in m for m in app.notices)
+
+
+class Pods(FakeProvider):
+    """Two pods per target, each running `containers`."""
+
+    containers: tuple[str, ...] = ("app", "proxy")
+
+    async def details(self, target: TargetRef) -> TargetDetails:
+        found = next(t for t in self.targets if t.ref == target)
+        pods = tuple(
+            PodInfo(f"{target.service}-{i}", "Running", True, containers=self.containers)
+            for i in range(2)
+        )
+        return TargetDetails(found, pods)
+
+
+async def test_p_reads_the_previous_instance_and_back(tmp_path: Path) -> None:
+    provider = _provider(tmp_path)
+    app = _app(tmp_path, provider)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _ready(pilot, app)
+        assert provider.log_options[-1] == (None, False, True)
+        await pilot.press("l", "p")
+        await settle(pilot, lambda: len(provider.log_options) == 2)
+        # An ended instance is read, not followed.
+        assert provider.log_options[-1] == (None, True, False)
+        assert "previous" in app.logs.title_text
+        await settle(pilot, lambda: app.logs.status_text == "end of the previous instance")
+        await pilot.press("p")
+        await settle(pilot, lambda: len(provider.log_options) == 3)
+        assert provider.log_options[-1] == (None, False, True)
+        assert "previous" not in app.logs.title_text
+
+
+async def test_c_steps_through_the_containers_then_back_to_all(tmp_path: Path) -> None:
+    provider = Pods("alpha", standard_targets(), tmp_path, lines=[line("hello")])
+    app = _app(tmp_path, provider)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _ready(pilot, app, 1)
+        await pilot.press("l")
+        for expected in ("app", "proxy", None):
+            calls = len(provider.log_options)
+            await pilot.press("c")
+            await settle(pilot, lambda calls=calls: len(provider.log_options) == calls + 1)
+            assert provider.log_options[-1] == (expected, False, True)
+            assert provider.log_calls[-1][0] == "alpha/api/production"
+            shown = f"container {expected}" in app.logs.title_text
+            assert shown if expected else "container" not in app.logs.title_text
+        # A container and the previous instance together; another target starts afresh.
+        await pilot.press("c", "p")
+        await settle(pilot, lambda: provider.log_options[-1] == ("app", True, False))
+        app.services.table.focus()
+        await pilot.press("down")
+        await settle(pilot, lambda: provider.log_calls[-1][0] == "alpha/api/staging")
+        assert provider.log_options[-1] == (None, False, True)
+        assert "container" not in app.logs.title_text
+
+
+async def test_c_with_one_container_says_so_and_keeps_the_stream(tmp_path: Path) -> None:
+    provider = Pods("alpha", standard_targets(), tmp_path, lines=[line("hello")])
+    provider.containers = ("app",)
+    app = _app(tmp_path, provider)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _ready(pilot, app, 1)
+        await pilot.press("l", "c")
+        await settle(pilot, lambda: any("has one container: app" in m for m in app.notices))
+        assert len(provider.log_options) == 1
+
+
+async def test_c_where_the_provider_lists_no_pods_is_a_notice(tmp_path: Path) -> None:
+    provider = _provider(tmp_path)  # the fake provider has no details
+    app = _app(tmp_path, provider)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _ready(pilot, app)
+        await pilot.press("l", "c")
+        wanted = "no container list for api@production"
+        await settle(pilot, lambda: any(wanted in m for m in app.notices))
+        assert app.is_running and len(provider.log_options) == 1

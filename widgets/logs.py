@@ -36,11 +36,13 @@ WINDOWS: dict[str, tuple[str, timedelta | None, int | None]] = {
 }
 YIELD_EVERY = 256  # lines consumed between yields to the event loop during a flood
 
-StreamFactory = Callable[[timedelta | None, int | None], AsyncIterator[LogLine]]
+# (since, tail, container, previous) -> lines; container None is the provider's default.
+StreamFactory = Callable[[timedelta | None, int | None, str | None, bool], AsyncIterator[LogLine]]
 
 
 class LogPane(Pane):
-    """Log of the selected target: `s` autoscroll, `w` wrap, `t` timestamps, 0-6 windows."""
+    """Log of the selected target: `s` autoscroll, `w` wrap, `t` timestamps, 0-6 windows,
+    `c` container, `p` previous container (k9s's keys)."""
 
     TITLE = "logs"
     COMMAND = "logs"
@@ -57,15 +59,22 @@ class LogPane(Pane):
         Binding("4", "window('4')", "15m"),
         Binding("5", "window('5')", "30m"),
         Binding("6", "window('6')", "1h"),
+        Binding("c", "container", "Container"),
+        Binding("p", "previous", "Previous"),
         Binding("ctrl+s", "save", "Save"),
     ]
 
     class WindowChanged(Message):
-        """The user picked another time window; the app reopens the stream."""
+        """The user picked another time window, container or instance; the app reopens
+        the stream."""
 
         def __init__(self, key: str) -> None:
             super().__init__()
             self.key = key
+
+    class ContainersWanted(Message):
+        """`c` was pressed: the app looks up the target's containers and answers with
+        `next_container`, so the pane never reaches a backend itself."""
 
     def __init__(
         self,
@@ -80,6 +89,8 @@ class LogPane(Pane):
         self.save_dir = save_dir or Path.cwd()
         self.now = now
         self.window = "0"
+        self.container: str | None = None  # None: the provider's default (all, or the only one)
+        self.previous = False
         self.subject = ""
         self.filter_text = ""
         self.stream_state = "no target selected"
@@ -93,7 +104,12 @@ class LogPane(Pane):
         return self.query_one(LogView)
 
     def follow(self, subject: str, factory: StreamFactory | None) -> Worker | None:
-        """Show `subject`'s log from `factory`, replacing any stream this pane runs."""
+        """Show `subject`'s log from `factory`, replacing any stream this pane runs.
+
+        A container chosen for one target means nothing for another: a new subject
+        starts from the default container and the running instance."""
+        if subject != self.subject:
+            self.container, self.previous = None, False
         self.subject = subject
         self.view.clear()
         self.workers.cancel_group(self, "logs")
@@ -101,11 +117,11 @@ class LogPane(Pane):
             self.stream_state = "this provider has no logs"
             self._retitle()
             return None
-        self.stream_state = "following"
+        self.stream_state = "previous instance" if self.previous else "following"
         self._retitle()
         _, since, tail = WINDOWS[self.window]
         return self.run_worker(
-            self._consume(factory(since, tail)),
+            self._consume(factory(since, tail, self.container, self.previous)),
             group="logs",
             exclusive=True,
             exit_on_error=False,
@@ -128,7 +144,7 @@ class LogPane(Pane):
             self.stream_state = f"stream stopped: {neutralise(str(exc))}"
             self.app.notify(self.stream_state, title=self.subject, severity="error", markup=False)
         else:
-            self.stream_state = "stream ended"
+            self.stream_state = "end of the previous instance" if self.previous else "stream ended"
         self._retitle()
 
     def set_filter(self, text: str) -> None:
@@ -151,6 +167,28 @@ class LogPane(Pane):
         self._retitle()
         self.post_message(self.WindowChanged(key))
 
+    def action_previous(self) -> None:
+        self.previous = not self.previous
+        self._retitle()
+        self.post_message(self.WindowChanged("p"))
+
+    def action_container(self) -> None:
+        self.post_message(self.ContainersWanted())
+
+    def next_container(self, containers: list[str]) -> None:
+        """Step to the next of `containers` (then back to the default) and reopen."""
+        if len(containers) < 2:
+            only = f": {containers[0]}" if containers else ""
+            self.app.notify(f"{self.subject} has one container{only}", timeout=3, markup=False)
+            return
+        order: list[str | None] = [None, *containers]
+        at = order.index(self.container) if self.container in order else 0
+        self.container = order[(at + 1) % len(order)]
+        shown = self.container or f"all ({', '.join(containers)})"
+        self.app.notify(f"container {shown}", timeout=2, markup=False)
+        self._retitle()
+        self.post_message(self.WindowChanged("c"))
+
     def action_save(self) -> None:
         stamp = (self.now() if self.now else datetime.now()).strftime("%Y%m%dT%H%M%S")
         name = "".join(c if c.isalnum() or c in "-_." else "-" for c in self.subject) or "log"
@@ -165,10 +203,12 @@ class LogPane(Pane):
 
     def _retitle(self) -> None:
         view = self.view
-        flags = [
-            f"window {WINDOWS[self.window][0]}",
-            "autoscroll" if view.autoscroll else "paused",
-        ]
+        flags = [f"window {WINDOWS[self.window][0]}"]
+        if self.container:
+            flags.append(f"container {neutralise(self.container)}")
+        if self.previous:
+            flags.append("previous")
+        flags.append("autoscroll" if view.autoscroll else "paused")
         if view.wrap:
             flags.append("wrap")
         if view.timestamps:
