@@ -10,8 +10,11 @@ models, the three contexts in parallel threads as the provider does. Target <= 1
 watch: a Deployment patched over HTTP until `wait_changed()` + `snapshot()` shows
 it: p50/p95 over N events. memory: resident set size of this process at that size
 (target <= 300 MB).
-logs: a pod writing 5,000 lines/s, followed: the newest line's lag behind its
-timestamp, p50/p95/max, and resident memory at the start and the end (flat).
+logs: a pod writing 5,000 lines/s (its nine siblings one line a second), followed
+twice: by the provider's stream alone, and by the console's Logs pane (the app run
+headless, the target selected as a person would find it first in the table). Each
+time the newest line's lag behind its timestamp, p50/p95/max, sampled every 0.25 s,
+and resident memory over the first and the last quarter (flat).
 
 Run: python bench/bench_kubernetes.py [--pods N] [--deployments N] [--events N]
                                        [--log-seconds S] [--rate LINES_PER_S]
@@ -65,12 +68,19 @@ def serve(contexts: int, pods: int, deployments: int, rate: int) -> None:
                              replicas=per_deployment)  # fmt: skip
             rs = replicaset(dep, 1, dep["spec"]["template"], replicas=per_deployment)
             cluster.add(dep)
-            cluster.add(*(pod(rs, f"p{i:04d}") for i in range(per_deployment)))
+            made = [pod(rs, f"p{i:04d}") for i in range(per_deployment)]
+            cluster.add(*made)
+            if c == 0 and d == 0:
+                loud = made[0]["metadata"]["name"]  # the chatty pod, of svc-0-0 in team-0
         clusters.append(cluster)
 
     chatty = clusters[0]
 
     async def flood(request):
+        if request.name != loud:  # the other pods: a line a second
+            while True:
+                yield f"{at(datetime.now(UTC))} GET /healthz 200\n".encode()
+                await asyncio.sleep(1.0)
         batch = max(1, rate // 100)
         count = 0
         start = time.monotonic()
@@ -85,7 +95,7 @@ def serve(contexts: int, pods: int, deployments: int, rate: int) -> None:
             await asyncio.sleep(max(0.0, delay))
 
     chatty.react((kmock.resource("", "v1", "pods"), kmock.subresource("log")), flood)
-    print(json.dumps([c.port for c in clusters]), flush=True)
+    print(json.dumps({"ports": [c.port for c in clusters], "loud": loud}), flush=True)
     sys.stdin.read()
     for cluster in reversed(clusters):  # kmock's resolver hooks unwind last-in first-out
         cluster.close()
@@ -200,17 +210,16 @@ async def watch_latency(made, port: int, events: int) -> list[float]:
     return lags
 
 
-async def log_flood(made, seconds: float) -> tuple[list[float], list[float], int, int]:
+async def log_flood(made, seconds: float, loud: str) -> tuple[list[float], list[float], int, int]:
     from console.model import TargetRef
 
     p = made[0]
     await p.snapshot()
     target = TargetRef("ctx0", "svc-0-0", "team-0", "deployment/svc-0-0")
-    pod_name = p.cache.pods_of(("team-0", "deployment", "svc-0-0"))[0].name
     lags: list[float] = []
     memory: list[float] = []
     lines = dropped = 0
-    stream = p.logs(target, follow=True, pod=pod_name)
+    stream = p.logs(target, follow=True, pod=loud)
     start = time.monotonic()
     next_sample = start
     async for line in stream:
@@ -227,6 +236,34 @@ async def log_flood(made, seconds: float) -> tuple[list[float], list[float], int
             break
     await stream.aclose()
     return lags, memory, lines, dropped
+
+
+async def pane_flood(config: Path, seconds: float) -> tuple[list[float], list[float], int]:
+    """The Logs pane following the chatty pod's target: every pod merged, as a person
+    sees it. The app runs headless; lines go through the pane's batching and view."""
+    from console.app import QuorumApp
+    from tests.app_support import make_session
+
+    (provider,) = providers_for(config, 1)
+    app = QuorumApp(make_session(Path(tempfile.mkdtemp()), [provider]))
+    lags: list[float] = []
+    memory: list[float] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        while app.selected is None or app.selected.target.ref.service != "svc-0-0":
+            await pilot.pause(0.1)  # the first row of the table, followed from the start
+        view = app.logs.view
+        while not view.lines:
+            await pilot.pause(0.05)
+        start = time.monotonic()
+        shown = 0
+        while time.monotonic() - start < seconds:
+            await pilot.pause(0.25)
+            newest = next((ln for ln in reversed(view.lines) if ln.source != "quorum"), None)
+            if newest is not None:
+                lags.append((datetime.now(UTC) - newest.ts).total_seconds())
+            memory.append(rss_mb())
+            shown = max(shown, len(view.lines))
+    return lags, memory, shown
 
 
 def pct(values: list[float], q: float) -> float:
@@ -257,7 +294,8 @@ def main() -> None:
          "--rate", str(args.rate)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
     )  # fmt: skip
-    ports = json.loads(server.stdout.readline())
+    served = json.loads(server.stdout.readline())
+    ports, loud = served["ports"], served["loud"]
     print(f"  seeded in {time.perf_counter() - seeded:.1f} s")
     config = kubeconfig(Path(tempfile.mkdtemp()) / "kubeconfig", ports)
     try:
@@ -292,7 +330,7 @@ def main() -> None:
 
         async def flood():
             try:
-                return await log_flood(made, args.log_seconds)
+                return await log_flood(made, args.log_seconds, loud)
             finally:
                 for p in made:
                     await p.close()
@@ -307,6 +345,16 @@ def main() -> None:
         quarter = max(1, len(log_memory) // 4)
         print(f"  resident memory: first quarter max {max(log_memory[:quarter]):.0f} MB, "
               f"last quarter max {max(log_memory[-quarter:]):.0f} MB")  # fmt: skip
+
+        pane_lags, pane_memory, held = asyncio.run(pane_flood(config, args.log_seconds))
+        print("\nthe same pod in the Logs pane (its target's pods merged), "
+              f"{args.log_seconds:.0f} s")  # fmt: skip
+        print(f"  newest line on screen: lag p50 {statistics.median(pane_lags) * 1000:.0f} ms, "
+              f"p95 {pct(pane_lags, 0.95) * 1000:.0f} ms, max {max(pane_lags) * 1000:.0f} ms "
+              f"over {len(pane_lags)} samples (target < 1 s); lines held {held}")  # fmt: skip
+        quarter = max(1, len(pane_memory) // 4)
+        print(f"  resident memory: first quarter max {max(pane_memory[:quarter]):.0f} MB, "
+              f"last quarter max {max(pane_memory[-quarter:]):.0f} MB")  # fmt: skip
     finally:
         server.stdin.close()
         server.wait(30)
