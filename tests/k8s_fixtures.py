@@ -29,6 +29,7 @@ DEPLOYMENTS = "apps/v1/deployments"
 STATEFULSETS = "apps/v1/statefulsets"
 DAEMONSETS = "apps/v1/daemonsets"
 REPLICASETS = "apps/v1/replicasets"
+CONTROLLER_REVISIONS = "apps/v1/controllerrevisions"
 PODS = "v1/pods"
 EVENTS = "v1/events"
 POD_METRICS = "metrics.k8s.io/v1beta1/pods"
@@ -37,6 +38,7 @@ RESOURCES = {
     "statefulset": STATEFULSETS,
     "daemonset": DAEMONSETS,
     "replicaset": REPLICASETS,
+    "controllerrevision": CONTROLLER_REVISIONS,
     "pod": PODS,
 }
 
@@ -304,6 +306,43 @@ def pod(
             "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
             "containerStatuses": statuses,
         },
+    }
+
+
+def controller_revision(
+    owner: dict[str, Any], revision: int, template: dict[str, Any]
+) -> dict[str, Any]:
+    """A ControllerRevision of `owner` (a StatefulSet or DaemonSet), as its controller
+    writes one: the owner's selector labels, the template as a replacing patch."""
+    md = owner["metadata"]
+    hashed = template_hash(template)
+    data = {"spec": {"template": {**json.loads(json.dumps(template)), "$patch": "replace"}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "ControllerRevision",
+        "metadata": {
+            "name": f"{md['name']}-{hashed}",
+            "namespace": md["namespace"],
+            "uid": _uid("controllerrevision", md["namespace"], md["name"], hashed),
+            "resourceVersion": "1",
+            "creationTimestamp": stamp(NOW - timedelta(days=10 - revision)),
+            "labels": {
+                **owner["spec"]["selector"]["matchLabels"],
+                "controller-revision-hash": hashed,
+            },
+            "ownerReferences": [
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": owner["kind"],
+                    "name": md["name"],
+                    "uid": md["uid"],
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        },
+        "data": data,
+        "revision": revision,
     }
 
 

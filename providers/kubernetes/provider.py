@@ -38,8 +38,8 @@ from providers.base import (
     Refused,
     Unsupported,
 )
+from providers.kubernetes import controller_rollout, rollout
 from providers.kubernetes import logs as logstream
-from providers.kubernetes import rollout
 from providers.kubernetes.cache import Cache, WorkloadKey
 from providers.kubernetes.client import MERGE_PATCH, api_client, body_json, translate
 from providers.kubernetes.metrics import MetricsPoller
@@ -265,6 +265,16 @@ class KubernetesProvider(Provider):
         )
         return body_json(raw).get("items") or []
 
+    def _controller_revisions(self, namespace: str, obj: dict[str, Any]) -> list[dict[str, Any]]:
+        selector = selector_string((obj.get("spec") or {}).get("selector"))
+        raw = self._apps().list_namespaced_controller_revision(
+            namespace,
+            label_selector=selector or None,
+            _preload_content=False,
+            _request_timeout=CALL_TIMEOUT,
+        )
+        return body_json(raw).get("items") or []
+
     # --- read-only views ----------------------------------------------------------
 
     async def details(self, target: TargetRef) -> TargetDetails:
@@ -320,14 +330,16 @@ class KubernetesProvider(Provider):
         return result[:20]
 
     async def revisions(self, target: TargetRef) -> list[Revision]:
-        """The Deployment's ReplicaSet history, newest (current) first."""
+        """The history, newest (current) first: a Deployment's ReplicaSets, a
+        StatefulSet's or DaemonSet's ControllerRevisions."""
         key = self._key(target)
-        if key[1] != "deployment":
-            raise Unsupported(f"revision history of a {key[1]} is not supported")
 
         def run() -> list[Revision]:
-            deployment = self._read(key)
-            return rollout.history(rollout.owned(deployment, self._replicasets(key[0], deployment)))
+            obj = self._read(key)
+            if key[1] == "deployment":
+                return rollout.history(rollout.owned(obj, self._replicasets(key[0], obj)))
+            records = self._controller_revisions(key[0], obj)
+            return controller_rollout.history(controller_rollout.owned(obj, records))
 
         return await self._call(f"history of {target.target}", run)
 
@@ -403,8 +415,6 @@ class KubernetesProvider(Provider):
         namespace, kind, name = key
         if capability is Capability.SCALE and kind == "daemonset":
             return "a daemonset runs one pod per node; it cannot be scaled"
-        if capability is Capability.ROLLBACK and kind != "deployment":
-            return f"rollback of a {kind} is not supported; deploy an earlier revision"
         verb, subresource = _VERBS.get(capability, ("get", ""))
         cache_key = (namespace, kind, name, verb, subresource)
         cached = self._access.get(cache_key)
@@ -499,16 +509,18 @@ class KubernetesProvider(Provider):
         """`kubectl rollout undo [--to-revision]` with kubectl's rules and messages."""
         self._writable(Capability.ROLLBACK)
         key = self._key(target)
-        if key[1] != "deployment":
-            raise Unsupported(f"rollback of a {key[1]} is not supported")
         try:
             number = int(to) if to else 0
         except ValueError:
             raise Refused(f"unable to find specified revision {to} in history") from None
 
         def run() -> str:
-            deployment = self._read(key)
-            patch, message = rollout.undo(deployment, self._replicasets(key[0], deployment), number)
+            obj = self._read(key)
+            if key[1] == "deployment":
+                patch, message = rollout.undo(obj, self._replicasets(key[0], obj), number)
+            else:
+                records = self._controller_revisions(key[0], obj)
+                patch, message = controller_rollout.undo(obj, records, number)
             if patch is not None:
                 self._patch(key, patch)
             return message

@@ -58,23 +58,24 @@ def owned(deployment: dict[str, Any], replicasets: list[dict[str, Any]]) -> list
 def history(replicasets: list[dict[str, Any]]) -> list[Revision]:
     """Revisions newest first: number, images, change-cause; the newest is current."""
     ordered = sorted(replicasets, key=revision_of, reverse=True)
-    revisions = []
-    for index, rs in enumerate(ordered):
-        images = ", ".join(
-            c.get("image", "")
-            for c in (rs.get("spec") or {}).get("template", {}).get("spec", {}).get("containers")
-            or []
-        )
-        cause = (meta(rs).get("annotations") or {}).get(CHANGE_CAUSE, "")
-        revisions.append(
-            Revision(
-                id=str(revision_of(rs)),
-                created_at=parse_time(meta(rs).get("creationTimestamp")),
-                description=f"{images} — {cause}" if cause else images,
-                current=index == 0,
-            )
-        )
-    return revisions
+    return [
+        revision(rs, revision_of(rs), (rs.get("spec") or {}).get("template") or {}, index == 0)
+        for index, rs in enumerate(ordered)
+    ]
+
+
+def revision(record: dict[str, Any], number: int, template: dict[str, Any], current: bool):
+    """One history entry: number, the template's images, the record's change-cause."""
+    images = ", ".join(
+        c.get("image", "") for c in (template.get("spec") or {}).get("containers") or []
+    )
+    cause = (meta(record).get("annotations") or {}).get(CHANGE_CAUSE, "")
+    return Revision(
+        id=str(number),
+        created_at=parse_time(meta(record).get("creationTimestamp")),
+        description=f"{images} — {cause}" if cause else images,
+        current=current,
+    )
 
 
 def _without_hash(template: dict[str, Any]) -> dict[str, Any]:
