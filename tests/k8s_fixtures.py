@@ -222,16 +222,7 @@ def replicaset(
             "creationTimestamp": stamp(NOW - age),
             "labels": dict(tpl["metadata"]["labels"]),
             "annotations": annotations,
-            "ownerReferences": [
-                {
-                    "apiVersion": "apps/v1",
-                    "kind": "Deployment",
-                    "name": name,
-                    "uid": dep["metadata"]["uid"],
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ],
+            "ownerReferences": [controlled_by(dep)],
         },
         "spec": {"replicas": replicas, "selector": selector, "template": tpl},
         "status": {"replicas": replicas, "observedGeneration": 1},
@@ -286,16 +277,7 @@ def pod(
             "resourceVersion": "1",
             "creationTimestamp": stamp(NOW - timedelta(hours=2)),
             "labels": labels,
-            "ownerReferences": [
-                {
-                    "apiVersion": "apps/v1",
-                    "kind": owner["kind"],
-                    "name": md["name"],
-                    "uid": md["uid"],
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ],
+            "ownerReferences": [controlled_by(owner)],
         },
         "spec": spec,
         "status": {
@@ -306,6 +288,19 @@ def pod(
             "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
             "containerStatuses": statuses,
         },
+    }
+
+
+def controlled_by(owner: dict[str, Any]) -> dict[str, Any]:
+    """The owner reference a controller puts on what it creates."""
+    md = owner["metadata"]
+    return {
+        "apiVersion": "apps/v1",
+        "kind": owner["kind"],
+        "name": md["name"],
+        "uid": md["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
     }
 
 
@@ -330,16 +325,7 @@ def controller_revision(
                 **owner["spec"]["selector"]["matchLabels"],
                 "controller-revision-hash": hashed,
             },
-            "ownerReferences": [
-                {
-                    "apiVersion": "apps/v1",
-                    "kind": owner["kind"],
-                    "name": md["name"],
-                    "uid": md["uid"],
-                    "controller": True,
-                    "blockOwnerDeletion": True,
-                }
-            ],
+            "ownerReferences": [controlled_by(owner)],
         },
         "data": data,
         "revision": revision,

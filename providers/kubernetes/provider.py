@@ -255,20 +255,18 @@ class KubernetesProvider(Provider):
         )
         response.release_conn()
 
-    def _replicasets(self, namespace: str, deployment: dict[str, Any]) -> list[dict[str, Any]]:
-        selector = selector_string((deployment.get("spec") or {}).get("selector"))
-        raw = self._apps().list_namespaced_replica_set(
-            namespace,
-            label_selector=selector or None,
-            _preload_content=False,
-            _request_timeout=CALL_TIMEOUT,
-        )
-        return body_json(raw).get("items") or []
-
-    def _controller_revisions(self, namespace: str, obj: dict[str, Any]) -> list[dict[str, Any]]:
+    def _history_of(self, key: WorkloadKey, obj: dict[str, Any]) -> list[dict[str, Any]]:
+        """The objects a workload's history lives in, by its selector: a Deployment's
+        ReplicaSets, a StatefulSet's or DaemonSet's ControllerRevisions."""
         selector = selector_string((obj.get("spec") or {}).get("selector"))
-        raw = self._apps().list_namespaced_controller_revision(
-            namespace,
+        apps = self._apps()
+        lister = (
+            apps.list_namespaced_replica_set
+            if key[1] == "deployment"
+            else apps.list_namespaced_controller_revision
+        )
+        raw = lister(
+            key[0],
             label_selector=selector or None,
             _preload_content=False,
             _request_timeout=CALL_TIMEOUT,
@@ -337,8 +335,8 @@ class KubernetesProvider(Provider):
         def run() -> list[Revision]:
             obj = self._read(key)
             if key[1] == "deployment":
-                return rollout.history(rollout.owned(obj, self._replicasets(key[0], obj)))
-            records = self._controller_revisions(key[0], obj)
+                return rollout.history(rollout.owned(obj, self._history_of(key, obj)))
+            records = self._history_of(key, obj)
             return controller_rollout.history(controller_rollout.owned(obj, records))
 
         return await self._call(f"history of {target.target}", run)
@@ -517,9 +515,9 @@ class KubernetesProvider(Provider):
         def run() -> str:
             obj = self._read(key)
             if key[1] == "deployment":
-                patch, message = rollout.undo(obj, self._replicasets(key[0], obj), number)
+                patch, message = rollout.undo(obj, self._history_of(key, obj), number)
             else:
-                records = self._controller_revisions(key[0], obj)
+                records = self._history_of(key, obj)
                 patch, message = controller_rollout.undo(obj, records, number)
             if patch is not None:
                 self._patch(key, patch)
