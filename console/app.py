@@ -182,6 +182,8 @@ class QuorumApp(App[int]):
 
     @property
     def main(self) -> MainScreen:
+        if not self.screen_stack:  # closing: a message posted before the quit arrives after it
+            raise NoMatches("the console is closing")
         screen = self.screen_stack[0]  # the default screen stays at the bottom of the stack
         assert isinstance(screen, MainScreen)
         return screen
@@ -305,6 +307,8 @@ class QuorumApp(App[int]):
             return  # the panes are still mounting; _panes_mounted shows what arrived
         try:
             self._apply_rows()
+        except NoMatches:
+            return  # the panes are gone while shutting down
         except Exception as exc:  # a rendering bug must not stop the provider's loop
             self.say(f"could not show {state.name}: {exc}", error=True)
 
@@ -382,8 +386,9 @@ class QuorumApp(App[int]):
             return
         self._followed = key
         if self._started:  # else the first paint comes first; then _start follows it
-            self._follow_logs()
-            self._watch_metrics()
+            with contextlib.suppress(NoMatches):  # the panes are gone while shutting down
+                self._follow_logs()
+                self._watch_metrics()
 
     def _provider_of(self, ref: TargetRef) -> Provider | None:
         return self.session.providers.get(ref.provider)

@@ -1,4 +1,5 @@
-"""The start: `quorum` pauses the cyclic collector until the first frame, never longer."""
+"""The start and the end: the collector paused only until the first frame, and messages
+that arrive after the quit do no harm."""
 
 from __future__ import annotations
 
@@ -22,3 +23,14 @@ async def test_the_collector_paused_for_the_start_is_back_on_after_the_first_fra
             assert app.query("#audit")  # the panes after the first frame are mounted
     finally:
         gc.enable()
+
+
+async def test_a_selection_arriving_after_the_quit_is_ignored(tmp_path: Path) -> None:
+    provider = FakeProvider("alpha", standard_targets(), tmp_path)
+    app = QuorumApp(make_session(tmp_path / "data", [provider]), now=lambda: NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: app._started and len(app.services.table.keys) == 4)
+    assert not app.screen_stack
+    # What a Services "selected" message posted just before the quit does when handled.
+    app._select("alpha/api/staging")
+    assert app.selected is not None and app.selected.key == "alpha/api/staging"
