@@ -12,9 +12,10 @@ import asyncio
 import sys
 from datetime import datetime
 
+from console.commands.status import target_json
 from console.errors import QuorumError
 from console.inert import neutralise
-from console.model import EventInfo, PodInfo, Target, TargetDetails
+from console.model import EventInfo, PodInfo, TargetDetails
 from console.session import open_session
 from console.targets import resolve_target
 from console.textout import iso_utc, print_json, print_table
@@ -31,21 +32,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.add_argument("--env", required=True, metavar="ENV", help="environment")
     parser.add_argument("--json", action="store_true", help="print a JSON document")
     parser.set_defaults(func=run)
-
-
-def target_json(t: Target) -> dict[str, object]:
-    """The keys of one `quorum status --json` element that describe the target itself."""
-    return {
-        "service": t.ref.service,
-        "environment": t.ref.environment,
-        "provider": t.ref.provider,
-        "target": t.ref.target,
-        "revision": t.revision,
-        "status": t.status.value,
-        "ready": t.ready,
-        "desired": t.desired,
-        "updated_at": iso_utc(t.updated_at),
-    }
 
 
 def pod_json(pod: PodInfo) -> dict[str, object]:

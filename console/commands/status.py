@@ -13,6 +13,7 @@ import sys
 from console import exitcodes
 from console.hub import Hub, ProviderState, TargetRow
 from console.inert import neutralise
+from console.model import Target
 from console.session import open_session
 from console.textout import iso_utc, print_json, print_table
 
@@ -25,9 +26,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.set_defaults(func=run)
 
 
-def row_json(row: TargetRow) -> dict[str, object]:
-    """One element of `quorum status --json`; the README documents these keys."""
-    t = row.target
+def target_json(t: Target) -> dict[str, object]:
+    """The keys of one `quorum status --json` element that describe the target itself;
+    `quorum describe --json` shows the same under "target"."""
     return {
         "service": t.ref.service,
         "environment": t.ref.environment,
@@ -38,6 +39,13 @@ def row_json(row: TargetRow) -> dict[str, object]:
         "ready": t.ready,
         "desired": t.desired,
         "updated_at": iso_utc(t.updated_at),
+    }
+
+
+def row_json(row: TargetRow) -> dict[str, object]:
+    """One element of `quorum status --json`; the README documents these keys."""
+    return {
+        **target_json(row.target),
         "health": row.health.value,
         "stale": row.stale,
         "error": row.error,
