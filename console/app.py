@@ -426,7 +426,7 @@ class QuorumApp(App[int]):
             f"{ref.service}@{ref.environment} · last 15m", fetch, thresholds, self.metrics_interval
         )
 
-    def on_log_pane_window_changed(self, event: LogPane.WindowChanged) -> None:
+    def on_log_pane_stream_changed(self, event: LogPane.StreamChanged) -> None:
         self._follow_logs()
 
     def on_log_pane_containers_wanted(self, event: LogPane.ContainersWanted) -> None:
@@ -878,7 +878,7 @@ class QuorumApp(App[int]):
 
         item = self.approvals_pane.selected
         if item is None or not item.awaiting_review:
-            queue = [v for v in self.approvals_pane.items.values()]
+            queue = list(self.approvals_pane.items.values())
             waiting = [i for i in queue if i.awaiting_review]
             if not waiting:
                 self.say("no override waits for review")

@@ -64,13 +64,9 @@ class LogPane(Pane):
         Binding("ctrl+s", "save", "Save"),
     ]
 
-    class WindowChanged(Message):
+    class StreamChanged(Message):
         """The user picked another time window, container or instance; the app reopens
-        the stream."""
-
-        def __init__(self, key: str) -> None:
-            super().__init__()
-            self.key = key
+        the stream with what the pane now holds."""
 
     class ContainersWanted(Message):
         """`c` was pressed: the app looks up the target's containers and answers with
@@ -165,12 +161,12 @@ class LogPane(Pane):
     def action_window(self, key: str) -> None:
         self.window = key
         self._retitle()
-        self.post_message(self.WindowChanged(key))
+        self.post_message(self.StreamChanged())
 
     def action_previous(self) -> None:
         self.previous = not self.previous
         self._retitle()
-        self.post_message(self.WindowChanged("p"))
+        self.post_message(self.StreamChanged())
 
     def action_container(self) -> None:
         self.post_message(self.ContainersWanted())
@@ -187,7 +183,7 @@ class LogPane(Pane):
         shown = self.container or f"all ({', '.join(containers)})"
         self.app.notify(f"container {shown}", timeout=2, markup=False)
         self._retitle()
-        self.post_message(self.WindowChanged("c"))
+        self.post_message(self.StreamChanged())
 
     def action_save(self) -> None:
         stamp = (self.now() if self.now else datetime.now()).strftime("%Y%m%dT%H%M%S")
