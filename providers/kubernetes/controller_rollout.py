@@ -17,7 +17,7 @@ from typing import Any
 from console.model import Revision
 from providers.base import Refused
 from providers.kubernetes.objects import meta
-from providers.kubernetes.rollout import merge_diff, revision, with_precondition
+from providers.kubernetes.rollout import merge_diff, owned_by, revision, with_precondition
 
 
 def number(record: dict[str, Any]) -> int:
@@ -28,16 +28,8 @@ def number(record: dict[str, Any]) -> int:
 
 
 def owned(obj: dict[str, Any], records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The ControllerRevisions `obj` controls (by controller UID, else by kind and name)."""
-    uid, name, kind = meta(obj).get("uid"), meta(obj).get("name", ""), obj.get("kind")
-    result = []
-    for record in records:
-        refs = [r for r in meta(record).get("ownerReferences") or [] if r.get("controller")]
-        if not refs or refs[0].get("kind") != kind:
-            continue
-        if refs[0].get("uid") == uid if uid else refs[0].get("name") == name:
-            result.append(record)
-    return result
+    """The ControllerRevisions `obj` controls."""
+    return owned_by(obj, records, str(obj.get("kind", "")))
 
 
 def template_of(record: dict[str, Any]) -> dict[str, Any]:

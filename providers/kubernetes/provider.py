@@ -334,9 +334,9 @@ class KubernetesProvider(Provider):
 
         def run() -> list[Revision]:
             obj = self._read(key)
-            if key[1] == "deployment":
-                return rollout.history(rollout.owned(obj, self._history_of(key, obj)))
             records = self._history_of(key, obj)
+            if key[1] == "deployment":
+                return rollout.history(rollout.owned(obj, records))
             return controller_rollout.history(controller_rollout.owned(obj, records))
 
         return await self._call(f"history of {target.target}", run)
@@ -514,11 +514,9 @@ class KubernetesProvider(Provider):
 
         def run() -> str:
             obj = self._read(key)
-            if key[1] == "deployment":
-                patch, message = rollout.undo(obj, self._history_of(key, obj), number)
-            else:
-                records = self._history_of(key, obj)
-                patch, message = controller_rollout.undo(obj, records, number)
+            records = self._history_of(key, obj)
+            undo = rollout.undo if key[1] == "deployment" else controller_rollout.undo
+            patch, message = undo(obj, records, number)
             if patch is not None:
                 self._patch(key, patch)
             return message

@@ -40,18 +40,23 @@ def revision_of(rs: dict[str, Any]) -> int:
 
 
 def owned(deployment: dict[str, Any], replicasets: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The ReplicaSets this Deployment controls (by controller UID, else by name)."""
-    uid = meta(deployment).get("uid")
-    name = meta(deployment).get("name", "")
+    """The ReplicaSets this Deployment controls."""
+    return owned_by(deployment, replicasets, "Deployment")
+
+
+def owned_by(owner: dict[str, Any], objects: list[dict[str, Any]], kind: str) -> list[dict]:
+    """The `objects` whose controller is `owner`, a `kind` (by UID, else by name)."""
+    uid = meta(owner).get("uid")
+    name = meta(owner).get("name", "")
     result = []
-    for rs in replicasets:
-        refs = [r for r in meta(rs).get("ownerReferences") or [] if r.get("controller")]
+    for obj in objects:
+        refs = [r for r in meta(obj).get("ownerReferences") or [] if r.get("controller")]
         if refs:
             ref = refs[0]
-            if ref.get("kind") == "Deployment" and (
+            if ref.get("kind") == kind and (
                 ref.get("uid") == uid if uid else ref.get("name") == name
             ):
-                result.append(rs)
+                result.append(obj)
     return result
 
 
