@@ -266,6 +266,13 @@ async def pane_flood(config: Path, seconds: float) -> tuple[list[float], list[fl
     return lags, memory, shown
 
 
+def flatness(memory: list[float]) -> str:
+    """Resident memory over the first and the last quarter of a run: flat or growing."""
+    quarter = max(1, len(memory) // 4)
+    return (f"  resident memory: first quarter max {max(memory[:quarter]):.0f} MB, "
+            f"last quarter max {max(memory[-quarter:]):.0f} MB")  # fmt: skip
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -342,9 +349,7 @@ def main() -> None:
         print(f"  newest-line lag p50 {statistics.median(log_lags) * 1000:.0f} ms, "
               f"p95 {pct(log_lags, 0.95) * 1000:.0f} ms, max {max(log_lags) * 1000:.0f} ms "
               "(target < 1 s)")  # fmt: skip
-        quarter = max(1, len(log_memory) // 4)
-        print(f"  resident memory: first quarter max {max(log_memory[:quarter]):.0f} MB, "
-              f"last quarter max {max(log_memory[-quarter:]):.0f} MB")  # fmt: skip
+        print(flatness(log_memory))
 
         pane_lags, pane_memory, held = asyncio.run(pane_flood(config, args.log_seconds))
         print("\nthe same pod in the Logs pane (its target's pods merged), "
@@ -352,9 +357,7 @@ def main() -> None:
         print(f"  newest line on screen: lag p50 {statistics.median(pane_lags) * 1000:.0f} ms, "
               f"p95 {pct(pane_lags, 0.95) * 1000:.0f} ms, max {max(pane_lags) * 1000:.0f} ms "
               f"over {len(pane_lags)} samples (target < 1 s); lines held {held}")  # fmt: skip
-        quarter = max(1, len(pane_memory) // 4)
-        print(f"  resident memory: first quarter max {max(pane_memory[:quarter]):.0f} MB, "
-              f"last quarter max {max(pane_memory[-quarter:]):.0f} MB")  # fmt: skip
+        print(flatness(pane_memory))
     finally:
         server.stdin.close()
         server.wait(30)
