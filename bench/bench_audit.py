@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from console.audit import AuditLog  # noqa: E402
-from console.db import connect  # noqa: E402
+from console.store.audit import AuditLog  # noqa: E402
+from console.store.db import connect  # noqa: E402
 
 ROW = {
     "who": "alice",

@@ -211,7 +211,7 @@ async def watch_latency(made, port: int, events: int) -> list[float]:
 
 
 async def log_flood(made, seconds: float, loud: str) -> tuple[list[float], list[float], int, int]:
-    from console.model import TargetRef
+    from console.domain.model import TargetRef
 
     p = made[0]
     await p.snapshot()

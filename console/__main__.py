@@ -1,5 +1,5 @@
 """`python -m console` runs the `quorum` command, for environments without the script."""
 
-from console.cli import entry
+from console.cli.main import entry
 
 entry()

@@ -29,12 +29,12 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 import widgets
-from console.errors import QuorumError
-from console.hub import Hub, ProviderState, TargetRow
-from console.identity import Identity, current_identity
-from console.inert import neutralise
-from console.model import LogLine, Series, TargetRef, utcnow
-from console.session import Session, open_session
+from console.domain.errors import QuorumError
+from console.domain.identity import Identity, current_identity
+from console.domain.inert import neutralise
+from console.domain.model import LogLine, Series, TargetRef, utcnow
+from console.engine.hub import Hub, ProviderState, TargetRow
+from console.engine.session import Session, open_session
 from providers.base import Capability, Provider, ProviderError
 from widgets.chrome import Clock, CommandBar, ProviderLine, ProviderStatus, TopBar
 from widgets.main import LOWER, MainScreen
@@ -46,10 +46,10 @@ if TYPE_CHECKING:
     # httpx under them) are imported where they are first used, after the first
     # paint: a person waits for the Services table, not for them. So are the widget
     # modules of the panes mounted after the first frame; they are reached by id.
-    from console.actions import Actions, Outcome, ProposalView
-    from console.audit import AuditLog
-    from console.consensus import Kind
-    from console.notify import Notice
+    from console.domain.consensus import Kind
+    from console.engine.actions import Actions, Outcome, ProposalView
+    from console.notify.sinks import Notice
+    from console.store.audit import AuditLog
     from widgets.approvals import ApprovalsPane, ApprovalView
     from widgets.audit import AuditPane
     from widgets.help import HelpEntry
@@ -160,7 +160,7 @@ class QuorumApp(App[int]):
     def actions(self) -> Actions:
         """The consensus actions, opened on first use (they open the audit database)."""
         if self._actions is None:
-            from console.actions import Actions
+            from console.engine.actions import Actions
 
             self._actions = Actions(
                 self.session, identity=self.identity, on_output=self._deploy_output, clock=self.now
@@ -239,7 +239,7 @@ class QuorumApp(App[int]):
         for pane in self.main.query(Pane):
             pane.readonly = self.readonly
         self._others_ready = True
-        if not gc.isenabled():  # paused by `quorum` for the start: see console.cli
+        if not gc.isenabled():  # paused by `quorum` for the start: see console.cli.main
             gc.enable()
         if self._rows:
             self.call_after_refresh(self._start)
@@ -462,7 +462,7 @@ class QuorumApp(App[int]):
 
     def _audit_log(self) -> AuditLog:
         if self._audit is None:
-            from console.audit import AuditLog
+            from console.store.audit import AuditLog
 
             self._audit = AuditLog(self.session.audit_path)
         return self._audit
@@ -479,7 +479,8 @@ class QuorumApp(App[int]):
             pane.add(records)
 
     def _refresh_rotation(self) -> None:
-        from console import rotation, rotation_actions
+        from console.rotation import changes as rotation_actions
+        from console.rotation import schedule as rotation
 
         pane = self.rotation_pane
         self._last_rotation = self.now()
@@ -493,7 +494,7 @@ class QuorumApp(App[int]):
         pane.show(slots, len(swaps))
 
     def _refresh_approvals(self) -> None:
-        from console.consensus import State  # after the first frame, like the panes it fills
+        from console.domain.consensus import State  # after the first frame, like the panes it fills
 
         pane = self.approvals_pane
         try:
@@ -520,7 +521,7 @@ class QuorumApp(App[int]):
             )
 
     async def _teammates(self) -> None:
-        from console.teammates import teammates_step
+        from console.engine.sandbox_teammates import teammates_step
 
         for vote in await teammates_step(self.actions, self.now()):
             self.say(vote.describe(), title="consensus")
@@ -536,7 +537,7 @@ class QuorumApp(App[int]):
 
     @work(thread=True, exclusive=True, group="audit-verify", exit_on_error=False)
     def _verify_audit(self) -> None:
-        from console.audit import AuditLog
+        from console.store.audit import AuditLog
 
         log = AuditLog(self.session.audit_path)
         try:
@@ -566,7 +567,7 @@ class QuorumApp(App[int]):
         handler()
 
     def request_calendar(self) -> None:
-        from console import rotation
+        from console.rotation import schedule as rotation
 
         config = self.session.config
         path = self.session.audit_path
@@ -589,7 +590,7 @@ class QuorumApp(App[int]):
 
     def request_rotation_override(self) -> None:
         """`o` in the Rotation pane: put someone on a rotation for a span, with a reason."""
-        from console import rotation_actions
+        from console.rotation import changes as rotation_actions
         from widgets.modals import Field, FormScreen
 
         now = self.now()
@@ -624,7 +625,7 @@ class QuorumApp(App[int]):
 
     def request_offer_swap(self) -> None:
         """`w` in the Rotation pane: offer part of one's own time for someone to take."""
-        from console import rotation_actions
+        from console.rotation import changes as rotation_actions
         from widgets.modals import Field, FormScreen
 
         now = self.now()
@@ -656,7 +657,7 @@ class QuorumApp(App[int]):
 
     def request_take_swap(self) -> None:
         """`t` in the Rotation pane: take one of the swaps others offer."""
-        from console import rotation_actions
+        from console.rotation import changes as rotation_actions
         from widgets.modals import PickScreen
 
         try:
@@ -704,13 +705,13 @@ class QuorumApp(App[int]):
         self._refresh_rotation()
         self._refresh_audit()
         if self.session.config.notify:
-            from console.notify import Notice
+            from console.notify.sinks import Notice
 
             notice = Notice(f"{made.rotation}: {done}", f"{self.identity.name}: {_span(made)}")
             self.run_worker(self._tell_team(notice), group="notify", exit_on_error=False)
 
     async def _tell_team(self, notice: Notice) -> None:
-        from console.rotation_notify import tell_team
+        from console.rotation.notify import tell_team
 
         errors = await tell_team(
             self.session.config, self.session.audit_path, notice, self.identity.name
@@ -723,7 +724,7 @@ class QuorumApp(App[int]):
     def _run_change(self, change: Callable[[], Awaitable[object]], done: str) -> None:
         """Run an action coroutine as a worker; its errors become one-line notices."""
 
-        from console.actions import NeedsConsensus
+        from console.engine.actions import NeedsConsensus
 
         async def run() -> None:
             try:
@@ -797,7 +798,7 @@ class QuorumApp(App[int]):
         self.run_worker(load(), group="revisions", exclusive=True, exit_on_error=False)
 
     def _ask_reason(self, ref: TargetRef, revision: str) -> None:
-        from console.consensus import Kind
+        from console.domain.consensus import Kind
         from widgets.modals import Field, FormScreen
 
         def done(values: dict[str, str] | None) -> None:
@@ -926,7 +927,7 @@ class QuorumApp(App[int]):
 
     def action_restart(self) -> None:
         """`r` in Services: restart the selected target (production asks for its name)."""
-        from console.consensus import Kind
+        from console.domain.consensus import Kind
 
         self._offer(Kind.RESTART, self._confirm_restart)
 
@@ -942,7 +943,7 @@ class QuorumApp(App[int]):
                     f"restarted {ref.service}@{ref.environment}",
                 )
 
-        from console.actions import needs_votes
+        from console.engine.actions import needs_votes
 
         policy = self.session.config.policy(ref.environment)
         votes = "it needs consensus: a proposal opens" if needs_votes(policy) else "no vote"
@@ -952,7 +953,7 @@ class QuorumApp(App[int]):
 
     def action_scale(self) -> None:
         """`s` in Services: scale the selected target to a number of replicas."""
-        from console.consensus import Kind
+        from console.domain.consensus import Kind
 
         self._offer(Kind.SCALE, self._ask_replicas)
 
@@ -974,7 +975,7 @@ class QuorumApp(App[int]):
                 f"scaled {ref.service}@{ref.environment} to {replicas}",
             )
 
-        from console.actions import needs_votes
+        from console.engine.actions import needs_votes
 
         policy = self.session.config.policy(ref.environment)
         note = (
@@ -1023,7 +1024,7 @@ class QuorumApp(App[int]):
 
     def action_rollback(self) -> None:
         """ctrl+l: roll the selected target back (no vote; production asks for its name)."""
-        from console.consensus import Kind
+        from console.domain.consensus import Kind
 
         self._offer(Kind.ROLLBACK, self._rollback_to)
 
@@ -1394,7 +1395,7 @@ def approval_view(view: ProposalView) -> ApprovalView:
 
 
 def _describe_result(done: str, result: object) -> str:
-    from console.actions import Outcome, Result
+    from console.engine.actions import Outcome, Result
 
     if isinstance(result, Result):
         if result.outcome is not None:

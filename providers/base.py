@@ -17,7 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
-from console.model import (
+from console.domain.model import (
     LogLine,
     ProviderApproval,
     Revision,

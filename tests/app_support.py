@@ -16,8 +16,7 @@ from pathlib import Path
 
 from textual.css.query import NoMatches
 
-from console.config import Config, Policy
-from console.model import (
+from console.domain.model import (
     CPU,
     ERROR_RATE,
     MEMORY,
@@ -30,7 +29,8 @@ from console.model import (
     Target,
     TargetRef,
 )
-from console.session import Session
+from console.domain.settings import Config, Policy
+from console.engine.session import Session
 from providers.base import Capability, Provider, ProviderContext
 from providers.registry import BrokenProvider
 
@@ -228,7 +228,7 @@ async def settle(
 
 def sandbox_session(data_dir: Path, *, readonly: bool = False) -> Session:
     """The built-in sandbox team on a paused world: the same screen on every run."""
-    from console.sandbox_team import sandbox_config
+    from console.config.sandbox_team import sandbox_config
     from providers.registry import build_provider
 
     config = sandbox_config()

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from console.actions import Actions
-from console.audit import AuditLog
-from console.config import Config
-from console.consensus import Kind
-from console.errors import PolicyRefused
-from console.identity import Identity
-from console.model import TargetRef
-from console.session import Session
+from console.domain.consensus import Kind
+from console.domain.errors import PolicyRefused
+from console.domain.identity import Identity
+from console.domain.model import TargetRef
+from console.domain.settings import Config
+from console.engine.actions import Actions
+from console.engine.session import Session
+from console.store.audit import AuditLog
 from tests.k8s_fixtures import Cluster, cluster_fixture, provider, service
 from tests.test_kubernetes_access import REVIEWS, rbac
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from console.audit import AuditLog
-from console.cli import main
+from console.cli.main import main
+from console.store.audit import AuditLog
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,7 +86,7 @@ def test_killed_mid_deploy_is_listed_and_never_runs_twice(
 ) -> None:
     argv = ["--config", str(team), "deploy", "api", "--env", "staging"]
     argv += ["--revision", "slow", "--key", "K1"]
-    code = f"import sys; from console.cli import main; sys.exit(main({argv!r}))"
+    code = f"import sys; from console.cli.main import main; sys.exit(main({argv!r}))"
     proc = subprocess.Popen(
         [sys.executable, "-c", code],
         cwd=ROOT,

@@ -14,18 +14,18 @@ from typing import TypeVar
 import pytest
 from pytest_httpserver import HTTPServer
 
-from console.actions import Actions, NeedsConsensus
-from console.audit import AuditLog
-from console.config import NotifyConfig, Policy
-from console.consensus import Kind, Proposal, State
-from console.errors import PolicyRefused
-from console.identity import Identity
-from console.identity_name import current_user
-from console.model import TargetRef, utcnow
-from console.rotation import holder_at
-from console.session import Session, open_session
-from console.targets import resolve_target
-from console.teammates import teammates_step
+from console.domain.consensus import Kind, Proposal, State
+from console.domain.errors import PolicyRefused
+from console.domain.identity import Identity
+from console.domain.model import TargetRef, utcnow
+from console.domain.names import current_user
+from console.domain.settings import NotifyConfig, Policy
+from console.engine.actions import Actions, NeedsConsensus
+from console.engine.sandbox_teammates import teammates_step
+from console.engine.session import Session, open_session
+from console.engine.targets import resolve_target
+from console.rotation.schedule import holder_at
+from console.store.audit import AuditLog
 
 T = TypeVar("T")
 ME = current_user()

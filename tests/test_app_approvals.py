@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from console.action_store import ActionRecord, ActionStore
-from console.actions import Actions
 from console.app import QuorumApp
-from console.audit import AuditLog
-from console.consensus import Kind
-from console.identity import Identity
-from console.model import TargetRef
+from console.domain.consensus import Kind
+from console.domain.identity import Identity
+from console.domain.model import TargetRef
+from console.engine.actions import Actions
+from console.store.audit import AuditLog
+from console.store.claims import ActionRecord, ActionStore
 from providers.sandbox import PAUSED_AT
 from tests.app_support import sandbox_session, settle
 from widgets.approvals import ApprovalsPane

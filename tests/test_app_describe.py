@@ -7,7 +7,7 @@ from pathlib import Path
 from textual.geometry import Region
 
 from console.app import QuorumApp
-from console.model import EventInfo, PodInfo, TargetDetails, TargetRef
+from console.domain.model import EventInfo, PodInfo, TargetDetails, TargetRef
 from providers.sandbox import PAUSED_AT
 from tests.app_support import NOW, FakeProvider, make_session, sandbox_session, settle
 from tests.app_support import target as make_target

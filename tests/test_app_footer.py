@@ -12,7 +12,7 @@ from pathlib import Path
 from textual.widget import Widget
 
 from console.app import QuorumApp
-from console.sandbox_team import sandbox_config
+from console.config.sandbox_team import sandbox_config
 from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
 from widgets.help import HelpScreen
 from widgets.main import MainScreen

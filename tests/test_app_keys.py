@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.command import CommandPalette
 
 from console.app import QuorumApp
-from console.sandbox_team import sandbox_config
+from console.config.sandbox_team import sandbox_config
 from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
 from widgets.chrome import CommandBar
 from widgets.help import HelpScreen

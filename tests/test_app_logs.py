@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.style import Style
 
 from console.app import QuorumApp
-from console.model import PodInfo, TargetDetails, TargetRef
+from console.domain.model import PodInfo, TargetDetails, TargetRef
 from tests.app_support import NOW, FakeProvider, line, make_session, settle, standard_targets
 from widgets.logview import MATCH_STYLE
 

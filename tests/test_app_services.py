@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from console.app import QuorumApp
-from console.model import RolloutStatus
+from console.domain.model import RolloutStatus
 from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets, target
 from widgets.main import MainScreen
 from widgets.services import ServicesPane

@@ -7,11 +7,11 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from console import rotation
 from console.app import QuorumApp
-from console.audit import AuditLog
-from console.config import NotifyConfig
-from console.sandbox_team import sandbox_config
+from console.config.sandbox_team import sandbox_config
+from console.domain.settings import NotifyConfig
+from console.rotation import schedule as rotation
+from console.store.audit import AuditLog
 from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
 from widgets.audit import AuditPane
 from widgets.metrics import MetricChart

@@ -15,7 +15,7 @@ async def test_the_collector_paused_for_the_start_is_back_on_after_the_first_fra
 ) -> None:
     provider = FakeProvider("alpha", standard_targets(), tmp_path)
     app = QuorumApp(make_session(tmp_path / "data", [provider]), now=lambda: NOW)
-    gc.disable()  # as console.cli does before it imports the app
+    gc.disable()  # as console.cli.main does before it imports the app
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot, lambda: len(app.services.table.keys) == 4)

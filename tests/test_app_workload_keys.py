@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from console.app import QuorumApp
-from console.audit import AuditLog
-from console.consensus import Kind, State
-from console.model import TargetRef
-from console.proposals_store import ProposalStore
+from console.domain.consensus import Kind, State
+from console.domain.model import TargetRef
+from console.store.audit import AuditLog
+from console.store.proposals import ProposalStore
 from providers.base import Capability
 from providers.sandbox import PAUSED_AT
 from tests.app_support import (

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from console.audit import AuditLog
-from console.cli import main
+from console.cli.main import main
+from console.store.audit import AuditLog
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from console.audit import AuditLog
+from console.store.audit import AuditLog
 
 PROCESSES = 8
 APPENDS = 100
@@ -15,7 +15,7 @@ APPENDS = 100
 WRITER = """
 import sys
 from pathlib import Path
-from console.audit import AuditLog
+from console.store.audit import AuditLog
 
 path, name, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 sys.stdin.readline()  # start together: wait until every writer is up

@@ -6,7 +6,7 @@ import io
 import json
 from pathlib import Path
 
-from console.audit import AuditLog, AuditRecord, check_chain
+from console.store.audit import AuditLog, AuditRecord, check_chain
 
 FIELDS = (
     "seq", "ts", "who", "action", "target", "environment", "revision", "outcome",

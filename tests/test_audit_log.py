@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from console.audit import GENESIS, AuditError, AuditLog, AuditRecord, check_chain
-from console.db import connect
-from console.errors import QuorumError
+from console.domain.errors import QuorumError
+from console.store.audit import GENESIS, AuditError, AuditLog, AuditRecord, check_chain
+from console.store.db import connect
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")

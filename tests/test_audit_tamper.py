@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from console.audit import AuditError, AuditLog, AuditRecord
+from console.store.audit import AuditError, AuditLog, AuditRecord
 
 COLUMNS = (
     "seq, ts, who, action, target, environment, revision, outcome, comment, key, prev_hash, hash"

@@ -1,4 +1,4 @@
-"""The consensus commands end to end against the built-in sandbox, through `console.cli.main`."""
+"""The consensus commands end to end against the built-in sandbox, through `quorum`'s `main`."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from console.cli import main
-from console.identity_name import current_user
+from console.cli.main import main
+from console.domain.names import current_user
 
 ME = current_user()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from console.cli import main
+from console.cli.main import main
 
 STATUS_KEYS = {
     "service", "environment", "provider", "target", "revision", "status",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from console.cli import main
+from console.cli.main import main
 from tests.test_config_load import MALFORMED
 
 CONFIGS = Path(__file__).parent / "configs"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from console.durations import DurationError, duration_type, parse_duration
+from console.domain.durations import DurationError, duration_type, parse_duration
 
 UNIT_KWARGS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 

@@ -7,8 +7,8 @@ import tomllib
 from datetime import date, timedelta
 from pathlib import Path
 
-from console.config import Policy
-from console.config_load import load_config
+from console.config.load import load_config
+from console.domain.settings import Policy
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 
-from console.config_lines import LineIndex
+from console.config.lines import LineIndex
 
 DOC = '''# a comment [not] a header
 [team]

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from console.config import (
+from console.config.load import ConfigError, config_problems, load_config
+from console.domain.settings import (
     Config,
     NotifyConfig,
     Policy,
@@ -17,8 +18,7 @@ from console.config import (
     RotationLayer,
     ServiceConfig,
 )
-from console.config_load import ConfigError, config_problems, load_config
-from console.thresholds import Thresholds
+from console.domain.thresholds import Thresholds
 from providers.registry import available_kinds
 
 CONFIGS = Path(__file__).parent / "configs"

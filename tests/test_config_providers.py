@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from console.config_load import config_problems, load_config
+from console.config.load import config_problems, load_config
 from providers.registry import available_kinds
 
 PLUGINS = Path(__file__).parent / "configs" / "plugins"

@@ -8,10 +8,10 @@ import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 
-from console.audit import AuditLog
-from console.consensus import Kind, Proposal, State
-from console.model import TargetRef
-from console.proposals_store import ProposalStore
+from console.domain.consensus import Kind, Proposal, State
+from console.domain.model import TargetRef
+from console.store.audit import AuditLog
+from console.store.proposals import ProposalStore
 
 VOTERS = [f"voter{i}" for i in range(8)]
 PROPOSALS = 100
@@ -19,7 +19,7 @@ PROPOSALS = 100
 WORKER = textwrap.dedent(
     """
     import os, sys
-    from console.cli import main
+    from console.cli.main import main
     voter, config = sys.argv[1], sys.argv[2]
     os.environ["QUORUM_ACT_AS"] = voter
     index = int(voter.removeprefix("voter"))

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console import consensus as c
-from console.config import Policy
-from console.errors import PolicyRefused
-from console.model import TargetRef
+from console.domain import consensus as c
+from console.domain.errors import PolicyRefused
+from console.domain.model import TargetRef
+from console.domain.settings import Policy
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 PEOPLE = ("pat", "alice", "bob", "carol", "dan", "erin")
@@ -194,7 +194,7 @@ def test_summary_line() -> None:
 
 
 def test_override_needs_a_reason_and_review_by_someone_else() -> None:
-    from console.errors import UsageError
+    from console.domain.errors import UsageError
 
     policy = Policy("production", min_approvals=2)
     with pytest.raises(UsageError, match="reason"):

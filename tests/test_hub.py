@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from console.config import Config
-from console.hub import Hub
-from console.model import RolloutStatus, Snapshot, Target, TargetRef, utcnow
-from console.session import Session
+from console.domain.model import RolloutStatus, Snapshot, Target, TargetRef, utcnow
+from console.domain.settings import Config
+from console.engine.hub import Hub
+from console.engine.session import Session
 from providers.base import Provider, ProviderContext, Unreachable
 from providers.registry import BrokenProvider
 

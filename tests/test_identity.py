@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from console.config import Config
-from console.errors import PolicyRefused
-from console.identity import ACT_AS_VAR, Identity, current_identity, require_member
-from console.identity_name import current_user
+from console.domain.errors import PolicyRefused
+from console.domain.identity import ACT_AS_VAR, Identity, current_identity, require_member
+from console.domain.names import current_user
+from console.domain.settings import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -45,7 +45,9 @@ def test_a_real_unprivileged_account_cannot_pick_its_identity() -> None:
     The code is copied to a world-readable folder first: the checkout may sit under a
     home directory `nobody` cannot enter.
     """
-    code = "import console.identity as i; x = i.current_identity(); print(x.name, x.via_seam)"
+    code = (
+        "import console.domain.identity as i; x = i.current_identity(); print(x.name, x.via_seam)"
+    )
     readable = Path(tempfile.mkdtemp(prefix="quorum-identity-"))
     readable.chmod(0o755)
     for package in ("console", "providers"):

@@ -22,7 +22,19 @@ def test_import_linter_contracts_hold() -> None:
     lint = Path(sys.executable).with_name("lint-imports")
     result = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 2 kept, 0 broken" in result.stdout
+    assert "Contracts: 4 kept, 0 broken" in result.stdout
+
+
+LAYERS = {"domain", "config", "store", "notify", "rotation", "engine", "cli", "tui"}
+
+
+def test_console_top_level_holds_only_the_app_and_the_layers() -> None:
+    """A module dropped at the top of console/ has no layer, so no contract covers it."""
+    top = ROOT / "console"
+    modules = {p.name for p in top.glob("*.py")}
+    packages = {p.name for p in top.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert modules == {"__init__.py", "__main__.py", "app.py"}
+    assert packages == LAYERS
 
 
 def test_core_and_providers_never_import_textual(tmp_path: Path) -> None:
@@ -32,23 +44,24 @@ import console, providers
 names = []
 for package in (console, providers):
     for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-        if info.name not in ("console.app", "console.__main__"):
-            importlib.import_module(info.name)
-            names.append(info.name)
+        if info.name in ("console.app", "console.__main__") or info.name.startswith("console.tui"):
+            continue
+        importlib.import_module(info.name)
+        names.append(info.name)
 print(json.dumps({"imported": names, "ui": sorted(m for m in sys.modules
       if m.split(".")[0] in ("textual", "widgets"))}))
 """
     result = run_python(code, tmp_path)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert "console.hub" in report["imported"] and "providers.base" in report["imported"]
+    assert "console.engine.hub" in report["imported"] and "providers.base" in report["imported"]
     assert report["ui"] == []
 
 
 def test_status_on_the_sandbox_imports_no_heavy_sdk(tmp_path: Path) -> None:
     code = """
 import json, sys
-from console.cli import main
+from console.cli.main import main
 code = main(["status", "--sandbox", "--json"])
 top = {m.split(".")[0] for m in sys.modules}
 heavy = sorted(top & {"boto3", "botocore", "kubernetes", "textual"})
@@ -66,9 +79,9 @@ def test_the_console_path_leaves_for_later_what_the_first_frame_does_not_show(
     """What `quorum` imports before its first frame is start-up time a person waits for."""
     code = """
 import json, sys
-from console.cli import _console_args
+from console.cli.main import _console_args
 from console.app import QuorumApp
-from console.session import open_session
+from console.engine.session import open_session
 session = open_session(_console_args(["--sandbox"]))
 QuorumApp(session)
 print(json.dumps({"providers": len(session.providers), "broken": len(session.broken),
@@ -80,9 +93,9 @@ print(json.dumps({"providers": len(session.providers), "broken": len(session.bro
     assert report["providers"] == 3 and report["broken"] == 0
     later = {
         "importlib.metadata",  # the entry points: the sandbox is a built-in kind
-        "console.consensus",
-        "console.audit",
-        "console.actions",
+        "console.domain.consensus",
+        "console.store.audit",
+        "console.engine.actions",
         "sqlite_utils",
         "httpx",
         "widgets.modals",
@@ -96,7 +109,7 @@ print(json.dumps({"providers": len(session.providers), "broken": len(session.bro
         "widgets.rotation",
     }
     assert later.isdisjoint(report["loaded"])
-    assert not [m for m in report["loaded"] if m.startswith("console.commands.")]
+    assert not [m for m in report["loaded"] if m.startswith("console.cli.commands.")]
 
 
 def test_the_built_in_kinds_are_the_ones_pyproject_registers() -> None:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.text import Text
 
-from console.inert import inert_markup, neutralise
+from console.domain.inert import inert_markup, neutralise
 
 HOSTILE = (
     "\x1b]0;pwned\x07"  # OSC: retitle the terminal

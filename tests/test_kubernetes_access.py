@@ -9,7 +9,7 @@ from pathlib import Path
 import kmock
 import pytest
 
-from console.model import CPU, MEMORY, TargetRef
+from console.domain.model import CPU, MEMORY, TargetRef
 from providers.base import Capability, Unsupported
 from providers.kubernetes import KubernetesProvider
 from tests.k8s_fixtures import (

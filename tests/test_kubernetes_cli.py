@@ -9,7 +9,7 @@ from pathlib import Path
 import kmock
 import pytest
 
-from console.cli import main
+from console.cli.main import main
 from tests.k8s_fixtures import (
     Cluster,
     allow_everything,

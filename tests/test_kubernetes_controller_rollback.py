@@ -8,7 +8,7 @@ from pathlib import Path
 import kmock
 import pytest
 
-from console.model import TargetRef
+from console.domain.model import TargetRef
 from providers.base import Capability, Refused
 from tests.k8s_fixtures import (
     Cluster,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import kmock
 
-from console.model import TargetRef
+from console.domain.model import TargetRef
 from tests.k8s_fixtures import (
     Cluster,
     at,

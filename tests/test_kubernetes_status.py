@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from console.model import RolloutStatus
+from console.domain.model import RolloutStatus
 from tests.k8s_fixtures import (
     Cluster,
     cluster_fixture,  # noqa: F401 - the `cluster` fixture

@@ -9,10 +9,10 @@ from pathlib import Path
 import kmock
 import pytest
 
-from console.config import Config
-from console.hub import Hub
-from console.model import RolloutStatus
-from console.session import Session
+from console.domain.model import RolloutStatus
+from console.domain.settings import Config
+from console.engine.hub import Hub
+from console.engine.session import Session
 from providers.base import Unreachable
 from providers.kubernetes.client import interrupt
 from tests.k8s_fixtures import (

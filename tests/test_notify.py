@@ -12,10 +12,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from console.audit import AuditLog
-from console.config import NotifyConfig
-from console.identity_name import current_user
-from console.notify import Notice, SinkResult, send_all
+from console.domain.names import current_user
+from console.domain.settings import NotifyConfig
+from console.notify.sinks import Notice, SinkResult, send_all
+from console.store.audit import AuditLog
 
 SECRET = "xoxb-SECRET-TOKEN-123"
 

@@ -6,11 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from console.audit import AuditLog
-from console.config import Config, Restriction, RotationConfig, RotationLayer
-from console.errors import PolicyRefused, UsageError
-from console.rotation import holder_at, month_grid, slots_at, timeline
-from console.rotation_actions import (
+from console.domain.errors import PolicyRefused, UsageError
+from console.domain.settings import Config, Restriction, RotationConfig, RotationLayer
+from console.rotation.changes import (
     cancel,
     create_override,
     open_swaps,
@@ -18,6 +16,8 @@ from console.rotation_actions import (
     request_swap,
     take_swap,
 )
+from console.rotation.schedule import holder_at, month_grid, slots_at, timeline
+from console.store.audit import AuditLog
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 

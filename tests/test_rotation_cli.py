@@ -1,4 +1,4 @@
-"""`quorum rotation` and its subcommands through `console.cli.main`."""
+"""`quorum rotation` and its subcommands through `console.cli.main.main`."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from icalendar import Calendar
 
-from console.audit import AuditLog
-from console.cli import main
-from console.identity import whoami
-from console.rotation import holder_at
-from console.sandbox_team import sandbox_config
+from console.cli.main import main
+from console.config.sandbox_team import sandbox_config
+from console.domain.identity import whoami
+from console.rotation.schedule import holder_at
+from console.store.audit import AuditLog
 
 BERLIN_CONFIG = """
 [team]

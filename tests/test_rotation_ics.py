@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime
 
 from icalendar import Calendar
 
-from console.config import Config, Restriction, RotationConfig
-from console.rotation import stretches
-from console.rotation_actions import create_override
-from console.rotation_ics import render_ics
-from console.sandbox_team import sandbox_config
+from console.config.sandbox_team import sandbox_config
+from console.domain.settings import Config, Restriction, RotationConfig
+from console.rotation.changes import create_override
+from console.rotation.ics import render_ics
+from console.rotation.schedule import stretches
 
 
 def utc(*args: int) -> datetime:

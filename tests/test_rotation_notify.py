@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime
 import pytest
 from werkzeug.wrappers import Response
 
-from console.audit import AuditLog
-from console.cli import main
-from console.config import Config, NotifyConfig, Restriction, RotationConfig
-from console.errors import UsageError
-from console.rotation_notify import send_handoff_notices
+from console.cli.main import main
+from console.domain.errors import UsageError
+from console.domain.settings import Config, NotifyConfig, Restriction, RotationConfig
+from console.rotation.notify import send_handoff_notices
+from console.store.audit import AuditLog
 
 HOOK_ENV = "QUORUM_TEST_ROTATION_HOOK"
 

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console.config import Config, Restriction, RotationConfig
-from console.rotation import timeline
+from console.domain.settings import Config, Restriction, RotationConfig
+from console.rotation.schedule import timeline
 
 ZONES = [
     "UTC",

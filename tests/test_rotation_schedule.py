@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from console.config import Config, Restriction, RotationConfig, RotationLayer
-from console.errors import UsageError
-from console.rotation import holder_at, month_grid, slots_at, stretches, timeline
-from console.sandbox_team import SEED_ROTATION_MEMBERS, sandbox_config
+from console.config.sandbox_team import SEED_ROTATION_MEMBERS, sandbox_config
+from console.domain.errors import UsageError
+from console.domain.settings import Config, Restriction, RotationConfig, RotationLayer
+from console.rotation.schedule import holder_at, month_grid, slots_at, stretches, timeline
 
 SEEDS = Config(
     rotations=(

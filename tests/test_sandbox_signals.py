@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from console.model import CPU, ERROR_RATE, MEMORY, P99, Health, LogLine, RolloutStatus
-from console.thresholds import Thresholds
+from console.domain.model import CPU, ERROR_RATE, MEMORY, P99, Health, LogLine, RolloutStatus
+from console.domain.thresholds import Thresholds
 from providers.base import NotFound
 from providers.sandbox import SandboxProvider
 from tests.test_sandbox_world import T0, Clock, make, ref, snap, target

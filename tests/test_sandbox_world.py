@@ -16,7 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from console.model import CPU, ERROR_RATE, MEMORY, P99, RolloutStatus, Snapshot, Target, TargetRef
+from console.domain.model import (
+    CPU,
+    ERROR_RATE,
+    MEMORY,
+    P99,
+    RolloutStatus,
+    Snapshot,
+    Target,
+    TargetRef,
+)
 from providers.base import Capability, NotFound, ProviderContext, Refused, Unsupported
 from providers.registry import BrokenProvider, build_provider
 from providers.sandbox import PAUSED_AT, SandboxProvider
@@ -329,7 +338,7 @@ def test_a_deploy_in_another_process_is_seen_here(tmp_path: Path) -> None:
     script = (
         "import asyncio, sys\n"
         "from pathlib import Path\n"
-        "from console.model import TargetRef\n"
+        "from console.domain.model import TargetRef\n"
         "from providers.base import ProviderContext\n"
         "from providers.sandbox import SandboxProvider\n"
         "p = SandboxProvider('sim-ecs', {'platform': 'ecs'}, ProviderContext(Path(sys.argv[1])))\n"
@@ -348,7 +357,7 @@ def test_concurrent_writers_lose_no_change(tmp_path: Path) -> None:
     script = (
         "import asyncio, sys\n"
         "from pathlib import Path\n"
-        "from console.model import TargetRef\n"
+        "from console.domain.model import TargetRef\n"
         "from providers.base import ProviderContext\n"
         "from providers.sandbox import SandboxProvider\n"
         "p = SandboxProvider('sim-k8s', {'platform': 'kubernetes'}, "

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from console.app import QuorumApp
-from console.identity import Identity
+from console.domain.identity import Identity
 from providers.sandbox import PAUSED_AT
 from tests.app_support import sandbox_session, settle
 from widgets.help import HelpScreen

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from console.inert import neutralise
+from console.domain.inert import neutralise
 from widgets.pane import Pane
 from widgets.services import age
 from widgets.table import Column, KeyedTable

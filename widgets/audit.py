@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 
-from console.inert import neutralise
+from console.domain.inert import neutralise
 from widgets.logview import compile_filter
 from widgets.pane import Pane
 from widgets.table import Column, KeyedTable
@@ -35,7 +35,7 @@ COLUMNS = [
 
 
 class Record(Protocol):
-    """What the pane reads of an audit record (console.audit.AuditRecord fits)."""
+    """What the pane reads of an audit record (console.store.audit.AuditRecord fits)."""
 
     seq: int
     ts: object

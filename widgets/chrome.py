@@ -19,7 +19,7 @@ from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from console.inert import neutralise
+from console.domain.inert import neutralise
 from widgets.services import age
 
 

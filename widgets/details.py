@@ -17,8 +17,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from console.inert import neutralise
-from console.model import TargetDetails
+from console.domain.inert import neutralise
+from console.domain.model import TargetDetails
 from widgets.services import STATUS_STYLES, age
 
 # Reasons a container is stuck rather than starting: what the operator came to see.

@@ -17,7 +17,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from console.inert import neutralise
+from console.domain.inert import neutralise
 
 
 @dataclass(frozen=True)

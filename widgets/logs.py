@@ -19,8 +19,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.worker import Worker
 
-from console.inert import neutralise
-from console.model import LogLine
+from console.domain.inert import neutralise
+from console.domain.model import LogLine
 from widgets.logview import LogView
 from widgets.pane import Pane
 

@@ -26,8 +26,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
-from console.inert import neutralise
-from console.model import LogLine
+from console.domain.inert import neutralise
+from console.domain.model import LogLine
 
 LEVEL_STYLES = {
     "ERROR": "bold red",

@@ -17,9 +17,9 @@ from textual.containers import Grid
 from textual.widget import Widget
 from textual.worker import Worker
 
-from console.inert import neutralise
-from console.model import CPU, ERROR_RATE, MEMORY, P99, Health, Series
-from console.thresholds import Thresholds
+from console.domain.inert import neutralise
+from console.domain.model import CPU, ERROR_RATE, MEMORY, P99, Health, Series
+from console.domain.thresholds import Thresholds
 from widgets.pane import Pane
 
 BLOCKS = " ▁▂▃▄▅▆▇█"

@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from console.inert import neutralise
+from console.domain.inert import neutralise
 
 
 @dataclass(frozen=True)

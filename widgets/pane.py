@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 
-from console.inert import neutralise
+from console.domain.inert import neutralise
 
 
 class Pane(Vertical):

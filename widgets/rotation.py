@@ -20,8 +20,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from console.inert import neutralise
-from console.model import RotationSlot
+from console.domain.inert import neutralise
+from console.domain.model import RotationSlot
 from widgets.pane import Pane
 from widgets.table import Column, KeyedTable
 

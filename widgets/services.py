@@ -15,9 +15,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 
-from console.inert import neutralise
-from console.model import CPU, ERROR_RATE, MEMORY, P99, Health, RolloutStatus, Target
-from console.thresholds import Thresholds
+from console.domain.inert import neutralise
+from console.domain.model import CPU, ERROR_RATE, MEMORY, P99, Health, RolloutStatus, Target
+from console.domain.thresholds import Thresholds
 from widgets.logview import compile_filter
 from widgets.pane import Pane
 from widgets.table import Column, KeyedTable

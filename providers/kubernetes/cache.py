@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from console.model import CPU, MEMORY, PodInfo, Target, TargetRef, utcnow
+from console.domain.model import CPU, MEMORY, PodInfo, Target, TargetRef, utcnow
 from providers.base import ProviderError
 from providers.kubernetes.objects import image_revision, meta, primary_container
 from providers.kubernetes.settings import Settings

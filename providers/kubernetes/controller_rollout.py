@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from console.model import Revision
+from console.domain.model import Revision
 from providers.base import Refused
 from providers.kubernetes.objects import meta
 from providers.kubernetes.rollout import merge_diff, owned_by, revision, with_precondition

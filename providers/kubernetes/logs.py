@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from console.model import LogLine
+from console.domain.model import LogLine
 from providers.kubernetes.client import interrupt, translate
 from providers.kubernetes.objects import parse_time
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from console.model import CPU, MEMORY
+from console.domain.model import CPU, MEMORY
 from providers.kubernetes.cache import Cache, WorkloadKey
 from providers.kubernetes.client import body_json, translate
 from providers.kubernetes.objects import meta, quantity

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import timedelta
 from typing import Any, ClassVar
 
-from console.model import (
+from console.domain.model import (
     CPU,
     MEMORY,
     EventInfo,

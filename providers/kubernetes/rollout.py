@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from console.model import Revision
+from console.domain.model import Revision
 from providers.base import Refused
 from providers.kubernetes.objects import meta, parse_time
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from console.model import PodInfo, RolloutStatus
+from console.domain.model import PodInfo, RolloutStatus
 from providers.kubernetes.objects import meta, parse_time, quantity
 
 # Waiting reasons that are normal for a starting pod, not worth a message.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from console.model import LogLine
+from console.domain.model import LogLine
 from providers.sandbox.catalog import CDN, JOBS
 from providers.sandbox.noise import mix
 from providers.sandbox.pods import edges, replicas

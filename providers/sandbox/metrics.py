@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from console.model import CPU, ERROR_RATE, MEMORY, P99
+from console.domain.model import CPU, ERROR_RATE, MEMORY, P99
 from providers.sandbox.catalog import CDN, ENV_LOAD
 from providers.sandbox.noise import smooth, unit
 from providers.sandbox.timeline import HOUR, TargetState, Timeline

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from console.model import (
+from console.domain.model import (
     EventInfo,
     LogLine,
     PodInfo,

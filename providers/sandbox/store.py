@@ -16,9 +16,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from console.db import open_connection
-
 FILENAME = "sandbox-world.db"
+BUSY_TIMEOUT_S = 30
+
+
+def open_connection(path: Path) -> sqlite3.Connection:
+    """The world's own connection: the sandbox is a provider, and providers keep out of
+    Quorum's ledger, so it opens its file itself (WAL, a busy wait, explicit BEGINs)."""
+    path = Path(path).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
 
 DEPLOY = "deploy"
 ROLLBACK = "rollback"

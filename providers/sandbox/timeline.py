@@ -14,7 +14,7 @@ import math
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from console.model import RolloutStatus
+from console.domain.model import RolloutStatus
 from providers.sandbox import incidents
 from providers.sandbox.catalog import CDN, ECS, JOBS, PRODUCTION, STAGING, STATIC, ServiceSpec
 from providers.sandbox.noise import hexdigits, key, mix

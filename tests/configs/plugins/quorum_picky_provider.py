@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from console.model import Snapshot, utcnow
+from console.domain.model import Snapshot, utcnow
 from providers.base import Provider
 
 

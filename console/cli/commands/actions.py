@@ -1,0 +1,62 @@
+"""`quorum actions incomplete [--json]` and `quorum actions resolve KEY --outcome ...`.
+
+An action whose process died between "started" and "finished" is listed until an
+operator looks at the target and records what really happened; the record is
+audited, and a retry with the same key then replays that outcome instead of running.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from console.cli.output import iso_utc, print_json, print_table
+from console.cli.runner import refuse_if_readonly, run_actions
+from console.domain.inert import neutralise
+from console.engine.actions import Actions
+from console.store.claims import OUTCOMES, ActionRecord
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser("actions", parents=[common], help="actions that never finished")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    incomplete = verbs.add_parser(
+        "incomplete", parents=[common], help="list actions that started and never finished"
+    )
+    incomplete.add_argument("--json", action="store_true", help="print a JSON array")
+    incomplete.set_defaults(func=run_incomplete)
+    resolve = verbs.add_parser(
+        "resolve", parents=[common], help="record the real outcome of an incomplete action"
+    )
+    resolve.add_argument("key", metavar="KEY")
+    resolve.add_argument("--outcome", required=True, choices=OUTCOMES)
+    resolve.add_argument("--comment", default="", metavar="TEXT")
+    resolve.set_defaults(func=run_resolve)
+
+
+def run_incomplete(args: argparse.Namespace) -> int:
+    records = run_actions(args, lambda a: _incomplete(a), json_out=args.json)
+    if args.json:
+        print_json([r.to_json() for r in records])
+    elif not records:
+        print("no incomplete actions")
+    else:
+        print_table(
+            ["key", "action", "service", "env", "revision", "who", "started"],
+            [
+                [r.key, r.action, r.ref.service, r.ref.environment, r.revision, r.who]
+                + [iso_utc(r.started_at)]
+                for r in records
+            ],
+        )
+    return 0
+
+
+async def _incomplete(actions: Actions) -> list[ActionRecord]:
+    return actions.incomplete()
+
+
+def run_resolve(args: argparse.Namespace) -> int:
+    refuse_if_readonly(args, "resolve an action")
+    record = run_actions(args, lambda a: a.resolve(args.key, args.outcome, args.comment))
+    print(neutralise(f"{record.key}: {record.action} recorded as {args.outcome}"))
+    return 0

@@ -1,0 +1,92 @@
+"""`quorum config check`: validates the config before the console or a script relies on it.
+
+It reports what starting the console would: every problem of the file (file, line,
+key) and every provider that cannot be built (a kind whose module fails to
+import, a provider that refuses its settings), one per line on stderr, exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from console.config.load import ConfigProblem, config_problems, load_config, problem_at
+from console.config.paths import config_path
+from console.domain import exitcodes
+from console.domain.inert import neutralise
+from console.domain.settings import Config
+from console.engine.session import open_session
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser("config", parents=[common], help="inspect the configuration")
+    parser.set_defaults(func=lambda _args: _usage(parser))
+    actions = parser.add_subparsers(dest="config_command", metavar="ACTION")
+    check = actions.add_parser(
+        "check",
+        parents=[common],
+        help="validate the config; problems name file, line and key (exit 2)",
+    )
+    check.set_defaults(func=run_check)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_usage(sys.stderr)
+    print("quorum config: name an action, e.g. `quorum config check`", file=sys.stderr)
+    return exitcodes.USAGE
+
+
+def run_check(args: argparse.Namespace) -> int:
+    if args.sandbox:
+        print("ok: --sandbox uses the built-in sandbox team; no config file is read")
+        return exitcodes.OK
+    path = config_path(args.config)
+    explicit = bool(args.config or os.environ.get("QUORUM_CONFIG"))
+    if not path.exists() and not explicit:
+        print(f"ok: no config at {neutralise(str(path))}; quorum would open the built-in sandbox")
+        return exitcodes.OK
+    problems = config_problems(path)
+    if problems:
+        return _fail(problems)
+    config = load_config(path)
+    broken = _broken_providers(args, path, config)
+    if broken:
+        return _fail(broken)
+    print(f"ok: {neutralise(str(path))} ({summary(config)})")
+    return exitcodes.OK
+
+
+def _broken_providers(args: argparse.Namespace, path: Path, config: Config) -> list[ConfigProblem]:
+    """Providers the file describes correctly but that fail when the session builds them."""
+    session = open_session(args)
+    asyncio.run(session.close())
+    index = {pc.name: i for i, pc in enumerate(config.providers)}
+    return [problem_at(path, ("providers", index[b.name]), b.reason) for b in session.broken]
+
+
+def summary(config: Config) -> str:
+    """`2 providers, 1 rotation, ...`: what the config defines, counted."""
+    counts = (
+        (len(config.providers), "provider"),
+        (len(config.services), "service"),
+        (len(config.policies), "policy"),
+        (len(config.rotations), "rotation"),
+        (len(config.notify), "notify sink"),
+        (len(config.members), "member"),
+    )
+    return ", ".join(f"{n} {_plural(word, n)}" for n, word in counts)
+
+
+def _plural(word: str, n: int) -> str:
+    if n == 1:
+        return word
+    return word[:-1] + "ies" if word.endswith("y") else word + "s"
+
+
+def _fail(problems: list[ConfigProblem]) -> int:
+    for problem in problems:
+        print(neutralise(str(problem)), file=sys.stderr)
+    return exitcodes.USAGE

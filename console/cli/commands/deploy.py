@@ -1,0 +1,72 @@
+"""`quorum deploy|rollback|restart|scale|pause|resume SERVICE --env ENV ...`: direct changes.
+
+`deploy`, `restart`, `scale` and `resume` execute where the environment's policy
+needs no votes; where it does, they open a proposal and exit 3 saying so (with
+`--json`, the proposal is printed). `rollback` and `pause` (the emergency brake on a
+rollout) need no vote anywhere and notify the team.
+`--key` makes a retry safe: a key that already ran is not run again.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from console.cli.output import print_json
+from console.cli.runner import (
+    emit_outcome,
+    proposal_json,
+    refuse_if_readonly,
+    run_actions,
+    target_of,
+)
+from console.engine.actions import Actions, NeedsConsensus, Outcome
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help_text)
+        p.add_argument("service")
+        p.add_argument("--env", required=True, metavar="ENV", help="environment")
+        p.add_argument("--key", metavar="KEY", help="idempotency key (a retry never runs twice)")
+        p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+        p.set_defaults(func=run, action=name)
+        return p
+
+    deploy = add("deploy", "deploy a revision (opens a proposal where the policy needs votes)")
+    deploy.add_argument("--revision", required=True, metavar="REV")
+    deploy.add_argument("--reason", default="", metavar="TEXT")
+    add("rollback", "roll back now: anyone, no vote, team notified").add_argument(
+        "--to", metavar="REV", help="revision to go back to (default: the previous one)"
+    )
+    add("restart", "restart a target (opens a proposal where the policy needs votes)")
+    add("scale", "scale a target (opens a proposal where the policy needs votes)").add_argument(
+        "--replicas", type=int, required=True, metavar="N"
+    )
+    add("pause", "pause a rollout now: anyone, no vote, team notified")
+    add("resume", "resume a paused rollout (opens a proposal where the policy needs votes)")
+
+
+async def _act(args: argparse.Namespace, actions: Actions) -> Outcome:
+    ref = (await target_of(actions, args.service, args.env)).ref
+    if args.action == "deploy":
+        return await actions.deploy(ref, args.revision, key=args.key, reason=args.reason)
+    if args.action == "rollback":
+        return await actions.rollback(ref, args.to, key=args.key)
+    if args.action == "restart":
+        return await actions.restart(ref, key=args.key)
+    if args.action == "pause":
+        return await actions.pause(ref, key=args.key)
+    if args.action == "resume":
+        return await actions.resume(ref, key=args.key)
+    return await actions.scale(ref, args.replicas, key=args.key)
+
+
+def run(args: argparse.Namespace) -> int:
+    refuse_if_readonly(args, args.action)
+    try:
+        outcome = run_actions(args, lambda actions: _act(args, actions), json_out=args.json)
+    except NeedsConsensus as exc:
+        if args.json:
+            print_json(proposal_json(exc.view))
+        raise
+    return emit_outcome(args, outcome)

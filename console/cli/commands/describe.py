@@ -1,0 +1,134 @@
+"""`quorum describe SERVICE --env ENV [--json]`: one target's pods and recent events.
+
+The command-line twin of the console's `d`: what a script or a person over ssh needs
+to see why a target is not ready (a crash-looping pod, a failing image pull) without
+opening the console.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import datetime
+
+from console.cli.commands.status import target_json
+from console.cli.output import iso_utc, print_json, print_table
+from console.domain.errors import QuorumError
+from console.domain.inert import neutralise
+from console.domain.model import EventInfo, PodInfo, TargetDetails
+from console.engine.session import open_session
+from console.engine.targets import resolve_target
+
+# The same bound the console's hub puts on one backend call by default.
+TIMEOUT_SECONDS = 10.0
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser(
+        "describe", parents=[common], help="a target's pods and recent events, then exit"
+    )
+    parser.add_argument("service")
+    parser.add_argument("--env", required=True, metavar="ENV", help="environment")
+    parser.add_argument("--json", action="store_true", help="print a JSON document")
+    parser.set_defaults(func=run)
+
+
+def pod_json(pod: PodInfo) -> dict[str, object]:
+    return {
+        "name": pod.name,
+        "phase": pod.phase,
+        "ready": pod.ready,
+        "restarts": pod.restarts,
+        "reason": pod.reason,
+        "containers": list(pod.containers),
+        "node": pod.node,
+        "started_at": iso_utc(pod.started_at),
+    }
+
+
+def event_json(event: EventInfo) -> dict[str, object]:
+    return {
+        "at": iso_utc(event.at),
+        "type": event.type,
+        "reason": event.reason,
+        "message": event.message,
+        "count": event.count,
+        "source": event.source,
+    }
+
+
+def details_json(details: TargetDetails) -> dict[str, object]:
+    """The `quorum describe --json` document; the README documents these keys."""
+    return {
+        "target": target_json(details.target),
+        "pods": [pod_json(p) for p in details.pods],
+        "events": [event_json(e) for e in details.events],
+    }
+
+
+async def _describe(args: argparse.Namespace) -> TargetDetails:
+    session = open_session(args)
+    try:
+        target = await resolve_target(session, args.service, args.env)
+        provider = session.providers[target.ref.provider]
+        try:
+            async with asyncio.timeout(TIMEOUT_SECONDS):  # not wait_for: see Hub.poll
+                return await provider.details(target.ref)
+        except TimeoutError:
+            raise QuorumError(
+                f"{provider.name} gave no details of {args.service}@{args.env}"
+                f" within {TIMEOUT_SECONDS:g}s"
+            ) from None
+    finally:
+        await session.close()
+
+
+def _when(value: datetime | None) -> str:
+    return iso_utc(value) or "-"
+
+
+def print_text(details: TargetDetails) -> None:
+    t = details.target
+    line = (
+        f"{t.ref.service}@{t.ref.environment}  {t.ref.provider}  {t.ref.target}  {t.revision}"
+        f"  {t.status.value}  {t.ready}/{t.desired}"
+    )
+    print(neutralise(line + (f"  {t.message}" if t.message else "")))
+    print()
+    print_table(
+        ["pod", "phase", "ready", "restarts", "reason", "node", "started"],
+        [
+            [
+                p.name,
+                p.phase,
+                "yes" if p.ready else "no",
+                p.restarts,
+                p.reason or "-",
+                p.node or "-",
+                _when(p.started_at),
+            ]
+            for p in details.pods
+        ],
+    )
+    print()
+    print_table(
+        ["at", "type", "reason", "message", "count", "source"],
+        [
+            [_when(e.at), e.type, e.reason, e.message, e.count, e.source or "-"]
+            for e in details.events
+        ],
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    details = asyncio.run(_describe(args))
+    try:
+        if args.json:
+            print_json(details_json(details))
+        else:
+            print_text(details)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `quorum describe ... | head` closed the pipe: not an error
+        sys.stderr.close()
+    return 0

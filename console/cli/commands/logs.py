@@ -1,0 +1,80 @@
+"""`quorum logs SERVICE --env ENV [--follow] [--since D] [--tail N] [--container C] [--previous]`.
+
+The same `Provider.logs` iterator the log pane reads, printed line by line as it
+arrives, so a followed log never piles up in memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import TextIO
+
+from console.cli.output import iso_utc
+from console.domain.durations import duration_type
+from console.domain.errors import UsageError
+from console.domain.inert import neutralise
+from console.domain.model import LogLine
+from console.engine.session import open_session
+from console.engine.targets import resolve_target
+from providers.base import Capability
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser("logs", parents=[common], help="print or follow a target's logs")
+    parser.add_argument("service")
+    parser.add_argument("--env", required=True, metavar="ENV", help="environment")
+    parser.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
+    parser.add_argument("--since", type=duration_type, metavar="DURATION", help="e.g. 5m, 1h")
+    parser.add_argument("--tail", type=int, metavar="N", help="only the last N lines")
+    parser.add_argument("--container", metavar="NAME", help="one container of each pod")
+    parser.add_argument(
+        "--previous", "-p", action="store_true", help="the previous container's logs (k9s p)"
+    )
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="pass backend bytes through unchanged (only when stdout is not a terminal)",
+    )
+    parser.set_defaults(func=run)
+
+
+def format_line(line: LogLine, *, raw: bool) -> str:
+    text = line.text if raw else neutralise(line.text)
+    source = line.source if raw else neutralise(line.source)
+    prefix = f"{iso_utc(line.ts)} {line.level or '-':<5}"
+    return f"{prefix} [{source}] {text}" if source else f"{prefix} {text}"
+
+
+async def _print_logs(args: argparse.Namespace, out: TextIO) -> None:
+    session = open_session(args)
+    try:
+        target = await resolve_target(session, args.service, args.env)
+        provider = session.providers[target.ref.provider]
+        if not provider.can(Capability.LOGS):
+            raise UsageError(f"provider {provider.name} ({provider.kind}) has no logs")
+        raw = args.raw and not out.isatty()
+        stream = provider.logs(
+            target.ref,
+            follow=args.follow,
+            since=args.since,
+            tail=args.tail,
+            container=args.container,
+            previous=args.previous,
+        )
+        async for line in stream:
+            out.write(format_line(line, raw=raw) + "\n")
+            out.flush()
+    finally:
+        await session.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.tail is not None and args.tail < 0:
+        raise UsageError("--tail must be zero or more")
+    try:
+        asyncio.run(_print_logs(args, sys.stdout))
+    except BrokenPipeError:  # `quorum logs ... | head` closed the pipe: not an error
+        sys.stderr.close()
+    return 0

@@ -1,0 +1,68 @@
+"""`quorum propose deploy|rollback|restart|scale|amend|withdraw ...`: open and steer proposals.
+
+`deploy` and `rollback` are the design's fixed forms; `restart`, `scale`, `amend`
+(the proposer moves it to another revision, which dismisses stale votes where the
+policy says so) and `withdraw` complete them.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from console.cli.runner import emit, refuse_if_readonly, run_actions, target_of
+from console.domain.consensus import Kind
+from console.engine.actions import Actions, Result
+from console.store.proposals import parse_id
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser("propose", parents=[common], help="open a proposal for a change")
+    kinds = parser.add_subparsers(dest="proposal", metavar="KIND", required=True)
+
+    def add(name: str, help_text: str, *, target: bool = True) -> argparse.ArgumentParser:
+        p = kinds.add_parser(name, parents=[common], help=help_text)
+        if target:
+            p.add_argument("service")
+            p.add_argument("--env", required=True, metavar="ENV", help="environment")
+            p.add_argument("--reason", default="", metavar="TEXT", help="why, for the voters")
+        p.add_argument("--json", action="store_true", help="print the proposal as JSON")
+        p.set_defaults(func=run)
+        return p
+
+    add("deploy", "propose moving a target to a revision").add_argument(
+        "--revision", required=True, metavar="REV"
+    )
+    add("rollback", "propose rolling a target back").add_argument(
+        "--to", metavar="REV", help="revision to go back to (default: the previous one)"
+    )
+    add("restart", "propose restarting a target")
+    add("scale", "propose scaling a target").add_argument(
+        "--replicas", type=int, required=True, metavar="N"
+    )
+    amend = add("amend", "move your proposal to another revision", target=False)
+    amend.add_argument("id", metavar="ID")
+    amend.add_argument("--revision", required=True, metavar="REV")
+    withdraw = add("withdraw", "withdraw your proposal", target=False)
+    withdraw.add_argument("id", metavar="ID")
+
+
+async def _step(args: argparse.Namespace, actions: Actions) -> Result:
+    if args.proposal == "amend":
+        return await actions.amend(parse_id(args.id), args.revision)
+    if args.proposal == "withdraw":
+        return await actions.withdraw(parse_id(args.id))
+    target = await target_of(actions, args.service, args.env)
+    kind = Kind(args.proposal)
+    return await actions.propose(
+        kind,
+        target.ref,
+        revision=getattr(args, "revision", None) or getattr(args, "to", None) or "",
+        replicas=getattr(args, "replicas", None),
+        reason=args.reason,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    refuse_if_readonly(args, f"propose {args.proposal}")
+    result = run_actions(args, lambda actions: _step(args, actions), json_out=args.json)
+    return emit(args, result.proposal, result.outcome)

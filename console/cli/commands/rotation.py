@@ -1,0 +1,442 @@
+"""`quorum rotation`: who holds each rotation, the schedule, its feed and its changes.
+
+    quorum rotation [--at WHEN] [--json]                 holders now (or at WHEN)
+    quorum rotation schedule [ROTATION] [--from WHEN] [--days N] [--gaps] [--json]
+    quorum rotation ics [--months N] [--from WHEN] [--gaps] [--output PATH]
+    quorum rotation override ROTATION --who NAME --from WHEN --to WHEN --reason TEXT
+    quorum rotation swap request ROTATION --from WHEN --to WHEN [--reason TEXT]
+    quorum rotation swap take ID
+    quorum rotation swap list [--json]
+    quorum rotation cancel ID                            end an override, withdraw a swap
+    quorum rotation notify [--within DURATION] [--json]  for cron: one notice per handoff
+
+WHEN is `now`, an ISO date or an ISO datetime. Without an offset it is read in UTC
+by the views (holders, schedule, ics), and in the rotation's own time zone by the
+changes (an override "from 2026-12-24" means midnight where the rotation is kept).
+`--readonly` refuses every change (override, swap request/take, cancel); the views
+and `notify` still run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from console.cli.output import iso_utc, print_json, print_table
+from console.config.paths import data_dir
+from console.domain import exitcodes
+from console.domain.durations import DurationError, parse_duration
+from console.domain.errors import PolicyRefused, UsageError
+from console.domain.identity import whoami
+from console.domain.inert import neutralise
+from console.domain.model import RotationSlot, utcnow
+from console.engine.session import Session, resolve_config
+from console.rotation.layers import zone
+from console.rotation.schedule import find_rotation, slots_at, stretches
+from console.store import rotation as store
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser(
+        "rotation",
+        parents=[common],
+        help="who holds each rotation; schedule, calendar feed, overrides, swaps",
+        description="Who holds each rotation now (or --at WHEN), and the schedule's tools.",
+    )
+    parser.add_argument("--at", metavar="WHEN", default="now", help="an ISO date or datetime")
+    parser.add_argument("--json", action="store_true", help="print a JSON document")
+    parser.set_defaults(func=run_holders)
+    verbs = parser.add_subparsers(dest="rotation_command", metavar="COMMAND")
+
+    schedule = verbs.add_parser(
+        "schedule", parents=[common], help="the final schedule, stretch by stretch"
+    )
+    schedule.add_argument("rotation", nargs="?", help="one rotation (default: all)")
+    schedule.add_argument("--from", dest="start", metavar="WHEN", default="now")
+    schedule.add_argument("--days", type=_positive, default=28, help="how far (default 28)")
+    schedule.add_argument("--gaps", action="store_true", help="list gaps too")
+    schedule.add_argument("--json", action="store_true", help="print a JSON array")
+    schedule.set_defaults(func=run_schedule)
+
+    ics = verbs.add_parser("ics", parents=[common], help="the schedule as an iCalendar feed")
+    ics.add_argument("--months", type=_positive, default=3, help="horizon (default 3)")
+    ics.add_argument("--from", dest="start", metavar="WHEN", default="now")
+    ics.add_argument("--gaps", action="store_true", help="add events for gaps")
+    ics.add_argument("--output", "-o", metavar="PATH", help="write here instead of stdout")
+    ics.set_defaults(func=run_ics)
+
+    override = verbs.add_parser(
+        "override", parents=[common], help="put someone on a rotation for a span (audited)"
+    )
+    override.add_argument("rotation")
+    override.add_argument("--who", required=True, help="who holds it over the span")
+    override.add_argument("--from", dest="start", metavar="WHEN", required=True)
+    override.add_argument("--to", dest="end", metavar="WHEN", required=True)
+    override.add_argument("--reason", required=True)
+    override.add_argument("--json", action="store_true", help="print the override as JSON")
+    override.set_defaults(func=run_override)
+
+    swap = verbs.add_parser("swap", parents=[common], help="offer or take a stretch of duty")
+    swap_verbs = swap.add_subparsers(dest="swap_command", metavar="request|take|list")
+    swap_verbs.required = True
+    request = swap_verbs.add_parser(
+        "request", parents=[common], help="offer your time on a rotation (audited)"
+    )
+    request.add_argument("rotation")
+    request.add_argument("--from", dest="start", metavar="WHEN", required=True)
+    request.add_argument("--to", dest="end", metavar="WHEN", required=True)
+    request.add_argument("--reason", default="")
+    request.add_argument("--json", action="store_true", help="print the swap as JSON")
+    request.set_defaults(func=run_swap_request)
+    take = swap_verbs.add_parser("take", parents=[common], help="take an open swap (audited)")
+    take.add_argument("id")
+    take.add_argument("--json", action="store_true", help="print the swap as JSON")
+    take.set_defaults(func=run_swap_take)
+    listing = swap_verbs.add_parser("list", parents=[common], help="open swaps")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.set_defaults(func=run_swap_list)
+
+    cancel = verbs.add_parser(
+        "cancel", parents=[common], help="end an override or withdraw a swap offer (audited)"
+    )
+    cancel.add_argument("id")
+    cancel.add_argument("--json", action="store_true", help="print the result as JSON")
+    cancel.set_defaults(func=run_cancel)
+
+    notify = verbs.add_parser(
+        "notify", parents=[common], help="announce handoffs to the notify sinks (for cron)"
+    )
+    notify.add_argument(
+        "--within",
+        metavar="DURATION",
+        default="1d",
+        help="announce handoffs at most this old (default 1d)",
+    )
+    notify.add_argument("--json", action="store_true", help="print a JSON array")
+    notify.set_defaults(func=run_notify)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
+
+
+def parse_when(text: str, tz: ZoneInfo | None = None, *, now: datetime | None = None) -> datetime:
+    """`now`, an ISO date or an ISO datetime as an aware instant; naive ones are in `tz`."""
+    if text.strip().lower() == "now":
+        return now or utcnow()
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"{text!r} is not a date or datetime (e.g. 2026-12-24 or 2026-12-24T09:00+01:00)"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz or UTC)
+    return value.astimezone(UTC)
+
+
+def _session(args: argparse.Namespace) -> Session:
+    """The config and data directory only: no rotation command talks to a provider."""
+    config = resolve_config(args.config, args.sandbox)
+    return Session(config=config, data_dir=data_dir(), readonly=args.readonly)
+
+
+def _changing(args: argparse.Namespace, doing: str) -> tuple[Session, str]:
+    """The session and acting person of a schedule change; refused under --readonly."""
+    session = _session(args)
+    if session.readonly:
+        raise PolicyRefused(f"cannot {doing}: --readonly")
+    return session, whoami()
+
+
+def countdown(delta: timedelta) -> str:
+    """A short countdown such as `5d 21h`, `3h 12m` or `40s`."""
+    seconds = max(0, int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m" if minutes else f"{seconds}s"
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+
+
+def slot_json(slot: RotationSlot, timezone: str) -> dict[str, object]:
+    """One element of `quorum rotation --json`'s `rotations`; the README documents it."""
+    return {
+        "rotation": slot.rotation,
+        "holder": slot.holder or None,
+        "since": iso_utc(slot.since),
+        "next_holder": slot.next_holder or None,
+        "handoff_at": iso_utc(slot.handoff_at),
+        "gap": slot.gap,
+        "override": slot.override,
+        "swap": slot.swap,
+        "timezone": timezone,
+    }
+
+
+def _holder_text(holder: str, gap: bool, override: bool = False, swap: bool = False) -> str:
+    if gap:
+        return "(gap: nobody)"
+    return holder + (" (override)" if override else " (swap)" if swap else "")
+
+
+def run_holders(args: argparse.Namespace) -> int:
+    session = _session(args)
+    at = parse_when(args.at)
+    slots = slots_at(session.config, at, session.audit_path)
+    zones = {r.name: r.timezone for r in session.config.rotations}
+    if args.json:
+        print_json(
+            {"at": iso_utc(at), "rotations": [slot_json(s, zones[s.rotation]) for s in slots]}
+        )
+        return exitcodes.OK
+    if not slots:
+        print("no rotations configured")
+        return exitcodes.OK
+    print_table(
+        ["rotation", "holder", "since", "next", "handoff", "in"],
+        [
+            [
+                s.rotation,
+                _holder_text(s.holder, s.gap, s.override, s.swap),
+                _when(s.since),
+                s.next_holder or "(gap: nobody)",
+                _when(s.handoff_at),
+                countdown(s.handoff_at - at),
+            ]
+            for s in slots
+        ],
+    )
+    return exitcodes.OK
+
+
+def run_schedule(args: argparse.Namespace) -> int:
+    session = _session(args)
+    start = parse_when(args.start)
+    segments = stretches(
+        session.config,
+        start,
+        start + timedelta(days=args.days),
+        session.audit_path,
+        rotation=args.rotation,
+        gaps=args.gaps,
+    )
+    if args.json:
+        print_json([s.to_json() for s in segments])
+        return exitcodes.OK
+    print_table(
+        ["rotation", "from", "to", "holder", "why"],
+        [
+            [
+                s.rotation,
+                _when(s.starts_at),
+                _when(s.ends_at),
+                _holder_text(s.holder, s.gap),
+                s.why,
+            ]
+            for s in segments
+        ],
+    )
+    return exitcodes.OK
+
+
+def run_ics(args: argparse.Namespace) -> int:
+    from console.rotation.ics import render_ics
+
+    session = _session(args)
+    start = parse_when(args.start)
+    document = render_ics(
+        session.config,
+        start,
+        start + timedelta(days=31 * args.months),
+        session.audit_path,
+        gaps=args.gaps,
+    )
+    if args.output:
+        path = Path(args.output).expanduser()
+        try:
+            path.write_bytes(document)
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+        print(f"wrote {path}")
+    else:
+        sys.stdout.write(document.decode("utf-8"))
+    return exitcodes.OK
+
+
+def _rotation_times(session: Session, name: str, start: str, end: str) -> tuple[datetime, datetime]:
+    rotation = find_rotation(session.config, name)
+    tz = zone(rotation.timezone, f"rotation {name!r}")
+    return parse_when(start, tz), parse_when(end, tz)
+
+
+def _tell(session: Session, title: str, text: str, who: str) -> None:
+    """Tells the team of a schedule change, if any sink is configured; never fails it."""
+    if not session.config.notify:
+        return
+    from console.notify.sinks import Notice
+    from console.rotation.notify import tell_team
+
+    errors = asyncio.run(tell_team(session.config, session.audit_path, Notice(title, text), who))
+    for error in errors:
+        print(f"quorum: notice not delivered: {neutralise(error)}", file=sys.stderr)
+
+
+def run_override(args: argparse.Namespace) -> int:
+    from console.rotation.changes import create_override
+
+    session, by = _changing(args, "override a rotation")
+    start, end = _rotation_times(session, args.rotation, args.start, args.end)
+    override = create_override(
+        session.config, args.rotation, args.who, start, end, args.reason, session.audit_path, by=by
+    )
+    if args.json:
+        print_json(override.to_json())
+    else:
+        print(
+            neutralise(
+                f"{override.id}  {override.rotation}: {override.who}"
+                f" from {_when(override.starts_at)} to {_when(override.ends_at)}"
+            )
+        )
+    _tell(
+        session,
+        f"{override.rotation}: override, {override.who} holds it",
+        f"{by} put {override.who} on {override.rotation} from {_when(override.starts_at)}"
+        f" to {_when(override.ends_at)}: {override.reason}",
+        by,
+    )
+    return exitcodes.OK
+
+
+def _print_swap(swap: store.Swap, as_json: bool) -> None:
+    if as_json:
+        print_json(swap.to_json())
+        return
+    taken = f", taken by {swap.taken_by}" if swap.taken_by else ", open"
+    print(
+        neutralise(
+            f"{swap.id}  {swap.rotation}: {swap.requested_by} offers"
+            f" {_when(swap.starts_at)} to {_when(swap.ends_at)}{taken}"
+        )
+    )
+
+
+def run_swap_request(args: argparse.Namespace) -> int:
+    from console.rotation.changes import request_swap
+
+    session, by = _changing(args, "request a swap")
+    start, end = _rotation_times(session, args.rotation, args.start, args.end)
+    swap = request_swap(
+        session.config, args.rotation, start, end, session.audit_path, reason=args.reason, by=by
+    )
+    _print_swap(swap, args.json)
+    _tell(
+        session,
+        f"{swap.rotation}: {by} offers a swap",
+        f"{by} offers {swap.rotation} from {_when(swap.starts_at)} to {_when(swap.ends_at)}"
+        f"; take it with: quorum rotation swap take {swap.id}",
+        by,
+    )
+    return exitcodes.OK
+
+
+def run_swap_take(args: argparse.Namespace) -> int:
+    from console.rotation.changes import take_swap
+
+    session, by = _changing(args, "take a swap")
+    swap = take_swap(session.config, args.id, session.audit_path, by=by)
+    _print_swap(swap, args.json)
+    _tell(
+        session,
+        f"{swap.rotation}: {by} took {swap.requested_by}'s swap",
+        f"{by} holds {swap.rotation} from {_when(swap.starts_at)} to {_when(swap.ends_at)}"
+        f" in place of {swap.requested_by}",
+        by,
+    )
+    return exitcodes.OK
+
+
+def run_swap_list(args: argparse.Namespace) -> int:
+    from console.rotation.changes import open_swaps
+
+    session = _session(args)
+    swaps = open_swaps(session.config, session.audit_path)
+    if args.json:
+        print_json([s.to_json() for s in swaps])
+        return exitcodes.OK
+    print_table(
+        ["id", "rotation", "offered by", "from", "to", "reason"],
+        [
+            [s.id, s.rotation, s.requested_by, _when(s.starts_at), _when(s.ends_at), s.reason]
+            for s in swaps
+        ],
+    )
+    return exitcodes.OK
+
+
+def run_cancel(args: argparse.Namespace) -> int:
+    from console.rotation.changes import cancel
+
+    session, by = _changing(args, "cancel a schedule change")
+    done = cancel(session.config, args.id, session.audit_path, by=by)
+    if args.json:
+        print_json(done.to_json())
+    elif isinstance(done, store.Swap):
+        print(neutralise(f"{done.id}  {done.rotation}: swap withdrawn"))
+    else:
+        print(neutralise(f"{done.id}  {done.rotation}: {done.who} until {_when(done.until)}"))
+    if isinstance(done, store.Override):
+        _tell(
+            session,
+            f"{done.rotation}: override of {done.who} cancelled",
+            f"{by} cancelled the override of {done.who} on {done.rotation}"
+            f" ({_when(done.starts_at)} to {_when(done.ends_at)}); it ends {_when(done.until)}",
+            by,
+        )
+    return exitcodes.OK
+
+
+def run_notify(args: argparse.Namespace) -> int:
+    from console.rotation.notify import send_handoff_notices
+
+    session = _session(args)
+    try:
+        within = parse_duration(args.within)
+    except DurationError as exc:
+        raise UsageError(f"--within: {exc}") from None
+    done = asyncio.run(
+        send_handoff_notices(session.config, session.audit_path, whoami(), within=within)
+    )
+    if args.json:
+        print_json([d.to_json() for d in done])
+    else:
+        print_table(
+            ["rotation", "holder", "handoff", "notice"],
+            [
+                [d.rotation, d.holder or "(gap: nobody)", _when(d.handoff_at), d.status]
+                for d in done
+            ],
+        )
+        for d in done:
+            for error in d.errors:
+                print(f"quorum: {d.rotation}: {neutralise(error)}", file=sys.stderr)
+    failed = any(d.status == "failed" for d in done)
+    return exitcodes.FAILURE if failed else exitcodes.OK

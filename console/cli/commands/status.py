@@ -1,0 +1,91 @@
+"""`quorum status [--json]`: one snapshot of every target, then exit.
+
+Exits 1 when any provider failed or is broken, after printing what the others
+answered, so a script notices a partial picture without losing it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from console.cli.output import iso_utc, print_json, print_table
+from console.domain import exitcodes
+from console.domain.inert import neutralise
+from console.domain.model import Target
+from console.engine.hub import Hub, ProviderState, TargetRow
+from console.engine.session import open_session
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser(
+        "status", parents=[common], help="one snapshot of every target, then exit"
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON array")
+    parser.set_defaults(func=run)
+
+
+def target_json(t: Target) -> dict[str, object]:
+    """The keys of one `quorum status --json` element that describe the target itself;
+    `quorum describe --json` shows the same under "target"."""
+    return {
+        "service": t.ref.service,
+        "environment": t.ref.environment,
+        "provider": t.ref.provider,
+        "target": t.ref.target,
+        "revision": t.revision,
+        "status": t.status.value,
+        "ready": t.ready,
+        "desired": t.desired,
+        "updated_at": iso_utc(t.updated_at),
+    }
+
+
+def row_json(row: TargetRow) -> dict[str, object]:
+    """One element of `quorum status --json`; the README documents these keys."""
+    return {
+        **target_json(row.target),
+        "health": row.health.value,
+        "stale": row.stale,
+        "error": row.error,
+    }
+
+
+async def _collect(args: argparse.Namespace) -> tuple[list[TargetRow], list[ProviderState]]:
+    session = open_session(args)
+    hub = Hub(session)
+    try:
+        await hub.refresh_all()
+    finally:
+        await session.close()
+    rows = sorted(hub.rows(), key=lambda r: (r.target.ref.service, r.target.ref.environment))
+    return rows, [s for s in hub.states.values() if s.error]
+
+
+def run(args: argparse.Namespace) -> int:
+    rows, failing = asyncio.run(_collect(args))
+    if args.json:
+        print_json([row_json(r) for r in rows])
+    else:
+        print_table(
+            ["service", "env", "provider", "revision", "status", "ready", "health", "updated"],
+            [
+                [
+                    r.target.ref.service,
+                    r.target.ref.environment,
+                    r.target.ref.provider,
+                    r.target.revision,
+                    r.target.status.value + (" (stale)" if r.stale else ""),
+                    f"{r.target.ready}/{r.target.desired}",
+                    r.health.value,
+                    iso_utc(r.target.updated_at) or "",
+                ]
+                for r in rows
+            ],
+        )
+    for state in failing:
+        label = "broken" if state.broken else "failing"
+        reason = neutralise(state.error or "")
+        print(f"quorum: provider {state.name} ({state.kind}) {label}: {reason}", file=sys.stderr)
+    return exitcodes.FAILURE if failing else exitcodes.OK

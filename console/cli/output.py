@@ -1,0 +1,51 @@
+"""How headless commands write tables and JSON, the same way in every command.
+
+Tables are for people: cells are neutralised (console.domain.inert) so backend text cannot
+drive the terminal, and they are rendered with Rich only when stdout is a terminal.
+JSON is for scripts: stable keys, UTC timestamps, one document per command.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from console.domain.inert import neutralise
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def iso_utc(value: datetime | None) -> str | None:
+    """ISO-8601 in UTC with a `Z`, the one timestamp format of every `--json` output."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def print_json(document: Any, out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    json.dump(document, out, indent=2, default=_default, ensure_ascii=False)
+    out.write("\n")
+
+
+def print_table(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], out: TextIO | None = None
+) -> None:
+    """Aligned columns; every cell neutralised, whatever its origin."""
+    out = out or sys.stdout
+    cells = [[neutralise("" if c is None else str(c)) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    line = "  ".join(h.upper().ljust(widths[i]) for i, h in enumerate(headers)).rstrip()
+    out.write(line + "\n")
+    for row in cells:
+        out.write("  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip() + "\n")

@@ -1,0 +1,307 @@
+"""The consensus rules: how votes turn a proposal into an approved change, or do not.
+
+Pure functions over frozen values, with no I/O and no clock of their own: storage
+(`console.store.proposals`) runs them inside one SQLite write transaction, and the
+property tests run the very same functions over generated vote sequences.
+
+The rules, per environment policy (`console.domain.settings.Policy`):
+- one person, one vote: a second vote by the same person replaces the first;
+- a vote counts while it is younger than `vote_ttl`, and, with
+  `dismiss_stale_votes`, only if it was cast on the proposal's current revision;
+- the proposer's own approval is refused unless `allow_self_approval`;
+- `block_on_rejections` valid rejections block (default 2, so no single veto);
+  a blocked proposal reopens if a rejection is changed or lapses;
+- `min_approvals` valid approvals, plus the approval of the holder of
+  `require_rotation_approval` where the policy names a rotation, approve it;
+- a proposal with no activity for `vote_ttl` expires;
+- an emergency override approves at once with a mandatory reason, flagged, and
+  waits for a review by someone other than its author.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from console.domain.errors import PolicyRefused, UsageError
+from console.domain.model import TargetRef
+from console.domain.settings import Policy
+
+
+class Kind(StrEnum):
+    DEPLOY = "deploy"
+    ROLLBACK = "rollback"
+    RESTART = "restart"
+    SCALE = "scale"
+    PAUSE = "pause"
+    RESUME = "resume"
+
+
+class State(StrEnum):
+    OPEN = "open"
+    APPROVED = "approved"
+    BLOCKED = "blocked"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+    EXECUTED = "executed"
+    FAILED = "failed"
+
+
+# States in which votes, amendments and overrides still apply.
+VOTABLE = frozenset({State.OPEN, State.BLOCKED})
+FINAL = frozenset({State.EXPIRED, State.WITHDRAWN, State.EXECUTED, State.FAILED})
+
+
+@dataclass(frozen=True)
+class Vote:
+    voter: str
+    approve: bool
+    at: datetime
+    revision: str  # the proposal's revision when the vote was cast
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A gated change and everything that happened to it."""
+
+    id: int
+    kind: Kind
+    ref: TargetRef
+    revision: str  # the revision to move to; "" for restart, a rollback to "previous"
+    proposer: str
+    reason: str
+    created_at: datetime
+    updated_at: datetime  # last activity: creation, amendment or vote (drives expiry)
+    state: State = State.OPEN
+    votes: tuple[Vote, ...] = ()
+    replicas: int | None = None  # scale only
+    override_by: str = ""
+    override_reason: str = ""
+    override_at: datetime | None = None
+    reviewed_by: str = ""
+    reviewed_at: datetime | None = None
+    review_comment: str = ""
+    detail: str = ""  # the provider's or deploy command's last word on execution
+
+    @property
+    def overridden(self) -> bool:
+        return bool(self.override_by)
+
+    @property
+    def awaiting_review(self) -> bool:
+        return self.overridden and not self.reviewed_by
+
+    def describe(self) -> str:
+        """One line for people: what the change does to which target."""
+        what = f"{self.kind.value} {self.ref.service}@{self.ref.environment}"
+        if self.kind is Kind.SCALE:
+            return f"{what} to {self.replicas} replicas"
+        if self.revision:
+            return f"{what} to {self.revision}"
+        return f"{what} to the previous revision" if self.kind is Kind.ROLLBACK else what
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What the valid votes add up to under a policy, at one instant."""
+
+    approvals: tuple[str, ...]
+    rejections: tuple[str, ...]
+    dismissed: tuple[str, ...]  # voters whose vote no longer counts (lapsed or stale)
+    min_approvals: int
+    block_on_rejections: int
+    rotation: str | None = None
+    rotation_holder: str | None = None
+
+    @property
+    def needed(self) -> int:
+        """Approvals still missing towards `min_approvals`."""
+        return max(0, self.min_approvals - len(self.approvals))
+
+    @property
+    def rotation_missing(self) -> bool:
+        if not self.rotation:
+            return False
+        return self.rotation_holder is None or self.rotation_holder not in self.approvals
+
+    @property
+    def blocked(self) -> bool:
+        return len(self.rejections) >= self.block_on_rejections
+
+    @property
+    def quorum(self) -> bool:
+        return not self.blocked and self.needed == 0 and not self.rotation_missing
+
+    def summary(self) -> str:
+        """The one-line requirement summary the Approvals pane and `approvals` show."""
+        if self.blocked:
+            return (
+                f"blocked: {len(self.rejections)} rejections (blocks at {self.block_on_rejections})"
+            )
+        parts = []
+        if self.needed:
+            parts.append(f"needs {self.needed} more approval{'s' if self.needed > 1 else ''}")
+        if self.rotation_missing:
+            if self.rotation_holder is None:
+                parts.append(f"needs the {self.rotation} holder's approval (nobody holds it now)")
+            else:
+                parts.append(f"needs approval from {self.rotation_holder} ({self.rotation})")
+        if not parts:
+            parts.append("quorum reached")
+        parts.append(f"rejections {len(self.rejections)} of {self.block_on_rejections} to block")
+        return "; ".join(parts)
+
+
+def cast(votes: tuple[Vote, ...], vote: Vote) -> tuple[Vote, ...]:
+    """`votes` with `vote` added, replacing any earlier vote by the same person."""
+    return (*(v for v in votes if v.voter != vote.voter), vote)
+
+
+def counts(vote: Vote, proposal: Proposal, policy: Policy, now: datetime) -> bool:
+    """Whether one vote still counts: young enough, on the current revision, not a self-approval."""
+    if now - vote.at > policy.vote_ttl:
+        return False
+    if policy.dismiss_stale_votes and vote.revision != proposal.revision:
+        return False
+    return not (vote.approve and vote.voter == proposal.proposer and not policy.allow_self_approval)
+
+
+def tally(
+    proposal: Proposal, policy: Policy, now: datetime, rotation_holder: str | None = None
+) -> Tally:
+    """The valid approvals and rejections of `proposal` under `policy` at `now`."""
+    approvals, rejections, dismissed = [], [], []
+    for vote in proposal.votes:
+        if not counts(vote, proposal, policy, now):
+            dismissed.append(vote.voter)
+        elif vote.approve:
+            approvals.append(vote.voter)
+        else:
+            rejections.append(vote.voter)
+    return Tally(
+        approvals=tuple(approvals),
+        rejections=tuple(rejections),
+        dismissed=tuple(dismissed),
+        min_approvals=policy.min_approvals,
+        block_on_rejections=policy.block_on_rejections,
+        rotation=policy.require_rotation_approval,
+        rotation_holder=rotation_holder,
+    )
+
+
+def evaluate(
+    proposal: Proposal, policy: Policy, now: datetime, rotation_holder: str | None = None
+) -> Proposal:
+    """`proposal` with its state brought up to date: open, blocked, approved or expired.
+
+    Only states that votes still decide move; a final state never changes here.
+    """
+    if proposal.state not in VOTABLE:
+        return proposal
+    if now - proposal.updated_at > policy.vote_ttl:
+        return replace(proposal, state=State.EXPIRED)
+    result = tally(proposal, policy, now, rotation_holder)
+    if result.blocked:
+        return replace(proposal, state=State.BLOCKED)
+    if result.quorum:
+        return replace(proposal, state=State.APPROVED)
+    return replace(proposal, state=State.OPEN)
+
+
+def _votable(
+    proposal: Proposal,
+    policy: Policy,
+    now: datetime,
+    doing: str,
+    rotation_holder: str | None = None,
+) -> Proposal:
+    """`proposal` brought up to date at `now`; refused unless votes still decide it."""
+    proposal = evaluate(proposal, policy, now, rotation_holder)
+    if proposal.state not in VOTABLE:
+        raise PolicyRefused(f"cannot {doing} proposal {proposal.id}: it is {proposal.state}")
+    return proposal
+
+
+def vote(
+    proposal: Proposal,
+    policy: Policy,
+    *,
+    voter: str,
+    approve: bool,
+    now: datetime,
+    comment: str = "",
+    rotation_holder: str | None = None,
+) -> Proposal:
+    """`proposal` after `voter`'s vote, evaluated; refuses votes the rules forbid."""
+    proposal = _votable(proposal, policy, now, "vote on", rotation_holder)
+    if approve and voter == proposal.proposer and not policy.allow_self_approval:
+        raise PolicyRefused(
+            f"{voter} proposed this change and the {policy.environment} policy "
+            "does not allow self-approval"
+        )
+    ballot = Vote(voter=voter, approve=approve, at=now, revision=proposal.revision, comment=comment)
+    voted = replace(proposal, votes=cast(proposal.votes, ballot), updated_at=now)
+    return evaluate(voted, policy, now, rotation_holder)
+
+
+def amend(
+    proposal: Proposal,
+    policy: Policy,
+    *,
+    by: str,
+    revision: str,
+    now: datetime,
+    rotation_holder: str | None = None,
+) -> Proposal:
+    """The proposer moves the proposal to another revision; stale votes lapse if the policy says."""
+    proposal = _votable(proposal, policy, now, "amend", rotation_holder)
+    if by != proposal.proposer:
+        raise PolicyRefused(f"only {proposal.proposer}, who proposed it, may amend it")
+    if not revision:
+        raise UsageError("a revision is needed")
+    moved = replace(proposal, revision=revision, updated_at=now)
+    return evaluate(moved, policy, now, rotation_holder)
+
+
+def withdraw(proposal: Proposal, policy: Policy, *, by: str, now: datetime) -> Proposal:
+    proposal = _votable(proposal, policy, now, "withdraw")
+    if by != proposal.proposer:
+        raise PolicyRefused(f"only {proposal.proposer}, who proposed it, may withdraw it")
+    return replace(proposal, state=State.WITHDRAWN, updated_at=now)
+
+
+def override(
+    proposal: Proposal, policy: Policy, *, by: str, reason: str, now: datetime
+) -> Proposal:
+    """An emergency bypass: approved at once, flagged, queued for review."""
+    if not reason.strip():
+        raise UsageError("an override needs a reason (--reason TEXT)")
+    proposal = _votable(proposal, policy, now, "override")
+    return replace(
+        proposal,
+        state=State.APPROVED,
+        override_by=by,
+        override_reason=reason.strip(),
+        override_at=now,
+        updated_at=now,
+    )
+
+
+def review(proposal: Proposal, *, by: str, comment: str, now: datetime) -> Proposal:
+    """Marks an override reviewed; its author may not review it."""
+    if not proposal.overridden:
+        raise UsageError(f"proposal {proposal.id} was not overridden; nothing to review")
+    if proposal.reviewed_by:
+        raise PolicyRefused(f"proposal {proposal.id} was reviewed already ({proposal.reviewed_by})")
+    if by == proposal.override_by:
+        raise PolicyRefused(f"{by} made this override and cannot review it; someone else must")
+    return replace(proposal, reviewed_by=by, reviewed_at=now, review_comment=comment)
+
+
+def settle(proposal: Proposal, *, ok: bool, detail: str) -> Proposal:
+    """An approved proposal after its execution: executed or failed."""
+    if proposal.state is not State.APPROVED:
+        raise PolicyRefused(f"proposal {proposal.id} is {proposal.state}, not approved")
+    return replace(proposal, state=State.EXECUTED if ok else State.FAILED, detail=detail)

@@ -1,0 +1,141 @@
+"""The configuration model.
+
+Secrets are never held here: a provider's settings name where its credentials come
+from (a kubeconfig context, an AWS profile, an environment variable's name).
+Loading and validation live in `console/config/load.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from console.domain.thresholds import Thresholds
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The rule one environment's changes follow (see the design's consensus section)."""
+
+    environment: str
+    min_approvals: int = 0
+    allow_self_approval: bool = False
+    block_on_rejections: int = 2
+    vote_ttl: timedelta = timedelta(hours=24)
+    dismiss_stale_votes: bool = True
+    deploy_command: str | None = None
+    require_rotation_approval: str | None = None
+
+    @classmethod
+    def default_for(cls, environment: str) -> Policy:
+        """Production needs two approvals unless configured; everything else none."""
+        if environment == "production":
+            return cls(environment, min_approvals=2)
+        return cls(environment)
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    name: str
+    kind: str
+    readonly: bool = False
+    # Everything else of the [[providers]] table, handed to the provider as is.
+    settings: dict[str, Any] = field(default_factory=dict)
+    # What is wrong with this block alone (unknown kind, settings its kind refuses),
+    # one "file:line: key: message" each. Such a provider is shown broken with these
+    # reasons while the rest of the console works; `quorum config check` fails on them.
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """An explicit [[services]] entry: thresholds or a name mapping for one service."""
+
+    name: str
+    thresholds: Thresholds | None = None
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    kind: str  # slack | matrix | webhook
+    url_env: str
+    timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """A window a layer is on duty in, in its local time; outside it the layer is a gap.
+
+    `days` are the weekdays the window starts on (0 = Monday); an `end` at or before
+    `start` ends the next day.
+    """
+
+    days: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
+    start: str = "00:00"
+    end: str = "00:00"
+
+
+@dataclass(frozen=True)
+class RotationLayer:
+    """A further layer of a rotation; where it has a holder, it wins over earlier layers."""
+
+    name: str
+    every: str
+    members: tuple[str, ...]
+    start: date
+    handoff: str = "00:00"
+    timezone: str | None = None  # None: the rotation's time zone
+    restrictions: tuple[Restriction, ...] = ()
+    end: date | None = None  # the layer stops at this local date's handoff
+
+
+@dataclass(frozen=True)
+class RotationConfig:
+    name: str
+    every: str  # "month" | "week" | "day" | "<N>h"
+    members: tuple[str, ...]
+    start: date
+    handoff: str = "00:00"  # local wall-clock time of the handoff
+    timezone: str = "UTC"
+    restrictions: tuple[Restriction, ...] = ()
+    layers: tuple[RotationLayer, ...] = ()  # later layers win where they have a holder
+
+
+@dataclass(frozen=True)
+class SimulatedTeammate:
+    """A pretend colleague of the sandbox who votes on open proposals (never in a real team).
+
+    `stance` is "approve", "reject" or "varies" (rejects one proposal in three by id,
+    abstains on the others), so a demo always unfolds the same way.
+    """
+
+    name: str
+    delay: timedelta
+    stance: str = "approve"
+
+
+@dataclass(frozen=True)
+class Config:
+    team_name: str = "sandbox"
+    members: tuple[str, ...] = ()
+    audit_path: Path | None = None  # None: <data dir>/audit.db
+    policies: dict[str, Policy] = field(default_factory=dict)
+    providers: tuple[ProviderConfig, ...] = ()
+    services: tuple[ServiceConfig, ...] = ()
+    notify: tuple[NotifyConfig, ...] = ()
+    rotations: tuple[RotationConfig, ...] = ()
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    source: Path | None = None  # the file it came from; None for the built-in sandbox
+    # Only the built-in sandbox sets this; the config loader accepts no key for it.
+    simulated_teammates: tuple[SimulatedTeammate, ...] = ()
+
+    def policy(self, environment: str) -> Policy:
+        return self.policies.get(environment) or Policy.default_for(environment)
+
+    def thresholds_for(self, service: str) -> Thresholds:
+        for svc in self.services:
+            if svc.name == service and svc.thresholds is not None:
+                return svc.thresholds
+        return self.thresholds

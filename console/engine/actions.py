@@ -1,0 +1,753 @@
+"""The one path every change takes, from the TUI and the command line alike.
+
+policy check → audit "started" with an idempotency key → provider call (or the
+team's deploy command) → audit "finished"/"failed" → notification. The key is
+claimed atomically before anything runs (`console.store.claims`), so a retry with
+the same key never executes twice, and an action whose process died mid-call stays
+listed as incomplete until an operator records its real outcome (`resolve`).
+
+Proposals go through `console.domain.consensus` rules inside SQLite write transactions
+(`console.store.proposals`); the vote, override or proposal that makes one
+approved executes it in the same call. Notifications never block or undo an
+action: they are sent after it, each sink with its own timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from console.domain import consensus as rules
+from console.domain.consensus import Kind, Proposal, State, Tally
+from console.domain.errors import PolicyRefused, QuorumError, UsageError
+from console.domain.identity import Identity, current_identity, require_member
+from console.domain.model import TargetRef, utcnow
+from console.domain.settings import Policy
+from console.engine.deploy_command import (
+    DeployCommandError,
+    OnOutput,
+    consensus_environment,
+    run_deploy_command,
+)
+from console.engine.session import Session
+from console.notify.sinks import Notice, send_all
+from console.rotation.schedule import holder_at
+from console.store.audit import AuditLog
+from console.store.claims import FAILED, FINISHED, ActionRecord, ActionStore
+from console.store.proposals import ProposalStore
+from providers.base import Capability, Provider, ProviderError
+
+_CAPABILITY = {
+    Kind.DEPLOY: Capability.DEPLOY,
+    Kind.ROLLBACK: Capability.ROLLBACK,
+    Kind.RESTART: Capability.RESTART,
+    Kind.SCALE: Capability.SCALE,
+    Kind.PAUSE: Capability.PAUSE,
+    Kind.RESUME: Capability.PAUSE,
+}
+
+
+def needs_votes(policy: Policy) -> bool:
+    """Whether a change in this environment must go through a proposal."""
+    return policy.min_approvals > 0 or bool(policy.require_rotation_approval)
+
+
+def proposal_key(pid: int) -> str:
+    """The idempotency key of a proposal's execution, shared by all its audit records."""
+    return f"proposal-{pid}"
+
+
+@dataclass(frozen=True)
+class ProposalView:
+    """A proposal as shown at one instant: its state evaluated, its votes tallied."""
+
+    proposal: Proposal
+    tally: Tally
+    policy: Policy
+
+    @property
+    def id(self) -> int:
+        return self.proposal.id
+
+    @property
+    def state(self) -> State:
+        return self.proposal.state
+
+    @property
+    def summary(self) -> str:
+        """One line: what is still needed ("needs 1 more approval; rejections 1 of 2 ...")."""
+        p = self.proposal
+        if p.state is State.APPROVED and p.overridden:
+            return f"overridden by {p.override_by}: {p.override_reason}"
+        if p.state in rules.VOTABLE:
+            return self.tally.summary()
+        return p.state.value + (f": {p.detail}" if p.detail else "")
+
+    def to_json(self) -> dict[str, object]:
+        """The proposal object of every `--json` output (documented in the README)."""
+        p, t = self.proposal, self.tally
+        counted = set(t.approvals) | set(t.rejections)
+        return {
+            "id": p.id,
+            "state": p.state.value,
+            "approvals": list(t.approvals),
+            "rejections": list(t.rejections),
+            "needed": t.needed,
+            "kind": p.kind.value,
+            "service": p.ref.service,
+            "environment": p.ref.environment,
+            "provider": p.ref.provider,
+            "target": p.ref.target,
+            "revision": p.revision,
+            "replicas": p.replicas,
+            "proposer": p.proposer,
+            "reason": p.reason,
+            "summary": self.summary,
+            "blocked_at": t.block_on_rejections,
+            "rotation": t.rotation,
+            "rotation_holder": t.rotation_holder,
+            "created_at": p.created_at,
+            "expires_at": p.updated_at + self.policy.vote_ttl,
+            "votes": [
+                {
+                    "voter": v.voter,
+                    "vote": "approve" if v.approve else "reject",
+                    "at": v.at,
+                    "revision": v.revision,
+                    "comment": v.comment,
+                    "counts": v.voter in counted,
+                }
+                for v in p.votes
+            ],
+            "override": None
+            if not p.overridden
+            else {
+                "by": p.override_by,
+                "reason": p.override_reason,
+                "at": p.override_at,
+                "reviewed_by": p.reviewed_by or None,
+                "reviewed_at": p.reviewed_at,
+                "review_comment": p.review_comment,
+            },
+            "detail": p.detail,
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one execution ended; `replayed` when the key had run before and nothing ran now."""
+
+    key: str
+    action: str
+    ok: bool
+    detail: str
+    replayed: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "key": self.key,
+            "action": self.action,
+            "ok": self.ok,
+            "detail": self.detail,
+            "replayed": self.replayed,
+        }
+
+
+@dataclass(frozen=True)
+class Result:
+    """A proposal after a step, and the execution that step caused, if any."""
+
+    proposal: ProposalView
+    outcome: Outcome | None = None
+
+
+class NeedsConsensus(PolicyRefused):
+    """A direct change the policy gates: a proposal was opened instead."""
+
+    def __init__(self, view: ProposalView) -> None:
+        self.view = view
+        super().__init__(
+            f"{view.proposal.ref.environment} needs consensus: opened proposal {view.id} "
+            f"({view.tally.summary()}); vote with `quorum vote {view.id} approve`"
+        )
+
+
+class ActionIncomplete(QuorumError):
+    """The key started before and has no recorded outcome; running it again could repeat it."""
+
+    def __init__(self, record: ActionRecord) -> None:
+        self.record = record
+        super().__init__(
+            f"action {record.key} ({record.action} {record.ref.service}@{record.ref.environment}) "
+            f"started at {record.started_at:%Y-%m-%d %H:%M:%S}Z and never finished; record what "
+            f"happened with `quorum actions resolve {record.key} --outcome finished|failed`"
+        )
+
+
+class Actions:
+    """Every change Quorum makes, for one session and one acting person."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        identity: Identity | None = None,
+        on_output: OnOutput | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.session = session
+        self.config = session.config
+        self.identity = identity or current_identity()
+        self.on_output: OnOutput = on_output or (lambda line: None)
+        self.clock = clock
+        self.audit = AuditLog(session.audit_path)
+        self.proposals = ProposalStore(session.audit_path)
+        self.claims = ActionStore(session.audit_path)
+
+    def close(self) -> None:
+        self.audit.close()
+        self.proposals.close()
+        self.claims.close()
+
+    # -- reading ---------------------------------------------------------------------
+
+    def policy(self, environment: str) -> Policy:
+        return self.config.policy(environment)
+
+    def _holder(self, policy: Policy, now: datetime) -> str | None:
+        rotation = policy.require_rotation_approval
+        if not rotation:
+            return None
+        return holder_at(self.config, rotation, now, self.session.audit_path)
+
+    def view(self, proposal: Proposal) -> ProposalView:
+        now = self.clock()
+        policy = self.policy(proposal.ref.environment)
+        holder = self._holder(policy, now)
+        current = rules.evaluate(proposal, policy, now, holder)
+        return ProposalView(current, rules.tally(current, policy, now, holder), policy)
+
+    def get(self, pid: int) -> ProposalView:
+        return self.view(self.proposals.get(pid))
+
+    def open_proposals(self) -> list[ProposalView]:
+        """Proposals still waiting for votes or execution (expired ones drop out), oldest first."""
+        stored = self.proposals.list([State.OPEN, State.BLOCKED, State.APPROVED])
+        views = [self.view(p) for p in stored]
+        return [v for v in views if v.state is not State.EXPIRED]
+
+    def awaiting_review(self) -> list[ProposalView]:
+        """Overrides nobody but their author has looked at yet: the review queue."""
+        return [self.view(p) for p in self.proposals.awaiting_review()]
+
+    def incomplete(self) -> list[ActionRecord]:
+        """Actions that started and never finished (crash recovery; the TUI shows them at start)."""
+        return self.claims.incomplete()
+
+    # -- guards ----------------------------------------------------------------------
+
+    def _mutating(self, doing: str) -> None:
+        if self.session.readonly:
+            raise PolicyRefused(f"read-only console (--readonly): cannot {doing}")
+
+    def _may(self, doing: str, identity: Identity | None = None, *, strict: bool) -> None:
+        """Votes, overrides and reviews need membership; other changes need it once a
+        team lists members (an empty list is a personal config without a team)."""
+        if strict or self.config.members:
+            require_member(self.config, identity or self.identity, doing)
+
+    def _provider(self, ref: TargetRef, kind: Kind) -> Provider:
+        provider = self.session.providers.get(ref.provider)
+        if provider is None:
+            raise UsageError(f"provider {ref.provider!r} is not configured or failed to start")
+        if not provider.can(_CAPABILITY[kind]):
+            if provider.readonly and provider.capabilities & _CAPABILITY[kind]:
+                raise PolicyRefused(f"provider {provider.name} is read-only: cannot {kind.value}")
+            raise UsageError(f"provider {provider.name} ({provider.kind}) cannot {kind.value}")
+        return provider
+
+    async def denied(self, ref: TargetRef, kind: Kind) -> str | None:
+        """Why the backend would refuse this person `kind` on `ref`; None when allowed.
+
+        Asked before an action is offered and again before it runs, so a change the
+        credentials may not make is refused with the backend's reason, never attempted.
+        """
+        return await self._provider(ref, kind).denied(ref, _CAPABILITY[kind])
+
+    def _audit(
+        self,
+        action: str,
+        *,
+        ref: TargetRef,
+        revision: str = "",
+        outcome: str,
+        comment: str = "",
+        key: str = "",
+        who: Identity | None = None,
+    ) -> None:
+        ident = who or self.identity
+        note = "; ".join(part for part in (comment, ident.note) if part)
+        self.audit.append(
+            who=ident.name,
+            action=action,
+            target=ref.key,
+            environment=ref.environment,
+            revision=revision,
+            outcome=outcome,
+            comment=note,
+            key=key,
+        )
+
+    async def _notify(self, title: str, text: str, severity: str = "info", **fields: str) -> None:
+        if not self.config.notify:
+            return
+        notice = Notice(title=title, text=text, severity=severity, fields=fields)
+        # send_all reports failures as results; nothing a sink does may undo the action.
+        with contextlib.suppress(Exception):
+            await send_all(self.config.notify, notice, audit=self.audit, who=self.identity.name)
+
+    def _change(
+        self,
+        action: str,
+        stored: Proposal,
+        rule: Callable[[Proposal], Proposal],
+        recorded: Callable[[Proposal, Proposal], tuple[str, str]],
+        *,
+        refusal: str | None = None,
+        who: Identity | None = None,
+    ) -> tuple[Proposal, Proposal]:
+        """Applies `rule` to a stored proposal and audits the step under the proposal's key.
+
+        `recorded(before, after)` gives the audited outcome and comment. With `refusal`,
+        a PolicyRefused from the rule is audited as "refused" (`refusal: why`) before it
+        propagates, so a refused override, review or vote leaves a trace.
+        """
+        key = proposal_key(stored.id)
+        try:
+            before, after = self.proposals.change(stored.id, rule)
+        except PolicyRefused as exc:
+            if refusal is not None:
+                self._audit(
+                    action,
+                    ref=stored.ref,
+                    revision=stored.revision,
+                    outcome="refused",
+                    comment=f"{refusal}: {exc}",
+                    key=key,
+                    who=who,
+                )
+            raise
+        outcome, comment = recorded(before, after)
+        self._audit(
+            action,
+            ref=after.ref,
+            revision=after.revision,
+            outcome=outcome,
+            comment=comment,
+            key=key,
+            who=who,
+        )
+        return before, after
+
+    # -- proposals -------------------------------------------------------------------
+
+    async def propose(
+        self,
+        kind: Kind,
+        ref: TargetRef,
+        *,
+        revision: str = "",
+        replicas: int | None = None,
+        reason: str = "",
+    ) -> Result:
+        """Opens a proposal; where the policy needs no votes it is approved and runs at once."""
+        self._mutating("propose a change")
+        self._may("propose a change", strict=False)
+        if kind is Kind.DEPLOY and not revision:
+            raise UsageError("a deploy needs a revision (--revision REV)")
+        if kind is Kind.SCALE and (replicas is None or replicas < 0):
+            raise UsageError("scale needs a replica count of zero or more")
+        self._provider(ref, kind)
+        now = self.clock()
+        policy = self.policy(ref.environment)
+        draft = Proposal(
+            id=0,
+            kind=kind,
+            ref=ref,
+            revision=revision,
+            proposer=self.identity.name,
+            reason=reason,
+            created_at=now,
+            updated_at=now,
+            replicas=replicas,
+        )
+        created = self.proposals.create(
+            rules.evaluate(draft, policy, now, self._holder(policy, now))
+        )
+        key = proposal_key(created.id)
+        self._audit(
+            "propose",
+            ref=ref,
+            revision=revision,
+            outcome=created.state.value,
+            key=key,
+            comment=f"proposal {created.id}: {created.describe()}"
+            + (f"; {reason}" if reason else ""),
+        )
+        view = self.view(created)
+        if created.state is State.APPROVED:
+            return await self._settled(created)
+        await self._notify(
+            f"Proposal {created.id}: {created.describe()}",
+            f"{self.identity.name} proposes it; {view.summary}",
+            proposal=str(created.id),
+        )
+        return Result(view)
+
+    async def vote(self, pid: int, approve: bool, comment: str = "") -> Result:
+        """Casts (or replaces) the acting person's vote; completing the quorum executes."""
+        return await self._vote(self.identity, pid, approve, comment)
+
+    async def vote_as_teammate(self, name: str, pid: int, approve: bool, comment: str) -> Result:
+        """A sandbox teammate's vote; refused for anyone the config does not simulate."""
+        if name not in {t.name for t in self.config.simulated_teammates}:
+            raise PolicyRefused(f"{name} is not a simulated teammate of this config")
+        ident = Identity(name=name, os_account=self.identity.os_account)
+        return await self._vote(ident, pid, approve, comment)
+
+    async def _vote(self, ident: Identity, pid: int, approve: bool, comment: str) -> Result:
+        self._mutating("vote")
+        self._may("vote", ident, strict=True)
+        stored = self.proposals.get(pid)
+        policy = self.policy(stored.ref.environment)
+        now = self.clock()
+        holder = self._holder(policy, now)
+        choice = "approve" if approve else "reject"
+        before, after = self._change(
+            "vote",
+            stored,
+            lambda p: rules.vote(
+                p,
+                policy,
+                voter=ident.name,
+                approve=approve,
+                now=now,
+                comment=comment,
+                rotation_holder=holder,
+            ),
+            lambda *_: (choice, f"proposal {pid}" + (f": {comment}" if comment else "")),
+            refusal=f"proposal {pid} {choice}",
+            who=ident,
+        )
+        if after.state is State.APPROVED and before.state is not State.APPROVED:
+            return await self._settled(after)
+        if after.state is State.BLOCKED and before.state is not State.BLOCKED:
+            await self._notify(
+                f"Proposal {pid} blocked",
+                f"{after.describe()}: {self.view(after).summary}",
+                severity="warning",
+            )
+        return Result(self.view(after))
+
+    async def amend(self, pid: int, revision: str) -> Result:
+        """The proposer changes the revision; with `dismiss_stale_votes` earlier votes lapse."""
+        self._mutating("amend a proposal")
+        stored = self.proposals.get(pid)
+        policy = self.policy(stored.ref.environment)
+        now = self.clock()
+        holder = self._holder(policy, now)
+        _, after = self._change(
+            "amend",
+            stored,
+            lambda p: rules.amend(
+                p,
+                policy,
+                by=self.identity.name,
+                revision=revision,
+                now=now,
+                rotation_holder=holder,
+            ),
+            lambda before, after: (
+                after.state.value,
+                f"proposal {pid}: revision {before.revision} -> {revision}",
+            ),
+        )
+        if after.state is State.APPROVED:
+            return await self._settled(after)
+        return Result(self.view(after))
+
+    async def withdraw(self, pid: int) -> Result:
+        self._mutating("withdraw a proposal")
+        stored = self.proposals.get(pid)
+        policy = self.policy(stored.ref.environment)
+        now = self.clock()
+        _, after = self._change(
+            "withdraw",
+            stored,
+            lambda p: rules.withdraw(p, policy, by=self.identity.name, now=now),
+            lambda *_: ("withdrawn", f"proposal {pid}"),
+        )
+        return Result(self.view(after))
+
+    async def override(self, pid: int, reason: str) -> Result:
+        """Emergency bypass: executes at once, flagged, notified, queued for review."""
+        self._mutating("override")
+        self._may("override", strict=True)
+        stored = self.proposals.get(pid)
+        policy = self.policy(stored.ref.environment)
+        now = self.clock()
+        _, after = self._change(
+            "override",
+            stored,
+            lambda p: rules.override(p, policy, by=self.identity.name, reason=reason, now=now),
+            lambda _, after: (
+                "approved",
+                f"proposal {pid} overridden, awaiting review: {after.override_reason}",
+            ),
+            refusal=f"proposal {pid}",
+        )
+        await self._notify(
+            f"OVERRIDE of proposal {pid}: {after.describe()}",
+            f"{self.identity.name} overrode the vote: {after.override_reason}. "
+            "It runs now and waits for review by someone else.",
+            severity="critical",
+            proposal=str(pid),
+        )
+        return await self._settled(after, override=True)
+
+    async def review(self, pid: int, comment: str = "") -> ProposalView:
+        """Marks an override reviewed; its author is refused."""
+        self._mutating("review an override")
+        self._may("review an override", strict=True)
+        stored = self.proposals.get(pid)
+        now = self.clock()
+        _, after = self._change(
+            "review",
+            stored,
+            lambda p: rules.review(p, by=self.identity.name, comment=comment, now=now),
+            lambda _, after: (
+                "recorded",
+                f"override of proposal {pid} by {after.override_by}"
+                + (f": {comment}" if comment else ""),
+            ),
+            refusal=f"proposal {pid}",
+        )
+        return self.view(after)
+
+    async def run_approved(self, grace: timedelta = timedelta(minutes=1)) -> list[Outcome]:
+        """Executes approved proposals whose execution never started (a process died between
+        approval and execution).
+
+        Only those approved more than `grace` ago, so the process that approved one a
+        moment ago keeps the job; one already claimed elsewhere is left to its claimant.
+        """
+        done = []
+        cutoff = self.clock() - grace
+        for p in self.proposals.list([State.APPROVED]):
+            if p.updated_at < cutoff and self.claims.get(proposal_key(p.id)) is None:
+                with contextlib.suppress(ActionIncomplete):
+                    done.append(await self._run_proposal(p, override=p.overridden))
+        return done
+
+    async def _settled(self, p: Proposal, *, override: bool = False) -> Result:
+        """Runs an approved proposal and returns it as it stands afterwards."""
+        outcome = await self._run_proposal(p, override=override)
+        return Result(self.get(p.id), outcome)
+
+    async def _run_proposal(self, p: Proposal, *, override: bool = False) -> Outcome:
+        outcome = await self._execute(
+            p.kind,
+            p.ref,
+            revision=p.revision,
+            replicas=p.replicas,
+            key=proposal_key(p.id),
+            proposal=p,
+            override=override,
+        )
+        if not outcome.replayed:
+            self._settle(p.id, ok=outcome.ok, detail=outcome.detail)
+        return outcome
+
+    def _settle(self, pid: int, *, ok: bool, detail: str) -> None:
+        """Records how an approved proposal's execution ended; any other state is left as is."""
+        self.proposals.change(
+            pid,
+            lambda q: rules.settle(q, ok=ok, detail=detail) if q.state is State.APPROVED else q,
+        )
+
+    # -- direct changes ----------------------------------------------------------------
+
+    async def deploy(
+        self, ref: TargetRef, revision: str, *, key: str | None = None, reason: str = ""
+    ) -> Outcome:
+        """Deploys where the policy needs no votes; elsewhere opens a proposal (NeedsConsensus)."""
+        if not revision:
+            raise UsageError("a deploy needs a revision (--revision REV)")
+        return await self._direct(Kind.DEPLOY, ref, revision=revision, key=key, reason=reason)
+
+    async def restart(self, ref: TargetRef, *, key: str | None = None) -> Outcome:
+        return await self._direct(Kind.RESTART, ref, key=key)
+
+    async def scale(self, ref: TargetRef, replicas: int, *, key: str | None = None) -> Outcome:
+        if replicas < 0:
+            raise UsageError("replicas must be zero or more")
+        return await self._direct(Kind.SCALE, ref, replicas=replicas, key=key)
+
+    async def rollback(
+        self, ref: TargetRef, to: str | None = None, *, key: str | None = None
+    ) -> Outcome:
+        """Anyone may roll back, without a vote; the team is notified."""
+        self._mutating("roll back")
+        self._may("roll back", strict=False)
+        return await self._execute(
+            Kind.ROLLBACK, ref, revision=to or "", key=key or _new_key(Kind.ROLLBACK)
+        )
+
+    async def pause(self, ref: TargetRef, *, key: str | None = None) -> Outcome:
+        """Pausing a rollout is the emergency brake: anyone, no vote, the team notified."""
+        self._mutating("pause a rollout")
+        self._may("pause a rollout", strict=False)
+        return await self._execute(Kind.PAUSE, ref, revision="", key=key or _new_key(Kind.PAUSE))
+
+    async def resume(self, ref: TargetRef, *, key: str | None = None) -> Outcome:
+        """Resuming lets changes roll out again, so it follows the policy like a restart."""
+        return await self._direct(Kind.RESUME, ref, key=key)
+
+    async def _direct(
+        self,
+        kind: Kind,
+        ref: TargetRef,
+        *,
+        revision: str = "",
+        replicas: int | None = None,
+        key: str | None = None,
+        reason: str = "",
+    ) -> Outcome:
+        self._mutating(kind.value)
+        self._may(kind.value, strict=False)
+        self._provider(ref, kind)
+        if needs_votes(self.policy(ref.environment)):
+            result = await self.propose(
+                kind, ref, revision=revision, replicas=replicas, reason=reason
+            )
+            raise NeedsConsensus(result.proposal)
+        return await self._execute(
+            kind, ref, revision=revision, replicas=replicas, key=key or _new_key(kind)
+        )
+
+    async def resolve(self, key: str, outcome: str, comment: str = "") -> ActionRecord:
+        """Records the real outcome of an incomplete action, as an operator found it."""
+        self._mutating("resolve an action")
+        self._may("resolve an action", strict=False)
+        record = self.claims.finish(key, outcome, comment, self.clock())
+        self._audit(
+            record.action,
+            ref=record.ref,
+            revision=record.revision,
+            outcome=outcome,
+            key=key,
+            comment="resolved by hand" + (f": {comment}" if comment else ""),
+        )
+        if record.proposal_id is not None:
+            self._settle(record.proposal_id, ok=outcome == FINISHED, detail=comment)
+        return record
+
+    # -- execution -------------------------------------------------------------------
+
+    async def _execute(
+        self,
+        kind: Kind,
+        ref: TargetRef,
+        *,
+        revision: str,
+        key: str,
+        replicas: int | None = None,
+        proposal: Proposal | None = None,
+        override: bool = False,
+    ) -> Outcome:
+        provider = self._provider(ref, kind)
+        refusal = await provider.denied(ref, _CAPABILITY[kind])
+        if refusal:
+            raise PolicyRefused(f"{provider.name} does not allow this {kind.value}: {refusal}")
+        label = str(replicas) if kind is Kind.SCALE else revision
+        claim = ActionRecord(
+            key=key,
+            action=kind.value,
+            who=self.identity.name,
+            ref=ref,
+            revision=label,
+            proposal_id=proposal.id if proposal else None,
+            started_at=self.clock(),
+        )
+        earlier = self.claims.claim(claim)
+        if earlier is not None:
+            if earlier.incomplete:
+                raise ActionIncomplete(earlier)
+            return Outcome(key, kind.value, earlier.outcome == FINISHED, earlier.detail, True)
+        context = f"proposal {proposal.id}" if proposal else "direct"
+        if override:
+            context += " (override)"
+        self._audit(
+            kind.value, ref=ref, revision=label, outcome="started", comment=context, key=key
+        )
+        try:
+            detail = await self._call(provider, kind, ref, revision, replicas, proposal, override)
+            ok = True
+        except (ProviderError, DeployCommandError) as exc:
+            ok, detail = False, str(exc)
+        except Exception as exc:  # a provider bug must still end as a recorded failure
+            ok, detail = False, f"{type(exc).__name__}: {exc}"
+        result = FINISHED if ok else FAILED
+        self.claims.finish(key, result, detail, self.clock())
+        self._audit(kind.value, ref=ref, revision=label, outcome=result, comment=detail, key=key)
+        what = proposal.describe() if proposal else f"{kind.value} {ref.service}@{ref.environment}"
+        await self._notify(
+            f"{what}: {result}",
+            f"{self.identity.name}: {detail}",
+            severity="info" if ok and kind is not Kind.ROLLBACK else "warning",
+            key=key,
+        )
+        return Outcome(key, kind.value, ok, detail)
+
+    async def _call(
+        self,
+        provider: Provider,
+        kind: Kind,
+        ref: TargetRef,
+        revision: str,
+        replicas: int | None,
+        proposal: Proposal | None,
+        override: bool,
+    ) -> str:
+        command = self.policy(ref.environment).deploy_command
+        if kind is Kind.DEPLOY and command:
+            env = consensus_environment(
+                proposal_id=proposal.id if proposal else None,
+                service=ref.service,
+                environment=ref.environment,
+                revision=revision,
+                override=override,
+            )
+            code = await run_deploy_command(command, env, self.on_output)
+            if code != 0:
+                raise DeployCommandError(f"deploy command exited with status {code}")
+            return f"deploy command finished (exit 0) for {revision}"
+        if kind is Kind.DEPLOY:
+            return await provider.deploy(ref, revision)
+        if kind is Kind.ROLLBACK:
+            return await provider.rollback(ref, to=revision or None)
+        if kind is Kind.RESTART:
+            return await provider.restart(ref)
+        if kind is Kind.PAUSE:
+            return await provider.pause(ref)
+        if kind is Kind.RESUME:
+            return await provider.resume(ref)
+        assert replicas is not None  # checked when the scale was asked for
+        return await provider.scale(ref, replicas)
+
+
+def _new_key(kind: Kind) -> str:
+    return f"{kind.value}-{uuid.uuid4().hex[:12]}"

@@ -1,0 +1,71 @@
+"""What every command and the TUI start from: the config, the providers, the data dir."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from console.config.paths import config_path, data_dir
+from console.config.sandbox_team import sandbox_config
+from console.domain.settings import Config
+from providers.base import Provider, ProviderContext
+from providers.registry import BrokenProvider, build_provider
+
+
+def resolve_config(config_arg: str | None, sandbox: bool) -> Config:
+    """`--sandbox`, or no config file where none was named, gives the sandbox team.
+
+    A config named explicitly (flag or `$QUORUM_CONFIG`) that does not exist is an
+    error, not a silent fall-back to the sandbox.
+    """
+    if sandbox:
+        return sandbox_config()
+    import os
+
+    from console.config.load import ConfigError, load_config
+
+    path = config_path(config_arg)
+    explicit = bool(config_arg or os.environ.get("QUORUM_CONFIG"))
+    if not path.exists():
+        if explicit:
+            raise ConfigError.single(path, None, "", "no such file")
+        return sandbox_config()
+    return load_config(path)
+
+
+@dataclass
+class Session:
+    config: Config
+    data_dir: Path
+    readonly: bool
+    providers: dict[str, Provider] = field(default_factory=dict)
+    broken: list[BrokenProvider] = field(default_factory=list)
+
+    @property
+    def audit_path(self) -> Path:
+        return self.config.audit_path or self.data_dir / "audit.db"
+
+    async def close(self) -> None:
+        for provider in self.providers.values():
+            await provider.close()
+
+
+def open_session(args: argparse.Namespace) -> Session:
+    config = resolve_config(getattr(args, "config", None), getattr(args, "sandbox", False))
+    readonly = bool(getattr(args, "readonly", False))
+    session = Session(config=config, data_dir=data_dir(), readonly=readonly)
+    context = ProviderContext(data_dir=session.data_dir, readonly=readonly)
+    for pc in config.providers:
+        settings = dict(pc.settings)
+        if pc.readonly:
+            settings["readonly"] = True
+        if pc.problems:
+            session.broken.append(BrokenProvider(pc.name, pc.kind, "; ".join(pc.problems)))
+            continue
+        built = build_provider(pc.name, pc.kind, settings, context)
+        if isinstance(built, BrokenProvider):
+            session.broken.append(built)
+        else:
+            session.providers[pc.name] = built
+    return session

@@ -1,0 +1,422 @@
+"""The tamper-evident audit log every act of Quorum lands in.
+
+One SQLite file (shared by every console on a bastion, through `console.store.db.connect`)
+holds the table `audit_log`. Each record is one transaction, taken with
+`BEGIN IMMEDIATE` before the previous hash is read, so concurrent writers queue
+instead of forking the chain. Triggers refuse UPDATE and DELETE, and each record
+stores the SHA-256 of the previous one (see `_digest` for the exact encoding), so
+`verify` names the first record that was edited, deleted, inserted or reordered,
+even when the triggers were dropped first.
+
+A chain alone cannot show that its newest records were cut off, so the table
+`audit_head` keeps the last seq and hash, advanced by a trigger in the same
+transaction as each insert and guarded by triggers of its own. Truncating the log
+undetectably then needs the head rewritten too. A non-empty log without a head
+fails verification and refuses appends: Quorum does not act on a log it cannot
+vouch for. The hashes are not keyed: whoever can write the file can rebuild a
+consistent chain from scratch. Verification proves the log was not altered behind
+Quorum's back by anyone who did not also recompute every later hash and the head;
+the newest hash copied elsewhere (an export, a ticket) pins everything up to it.
+
+Secrets never enter the log: `append` neutralises control characters and refuses
+nothing else, so callers never pass tokens, URLs holding tokens, or credentials.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from console.domain.errors import QuorumError
+from console.domain.inert import neutralise
+from console.store.db import connect
+
+GENESIS = "0" * 64  # the prev_hash of record 1
+
+_FIELDS = (
+    "seq",
+    "ts",
+    "who",
+    "action",
+    "target",
+    "environment",
+    "revision",
+    "outcome",
+    "comment",
+    "key",
+    "prev_hash",
+    "hash",
+)
+_COLUMNS = ", ".join(_FIELDS)
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS audit_log (
+    seq INTEGER PRIMARY KEY,
+    ts TEXT NOT NULL,
+    who TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL DEFAULT '',
+    environment TEXT NOT NULL DEFAULT '',
+    revision TEXT NOT NULL DEFAULT '',
+    outcome TEXT NOT NULL DEFAULT '',
+    comment TEXT NOT NULL DEFAULT '',
+    key TEXT NOT NULL DEFAULT '',
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL
+);
+INSERT OR IGNORE INTO audit_head (id, seq, hash)
+SELECT 1, 0, '{GENESIS}' WHERE NOT EXISTS (SELECT 1 FROM audit_log);
+CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: DELETE refused'); END;
+CREATE TRIGGER IF NOT EXISTS audit_log_append_only BEFORE INSERT ON audit_log
+WHEN NEW.seq IS NOT (SELECT seq + 1 FROM audit_head WHERE id = 1)
+  OR NEW.prev_hash IS NOT (SELECT hash FROM audit_head WHERE id = 1)
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: insert does not extend the chain'); END;
+CREATE TRIGGER IF NOT EXISTS audit_log_advance_head AFTER INSERT ON audit_log
+BEGIN UPDATE audit_head SET seq = NEW.seq, hash = NEW.hash WHERE id = 1; END;
+CREATE TRIGGER IF NOT EXISTS audit_head_no_delete BEFORE DELETE ON audit_head
+BEGIN SELECT RAISE(ABORT, 'audit_head cannot be deleted'); END;
+CREATE TRIGGER IF NOT EXISTS audit_head_forward_only BEFORE UPDATE ON audit_head
+WHEN NEW.seq IS NOT OLD.seq + 1
+  OR NEW.hash IS NOT (SELECT hash FROM audit_log WHERE seq = NEW.seq)
+BEGIN SELECT RAISE(ABORT, 'audit_head only follows the log'); END;
+"""
+
+_SCHEMA_OBJECTS = (
+    "audit_log",
+    "audit_head",
+    "audit_log_no_update",
+    "audit_log_no_delete",
+    "audit_log_append_only",
+    "audit_log_advance_head",
+    "audit_head_no_delete",
+    "audit_head_forward_only",
+)
+
+# One encoder, built once: verify hashes every record and must stay close to a plain scan.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+class AuditError(QuorumError):
+    """The audit file cannot be opened or written (not a database, no permission...)."""
+
+
+def _digest(fields: tuple[object, ...]) -> str:
+    """SHA-256 (hex) of the UTF-8 JSON array of a record's fields, `seq` .. `prev_hash`.
+
+    A JSON array with no whitespace and non-ASCII left as is: positional, so no field
+    can bleed into the next, and easy to recompute from an export in any language.
+    Covering `seq` and `prev_hash` is what makes reordering and splicing visible.
+    """
+    return hashlib.sha256(_ENCODER.encode(fields).encode()).hexdigest()
+
+
+def _format_ts(ts: datetime) -> str:
+    return ts.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+def _parse_ts(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    seq: int
+    ts: datetime
+    who: str
+    action: str
+    target: str = ""
+    environment: str = ""
+    revision: str = ""
+    outcome: str = ""
+    comment: str = ""
+    key: str = ""
+    prev_hash: str = ""
+    hash: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        """Stable keys in a fixed order; `ts` as ISO-8601 UTC with a trailing "Z"."""
+        return {
+            "seq": self.seq,
+            "ts": _format_ts(self.ts),
+            "who": self.who,
+            "action": self.action,
+            "target": self.target,
+            "environment": self.environment,
+            "revision": self.revision,
+            "outcome": self.outcome,
+            "comment": self.comment,
+            "key": self.key,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> AuditRecord:
+        """The record an exported line describes (the inverse of `to_json`)."""
+        values = {name: data[name] for name in _FIELDS}
+        values["ts"] = _parse_ts(str(values["ts"]))
+        return cls(**values)  # type: ignore[arg-type]
+
+    def expected_hash(self) -> str:
+        """The hash this record's content and `prev_hash` call for.
+
+        Lets anyone re-check an export without the database: each line's
+        `expected_hash()` must equal its `hash`, and its `prev_hash` the line before's.
+        """
+        return _digest(self._chained())
+
+    def _chained(self) -> tuple[object, ...]:
+        return (
+            self.seq,
+            _format_ts(self.ts),
+            self.who,
+            self.action,
+            self.target,
+            self.environment,
+            self.revision,
+            self.outcome,
+            self.comment,
+            self.key,
+            self.prev_hash,
+        )
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    bad_seq: int | None = None
+    reason: str = ""
+
+
+# Every sequence `neutralise` rewrites starts with one of these (C0 but tab, DEL, C1).
+_CONTROL_CHAR = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def _inert(values: tuple[str, ...]) -> tuple[str, ...]:
+    """`values` neutralised; one scan first, as nearly every record has nothing to change."""
+    if _CONTROL_CHAR.search("".join(values)) is None:
+        return values
+    return tuple(neutralise(text) for text in values)
+
+
+def _record(row: tuple) -> AuditRecord:
+    """A stored row as a record, readable even after tampering (verify says what is wrong).
+
+    Values Quorum never writes (NULL, blobs, numbers, a malformed time) are shown as
+    text, or as the epoch for the time, instead of failing `tail` and `export`.
+    """
+    seq, ts, *rest = row
+    texts = [value if isinstance(value, str) else _as_text(value) for value in rest]
+    try:
+        when = _parse_ts(ts)
+    except (TypeError, ValueError):
+        when = datetime.fromtimestamp(0, UTC)
+    return AuditRecord(seq, when, *texts)
+
+
+def _as_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return neutralise(value.decode("utf-8", "replace"))
+    return str(value)
+
+
+_BROKEN_LINK = "previous-hash mismatch (a record before it was deleted, inserted or reordered)"
+
+
+def check_chain(rows: Iterable[tuple], head: tuple[int, str] | None) -> VerifyResult:
+    """Walks records (tuples in `_FIELDS` order, by seq) and names the first bad one.
+
+    `head` is the (seq, hash) the log should end at; None checks the chain alone.
+    Kept apart from the database so an export can be checked the same way.
+    """
+    expected_seq, prev = 1, GENESIS
+    for row in rows:
+        seq, prev_hash, stored = row[0], row[10], row[11]
+        if seq != expected_seq:
+            if isinstance(seq, int) and seq > expected_seq:
+                return _bad(expected_seq, "missing (deleted)")
+            return _bad(seq, f"out of sequence, expected record {expected_seq} (inserted)")
+        if prev_hash != prev:
+            return _bad(seq, _BROKEN_LINK)
+        try:
+            intact = _digest(row[:11]) == stored
+        except TypeError:  # a blob: Quorum only ever writes text
+            intact = False
+        if not intact:
+            return _bad(seq, "hash mismatch (edited)")
+        expected_seq, prev = seq + 1, stored
+    last = expected_seq - 1
+    if head is None:
+        return VerifyResult(ok=True, checked=last)
+    head_seq, head_hash = head
+    if head_seq > last:
+        return _bad(last + 1, f"missing (log truncated; chain head is record {head_seq})")
+    if head_seq < last:
+        return _bad(head_seq + 1, "beyond the chain head (appended behind Quorum's back)")
+    if head_hash != prev:
+        return _bad(last, "does not match the chain head (edited)")
+    return VerifyResult(ok=True, checked=last)
+
+
+def _bad(seq: int, what: str) -> VerifyResult:
+    """A failed result; `checked` counts the records found intact before the bad one."""
+    return VerifyResult(
+        ok=False, checked=max(seq - 1, 0), bad_seq=seq, reason=f"record {seq}: {what}"
+    )
+
+
+class AuditLog:
+    """The shared log at `path`; tables and triggers are created on first use."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path).expanduser()
+        try:
+            self._db = connect(self.path)
+            self._conn = self._db.conn
+            self._ensure_schema()
+        except sqlite3.Error as exc:
+            raise AuditError(f"audit log {self.path}: {exc}") from None
+
+    def _ensure_schema(self) -> None:
+        """Creates what is missing, in one write transaction so parallel openers agree.
+
+        Skipped when everything exists, so read-only users of a shared file can verify.
+        """
+        marks = ",".join("?" * len(_SCHEMA_OBJECTS))
+        present = self._conn.execute(
+            f"SELECT count(*) FROM sqlite_master WHERE name IN ({marks})", _SCHEMA_OBJECTS
+        ).fetchone()[0]
+        if present == len(_SCHEMA_OBJECTS):
+            return
+        try:
+            self._conn.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\nCOMMIT;")
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+
+    def append(
+        self,
+        *,
+        who: str,
+        action: str,
+        target: str = "",
+        environment: str = "",
+        revision: str = "",
+        outcome: str = "",
+        comment: str = "",
+        key: str = "",
+    ) -> AuditRecord:
+        """Adds one record as its own transaction and returns it, seq and hash filled in.
+
+        Text is neutralised (control characters made visible) and otherwise kept as
+        given: callers must never pass secrets.
+        """
+        texts = _inert((who, action, target, environment, revision, outcome, comment, key))
+        now = datetime.now(UTC)
+        ts = _format_ts(now)
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")  # the write lock, before reading the head
+            try:
+                head = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+                if head is None:
+                    raise AuditError(
+                        f"audit log {self.path}: the chain head was deleted; keep the file "
+                        "as evidence and move it aside to start a new log"
+                    )
+                head_seq, prev = head
+                fields = (head_seq + 1, ts, *texts, prev)
+                digest = _digest(fields)
+                conn.execute(
+                    f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (*fields, digest),
+                )
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise AuditError(f"audit log {self.path}: {exc}") from None
+        return AuditRecord(head_seq + 1, now, *texts, prev, digest)
+
+    def _select(self, where: str = "", params: tuple = (), tail: str = "") -> list[AuditRecord]:
+        sql = f"SELECT {_COLUMNS} FROM audit_log {where} ORDER BY seq {tail}"
+        return [_record(row) for row in self._conn.execute(sql, params)]
+
+    def tail(self, n: int = 50) -> list[AuditRecord]:
+        """The last `n` records, oldest first."""
+        if n <= 0:
+            return []
+        newest = self._select("", (n,), "DESC LIMIT ?")
+        return newest[::-1]
+
+    def since(self, seq: int) -> list[AuditRecord]:
+        """Records appended after `seq`, for followers that remember where they were."""
+        return self._select("WHERE seq > ?", (seq,))
+
+    def by_key(self, key: str) -> list[AuditRecord]:
+        """Every record of one idempotency key (none for the empty key), oldest first.
+
+        A scan rather than an index: an index on random keys costs every append
+        another page write under the shared lock, while lookups are one per action
+        (bench/bench_audit.py measures both).
+        """
+        if not key:
+            return []
+        return self._select("WHERE key = ?", (key,))
+
+    def verify(self) -> VerifyResult:
+        """Checks the whole chain and its head inside one read snapshot.
+
+        Appends by other consoles during the walk are not seen, so they cannot make an
+        intact log look truncated.
+        """
+        conn = self._conn
+        try:
+            conn.execute("BEGIN")
+            try:
+                head = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+                if head is None:
+                    return VerifyResult(ok=False, checked=0, reason="the chain head was deleted")
+                rows = conn.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq")
+                return check_chain(rows, head)
+            finally:
+                conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise AuditError(f"audit log {self.path}: {exc}") from None
+
+    def export_jsonl(self, out: TextIO) -> int:
+        """Writes every record as one JSON object per line (ASCII-only, so inert)."""
+        written = 0
+        for row in self._conn.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq"):
+            out.write(json.dumps(_record(row).to_json(), ensure_ascii=True) + "\n")
+            written += 1
+        return written
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
