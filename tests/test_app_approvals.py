@@ -15,9 +15,9 @@ from console.store.audit import AuditLog
 from console.store.claims import ActionRecord, ActionStore
 from providers.sandbox import PAUSED_AT
 from tests.app_support import sandbox_session, settle
-from widgets.approvals import ApprovalsPane
+from widgets.dialogs.modals import ConfirmScreen, FormScreen, PickScreen
 from widgets.main import MainScreen
-from widgets.modals import ConfirmScreen, FormScreen, PickScreen
+from widgets.panes.approvals import ApprovalsPane
 
 API_PROD = "sim-k8s/api/production"
 

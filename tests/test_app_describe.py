@@ -11,7 +11,7 @@ from console.domain.model import EventInfo, PodInfo, TargetDetails, TargetRef
 from providers.sandbox import PAUSED_AT
 from tests.app_support import NOW, FakeProvider, make_session, sandbox_session, settle
 from tests.app_support import target as make_target
-from widgets.details import DetailsScreen
+from widgets.dialogs.details import DetailsScreen
 
 HOSTILE_POD = "web-1\x1b]0;pwned\x07\x1b[2J[bold red]fake[/]"
 HOSTILE_MESSAGE = "Back-off \x1b[31m[bold red]restarting[/] failed container"

@@ -8,7 +8,7 @@ from console.app import QuorumApp
 from providers.base import Unreachable
 from providers.registry import BrokenProvider
 from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets, target
-from widgets.chrome import ProviderStatus
+from widgets.base.chrome import ProviderStatus
 
 
 def _status(app: QuorumApp) -> str:

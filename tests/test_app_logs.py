@@ -10,7 +10,7 @@ from rich.style import Style
 from console.app import QuorumApp
 from console.domain.model import PodInfo, TargetDetails, TargetRef
 from tests.app_support import NOW, FakeProvider, line, make_session, settle, standard_targets
-from widgets.logview import MATCH_STYLE
+from widgets.base.logview import MATCH_STYLE
 
 
 def _app(tmp_path: Path, provider: FakeProvider, **kw: object) -> QuorumApp:

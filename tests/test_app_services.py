@@ -9,7 +9,7 @@ from console.app import QuorumApp
 from console.domain.model import RolloutStatus
 from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets, target
 from widgets.main import MainScreen
-from widgets.services import ServicesPane
+from widgets.panes.services import ServicesPane
 
 
 def _app(tmp_path: Path, *providers: FakeProvider, **kw: object) -> QuorumApp:
@@ -126,9 +126,9 @@ async def test_env_and_provider_commands_scope_the_table(tmp_path: Path) -> None
         await pilot.press("colon", *"provider all", "enter")
         await pilot.press("colon", *"env all", "enter")
         assert len(_rows(app)) == 5
-        assert app.run_command("env nowhere") is False
-        assert app.environment is None
-        assert app.run_command("provider gamma") is False
+        assert app.prompt.run("env nowhere") is False
+        assert app.prompt.environment is None
+        assert app.prompt.run("provider gamma") is False
 
 
 async def test_a_changed_target_repaints_only_its_row(tmp_path: Path) -> None:

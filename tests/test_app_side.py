@@ -13,10 +13,11 @@ from console.domain.settings import NotifyConfig
 from console.rotation import schedule as rotation
 from console.store.audit import AuditLog
 from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
-from widgets.audit import AuditPane
-from widgets.metrics import MetricChart
-from widgets.modals import FormScreen, PickScreen
-from widgets.rotation import CalendarScreen, RotationPane
+from widgets.dialogs.calendar import CalendarScreen
+from widgets.dialogs.modals import FormScreen, PickScreen
+from widgets.panes.audit import AuditPane
+from widgets.panes.metrics import MetricChart
+from widgets.panes.rotation import RotationPane
 
 
 def _app(tmp_path: Path, **kw: object) -> QuorumApp:

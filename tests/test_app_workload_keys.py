@@ -20,9 +20,9 @@ from tests.app_support import (
     settle,
     standard_targets,
 )
-from widgets.help import HelpScreen
+from widgets.dialogs.help import HelpScreen
+from widgets.dialogs.modals import ConfirmScreen, FormScreen
 from widgets.main import MainScreen
-from widgets.modals import ConfirmScreen, FormScreen
 
 API_PROD = "sim-k8s/api/production"
 API_STAGING = "sim-k8s/api/staging"

@@ -12,8 +12,8 @@ from console.app import QuorumApp
 from console.domain.identity import Identity
 from providers.sandbox import PAUSED_AT
 from tests.app_support import sandbox_session, settle
-from widgets.help import HelpScreen
-from widgets.rotation import RotationPane
+from widgets.dialogs.help import HelpScreen
+from widgets.panes.rotation import RotationPane
 
 TEAM = ("dana", "alice", "bob", "carol")
 

@@ -18,17 +18,12 @@ from textual.widget import Widget
 from textual.worker import Worker
 
 from console.domain.inert import neutralise
-from console.domain.model import CPU, ERROR_RATE, MEMORY, P99, Health, Series
+from console.domain.model import CPU, ERROR_RATE, MEMORY, P99, Series
 from console.domain.thresholds import Thresholds
-from widgets.pane import Pane
+from widgets.base.format import LEVEL_STYLES
+from widgets.base.pane import Pane
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
-LEVEL_STYLES = {
-    Health.OK: "green",
-    Health.WARNING: "yellow",
-    Health.CRITICAL: "red",
-    Health.UNKNOWN: "dim",
-}
 SHOWN = (CPU, MEMORY, ERROR_RATE, P99)
 SHORT = {CPU: "CPU%", MEMORY: "MEM%", ERROR_RATE: "ERR%", P99: "p99ms"}
 

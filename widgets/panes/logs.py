@@ -21,8 +21,8 @@ from textual.worker import Worker
 
 from console.domain.inert import neutralise
 from console.domain.model import LogLine
-from widgets.logview import LogView
-from widgets.pane import Pane
+from widgets.base.logview import LogView
+from widgets.base.pane import Pane
 
 # k9s log windows: 0 tail, 1 head (everything the backend keeps), 2-6 the last N minutes.
 WINDOWS: dict[str, tuple[str, timedelta | None, int | None]] = {
