@@ -1,0 +1,67 @@
+"""The Approvals pane shows what providers hold for a human, as `quorum approvals` does."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from console.app import QuorumApp
+from console.domain.model import ProviderApproval
+from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
+from widgets.panes.approvals import ApprovalsPane
+
+PENDING = ProviderApproval(
+    provider="gh",
+    id="run-42",
+    title="deploy web to production",
+    environment="production",
+    url="https://example.invalid/run/42",
+    requested_at=NOW,
+)
+
+
+class HoldingProvider(FakeProvider):
+    """A provider with its own approval gate (as GitHub environments have)."""
+
+    def __init__(self, *args: object, hang: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.hang = hang
+        self.asked = 0
+
+    async def approvals(self) -> list[ProviderApproval]:
+        self.asked += 1
+        if self.hang:
+            await asyncio.Event().wait()  # a backend that never answers
+        return [PENDING]
+
+
+def _pane(app: QuorumApp) -> ApprovalsPane:
+    return app.screen_stack[0].query_one(ApprovalsPane)
+
+
+async def test_a_providers_pending_approval_is_listed_and_answered_there(tmp_path: Path) -> None:
+    provider = HoldingProvider("gh", standard_targets("gh"), tmp_path)
+    app = QuorumApp(make_session(tmp_path / "data", [provider]), now=lambda: NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: "provider-gh-run-42" in _pane(app).table.keys)
+        item = _pane(app).items["provider-gh-run-42"]
+        assert (item.what, item.state, item.proposer) == (
+            "deploy web to production (production)",
+            "pending",
+            "gh",
+        )
+        assert item.proposal_id is None and "https://example.invalid/run/42" in item.notes
+        assert _pane(app).title_text.startswith("approvals (1 waiting)")
+        await pilot.press("colon", *"apr", "enter", "a")
+        await settle(pilot, lambda: any("answered in gh, not in Quorum" in m for m in app.notices))
+        assert provider.asked >= 1
+
+
+async def test_a_provider_that_never_answers_is_bounded_and_named(tmp_path: Path) -> None:
+    provider = HoldingProvider("gh", standard_targets("gh"), tmp_path, hang=True)
+    app = QuorumApp(make_session(tmp_path / "data", [provider]), now=lambda: NOW)
+    app.hub.timeout = 0.2
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: "gh: approvals timed out" in _pane(app).status_text)
+        assert len(app.services.table.keys) == 4  # the rest of the console carries on
+        assert not _pane(app).items
