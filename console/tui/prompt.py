@@ -39,9 +39,10 @@ class Prompt:
 
     def read_panes(self, main: MainScreen) -> None:
         """Every pane is mounted: the table (and the prompt's suggestions) from them."""
+        panes = main.panes
+        order = [key for key in ("services", *LOWER) if key in panes]  # as on screen
         self.table = CommandTable(
-            (pane_id, type(pane).COMMAND, type(pane).ALIASES)
-            for pane_id, pane in main.panes.items()
+            (key, type(panes[key]).COMMAND, type(panes[key]).ALIASES) for key in order
         )
         bar = main.query_one(CommandBar)
         bar.suggester = SuggestFromList(self.table.completions(), case_sensitive=False)
