@@ -7,7 +7,15 @@ from pathlib import Path
 from console.app import QuorumApp
 from providers.base import Unreachable
 from providers.registry import BrokenProvider
-from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets, target
+from tests.app_support import (
+    NOW,
+    FakeProvider,
+    make_session,
+    settle,
+    standard_targets,
+    status_of,
+    target,
+)
 from widgets.base.chrome import ProviderStatus
 
 
@@ -70,12 +78,12 @@ async def test_a_failing_metrics_fetch_never_stops_the_console(tmp_path: Path) -
     session = make_session(tmp_path / "data", [alpha])
     app = QuorumApp(session, now=lambda: NOW, poll_interval=0.05)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot, lambda: "exploded" in app.metrics.status_text)
+        await settle(pilot, lambda: "exploded" in status_of(app.metrics))
         assert app.is_running
         alpha.metrics_fail = None
         await pilot.press("down")  # another target: a fresh fetch that works
         await settle(pilot, lambda: app.metrics.fetches >= 1)
-        assert app.metrics.status_text == ""
+        assert status_of(app.metrics) == ""
 
 
 async def test_a_burst_of_polls_repaints_services_once_with_the_newest_states(

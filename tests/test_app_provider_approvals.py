@@ -7,7 +7,15 @@ from pathlib import Path
 
 from console.app import QuorumApp
 from console.domain.model import ProviderApproval
-from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
+from tests.app_support import (
+    NOW,
+    FakeProvider,
+    make_session,
+    settle,
+    standard_targets,
+    status_of,
+    title_of,
+)
 from widgets.panes.approvals import ApprovalsPane
 
 PENDING = ProviderApproval(
@@ -51,7 +59,7 @@ async def test_a_providers_pending_approval_is_listed_and_answered_there(tmp_pat
             "gh",
         )
         assert item.proposal_id is None and "https://example.invalid/run/42" in item.notes
-        assert _pane(app).title_text.startswith("approvals (1 waiting)")
+        assert title_of(_pane(app)).startswith("approvals (1 waiting)")
         await pilot.press("colon", *"apr", "enter", "a")
         await settle(pilot, lambda: any("answered in gh, not in Quorum" in m for m in app.notices))
         assert provider.asked >= 1
@@ -62,6 +70,6 @@ async def test_a_provider_that_never_answers_is_bounded_and_named(tmp_path: Path
     app = QuorumApp(make_session(tmp_path / "data", [provider]), now=lambda: NOW)
     app.hub.timeout = 0.2
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot, lambda: "gh: approvals timed out" in _pane(app).status_text)
+        await settle(pilot, lambda: "gh: approvals timed out" in status_of(_pane(app)))
         assert len(app.services.table.keys) == 4  # the rest of the console carries on
         assert not _pane(app).items

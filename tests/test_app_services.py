@@ -7,7 +7,15 @@ from pathlib import Path
 
 from console.app import QuorumApp
 from console.domain.model import RolloutStatus
-from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets, target
+from tests.app_support import (
+    NOW,
+    FakeProvider,
+    make_session,
+    settle,
+    standard_targets,
+    target,
+    title_of,
+)
 from widgets.main import MainScreen
 from widgets.panes.services import ServicesPane
 
@@ -84,7 +92,7 @@ async def test_shift_keys_sort_and_repeat_reverses(tmp_path: Path) -> None:
             ("billing", "production"),
             ("web", "staging"),
         ]
-        assert "sort name" in app.services.title_text
+        assert "sort name" in title_of(app.services)
 
 
 async def test_cursor_follows_its_row_across_a_sort(tmp_path: Path) -> None:
@@ -104,7 +112,7 @@ async def test_slash_filters_and_escape_clears(tmp_path: Path) -> None:
         await settle(pilot, lambda: len(app.services.table.keys) == 4)
         await pilot.press("slash", *"prod", "enter")
         assert [r[1] for r in _rows(app)] == ["production", "production"]
-        assert "/prod" in app.services.title_text
+        assert "/prod" in title_of(app.services)
         await pilot.press("slash", *"failed|progressing", "enter")
         assert sorted(r[0] for r in _rows(app)) == ["billing", "web"]
         await pilot.press("escape")

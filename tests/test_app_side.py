@@ -12,7 +12,15 @@ from console.config.sandbox_team import sandbox_config
 from console.domain.settings import NotifyConfig
 from console.rotation import schedule as rotation
 from console.store.audit import AuditLog
-from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
+from tests.app_support import (
+    NOW,
+    FakeProvider,
+    make_session,
+    move_cursor,
+    settle,
+    standard_targets,
+    title_of,
+)
 from widgets.dialogs.calendar import CalendarScreen
 from widgets.dialogs.modals import FormScreen, PickScreen
 from widgets.panes.audit import AuditPane
@@ -43,7 +51,7 @@ async def test_metrics_plots_carry_values_and_thresholds(tmp_path: Path) -> None
         # The newest bar passes the critical line and is drawn in red.
         spans = [s for s in rendered.spans if str(s.style) == "red"]
         assert spans
-        assert "api@production" in app.metrics.title_text
+        assert "api@production" in title_of(app.metrics)
 
 
 async def test_audit_pane_is_live_filterable_and_verifies(tmp_path: Path) -> None:
@@ -107,7 +115,7 @@ async def test_override_and_swaps_from_the_rotation_pane(tmp_path: Path) -> None
         pane = app.screen.query_one(RotationPane)
         await settle(pilot, lambda: len(pane.table.keys) == 2)
         await pilot.press("colon", *"rotation", "enter")
-        pane.table.move_to("on-call")
+        move_cursor(pane.table, "on-call")
         await pilot.press("o")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
         form = app.screen

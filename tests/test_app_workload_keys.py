@@ -16,6 +16,7 @@ from tests.app_support import (
     NOW,
     FakeProvider,
     make_session,
+    move_cursor,
     sandbox_session,
     settle,
     standard_targets,
@@ -36,7 +37,7 @@ def _sandbox_app(tmp_path: Path, readonly: bool = False) -> QuorumApp:
 
 async def _select(pilot, app: QuorumApp, key: str) -> None:
     await settle(pilot, lambda: key in app.services.table.keys)
-    app.services.table.move_to(key)
+    move_cursor(app.services.table, key)
     await settle(pilot, lambda: app.selected is not None and app.selected.key == key)
 
 

@@ -69,15 +69,6 @@ class Pane(Vertical):
             self._shown_status = text
             self.border_subtitle = Text(text) if text else None
 
-    @property
-    def title_text(self) -> str:
-        """The title as plain text (tests and the help screen read it)."""
-        return Text.from_markup(self.border_title or "").plain
-
-    @property
-    def status_text(self) -> str:
-        return Text.from_markup(self.border_subtitle or "").plain
-
     def focus_body(self) -> None:
         """Focus the pane's main widget (its first focusable child) at once, not later,
         so keys typed right after a command already reach the pane."""
