@@ -7,6 +7,7 @@ from pathlib import Path
 
 from console.app import QuorumApp
 from console.domain.model import ProviderApproval
+from providers.base import Capability
 from tests.app_support import (
     NOW,
     FakeProvider,
@@ -30,6 +31,8 @@ PENDING = ProviderApproval(
 
 class HoldingProvider(FakeProvider):
     """A provider with its own approval gate (as GitHub environments have)."""
+
+    capabilities = FakeProvider.capabilities | Capability.APPROVALS
 
     def __init__(self, *args: object, hang: bool = False, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

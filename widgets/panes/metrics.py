@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 
 from rich.text import Text
 from textual import events
@@ -167,7 +168,7 @@ class MetricsPane(Pane, can_focus=True):
             return None
         self.set_title(f"metrics {subject}")
         return self.run_worker(
-            self._poll(fetch, thresholds, interval),
+            partial(self._poll, fetch, thresholds, interval),  # see LogPane.follow
             group="metrics",
             exclusive=True,
             exit_on_error=False,
