@@ -32,22 +32,14 @@ from console.engine.deploy_command import (
     consensus_environment,
     run_deploy_command,
 )
+from console.engine.dispatch import CHANGES, capability_of
 from console.engine.session import Session
 from console.notify.sinks import Notice, send_all
 from console.rotation.schedule import holder_at
 from console.store.audit import AuditLog
 from console.store.claims import FAILED, FINISHED, ActionRecord, ActionStore
 from console.store.proposals import ProposalStore
-from providers.base import Capability, Provider, ProviderError
-
-_CAPABILITY = {
-    Kind.DEPLOY: Capability.DEPLOY,
-    Kind.ROLLBACK: Capability.ROLLBACK,
-    Kind.RESTART: Capability.RESTART,
-    Kind.SCALE: Capability.SCALE,
-    Kind.PAUSE: Capability.PAUSE,
-    Kind.RESUME: Capability.PAUSE,
-}
+from providers.base import Provider, ProviderError
 
 
 def needs_votes(policy: Policy) -> bool:
@@ -263,8 +255,9 @@ class Actions:
         provider = self.session.providers.get(ref.provider)
         if provider is None:
             raise UsageError(f"provider {ref.provider!r} is not configured or failed to start")
-        if not provider.can(_CAPABILITY[kind]):
-            if provider.readonly and provider.capabilities & _CAPABILITY[kind]:
+        capability = capability_of(kind)
+        if not provider.can(capability):
+            if provider.readonly and provider.capabilities & capability:
                 raise PolicyRefused(f"provider {provider.name} is read-only: cannot {kind.value}")
             raise UsageError(f"provider {provider.name} ({provider.kind}) cannot {kind.value}")
         return provider
@@ -275,7 +268,7 @@ class Actions:
         Asked before an action is offered and again before it runs, so a change the
         credentials may not make is refused with the backend's reason, never attempted.
         """
-        return await self._provider(ref, kind).denied(ref, _CAPABILITY[kind])
+        return await self._provider(ref, kind).denied(ref, capability_of(kind))
 
     def _audit(
         self,
@@ -580,41 +573,60 @@ class Actions:
 
     # -- direct changes ----------------------------------------------------------------
 
+    async def change(
+        self,
+        kind: Kind,
+        ref: TargetRef,
+        *,
+        revision: str = "",
+        replicas: int | None = None,
+        key: str | None = None,
+        reason: str = "",
+    ) -> Outcome:
+        """Makes one direct change of any kind (`console.engine.dispatch.CHANGES`).
+
+        Rollback and pause need no vote anywhere; the others execute where the policy
+        needs no votes and elsewhere open a proposal (NeedsConsensus). For a rollback,
+        `revision` is the one to go back to ("" for the previous one).
+        """
+        if kind is Kind.DEPLOY and not revision:
+            raise UsageError("a deploy needs a revision (--revision REV)")
+        if kind is Kind.SCALE and (replicas is None or replicas < 0):
+            raise UsageError("replicas must be zero or more")
+        if CHANGES[kind].anyone:
+            doing = "roll back" if kind is Kind.ROLLBACK else "pause a rollout"
+            self._mutating(doing)
+            self._may(doing, strict=False)
+            return await self._execute(kind, ref, revision=revision, key=key or _new_key(kind))
+        return await self._direct(
+            kind, ref, revision=revision, replicas=replicas, key=key, reason=reason
+        )
+
     async def deploy(
         self, ref: TargetRef, revision: str, *, key: str | None = None, reason: str = ""
     ) -> Outcome:
         """Deploys where the policy needs no votes; elsewhere opens a proposal (NeedsConsensus)."""
-        if not revision:
-            raise UsageError("a deploy needs a revision (--revision REV)")
-        return await self._direct(Kind.DEPLOY, ref, revision=revision, key=key, reason=reason)
+        return await self.change(Kind.DEPLOY, ref, revision=revision, key=key, reason=reason)
 
     async def restart(self, ref: TargetRef, *, key: str | None = None) -> Outcome:
-        return await self._direct(Kind.RESTART, ref, key=key)
+        return await self.change(Kind.RESTART, ref, key=key)
 
     async def scale(self, ref: TargetRef, replicas: int, *, key: str | None = None) -> Outcome:
-        if replicas < 0:
-            raise UsageError("replicas must be zero or more")
-        return await self._direct(Kind.SCALE, ref, replicas=replicas, key=key)
+        return await self.change(Kind.SCALE, ref, replicas=replicas, key=key)
 
     async def rollback(
         self, ref: TargetRef, to: str | None = None, *, key: str | None = None
     ) -> Outcome:
         """Anyone may roll back, without a vote; the team is notified."""
-        self._mutating("roll back")
-        self._may("roll back", strict=False)
-        return await self._execute(
-            Kind.ROLLBACK, ref, revision=to or "", key=key or _new_key(Kind.ROLLBACK)
-        )
+        return await self.change(Kind.ROLLBACK, ref, revision=to or "", key=key)
 
     async def pause(self, ref: TargetRef, *, key: str | None = None) -> Outcome:
         """Pausing a rollout is the emergency brake: anyone, no vote, the team notified."""
-        self._mutating("pause a rollout")
-        self._may("pause a rollout", strict=False)
-        return await self._execute(Kind.PAUSE, ref, revision="", key=key or _new_key(Kind.PAUSE))
+        return await self.change(Kind.PAUSE, ref, key=key)
 
     async def resume(self, ref: TargetRef, *, key: str | None = None) -> Outcome:
         """Resuming lets changes roll out again, so it follows the policy like a restart."""
-        return await self._direct(Kind.RESUME, ref, key=key)
+        return await self.change(Kind.RESUME, ref, key=key)
 
     async def _direct(
         self,
@@ -669,7 +681,7 @@ class Actions:
         override: bool = False,
     ) -> Outcome:
         provider = self._provider(ref, kind)
-        refusal = await provider.denied(ref, _CAPABILITY[kind])
+        refusal = await provider.denied(ref, capability_of(kind))
         if refusal:
             raise PolicyRefused(f"{provider.name} does not allow this {kind.value}: {refusal}")
         label = str(replicas) if kind is Kind.SCALE else revision
@@ -735,18 +747,7 @@ class Actions:
             if code != 0:
                 raise DeployCommandError(f"deploy command exited with status {code}")
             return f"deploy command finished (exit 0) for {revision}"
-        if kind is Kind.DEPLOY:
-            return await provider.deploy(ref, revision)
-        if kind is Kind.ROLLBACK:
-            return await provider.rollback(ref, to=revision or None)
-        if kind is Kind.RESTART:
-            return await provider.restart(ref)
-        if kind is Kind.PAUSE:
-            return await provider.pause(ref)
-        if kind is Kind.RESUME:
-            return await provider.resume(ref)
-        assert replicas is not None  # checked when the scale was asked for
-        return await provider.scale(ref, replicas)
+        return await CHANGES[kind].call(provider, ref, revision, replicas)
 
 
 def _new_key(kind: Kind) -> str:

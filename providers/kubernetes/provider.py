@@ -139,11 +139,6 @@ class KubernetesProvider(Provider):
     def check_settings(cls, settings: Mapping[str, Any]) -> list[tuple[str, str]]:
         return check(settings)
 
-    @property
-    def context_name(self) -> str:
-        """The kubeconfig context this provider shows (`:ctx` filters on it)."""
-        return "in-cluster" if self.config.in_cluster else (self.config.context or "current")
-
     # --- connection and cache -----------------------------------------------------
 
     def _client(self) -> Any:

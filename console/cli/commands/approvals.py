@@ -8,7 +8,6 @@ review, and actions that started and never finished.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ from console.cli.output import iso_utc, print_json, print_table
 from console.cli.runner import print_proposal, proposal_json, run_actions
 from console.domain.inert import neutralise
 from console.domain.model import ProviderApproval
+from console.engine import reads
 from console.engine.actions import Actions, ProposalView
 from console.store.claims import ActionRecord
 
@@ -38,21 +38,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 async def _collect(actions: Actions) -> Waiting:
-    providers = list(actions.session.providers.values())
-    answers = await asyncio.gather(*(p.approvals() for p in providers), return_exceptions=True)
-    found: list[ProviderApproval] = []
-    errors: list[str] = []
-    for provider, answer in zip(providers, answers, strict=True):
-        if isinstance(answer, BaseException):
-            errors.append(f"{provider.name}: {answer}")
-        else:
-            found.extend(answer)
+    asked = await reads.approvals(actions.session)
     return Waiting(
         proposals=actions.open_proposals(),
-        provider_approvals=found,
+        provider_approvals=asked.items,
         awaiting_review=actions.awaiting_review(),
         incomplete=actions.incomplete(),
-        provider_errors=errors,
+        provider_errors=asked.errors,
     )
 
 
