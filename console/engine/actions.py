@@ -10,15 +10,21 @@ Proposals go through `console.domain.consensus` rules inside SQLite write transa
 (`console.store.proposals`); the vote, override or proposal that makes one
 approved executes it in the same call. Notifications never block or undo an
 action: they are sent after it, each sink with its own timeout.
+
+Every store call runs in a worker thread (`_db`): the caller's event loop (the
+console's keys) keeps running while another process holds the file's write lock,
+for up to the busy timeout. The `fetch_*` methods are the same reads for async callers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from console.domain import consensus as rules
 from console.domain.consensus import Kind, Proposal, State, Tally
@@ -33,13 +39,16 @@ from console.engine.deploy_command import (
     run_deploy_command,
 )
 from console.engine.dispatch import CHANGES, capability_of
+from console.engine.guard import refuse_if_readonly
 from console.engine.session import Session
 from console.notify.sinks import Notice, send_all
 from console.rotation.schedule import holder_at
-from console.store.audit import AuditLog
-from console.store.claims import FAILED, FINISHED, ActionRecord, ActionStore
+from console.store.audit import AuditLog, AuditRecord
+from console.store.claims import FAILED, FINISHED, Claim, ClaimStore
 from console.store.proposals import ProposalStore
 from providers.base import Provider, ProviderError
+
+T = TypeVar("T")
 
 
 def needs_votes(policy: Policy) -> bool:
@@ -170,7 +179,7 @@ class NeedsConsensus(PolicyRefused):
 class ActionIncomplete(QuorumError):
     """The key started before and has no recorded outcome; running it again could repeat it."""
 
-    def __init__(self, record: ActionRecord) -> None:
+    def __init__(self, record: Claim) -> None:
         self.record = record
         super().__init__(
             f"action {record.key} ({record.action} {record.ref.service}@{record.ref.environment}) "
@@ -195,14 +204,38 @@ class Actions:
         self.identity = identity or current_identity()
         self.on_output: OnOutput = on_output or (lambda line: None)
         self.clock = clock
-        self.audit = AuditLog(session.audit_path)
-        self.proposals = ProposalStore(session.audit_path)
-        self.claims = ActionStore(session.audit_path)
+        self._audit_log: AuditLog | None = None
+        self._proposals: ProposalStore | None = None
+        self._claims: ClaimStore | None = None
+
+    # The stores open on first use, which is in a worker thread when that use is `_db`.
+
+    @property
+    def audit(self) -> AuditLog:
+        if self._audit_log is None:
+            self._audit_log = AuditLog(self.session.audit_path)
+        return self._audit_log
+
+    @property
+    def proposals(self) -> ProposalStore:
+        if self._proposals is None:
+            self._proposals = ProposalStore(self.session.audit_path)
+        return self._proposals
+
+    @property
+    def claims(self) -> ClaimStore:
+        if self._claims is None:
+            self._claims = ClaimStore(self.session.audit_path)
+        return self._claims
 
     def close(self) -> None:
-        self.audit.close()
-        self.proposals.close()
-        self.claims.close()
+        for store in (self._audit_log, self._proposals, self._claims):
+            if store is not None:
+                store.close()
+
+    async def _db(self, call: Callable[[], T]) -> T:
+        """Runs store work in a worker thread; the caller's loop keeps running meanwhile."""
+        return await asyncio.to_thread(call)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -235,21 +268,65 @@ class Actions:
         """Overrides nobody but their author has looked at yet: the review queue."""
         return [self.view(p) for p in self.proposals.awaiting_review()]
 
-    def incomplete(self) -> list[ActionRecord]:
+    def incomplete(self) -> list[Claim]:
         """Actions that started and never finished (crash recovery; the TUI shows them at start)."""
         return self.claims.incomplete()
+
+    def settled_since(self, since: datetime) -> list[ProposalView]:
+        """Proposals executed, failed or withdrawn since `since`, so an outcome stays in view."""
+        done = self.proposals.list((State.EXECUTED, State.FAILED, State.WITHDRAWN))
+        return [self.view(p) for p in done if p.updated_at >= since]
+
+    # -- the same reads for async callers, off the event loop -------------------------
+
+    async def fetch_proposal(self, pid: int) -> ProposalView:
+        return await self._db(lambda: self.get(pid))
+
+    async def fetch_open(self) -> list[ProposalView]:
+        return await self._db(self.open_proposals)
+
+    async def fetch_awaiting_review(self) -> list[ProposalView]:
+        return await self._db(self.awaiting_review)
+
+    async def fetch_settled_since(self, since: datetime) -> list[ProposalView]:
+        return await self._db(lambda: self.settled_since(since))
+
+    async def fetch_incomplete(self) -> list[Claim]:
+        return await self._db(self.incomplete)
+
+    async def fetch_audit(self, after_seq: int = 0, limit: int = 200) -> list[AuditRecord]:
+        """Records after `after_seq`, or the last `limit` ones when it is 0, oldest first."""
+        if after_seq:
+            return await self._db(lambda: self.audit.since(after_seq))
+        return await self._db(lambda: self.audit.tail(limit))
 
     # -- guards ----------------------------------------------------------------------
 
     def _mutating(self, doing: str) -> None:
-        if self.session.readonly:
-            raise PolicyRefused(f"read-only console (--readonly): cannot {doing}")
+        refuse_if_readonly(self.session.readonly, doing)
 
-    def _may(self, doing: str, identity: Identity | None = None, *, strict: bool) -> None:
+    def _may(
+        self,
+        doing: str,
+        identity: Identity | None = None,
+        *,
+        strict: bool,
+        also: frozenset[str] = frozenset(),
+    ) -> None:
         """Votes, overrides and reviews need membership; other changes need it once a
-        team lists members (an empty list is a personal config without a team)."""
+        team lists members (an empty list is a personal config without a team).
+        `also` names people a particular change admits besides the members."""
+        who = identity or self.identity
+        if who.name in also:
+            return
         if strict or self.config.members:
-            require_member(self.config, identity or self.identity, doing)
+            require_member(self.config, who, doing)
+
+    def guard(self, doing: str, *, also: frozenset[str] = frozenset()) -> None:
+        """The checks every change passes before it is attempted: not read-only, and a
+        member once the team lists members (or one of `also`)."""
+        self._mutating(doing)
+        self._may(doing, strict=False, also=also)
 
     def _provider(self, ref: TargetRef, kind: Kind) -> Provider:
         provider = self.session.providers.get(ref.provider)
@@ -270,7 +347,7 @@ class Actions:
         """
         return await self._provider(ref, kind).denied(ref, capability_of(kind))
 
-    def _audit(
+    async def _audit(
         self,
         action: str,
         *,
@@ -281,13 +358,43 @@ class Actions:
         key: str = "",
         who: Identity | None = None,
     ) -> None:
+        await self._db(
+            lambda: self.record(
+                action,
+                target=ref.key,
+                environment=ref.environment,
+                revision=revision,
+                outcome=outcome,
+                comment=comment,
+                key=key,
+                who=who,
+            )
+        )
+
+    def record(
+        self,
+        action: str,
+        *,
+        target: str,
+        outcome: str,
+        comment: str = "",
+        key: str = "",
+        environment: str = "",
+        revision: str = "",
+        who: Identity | None = None,
+    ) -> None:
+        """Appends one audit record as the acting person, noting a seam-chosen identity.
+
+        The one audit writer of every change, rotation changes included; blocking, so
+        async code calls it through `_db`.
+        """
         ident = who or self.identity
         note = "; ".join(part for part in (comment, ident.note) if part)
         self.audit.append(
             who=ident.name,
             action=action,
-            target=ref.key,
-            environment=ref.environment,
+            target=target,
+            environment=environment,
             revision=revision,
             outcome=outcome,
             comment=note,
@@ -302,7 +409,7 @@ class Actions:
         with contextlib.suppress(Exception):
             await send_all(self.config.notify, notice, audit=self.audit, who=self.identity.name)
 
-    def _change(
+    async def _change(
         self,
         action: str,
         stored: Proposal,
@@ -320,10 +427,10 @@ class Actions:
         """
         key = proposal_key(stored.id)
         try:
-            before, after = self.proposals.change(stored.id, rule)
+            before, after = await self._db(lambda: self.proposals.change(stored.id, rule))
         except PolicyRefused as exc:
             if refusal is not None:
-                self._audit(
+                await self._audit(
                     action,
                     ref=stored.ref,
                     revision=stored.revision,
@@ -334,7 +441,7 @@ class Actions:
                 )
             raise
         outcome, comment = recorded(before, after)
-        self._audit(
+        await self._audit(
             action,
             ref=after.ref,
             revision=after.revision,
@@ -377,11 +484,12 @@ class Actions:
             updated_at=now,
             replicas=replicas,
         )
-        created = self.proposals.create(
-            rules.evaluate(draft, policy, now, self._holder(policy, now))
+        holder = await self._db(lambda: self._holder(policy, now))
+        created = await self._db(
+            lambda: self.proposals.create(rules.evaluate(draft, policy, now, holder))
         )
         key = proposal_key(created.id)
-        self._audit(
+        await self._audit(
             "propose",
             ref=ref,
             revision=revision,
@@ -390,7 +498,7 @@ class Actions:
             comment=f"proposal {created.id}: {created.describe()}"
             + (f"; {reason}" if reason else ""),
         )
-        view = self.view(created)
+        view = await self._db(lambda: self.view(created))
         if created.state is State.APPROVED:
             return await self._settled(created)
         await self._notify(
@@ -414,12 +522,12 @@ class Actions:
     async def _vote(self, ident: Identity, pid: int, approve: bool, comment: str) -> Result:
         self._mutating("vote")
         self._may("vote", ident, strict=True)
-        stored = self.proposals.get(pid)
+        stored = await self._db(lambda: self.proposals.get(pid))
         policy = self.policy(stored.ref.environment)
         now = self.clock()
-        holder = self._holder(policy, now)
+        holder = await self._db(lambda: self._holder(policy, now))
         choice = "approve" if approve else "reject"
-        before, after = self._change(
+        before, after = await self._change(
             "vote",
             stored,
             lambda p: rules.vote(
@@ -440,19 +548,19 @@ class Actions:
         if after.state is State.BLOCKED and before.state is not State.BLOCKED:
             await self._notify(
                 f"Proposal {pid} blocked",
-                f"{after.describe()}: {self.view(after).summary}",
+                f"{after.describe()}: {(await self._view(after)).summary}",
                 severity="warning",
             )
-        return Result(self.view(after))
+        return Result(await self._view(after))
 
     async def amend(self, pid: int, revision: str) -> Result:
         """The proposer changes the revision; with `dismiss_stale_votes` earlier votes lapse."""
         self._mutating("amend a proposal")
-        stored = self.proposals.get(pid)
+        stored = await self._db(lambda: self.proposals.get(pid))
         policy = self.policy(stored.ref.environment)
         now = self.clock()
-        holder = self._holder(policy, now)
-        _, after = self._change(
+        holder = await self._db(lambda: self._holder(policy, now))
+        _, after = await self._change(
             "amend",
             stored,
             lambda p: rules.amend(
@@ -470,29 +578,29 @@ class Actions:
         )
         if after.state is State.APPROVED:
             return await self._settled(after)
-        return Result(self.view(after))
+        return Result(await self._view(after))
 
     async def withdraw(self, pid: int) -> Result:
         self._mutating("withdraw a proposal")
-        stored = self.proposals.get(pid)
+        stored = await self._db(lambda: self.proposals.get(pid))
         policy = self.policy(stored.ref.environment)
         now = self.clock()
-        _, after = self._change(
+        _, after = await self._change(
             "withdraw",
             stored,
             lambda p: rules.withdraw(p, policy, by=self.identity.name, now=now),
             lambda *_: ("withdrawn", f"proposal {pid}"),
         )
-        return Result(self.view(after))
+        return Result(await self._view(after))
 
     async def override(self, pid: int, reason: str) -> Result:
         """Emergency bypass: executes at once, flagged, notified, queued for review."""
         self._mutating("override")
         self._may("override", strict=True)
-        stored = self.proposals.get(pid)
+        stored = await self._db(lambda: self.proposals.get(pid))
         policy = self.policy(stored.ref.environment)
         now = self.clock()
-        _, after = self._change(
+        _, after = await self._change(
             "override",
             stored,
             lambda p: rules.override(p, policy, by=self.identity.name, reason=reason, now=now),
@@ -515,9 +623,9 @@ class Actions:
         """Marks an override reviewed; its author is refused."""
         self._mutating("review an override")
         self._may("review an override", strict=True)
-        stored = self.proposals.get(pid)
+        stored = await self._db(lambda: self.proposals.get(pid))
         now = self.clock()
-        _, after = self._change(
+        _, after = await self._change(
             "review",
             stored,
             lambda p: rules.review(p, by=self.identity.name, comment=comment, now=now),
@@ -528,7 +636,7 @@ class Actions:
             ),
             refusal=f"proposal {pid}",
         )
-        return self.view(after)
+        return await self._view(after)
 
     async def run_approved(self, grace: timedelta = timedelta(minutes=1)) -> list[Outcome]:
         """Executes approved proposals whose execution never started (a process died between
@@ -539,16 +647,23 @@ class Actions:
         """
         done = []
         cutoff = self.clock() - grace
-        for p in self.proposals.list([State.APPROVED]):
-            if p.updated_at < cutoff and self.claims.get(proposal_key(p.id)) is None:
-                with contextlib.suppress(ActionIncomplete):
-                    done.append(await self._run_proposal(p, override=p.overridden))
+
+        def stranded() -> list[Proposal]:
+            return [
+                p
+                for p in self.proposals.list([State.APPROVED])
+                if p.updated_at < cutoff and self.claims.get(proposal_key(p.id)) is None
+            ]
+
+        for p in await self._db(stranded):
+            with contextlib.suppress(ActionIncomplete):
+                done.append(await self._run_proposal(p, override=p.overridden))
         return done
 
     async def _settled(self, p: Proposal, *, override: bool = False) -> Result:
         """Runs an approved proposal and returns it as it stands afterwards."""
         outcome = await self._run_proposal(p, override=override)
-        return Result(self.get(p.id), outcome)
+        return Result(await self.fetch_proposal(p.id), outcome)
 
     async def _run_proposal(self, p: Proposal, *, override: bool = False) -> Outcome:
         outcome = await self._execute(
@@ -561,15 +676,19 @@ class Actions:
             override=override,
         )
         if not outcome.replayed:
-            self._settle(p.id, ok=outcome.ok, detail=outcome.detail)
+            await self._settle(p.id, ok=outcome.ok, detail=outcome.detail)
         return outcome
 
-    def _settle(self, pid: int, *, ok: bool, detail: str) -> None:
+    async def _view(self, proposal: Proposal) -> ProposalView:
+        return await self._db(lambda: self.view(proposal))
+
+    async def _settle(self, pid: int, *, ok: bool, detail: str) -> None:
         """Records how an approved proposal's execution ended; any other state is left as is."""
-        self.proposals.change(
-            pid,
-            lambda q: rules.settle(q, ok=ok, detail=detail) if q.state is State.APPROVED else q,
-        )
+
+        def rule(q: Proposal) -> Proposal:
+            return rules.settle(q, ok=ok, detail=detail) if q.state is State.APPROVED else q
+
+        await self._db(lambda: self.proposals.change(pid, rule))
 
     # -- direct changes ----------------------------------------------------------------
 
@@ -650,12 +769,13 @@ class Actions:
             kind, ref, revision=revision, replicas=replicas, key=key or _new_key(kind)
         )
 
-    async def resolve(self, key: str, outcome: str, comment: str = "") -> ActionRecord:
+    async def resolve(self, key: str, outcome: str, comment: str = "") -> Claim:
         """Records the real outcome of an incomplete action, as an operator found it."""
         self._mutating("resolve an action")
         self._may("resolve an action", strict=False)
-        record = self.claims.finish(key, outcome, comment, self.clock())
-        self._audit(
+        now = self.clock()
+        record = await self._db(lambda: self.claims.finish(key, outcome, comment, now))
+        await self._audit(
             record.action,
             ref=record.ref,
             revision=record.revision,
@@ -664,7 +784,7 @@ class Actions:
             comment="resolved by hand" + (f": {comment}" if comment else ""),
         )
         if record.proposal_id is not None:
-            self._settle(record.proposal_id, ok=outcome == FINISHED, detail=comment)
+            await self._settle(record.proposal_id, ok=outcome == FINISHED, detail=comment)
         return record
 
     # -- execution -------------------------------------------------------------------
@@ -685,7 +805,7 @@ class Actions:
         if refusal:
             raise PolicyRefused(f"{provider.name} does not allow this {kind.value}: {refusal}")
         label = str(replicas) if kind is Kind.SCALE else revision
-        claim = ActionRecord(
+        claim = Claim(
             key=key,
             action=kind.value,
             who=self.identity.name,
@@ -694,7 +814,7 @@ class Actions:
             proposal_id=proposal.id if proposal else None,
             started_at=self.clock(),
         )
-        earlier = self.claims.claim(claim)
+        earlier = await self._db(lambda: self.claims.claim(claim))
         if earlier is not None:
             if earlier.incomplete:
                 raise ActionIncomplete(earlier)
@@ -702,7 +822,7 @@ class Actions:
         context = f"proposal {proposal.id}" if proposal else "direct"
         if override:
             context += " (override)"
-        self._audit(
+        await self._audit(
             kind.value, ref=ref, revision=label, outcome="started", comment=context, key=key
         )
         try:
@@ -713,8 +833,11 @@ class Actions:
         except Exception as exc:  # a provider bug must still end as a recorded failure
             ok, detail = False, f"{type(exc).__name__}: {exc}"
         result = FINISHED if ok else FAILED
-        self.claims.finish(key, result, detail, self.clock())
-        self._audit(kind.value, ref=ref, revision=label, outcome=result, comment=detail, key=key)
+        finished_at = self.clock()
+        await self._db(lambda: self.claims.finish(key, result, detail, finished_at))
+        await self._audit(
+            kind.value, ref=ref, revision=label, outcome=result, comment=detail, key=key
+        )
         what = proposal.describe() if proposal else f"{kind.value} {ref.service}@{ref.environment}"
         await self._notify(
             f"{what}: {result}",

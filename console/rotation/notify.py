@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from console.domain.errors import UsageError
+from console.domain.instants import iso_utc
 from console.domain.model import RotationSlot, utcnow
 from console.domain.settings import Config
 from console.notify.sinks import Notice, send_all
@@ -40,7 +41,7 @@ class HandoffNotice:
         return {
             "rotation": self.rotation,
             "holder": self.holder or None,
-            "handoff_at": store.stamp(self.handoff_at) if self.handoff_at else None,
+            "handoff_at": iso_utc(self.handoff_at),
             "status": self.status,
             "errors": list(self.errors),
         }
@@ -48,7 +49,7 @@ class HandoffNotice:
 
 def handoff_notice(slot: RotationSlot) -> Notice:
     """The message of one handoff; a gap is a warning, since nobody is on duty."""
-    until = store.stamp(slot.handoff_at)
+    until = iso_utc(slot.handoff_at)
     if slot.gap:
         return Notice(
             title=f"{slot.rotation}: nobody holds it",
@@ -108,15 +109,15 @@ async def send_handoff_notices(
 async def _announce(
     config: Config, db_path: Path, who: str, slot: RotationSlot, since: datetime, now: datetime
 ) -> HandoffNotice:
-    with store.opened(db_path) as db, store.write_transaction(db):
-        claimed = store.claim_notice(db, slot.rotation, since, slot.holder, now)
+    with store.RotationStore(db_path) as db:
+        claimed = db.claim_notice(slot.rotation, since, slot.holder, now)
     if not claimed:
         return HandoffNotice(slot.rotation, slot.holder, since, "already sent")
     errors = await tell_team(config, db_path, handoff_notice(slot), who)
     failed = len(errors) == len(config.notify)
     if failed:
-        with store.opened(db_path) as db, store.write_transaction(db):
-            store.release_notice(db, slot.rotation, since, slot.holder)
+        with store.RotationStore(db_path) as db:
+            db.release_notice(slot.rotation, since, slot.holder)
     log = AuditLog(db_path)
     try:
         log.append(
@@ -124,8 +125,8 @@ async def _announce(
             action="rotation.notify",
             target=slot.rotation,
             outcome="failed" if failed else "sent",
-            comment=f"handoff {store.stamp(since)} to {slot.holder or 'nobody'}",
-            key=f"rotation.notify:{slot.rotation}:{store.stamp(since)}",
+            comment=f"handoff {iso_utc(since)} to {slot.holder or 'nobody'}",
+            key=f"rotation.notify:{slot.rotation}:{iso_utc(since)}",
         )
     finally:
         log.close()

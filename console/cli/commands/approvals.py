@@ -12,12 +12,12 @@ import sys
 from dataclasses import dataclass
 
 from console.cli.output import iso_utc, print_json, print_table
-from console.cli.runner import print_proposal, proposal_json, run_actions
+from console.cli.runner import print_proposal, proposal_json, run_reading
 from console.domain.inert import neutralise
 from console.domain.model import ProviderApproval
 from console.engine import reads
 from console.engine.actions import Actions, ProposalView
-from console.store.claims import ActionRecord
+from console.store.claims import Claim
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Waiting:
     proposals: list[ProposalView]
     provider_approvals: list[ProviderApproval]
     awaiting_review: list[ProposalView]
-    incomplete: list[ActionRecord]
+    incomplete: list[Claim]
     provider_errors: list[str]
 
 
@@ -40,10 +40,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 async def _collect(actions: Actions) -> Waiting:
     asked = await reads.approvals(actions.session)
     return Waiting(
-        proposals=actions.open_proposals(),
+        proposals=await actions.fetch_open(),
         provider_approvals=asked.items,
-        awaiting_review=actions.awaiting_review(),
-        incomplete=actions.incomplete(),
+        awaiting_review=await actions.fetch_awaiting_review(),
+        incomplete=await actions.fetch_incomplete(),
         provider_errors=asked.errors,
     )
 
@@ -60,7 +60,7 @@ def _approval_json(a: ProviderApproval) -> dict[str, object]:
 
 
 def run(args: argparse.Namespace) -> int:
-    waiting = run_actions(args, _collect, json_out=args.json)
+    waiting = run_reading(args, _collect)
     if args.json:
         print_json(
             {

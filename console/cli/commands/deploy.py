@@ -15,8 +15,7 @@ from console.cli.output import print_json
 from console.cli.runner import (
     emit_outcome,
     proposal_json,
-    refuse_if_readonly,
-    run_actions,
+    run_mutating,
     target_of,
 )
 from console.domain.consensus import Kind
@@ -60,9 +59,10 @@ async def _act(args: argparse.Namespace, actions: Actions) -> Outcome:
 
 
 def run(args: argparse.Namespace) -> int:
-    refuse_if_readonly(args, args.action)
     try:
-        outcome = run_actions(args, lambda actions: _act(args, actions), json_out=args.json)
+        outcome = run_mutating(
+            args, args.action, lambda actions: _act(args, actions), json_out=args.json
+        )
     except NeedsConsensus as exc:
         if args.json:
             print_json(proposal_json(exc.view))

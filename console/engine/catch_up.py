@@ -1,0 +1,45 @@
+"""A session's catch-up: what must happen before anyone acts on the ledger's state.
+
+Two things may be owed when a command line or a console starts, and again while a
+console stays open: approved proposals whose execution never started (the process
+that approved one died before running it), and, in the sandbox, the simulated
+teammates' votes. Both can execute changes, so only a session that may change
+things catches up: the console (unless read-only) and the command line's mutating
+commands; `approvals`, `status`, `audit` and the other reading commands never do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from console.engine.actions import Actions, Outcome
+from console.engine.presentation import describe_outcome
+from console.engine.sandbox_teammates import TeammateVote, sandbox_teammates_vote
+
+
+@dataclass(frozen=True)
+class CaughtUp:
+    """What one catch-up did: the votes cast and the stranded proposals it ran."""
+
+    votes: list[TeammateVote] = field(default_factory=list)
+    ran: list[Outcome] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """One line per thing done, for a terminal or the console's notices (not inert yet)."""
+        return [f"sandbox: {vote.describe()}" for vote in self.votes] + [
+            f"approved earlier, ran now: {describe_outcome(outcome)}" for outcome in self.ran
+        ]
+
+
+async def catch_up(actions: Actions, now: datetime | None = None) -> CaughtUp:
+    """Lets the sandbox's teammates vote, then runs approved proposals left unexecuted.
+
+    Nothing happens in a read-only session. Safe to call repeatedly and from several
+    processes at once: each execution is claimed first, so it runs once.
+    """
+    if actions.session.readonly:
+        return CaughtUp()
+    votes = await sandbox_teammates_vote(actions, now or actions.clock())
+    ran = await actions.run_approved()
+    return CaughtUp(votes, ran)
