@@ -8,7 +8,9 @@ import pytest
 
 from console.domain.errors import PolicyRefused, UsageError
 from console.domain.settings import Config, Restriction, RotationConfig, RotationLayer
-from console.rotation.changes import (
+from console.rotation.schedule import holder_at, month_grid, slots_at, timeline
+from console.store.audit import AuditLog
+from tests.rotation_support import (
     cancel,
     create_override,
     open_swaps,
@@ -16,8 +18,6 @@ from console.rotation.changes import (
     request_swap,
     take_swap,
 )
-from console.rotation.schedule import holder_at, month_grid, slots_at, timeline
-from console.store.audit import AuditLog
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -91,7 +91,7 @@ def test_holders_table_and_offsets(data, capsys):
             ["rotation", "override", "on-call", "--who", "a", "--from", "2030-01-01", "--to",
              "2030-01-02", "--reason", "x", "--readonly"],
             3,
-            "cannot override a rotation: --readonly",
+            "read-only console (--readonly): cannot override a rotation",
         ),
         (["rotation", "swap", "take", "abcdef"], 2, "no swap 'abcdef'"),
     ],

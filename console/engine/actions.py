@@ -11,7 +11,7 @@ Proposals go through `console.domain.consensus` rules inside SQLite write transa
 approved executes it in the same call. Notifications never block or undo an
 action: they are sent after it, each sink with its own timeout.
 
-Every store call runs in a worker thread (`_db`): the caller's event loop (the
+Every store call runs in a worker thread (`in_worker`): the caller's event loop (the
 console's keys) keeps running while another process holds the file's write lock,
 for up to the busy timeout. The `fetch_*` methods are the same reads for async callers.
 """
@@ -233,7 +233,7 @@ class Actions:
             if store is not None:
                 store.close()
 
-    async def _db(self, call: Callable[[], T]) -> T:
+    async def in_worker(self, call: Callable[[], T]) -> T:
         """Runs store work in a worker thread; the caller's loop keeps running meanwhile."""
         return await asyncio.to_thread(call)
 
@@ -280,53 +280,44 @@ class Actions:
     # -- the same reads for async callers, off the event loop -------------------------
 
     async def fetch_proposal(self, pid: int) -> ProposalView:
-        return await self._db(lambda: self.get(pid))
+        return await self.in_worker(lambda: self.get(pid))
 
     async def fetch_open(self) -> list[ProposalView]:
-        return await self._db(self.open_proposals)
+        return await self.in_worker(self.open_proposals)
 
     async def fetch_awaiting_review(self) -> list[ProposalView]:
-        return await self._db(self.awaiting_review)
+        return await self.in_worker(self.awaiting_review)
 
     async def fetch_settled_since(self, since: datetime) -> list[ProposalView]:
-        return await self._db(lambda: self.settled_since(since))
+        return await self.in_worker(lambda: self.settled_since(since))
 
     async def fetch_incomplete(self) -> list[Claim]:
-        return await self._db(self.incomplete)
+        return await self.in_worker(self.incomplete)
 
     async def fetch_audit(self, after_seq: int = 0, limit: int = 200) -> list[AuditRecord]:
         """Records after `after_seq`, or the last `limit` ones when it is 0, oldest first."""
         if after_seq:
-            return await self._db(lambda: self.audit.since(after_seq))
-        return await self._db(lambda: self.audit.tail(limit))
+            return await self.in_worker(lambda: self.audit.since(after_seq))
+        return await self.in_worker(lambda: self.audit.tail(limit))
 
     # -- guards ----------------------------------------------------------------------
 
     def _mutating(self, doing: str) -> None:
         refuse_if_readonly(self.session.readonly, doing)
 
-    def _may(
-        self,
-        doing: str,
-        identity: Identity | None = None,
-        *,
-        strict: bool,
-        also: frozenset[str] = frozenset(),
-    ) -> None:
+    def _may(self, doing: str, identity: Identity | None = None, *, strict: bool) -> None:
         """Votes, overrides and reviews need membership; other changes need it once a
-        team lists members (an empty list is a personal config without a team).
-        `also` names people a particular change admits besides the members."""
-        who = identity or self.identity
-        if who.name in also:
-            return
+        team lists members (an empty list is a personal config without a team)."""
         if strict or self.config.members:
-            require_member(self.config, who, doing)
+            require_member(self.config, identity or self.identity, doing)
 
-    def guard(self, doing: str, *, also: frozenset[str] = frozenset()) -> None:
+    def guard(self, doing: str, *, membership: bool = True) -> None:
         """The checks every change passes before it is attempted: not read-only, and a
-        member once the team lists members (or one of `also`)."""
+        member once the team lists members. `membership=False` for a change whose own
+        rule admits more people (taking a swap: the rotation's people too)."""
         self._mutating(doing)
-        self._may(doing, strict=False, also=also)
+        if membership:
+            self._may(doing, strict=False)
 
     def _provider(self, ref: TargetRef, kind: Kind) -> Provider:
         provider = self.session.providers.get(ref.provider)
@@ -358,7 +349,7 @@ class Actions:
         key: str = "",
         who: Identity | None = None,
     ) -> None:
-        await self._db(
+        await self.in_worker(
             lambda: self.record(
                 action,
                 target=ref.key,
@@ -386,7 +377,7 @@ class Actions:
         """Appends one audit record as the acting person, noting a seam-chosen identity.
 
         The one audit writer of every change, rotation changes included; blocking, so
-        async code calls it through `_db`.
+        async code calls it through `in_worker`.
         """
         ident = who or self.identity
         note = "; ".join(part for part in (comment, ident.note) if part)
@@ -427,7 +418,7 @@ class Actions:
         """
         key = proposal_key(stored.id)
         try:
-            before, after = await self._db(lambda: self.proposals.change(stored.id, rule))
+            before, after = await self.in_worker(lambda: self.proposals.change(stored.id, rule))
         except PolicyRefused as exc:
             if refusal is not None:
                 await self._audit(
@@ -484,8 +475,8 @@ class Actions:
             updated_at=now,
             replicas=replicas,
         )
-        holder = await self._db(lambda: self._holder(policy, now))
-        created = await self._db(
+        holder = await self.in_worker(lambda: self._holder(policy, now))
+        created = await self.in_worker(
             lambda: self.proposals.create(rules.evaluate(draft, policy, now, holder))
         )
         key = proposal_key(created.id)
@@ -498,7 +489,7 @@ class Actions:
             comment=f"proposal {created.id}: {created.describe()}"
             + (f"; {reason}" if reason else ""),
         )
-        view = await self._db(lambda: self.view(created))
+        view = await self.in_worker(lambda: self.view(created))
         if created.state is State.APPROVED:
             return await self._settled(created)
         await self._notify(
@@ -522,10 +513,10 @@ class Actions:
     async def _vote(self, ident: Identity, pid: int, approve: bool, comment: str) -> Result:
         self._mutating("vote")
         self._may("vote", ident, strict=True)
-        stored = await self._db(lambda: self.proposals.get(pid))
+        stored = await self.in_worker(lambda: self.proposals.get(pid))
         policy = self.policy(stored.ref.environment)
         now = self.clock()
-        holder = await self._db(lambda: self._holder(policy, now))
+        holder = await self.in_worker(lambda: self._holder(policy, now))
         choice = "approve" if approve else "reject"
         before, after = await self._change(
             "vote",
@@ -556,10 +547,10 @@ class Actions:
     async def amend(self, pid: int, revision: str) -> Result:
         """The proposer changes the revision; with `dismiss_stale_votes` earlier votes lapse."""
         self._mutating("amend a proposal")
-        stored = await self._db(lambda: self.proposals.get(pid))
+        stored = await self.in_worker(lambda: self.proposals.get(pid))
         policy = self.policy(stored.ref.environment)
         now = self.clock()
-        holder = await self._db(lambda: self._holder(policy, now))
+        holder = await self.in_worker(lambda: self._holder(policy, now))
         _, after = await self._change(
             "amend",
             stored,
@@ -582,7 +573,7 @@ class Actions:
 
     async def withdraw(self, pid: int) -> Result:
         self._mutating("withdraw a proposal")
-        stored = await self._db(lambda: self.proposals.get(pid))
+        stored = await self.in_worker(lambda: self.proposals.get(pid))
         policy = self.policy(stored.ref.environment)
         now = self.clock()
         _, after = await self._change(
@@ -597,7 +588,7 @@ class Actions:
         """Emergency bypass: executes at once, flagged, notified, queued for review."""
         self._mutating("override")
         self._may("override", strict=True)
-        stored = await self._db(lambda: self.proposals.get(pid))
+        stored = await self.in_worker(lambda: self.proposals.get(pid))
         policy = self.policy(stored.ref.environment)
         now = self.clock()
         _, after = await self._change(
@@ -623,7 +614,7 @@ class Actions:
         """Marks an override reviewed; its author is refused."""
         self._mutating("review an override")
         self._may("review an override", strict=True)
-        stored = await self._db(lambda: self.proposals.get(pid))
+        stored = await self.in_worker(lambda: self.proposals.get(pid))
         now = self.clock()
         _, after = await self._change(
             "review",
@@ -655,7 +646,7 @@ class Actions:
                 if p.updated_at < cutoff and self.claims.get(proposal_key(p.id)) is None
             ]
 
-        for p in await self._db(stranded):
+        for p in await self.in_worker(stranded):
             with contextlib.suppress(ActionIncomplete):
                 done.append(await self._run_proposal(p, override=p.overridden))
         return done
@@ -680,7 +671,7 @@ class Actions:
         return outcome
 
     async def _view(self, proposal: Proposal) -> ProposalView:
-        return await self._db(lambda: self.view(proposal))
+        return await self.in_worker(lambda: self.view(proposal))
 
     async def _settle(self, pid: int, *, ok: bool, detail: str) -> None:
         """Records how an approved proposal's execution ended; any other state is left as is."""
@@ -688,7 +679,7 @@ class Actions:
         def rule(q: Proposal) -> Proposal:
             return rules.settle(q, ok=ok, detail=detail) if q.state is State.APPROVED else q
 
-        await self._db(lambda: self.proposals.change(pid, rule))
+        await self.in_worker(lambda: self.proposals.change(pid, rule))
 
     # -- direct changes ----------------------------------------------------------------
 
@@ -774,7 +765,7 @@ class Actions:
         self._mutating("resolve an action")
         self._may("resolve an action", strict=False)
         now = self.clock()
-        record = await self._db(lambda: self.claims.finish(key, outcome, comment, now))
+        record = await self.in_worker(lambda: self.claims.finish(key, outcome, comment, now))
         await self._audit(
             record.action,
             ref=record.ref,
@@ -814,7 +805,7 @@ class Actions:
             proposal_id=proposal.id if proposal else None,
             started_at=self.clock(),
         )
-        earlier = await self._db(lambda: self.claims.claim(claim))
+        earlier = await self.in_worker(lambda: self.claims.claim(claim))
         if earlier is not None:
             if earlier.incomplete:
                 raise ActionIncomplete(earlier)
@@ -834,7 +825,7 @@ class Actions:
             ok, detail = False, f"{type(exc).__name__}: {exc}"
         result = FINISHED if ok else FAILED
         finished_at = self.clock()
-        await self._db(lambda: self.claims.finish(key, result, detail, finished_at))
+        await self.in_worker(lambda: self.claims.finish(key, result, detail, finished_at))
         await self._audit(
             kind.value, ref=ref, revision=label, outcome=result, comment=detail, key=key
         )

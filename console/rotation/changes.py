@@ -296,15 +296,6 @@ def open_swaps(config: Config, db_path: Path, now: datetime) -> list[store.Swap]
     return [s for s in found if s.rotation in names]
 
 
-def overrides_between(
-    config: Config, lo: datetime, hi: datetime, db_path: Path
-) -> list[store.Override]:
-    """Overrides of configured rotations overlapping [lo, hi), oldest created first."""
-    names = {r.name for r in config.rotations}
-    with store.RotationStore(db_path) as db:
-        return [o for o in db.overrides(lo, hi) if o.rotation in names]
-
-
 def _present(found: T | None) -> T:
     assert found is not None  # written by this change, never deleted
     return found

@@ -9,6 +9,7 @@ notice reached no sink at all is released, so the next run tries again.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -77,7 +78,7 @@ def handoff_notice(slot: RotationSlot) -> Notice:
 
 async def tell_team(config: Config, db_path: Path, notice: Notice, who: str) -> list[str]:
     """Sends `notice` to every configured sink; the one-line errors of those that failed."""
-    log = AuditLog(db_path)
+    log = await asyncio.to_thread(AuditLog, db_path)  # opening may wait on the file's lock
     try:
         results = await send_all(config.notify, notice, audit=log, who=who)
     finally:
