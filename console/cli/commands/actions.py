@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import argparse
 
-from console.cli.output import iso_utc, print_json, print_table
+from console.cli.output import print_json, print_table
 from console.cli.runner import run_mutating, run_reading
 from console.domain.inert import neutralise
+from console.domain.instants import iso_utc
 from console.store.claims import OUTCOMES
 
 

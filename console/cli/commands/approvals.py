@@ -11,9 +11,10 @@ import argparse
 import sys
 from dataclasses import dataclass
 
-from console.cli.output import iso_utc, print_json, print_table
+from console.cli.output import print_json, print_table
 from console.cli.runner import print_proposal, proposal_json, run_reading
 from console.domain.inert import neutralise
+from console.domain.instants import iso_utc
 from console.domain.model import ProviderApproval
 from console.engine import reads
 from console.engine.actions import Actions, ProposalView

@@ -13,8 +13,9 @@ import sys
 from datetime import datetime
 
 from console.cli.commands.status import target_json
-from console.cli.output import iso_utc, print_json, print_table
+from console.cli.output import print_json, print_table
 from console.domain.inert import neutralise
+from console.domain.instants import iso_utc
 from console.domain.model import EventInfo, PodInfo, TargetDetails
 from console.engine import reads
 from console.engine.session import open_session

@@ -11,10 +11,10 @@ import asyncio
 import sys
 from typing import TextIO
 
-from console.cli.output import iso_utc
 from console.domain.durations import duration_type
 from console.domain.errors import UsageError
 from console.domain.inert import neutralise
+from console.domain.instants import iso_utc
 from console.domain.model import LogLine
 from console.engine import reads
 from console.engine.session import open_session
