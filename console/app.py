@@ -521,9 +521,9 @@ class QuorumApp(App[int]):
             )
 
     async def _teammates(self) -> None:
-        from console.engine.sandbox_teammates import teammates_step
+        from console.engine.sandbox_teammates import sandbox_teammates_vote
 
-        for vote in await teammates_step(self.actions, self.now()):
+        for vote in await sandbox_teammates_vote(self.actions, self.now()):
             self.say(vote.describe(), title="consensus")
         self._refresh_approvals()
         self._refresh_audit()
