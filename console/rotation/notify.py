@@ -110,17 +110,27 @@ async def send_handoff_notices(
 async def _announce(
     config: Config, db_path: Path, who: str, slot: RotationSlot, since: datetime, now: datetime
 ) -> HandoffNotice:
-    with store.RotationStore(db_path) as db:
-        claimed = db.claim_notice(slot.rotation, since, slot.holder, now)
+    claimed = await asyncio.to_thread(_claim, db_path, slot, since, now)
     if not claimed:
         return HandoffNotice(slot.rotation, slot.holder, since, "already sent")
     errors = await tell_team(config, db_path, handoff_notice(slot), who)
     failed = len(errors) == len(config.notify)
+    status = "failed" if failed else "sent"
+    await asyncio.to_thread(_settle, db_path, who, slot, since, failed)
+    return HandoffNotice(slot.rotation, slot.holder, since, status, tuple(errors))
+
+
+def _claim(db_path: Path, slot: RotationSlot, since: datetime, now: datetime) -> bool:
+    with store.RotationStore(db_path) as db:
+        return db.claim_notice(slot.rotation, since, slot.holder, now)
+
+
+def _settle(db_path: Path, who: str, slot: RotationSlot, since: datetime, failed: bool) -> None:
+    """Releases a claim no sink took (the next run retries), and audits the attempt."""
     if failed:
         with store.RotationStore(db_path) as db:
             db.release_notice(slot.rotation, since, slot.holder)
-    log = AuditLog(db_path)
-    try:
+    with AuditLog(db_path) as log:
         log.append(
             who=who,
             action="rotation.notify",
@@ -129,7 +139,3 @@ async def _announce(
             comment=f"handoff {iso_utc(since)} to {slot.holder or 'nobody'}",
             key=f"rotation.notify:{slot.rotation}:{iso_utc(since)}",
         )
-    finally:
-        log.close()
-    status = "failed" if failed else "sent"
-    return HandoffNotice(slot.rotation, slot.holder, since, status, tuple(errors))

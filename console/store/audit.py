@@ -409,9 +409,3 @@ class AuditLog(Store):
                 out.write(json.dumps(_record(row).to_json(), ensure_ascii=True) + "\n")
                 written += 1
         return written
-
-    def __enter__(self) -> AuditLog:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -230,12 +230,6 @@ class RotationStore(Store):
                 raise
             # A reader without write access still reads; a writer upgrades them later.
 
-    def __enter__(self) -> RotationStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def _rows(self, table: str, where: str, params: list, order_by: str) -> list[dict]:
         try:
             with self.lock:
