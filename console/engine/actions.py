@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from console.engine.deploy_command import (
 )
 from console.engine.dispatch import CHANGES, capability_of
 from console.engine.guard import refuse_if_readonly
+from console.engine.reads import bounded
 from console.engine.session import Session
 from console.notify.sinks import Notice, send_all
 from console.rotation.schedule import holder_at
@@ -207,26 +209,31 @@ class Actions:
         self._audit_log: AuditLog | None = None
         self._proposals: ProposalStore | None = None
         self._claims: ClaimStore | None = None
+        self._opening = threading.Lock()
 
-    # The stores open on first use, which is in a worker thread when that use is `_db`.
+    # The stores open on first use (creating their tables may wait on the file's lock),
+    # which is in a worker thread when that use is `in_worker`.
 
     @property
     def audit(self) -> AuditLog:
-        if self._audit_log is None:
-            self._audit_log = AuditLog(self.session.audit_path)
-        return self._audit_log
+        with self._opening:
+            if self._audit_log is None:
+                self._audit_log = AuditLog(self.session.audit_path)
+            return self._audit_log
 
     @property
     def proposals(self) -> ProposalStore:
-        if self._proposals is None:
-            self._proposals = ProposalStore(self.session.audit_path)
-        return self._proposals
+        with self._opening:
+            if self._proposals is None:
+                self._proposals = ProposalStore(self.session.audit_path)
+            return self._proposals
 
     @property
     def claims(self) -> ClaimStore:
-        if self._claims is None:
-            self._claims = ClaimStore(self.session.audit_path)
-        return self._claims
+        with self._opening:
+            if self._claims is None:
+                self._claims = ClaimStore(self.session.audit_path)
+            return self._claims
 
     def close(self) -> None:
         for store in (self._audit_log, self._proposals, self._claims):
@@ -336,7 +343,9 @@ class Actions:
         Asked before an action is offered and again before it runs, so a change the
         credentials may not make is refused with the backend's reason, never attempted.
         """
-        return await self._provider(ref, kind).denied(ref, capability_of(kind))
+        provider = self._provider(ref, kind)
+        what = f"access to {kind.value} {ref.service}@{ref.environment}"
+        return await bounded(provider, what, provider.denied(ref, capability_of(kind)))
 
     async def _audit(
         self,
@@ -792,7 +801,7 @@ class Actions:
         override: bool = False,
     ) -> Outcome:
         provider = self._provider(ref, kind)
-        refusal = await provider.denied(ref, capability_of(kind))
+        refusal = await self.denied(ref, kind)
         if refusal:
             raise PolicyRefused(f"{provider.name} does not allow this {kind.value}: {refusal}")
         label = str(replicas) if kind is Kind.SCALE else revision

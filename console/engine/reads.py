@@ -66,7 +66,9 @@ def provider_for(session: Session, ref: TargetRef, capability: Capability, what:
     return provider
 
 
-async def bounded(provider: Provider, what: str, call: Awaitable[T], timeout: float) -> T:
+async def bounded(
+    provider: Provider, what: str, call: Awaitable[T], timeout: float = READ_TIMEOUT
+) -> T:
     """`call` within `timeout`; any failure becomes ReadFailed, one line (`describe_failure`)."""
     try:
         # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
