@@ -15,10 +15,12 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 from console.domain.instants import iso_utc
+from console.domain.model import RotationSlot
 from console.engine.actions import Actions
 from console.notify.sinks import Notice
 from console.rotation import changes
 from console.rotation.notify import tell_team
+from console.rotation.schedule import slots_at
 from console.store.rotation import Override, Swap
 
 C = TypeVar("C", Override, Swap, "Override | Swap")
@@ -140,6 +142,11 @@ async def cancel_change(actions: Actions, change_id: str) -> RotationChange[Over
             f" ({_when(done.starts_at)} to {_when(done.ends_at)}); it ends {_when(done.until)}",
         )
     return RotationChange(done, errors)
+
+
+async def fetch_holders(actions: Actions, at: datetime) -> list[RotationSlot]:
+    """Each rotation's holder at `at`, overrides and swaps applied (off the event loop)."""
+    return await actions.in_worker(lambda: slots_at(actions.config, at, actions.session.audit_path))
 
 
 async def fetch_open_swaps(actions: Actions) -> list[Swap]:
