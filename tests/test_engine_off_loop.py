@@ -39,7 +39,10 @@ def test_a_vote_waits_for_the_lock_while_the_loop_keeps_running() -> None:
 
     async def scenario() -> None:
         me = Actions(session, identity=Identity(ME, ME))
-        alice = Actions(session, identity=Identity("alice", ME))
+        waiting: list[str] = []
+        alice = Actions(
+            session, identity=Identity("alice", ME), on_waiting=lambda: waiting.append("wait")
+        )
         try:
             ref = (await resolve_target(session, "api", "production")).ref
             pid = (await me.propose(Kind.DEPLOY, ref, revision="v7")).proposal.id
@@ -55,10 +58,11 @@ def test_a_vote_waits_for_the_lock_while_the_loop_keeps_running() -> None:
             try:
                 vote = asyncio.create_task(alice.vote(pid, True))
                 ticks = 0
-                while ticks < 50:  # the loop turns fifty times while the vote waits
+                while ticks < 50 or not waiting:  # the loop turns while the vote waits
                     await asyncio.sleep(0.01)
                     ticks += 1
                     assert not vote.done(), vote
+                assert waiting == ["wait"]  # told once that the change waits
             finally:
                 holder.stdin.write("release\n")
                 holder.stdin.close()

@@ -51,6 +51,7 @@ from console.store.proposals import ProposalStore
 from providers.base import Provider, ProviderError
 
 T = TypeVar("T")
+WAITING_AFTER = 0.5  # seconds a store call may take before `on_waiting` is told
 
 
 def needs_votes(policy: Policy) -> bool:
@@ -199,12 +200,17 @@ class Actions:
         *,
         identity: Identity | None = None,
         on_output: OnOutput | None = None,
+        on_waiting: Callable[[], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        """`on_output` gets a team deploy command's lines; `on_waiting` is called when a
+        store call has waited `WAITING_AFTER` seconds (another process holds the file's
+        write lock), so a front end can say the change is waiting."""
         self.session = session
         self.config = session.config
         self.identity = identity or current_identity()
         self.on_output: OnOutput = on_output or (lambda line: None)
+        self.on_waiting = on_waiting
         self.clock = clock
         self._audit_log: AuditLog | None = None
         self._proposals: ProposalStore | None = None
@@ -241,8 +247,17 @@ class Actions:
                 store.close()
 
     async def in_worker(self, call: Callable[[], T]) -> T:
-        """Runs store work in a worker thread; the caller's loop keeps running meanwhile."""
-        return await asyncio.to_thread(call)
+        """Runs store work in a worker thread; the caller's loop keeps running meanwhile.
+
+        If the work is still waiting after `WAITING_AFTER` seconds, `on_waiting` is told
+        once (a notice for people, not a timeout: the work goes on until the busy
+        timeout)."""
+        work = asyncio.ensure_future(asyncio.to_thread(call))
+        if self.on_waiting is not None:
+            done, _ = await asyncio.wait({work}, timeout=WAITING_AFTER)
+            if not done:
+                self.on_waiting()
+        return await work
 
     # -- reading ---------------------------------------------------------------------
 
