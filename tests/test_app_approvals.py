@@ -138,8 +138,9 @@ async def test_override_needs_a_reason_and_the_name_then_review(tmp_path: Path) 
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press(*("backspace",) * 3, *"api", "enter")
         key = f"proposal-{mine.proposal.id}"
-        await settle(pilot, lambda: _pane(app).items[key].awaiting_review)
-        assert _pane(app).items[key].state == "executed"
+        # The override is recorded, then it runs: wait for both.
+        await settle(pilot, lambda: _pane(app).items[key].state == "executed")
+        assert _pane(app).items[key].awaiting_review
         assert any("override by" in note for note in _pane(app).items[key].notes)
         # The overrider cannot review their own override; alice can.
         await pilot.press("R")
