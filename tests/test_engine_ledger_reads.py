@@ -6,17 +6,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from console.domain.consensus import Kind, State
 from console.domain.identity import Identity
+from console.domain.model import ProviderApproval, Snapshot, utcnow
 from console.domain.names import current_user
 from console.engine.actions import Actions, Outcome, Result
 from console.engine.dispatch import CHANGES
 from console.engine.presentation import describe_result, proposal_lines
 from console.engine.session import open_session
 from console.engine.targets import resolve_target
+from console.engine.waiting import what_waits
+from providers.base import Capability, Provider, ProviderContext
 
 ME = current_user()
 
@@ -109,3 +113,45 @@ def test_one_text_for_an_outcome_and_a_proposal() -> None:
 def test_every_change_kind_has_one_row_in_the_dispatch_table() -> None:
     assert set(CHANGES) == set(Kind)
     assert {k for k, c in CHANGES.items() if c.anyone} == {Kind.ROLLBACK, Kind.PAUSE}
+
+
+class HoldsApprovals(Provider):
+    """A backend that holds one deployment waiting for a reviewer, as GitHub would."""
+
+    kind = "holding"
+    capabilities = Capability.SNAPSHOT | Capability.APPROVALS
+
+    async def snapshot(self) -> Snapshot:
+        return Snapshot(self.name, (), utcnow())
+
+    async def approvals(self) -> list[ProviderApproval]:
+        return [ProviderApproval(self.name, "run-42", "deploy web to production", "production")]
+
+
+def test_what_waits_gathers_proposals_and_provider_approvals(tmp_path: Path) -> None:
+    session = open_session(argparse.Namespace(config=None, sandbox=True, readonly=False))
+    session.providers["gh"] = HoldsApprovals("gh", {}, ProviderContext(data_dir=tmp_path))
+
+    async def scenario() -> None:
+        me = Actions(session, identity=Identity(ME, ME))
+        try:
+            ref = (await resolve_target(session, "api", "production")).ref
+            start = me.clock()
+            pid = (await me.propose(Kind.DEPLOY, ref, revision="v8")).proposal.id
+            gone = (await me.propose(Kind.DEPLOY, ref, revision="v9")).proposal.id
+            await me.withdraw(gone)
+            waiting = await what_waits(me, settled_since=start)
+            assert [v.id for v in waiting.proposals] == [pid]
+            assert [(a.provider, a.id) for a in waiting.provider_approvals] == [("gh", "run-42")]
+            assert [v.id for v in waiting.settled] == [gone]
+            assert (waiting.awaiting_review, waiting.incomplete, waiting.provider_errors) == (
+                [],
+                [],
+                [],
+            )
+            assert (await what_waits(me)).settled == []
+        finally:
+            me.close()
+            await session.close()
+
+    asyncio.run(scenario())

@@ -9,25 +9,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
 
 from console.cli.output import print_json, print_table
 from console.cli.runner import print_proposal, proposal_json, run_reading
 from console.domain.inert import neutralise
 from console.domain.instants import iso_utc
 from console.domain.model import ProviderApproval
-from console.engine import reads
-from console.engine.actions import Actions, ProposalView
-from console.store.claims import Claim
-
-
-@dataclass(frozen=True)
-class Waiting:
-    proposals: list[ProposalView]
-    provider_approvals: list[ProviderApproval]
-    awaiting_review: list[ProposalView]
-    incomplete: list[Claim]
-    provider_errors: list[str]
+from console.engine.waiting import what_waits
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -36,17 +24,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     parser.add_argument("--json", action="store_true", help="print a JSON object")
     parser.set_defaults(func=run)
-
-
-async def _collect(actions: Actions) -> Waiting:
-    asked = await reads.approvals(actions.session)
-    return Waiting(
-        proposals=await actions.fetch_open(),
-        provider_approvals=asked.items,
-        awaiting_review=await actions.fetch_awaiting_review(),
-        incomplete=await actions.fetch_incomplete(),
-        provider_errors=asked.errors,
-    )
 
 
 def _approval_json(a: ProviderApproval) -> dict[str, object]:
@@ -61,7 +38,7 @@ def _approval_json(a: ProviderApproval) -> dict[str, object]:
 
 
 def run(args: argparse.Namespace) -> int:
-    waiting = run_reading(args, _collect)
+    waiting = run_reading(args, what_waits)
     if args.json:
         print_json(
             {
