@@ -16,6 +16,7 @@ from console.engine.actions import Actions
 from console.engine.catch_up import catch_up
 from console.engine.session import Session, open_session
 from console.engine.targets import resolve_target
+from console.store.claims import Claim
 from console.store.proposals import ProposalStore
 
 ME = current_user()
@@ -101,7 +102,7 @@ def test_a_read_only_session_catches_up_on_nothing() -> None:
         actions = Actions(session)
         try:
             done = await catch_up(actions)
-            assert (done.votes, done.ran) == ([], [])
+            assert (done.votes, done.ran, done.incomplete) == ([], [], [])
         finally:
             actions.close()
             await session.close()
@@ -138,3 +139,22 @@ def test_a_mutating_command_catches_up_first(capsys: pytest.CaptureFixture[str])
     assert main(argv) == 0
     assert "approved earlier, ran now: deploy finished" in capsys.readouterr().err
     assert state_of(session, pid) is State.EXECUTED
+
+
+def test_catch_up_lists_actions_that_never_finished_without_running_them() -> None:
+    session = sandbox()
+
+    async def scenario() -> None:
+        actions = Actions(session, identity=Identity(ME, ME))
+        try:
+            ref = (await resolve_target(session, "web", "staging")).ref
+            started = Claim("ci-9", "deploy", ME, ref, "v9", None, actions.clock())
+            assert await actions.in_worker(lambda: actions.claims.claim(started)) is None
+            done = await catch_up(actions)
+            assert [c.key for c in done.incomplete] == ["ci-9"]
+            assert done.ran == [] and done.lines() == []
+        finally:
+            actions.close()
+            await session.close()
+
+    asyncio.run(scenario())
