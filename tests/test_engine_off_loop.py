@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from console.cli.main import main
+from console.cli.runner import WAITING
 from console.domain.consensus import Kind, State
 from console.domain.identity import Identity
 from console.domain.names import current_user
@@ -46,7 +50,6 @@ def test_a_vote_waits_for_the_lock_while_the_loop_keeps_running() -> None:
         try:
             ref = (await resolve_target(session, "api", "production")).ref
             pid = (await me.propose(Kind.DEPLOY, ref, revision="v7")).proposal.id
-            await alice.fetch_open()  # alice's stores are open before the lock is taken
             holder = subprocess.Popen(
                 [sys.executable, "-c", HOLDER, str(session.audit_path)],
                 stdin=subprocess.PIPE,
@@ -76,3 +79,47 @@ def test_a_vote_waits_for_the_lock_while_the_loop_keeps_running() -> None:
             await session.close()
 
     asyncio.run(scenario())
+
+
+def test_a_command_says_it_waits_for_the_lock_then_votes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    session = open_session(argparse.Namespace(config=None, sandbox=True, readonly=False))
+
+    async def propose() -> int:
+        me = Actions(session, identity=Identity(ME, ME))
+        try:
+            ref = (await resolve_target(session, "api", "production")).ref
+            return (await me.propose(Kind.DEPLOY, ref, revision="v7")).proposal.id
+        finally:
+            me.close()
+            await session.close()
+
+    pid = asyncio.run(propose())
+    capsys.readouterr()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(session.audit_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdin is not None
+    assert holder.stdout.readline().strip() == "locked"
+    os.environ["QUORUM_ACT_AS"] = "alice"
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            vote = pool.submit(main, ["--sandbox", "vote", str(pid), "approve"])
+            seen = ""
+            while WAITING not in seen:  # the waiting line comes while the lock is held
+                assert not vote.done(), capsys.readouterr()
+                seen += capsys.readouterr().err
+            holder.stdin.write("release\n")
+            holder.stdin.close()
+            holder.wait()
+            assert vote.result() == 0
+    finally:
+        os.environ.pop("QUORUM_ACT_AS", None)
+        if holder.poll() is None:
+            holder.kill()
+    out = capsys.readouterr().out
+    assert out.startswith(f"{pid}  open  deploy api@production to v7")

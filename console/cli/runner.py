@@ -5,7 +5,8 @@ Kept outside `console/cli/commands/` because every module there is a command.
 Mutating commands (`run_mutating`) refuse a read-only console before anything
 opens, and catch the session up first (`console.engine.catch_up`): the sandbox
 teammates vote and approved proposals a crash left unexecuted run. Reading commands
-(`run_reading`) only read: they never execute anything.
+(`run_reading`) only read: they never execute anything. A command that has to wait
+for another process's write lock says so on stderr, once per wait.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from console.engine.session import open_session
 from console.engine.targets import resolve_target
 
 T = TypeVar("T")
+WAITING = "waiting for the audit database: another Quorum process holds its write lock"
 
 
 def run_mutating(
@@ -62,9 +64,12 @@ def _run(
         out.write(neutralise(line) + "\n")
         out.flush()
 
+    def waiting() -> None:
+        print(f"quorum: {WAITING}", file=sys.stderr, flush=True)
+
     async def main() -> T:
         session = open_session(args)
-        actions = Actions(session, on_output=show)
+        actions = Actions(session, on_output=show, on_waiting=waiting)
         try:
             if caught_up:
                 for line in (await catch_up(actions)).lines():

@@ -12,10 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console.domain.errors import UsageError
 from console.domain.model import TargetRef
 from console.store.db import Store, from_text, maybe_from_text, to_text
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 TABLE = "action_claims"
 
@@ -77,46 +81,49 @@ def _claim(row: dict) -> Claim:
     )
 
 
+def _create(db: sqlite_utils.Database) -> None:
+    table = db[TABLE]
+    table.create(
+        {
+            "key": str,
+            "action": str,
+            "who": str,
+            "provider": str,
+            "service": str,
+            "environment": str,
+            "target": str,
+            "revision": str,
+            "proposal_id": int,
+            "started_at": str,
+            "outcome": str,
+            "finished_at": str,
+            "detail": str,
+        },
+        pk="key",
+        not_null={
+            "action",
+            "who",
+            "provider",
+            "service",
+            "environment",
+            "target",
+            "revision",
+            "started_at",
+            "outcome",
+            "detail",
+        },
+        defaults={"outcome": "", "detail": ""},
+        if_not_exists=True,
+    )
+    table.create_index(["outcome"], "action_claims_outcome", if_not_exists=True)
+
+
 class ClaimStore(Store):
     """The `action_claims` table: one row per idempotency key ever claimed."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
-        table = self.db[TABLE]
-        if not table.exists():
-            table.create(
-                {
-                    "key": str,
-                    "action": str,
-                    "who": str,
-                    "provider": str,
-                    "service": str,
-                    "environment": str,
-                    "target": str,
-                    "revision": str,
-                    "proposal_id": int,
-                    "started_at": str,
-                    "outcome": str,
-                    "finished_at": str,
-                    "detail": str,
-                },
-                pk="key",
-                not_null={
-                    "action",
-                    "who",
-                    "provider",
-                    "service",
-                    "environment",
-                    "target",
-                    "revision",
-                    "started_at",
-                    "outcome",
-                    "detail",
-                },
-                defaults={"outcome": "", "detail": ""},
-                if_not_exists=True,
-            )
-            table.create_index(["outcome"], "action_claims_outcome", if_not_exists=True)
+        self.ensure([TABLE], _create)
 
     def claim(self, record: Claim) -> Claim | None:
         """Claims `record.key`: None when this call claimed it, else the earlier claim."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -103,6 +103,21 @@ class Store:
         self.db = connect(self.path)
         self.conn = self.db.conn
         self.lock = threading.RLock()
+
+    def ensure(
+        self, tables: Sequence[str], create: Callable[[sqlite_utils.Database], None]
+    ) -> None:
+        """Creates the store's tables when one is missing, under the write lock.
+
+        Inside `immediate`, not on sqlite-utils' own: its deferred transaction would
+        try to upgrade a read lock to a write lock while another process writes, which
+        SQLite refuses at once ("database is locked") instead of waiting. When every
+        table exists nothing is written, so a reader without write access still reads.
+        """
+        if all(self.db[name].exists() for name in tables):
+            return
+        with self.writing() as db:
+            create(db)
 
     @contextmanager
     def writing(self) -> Iterator[sqlite_utils.Database]:

@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console.domain.consensus import Kind, Proposal, State, Vote
 from console.domain.errors import UsageError
 from console.domain.model import TargetRef
 from console.store.db import Store, from_text, maybe_from_text, maybe_to_text, to_text
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 # Raw DDL for `proposals`: AUTOINCREMENT (which sqlite-utils cannot declare) keeps an id
 # from ever being reused, so a deleted proposal's audit records never name a new one.
@@ -99,30 +103,32 @@ def _proposal(row: dict, votes: tuple[Vote, ...]) -> Proposal:
     )
 
 
+def _create(db: sqlite_utils.Database) -> None:
+    db.execute(_PROPOSALS)
+    db["proposals"].create_index(["state"], "proposals_state", if_not_exists=True)
+    db["proposal_votes"].create(
+        {
+            "proposal_id": int,
+            "voter": str,
+            "approve": int,
+            "at": str,
+            "revision": str,
+            "comment": str,
+        },
+        pk=("proposal_id", "voter"),
+        foreign_keys=[("proposal_id", "proposals", "id")],
+        not_null={"proposal_id", "voter", "approve", "at", "revision", "comment"},
+        defaults={"comment": ""},
+        if_not_exists=True,
+    )
+
+
 class ProposalStore(Store):
     """Reads and writes proposals; `change` is the only way to modify one."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
-        if not self.db["proposals"].exists():
-            self.conn.execute(_PROPOSALS)
-            self.db["proposals"].create_index(["state"], "proposals_state", if_not_exists=True)
-        if not self.db["proposal_votes"].exists():
-            self.db["proposal_votes"].create(
-                {
-                    "proposal_id": int,
-                    "voter": str,
-                    "approve": int,
-                    "at": str,
-                    "revision": str,
-                    "comment": str,
-                },
-                pk=("proposal_id", "voter"),
-                foreign_keys=[("proposal_id", "proposals", "id")],
-                not_null={"proposal_id", "voter", "approve", "at", "revision", "comment"},
-                defaults={"comment": ""},
-                if_not_exists=True,
-            )
+        self.ensure(["proposals", "proposal_votes"], _create)
 
     def create(self, draft: Proposal) -> Proposal:
         """Stores `draft` (its id is ignored) with its votes; returns it with its new id."""

@@ -13,10 +13,14 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console.domain.errors import QuorumError
 from console.domain.instants import iso_utc
 from console.store.db import Store, from_text, maybe_from_text, to_text
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 _SCHEMA = {
     "rotation_overrides": (
@@ -188,6 +192,15 @@ def _swap(row: dict) -> Swap:
 _UNTIL = "min(ends_at, coalesce(cancelled_at, ends_at))"
 
 
+def _create(db: sqlite_utils.Database) -> None:
+    for name, (columns, pk) in _SCHEMA.items():
+        db[name].create(columns, pk=pk, not_null=set(columns) - _NULLABLE, if_not_exists=True)
+    for name in ("rotation_overrides", "rotation_swaps"):
+        db[name].create_index(
+            ["rotation", "ends_at", "starts_at"], f"{name}_span", if_not_exists=True
+        )
+
+
 class RotationStore(Store):
     """The rotation tables of the shared file; a database failure is one-line error.
 
@@ -200,16 +213,9 @@ class RotationStore(Store):
     def __init__(self, path: Path) -> None:
         try:
             super().__init__(path)
-            for name, (columns, pk) in _SCHEMA.items():
-                table = self.db[name]
-                if table.exists():
-                    self._upgrade_times(name)
-                    continue
-                table.create(columns, pk=pk, not_null=set(columns) - _NULLABLE, if_not_exists=True)
-            for name in ("rotation_overrides", "rotation_swaps"):
-                self.db[name].create_index(
-                    ["rotation", "ends_at", "starts_at"], f"{name}_span", if_not_exists=True
-                )
+            self.ensure(list(_SCHEMA), _create)
+            for name in _SCHEMA:
+                self._upgrade_times(name)
         except (sqlite3.Error, OSError) as exc:
             raise RotationStoreError(f"rotation schedule {path}: {exc}") from None
 
