@@ -120,6 +120,7 @@ class QuorumApp(App[int]):
                 self.session,
                 identity=self.identity,
                 on_output=self.feeds.deploy_output,
+                on_waiting=self._ledger_waiting,
                 clock=self.now,
             )
         return self._actions
@@ -197,7 +198,6 @@ class QuorumApp(App[int]):
     async def on_unmount(self) -> None:
         await self.hub.stop()
         await self.session.close()
-        self.feeds.close()
         if self._actions is not None:
             self._actions.close()
 
@@ -229,6 +229,15 @@ class QuorumApp(App[int]):
             severity="error" if error else "information",
             markup=False,
         )
+
+    def _ledger_waiting(self) -> None:
+        """A ledger call waits (another process holds the audit database's write lock):
+        said when a change is under way; the panes' own reads just show later."""
+        if self.flows.changing:
+            self.say(
+                "waiting for the audit database: another Quorum process holds its write"
+                " lock; the change goes ahead when it is released"
+            )
 
     def show_messages(self) -> None:
         from widgets.dialogs.modals import PickScreen

@@ -73,6 +73,6 @@ async def test_a_provider_that_never_answers_is_bounded_and_named(tmp_path: Path
     app = QuorumApp(make_session(tmp_path / "data", [provider]), now=lambda: NOW)
     app.hub.timeout = 0.2
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot, lambda: "gh: approvals timed out" in status_of(_pane(app)))
+        await settle(pilot, lambda: "gh: timeout: gh (approvals)" in status_of(_pane(app)))
         assert len(app.services.table.keys) == 4  # the rest of the console carries on
         assert not _pane(app).items

@@ -129,8 +129,8 @@ async def test_override_and_swaps_from_the_rotation_pane(tmp_path: Path) -> None
         # Offer the first hours of that override as a swap, then try to take it oneself.
         await pilot.press("w")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
-        end = (NOW + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M")
-        await pilot.press("enter", "enter", *("backspace",) * 16, *end, "enter", "enter")
+        end = (NOW + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%MZ")
+        await pilot.press("enter", "enter", *("backspace",) * 17, *end, "enter", "enter")
         await settle(pilot, lambda: pane.open_swaps == 1)
         await pilot.press("t")
         await settle(pilot, lambda: isinstance(app.screen, PickScreen))
@@ -149,7 +149,7 @@ async def test_a_bad_date_in_the_override_form_is_one_line(tmp_path: Path) -> No
         await settle(pilot, lambda: len(pane.table.keys) == 2)
         await pilot.press("colon", *"rotation", "enter", "o")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
-        await pilot.press("enter", "enter", *("backspace",) * 16, *"next tuesday", "enter")
+        await pilot.press("enter", "enter", *("backspace",) * 17, *"next tuesday", "enter")
         await pilot.press("enter", *"why not", "enter")
         await settle(pilot, lambda: any("not a date" in m for m in app.notices))
         assert app.is_running
@@ -173,5 +173,5 @@ async def test_a_rotation_change_tells_the_team(tmp_path: Path, httpserver, monk
         await pilot.press("enter", "enter", "enter", "enter", *"dentist", "enter")
         await settle(pilot, lambda: len(httpserver.log) == 1)
         body = httpserver.log[0][0].get_json()
-        assert body["title"] == "infrastructure: override recorded"
+        assert body["title"] == f"infrastructure: override, {app.identity.name} holds it"
         assert body["text"].endswith(": dentist") and app.identity.name in body["text"]

@@ -71,7 +71,7 @@ async def test_r_restarts_a_staging_target_after_yes(tmp_path: Path) -> None:
         await pilot.press("y")
         await settle(pilot, lambda: (API_STAGING, "finished") in _audit(app, "restart"))
         assert _audit(app, "restart") == [(API_STAGING, "started"), (API_STAGING, "finished")]
-        assert any("restarted api@staging: finished" in m for m in app.notices)
+        assert any("restarted api@staging: restart finished" in m for m in app.notices)
 
 
 async def test_s_asks_for_replicas_rejects_words_and_scales_to_three(tmp_path: Path) -> None:

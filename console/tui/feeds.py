@@ -8,7 +8,6 @@ builds a widget: it hands view objects (console.tui.views) to the panes.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
 import time
@@ -20,6 +19,7 @@ from textual.css.query import NoMatches
 
 from console.domain.errors import QuorumError
 from console.domain.model import LogLine, ProviderApproval, Series, TargetRef, utcnow
+from console.engine import reads
 from console.engine.hub import ProviderState
 from console.tui import views
 from providers.base import Capability, Provider
@@ -28,7 +28,6 @@ from widgets.base.pane import Pane
 from widgets.panes.services import ServiceView
 
 if TYPE_CHECKING:
-    from console.store.audit import AuditLog
     from console.tui.host import Console
 
 METRICS_WINDOW = timedelta(minutes=15)
@@ -53,8 +52,9 @@ class Feeds:
         self._panes_ready = False
         self._others_ready = False
         self._reading_approvals = False
+        self._reading_side = False
+        self._catching_up = False
         self._last_slow: float | None = None  # time.monotonic() of the last slow read
-        self._audit: AuditLog | None = None
 
     # ---- the start: Services first, the rest after the first frame --------------
 
@@ -91,7 +91,7 @@ class Feeds:
         app = self.app
         app.set_interval(1.0, self.tick)
         app.set_interval(self.side_interval, self.refresh_side)
-        app.set_interval(self.side_interval, self.step_teammates)
+        app.set_interval(self.side_interval, self.catch_up)
         app.call_after_refresh(app.flows.show_incomplete)
 
     def tick(self) -> None:
@@ -150,15 +150,26 @@ class Feeds:
     def follow_logs(self) -> None:
         if self.selected is None:
             return
-        ref = self.selected.target.ref
+        session, ref = self.app.session, self.selected.target.ref
         provider = self.provider_of(ref)
         factory = None
         if provider is not None and provider.can(Capability.LOGS):
+            timeout = self.app.hub.timeout
 
             def factory(
                 since: timedelta | None, tail: int | None, container: str | None, previous: bool
             ) -> AsyncIterator[LogLine]:
-                return _stream(provider, ref, since, tail, container, previous)
+                # A previous instance has ended, so its log is read, not followed.
+                return reads.open_logs(
+                    session,
+                    ref,
+                    follow=not previous,
+                    since=since,
+                    tail=tail,
+                    container=container,
+                    previous=previous,
+                    timeout=timeout,
+                )
 
         self.app.logs.follow(f"{ref.service}@{ref.environment}", factory)
 
@@ -169,11 +180,10 @@ class Feeds:
         provider = self.provider_of(ref)
         fetch = None
         if provider is not None and provider.can(Capability.METRICS):
-            timeout = self.app.hub.timeout
+            session, timeout = self.app.session, self.app.hub.timeout
 
             async def fetch() -> list[Series]:
-                async with asyncio.timeout(timeout):  # not wait_for: see Hub.poll
-                    return await provider.metrics(ref, METRICS_WINDOW)
+                return await reads.metrics(session, ref, METRICS_WINDOW, timeout=timeout)
 
         thresholds = self.app.session.config.thresholds_for(ref.service)
         self.app.metrics.watch(
@@ -185,13 +195,9 @@ class Feeds:
         if self.selected is None:
             return
         ref = self.selected.target.ref
-        provider = self.provider_of(ref)
-        if provider is None:
-            return
         try:
-            async with asyncio.timeout(self.app.hub.timeout):  # not wait_for: see Hub.poll
-                details = await provider.details(ref)
-        except Exception as exc:  # a provider's failure is a notice
+            details = await reads.details(self.app.session, ref, timeout=self.app.hub.timeout)
+        except QuorumError as exc:  # a provider's failure is a notice
             self.app.say(f"no container list for {ref.service}@{ref.environment}: {exc}")
             return
         if self.selected is None or self.selected.target.ref != ref:
@@ -207,123 +213,115 @@ class Feeds:
     # ---- side panes: approvals, rotation, audit ----------------------------------
 
     def refresh_side(self, force: bool = False) -> None:
-        with contextlib.suppress(NoMatches):  # the panes are gone while shutting down
-            self.refresh_audit()
-            self.refresh_approvals()
-            clock = time.monotonic()
-            if force or self._last_slow is None or clock - self._last_slow >= SLOW_EVERY:
-                self._last_slow = clock
-                self.refresh_rotation()
-                self.read_provider_approvals()
+        """Approvals and Audit from the ledger; every 30 s (and on ctrl+r) also the
+        schedule and what the providers hold for approval. The ledger is read in worker
+        threads (console.engine.actions.fetch_*): a write lock held by another process
+        delays the side panes, never the keys. A read still running is not doubled."""
+        clock = time.monotonic()
+        slow = force or self._last_slow is None or clock - self._last_slow >= SLOW_EVERY
+        if slow:
+            self._last_slow = clock
+            self.read_provider_approvals()
+        if not self._reading_side:
+            self._reading_side = True
+            self.app.run_worker(self._read_side(slow), group="side", exit_on_error=False)
 
-    def audit_log(self) -> AuditLog:
-        if self._audit is None:
-            from console.store.audit import AuditLog
+    async def _read_side(self, slow: bool) -> None:
+        try:
+            await self.refresh_audit()
+            await self.refresh_approvals()
+            if slow:
+                await self.refresh_rotation()
+        except NoMatches:
+            return  # the panes are gone while shutting down
+        finally:
+            self._reading_side = False
 
-            self._audit = AuditLog(self.app.session.audit_path)
-        return self._audit
-
-    def close(self) -> None:
-        if self._audit is not None:
-            self._audit.close()
-
-    def refresh_audit(self) -> None:
+    async def refresh_audit(self) -> None:
         pane = self.app.audit_pane
         try:
-            log = self.audit_log()
-            records = log.since(pane.last_seq) if pane.last_seq else log.tail(200)
+            records = await self.app.actions.fetch_audit(pane.last_seq)
         except Exception as exc:  # an unreadable log is a status, not a crash
             pane.set_status(f"cannot read the audit log: {exc}")
             return
         if records or not pane.records:
             pane.add(records)
 
-    def refresh_rotation(self) -> None:
-        from console.rotation import changes as rotation_changes
-        from console.rotation import schedule
+    async def refresh_rotation(self) -> None:
+        from console.engine import rotation_changes
 
         app = self.app
         pane = app.rotation_pane
-        config, path, now = app.session.config, app.session.audit_path, app.now()
         try:
-            slots = schedule.slots_at(config, now, path)
-            swaps = rotation_changes.open_swaps(config, path, now)
+            slots = await rotation_changes.fetch_holders(app.actions, app.now())
+            swaps = await rotation_changes.fetch_open_swaps(app.actions)
         except Exception as exc:  # a schedule error is shown on the pane
             pane.set_status(f"schedule error: {exc}")
             return
         pane.show(slots, len(swaps))
 
-    def refresh_approvals(self) -> None:
-        """Open, awaiting-review and recently settled proposals, then what the
-        providers hold themselves (read on their own, slower cadence)."""
-        from console.domain.consensus import State  # after the first frame, like the pane
-
+    async def refresh_approvals(self) -> None:
+        """Open, awaiting-review and recently settled proposals, then what the providers
+        hold themselves (asked on their own, slower cadence: see read_provider_approvals)."""
         app = self.app
         pane = app.approvals_pane
         actions = app.actions
         try:
-            found = {v.id: v for v in actions.open_proposals()}
-            for view in actions.awaiting_review():
+            found = {v.id: v for v in await actions.fetch_open()}
+            for view in await actions.fetch_awaiting_review():
                 found.setdefault(view.id, view)
             # Recently settled ones stay a while, so a vote's outcome is seen where it was cast.
-            cutoff = app.now() - RECENT
-            for proposal in actions.proposals.list((State.EXECUTED, State.FAILED, State.WITHDRAWN)):
-                if proposal.updated_at >= cutoff:
-                    found.setdefault(proposal.id, actions.view(proposal))
+            for view in await actions.fetch_settled_since(app.now() - RECENT):
+                found.setdefault(view.id, view)
         except QuorumError as exc:
             pane.set_status(f"cannot read proposals: {exc}")
             return
-        shown = [views.approval_view(v) for v in sorted(found.values(), key=lambda v: v.id)]
+        self._show_approvals(list(found.values()))
+
+    def _show_approvals(self, proposals: list) -> None:
+        pane = self.app.approvals_pane
+        shown = [views.approval_view(v) for v in sorted(proposals, key=lambda v: v.id)]
         shown += [views.provider_approval_view(a) for a in self.provider_approvals]
         pane.show(shown)
         pane.set_status("; ".join(self.provider_errors))
 
     def read_provider_approvals(self) -> None:
-        """Ask every provider for the approvals it holds, each bounded by the hub's
-        timeout; one slow provider delays only this read, never the panes."""
+        """Ask every provider with approvals of its own (console.engine.reads, bounded by
+        the hub's timeout); a slow provider delays only this read, never the panes."""
         if self._reading_approvals:
             return
         self._reading_approvals = True
         self.app.run_worker(self._read_approvals(), group="provider-approvals", exit_on_error=False)
 
     async def _read_approvals(self) -> None:
-        providers = list(self.app.session.providers.values())
-        timeout = self.app.hub.timeout
-
-        async def read(provider: Provider) -> list[ProviderApproval]:
-            async with asyncio.timeout(timeout):  # not wait_for: see Hub.poll
-                return await provider.approvals()
-
         try:
-            answers = await asyncio.gather(*(read(p) for p in providers), return_exceptions=True)
+            asked = await reads.approvals(self.app.session, timeout=self.app.hub.timeout)
         finally:
             self._reading_approvals = False
-        found: list[ProviderApproval] = []
-        errors: list[str] = []
-        for provider, answer in zip(providers, answers, strict=True):
-            if isinstance(answer, TimeoutError):
-                errors.append(f"{provider.name}: approvals timed out")
-            elif isinstance(answer, BaseException):
-                errors.append(f"{provider.name}: {answer}")
-            else:
-                found.extend(answer)
-        self.provider_approvals, self.provider_errors = found, errors
+        self.provider_approvals, self.provider_errors = asked.items, asked.errors
         with contextlib.suppress(NoMatches):
-            self.refresh_approvals()
+            await self.refresh_approvals()
 
-    def step_teammates(self) -> None:
-        """The sandbox's simulated teammates vote, so one person sees consensus form."""
-        if self.app.session.config.simulated_teammates:
-            self.app.run_worker(self._teammates(), group="teammates", exit_on_error=False)
+    def catch_up(self) -> None:
+        """The engine session's catch-up: the sandbox's teammates vote and approved
+        proposals a crash left unexecuted run, so a team that only uses the console
+        catches up too (console.engine.catch_up)."""
+        if self.app.readonly or self._catching_up:
+            return
+        self._catching_up = True
+        self.app.run_worker(self._catch_up(), group="catch-up", exit_on_error=False)
 
-    async def _teammates(self) -> None:
-        from console.engine.sandbox_teammates import teammates_step
+    async def _catch_up(self) -> None:
+        from console.engine.catch_up import catch_up
 
-        for vote in await teammates_step(self.app.actions, self.app.now()):
-            self.app.say(vote.describe(), title="consensus")
-        with contextlib.suppress(NoMatches):
-            self.refresh_approvals()
-            self.refresh_audit()
+        try:
+            done = await catch_up(self.app.actions, self.app.now())
+        finally:
+            self._catching_up = False
+        for line in done.lines():
+            self.app.say(line, title="consensus")
+        if done.votes or done.ran:
+            self.refresh_side()
 
     def verify_audit(self) -> None:
         """`v` in Audit: verify the chain in a thread, then say the verdict."""
@@ -355,26 +353,3 @@ def guard_panes(app: Console) -> None:
     """Every mounted pane asks the read-only guard before an action."""
     for pane in app.main.query(Pane):
         pane.guard = app.guard.allows
-
-
-async def _stream(
-    provider: Provider,
-    ref: TargetRef,
-    since: timedelta | None,
-    tail: int | None,
-    container: str | None,
-    previous: bool,
-) -> AsyncIterator[LogLine]:
-    """The provider's log stream; errors (even synchronous ones) surface to the consumer.
-
-    A previous instance has ended, so its log is read, not followed."""
-    stream = provider.logs(
-        ref, follow=not previous, since=since, tail=tail, container=container, previous=previous
-    )
-    try:
-        async for line in stream:
-            yield line
-    finally:
-        close = getattr(stream, "aclose", None)
-        if close is not None:
-            await close()

@@ -9,15 +9,16 @@ kind of worker on the app for them.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import functools
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any
 
 from textual.worker import Worker
 
 from console.domain.errors import QuorumError
 from console.domain.model import TargetRef
+from console.engine import reads
 from console.tui import views
 from providers.base import Capability, ProviderError
 
@@ -56,22 +57,35 @@ class ConsensusFlows:
 
     def __init__(self, app: Console) -> None:
         self.app = app
+        self.changing = 0  # changes under way: a ledger wait meanwhile is theirs to report
+
+    @contextlib.contextmanager
+    def under_way(self) -> Iterator[None]:
+        """Marks a change as under way, so a wait for the ledger's write lock is said
+        (`QuorumApp._ledger_waiting`); the panes' background reads wait silently."""
+        self.changing += 1
+        try:
+            yield
+        finally:
+            self.changing -= 1
 
     # ---- making the change -------------------------------------------------------
 
     async def change(self, act: Callable[[], Awaitable[object]], done: str) -> None:
         """Run one change through the engine's actions; its errors become one line."""
         from console.engine.actions import NeedsConsensus
+        from console.engine.presentation import describe_result
 
         app = self.app
         try:
-            result = await act()
+            with self.under_way():
+                result = await act()
         except NeedsConsensus as exc:
             app.say(str(exc), title="proposal opened")
         except (QuorumError, ProviderError) as exc:
             app.say(str(exc), error=True)
         else:
-            app.say(views.describe_result(done, result), title="consensus")
+            app.say(describe_result(done, result), title="consensus")
         app.feeds.refresh_side()
         app.hub.refresh_now()
 
@@ -90,10 +104,9 @@ class ConsensusFlows:
             app.say(f"{ref.provider} keeps no revision history for {ref.service}")
             return None
         try:
-            async with asyncio.timeout(app.hub.timeout):  # not wait_for: see Hub.poll
-                revisions = await provider.revisions(ref)
-        except (ProviderError, TimeoutError) as exc:
-            app.say(f"revisions of {ref}: {exc}", error=True)
+            revisions = await reads.revisions(app.session, ref, timeout=app.hub.timeout)
+        except QuorumError as exc:
+            app.say(str(exc), error=True)
             return None
         if not revisions:
             app.say(f"{ref} has no revision history")
@@ -107,11 +120,7 @@ class ConsensusFlows:
         app = self.app
         what = f"{kind.value} {ref.service}@{ref.environment}"
         try:
-            async with asyncio.timeout(app.hub.timeout):  # not wait_for: see Hub.poll
-                reason = await app.actions.denied(ref, kind)
-        except TimeoutError:
-            app.say(f"cannot {what}: {ref.provider}'s access check timed out", error=True)
-            return False
+            reason = await app.actions.denied(ref, kind)  # bounded like every provider read
         except (QuorumError, ProviderError) as exc:
             app.say(f"cannot {what}: {exc}", error=True)
             return False
@@ -161,7 +170,7 @@ class ConsensusFlows:
         if approve:
             await self.change(lambda: app.actions.vote(pid, True), f"approved proposal {pid}")
             return
-        what = app.actions.get(pid).proposal.describe()
+        what = (await app.actions.fetch_proposal(pid)).proposal.describe()
         fields = [Field("comment", "Why (comment):")]
         values = await app.push_screen_wait(FormScreen(f"reject: {what}", fields))
         if values is not None:
@@ -175,7 +184,7 @@ class ConsensusFlows:
         from widgets.dialogs.modals import ConfirmScreen, Field, FormScreen
 
         app = self.app
-        name = app.actions.get(pid).proposal.ref.service
+        name = (await app.actions.fetch_proposal(pid)).proposal.ref.service
         fields = [Field("reason", "Reason (required, goes to the audit log):")]
         values = await app.push_screen_wait(FormScreen(f"override: {what}", fields))
         if values is None:
@@ -296,18 +305,10 @@ class ConsensusFlows:
         if (row := self._target()) is None:
             return
         ref = row.target.ref
-        provider = app.feeds.provider_of(ref)
         what = f"describe {ref.service}@{ref.environment}"
-        if provider is None:
-            app.say(f"cannot {what}: provider {ref.provider} is not loaded", error=True)
-            return
         try:
-            async with asyncio.timeout(app.hub.timeout):  # not wait_for: see Hub.poll
-                details = await provider.details(ref)
-        except TimeoutError:
-            app.say(f"cannot {what}: {ref.provider} timed out", error=True)
-            return
-        except ProviderError as exc:
+            details = await reads.details(app.session, ref, timeout=app.hub.timeout)
+        except QuorumError as exc:
             app.say(f"cannot {what}: {exc}", error=True)
             return
         from widgets.dialogs.details import DetailsScreen  # not needed for the first paint
@@ -331,7 +332,7 @@ class ConsensusFlows:
 
         app = self.app
         try:
-            records = app.actions.incomplete()
+            records = await app.actions.fetch_incomplete()
         except QuorumError as exc:
             app.say(f"cannot read incomplete actions: {exc}", error=True)
             return

@@ -1,12 +1,14 @@
 """The Rotation pane's dialogs: the month calendar, an override, offering and taking
-a swap. Each is one worker (console.tui.flows.flow); the change itself is made and
-audited by console.rotation.changes, then the team is told."""
+a swap. Each is one worker (console.tui.flows.flow); the change takes the engine's
+road for every change (console.engine.rotation_changes: the same identity, read-only
+and membership guard, audit writer and worker threads as a vote), which also tells
+the team."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from console.domain.errors import QuorumError
@@ -14,18 +16,14 @@ from console.tui import views
 from console.tui.flows import flow
 
 if TYPE_CHECKING:
-    from console.notify.sinks import Notice
+    from console.engine.rotation_changes import RotationChange
     from console.tui.host import Console
 
-
-def parse_when(text: str) -> datetime:
-    """An ISO date or date-time typed in a form; naive means UTC."""
-    try:
-        when = datetime.fromisoformat(text.strip())
-    except ValueError:
-        hint = "use 2026-12-01 or 2026-12-01T09:00"
-        raise QuorumError(f"not a date or time: {text!r} ({hint})") from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+SPAN_NOTE = (
+    "A date, or a date and time; without an offset (Z, +01:00) it is read in the "
+    "rotation's own time zone."
+)
+STAMP = "%Y-%m-%dT%H:%MZ"  # what the form offers: the console's clock, in UTC
 
 
 class RotationForms:
@@ -40,6 +38,11 @@ class RotationForms:
     def _rotation(self, selected: str | None) -> str:
         names = self._names()
         return selected or (names[0] if names else "")
+
+    def _span(self) -> tuple[str, str]:
+        """From now until this time tomorrow, by the console's clock."""
+        now = self.app.now()
+        return now.strftime(STAMP), (now + timedelta(days=1)).strftime(STAMP)
 
     def calendar(self) -> None:
         from console.rotation import schedule
@@ -56,75 +59,65 @@ class RotationForms:
     @flow("rotation-form")
     async def override(self, selected: str | None) -> None:
         """`o`: put someone on a rotation for a span, with a reason."""
-        from console.rotation import changes
+        from console.engine.rotation_changes import override_rotation
+        from console.rotation.changes import span_in_zone
         from widgets.dialogs.modals import Field, FormScreen
 
         app = self.app
-        now = app.now()
+        starts, ends = self._span()
         fields = [
             Field("rotation", "Rotation:", self._rotation(selected), ", ".join(self._names())),
             Field("who", "Who holds it:", app.identity.name),
-            Field("starts", "From (UTC):", now.strftime("%Y-%m-%dT%H:%M")),
-            Field("ends", "To (UTC):", (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")),
+            Field("starts", "From:", starts),
+            Field("ends", "To:", ends),
             Field("reason", "Reason (required):"),
         ]
-        values = await app.push_screen_wait(FormScreen("rotation override", fields))
+        values = await app.push_screen_wait(FormScreen("rotation override", fields, SPAN_NOTE))
         if values:
-            await self._change(
-                lambda: changes.create_override(
-                    app.session.config,
-                    values["rotation"],
-                    values["who"],
-                    parse_when(values["starts"]),
-                    parse_when(values["ends"]),
-                    values["reason"],
-                    app.session.audit_path,
-                    by=app.identity.name,
-                    now=app.now(),
-                ),
-                "override recorded",
-            )
+
+            async def make() -> RotationChange:
+                rotation = values["rotation"]
+                span = span_in_zone(app.session.config, rotation, values["starts"], values["ends"])
+                return await override_rotation(
+                    app.actions, rotation, values["who"], *span, values["reason"]
+                )
+
+            await self._change(make, "override recorded")
 
     @flow("rotation-form")
     async def offer_swap(self, selected: str | None) -> None:
         """`w`: offer part of one's own time for someone to take."""
-        from console.rotation import changes
+        from console.engine.rotation_changes import offer_swap
+        from console.rotation.changes import span_in_zone
         from widgets.dialogs.modals import Field, FormScreen
 
         app = self.app
-        now = app.now()
+        starts, ends = self._span()
         fields = [
             Field("rotation", "Rotation:", self._rotation(selected)),
-            Field("starts", "From (UTC):", now.strftime("%Y-%m-%dT%H:%M")),
-            Field("ends", "To (UTC):", (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")),
+            Field("starts", "From:", starts),
+            Field("ends", "To:", ends),
             Field("reason", "Reason:", required=False),
         ]
-        values = await app.push_screen_wait(FormScreen("offer a swap", fields))
+        values = await app.push_screen_wait(FormScreen("offer a swap", fields, SPAN_NOTE))
         if values:
-            await self._change(
-                lambda: changes.request_swap(
-                    app.session.config,
-                    values["rotation"],
-                    parse_when(values["starts"]),
-                    parse_when(values["ends"]),
-                    app.session.audit_path,
-                    reason=values["reason"],
-                    by=app.identity.name,
-                    now=app.now(),
-                ),
-                "swap offered",
-            )
+
+            async def make() -> RotationChange:
+                rotation = values["rotation"]
+                span = span_in_zone(app.session.config, rotation, values["starts"], values["ends"])
+                return await offer_swap(app.actions, rotation, *span, values["reason"])
+
+            await self._change(make, "swap offered")
 
     @flow("rotation-form")
     async def take_swap(self) -> None:
         """`t`: take one of the swaps others offer."""
-        from console.rotation import changes
+        from console.engine.rotation_changes import fetch_open_swaps, take_swap
         from widgets.dialogs.modals import PickScreen
 
         app = self.app
-        config, path = app.session.config, app.session.audit_path
         try:
-            swaps = changes.open_swaps(config, path, app.now())
+            swaps = await fetch_open_swaps(app.actions)
         except QuorumError as exc:
             app.say(str(exc), error=True)
             return
@@ -133,36 +126,18 @@ class RotationForms:
             return
         swap_id = await app.push_screen_wait(PickScreen("take a swap", views.swap_options(swaps)))
         if swap_id:
-            await self._change(
-                lambda: changes.take_swap(
-                    config, swap_id, path, by=app.identity.name, now=app.now()
-                ),
-                "swap taken",
-            )
+            await self._change(lambda: take_swap(app.actions, swap_id), "swap taken")
 
-    async def _change(self, change: Callable[[], object], done: str) -> None:
-        """Make a schedule change (audited by console.rotation.changes), then tell the team."""
+    async def _change(self, make: Callable[[], Awaitable[RotationChange]], done: str) -> None:
+        """Make a schedule change, then say so and what the team's notice met."""
         app = self.app
         try:
-            made = change()
+            with app.flows.under_way():
+                made = await make()
         except QuorumError as exc:
             app.say(str(exc), error=True)
             return
         app.say(done, title="rotation")
-        app.feeds.refresh_rotation()
-        app.feeds.refresh_audit()
-        if app.session.config.notify:
-            from console.notify.sinks import Notice
-
-            notice = Notice(f"{made.rotation}: {done}", f"{app.identity.name}: {views.span(made)}")
-            await self._tell_team(notice)
-
-    async def _tell_team(self, notice: Notice) -> None:
-        from console.rotation.notify import tell_team
-
-        app = self.app
-        errors = await tell_team(
-            app.session.config, app.session.audit_path, notice, app.identity.name
-        )
-        for error in errors:
+        for error in made.notice_errors:
             app.say(f"notice not delivered: {error}", error=True)
+        app.feeds.refresh_side(force=True)

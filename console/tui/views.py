@@ -20,7 +20,7 @@ from widgets.panes.services import ServiceView
 if TYPE_CHECKING:
     # After the first frame, like the Approvals pane they fill.
     from console.engine.actions import ProposalView
-    from console.store.claims import ActionRecord
+    from console.store.claims import Claim
     from console.store.rotation import Swap
     from widgets.panes.approvals import ApprovalView
 
@@ -59,6 +59,7 @@ def provider_lines(states: Iterable[ProviderState]) -> list[ProviderLine]:
 
 def approval_view(view: ProposalView) -> ApprovalView:
     """A proposal as the Approvals pane shows it: votes, what it needs, overrides."""
+    from console.engine.presentation import override_note
     from widgets.panes.approvals import ApprovalView, VoteView
 
     p = view.proposal
@@ -67,13 +68,7 @@ def approval_view(view: ProposalView) -> ApprovalView:
     if p.reason:
         notes.append(f"reason: {p.reason}")
     if p.overridden:
-        review = (
-            "awaiting review (R)"
-            if p.awaiting_review
-            else f"reviewed by {p.reviewed_by}"
-            + (f": {p.review_comment}" if p.review_comment else "")
-        )
-        notes.append(f"⚑ override by {p.override_by}: {p.override_reason}; {review}")
+        notes.append(f"⚑ {override_note(p)}" + (" (R)" if p.awaiting_review else ""))
     if p.detail:
         notes.append(p.detail)
     return ApprovalView(
@@ -127,7 +122,7 @@ def revision_options(revisions: Iterable[Revision]) -> list[tuple[str, str]]:
     ]
 
 
-def incomplete_options(records: Iterable[ActionRecord]) -> list[tuple[str, str]]:
+def incomplete_options(records: Iterable[Claim]) -> list[tuple[str, str]]:
     """Actions a crash left between started and finished, as the picker lists them."""
     return [
         (
@@ -149,31 +144,3 @@ def swap_options(swaps: Iterable[Swap]) -> list[tuple[str, str]]:
         )
         for s in swaps
     ]
-
-
-def span(change: object) -> str:
-    """An override or swap in one line for the team's notice."""
-    who = getattr(change, "who", None) or getattr(change, "taken_by", None)
-    who = who or getattr(change, "requested_by", "")
-    when = f"{change.starts_at:%Y-%m-%d %H:%M} to {change.ends_at:%Y-%m-%d %H:%M} UTC"
-    reason = getattr(change, "reason", "")
-    return f"{who} {when}" + (f": {reason}" if reason else "")
-
-
-def describe_result(done: str, result: object) -> str:
-    """What a change did, in one line: the proposal it opened or settled, and the run."""
-    from console.engine.actions import Outcome, Result
-
-    if isinstance(result, Result):
-        if result.outcome is not None:
-            return f"{done} (proposal {result.proposal.id}), ran: {_outcome(result.outcome)}"
-        return f"{done} (proposal {result.proposal.id}): {result.proposal.summary}"
-    if isinstance(result, Outcome):
-        return f"{done}: {_outcome(result)}"
-    return done
-
-
-def _outcome(outcome: object) -> str:
-    ok, detail = getattr(outcome, "ok", False), getattr(outcome, "detail", "")
-    state = "finished" if ok else "failed"
-    return f"{state} ({detail})" if detail else state
