@@ -148,7 +148,7 @@ def test_override_then_holders_show_it_and_the_audit_log_has_it(data, capsys):
         True,
         "2030-01-03T00:00:00Z",
     )
-    log = AuditLog(data / "audit.db")
+    log = AuditLog(data / "sandbox" / "audit.db")
     try:
         record = log.tail(1)[0]
     finally:
@@ -249,8 +249,8 @@ def test_cancel_an_override_from_the_command_line(data, capsys):
 
 
 def test_an_unusable_database_is_one_line_not_a_traceback(data, capsys):
-    (data / "audit.db").mkdir(parents=True)  # a directory where the file should be
+    (data / "sandbox" / "audit.db").mkdir(parents=True)  # a directory where the file should be
     code, _, err = run(capsys, "rotation", "--sandbox")
     assert code == 1
-    assert err.startswith(f"quorum: rotation schedule {data / 'audit.db'}: ")
+    assert err.startswith(f"quorum: rotation schedule {data / 'sandbox' / 'audit.db'}: ")
     assert len(err.strip().splitlines()) == 1

@@ -26,6 +26,7 @@ from console.config.checks import (
     Checker,
     ConfigProblem,
     closest,
+    quoted,
     render_key,
 )
 from console.config.lines import KeyPath, LineIndex
@@ -218,7 +219,7 @@ class _Loader:
                 known = ", ".join(sorted(rotations)) or "none is configured"
                 check.add(
                     (*path, "require_rotation_approval"),
-                    f"no rotation named {rotation!r} (rotations: {known})",
+                    f"no rotation named{quoted(rotation)} (rotations: {known})",
                 )
             elif rotation is not None:
                 changes["require_rotation_approval"] = rotation
@@ -265,7 +266,7 @@ class _Loader:
             before = len(check.problems)
             if kind is not None and not is_known(kind):
                 known = ", ".join(available_kinds()) or "none installed"
-                check.add((*path, "kind"), f"unknown provider kind {kind!r} (known: {known})")
+                check.add((*path, "kind"), f"unknown provider kind{quoted(kind)} (known: {known})")
             elif kind is not None:
                 self.provider_settings(path, kind, settings)
             own = check.problems[before:]
@@ -285,7 +286,7 @@ class _Loader:
         try:
             problems = cls.check_settings(settings)
         except Exception as exc:  # a third-party provider may fail in any way
-            self.check.add(path, f"provider kind {kind!r} failed to check its settings: {exc}")
+            self.check.add(path, f"provider kind{quoted(kind)} failed to check its settings: {exc}")
             return
         reported = {key for key, _ in problems}
         if cls.settings_keys:
@@ -345,7 +346,7 @@ class _Loader:
             if kind is not None and kind not in NOTIFY_KINDS:
                 near = closest(kind, NOTIFY_KINDS)
                 hint = f"; did you mean {near}?" if near else f" (known: {', '.join(NOTIFY_KINDS)})"
-                check.add((*path, "kind"), f"unknown notify kind {kind!r}{hint}")
+                check.add((*path, "kind"), f"unknown notify kind{quoted(kind)}{hint}")
                 kind = None
             url_env = check.get(block, path, "url_env", STRING, required=True)
             if url_env is not None and not _ENV_NAME.fullmatch(url_env):

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TextIO
 
 from console.domain.errors import QuorumError
-from console.domain.inert import neutralise
+from console.domain.inert import UNSAFE, neutralise
 from console.store.db import connect
 
 GENESIS = "0" * 64  # the prev_hash of record 1
@@ -204,8 +204,9 @@ class VerifyResult:
     reason: str = ""
 
 
-# Every sequence `neutralise` rewrites starts with one of these (C0 but tab, DEL, C1).
-_CONTROL_CHAR = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+# Every sequence `neutralise` rewrites starts with one of these (C0 but tab, DEL, C1,
+# invisible characters).
+_CONTROL_CHAR = re.compile(f"[{UNSAFE}]")
 
 
 def _inert(values: tuple[str, ...]) -> tuple[str, ...]:

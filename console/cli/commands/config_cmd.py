@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from console.config.load import ConfigProblem, config_problems, load_config, problem_at
-from console.config.paths import config_path
+from console.config.paths import check_choice, config_path
 from console.domain import exitcodes
 from console.domain.inert import neutralise
 from console.domain.settings import Config
@@ -40,11 +40,12 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    check_choice(args.config, args.sandbox)
     if args.sandbox:
         print("ok: --sandbox uses the built-in sandbox team; no config file is read")
         return exitcodes.OK
     path = config_path(args.config)
-    explicit = bool(args.config or os.environ.get("QUORUM_CONFIG"))
+    explicit = args.config is not None or "QUORUM_CONFIG" in os.environ
     if not path.exists() and not explicit:
         print(f"ok: no config at {neutralise(str(path))}; quorum would open the built-in sandbox")
         return exitcodes.OK
