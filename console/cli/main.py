@@ -124,8 +124,10 @@ def _run(argv: Sequence[str] | None) -> int:
     except ProviderError as exc:  # a backend's failure, already one line
         _say(str(exc))
         return exitcodes.FAILURE
-    except sqlite3.Error as exc:  # a store the wrapping above did not name
-        _say(f"database error: {exc}")
+    except sqlite3.Error as exc:  # a ledger file that cannot be read or written
+        from console.store.files import explain
+
+        _say(explain(exc))
         return exitcodes.FAILURE
     except KeyboardInterrupt:
         return 130

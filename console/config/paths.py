@@ -39,7 +39,11 @@ def data_dir() -> Path:
     else:
         base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
         path = Path(base) / "quorum"
-    path.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        # Private by default: the audit log and the sandbox live here, and a team
+        # shares a folder of its own choosing ([audit] path), not this one.
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o700)
     return path
 
 

@@ -18,6 +18,7 @@ import sqlite_utils
 
 from console.domain.errors import PolicyRefused, UsageError
 from console.domain.identity import whoami
+from console.domain.inert import has_visible_text
 from console.domain.model import utcnow
 from console.domain.settings import Config, RotationConfig
 from console.rotation.schedule import find_rotation, timeline
@@ -76,9 +77,14 @@ def create_override(
     who, reason = who.strip(), reason.strip()
     if not who:
         raise UsageError("an override needs the name of who holds the rotation (--who)")
-    if not reason:
-        raise UsageError("an override needs a reason (--reason)")
+    if not has_visible_text(reason):
+        raise UsageError("an override needs a reason with visible text (--reason)")
     _span(starts_at, ends_at, now)
+    if who not in _people(config, find_rotation(config, rotation)):
+        raise UsageError(
+            f"{who} is neither in [team] members nor a member of {rotation}: "
+            "only someone the config knows can hold it"
+        )
     _may_change(config, by)
     override = store.Override(
         id=store.new_id(),
@@ -125,6 +131,8 @@ def request_swap(
     find_rotation(config, rotation)
     by = by or whoami()
     now = now or utcnow()
+    if reason and not has_visible_text(reason):
+        raise UsageError("a swap's reason must have visible text")
     _span(starts_at, ends_at, now)
     _may_change(config, by)
     others = sorted(

@@ -36,7 +36,8 @@ from typing import TextIO
 
 from console.domain.errors import QuorumError
 from console.domain.inert import UNSAFE, neutralise
-from console.store.db import connect
+from console.store.db import connect, rollback
+from console.store.files import blocked, denied
 
 GENESIS = "0" * 64  # the prev_hash of record 1
 
@@ -294,7 +295,11 @@ class AuditLog:
             self._conn = self._db.conn
             self._ensure_schema()
         except sqlite3.Error as exc:
-            raise AuditError(f"audit log {self.path}: {exc}") from None
+            raise self._failure(exc) from None
+
+    def _failure(self, exc: sqlite3.Error) -> AuditError:
+        found = blocked(self.path) if denied(exc) else None
+        return AuditError(str(found) if found else f"audit log {self.path}: {exc}")
 
     def _ensure_schema(self) -> None:
         """Creates what is missing, in one write transaction so parallel openers agree.
@@ -310,8 +315,7 @@ class AuditLog:
         try:
             self._conn.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\nCOMMIT;")
         except BaseException:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
+            rollback(self._conn)
             raise
 
     def append(
@@ -351,12 +355,12 @@ class AuditLog:
                     f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (*fields, digest),
                 )
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                rollback(conn)
                 raise
-            conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise AuditError(f"audit log {self.path}: {exc}") from None
+            raise self._failure(exc) from None
         return AuditRecord(head_seq + 1, now, *texts, prev, digest)
 
     def _select(self, where: str = "", params: tuple = (), tail: str = "") -> list[AuditRecord]:
@@ -403,7 +407,7 @@ class AuditLog:
             finally:
                 conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise AuditError(f"audit log {self.path}: {exc}") from None
+            raise self._failure(exc) from None
 
     def export_jsonl(self, out: TextIO) -> int:
         """Writes every record as one JSON object per line (ASCII-only, so inert)."""

@@ -6,11 +6,14 @@ waits for a lock instead of failing, and readers never block the writer.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from console.store import files
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -27,7 +30,7 @@ def open_connection(path: Path) -> sqlite3.Connection:
     so each record is one explicit transaction.
     """
     path = Path(path).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    files.prepare(path)
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA journal_mode = WAL")
@@ -52,5 +55,17 @@ def immediate(conn: sqlite3.Connection) -> Iterator[None]:
         yield
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    """Ends a failed transaction without hiding why it failed.
+
+    A COMMIT that fails (SQLITE_FULL on a full disk) has already rolled the
+    transaction back; a second ROLLBACK would raise "no transaction is active" and
+    replace the real error with that one.
+    """
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")

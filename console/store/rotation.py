@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlite_utils
 
 from console.domain.errors import QuorumError
-from console.store.db import connect
+from console.store.db import connect, rollback
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS rotation_overrides (
@@ -194,10 +194,10 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
     db.conn.execute("BEGIN IMMEDIATE")
     try:
         yield
+        db.conn.execute("COMMIT")
     except BaseException:
-        db.conn.execute("ROLLBACK")
+        rollback(db.conn)
         raise
-    db.conn.execute("COMMIT")
 
 
 def _when(text: str | None) -> datetime | None:

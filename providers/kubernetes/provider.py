@@ -51,6 +51,7 @@ from providers.kubernetes.objects import (
     parse_time,
     primary_container,
     resolve_image,
+    revision_problem,
     rfc3339,
     selector_string,
 )
@@ -463,6 +464,9 @@ class KubernetesProvider(Provider):
         if not self.can(capability):
             raise Refused(f"provider {self.name} is read-only")
 
+    async def check_revision(self, target: TargetRef, revision: str) -> str | None:
+        return revision_problem(revision)
+
     async def deploy(self, target: TargetRef, revision: str) -> str:
         """Set a container's image, as `kubectl set image` does.
 
@@ -471,6 +475,9 @@ class KubernetesProvider(Provider):
         named before `=` (`proxy=1.31`, `proxy=envoy:1.31`).
         """
         self._writable(Capability.DEPLOY)
+        problem = revision_problem(revision)
+        if problem:
+            raise Refused(problem)
         key = self._key(target)
         chosen, _, wanted = revision.rpartition("=")
 
