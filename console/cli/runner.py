@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -22,6 +23,11 @@ from console.engine.session import open_session
 from console.engine.targets import resolve_target
 
 T = TypeVar("T")
+
+
+def warn(message: str) -> None:
+    """What went wrong beside a change that went through, the same way for every command."""
+    print(f"quorum: {neutralise(message)}", file=sys.stderr)
 
 
 def refuse_if_readonly(args: argparse.Namespace, doing: str) -> None:
@@ -41,12 +47,15 @@ def run_actions(
     out = sys.stderr if json_out else sys.stdout
 
     def show(line: str) -> None:
-        out.write(neutralise(line) + "\n")
-        out.flush()
+        # The deploy command keeps running whoever reads its output: a reader that
+        # left (`| head`) must not turn a running deploy into a recorded failure.
+        with contextlib.suppress(BrokenPipeError):
+            out.write(neutralise(line) + "\n")
+            out.flush()
 
     async def main() -> T:
         session = open_session(args)
-        actions = Actions(session, on_output=show)
+        actions = Actions(session, on_output=show, on_warning=warn)
         try:
             if not session.readonly:
                 for vote in await teammates_step(actions, utcnow()):
@@ -89,6 +98,8 @@ def print_proposal(view: ProposalView, outcome: Outcome | None = None) -> None:
         lines.append(f"    override by {p.override_by} reviewed by {p.reviewed_by}")
     if outcome is not None:
         lines.append("    " + describe_outcome(outcome))
+        if outcome.warning:
+            lines.append(f"    warning: {outcome.warning}")
     for line in lines:
         print(neutralise(line))
 
@@ -106,7 +117,7 @@ def emit(args: argparse.Namespace, view: ProposalView, outcome: Outcome | None) 
         print_json(proposal_json(view, outcome))
     else:
         print_proposal(view, outcome)
-    return 1 if outcome is not None and not outcome.ok else 0
+    return 1 if outcome is not None and (not outcome.ok or outcome.warning) else 0
 
 
 def emit_outcome(args: argparse.Namespace, outcome: Outcome) -> int:
@@ -114,4 +125,6 @@ def emit_outcome(args: argparse.Namespace, outcome: Outcome) -> int:
         print_json(outcome.to_json())
     else:
         print(neutralise(describe_outcome(outcome)))
-    return 0 if outcome.ok else 1
+    if outcome.warning:
+        warn(f"warning: {outcome.warning}")
+    return 0 if outcome.ok and not outcome.warning else 1

@@ -15,12 +15,14 @@ action: they are sent after it, each sink with its own timeout.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from console.domain import consensus as rules
+from console.domain.bounds import MAX_REPLICAS
 from console.domain.consensus import Kind, Proposal, State, Tally
 from console.domain.errors import PolicyRefused, QuorumError, UsageError
 from console.domain.identity import Identity, current_identity, require_member
@@ -29,14 +31,17 @@ from console.domain.settings import Policy
 from console.engine.deploy_command import (
     DeployCommandError,
     OnOutput,
+    command_problem,
     consensus_environment,
     run_deploy_command,
 )
+from console.engine.owner import Owner, alive, this_process
 from console.engine.session import Session
 from console.notify.sinks import Notice, send_all
 from console.rotation.schedule import holder_at
-from console.store.audit import AuditLog
+from console.store.audit import AuditError, AuditLog
 from console.store.claims import FAILED, FINISHED, ActionRecord, ActionStore
+from console.store.files import MIN_FREE_BYTES, free_bytes
 from console.store.proposals import ProposalStore
 from providers.base import Capability, Provider, ProviderError
 
@@ -145,6 +150,9 @@ class Outcome:
     ok: bool
     detail: str
     replayed: bool = False
+    # Set when the ledger could not record how the action ended (a full disk): says
+    # what was and was not recorded, so nobody trusts a log that misses the end.
+    warning: str = ""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -153,6 +161,7 @@ class Outcome:
             "ok": self.ok,
             "detail": self.detail,
             "replayed": self.replayed,
+            "warning": self.warning or None,
         }
 
 
@@ -196,12 +205,16 @@ class Actions:
         *,
         identity: Identity | None = None,
         on_output: OnOutput | None = None,
+        on_warning: Callable[[str], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.session = session
         self.config = session.config
         self.identity = identity or current_identity()
         self.on_output: OnOutput = on_output or (lambda line: None)
+        # Told what went wrong beside an action that itself went through (a notice
+        # not delivered), so every front end warns the same way.
+        self.on_warning: Callable[[str], None] = on_warning or (lambda line: None)
         self.clock = clock
         self.audit = AuditLog(session.audit_path)
         self.proposals = ProposalStore(session.audit_path)
@@ -306,8 +319,16 @@ class Actions:
             return
         notice = Notice(title=title, text=text, severity=severity, fields=fields)
         # send_all reports failures as results; nothing a sink does may undo the action.
-        with contextlib.suppress(Exception):
-            await send_all(self.config.notify, notice, audit=self.audit, who=self.identity.name)
+        try:
+            results = await send_all(
+                self.config.notify, notice, audit=self.audit, who=self.identity.name
+            )
+        except Exception as exc:
+            self.on_warning(f"notice not delivered: {type(exc).__name__}: {exc}")
+            return
+        for result in results:
+            if not result.ok:
+                self.on_warning(f"notice not delivered: {result.sink}: {result.error}")
 
     def _change(
         self,
@@ -368,11 +389,16 @@ class Actions:
         self._may("propose a change", strict=False)
         if kind is Kind.DEPLOY and not revision:
             raise UsageError("a deploy needs a revision (--revision REV)")
-        if kind is Kind.SCALE and (replicas is None or replicas < 0):
-            raise UsageError("scale needs a replica count of zero or more")
-        self._provider(ref, kind)
+        if kind is Kind.SCALE and (replicas is None or not 0 <= replicas <= MAX_REPLICAS):
+            raise UsageError(f"scale needs a replica count from 0 to {MAX_REPLICAS}")
+        rules.check_text(reason, "a proposal's reason (--reason)")
+        provider = self._provider(ref, kind)
         now = self.clock()
         policy = self.policy(ref.environment)
+        if revision:
+            rules.check_revision(revision)
+        if kind is Kind.DEPLOY:
+            await self._deployable(provider, ref, revision)
         draft = Proposal(
             id=0,
             kind=kind,
@@ -456,6 +482,9 @@ class Actions:
         """The proposer changes the revision; with `dismiss_stale_votes` earlier votes lapse."""
         self._mutating("amend a proposal")
         stored = self.proposals.get(pid)
+        rules.check_revision(revision)
+        if stored.kind is Kind.DEPLOY:
+            await self._deployable(self._provider(stored.ref, stored.kind), stored.ref, revision)
         policy = self.policy(stored.ref.environment)
         now = self.clock()
         holder = self._holder(policy, now)
@@ -509,14 +538,16 @@ class Actions:
             ),
             refusal=f"proposal {pid}",
         )
+        # The change runs first: a slow or hanging webhook never delays an emergency.
+        result = await self._settled(after, override=True)
         await self._notify(
             f"OVERRIDE of proposal {pid}: {after.describe()}",
             f"{self.identity.name} overrode the vote: {after.override_reason}. "
-            "It runs now and waits for review by someone else.",
+            "It ran at once and waits for review by someone else.",
             severity="critical",
             proposal=str(pid),
         )
-        return await self._settled(after, override=True)
+        return result
 
     async def review(self, pid: int, comment: str = "") -> ProposalView:
         """Marks an override reviewed; its author is refused."""
@@ -568,7 +599,10 @@ class Actions:
             override=override,
         )
         if not outcome.replayed:
-            self._settle(p.id, ok=outcome.ok, detail=outcome.detail)
+            try:
+                self._settle(p.id, ok=outcome.ok, detail=outcome.detail)
+            except sqlite3.Error as exc:
+                self.on_warning(f"proposal {p.id} could not be marked as settled: {exc}")
         return outcome
 
     def _settle(self, pid: int, *, ok: bool, detail: str) -> None:
@@ -586,14 +620,15 @@ class Actions:
         """Deploys where the policy needs no votes; elsewhere opens a proposal (NeedsConsensus)."""
         if not revision:
             raise UsageError("a deploy needs a revision (--revision REV)")
+        rules.check_revision(revision)
         return await self._direct(Kind.DEPLOY, ref, revision=revision, key=key, reason=reason)
 
     async def restart(self, ref: TargetRef, *, key: str | None = None) -> Outcome:
         return await self._direct(Kind.RESTART, ref, key=key)
 
     async def scale(self, ref: TargetRef, replicas: int, *, key: str | None = None) -> Outcome:
-        if replicas < 0:
-            raise UsageError("replicas must be zero or more")
+        if not 0 <= replicas <= MAX_REPLICAS:
+            raise UsageError(f"replicas must be from 0 to {MAX_REPLICAS}")
         return await self._direct(Kind.SCALE, ref, replicas=replicas, key=key)
 
     async def rollback(
@@ -602,6 +637,8 @@ class Actions:
         """Anyone may roll back, without a vote; the team is notified."""
         self._mutating("roll back")
         self._may("roll back", strict=False)
+        if to:
+            rules.check_revision(to)
         return await self._execute(
             Kind.ROLLBACK, ref, revision=to or "", key=key or _new_key(Kind.ROLLBACK)
         )
@@ -638,10 +675,21 @@ class Actions:
             kind, ref, revision=revision, replicas=replicas, key=key or _new_key(kind)
         )
 
-    async def resolve(self, key: str, outcome: str, comment: str = "") -> ActionRecord:
-        """Records the real outcome of an incomplete action, as an operator found it."""
+    async def resolve(
+        self, key: str, outcome: str, comment: str = "", *, force: bool = False
+    ) -> ActionRecord:
+        """Records the real outcome of an incomplete action, as an operator found it.
+
+        An action whose process still runs is refused (its outcome is not known yet),
+        and so is one started on another host, which cannot be checked from here,
+        unless `force` says the operator checked.
+        """
         self._mutating("resolve an action")
         self._may("resolve an action", strict=False)
+        rules.check_text(comment, "a resolution's comment (--comment)")
+        current = self.claims.get(key)
+        if current is not None and current.incomplete and not force:
+            self._refuse_if_running(current)
         record = self.claims.finish(key, outcome, comment, self.clock())
         self._audit(
             record.action,
@@ -654,6 +702,44 @@ class Actions:
         if record.proposal_id is not None:
             self._settle(record.proposal_id, ok=outcome == FINISHED, detail=comment)
         return record
+
+    def _refuse_if_running(self, record: ActionRecord) -> None:
+        if record.owner_pid is None:
+            return  # recorded before owners were: nothing to check
+        owner = Owner(record.owner_host, record.owner_pid, record.owner_start)
+        running = alive(owner)
+        if running is False:
+            return
+        state = "is still running" if running else "ran on another host and may still run"
+        raise PolicyRefused(
+            f"action {record.key} {state} ({owner.describe()}, started "
+            f"{record.started_at:%Y-%m-%d %H:%M:%S}Z); wait for it, or check the target "
+            "and the process yourself and resolve with --force"
+        )
+
+    async def _deployable(self, provider: Provider, ref: TargetRef, revision: str) -> None:
+        """Refuses a revision the provider would refuse, and a deploy command that is not
+        there, before anyone votes on a change that could never run."""
+        problem = await provider.check_revision(ref, revision)
+        if problem:
+            raise UsageError(f"{provider.name} cannot deploy this revision: {problem}")
+        command = self.policy(ref.environment).deploy_command
+        missing = command_problem(command) if command else None
+        if missing:
+            raise UsageError(f"deploy_command of [policy.{ref.environment}]: {missing}")
+
+    def _room(self) -> None:
+        """Refuses to start an action the ledger may have no room to record the end of."""
+        path = self.session.audit_path
+        try:
+            free = free_bytes(path)
+        except OSError:
+            return  # not measurable here; SQLite reports a full disk itself
+        if free < MIN_FREE_BYTES:
+            raise QuorumError(
+                f"only {free // 1024} KiB free beside {path}: an action is not started "
+                f"with less than {MIN_FREE_BYTES // 1024} KiB to record it; free some space"
+            )
 
     # -- execution -------------------------------------------------------------------
 
@@ -672,7 +758,12 @@ class Actions:
         refusal = await provider.denied(ref, _CAPABILITY[kind])
         if refusal:
             raise PolicyRefused(f"{provider.name} does not allow this {kind.value}: {refusal}")
+        if kind is Kind.DEPLOY:
+            rules.check_revision(revision)
+            await self._deployable(provider, ref, revision)
+        self._room()
         label = str(replicas) if kind is Kind.SCALE else revision
+        owner = this_process()
         claim = ActionRecord(
             key=key,
             action=kind.value,
@@ -681,6 +772,9 @@ class Actions:
             revision=label,
             proposal_id=proposal.id if proposal else None,
             started_at=self.clock(),
+            owner_host=owner.host,
+            owner_pid=owner.pid,
+            owner_start=owner.start,
         )
         earlier = self.claims.claim(claim)
         if earlier is not None:
@@ -690,9 +784,12 @@ class Actions:
         context = f"proposal {proposal.id}" if proposal else "direct"
         if override:
             context += " (override)"
-        self._audit(
-            kind.value, ref=ref, revision=label, outcome="started", comment=context, key=key
-        )
+        try:
+            self._audit(
+                kind.value, ref=ref, revision=label, outcome="started", comment=context, key=key
+            )
+        except AuditError as exc:
+            raise self._not_started(key, kind, exc) from None
         try:
             detail = await self._call(provider, kind, ref, revision, replicas, proposal, override)
             ok = True
@@ -701,16 +798,60 @@ class Actions:
         except Exception as exc:  # a provider bug must still end as a recorded failure
             ok, detail = False, f"{type(exc).__name__}: {exc}"
         result = FINISHED if ok else FAILED
-        self.claims.finish(key, result, detail, self.clock())
-        self._audit(kind.value, ref=ref, revision=label, outcome=result, comment=detail, key=key)
+        warning = self._record_end(key, kind, ref, label, result, detail)
         what = proposal.describe() if proposal else f"{kind.value} {ref.service}@{ref.environment}"
         await self._notify(
             f"{what}: {result}",
-            f"{self.identity.name}: {detail}",
-            severity="info" if ok and kind is not Kind.ROLLBACK else "warning",
+            f"{self.identity.name}: {detail}" + (f" ({warning})" if warning else ""),
+            severity="info" if ok and kind is not Kind.ROLLBACK and not warning else "warning",
             key=key,
         )
-        return Outcome(key, kind.value, ok, detail)
+        return Outcome(key, kind.value, ok, detail, warning=warning)
+
+    def _not_started(self, key: str, kind: Kind, exc: AuditError) -> QuorumError:
+        """The "started" record failed, so nothing ran: the claim is released, or, when even
+        that fails, the error says it stays listed although the action never started."""
+        try:
+            self.claims.release(key)
+        except sqlite3.Error as again:
+            return QuorumError(
+                f"{kind.value} not started: {exc}; its claim {key} could not be released "
+                f"either ({again}) and stays listed as incomplete although nothing ran: "
+                f"resolve it with `quorum actions resolve {key} --outcome failed`"
+            )
+        return QuorumError(f"{kind.value} not started: {exc}")
+
+    def _record_end(
+        self, key: str, kind: Kind, ref: TargetRef, label: str, result: str, detail: str
+    ) -> str:
+        """Records how the action ended, in the claim and in the audit log; "" when both
+        took it, else what was not recorded and where the outcome is kept instead."""
+        claimed: Exception | None = None
+        try:
+            self.claims.finish(key, result, detail, self.clock())
+        except sqlite3.Error as exc:
+            claimed = exc
+        try:
+            self._audit(
+                kind.value, ref=ref, revision=label, outcome=result, comment=detail, key=key
+            )
+        except AuditError as exc:
+            if claimed is None:
+                return (
+                    f"the audit log could not record that it {result} ({exc}); "
+                    f"the outcome is kept in the action's claim ({key})"
+                )
+            return (
+                f"neither the audit log nor the claim could record that it {result} ({exc}); "
+                f"{key} stays listed as incomplete: once there is room, record it with "
+                f"`quorum actions resolve {key} --outcome {result}`"
+            )
+        if claimed is not None:
+            return (
+                f"the action's claim could not record that it {result} ({claimed}); the audit "
+                f"log has it: record it with `quorum actions resolve {key} --outcome {result}`"
+            )
+        return ""
 
     async def _call(
         self,

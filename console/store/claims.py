@@ -35,6 +35,12 @@ CREATE TABLE IF NOT EXISTS action_claims (
 );
 CREATE INDEX IF NOT EXISTS action_claims_outcome ON action_claims(outcome);
 """
+# The process running the action (added later: older files gain the columns on open).
+_OWNER_COLUMNS = {
+    "owner_host": "TEXT NOT NULL DEFAULT ''",
+    "owner_pid": "INTEGER",
+    "owner_start": "TEXT NOT NULL DEFAULT ''",
+}
 
 FINISHED = "finished"
 FAILED = "failed"
@@ -53,6 +59,9 @@ class ActionRecord:
     outcome: str = ""  # "" while incomplete, then finished | failed
     finished_at: datetime | None = None
     detail: str = ""
+    owner_host: str = ""  # where the action runs: host, pid and the pid's start time
+    owner_pid: int | None = None
+    owner_start: str = ""
 
     @property
     def incomplete(self) -> bool:
@@ -74,18 +83,21 @@ class ActionRecord:
             "outcome": self.outcome or None,
             "finished_at": self.finished_at,
             "detail": self.detail,
+            "owner": None
+            if self.owner_pid is None
+            else {"host": self.owner_host, "pid": self.owner_pid},
         }
 
 
 _COLUMNS = (
     "key, action, who, provider, service, environment, target, revision, proposal_id, "
-    "started_at, outcome, finished_at, detail"
+    "started_at, outcome, finished_at, detail, owner_host, owner_pid, owner_start"
 )
 
 
 def _record(row: tuple) -> ActionRecord:
     key, action, who, provider, service, env, target, revision, pid, started = row[:10]
-    outcome, finished, detail = row[10:]
+    outcome, finished, detail, owner_host, owner_pid, owner_start = row[10:]
     return ActionRecord(
         key=key,
         action=action,
@@ -97,6 +109,9 @@ def _record(row: tuple) -> ActionRecord:
         outcome=outcome,
         finished_at=datetime.fromisoformat(finished) if finished else None,
         detail=detail,
+        owner_host=owner_host,
+        owner_pid=owner_pid,
+        owner_start=owner_start,
     )
 
 
@@ -105,6 +120,13 @@ class ActionStore:
         self.db = connect(path)
         self.conn = self.db.conn
         self.conn.executescript(_SCHEMA)
+        present = {row[1] for row in self.conn.execute("PRAGMA table_info(action_claims)")}
+        for name, kind in _OWNER_COLUMNS.items():
+            if name not in present:
+                with immediate(self.conn):
+                    columns = self.conn.execute("PRAGMA table_info(action_claims)").fetchall()
+                    if name not in {row[1] for row in columns}:
+                        self.conn.execute(f"ALTER TABLE action_claims ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         self.db.close()
@@ -115,7 +137,7 @@ class ActionStore:
             earlier = self._get(record.key)
             if earlier is None:
                 self.conn.execute(
-                    f"INSERT INTO action_claims ({_COLUMNS}) VALUES ({', '.join('?' * 13)})",
+                    f"INSERT INTO action_claims ({_COLUMNS}) VALUES ({', '.join('?' * 16)})",
                     (
                         record.key,
                         record.action,
@@ -130,6 +152,9 @@ class ActionStore:
                         "",
                         None,
                         "",
+                        record.owner_host,
+                        record.owner_pid,
+                        record.owner_start,
                     ),
                 )
         return earlier
@@ -151,6 +176,12 @@ class ActionStore:
         done = self._get(key)
         assert done is not None  # written in the transaction above
         return done
+
+    def release(self, key: str) -> None:
+        """Forgets the claim of an action that never started (its "started" record could
+        not be written), so it is not listed as incomplete."""
+        with immediate(self.conn):
+            self.conn.execute("DELETE FROM action_claims WHERE key = ? AND outcome = ''", (key,))
 
     def get(self, key: str) -> ActionRecord | None:
         return self._get(key)

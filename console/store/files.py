@@ -163,3 +163,55 @@ def _group(gid: int) -> str:
 
 def _groups_of_me() -> set[str]:
     return {_group(g) for g in {*os.getgroups(), os.getgid()}}
+
+
+def sharing_problems(path: Path, members: tuple[str, ...]) -> list[str]:
+    """Why members of the team could not write the ledger at `path`, one line each.
+
+    For `quorum config check` on a bastion: each member that is an account here
+    needs to write the folder (SQLite creates `-wal` and `-shm` beside the file) and
+    every file already there.
+    """
+    accounts = []
+    for name in members:
+        try:
+            accounts.append(pwd.getpwnam(name))
+        except KeyError:
+            continue  # not an account on this machine: nothing to check
+    if len(accounts) < 2:
+        return []
+    folder = path.parent
+    if not folder.exists():
+        return [
+            f"{folder} does not exist: the first member to run quorum creates it private "
+            f"(0700); create it shared first: `mkdir -p {folder} && chgrp TEAM {folder} "
+            f"&& chmod 2770 {folder}`"
+        ]
+    problems = []
+    for file in (folder, *companions(path)):
+        try:
+            info = file.stat()
+        except OSError:
+            continue
+        need = 0o3 if file == folder else 0o2  # a folder needs write and search
+        kept_out = [a.pw_name for a in accounts if not _may(a, info, need)]
+        if kept_out:
+            problems.append(
+                f"{file} ({_account(info.st_uid)}:{_group(info.st_gid)}, mode "
+                f"{stat.S_IMODE(info.st_mode):04o}) cannot be written by {', '.join(kept_out)}"
+            )
+    return problems
+
+
+def _may(account: pwd.struct_passwd, info: os.stat_result, need: int) -> bool:
+    """Whether `account` has the `need` bits (rwx as 0o7) on a file, by its mode."""
+    if account.pw_uid == 0:
+        return True
+    mode = stat.S_IMODE(info.st_mode)
+    if account.pw_uid == info.st_uid:
+        bits = mode >> 6
+    elif info.st_gid in os.getgrouplist(account.pw_name, account.pw_gid):
+        bits = mode >> 3
+    else:
+        bits = mode
+    return bits & need == need

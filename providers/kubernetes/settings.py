@@ -6,6 +6,7 @@ console can show several clusters side by side, each under its own name.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,8 @@ def check(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
         path = Path(kubeconfig).expanduser()
         if not path.is_file():
             problems.append(("kubeconfig", f"no such file: {path}"))
+    elif settings.get("in_cluster") is not True and "kubeconfig" not in settings:
+        problems += _check_default_kubeconfig()
     problems += _check_mapping(settings, "environments", "namespace")
     problems += _check_mapping(settings, "services", "service name")
     services = settings.get("services")
@@ -82,6 +85,26 @@ def check(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
                     ("services", f"{workload!r}: write kind/name, kind one of {WORKLOAD_KINDS}")
                 )
     return problems
+
+
+def _check_default_kubeconfig() -> list[tuple[str, str]]:
+    """Without `kubeconfig`, the client reads $KUBECONFIG (a list of files) or
+    ~/.kube/config: a missing one is reported now, not when the console connects."""
+    listed = [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p.strip()]
+    if listed:
+        if any(Path(p).expanduser().is_file() for p in listed):
+            return []
+        return [("kubeconfig", "none of the files in $KUBECONFIG exists")]
+    default = Path("~/.kube/config").expanduser()
+    if default.is_file():
+        return []
+    return [
+        (
+            "kubeconfig",
+            f"no kubeconfig: {default} does not exist and $KUBECONFIG is not set; "
+            "set kubeconfig = PATH, or in_cluster = true inside a cluster",
+        )
+    ]
 
 
 def _check_mapping(settings: Mapping[str, Any], key: str, what: str) -> list[tuple[str, str]]:

@@ -30,6 +30,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     resolve.add_argument("key", metavar="KEY")
     resolve.add_argument("--outcome", required=True, choices=OUTCOMES)
     resolve.add_argument("--comment", default="", metavar="TEXT")
+    resolve.add_argument(
+        "--force",
+        action="store_true",
+        help="resolve although its process may still run (checked by hand)",
+    )
     resolve.set_defaults(func=run_resolve)
 
 
@@ -57,6 +62,8 @@ async def _incomplete(actions: Actions) -> list[ActionRecord]:
 
 def run_resolve(args: argparse.Namespace) -> int:
     refuse_if_readonly(args, "resolve an action")
-    record = run_actions(args, lambda a: a.resolve(args.key, args.outcome, args.comment))
+    record = run_actions(
+        args, lambda a: a.resolve(args.key, args.outcome, args.comment, force=args.force)
+    )
     print(neutralise(f"{record.key}: {record.action} recorded as {args.outcome}"))
     return 0
