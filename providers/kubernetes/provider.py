@@ -188,7 +188,8 @@ class KubernetesProvider(Provider):
                 break
             await self._signal.wait(seen, timeout=1.0)
         self._seen = seen
-        return Snapshot(self.name, tuple(self.cache.targets_now()), utcnow())
+        targets = tuple(self.cache.targets_now())
+        return Snapshot(self.name, targets, utcnow(), notes=self.cache.hidden_note())
 
     async def wait_changed(self) -> None:
         await self._signal.wait(self._seen)
