@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from console.cli.output import iso_utc, print_json, print_table
 from console.config.paths import data_dir
 from console.domain import exitcodes
+from console.domain.bounds import count_type
 from console.domain.durations import DurationError, parse_duration
 from console.domain.errors import PolicyRefused, UsageError
 from console.domain.identity import whoami
@@ -57,13 +58,15 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     schedule.add_argument("rotation", nargs="?", help="one rotation (default: all)")
     schedule.add_argument("--from", dest="start", metavar="WHEN", default="now")
-    schedule.add_argument("--days", type=_positive, default=28, help="how far (default 28)")
+    schedule.add_argument(
+        "--days", type=count_type(1, 3660), default=28, help="how far (default 28)"
+    )
     schedule.add_argument("--gaps", action="store_true", help="list gaps too")
     schedule.add_argument("--json", action="store_true", help="print a JSON array")
     schedule.set_defaults(func=run_schedule)
 
     ics = verbs.add_parser("ics", parents=[common], help="the schedule as an iCalendar feed")
-    ics.add_argument("--months", type=_positive, default=3, help="horizon (default 3)")
+    ics.add_argument("--months", type=count_type(1, 120), default=3, help="horizon (default 3)")
     ics.add_argument("--from", dest="start", metavar="WHEN", default="now")
     ics.add_argument("--gaps", action="store_true", help="add events for gaps")
     ics.add_argument("--output", "-o", metavar="PATH", help="write here instead of stdout")
@@ -120,14 +123,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     notify.set_defaults(func=run_notify)
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return value
+# Schedules are computed around a date and a horizon of years: far dates overflow.
+FIRST_YEAR, LAST_YEAR = 1970, 2999
 
 
 def parse_when(text: str, tz: ZoneInfo | None = None, *, now: datetime | None = None) -> datetime:
@@ -140,6 +137,8 @@ def parse_when(text: str, tz: ZoneInfo | None = None, *, now: datetime | None = 
         raise UsageError(
             f"{text!r} is not a date or datetime (e.g. 2026-12-24 or 2026-12-24T09:00+01:00)"
         ) from None
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise UsageError(f"dates from {FIRST_YEAR} to {LAST_YEAR} only")
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz or UTC)
     return value.astimezone(UTC)
