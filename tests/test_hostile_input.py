@@ -203,6 +203,16 @@ def test_policy_numbers_are_bounded_and_reported_once(
     assert (code, err) == (2, f"{path}:5: policy.production.{problem}\n")
 
 
+def test_a_negative_min_approvals_is_its_only_problem(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path, f'[team]\nmembers = ["{ME}"]\n\n[policy.production]\nmin_approvals = -1\n'
+    )
+    code, _, err = run(capsys, "config", "check", "--config", str(path))
+    assert (code, err) == (2, f"{path}:5: policy.production.min_approvals: must be 0 or more\n")
+
+
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
 def test_thresholds_must_be_finite(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, value: str
