@@ -831,6 +831,8 @@ class Actions:
             self.claims.finish(key, result, detail, self.clock())
         except sqlite3.Error as exc:
             claimed = exc
+        except UsageError as exc:  # resolved by hand (--force) while it ran
+            claimed = exc
         try:
             self._audit(
                 kind.value, ref=ref, revision=label, outcome=result, comment=detail, key=key
@@ -846,6 +848,8 @@ class Actions:
                 f"{key} stays listed as incomplete: once there is room, record it with "
                 f"`quorum actions resolve {key} --outcome {result}`"
             )
+        if isinstance(claimed, UsageError):
+            return f"it {result}, but someone resolved it by hand while it ran ({claimed})"
         if claimed is not None:
             return (
                 f"the action's claim could not record that it {result} ({claimed}); the audit "
