@@ -22,7 +22,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from console.cli.main import main
+from console.domain.model import TargetRef, utcnow
 from console.store.audit import AuditError, AuditLog
+from console.store.claims import ActionRecord, ActionStore
 from console.store.files import MIN_FREE_BYTES
 
 DISK_BYTES = 4 << 20
@@ -84,6 +86,18 @@ def records(disk: Path) -> list[tuple[str, str]]:
     with AuditLog(disk / "audit.db") as log:
         assert log.verify().ok
         return [(r.action, r.outcome) for r in log.tail(1000)]
+
+
+def test_a_failed_commit_in_a_store_transaction_shows_the_real_error(disk: Path) -> None:
+    claims = ActionStore(disk / "audit.db")
+    fill(disk)
+    ref = TargetRef("demo", "api", "staging", "deployment/api")
+    with pytest.raises(sqlite3.Error) as failed:  # noqa: PT012 - claims until the disk is full
+        for n in range(2000):
+            record = ActionRecord(f"K{n}", "deploy", "alice", ref, "x" * 3000, None, utcnow())
+            claims.claim(record)
+    claims.close()
+    assert str(failed.value) == "database or disk is full"
 
 
 def test_a_failed_commit_shows_the_real_error(disk: Path) -> None:
