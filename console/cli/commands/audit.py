@@ -7,7 +7,6 @@ break in the chain, so a cron job or a CI step can watch the file.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from console.cli.output import print_json, print_table
@@ -100,10 +99,5 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     with _open(args) as log:
-        try:
-            log.export_jsonl(sys.stdout)
-            sys.stdout.flush()
-        except BrokenPipeError:
-            # `quorum audit export | head`: the reader left; stop quietly, as `cat` does.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        log.export_jsonl(sys.stdout)
     return exitcodes.OK
