@@ -77,6 +77,10 @@ def test_a_running_deploy_cannot_be_resolved_by_someone_else(
         assert main(["--config", str(team), "actions", "incomplete", "--json"]) == 0
         (listed,) = json.loads(capsys.readouterr().out)
         assert listed["owner"] == {"host": socket.gethostname(), "pid": proc.pid}
+        assert listed["running"] is True
+        assert main(["--config", str(team), "actions", "incomplete"]) == 0
+        table = capsys.readouterr().out
+        assert f"pid {proc.pid} on {socket.gethostname()} (running)" in table
         monkeypatch.setenv("QUORUM_ACT_AS", "bob")
         assert resolve(team) == 3
         err = capsys.readouterr().err

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -420,3 +421,51 @@ def test_control_characters_never_reach_a_deploy_command(
             "quorum: a revision cannot contain control or invisible characters\n",
         )
     assert not ran.exists()
+
+
+# -- a ledger that cannot be used --------------------------------------------------------
+
+
+def corrupt_schema_text(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute(
+        "UPDATE sqlite_master SET sql = 'CREATE TABLE audit_log(' WHERE name = 'audit_log'"
+    )
+    conn.commit()
+    conn.close()
+
+
+def corrupt_schema_page(path: Path) -> None:
+    """Garbage over the schema's page (page 1 after the 100-byte file header)."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    data = bytearray(path.read_bytes())
+    data[100:4096] = b"\xa5" * (4096 - 100)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("corrupt", [corrupt_schema_text, corrupt_schema_page])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["vote", "1", "approve"],
+        ["propose", "deploy", "web", "--env", "production", "--revision", "v3"],
+        ["approvals"],
+        ["audit", "tail"],
+        ["audit", "verify"],
+        ["rotation"],
+        ["deploy", "web", "--env", "staging", "--revision", "v3"],
+    ],
+)
+def test_a_database_with_corrupt_schema_bytes_is_one_line(
+    capsys: pytest.CaptureFixture[str], isolated_quorum: Path, corrupt, argv: list[str]
+) -> None:
+    assert run(capsys, "propose", "deploy", "api", "--env", "production",
+               "--revision", "v2", "--sandbox")[0] == 0  # fmt: skip
+    path = isolated_quorum / "sandbox" / "audit.db"
+    corrupt(path)
+    code, _, err = run(capsys, *argv, "--sandbox")
+    assert code == 1, err
+    assert one_line(err).startswith("quorum: ") and str(path) in err

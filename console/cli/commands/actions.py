@@ -13,6 +13,7 @@ from console.cli.output import iso_utc, print_json, print_table
 from console.cli.runner import refuse_if_readonly, run_actions
 from console.domain.inert import neutralise
 from console.engine.actions import Actions
+from console.engine.owner import Owner, alive
 from console.store.claims import OUTCOMES, ActionRecord
 
 
@@ -41,19 +42,34 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 def run_incomplete(args: argparse.Namespace) -> int:
     records = run_actions(args, lambda a: _incomplete(a), json_out=args.json)
     if args.json:
-        print_json([r.to_json() for r in records])
+        print_json([{**r.to_json(), "running": _running(r)} for r in records])
     elif not records:
         print("no incomplete actions")
     else:
         print_table(
-            ["key", "action", "service", "env", "revision", "who", "started"],
+            ["key", "action", "service", "env", "revision", "who", "started", "process"],
             [
                 [r.key, r.action, r.ref.service, r.ref.environment, r.revision, r.who]
-                + [iso_utc(r.started_at)]
+                + [iso_utc(r.started_at), _process(r)]
                 for r in records
             ],
         )
     return 0
+
+
+def _running(record: ActionRecord) -> bool | None:
+    """Whether the action's process still runs; None when unknown (another host, or
+    recorded before owners were)."""
+    if record.owner_pid is None:
+        return None
+    return alive(Owner(record.owner_host, record.owner_pid, record.owner_start))
+
+
+def _process(record: ActionRecord) -> str:
+    if record.owner_pid is None:
+        return "unknown"
+    state = {True: "running", False: "gone", None: "other host"}[_running(record)]
+    return f"pid {record.owner_pid} on {record.owner_host} ({state})"
 
 
 async def _incomplete(actions: Actions) -> list[ActionRecord]:
