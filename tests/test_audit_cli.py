@@ -83,7 +83,7 @@ def test_tail_rejects_a_bad_count(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["audit", "tail", "-n", "0", "--sandbox"])
     assert exit_.value.code == 2
-    assert "must be at least 1" in capsys.readouterr().err
+    assert "expected a whole number from 1 to 1000000" in capsys.readouterr().err
 
 
 def test_export_jsonl(audit_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
