@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from console.domain.inert import echo
+
 DEFAULT_LABEL = "app.kubernetes.io/name"
 WORKLOAD_KINDS = ("deployment", "statefulset", "daemonset")
 KEYS = frozenset(
@@ -82,7 +84,7 @@ def check(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
             kind, _, name = str(workload).partition("/")
             if kind not in WORKLOAD_KINDS or not name:
                 problems.append(
-                    ("services", f"{workload!r}: write kind/name, kind one of {WORKLOAD_KINDS}")
+                    ("services", f"{_shown(workload)}write kind/name, kind one of {WORKLOAD_KINDS}")
                 )
     return problems
 
@@ -107,6 +109,12 @@ def _check_default_kubeconfig() -> list[tuple[str, str]]:
     ]
 
 
+def _shown(value: object) -> str:
+    """`'value': ` when the value may be echoed (short, not a URL or token), else nothing."""
+    quoted = echo(value)
+    return f"{quoted}: " if quoted else ""
+
+
 def _check_mapping(settings: Mapping[str, Any], key: str, what: str) -> list[tuple[str, str]]:
     value = settings.get(key)
     if value is None:
@@ -114,7 +122,7 @@ def _check_mapping(settings: Mapping[str, Any], key: str, what: str) -> list[tup
     if not isinstance(value, Mapping):
         return [(key, f"must be a table of name = {what}")]
     return [
-        (key, f"{name!r}: the {what} must be a non-empty string")
+        (key, f"{_shown(name)}the {what} must be a non-empty string")
         for name, item in value.items()
         if not isinstance(item, str) or not item.strip()
     ]

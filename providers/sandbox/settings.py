@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from console.domain.inert import echo
 from providers.sandbox.catalog import PLATFORMS
 
 DEFAULT_LOG_RATE = 3.0
@@ -28,7 +29,10 @@ def check(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
     if platform is None:
         problems.append(("platform", f"required: one of {choices}"))
     elif platform not in PLATFORMS:
-        problems.append(("platform", f"must be one of {choices}, not {platform!r}"))
+        shown = echo(platform)
+        problems.append(
+            ("platform", f"must be one of {choices}" + (f", not {shown}" if shown else ""))
+        )
     rate = settings.get("log_rate", DEFAULT_LOG_RATE)
     if not _is_number(rate) or not 0 < rate <= MAX_LOG_RATE:
         problems.append(

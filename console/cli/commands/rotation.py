@@ -434,8 +434,9 @@ def run_notify(args: argparse.Namespace) -> int:
                 for d in done
             ],
         )
-        for d in done:
-            for error in d.errors:
-                print(f"quorum: {d.rotation}: {neutralise(error)}", file=sys.stderr)
+    for d in done:  # warned the way every command warns of an undelivered notice
+        for error in d.errors:
+            line = f"quorum: notice not delivered: {error} ({d.rotation} handoff)"
+            print(neutralise(line), file=sys.stderr)
     failed = any(d.status == "failed" for d in done)
     return exitcodes.FAILURE if failed else exitcodes.OK
