@@ -108,7 +108,7 @@ def test_any_input_ends_with_a_documented_exit_code(argv: list[str], isolated_qu
     assert code in (0, 1, 2, 3), (argv, code, err.getvalue())
     assert "Traceback" not in err.getvalue()
     if code:
-        assert err.getvalue().strip(), argv  # a failure always says why
+        assert (err.getvalue() + out.getvalue()).strip(), argv  # a failure always says why
     log = isolated_quorum / "sandbox" / "audit.db"
     if log.exists():
         with AuditLog(log) as opened:
