@@ -107,12 +107,15 @@ def blocked(path: Path) -> Blocked | None:
             continue
         if os.access(file, os.W_OK):
             continue
-        if file == folder:
+        me = _account(os.getuid())
+        if not shared(folder):  # a private folder: the file should be this account's
+            fix = f"chown {me} {file}" if file != folder else f"chmod 2770 {folder}"
+        elif file == folder:
             fix = f"chmod 2770 {folder}"
         else:
             fix = f"chgrp {team} {file} && chmod 660 {file}"
-        if team not in _groups_of_me():
-            fix += f"`, then `usermod -aG {team} {_account(os.getuid())}"
+        if shared(folder) and team not in _groups_of_me():
+            fix += f"`, then `usermod -aG {team} {me}"
         owner, group = _account(info.st_uid), _group(info.st_gid)
         return Blocked(file, owner, group, stat.S_IMODE(info.st_mode), fix)
     return None
