@@ -24,7 +24,7 @@ from pytest_httpserver import HTTPServer
 from console.cli.main import main
 from console.domain.model import TargetRef, utcnow
 from console.store.audit import AuditError, AuditLog
-from console.store.claims import ActionRecord, ActionStore
+from console.store.claims import Claim, ClaimStore
 from console.store.files import MIN_FREE_BYTES
 
 DISK_BYTES = 4 << 20
@@ -89,12 +89,12 @@ def records(disk: Path) -> list[tuple[str, str]]:
 
 
 def test_a_failed_commit_in_a_store_transaction_shows_the_real_error(disk: Path) -> None:
-    claims = ActionStore(disk / "audit.db")
+    claims = ClaimStore(disk / "audit.db")
     fill(disk)
     ref = TargetRef("demo", "api", "staging", "deployment/api")
     with pytest.raises(sqlite3.Error) as failed:  # noqa: PT012 - claims until the disk is full
         for n in range(2000):
-            record = ActionRecord(f"K{n}", "deploy", "alice", ref, "x" * 3000, None, utcnow())
+            record = Claim(f"K{n}", "deploy", "alice", ref, "x" * 3000, None, utcnow())
             claims.claim(record)
     claims.close()
     assert str(failed.value) == "database or disk is full"

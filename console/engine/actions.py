@@ -10,16 +10,23 @@ Proposals go through `console.domain.consensus` rules inside SQLite write transa
 (`console.store.proposals`); the vote, override or proposal that makes one
 approved executes it in the same call. Notifications never block or undo an
 action: they are sent after it, each sink with its own timeout.
+
+Every store call runs in a worker thread (`in_worker`): the caller's event loop (the
+console's keys) keeps running while another process holds the file's write lock,
+for up to the busy timeout. The `fetch_*` methods are the same reads for async callers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from console.domain import consensus as rules
 from console.domain.bounds import MAX_REPLICAS
@@ -35,24 +42,21 @@ from console.engine.deploy_command import (
     consensus_environment,
     run_deploy_command,
 )
+from console.engine.dispatch import CHANGES, capability_of
+from console.engine.guard import refuse_if_readonly
 from console.engine.owner import Owner, alive, this_process
+from console.engine.reads import bounded
 from console.engine.session import Session
 from console.notify.sinks import Notice, send_all
 from console.rotation.schedule import holder_at
-from console.store.audit import AuditError, AuditLog
-from console.store.claims import FAILED, FINISHED, ActionRecord, ActionStore
+from console.store.audit import AuditError, AuditLog, AuditRecord
+from console.store.claims import FAILED, FINISHED, Claim, ClaimStore
 from console.store.files import MIN_FREE_BYTES, free_bytes
 from console.store.proposals import ProposalStore
-from providers.base import Capability, Provider, ProviderError
+from providers.base import Provider, ProviderError
 
-_CAPABILITY = {
-    Kind.DEPLOY: Capability.DEPLOY,
-    Kind.ROLLBACK: Capability.ROLLBACK,
-    Kind.RESTART: Capability.RESTART,
-    Kind.SCALE: Capability.SCALE,
-    Kind.PAUSE: Capability.PAUSE,
-    Kind.RESUME: Capability.PAUSE,
-}
+T = TypeVar("T")
+WAITING_AFTER = 0.5  # seconds a store call may take before `on_waiting` is told
 
 
 def needs_votes(policy: Policy) -> bool:
@@ -187,7 +191,7 @@ class NeedsConsensus(PolicyRefused):
 class ActionIncomplete(QuorumError):
     """The key started before and has no recorded outcome; running it again could repeat it."""
 
-    def __init__(self, record: ActionRecord) -> None:
+    def __init__(self, record: Claim) -> None:
         self.record = record
         super().__init__(
             f"action {record.key} ({record.action} {record.ref.service}@{record.ref.environment}) "
@@ -205,25 +209,68 @@ class Actions:
         *,
         identity: Identity | None = None,
         on_output: OnOutput | None = None,
+        on_waiting: Callable[[], None] | None = None,
         on_warning: Callable[[str], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        """`on_output` gets a team deploy command's lines; `on_waiting` is called when a
+        store call has waited `WAITING_AFTER` seconds (another process holds the file's
+        write lock), so a front end can say the change is waiting; `on_warning` is told
+        what went wrong beside a change that went through (a notice not delivered), so
+        every front end warns the same way."""
         self.session = session
         self.config = session.config
         self.identity = identity or current_identity()
         self.on_output: OnOutput = on_output or (lambda line: None)
-        # Told what went wrong beside an action that itself went through (a notice
-        # not delivered), so every front end warns the same way.
+        self.on_waiting = on_waiting
         self.on_warning: Callable[[str], None] = on_warning or (lambda line: None)
         self.clock = clock
-        self.audit = AuditLog(session.audit_path)
-        self.proposals = ProposalStore(session.audit_path)
-        self.claims = ActionStore(session.audit_path)
+        self._audit_log: AuditLog | None = None
+        self._proposals: ProposalStore | None = None
+        self._claims: ClaimStore | None = None
+        self._opening = threading.Lock()
+
+    # The stores open on first use (creating their tables may wait on the file's lock),
+    # which is in a worker thread when that use is `in_worker`.
+
+    @property
+    def audit(self) -> AuditLog:
+        with self._opening:
+            if self._audit_log is None:
+                self._audit_log = AuditLog(self.session.audit_path)
+            return self._audit_log
+
+    @property
+    def proposals(self) -> ProposalStore:
+        with self._opening:
+            if self._proposals is None:
+                self._proposals = ProposalStore(self.session.audit_path)
+            return self._proposals
+
+    @property
+    def claims(self) -> ClaimStore:
+        with self._opening:
+            if self._claims is None:
+                self._claims = ClaimStore(self.session.audit_path)
+            return self._claims
 
     def close(self) -> None:
-        self.audit.close()
-        self.proposals.close()
-        self.claims.close()
+        for store in (self._audit_log, self._proposals, self._claims):
+            if store is not None:
+                store.close()
+
+    async def in_worker(self, call: Callable[[], T]) -> T:
+        """Runs store work in a worker thread; the caller's loop keeps running meanwhile.
+
+        If the work is still waiting after `WAITING_AFTER` seconds, `on_waiting` is told
+        once (a notice for people, not a timeout: the work goes on until the busy
+        timeout)."""
+        work = asyncio.ensure_future(asyncio.to_thread(call))
+        if self.on_waiting is not None:
+            done, _ = await asyncio.wait({work}, timeout=WAITING_AFTER)
+            if not done:
+                self.on_waiting()
+        return await work
 
     # -- reading ---------------------------------------------------------------------
 
@@ -256,15 +303,42 @@ class Actions:
         """Overrides nobody but their author has looked at yet: the review queue."""
         return [self.view(p) for p in self.proposals.awaiting_review()]
 
-    def incomplete(self) -> list[ActionRecord]:
+    def incomplete(self) -> list[Claim]:
         """Actions that started and never finished (crash recovery; the TUI shows them at start)."""
         return self.claims.incomplete()
+
+    def settled_since(self, since: datetime) -> list[ProposalView]:
+        """Proposals executed, failed or withdrawn since `since`, so an outcome stays in view."""
+        done = self.proposals.list((State.EXECUTED, State.FAILED, State.WITHDRAWN))
+        return [self.view(p) for p in done if p.updated_at >= since]
+
+    # -- the same reads for async callers, off the event loop -------------------------
+
+    async def fetch_proposal(self, pid: int) -> ProposalView:
+        return await self.in_worker(lambda: self.get(pid))
+
+    async def fetch_open(self) -> list[ProposalView]:
+        return await self.in_worker(self.open_proposals)
+
+    async def fetch_awaiting_review(self) -> list[ProposalView]:
+        return await self.in_worker(self.awaiting_review)
+
+    async def fetch_settled_since(self, since: datetime) -> list[ProposalView]:
+        return await self.in_worker(lambda: self.settled_since(since))
+
+    async def fetch_incomplete(self) -> list[Claim]:
+        return await self.in_worker(self.incomplete)
+
+    async def fetch_audit(self, after_seq: int = 0, limit: int = 200) -> list[AuditRecord]:
+        """Records after `after_seq`, or the last `limit` ones when it is 0, oldest first."""
+        if after_seq:
+            return await self.in_worker(lambda: self.audit.since(after_seq))
+        return await self.in_worker(lambda: self.audit.tail(limit))
 
     # -- guards ----------------------------------------------------------------------
 
     def _mutating(self, doing: str) -> None:
-        if self.session.readonly:
-            raise PolicyRefused(f"read-only console (--readonly): cannot {doing}")
+        refuse_if_readonly(self.session.readonly, doing)
 
     def _may(self, doing: str, identity: Identity | None = None, *, strict: bool) -> None:
         """Votes, overrides and reviews need membership; other changes need it once a
@@ -272,12 +346,21 @@ class Actions:
         if strict or self.config.members:
             require_member(self.config, identity or self.identity, doing)
 
+    def guard(self, doing: str, *, membership: bool = True) -> None:
+        """The checks every change passes before it is attempted: not read-only, and a
+        member once the team lists members. `membership=False` for a change whose own
+        rule admits more people (taking a swap: the rotation's people too)."""
+        self._mutating(doing)
+        if membership:
+            self._may(doing, strict=False)
+
     def _provider(self, ref: TargetRef, kind: Kind) -> Provider:
         provider = self.session.providers.get(ref.provider)
         if provider is None:
             raise UsageError(f"provider {ref.provider!r} is not configured or failed to start")
-        if not provider.can(_CAPABILITY[kind]):
-            if provider.readonly and provider.capabilities & _CAPABILITY[kind]:
+        capability = capability_of(kind)
+        if not provider.can(capability):
+            if provider.readonly and provider.capabilities & capability:
                 raise PolicyRefused(f"provider {provider.name} is read-only: cannot {kind.value}")
             raise UsageError(f"provider {provider.name} ({provider.kind}) cannot {kind.value}")
         return provider
@@ -288,9 +371,11 @@ class Actions:
         Asked before an action is offered and again before it runs, so a change the
         credentials may not make is refused with the backend's reason, never attempted.
         """
-        return await self._provider(ref, kind).denied(ref, _CAPABILITY[kind])
+        provider = self._provider(ref, kind)
+        what = f"access to {kind.value} {ref.service}@{ref.environment}"
+        return await bounded(provider, what, provider.denied(ref, capability_of(kind)))
 
-    def _audit(
+    async def _audit(
         self,
         action: str,
         *,
@@ -301,13 +386,43 @@ class Actions:
         key: str = "",
         who: Identity | None = None,
     ) -> None:
+        await self.in_worker(
+            lambda: self.record(
+                action,
+                target=ref.key,
+                environment=ref.environment,
+                revision=revision,
+                outcome=outcome,
+                comment=comment,
+                key=key,
+                who=who,
+            )
+        )
+
+    def record(
+        self,
+        action: str,
+        *,
+        target: str,
+        outcome: str,
+        comment: str = "",
+        key: str = "",
+        environment: str = "",
+        revision: str = "",
+        who: Identity | None = None,
+    ) -> None:
+        """Appends one audit record as the acting person, noting a seam-chosen identity.
+
+        The one audit writer of every change, rotation changes included; blocking, so
+        async code calls it through `in_worker`.
+        """
         ident = who or self.identity
         note = "; ".join(part for part in (comment, ident.note) if part)
         self.audit.append(
             who=ident.name,
             action=action,
-            target=ref.key,
-            environment=ref.environment,
+            target=target,
+            environment=environment,
             revision=revision,
             outcome=outcome,
             comment=note,
@@ -330,7 +445,7 @@ class Actions:
             if not result.ok:
                 self.on_warning(f"notice not delivered: {result.sink}: {result.error}")
 
-    def _change(
+    async def _change(
         self,
         action: str,
         stored: Proposal,
@@ -348,10 +463,10 @@ class Actions:
         """
         key = proposal_key(stored.id)
         try:
-            before, after = self.proposals.change(stored.id, rule)
+            before, after = await self.in_worker(lambda: self.proposals.change(stored.id, rule))
         except PolicyRefused as exc:
             if refusal is not None:
-                self._audit(
+                await self._audit(
                     action,
                     ref=stored.ref,
                     revision=stored.revision,
@@ -362,7 +477,7 @@ class Actions:
                 )
             raise
         outcome, comment = recorded(before, after)
-        self._audit(
+        await self._audit(
             action,
             ref=after.ref,
             revision=after.revision,
@@ -393,12 +508,12 @@ class Actions:
             raise UsageError(f"scale needs a replica count from 0 to {MAX_REPLICAS}")
         rules.check_text(reason, "a proposal's reason (--reason)")
         provider = self._provider(ref, kind)
-        now = self.clock()
-        policy = self.policy(ref.environment)
         if revision:
             rules.check_revision(revision)
         if kind is Kind.DEPLOY:
             await self._deployable(provider, ref, revision)
+        now = self.clock()
+        policy = self.policy(ref.environment)
         draft = Proposal(
             id=0,
             kind=kind,
@@ -410,11 +525,12 @@ class Actions:
             updated_at=now,
             replicas=replicas,
         )
-        created = self.proposals.create(
-            rules.evaluate(draft, policy, now, self._holder(policy, now))
+        holder = await self.in_worker(lambda: self._holder(policy, now))
+        created = await self.in_worker(
+            lambda: self.proposals.create(rules.evaluate(draft, policy, now, holder))
         )
         key = proposal_key(created.id)
-        self._audit(
+        await self._audit(
             "propose",
             ref=ref,
             revision=revision,
@@ -423,7 +539,7 @@ class Actions:
             comment=f"proposal {created.id}: {created.describe()}"
             + (f"; {reason}" if reason else ""),
         )
-        view = self.view(created)
+        view = await self.in_worker(lambda: self.view(created))
         if created.state is State.APPROVED:
             return await self._settled(created)
         await self._notify(
@@ -447,12 +563,12 @@ class Actions:
     async def _vote(self, ident: Identity, pid: int, approve: bool, comment: str) -> Result:
         self._mutating("vote")
         self._may("vote", ident, strict=True)
-        stored = self.proposals.get(pid)
+        stored = await self.in_worker(lambda: self.proposals.get(pid))
         policy = self.policy(stored.ref.environment)
         now = self.clock()
-        holder = self._holder(policy, now)
+        holder = await self.in_worker(lambda: self._holder(policy, now))
         choice = "approve" if approve else "reject"
-        before, after = self._change(
+        before, after = await self._change(
             "vote",
             stored,
             lambda p: rules.vote(
@@ -473,22 +589,22 @@ class Actions:
         if after.state is State.BLOCKED and before.state is not State.BLOCKED:
             await self._notify(
                 f"Proposal {pid} blocked",
-                f"{after.describe()}: {self.view(after).summary}",
+                f"{after.describe()}: {(await self._view(after)).summary}",
                 severity="warning",
             )
-        return Result(self.view(after))
+        return Result(await self._view(after))
 
     async def amend(self, pid: int, revision: str) -> Result:
         """The proposer changes the revision; with `dismiss_stale_votes` earlier votes lapse."""
         self._mutating("amend a proposal")
-        stored = self.proposals.get(pid)
         rules.check_revision(revision)
+        stored = await self.in_worker(lambda: self.proposals.get(pid))
         if stored.kind is Kind.DEPLOY:
             await self._deployable(self._provider(stored.ref, stored.kind), stored.ref, revision)
         policy = self.policy(stored.ref.environment)
         now = self.clock()
-        holder = self._holder(policy, now)
-        _, after = self._change(
+        holder = await self.in_worker(lambda: self._holder(policy, now))
+        _, after = await self._change(
             "amend",
             stored,
             lambda p: rules.amend(
@@ -506,29 +622,29 @@ class Actions:
         )
         if after.state is State.APPROVED:
             return await self._settled(after)
-        return Result(self.view(after))
+        return Result(await self._view(after))
 
     async def withdraw(self, pid: int) -> Result:
         self._mutating("withdraw a proposal")
-        stored = self.proposals.get(pid)
+        stored = await self.in_worker(lambda: self.proposals.get(pid))
         policy = self.policy(stored.ref.environment)
         now = self.clock()
-        _, after = self._change(
+        _, after = await self._change(
             "withdraw",
             stored,
             lambda p: rules.withdraw(p, policy, by=self.identity.name, now=now),
             lambda *_: ("withdrawn", f"proposal {pid}"),
         )
-        return Result(self.view(after))
+        return Result(await self._view(after))
 
     async def override(self, pid: int, reason: str) -> Result:
         """Emergency bypass: executes at once, flagged, notified, queued for review."""
         self._mutating("override")
         self._may("override", strict=True)
-        stored = self.proposals.get(pid)
+        stored = await self.in_worker(lambda: self.proposals.get(pid))
         policy = self.policy(stored.ref.environment)
         now = self.clock()
-        _, after = self._change(
+        _, after = await self._change(
             "override",
             stored,
             lambda p: rules.override(p, policy, by=self.identity.name, reason=reason, now=now),
@@ -553,9 +669,9 @@ class Actions:
         """Marks an override reviewed; its author is refused."""
         self._mutating("review an override")
         self._may("review an override", strict=True)
-        stored = self.proposals.get(pid)
+        stored = await self.in_worker(lambda: self.proposals.get(pid))
         now = self.clock()
-        _, after = self._change(
+        _, after = await self._change(
             "review",
             stored,
             lambda p: rules.review(p, by=self.identity.name, comment=comment, now=now),
@@ -566,7 +682,7 @@ class Actions:
             ),
             refusal=f"proposal {pid}",
         )
-        return self.view(after)
+        return await self._view(after)
 
     async def run_approved(self, grace: timedelta = timedelta(minutes=1)) -> list[Outcome]:
         """Executes approved proposals whose execution never started (a process died between
@@ -577,16 +693,23 @@ class Actions:
         """
         done = []
         cutoff = self.clock() - grace
-        for p in self.proposals.list([State.APPROVED]):
-            if p.updated_at < cutoff and self.claims.get(proposal_key(p.id)) is None:
-                with contextlib.suppress(ActionIncomplete):
-                    done.append(await self._run_proposal(p, override=p.overridden))
+
+        def stranded() -> list[Proposal]:
+            return [
+                p
+                for p in self.proposals.list([State.APPROVED])
+                if p.updated_at < cutoff and self.claims.get(proposal_key(p.id)) is None
+            ]
+
+        for p in await self.in_worker(stranded):
+            with contextlib.suppress(ActionIncomplete):
+                done.append(await self._run_proposal(p, override=p.overridden))
         return done
 
     async def _settled(self, p: Proposal, *, override: bool = False) -> Result:
         """Runs an approved proposal and returns it as it stands afterwards."""
         outcome = await self._run_proposal(p, override=override)
-        return Result(self.get(p.id), outcome)
+        return Result(await self.fetch_proposal(p.id), outcome)
 
     async def _run_proposal(self, p: Proposal, *, override: bool = False) -> Outcome:
         outcome = await self._execute(
@@ -600,58 +723,80 @@ class Actions:
         )
         if not outcome.replayed:
             try:
-                self._settle(p.id, ok=outcome.ok, detail=outcome.detail)
+                await self._settle(p.id, ok=outcome.ok, detail=outcome.detail)
             except sqlite3.Error as exc:
                 self.on_warning(f"proposal {p.id} could not be marked as settled: {exc}")
         return outcome
 
-    def _settle(self, pid: int, *, ok: bool, detail: str) -> None:
+    async def _view(self, proposal: Proposal) -> ProposalView:
+        return await self.in_worker(lambda: self.view(proposal))
+
+    async def _settle(self, pid: int, *, ok: bool, detail: str) -> None:
         """Records how an approved proposal's execution ended; any other state is left as is."""
-        self.proposals.change(
-            pid,
-            lambda q: rules.settle(q, ok=ok, detail=detail) if q.state is State.APPROVED else q,
-        )
+
+        def rule(q: Proposal) -> Proposal:
+            return rules.settle(q, ok=ok, detail=detail) if q.state is State.APPROVED else q
+
+        await self.in_worker(lambda: self.proposals.change(pid, rule))
 
     # -- direct changes ----------------------------------------------------------------
+
+    async def change(
+        self,
+        kind: Kind,
+        ref: TargetRef,
+        *,
+        revision: str = "",
+        replicas: int | None = None,
+        key: str | None = None,
+        reason: str = "",
+    ) -> Outcome:
+        """Makes one direct change of any kind (`console.engine.dispatch.CHANGES`).
+
+        Rollback and pause need no vote anywhere; the others execute where the policy
+        needs no votes and elsewhere open a proposal (NeedsConsensus). For a rollback,
+        `revision` is the one to go back to ("" for the previous one).
+        """
+        if kind is Kind.DEPLOY and not revision:
+            raise UsageError("a deploy needs a revision (--revision REV)")
+        if kind is Kind.SCALE and (replicas is None or not 0 <= replicas <= MAX_REPLICAS):
+            raise UsageError(f"replicas must be from 0 to {MAX_REPLICAS}")
+        if revision:
+            rules.check_revision(revision)
+        if CHANGES[kind].anyone:
+            doing = "roll back" if kind is Kind.ROLLBACK else "pause a rollout"
+            self._mutating(doing)
+            self._may(doing, strict=False)
+            return await self._execute(kind, ref, revision=revision, key=key or _new_key(kind))
+        return await self._direct(
+            kind, ref, revision=revision, replicas=replicas, key=key, reason=reason
+        )
 
     async def deploy(
         self, ref: TargetRef, revision: str, *, key: str | None = None, reason: str = ""
     ) -> Outcome:
         """Deploys where the policy needs no votes; elsewhere opens a proposal (NeedsConsensus)."""
-        if not revision:
-            raise UsageError("a deploy needs a revision (--revision REV)")
-        rules.check_revision(revision)
-        return await self._direct(Kind.DEPLOY, ref, revision=revision, key=key, reason=reason)
+        return await self.change(Kind.DEPLOY, ref, revision=revision, key=key, reason=reason)
 
     async def restart(self, ref: TargetRef, *, key: str | None = None) -> Outcome:
-        return await self._direct(Kind.RESTART, ref, key=key)
+        return await self.change(Kind.RESTART, ref, key=key)
 
     async def scale(self, ref: TargetRef, replicas: int, *, key: str | None = None) -> Outcome:
-        if not 0 <= replicas <= MAX_REPLICAS:
-            raise UsageError(f"replicas must be from 0 to {MAX_REPLICAS}")
-        return await self._direct(Kind.SCALE, ref, replicas=replicas, key=key)
+        return await self.change(Kind.SCALE, ref, replicas=replicas, key=key)
 
     async def rollback(
         self, ref: TargetRef, to: str | None = None, *, key: str | None = None
     ) -> Outcome:
         """Anyone may roll back, without a vote; the team is notified."""
-        self._mutating("roll back")
-        self._may("roll back", strict=False)
-        if to:
-            rules.check_revision(to)
-        return await self._execute(
-            Kind.ROLLBACK, ref, revision=to or "", key=key or _new_key(Kind.ROLLBACK)
-        )
+        return await self.change(Kind.ROLLBACK, ref, revision=to or "", key=key)
 
     async def pause(self, ref: TargetRef, *, key: str | None = None) -> Outcome:
         """Pausing a rollout is the emergency brake: anyone, no vote, the team notified."""
-        self._mutating("pause a rollout")
-        self._may("pause a rollout", strict=False)
-        return await self._execute(Kind.PAUSE, ref, revision="", key=key or _new_key(Kind.PAUSE))
+        return await self.change(Kind.PAUSE, ref, key=key)
 
     async def resume(self, ref: TargetRef, *, key: str | None = None) -> Outcome:
         """Resuming lets changes roll out again, so it follows the policy like a restart."""
-        return await self._direct(Kind.RESUME, ref, key=key)
+        return await self.change(Kind.RESUME, ref, key=key)
 
     async def _direct(
         self,
@@ -677,7 +822,7 @@ class Actions:
 
     async def resolve(
         self, key: str, outcome: str, comment: str = "", *, force: bool = False
-    ) -> ActionRecord:
+    ) -> Claim:
         """Records the real outcome of an incomplete action, as an operator found it.
 
         An action whose process still runs is refused (its outcome is not known yet),
@@ -687,11 +832,12 @@ class Actions:
         self._mutating("resolve an action")
         self._may("resolve an action", strict=False)
         rules.check_text(comment, "a resolution's comment (--comment)")
-        current = self.claims.get(key)
+        current = await self.in_worker(lambda: self.claims.get(key))
         if current is not None and current.incomplete and not force:
-            self._refuse_if_running(current)
-        record = self.claims.finish(key, outcome, comment, self.clock())
-        self._audit(
+            _refuse_if_running(current)
+        now = self.clock()
+        record = await self.in_worker(lambda: self.claims.finish(key, outcome, comment, now))
+        await self._audit(
             record.action,
             ref=record.ref,
             revision=record.revision,
@@ -700,27 +846,14 @@ class Actions:
             comment="resolved by hand" + (f": {comment}" if comment else ""),
         )
         if record.proposal_id is not None:
-            self._settle(record.proposal_id, ok=outcome == FINISHED, detail=comment)
+            await self._settle(record.proposal_id, ok=outcome == FINISHED, detail=comment)
         return record
-
-    def _refuse_if_running(self, record: ActionRecord) -> None:
-        if record.owner_pid is None:
-            return  # recorded before owners were: nothing to check
-        owner = Owner(record.owner_host, record.owner_pid, record.owner_start)
-        running = alive(owner)
-        if running is False:
-            return
-        state = "is still running" if running else "ran on another host and may still run"
-        raise PolicyRefused(
-            f"action {record.key} {state} ({owner.describe()}, started "
-            f"{record.started_at:%Y-%m-%d %H:%M:%S}Z); wait for it, or check the target "
-            "and the process yourself and resolve with --force"
-        )
 
     async def _deployable(self, provider: Provider, ref: TargetRef, revision: str) -> None:
         """Refuses a revision the provider would refuse, and a deploy command that is not
         there, before anyone votes on a change that could never run."""
-        problem = await provider.check_revision(ref, revision)
+        what = f"the revision for {ref.service}@{ref.environment}"
+        problem = await bounded(provider, what, provider.check_revision(ref, revision))
         if problem:
             raise UsageError(f"{provider.name} cannot deploy this revision: {problem}")
         command = self.policy(ref.environment).deploy_command
@@ -755,7 +888,7 @@ class Actions:
         override: bool = False,
     ) -> Outcome:
         provider = self._provider(ref, kind)
-        refusal = await provider.denied(ref, _CAPABILITY[kind])
+        refusal = await self.denied(ref, kind)
         if refusal:
             raise PolicyRefused(f"{provider.name} does not allow this {kind.value}: {refusal}")
         if kind is Kind.DEPLOY:
@@ -764,7 +897,7 @@ class Actions:
         self._room()
         label = str(replicas) if kind is Kind.SCALE else revision
         owner = this_process()
-        claim = ActionRecord(
+        claim = Claim(
             key=key,
             action=kind.value,
             who=self.identity.name,
@@ -776,7 +909,7 @@ class Actions:
             owner_pid=owner.pid,
             owner_start=owner.start,
         )
-        earlier = self.claims.claim(claim)
+        earlier = await self.in_worker(lambda: self.claims.claim(claim))
         if earlier is not None:
             if earlier.incomplete:
                 raise ActionIncomplete(earlier)
@@ -785,11 +918,11 @@ class Actions:
         if override:
             context += " (override)"
         try:
-            self._audit(
+            await self._audit(
                 kind.value, ref=ref, revision=label, outcome="started", comment=context, key=key
             )
         except AuditError as exc:
-            raise self._not_started(key, kind, exc) from None
+            raise await self._not_started(key, kind, exc) from None
         try:
             detail = await self._call(provider, kind, ref, revision, replicas, proposal, override)
             ok = True
@@ -798,7 +931,7 @@ class Actions:
         except Exception as exc:  # a provider bug must still end as a recorded failure
             ok, detail = False, f"{type(exc).__name__}: {exc}"
         result = FINISHED if ok else FAILED
-        warning = self._record_end(key, kind, ref, label, result, detail)
+        warning = await self._record_end(key, kind, ref, label, result, detail)
         what = proposal.describe() if proposal else f"{kind.value} {ref.service}@{ref.environment}"
         await self._notify(
             f"{what}: {result}",
@@ -808,11 +941,11 @@ class Actions:
         )
         return Outcome(key, kind.value, ok, detail, warning=warning)
 
-    def _not_started(self, key: str, kind: Kind, exc: AuditError) -> QuorumError:
+    async def _not_started(self, key: str, kind: Kind, exc: AuditError) -> QuorumError:
         """The "started" record failed, so nothing ran: the claim is released, or, when even
         that fails, the error says it stays listed although the action never started."""
         try:
-            self.claims.release(key)
+            await self.in_worker(lambda: self.claims.release(key))
         except sqlite3.Error as again:
             return QuorumError(
                 f"{kind.value} not started: {exc}; its claim {key} could not be released "
@@ -821,20 +954,19 @@ class Actions:
             )
         return QuorumError(f"{kind.value} not started: {exc}")
 
-    def _record_end(
+    async def _record_end(
         self, key: str, kind: Kind, ref: TargetRef, label: str, result: str, detail: str
     ) -> str:
         """Records how the action ended, in the claim and in the audit log; "" when both
         took it, else what was not recorded and where the outcome is kept instead."""
         claimed: Exception | None = None
+        finished_at = self.clock()
         try:
-            self.claims.finish(key, result, detail, self.clock())
-        except sqlite3.Error as exc:
-            claimed = exc
-        except UsageError as exc:  # resolved by hand (--force) while it ran
+            await self.in_worker(lambda: self.claims.finish(key, result, detail, finished_at))
+        except (sqlite3.Error, UsageError) as exc:  # a full disk; or resolved (--force)
             claimed = exc
         try:
-            self._audit(
+            await self._audit(
                 kind.value, ref=ref, revision=label, outcome=result, comment=detail, key=key
             )
         except AuditError as exc:
@@ -880,18 +1012,22 @@ class Actions:
             if code != 0:
                 raise DeployCommandError(f"deploy command exited with status {code}")
             return f"deploy command finished (exit 0) for {revision}"
-        if kind is Kind.DEPLOY:
-            return await provider.deploy(ref, revision)
-        if kind is Kind.ROLLBACK:
-            return await provider.rollback(ref, to=revision or None)
-        if kind is Kind.RESTART:
-            return await provider.restart(ref)
-        if kind is Kind.PAUSE:
-            return await provider.pause(ref)
-        if kind is Kind.RESUME:
-            return await provider.resume(ref)
-        assert replicas is not None  # checked when the scale was asked for
-        return await provider.scale(ref, replicas)
+        return await CHANGES[kind].call(provider, ref, revision, replicas)
+
+
+def _refuse_if_running(record: Claim) -> None:
+    if record.owner_pid is None:
+        return  # recorded before owners were: nothing to check
+    owner = Owner(record.owner_host, record.owner_pid, record.owner_start)
+    running = alive(owner)
+    if running is False:
+        return
+    state = "is still running" if running else "ran on another host and may still run"
+    raise PolicyRefused(
+        f"action {record.key} {state} ({owner.describe()}, started "
+        f"{record.started_at:%Y-%m-%d %H:%M:%S}Z); wait for it, or check the target "
+        "and the process yourself and resolve with --force"
+    )
 
 
 def _new_key(kind: Kind) -> str:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 
-from console.cli.output import iso_utc, print_json, print_table
-from console.cli.runner import refuse_if_readonly, run_actions
+from console.cli.output import print_json, print_table
+from console.cli.runner import run_mutating, run_reading
 from console.domain.inert import neutralise
-from console.engine.actions import Actions
+from console.domain.instants import iso_utc
 from console.engine.owner import Owner, alive
-from console.store.claims import OUTCOMES, ActionRecord
+from console.store.claims import OUTCOMES, Claim
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run_incomplete(args: argparse.Namespace) -> int:
-    records = run_actions(args, lambda a: _incomplete(a), json_out=args.json)
+    records = run_reading(args, lambda a: a.fetch_incomplete())
     if args.json:
         print_json([{**r.to_json(), "running": _running(r)} for r in records])
     elif not records:
@@ -57,7 +57,7 @@ def run_incomplete(args: argparse.Namespace) -> int:
     return 0
 
 
-def _running(record: ActionRecord) -> bool | None:
+def _running(record: Claim) -> bool | None:
     """Whether the action's process still runs; None when unknown (another host, or
     recorded before owners were)."""
     if record.owner_pid is None:
@@ -65,21 +65,18 @@ def _running(record: ActionRecord) -> bool | None:
     return alive(Owner(record.owner_host, record.owner_pid, record.owner_start))
 
 
-def _process(record: ActionRecord) -> str:
+def _process(record: Claim) -> str:
     if record.owner_pid is None:
         return "unknown"
     state = {True: "running", False: "gone", None: "other host"}[_running(record)]
     return f"pid {record.owner_pid} on {record.owner_host} ({state})"
 
 
-async def _incomplete(actions: Actions) -> list[ActionRecord]:
-    return actions.incomplete()
-
-
 def run_resolve(args: argparse.Namespace) -> int:
-    refuse_if_readonly(args, "resolve an action")
-    record = run_actions(
-        args, lambda a: a.resolve(args.key, args.outcome, args.comment, force=args.force)
+    record = run_mutating(
+        args,
+        "resolve an action",
+        lambda a: a.resolve(args.key, args.outcome, args.comment, force=args.force),
     )
     print(neutralise(f"{record.key}: {record.action} recorded as {args.outcome}"))
     return 0
