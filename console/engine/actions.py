@@ -38,7 +38,7 @@ from console.rotation.schedule import holder_at
 from console.store.audit import AuditLog
 from console.store.claims import FAILED, FINISHED, ActionRecord, ActionStore
 from console.store.proposals import ProposalStore
-from providers.base import Capability, Provider, ProviderError
+from providers.base import Capability, Progress, Provider, ProviderError, progress_sink
 
 _CAPABILITY = {
     Kind.DEPLOY: Capability.DEPLOY,
@@ -196,12 +196,16 @@ class Actions:
         *,
         identity: Identity | None = None,
         on_output: OnOutput | None = None,
+        on_progress: Progress | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.session = session
         self.config = session.config
         self.identity = identity or current_identity()
         self.on_output: OnOutput = on_output or (lambda line: None)
+        # How far a long provider call got (a site upload, a followed rollout):
+        # (what, done, total), possibly from a worker thread.
+        self.on_progress = on_progress
         self.clock = clock
         self.audit = AuditLog(session.audit_path)
         self.proposals = ProposalStore(session.audit_path)
@@ -693,6 +697,7 @@ class Actions:
         self._audit(
             kind.value, ref=ref, revision=label, outcome="started", comment=context, key=key
         )
+        sink = progress_sink.set(self.on_progress)
         try:
             detail = await self._call(provider, kind, ref, revision, replicas, proposal, override)
             ok = True
@@ -700,6 +705,8 @@ class Actions:
             ok, detail = False, str(exc)
         except Exception as exc:  # a provider bug must still end as a recorded failure
             ok, detail = False, f"{type(exc).__name__}: {exc}"
+        finally:
+            progress_sink.reset(sink)
         result = FINISHED if ok else FAILED
         self.claims.finish(key, result, detail, self.clock())
         self._audit(kind.value, ref=ref, revision=label, outcome=result, comment=detail, key=key)

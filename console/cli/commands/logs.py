@@ -1,4 +1,5 @@
-"""`quorum logs SERVICE --env ENV [--follow] [--since D] [--tail N] [--container C] [--previous]`.
+"""`quorum logs SERVICE --env ENV [--follow] [--since D] [--tail N] [--container C] [--previous]
+[--filter PATTERN]`.
 
 The same `Provider.logs` iterator the log pane reads, printed line by line as it
 arrives, so a followed log never piles up in memory.
@@ -33,6 +34,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "--previous", "-p", action="store_true", help="the previous container's logs (k9s p)"
     )
     parser.add_argument(
+        "--filter",
+        metavar="PATTERN",
+        help="only matching lines (the backend's filter syntax where it has one, e.g. "
+        "CloudWatch's; else plain text)",
+    )
+    parser.add_argument(
         "--raw",
         action="store_true",
         help="pass backend bytes through unchanged (only when stdout is not a terminal)",
@@ -55,15 +62,20 @@ async def _print_logs(args: argparse.Namespace, out: TextIO) -> None:
         if not provider.can(Capability.LOGS):
             raise UsageError(f"provider {provider.name} ({provider.kind}) has no logs")
         raw = args.raw and not out.isatty()
-        stream = provider.logs(
-            target.ref,
-            follow=args.follow,
-            since=args.since,
-            tail=args.tail,
-            container=args.container,
-            previous=args.previous,
-        )
+        options = {
+            "follow": args.follow,
+            "since": args.since,
+            "tail": args.tail,
+            "container": args.container,
+            "previous": args.previous,
+        }
+        by_backend = bool(args.filter) and provider.log_filter
+        if by_backend:
+            options["pattern"] = args.filter
+        stream = provider.logs(target.ref, **options)
         async for line in stream:
+            if args.filter and not by_backend and args.filter not in line.text:
+                continue
             out.write(format_line(line, raw=raw) + "\n")
             out.flush()
     finally:
