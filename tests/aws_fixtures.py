@@ -79,11 +79,13 @@ def client(url: str, service: str) -> Any:
 
 
 def operation(handler: BaseHTTPRequestHandler, body: bytes) -> str:
-    """The API operation of a request: the JSON protocols' X-Amz-Target, the query
-    protocol's Action, else method and path (REST protocols)."""
+    """The API operation of a request: the JSON protocols' X-Amz-Target, the RPC v2
+    path, the query protocol's Action, else method and path (REST protocols)."""
     target = handler.headers.get("X-Amz-Target")
     if target:
         return target.rpartition(".")[2]
+    if "/operation/" in handler.path:  # the Smithy RPC v2 CBOR protocol
+        return handler.path.rpartition("/operation/")[2].split("?")[0]
     if body.startswith(b"Action=") or b"&Action=" in body:
         from urllib.parse import parse_qs
 

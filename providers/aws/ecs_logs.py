@@ -110,6 +110,8 @@ class LogReader:
         while True:
             page = await self._page(source, start_ms, pattern, token)
             for event in page.get("events") or ():
+                if not str(event.get("logStreamName") or "").startswith(source.prefix):
+                    continue  # the prefix is asked for; endpoints that ignore it are held to it
                 ident = str(event.get("eventId") or "")
                 if seen is not None:
                     if ident in known:
@@ -119,6 +121,7 @@ class LogReader:
                 lines.append(_line(source, event))
             token = page.get("nextToken")
             if not token:
+                lines.sort(key=lambda line: line.ts)  # stable: a stream's order is kept
                 return lines
 
     async def read(
@@ -140,6 +143,9 @@ class LogReader:
         if tail is not None:
             merged = merged[-tail:] if tail else []
         newest = max((line.ts for line in merged), default=start)
+        # Lines a live session gave at its newest millisecond: live tail events carry
+        # no event id, and the polls after a session start from that millisecond.
+        live: set[tuple[datetime, str, str]] = set()
         for line in merged:
             yield line
         if not follow:
@@ -151,11 +157,13 @@ class LogReader:
                     # A session may open with events already read (some emulators
                     # replay the group): only what is newer than the read goes on.
                     if line.ts > floor:
-                        newest = max(newest, line.ts)
+                        if line.ts > newest:
+                            newest, live = line.ts, set()
+                        live.add((line.ts, line.source, line.text))
                         yield line
             except Unsupported:
                 self.live_tail = False
-        async for line in self._poll(found, newest, pattern, seen):
+        async for line in self._poll(found, newest, pattern, seen, live):
             yield line
 
     async def _poll(
@@ -164,6 +172,7 @@ class LogReader:
         newest: datetime,
         pattern: str | None,
         seen: dict[LogSource, deque[str]],
+        live: set[tuple[datetime, str, str]],
     ) -> AsyncIterator[LogLine]:
         """New events every `poll_interval`, from the newest timestamp seen (inclusive,
         so events of the same millisecond are not lost; repeats are dropped by id)."""
@@ -172,6 +181,8 @@ class LogReader:
             await asyncio.sleep(self.poll_interval)
             batches = await asyncio.gather(*(self._since(s, mark, pattern, seen[s]) for s in found))
             for line in heapq.merge(*batches, key=lambda line: line.ts):
+                if (line.ts, line.source, line.text) in live:
+                    continue
                 mark = max(mark, int(line.ts.timestamp() * 1000))
                 yield line
 
