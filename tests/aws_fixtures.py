@@ -107,8 +107,9 @@ class Proxy:
 
     upstream: str
     counts: Counter[str] = field(default_factory=Counter)
-    throttle: set[str] = field(default_factory=set)  # operations answered ThrottlingException
-    reject_credentials: bool = False
+    # operation -> how many more requests get ThrottlingException (None: every one)
+    throttle: dict[str, int | None] = field(default_factory=dict)
+    credentials_error: str = ""  # an error code every request gets, e.g. ExpiredTokenException
     url: str = ""
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -140,9 +141,9 @@ class Proxy:
                 op = operation(self, body)
                 with proxy._lock:
                     proxy.counts[op] += 1
-                if proxy.reject_credentials:
-                    return self.json_error(400, "UnrecognizedClientException", INVALID_TOKEN)
-                if op in proxy.throttle:
+                if proxy.credentials_error:
+                    return self.json_error(400, proxy.credentials_error, INVALID_TOKEN)
+                if proxy.throttled(op):
                     return self.json_error(400, "ThrottlingException", "Rate exceeded")
                 if op == "DescribeServices" and len(json.loads(body).get("services", [])) > 10:
                     return self.json_error(400, "InvalidParameterException",
@@ -172,6 +173,18 @@ class Proxy:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
+
+    def throttled(self, op: str) -> bool:
+        with self._lock:
+            if op not in self.throttle:
+                return False
+            left = self.throttle[op]
+            if left is None:
+                return True
+            if left <= 0:
+                return False
+            self.throttle[op] = left - 1
+            return True
 
     def relay(self, method: str, path: str, headers: Any, body: bytes) -> tuple:
         conn = HTTPConnection(self.upstream.removeprefix("http://"), timeout=30)
