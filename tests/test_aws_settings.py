@@ -1,0 +1,47 @@
+"""The AWS blocks' settings: the example's blocks are valid, mistakes are one line each."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from console.cli.main import main
+from providers.aws.settings import check_ecs, check_sites
+from tests.test_config_example import EXAMPLE, commented_blocks
+
+
+def test_the_examples_aws_blocks_are_valid() -> None:
+    blocks = [tomllib.loads(b) for b in commented_blocks(EXAMPLE.read_text())]
+    providers = {p["kind"]: p for doc in blocks for p in doc.get("providers", [])}
+    assert check_ecs(providers["ecs"]) == []
+    assert check_sites(providers["static-site"]) == []
+
+
+def test_bad_settings_are_named_with_file_and_line(tmp_path: Path, capsys) -> None:
+    config = tmp_path / "quorum.toml"
+    config.write_text(
+        """
+[[providers]]
+name = "aws"
+kind = "ecs"
+max_concurrency = 500
+endpoint_url = "localhost:4566"
+environments = { production = 7 }
+clusters = ["prod"]
+
+[[providers]]
+name = "sites"
+kind = "static-site"
+sites = { docs = { bucket = "docs" } }
+"""
+    )
+    assert main(["config", "check", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    for expected in (
+        ":5: providers[0].max_concurrency: must be an integer from 1 to 32",
+        ":6: providers[0].endpoint_url: must start with http:// or https://",
+        "providers[0].environments: 'production': the cluster must be a non-empty string",
+        "providers[0].clusters: unknown setting",
+        "providers[1].sites: 'docs': distribution must be a non-empty string",
+    ):
+        assert expected in err, err
