@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from console.cli.main import main
-from console.domain.model import CPU, ERROR_RATE, MEMORY, P99, Health
+from console.domain.model import CPU, ERROR_RATE, MEMORY, P99, Health, TargetRef
 from providers.aws.cloudwatch import ERRORS_5XX, REQUESTS, _derived
 from providers.aws.ecs import EcsProvider
 from providers.base import ProviderContext
@@ -29,6 +29,8 @@ from tests.aws_fixtures import (  # noqa: F401 - fixtures
     proxy_fixture,
     register,
 )
+
+WEB = TargetRef("aws", "web", "production", "prod/web")
 
 
 def metric(url: str, cluster_name: str, service: str, name: str, value: float) -> None:
@@ -141,3 +143,19 @@ def test_alb_numbers_become_an_error_rate_and_p99_in_ms() -> None:
     found = _derived({REQUESTS: [(at, 400.0)], ERRORS_5XX: [(at, 8.0)], P99: [(at, 1.25)],
                       CPU: [(at, 50.0)]})  # fmt: skip
     assert found == {ERROR_RATE: [(at, 2.0)], P99: [(at, 1250.0)], CPU: [(at, 50.0)]}
+
+
+def test_one_services_series_for_the_metrics_pane(moto: str, tmp_path: Path) -> None:
+    seeded(moto)
+    settings = {"region": REGION, "endpoint_url": moto,
+                "environments": {"production": "prod", "staging": "stage"}}  # fmt: skip
+
+    async def read():
+        made = EcsProvider("aws", settings, ProviderContext(tmp_path))
+        try:
+            return await made.metrics(WEB, timedelta(minutes=30))
+        finally:
+            await made.close()
+
+    series = {s.name: s for s in asyncio.run(read())}
+    assert series[CPU].latest == 93.0 and series[MEMORY].latest == 40.0
