@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -177,3 +179,27 @@ def test_a_hanging_endpoint_leaves_the_other_providers_updating(
         hanging.close()
     assert demo_polls >= 3
     assert error == "timeout: no answer in time"
+
+
+def test_status_against_a_hanging_endpoint_says_so_and_exits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The call's own timeout is far longer than the hub's: the command answers at the
+    hub's limit and exits then, not after the abandoned call's retries."""
+    aws_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDQUORUMTEST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    hanging = Hanging()
+    path = config(tmp_path, hanging.url, call_timeout=300)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "console", "status", "--config", str(path)],
+            capture_output=True, text=True, timeout=200,
+        )  # fmt: skip
+    finally:
+        hanging.close()
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "quorum: provider aws-prod (ecs) failing: timeout: no answer in time"
+    ]
+    assert "demo" in result.stdout

@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from providers.aws.settings import Connection
@@ -69,6 +70,51 @@ THROTTLE_CODES = frozenset(
 )
 
 
+class DaemonPool:
+    """At most `size` daemon threads running submitted calls.
+
+    Not a ThreadPoolExecutor: its threads are joined when the interpreter exits, so
+    a command whose AWS endpoint hangs would wait out every retry after printing its
+    answer. These threads die with the process; an abandoned call is just dropped.
+    """
+
+    def __init__(self, size: int, name: str) -> None:
+        self.size = size
+        self.name = name
+        self._queue: queue.SimpleQueue[tuple[Future, Callable[[], Any]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[[], T]) -> Future[T]:
+        future: Future[T] = Future()
+        with self._lock:
+            if len(self._threads) < self.size:  # grown on demand, never shrunk
+                thread = threading.Thread(target=self._work, name=self.name, daemon=True)
+                self._threads.append(thread)
+                thread.start()
+            self._queue.put((future, fn))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            future, fn = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn())
+            except BaseException as exc:
+                future.set_exception(exc)
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+
+
 class Aws:
     """The clients of one provider block, made on first use and shared by its threads."""
 
@@ -78,9 +124,7 @@ class Aws:
         self._lock = threading.Lock()
         self._session: Any = None
         self._clients: dict[str, Any] = {}
-        self._pool = ThreadPoolExecutor(
-            max_workers=connection.max_concurrency, thread_name_prefix=f"aws:{provider}"
-        )
+        self._pool = DaemonPool(connection.max_concurrency, f"aws:{provider}")
 
     def client(self, service: str) -> Any:
         """A client for `service` (ecs, logs, cloudwatch, s3, cloudfront, elbv2)."""
@@ -125,15 +169,18 @@ class Aws:
             except Exception as exc:
                 raise self.translate(exc, what) from None
 
-        loop = asyncio.get_running_loop()
         context = contextvars.copy_context()
-        return await loop.run_in_executor(self._pool, functools.partial(context.run, run))
+        return await asyncio.wrap_future(self._pool.submit(functools.partial(context.run, run)))
+
+    def thread(self, fn: Callable[[], None], name: str) -> None:
+        """Run a long blocking loop (a live tail session) on its own daemon thread."""
+        threading.Thread(target=fn, name=f"aws:{self.provider}:{name}", daemon=True).start()
 
     def translate(self, exc: BaseException, what: str) -> ProviderError:
         return translate(exc, what, self.provider, self.connection)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.close()
         with self._lock:
             for client in self._clients.values():
                 client.close()

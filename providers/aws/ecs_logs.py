@@ -11,6 +11,7 @@ tail (`start_live_tail`) where the endpoint offers it, else polling
 from __future__ import annotations
 
 import asyncio
+import functools
 import heapq
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
@@ -216,13 +217,11 @@ class LogReader:
                     loop.call_soon_threadsafe(queue.put_nowait, _live_error(exc, self.aws))
 
         arns = await asyncio.gather(*(self._group_arn(s.group) for s in found))
-        workers = [
-            loop.run_in_executor(None, pump, source, arn)
-            for source, arn in zip(found, arns, strict=True)
-        ]
+        for source, arn in zip(found, arns, strict=True):
+            self.aws.thread(functools.partial(pump, source, arn), "live-tail")
         ended = 0
         try:
-            while ended < len(workers):
+            while ended < len(found):
                 item = await queue.get()
                 if isinstance(item, EOFError):
                     ended += 1
