@@ -55,6 +55,7 @@ from providers.base import (
 )
 
 TERMINAL = ("COMPLETED", "FAILED")
+CLOUDWATCH_WAIT = 5.0  # seconds a listing waits for its metrics and alarms
 
 
 class RolloutFailed(ProviderError):
@@ -89,6 +90,7 @@ class EcsProvider(Provider):
         self._alarms: dict[tuple[str, str], tuple[Alarm, ...]] = {}
         self._balancers: dict[str, str] = {}
         self._metrics_at = float("-inf")
+        self._cloudwatch: asyncio.Future[None] | None = None
         self.metrics_note = ""  # why the last metrics read failed, if it did
         self._lock = asyncio.Lock()
 
@@ -97,6 +99,8 @@ class EcsProvider(Provider):
         return check_ecs(settings)
 
     async def close(self) -> None:
+        if self._cloudwatch is not None:
+            self._cloudwatch.cancel()
         self.aws.close()
 
     # --- snapshot -------------------------------------------------------------------
@@ -123,8 +127,7 @@ class EcsProvider(Provider):
                 if s.get("status") != "INACTIVE"
             }
             self._services = services
-            if time.monotonic() - self._metrics_at >= self.config.metrics_interval:
-                await self._read_cloudwatch()
+            await self._cloudwatch_due()
             now = utcnow()
             targets = tuple(self._target(key, s, now) for key, s in services.items())
             self._snapshot = Snapshot(self.name, targets, now)
@@ -177,19 +180,32 @@ class EcsProvider(Provider):
             keys.append(ServiceKey(cluster, name, dims if balancers else (), balancers))
         return keys
 
-    async def _read_cloudwatch(self) -> None:
+    async def _cloudwatch_due(self) -> None:
+        """Start a CloudWatch read when one is due, and wait for it a bounded time.
+
+        A slow CloudWatch must not cost the listing its place on screen: after
+        `CLOUDWATCH_WAIT` the rows go out with the metrics they had, and the read
+        carries on for the next snapshot.
+        """
+        running = self._cloudwatch is not None and not self._cloudwatch.done()
+        if not running and time.monotonic() - self._metrics_at >= self.config.metrics_interval:
+            self._metrics_at = time.monotonic()
+            self._cloudwatch = asyncio.ensure_future(self._read_cloudwatch(self._keys()))
+        if self._cloudwatch is not None and not self._cloudwatch.done():
+            await asyncio.wait({self._cloudwatch}, timeout=CLOUDWATCH_WAIT)
+
+    async def _read_cloudwatch(self, keys: list[ServiceKey]) -> None:
         """Every visible service's latest metrics and its alarms, in batched calls.
 
         A failure here leaves the rows without fresh metrics (noted in
         `metrics_note`) but never fails the listing.
         """
-        self._metrics_at = time.monotonic()
         try:
             groups = {g for s in self._services.values() for g in target_groups(s)}
             unknown = groups - set(self._balancers)
             if unknown:
                 self._balancers.update(await cloudwatch.load_balancers(self.aws, unknown))
-            keys = self._keys()
+                keys = self._keys()
             values, found = await asyncio.gather(
                 cloudwatch.latest(self.aws, keys), cloudwatch.alarms(self.aws)
             )
