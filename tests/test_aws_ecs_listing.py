@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import boto3
 import pytest
 
 from console.cli.main import main
@@ -155,3 +156,31 @@ def test_status_mapping(service: dict, status: RolloutStatus, words: str) -> Non
     found, message = status_of(service, NOW, stuck_after=1800)
     assert found is status
     assert words in message
+
+
+def test_two_regions_show_side_by_side(moto: str, tmp_path: Path, capsys) -> None:
+    for region, name in (("eu-west-1", "web"), ("us-east-1", "api")):
+        ecs = boto3.client("ecs", endpoint_url=moto, region_name=region)
+        ecs.create_cluster(clusterName="prod")
+        td = ecs.register_task_definition(
+            family=name,
+            containerDefinitions=[{"name": name, "image": f"r/{name}:1", "memory": 128}],
+        )["taskDefinition"]["taskDefinitionArn"]
+        ecs.create_service(cluster="prod", serviceName=name, taskDefinition=td, desiredCount=1)
+    config = tmp_path / "quorum.toml"
+    config.write_text(
+        "".join(
+            f"""
+[[providers]]
+name = "aws-{region}"
+kind = "ecs"
+region = "{region}"
+endpoint_url = "{moto}"
+environments = {{ production = "prod" }}
+"""
+            for region in ("eu-west-1", "us-east-1")
+        )
+    )
+    assert main(["status", "--json", "--config", str(config)]) == 0
+    rows = {(r["provider"], r["service"]) for r in json.loads(capsys.readouterr().out)}
+    assert rows == {("aws-eu-west-1", "web"), ("aws-us-east-1", "api")}
