@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
 
 from console.cli.main import main
+from console.domain.model import TargetRef
+from providers.aws.site import StaticSiteProvider
+from providers.base import ProviderContext
 from tests.aws_fixtures import (  # noqa: F401 - fixtures
     REGION,
     Proxy,
@@ -79,6 +83,16 @@ def deploy(config: Path, folder: Path) -> list[str]:
             "--config", str(config)]  # fmt: skip
 
 
+async def revisions(url: str, dist: str, tmp_path: Path) -> list:
+    settings = {"region": REGION, "endpoint_url": url,
+                "sites": {"docs": {"bucket": BUCKET, "distribution": dist}}}  # fmt: skip
+    made = StaticSiteProvider("sites", settings, ProviderContext(tmp_path))
+    try:
+        return await made.revisions(TargetRef("sites", "docs", "production", "docs"))
+    finally:
+        await made.close()
+
+
 def body(url: str, key: str) -> str:
     return client(url, "s3").get_object(Bucket=BUCKET, Key=key)["Body"].read().decode()
 
@@ -124,6 +138,7 @@ def test_rollback_restores_the_previous_deploy_on_a_versioned_bucket(
     assert main(deploy(config, one)) == 0, capsys.readouterr().err
     first = json.loads(body(moto, ".quorum/deploy.json"))["version"]
     assert main(deploy(config, two)) == 0
+    second = json.loads(body(moto, ".quorum/deploy.json"))["version"]
     keys = {o["Key"] for o in client(moto, "s3").list_objects_v2(Bucket=BUCKET)["Contents"]}
     assert "old.css" not in keys and "new.css" in keys
     capsys.readouterr()
@@ -134,6 +149,8 @@ def test_rollback_restores_the_previous_deploy_on_a_versioned_bucket(
     keys = {o["Key"] for o in client(moto, "s3").list_objects_v2(Bucket=BUCKET)["Contents"]}
     assert "new.css" not in keys
     assert json.loads(body(moto, ".quorum/deploy.json"))["version"] == first
+    history = asyncio.run(revisions(moto, dist, tmp_path))
+    assert [(r.id, r.current) for r in history] == [(first, True), (second, False), (first, False)]
 
 
 def test_rollback_on_an_unversioned_bucket_is_refused_plainly(
