@@ -136,6 +136,16 @@ def test_production_deploy_needs_consensus_and_changes_nothing(
     assert service(moto)["taskDefinition"] == current
 
 
+def test_a_readonly_provider_changes_nothing(moto: str, tmp_path: Path, capsys) -> None:
+    current = seeded(moto)
+    config = ecs_config(tmp_path, moto, readonly="true")
+    for args in (["deploy", "--revision", "1.2"], ["scale", "--replicas", "0"], ["restart"]):
+        command = [args[0], "web", "--env", "production", *args[1:], "--config", str(config)]
+        assert main(command) == 3
+        assert "provider aws is read-only" in capsys.readouterr().err
+    assert service(moto)["taskDefinition"] == current and service(moto)["desiredCount"] == 2
+
+
 # --- following a rollout --------------------------------------------------------------
 
 TD = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/web:7"

@@ -32,6 +32,7 @@ clusters = ["prod"]
 [[providers]]
 name = "sites"
 kind = "static-site"
+environments = { production = "docs" }
 sites = { docs = { bucket = "docs" } }
 """
     )
@@ -43,5 +44,6 @@ sites = { docs = { bucket = "docs" } }
         "providers[0].environments: 'production': the cluster must be a non-empty string",
         "providers[0].clusters: unknown setting",
         "providers[1].sites: 'docs': distribution must be a non-empty string",
+        "providers[1].environments: a static site names its environment in `sites`",
     ):
         assert expected in err, err

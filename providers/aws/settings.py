@@ -170,6 +170,8 @@ def check_ecs(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
 def check_sites(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Every problem with a `static-site` block as (key, message); empty when usable."""
     problems = _check_connection(settings, SITE_KEYS)
+    if "environments" in settings:
+        problems.append(("environments", "a static site names its environment in `sites`"))
     problems += _number(settings, "poll_interval", 1, 3600)
     sites = settings.get("sites")
     if not isinstance(sites, Mapping) or not sites:
