@@ -203,3 +203,23 @@ def test_status_against_a_hanging_endpoint_says_so_and_exits(
         "quorum: provider aws-prod (ecs) failing: timeout: no answer in time"
     ]
     assert "demo" in result.stdout
+
+
+def test_an_sso_profile_without_a_session_says_to_log_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """botocore reads the SSO token cache before any call: no network is involved."""
+    aws_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))  # an empty ~/.aws/sso/cache
+    (tmp_path / "aws-config").write_text(
+        "[profile ops]\nsso_session = corp\nsso_account_id = 123456789012\n"
+        "sso_role_name = Ops\nregion = eu-west-1\n\n"
+        "[sso-session corp]\nsso_start_url = https://corp.awsapps.example/start\n"
+        "sso_region = eu-west-1\n"
+    )
+    code, out, err = status(config(tmp_path, "http://127.0.0.1:9", profile="ops"), capsys)
+    assert code == 1 and "demo" in out
+    assert err.splitlines() == [
+        "quorum: provider aws-prod (ecs) failing: auth: AWS provider aws-prod (profile ops): "
+        "the SSO session has expired; run `aws sso login --profile ops`"
+    ]
