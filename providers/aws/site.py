@@ -1,9 +1,10 @@
 """Static sites: an S3 bucket (under an optional prefix) served by a CloudFront distribution.
 
 A deploy uploads a local build directory, only the files whose MD5 differs from the
-bucket's ETag, removes the files the previous deploy put there and this one lacks,
-writes a manifest (`.quorum/deploy.json`: version, files, who and when) and then
-invalidates the changed paths. The manifest's own object versions are the deploy
+object's ETag (or, where the ETag is not an MD5, from the last manifest), removes the
+files the previous deploy put there and this one lacks, writes a manifest
+(`.quorum/deploy.json`: version, files, who and when) and then invalidates the
+changed paths. The manifest's own object versions are the deploy
 history, so on a versioned bucket a rollback restores every file of an earlier
 deploy from its recorded version id; an unversioned bucket keeps no earlier
 contents, and a rollback there is refused plainly.
@@ -217,7 +218,8 @@ class StaticSiteProvider(Provider):
         version = label or version_of(files)
         remote = await self._listing(site)
         previous = await self._manifest(site) or {}
-        changed = [f for f in files if remote.get(self._key(site, f.key)) != f.md5]
+        recorded = previous.get("files") or {}
+        changed = [f for f in files if not self._same(site, f, remote, recorded)]
         keep = {f.key for f in files}
         gone = [k for k in (previous.get("files") or {}) if k not in keep]
         total = len(changed) + len(gone)
@@ -247,6 +249,17 @@ class StaticSiteProvider(Provider):
             f"site {site.name} at {version}: {len(uploads)} uploaded, {len(files) - len(changed)} "
             f"unchanged, {len(gone)} removed; invalidation {invalidation or 'not needed'}"
         )
+
+    def _same(
+        self, site: Site, local: LocalFile, remote: dict[str, str], recorded: dict[str, Any]
+    ) -> bool:
+        """Whether the bucket already holds this file: its ETag is the MD5 (a simple
+        upload), or, where it is not (KMS encryption), the last manifest recorded
+        the same MD5 for an object still there."""
+        etag = remote.get(self._key(site, local.key))
+        if etag is None:
+            return False
+        return etag == local.md5 or (recorded.get(local.key) or {}).get("md5") == local.md5
 
     async def _listing(self, site: Site) -> dict[str, str]:
         """Key -> MD5 of the site's objects (a simple upload's ETag is its MD5)."""
