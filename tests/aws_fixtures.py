@@ -5,16 +5,21 @@ documented service, a proxy in front of it applies the documented behaviour and
 says so: moto's ListServices returns every ARN at once, so the proxy pages its
 answer at `maxResults` (at most 100) with a `nextToken`, and refuses a
 DescribeServices of more than 10 services as ECS does. The proxy also counts the
-requests per operation, answers ThrottlingException when told to, and can
-answer every call with a credentials error in the documented JSON shape.
+requests per operation, answers ThrottlingException when told to, can answer
+every call with a credentials error in the documented JSON shape, and can hold a
+CloudWatch Logs live tail session open in the event-stream framing (moto's
+replays the group and ends).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import queue
 import socket
+import struct
 import threading
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -122,6 +127,9 @@ class Proxy:
     # operation -> how many more requests get ThrottlingException (None: every one)
     throttle: dict[str, int | None] = field(default_factory=dict)
     credentials_error: str = ""  # an error code every request gets, e.g. ExpiredTokenException
+    # When set, StartLiveTail is answered here: a session that stays open and sends each
+    # list of results put in the queue as a sessionUpdate, until None.
+    live_tail: queue.Queue[list[dict[str, Any]] | None] | None = None
     url: str = ""
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -157,6 +165,8 @@ class Proxy:
                     return self.json_error(400, proxy.credentials_error, INVALID_TOKEN)
                 if proxy.throttled(op):
                     return self.json_error(400, "ThrottlingException", "Rate exceeded")
+                if op == "StartLiveTail" and proxy.live_tail is not None:
+                    return self.live_session(json.loads(body))
                 if op == "DescribeServices" and len(json.loads(body).get("services", [])) > 10:
                     return self.json_error(400, "InvalidParameterException",
                                            "services can have at most 10 items.")  # fmt: skip
@@ -170,6 +180,31 @@ class Proxy:
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
                 self.wfile.write(answer)
+
+            def live_session(self, request: dict[str, Any]) -> None:
+                """CloudWatch Logs live tail in the event-stream framing, held open:
+                the JSON protocol's initial-response, sessionStart, then a
+                sessionUpdate per list put in the queue, one message per chunk."""
+                self.send_response(200)
+                self.send_header("Content-Type", "application/vnd.amazon.eventstream")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                start = {
+                    "sessionId": "s-1",
+                    "requestId": "r-1",
+                    "logGroupIdentifiers": request.get("logGroupIdentifiers", []),
+                }
+                self.chunk(event_message("initial-response", {}))
+                self.chunk(event_message("sessionStart", start))
+                while (results := proxy.live_tail.get()) is not None:
+                    update = {"sessionMetadata": {"sampled": False}, "sessionResults": results}
+                    self.chunk(event_message("sessionUpdate", update))
+                self.chunk(b"")
+                self.close_connection = True
+
+            def chunk(self, data: bytes) -> None:
+                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                self.wfile.flush()
 
             def json_error(self, status: int, code: str, message: str) -> None:
                 data = json.dumps({"__type": code, "message": message}).encode()
@@ -210,6 +245,21 @@ class Proxy:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+
+def event_message(event_type: str, payload: dict[str, Any]) -> bytes:
+    """One message of the AWS event-stream encoding: prelude (total and headers
+    length, CRC32), string headers, the JSON payload, and the message's CRC32."""
+    headers = b""
+    for name, value in ((":message-type", "event"), (":event-type", event_type),
+                        (":content-type", "application/json")):  # fmt: skip
+        headers += bytes([len(name)]) + name.encode() + b"\x07"
+        headers += struct.pack(">H", len(value)) + value.encode()
+    body = json.dumps(payload).encode()
+    total = 12 + len(headers) + len(body) + 4
+    prelude = struct.pack(">II", total, len(headers))
+    message = prelude + struct.pack(">I", zlib.crc32(prelude)) + headers + body
+    return message + struct.pack(">I", zlib.crc32(message))
 
 
 def page_services(request: dict, answer: dict) -> bytes:

@@ -5,7 +5,9 @@ in the group and ends at once, where CloudWatch streams new events for up to thr
 hours. Following therefore goes through both paths here: the live session (what
 it replays from before the read is dropped; a line written just before the session
 opened comes through it), then polling `filter_log_events` once the session ended,
-which is what sees the line written after. moto's `filter_log_events`
+which is what sees the line written after. A session as CloudWatch holds it (open,
+new events as they come) is answered by the test proxy itself, in the documented
+event-stream framing (`test_follow_through_a_live_tail_session`). moto's `filter_log_events`
 also ignores `logStreamNamePrefix` and does not interleave streams by time (the
 service does both); the provider holds any endpoint to the prefix it asked for and
 orders what it gets, so the sidecar's stream below stays out either way.
@@ -14,6 +16,7 @@ orders what it gets, so the sidecar's stream below stays out either way.
 from __future__ import annotations
 
 import asyncio
+import queue
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -145,3 +148,34 @@ def test_cli_filter_is_sent_to_cloudwatch(moto: str, proxy: Proxy, tmp_path: Pat
     assert main(args) == 0, capsys.readouterr().err
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1 and lines[0].endswith("[web/task-b] b1")
+
+
+def test_follow_through_a_live_tail_session(moto: str, proxy: Proxy, tmp_path: Path) -> None:
+    """A session held open, as CloudWatch holds it: new lines come through it, and
+    nothing is polled meanwhile."""
+    seeded(moto)
+    proxy.live_tail = queue.Queue()
+    arn = f"arn:aws:logs:{REGION}:123456789012:log-group:{GROUP}"
+
+    async def follow():
+        made = provider(proxy.url, tmp_path)
+        stream = made.logs(WEB, follow=True, since=timedelta(minutes=5))
+        try:
+            seen = [await anext(stream) for _ in range(3)]
+            waiting = asyncio.ensure_future(anext(stream))
+            now = int(time.time() * 1000)
+            proxy.live_tail.put([
+                {"logStreamName": "ecs/web/task-c", "timestamp": now, "message": "live one",
+                 "logGroupIdentifier": arn, "ingestionTime": now},
+            ])  # fmt: skip
+            seen.append(await asyncio.wait_for(waiting, 60))
+            return [(line.source, line.text) for line in seen]
+        finally:
+            proxy.live_tail.put(None)
+            await stream.aclose()
+            await made.close()
+
+    lines = asyncio.run(follow())
+    assert lines[-1] == ("web/task-c", "live one")
+    assert proxy.counts["StartLiveTail"] == 1
+    assert proxy.counts["FilterLogEvents"] == 1  # the first read only: no polling
