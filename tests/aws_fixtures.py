@@ -127,6 +127,7 @@ class Proxy:
     # operation -> how many more requests get ThrottlingException (None: every one)
     throttle: dict[str, int | None] = field(default_factory=dict)
     credentials_error: str = ""  # an error code every request gets, e.g. ExpiredTokenException
+    deny: set[str] = field(default_factory=set)  # operations answered AccessDeniedException
     # When set, StartLiveTail is answered here: a session that stays open and sends each
     # list of results put in the queue as a sessionUpdate, until None.
     live_tail: queue.Queue[list[dict[str, Any]] | None] | None = None
@@ -163,6 +164,8 @@ class Proxy:
                     proxy.counts[op] += 1
                 if proxy.credentials_error:
                     return self.json_error(400, proxy.credentials_error, INVALID_TOKEN)
+                if op in proxy.deny:
+                    return self.json_error(400, "AccessDeniedException", "not authorized")
                 if proxy.throttled(op):
                     return self.json_error(400, "ThrottlingException", "Rate exceeded")
                 if op == "StartLiveTail" and proxy.live_tail is not None:

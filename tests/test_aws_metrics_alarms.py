@@ -198,3 +198,26 @@ def test_a_target_group_gets_its_load_balancers_alb_queries(moto: str) -> None:
         {"Name": "TargetGroup", "Value": tg_dim},
         {"Name": "LoadBalancer", "Value": lb_dim},
     ]
+
+
+def test_metrics_that_cannot_be_read_are_named_on_the_rows(
+    moto: str, proxy: Proxy, tmp_path: Path
+) -> None:
+    seeded(moto)
+    proxy.deny.add("GetMetricData")
+    settings = {"region": REGION, "endpoint_url": proxy.url,
+                "environments": {"production": "prod", "staging": "stage"}}  # fmt: skip
+
+    async def take():
+        made = EcsProvider("aws", settings, ProviderContext(tmp_path))
+        try:
+            return await made.snapshot()
+        finally:
+            await made.close()
+
+    rows = {(t.ref.service, t.ref.environment): t for t in asyncio.run(take()).targets}
+    web = rows["web", "production"]
+    assert web.metrics == {}
+    assert web.message == "no metrics: auth: CloudWatch metrics: access denied: not authorized"
+    # The alarms are read apart, and still land.
+    assert rows["api", "production"].message.startswith("alarm api-5xx: ")

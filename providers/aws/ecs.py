@@ -151,6 +151,8 @@ class EcsProvider(Provider):
         firing = [a for a in alarms if a.firing]
         if firing and not message:
             message = f"alarm {firing[0].name}: {firing[0].reason}"
+        if self.metrics_note and not message:
+            message = f"no metrics: {self.metrics_note}"
         return Target(
             ref=self._ref(cluster, name),
             revision=short_task_definition(str(service.get("taskDefinition") or "")),
@@ -197,25 +199,36 @@ class EcsProvider(Provider):
     async def _read_cloudwatch(self, keys: list[ServiceKey]) -> None:
         """Every visible service's latest metrics and its alarms, in batched calls.
 
-        A failure here leaves the rows without fresh metrics (noted in
-        `metrics_note`) but never fails the listing.
+        Metrics and alarms are read apart, so one failing never hides the other; a
+        failure leaves those rows without fresh values (said in `metrics_note`) and
+        never fails the listing.
         """
+        notes = []
         try:
             groups = {g for s in self._services.values() for g in target_groups(s)}
             unknown = groups - set(self._balancers)
             if unknown:
                 self._balancers.update(await cloudwatch.load_balancers(self.aws, unknown))
                 keys = self._keys()
-            values, found = await asyncio.gather(
-                cloudwatch.latest(self.aws, keys), cloudwatch.alarms(self.aws)
-            )
         except ProviderError as exc:
-            self.metrics_note = str(exc)
-            return
-        self.metrics_note = ""
-        self._metrics = {(k.cluster, k.service): v for k, v in zip(keys, values, strict=True)}
-        tied = cloudwatch.alarms_by_service(found, keys)
-        self._alarms = {(k.cluster, k.service): a for k, a in tied.items()}
+            notes.append(str(exc))
+        values, found = await asyncio.gather(
+            cloudwatch.latest(self.aws, keys), cloudwatch.alarms(self.aws), return_exceptions=True
+        )
+        if isinstance(values, ProviderError):
+            notes.append(str(values))
+        elif isinstance(values, BaseException):
+            raise values
+        else:
+            self._metrics = {(k.cluster, k.service): v for k, v in zip(keys, values, strict=True)}
+        if isinstance(found, ProviderError):
+            notes.append(str(found))
+        elif isinstance(found, BaseException):
+            raise found
+        else:
+            tied = cloudwatch.alarms_by_service(found, keys)
+            self._alarms = {(k.cluster, k.service): a for k, a in tied.items()}
+        self.metrics_note = "; ".join(notes)
 
     # --- one service ----------------------------------------------------------------
 

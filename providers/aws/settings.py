@@ -74,9 +74,6 @@ class EcsSettings:
                 return env
         return cluster
 
-    def cluster_of(self, environment: str) -> str:
-        return self.environments.get(environment, environment)
-
     def service_of(self, ecs_name: str) -> str:
         return self.services.get(ecs_name, ecs_name)
 
