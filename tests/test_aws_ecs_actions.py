@@ -11,6 +11,7 @@ request and response fields) whose deployment advances one step per describe.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -21,6 +22,9 @@ from typing import Any
 import pytest
 
 from console.cli.main import main
+from console.domain.model import TargetRef
+from providers.aws.ecs import EcsProvider
+from providers.base import ProviderContext
 from tests.aws_fixtures import (  # noqa: F401 - fixtures
     ACCOUNT,
     REGION,
@@ -74,6 +78,24 @@ def test_deploy_a_tag_registers_a_revision_from_the_current_one(
     outcomes = audit(config, capsys, "deploy")
     assert [o for o, _ in outcomes] == ["started", "finished"]
     assert "web:3" in outcomes[1][1]
+
+
+def test_revisions_are_the_family_newest_first_with_images(moto: str, tmp_path: Path) -> None:
+    seeded(moto)
+    register(moto, "web-admin", "registry.example/admin:9")  # another family, same prefix
+    settings = {"region": REGION, "endpoint_url": moto, "environments": {"production": "prod"}}
+
+    async def read():
+        made = EcsProvider("aws", settings, ProviderContext(tmp_path))
+        try:
+            return await made.revisions(TargetRef("aws", "web", "production", "prod/web"))
+        finally:
+            await made.close()
+
+    assert [(r.id, r.description, r.current) for r in asyncio.run(read())] == [
+        ("web:2", "web=registry.example/web:1.1", True),
+        ("web:1", "web=registry.example/web:1.0", False),
+    ]
 
 
 def test_deploy_a_chosen_revision(moto: str, tmp_path: Path, capsys) -> None:
