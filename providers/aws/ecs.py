@@ -43,7 +43,7 @@ from providers.aws.ecs_status import (
     target_groups,
     updated_at,
 )
-from providers.aws.settings import ECS_KEYS, check_ecs, parse_ecs
+from providers.aws.settings import ECS_DECLARED, check_ecs, parse_ecs
 from providers.base import (
     Capability,
     NotFound,
@@ -74,7 +74,7 @@ class EcsProvider(Provider):
         | Capability.RESTART
         | Capability.SCALE
     )
-    settings_keys: ClassVar[frozenset[str]] = ECS_KEYS - {"readonly", "environments"}
+    declared_settings = ECS_DECLARED
     log_filter: ClassVar[bool] = True
 
     def __init__(self, name: str, settings: Mapping[str, Any], context: ProviderContext):

@@ -11,24 +11,42 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-CONNECTION_KEYS = frozenset(
-    {"profile", "region", "endpoint_url", "max_concurrency", "call_timeout", "readonly"}
-)
-ECS_KEYS = CONNECTION_KEYS | {
-    "environments",
-    "services",
-    "poll_interval",
-    "metrics_interval",
-    "stuck_after",
-    "log_poll_interval",
-    "rollout_timeout",
-    "rollout_interval",
-}
-SITE_KEYS = CONNECTION_KEYS | {"sites", "poll_interval"}
-SITE_FIELDS = frozenset({"bucket", "distribution", "environment", "prefix"})
+from providers.base import Setting
 
 DEFAULT_CONCURRENCY = 8
 MAX_CONCURRENCY = 32
+
+# What an AWS block may say besides name, kind, readonly and environments; Quorum's
+# config checker checks these types, `check_ecs` and `check_sites` the rest.
+CONNECTION = (
+    Setting("profile", "string", None, "the AWS profile (default: the standard chain)"),
+    Setting("region", "string", None, "the region (default: the profile's)"),
+    Setting("endpoint_url", "string", None, "LocalStack, a VPC endpoint, an emulator"),
+    Setting("max_concurrency", "integer", DEFAULT_CONCURRENCY, "AWS calls in flight at once"),
+    Setting("call_timeout", "number", 20.0, "seconds one call may take"),
+)
+ECS_DECLARED = (
+    *CONNECTION,
+    Setting("services", "table", None, "ECS service name = Quorum service"),
+    Setting("poll_interval", "number", 15.0, "seconds between listings"),
+    Setting("metrics_interval", "number", 60.0, "seconds between CloudWatch reads"),
+    Setting("stuck_after", "number", 1800.0, "seconds before a rollout is called stuck"),
+    Setting("log_poll_interval", "number", 2.0, "seconds between log polls"),
+    Setting("rollout_timeout", "number", 900.0, "seconds an action follows its rollout"),
+    Setting("rollout_interval", "number", 5.0, "seconds between reads of a rollout"),
+)
+SITE_DECLARED = (
+    *CONNECTION,
+    Setting(
+        "sites",
+        "table",
+        None,
+        "name = { bucket, distribution, environment, prefix }",
+        required=True,
+    ),  # fmt: skip
+    Setting("poll_interval", "number", 30.0, "seconds between reads of the sites"),
+)
+SITE_FIELDS = frozenset({"bucket", "distribution", "environment", "prefix"})
 
 
 @dataclass(frozen=True)
@@ -94,46 +112,23 @@ class SiteSettings:
     poll_interval: float = 30.0
 
 
-def _string(settings: Mapping[str, Any], key: str) -> list[tuple[str, str]]:
-    value = settings.get(key)
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        return [(key, "must be a non-empty string")]
-    return []
-
-
 def _number(settings: Mapping[str, Any], key: str, low: float, high: float) -> list:
     value = settings.get(key)
-    if value is None:
+    if value is None or low <= value <= high:
         return []
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        return [(key, f"must be a number from {low:g} to {high:g}")]
-    return []
+    return [(key, f"must be from {low:g} to {high:g}")]
 
 
-def _unknown(settings: Mapping[str, Any], known: frozenset[str]) -> list[tuple[str, str]]:
-    allowed = known | {"name", "kind", "environments"}
-    return [
-        (key, f"unknown setting (known: {', '.join(sorted(known))})")
-        for key in settings
-        if key not in allowed
-    ]
-
-
-def _check_connection(settings: Mapping[str, Any], known: frozenset[str]) -> list:
-    problems = _unknown(settings, known)
-    for key in ("profile", "region", "endpoint_url"):
-        problems += _string(settings, key)
+def _check_connection(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The connection's rules beyond the declared types."""
+    problems = []
     url = settings.get("endpoint_url")
-    if isinstance(url, str) and url.strip() and not url.startswith(("http://", "https://")):
+    if isinstance(url, str) and not url.startswith(("http://", "https://")):
         problems.append(("endpoint_url", "must start with http:// or https://"))
     value = settings.get("max_concurrency")
-    if value is not None and (
-        isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CONCURRENCY
-    ):
+    if value is not None and not 1 <= value <= MAX_CONCURRENCY:
         problems.append(("max_concurrency", f"must be an integer from 1 to {MAX_CONCURRENCY}"))
     problems += _number(settings, "call_timeout", 1, 300)
-    if "readonly" in settings and not isinstance(settings["readonly"], bool):
-        problems.append(("readonly", "must be true or false"))
     return problems
 
 
@@ -151,8 +146,8 @@ def _check_mapping(settings: Mapping[str, Any], key: str, what: str) -> list[tup
 
 
 def check_ecs(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Every problem with an `ecs` block as (key, message); empty when usable."""
-    problems = _check_connection(settings, ECS_KEYS)
+    """The problems of an `ecs` block beyond its declared types, as (key, message)."""
+    problems = _check_connection(settings)
     problems += _check_mapping(settings, "environments", "cluster")
     problems += _check_mapping(settings, "services", "service name")
     problems += _number(settings, "poll_interval", 1, 3600)
@@ -165,8 +160,8 @@ def check_ecs(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def check_sites(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Every problem with a `static-site` block as (key, message); empty when usable."""
-    problems = _check_connection(settings, SITE_KEYS)
+    """The problems of a `static-site` block beyond its declared types, as (key, message)."""
+    problems = _check_connection(settings)
     if "environments" in settings:
         problems.append(("environments", "a static site names its environment in `sites`"))
     problems += _number(settings, "poll_interval", 1, 3600)

@@ -20,13 +20,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from console.domain.identity import current_identity
 from console.domain.model import Revision, RolloutStatus, Snapshot, Target, TargetRef, utcnow
 from providers.aws.connection import Aws, error_code
 from providers.aws.ecs_status import as_time
-from providers.aws.settings import SITE_KEYS, Site, check_sites, parse_sites
+from providers.aws.settings import SITE_DECLARED, Site, check_sites, parse_sites
 from providers.base import (
     Capability,
     NotFound,
@@ -77,7 +77,7 @@ class StaticSiteProvider(Provider):
     capabilities = (
         Capability.SNAPSHOT | Capability.DEPLOY | Capability.ROLLBACK | Capability.REVISIONS
     )
-    settings_keys: ClassVar[frozenset[str]] = SITE_KEYS - {"readonly", "environments"}
+    declared_settings = SITE_DECLARED
 
     def __init__(self, name: str, settings: Mapping[str, Any], context: ProviderContext):
         super().__init__(name, settings, context)

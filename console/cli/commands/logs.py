@@ -12,14 +12,14 @@ import asyncio
 import sys
 from typing import TextIO
 
-from console.cli.output import iso_utc
 from console.domain.durations import duration_type
 from console.domain.errors import UsageError
 from console.domain.inert import neutralise
+from console.domain.instants import iso_utc
 from console.domain.model import LogLine
+from console.engine import reads
 from console.engine.session import open_session
 from console.engine.targets import resolve_target
-from providers.base import Capability
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -58,21 +58,19 @@ async def _print_logs(args: argparse.Namespace, out: TextIO) -> None:
     session = open_session(args)
     try:
         target = await resolve_target(session, args.service, args.env)
-        provider = session.providers[target.ref.provider]
-        if not provider.can(Capability.LOGS):
-            raise UsageError(f"provider {provider.name} ({provider.kind}) has no logs")
         raw = args.raw and not out.isatty()
-        options = {
-            "follow": args.follow,
-            "since": args.since,
-            "tail": args.tail,
-            "container": args.container,
-            "previous": args.previous,
-        }
-        by_backend = bool(args.filter) and provider.log_filter
-        if by_backend:
-            options["pattern"] = args.filter
-        stream = provider.logs(target.ref, **options)
+        provider = session.providers.get(target.ref.provider)
+        by_backend = bool(args.filter) and provider is not None and provider.log_filter
+        stream = reads.open_logs(
+            session,
+            target.ref,
+            follow=args.follow,
+            since=args.since,
+            tail=args.tail,
+            container=args.container,
+            previous=args.previous,
+            pattern=args.filter if by_backend else None,
+        )
         async for line in stream:
             if args.filter and not by_backend and args.filter not in line.text:
                 continue

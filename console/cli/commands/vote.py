@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from console.cli.runner import emit, refuse_if_readonly, run_actions
+from console.cli.runner import emit, run_mutating
 from console.store.proposals import parse_id
 
 
@@ -22,10 +22,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run(args: argparse.Namespace) -> int:
-    refuse_if_readonly(args, "vote")
     pid = parse_id(args.id)
     approve = args.choice == "approve"
-    result = run_actions(
-        args, lambda actions: actions.vote(pid, approve, args.comment), json_out=args.json
+    result = run_mutating(
+        args, "vote", lambda actions: actions.vote(pid, approve, args.comment), json_out=args.json
     )
     return emit(args, result.proposal, result.outcome)
