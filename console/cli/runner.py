@@ -15,8 +15,9 @@ import argparse
 import asyncio
 import contextlib
 import sys
+import threading
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TextIO, TypeVar
 
 from console.cli.output import print_json
 from console.domain.inert import neutralise
@@ -78,7 +79,13 @@ def _run(
 
     async def main() -> T:
         session = open_session(args)
-        actions = Actions(session, on_output=show, on_waiting=waiting, on_warning=warn)
+        actions = Actions(
+            session,
+            on_output=show,
+            on_waiting=waiting,
+            on_warning=warn,
+            on_progress=ProgressLine(sys.stderr),
+        )
         try:
             if caught_up:
                 for line in (await catch_up(actions)).lines():
@@ -89,6 +96,37 @@ def _run(
             await session.close()
 
     return asyncio.run(main())
+
+
+class ProgressLine:
+    """A long action's progress on stderr: one bar redrawn in place on a terminal,
+    else a line at each tenth of the way (and each step when the total is unknown)."""
+
+    WIDTH = 24
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.tty = out.isatty()
+        self.lock = threading.Lock()
+        self.shown = -1
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        text = neutralise(what)
+        with self.lock:
+            if total <= 0:
+                self.out.write(("\r\x1b[K" if self.tty else "") + text + "\n")
+            elif self.tty:
+                filled = self.WIDTH * done // total
+                bar = "#" * filled + "-" * (self.WIDTH - filled)
+                end = "\n" if done >= total else ""
+                self.out.write(f"\r\x1b[K[{bar}] {done}/{total} {text}"[:200] + end)
+            else:
+                tenth = 10 * done // total
+                if tenth == self.shown and done < total:
+                    return
+                self.shown = tenth
+                self.out.write(f"{done}/{total} {text}\n")
+            self.out.flush()
 
 
 async def target_of(actions: Actions, service: str, environment: str) -> Target:

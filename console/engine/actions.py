@@ -53,7 +53,7 @@ from console.store.audit import AuditError, AuditLog, AuditRecord
 from console.store.claims import FAILED, FINISHED, Claim, ClaimStore
 from console.store.files import MIN_FREE_BYTES, free_bytes
 from console.store.proposals import ProposalStore
-from providers.base import Provider, ProviderError
+from providers.base import Progress, Provider, ProviderError, progress_sink
 
 T = TypeVar("T")
 WAITING_AFTER = 0.5  # seconds a store call may take before `on_waiting` is told
@@ -211,6 +211,7 @@ class Actions:
         on_output: OnOutput | None = None,
         on_waiting: Callable[[], None] | None = None,
         on_warning: Callable[[str], None] | None = None,
+        on_progress: Progress | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         """`on_output` gets a team deploy command's lines; `on_waiting` is called when a
@@ -224,6 +225,9 @@ class Actions:
         self.on_output: OnOutput = on_output or (lambda line: None)
         self.on_waiting = on_waiting
         self.on_warning: Callable[[str], None] = on_warning or (lambda line: None)
+        # How far a long provider call got (a site upload, a followed rollout):
+        # (what, done, total), possibly from a worker thread.
+        self.on_progress = on_progress
         self.clock = clock
         self._audit_log: AuditLog | None = None
         self._proposals: ProposalStore | None = None
@@ -923,6 +927,7 @@ class Actions:
             )
         except AuditError as exc:
             raise await self._not_started(key, kind, exc) from None
+        sink = progress_sink.set(self.on_progress)
         try:
             detail = await self._call(provider, kind, ref, revision, replicas, proposal, override)
             ok = True
@@ -930,6 +935,8 @@ class Actions:
             ok, detail = False, str(exc)
         except Exception as exc:  # a provider bug must still end as a recorded failure
             ok, detail = False, f"{type(exc).__name__}: {exc}"
+        finally:
+            progress_sink.reset(sink)
         result = FINISHED if ok else FAILED
         warning = await self._record_end(key, kind, ref, label, result, detail)
         what = proposal.describe() if proposal else f"{kind.value} {ref.service}@{ref.environment}"

@@ -1,4 +1,5 @@
-"""`quorum logs SERVICE --env ENV [--follow] [--since D] [--tail N] [--container C] [--previous]`.
+"""`quorum logs SERVICE --env ENV [--follow] [--since D] [--tail N] [--container C] [--previous]
+[--filter PATTERN]`.
 
 The same `Provider.logs` iterator the log pane reads, printed line by line as it
 arrives, so a followed log never piles up in memory.
@@ -35,6 +36,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "--previous", "-p", action="store_true", help="the previous container's logs (k9s p)"
     )
     parser.add_argument(
+        "--filter",
+        metavar="PATTERN",
+        help="only matching lines (the backend's filter syntax where it has one, e.g. "
+        "CloudWatch's; else plain text)",
+    )
+    parser.add_argument(
         "--raw",
         action="store_true",
         help="pass backend bytes through unchanged (only when stdout is not a terminal)",
@@ -54,6 +61,8 @@ async def _print_logs(args: argparse.Namespace, out: TextIO) -> None:
     try:
         target = await resolve_target(session, args.service, args.env)
         raw = args.raw and not out.isatty()
+        provider = session.providers.get(target.ref.provider)
+        by_backend = bool(args.filter) and provider is not None and provider.log_filter
         stream = reads.open_logs(
             session,
             target.ref,
@@ -62,8 +71,11 @@ async def _print_logs(args: argparse.Namespace, out: TextIO) -> None:
             tail=args.tail,
             container=args.container,
             previous=args.previous,
+            pattern=args.filter if by_backend else None,
         )
         async for line in stream:
+            if args.filter and not by_backend and args.filter not in line.text:
+                continue
             out.write(format_line(line, raw=raw) + "\n")
             out.flush()
     finally:

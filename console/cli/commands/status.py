@@ -48,6 +48,9 @@ def row_json(row: TargetRow) -> dict[str, object]:
     return {
         **target_json(row.target),
         "health": row.health.value,
+        "alarms": [
+            {"name": a.name, "state": a.state, "reason": a.reason} for a in row.target.alarms
+        ],
         "stale": row.stale,
         "error": row.error,
     }
