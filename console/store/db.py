@@ -41,7 +41,7 @@ class StoreError(QuorumError, sqlite3.Error):
         if "locked" in str(exc):
             waited = BUSY_TIMEOUT_MS / 1000
             return cls(f"{path}: another process held the write lock for {waited:g} s; try again")
-        return cls(f"{path}: {exc}")
+        return cls(files.explain(exc))
 
 
 def connect(path: Path) -> sqlite_utils.Database:
