@@ -28,6 +28,8 @@ GROUP = "quorum.providers"
 BUILTIN = {
     "sandbox": "providers.sandbox:SandboxProvider",
     "kubernetes": "providers.kubernetes:KubernetesProvider",
+    "github": "providers.github:GitHubProvider",
+    "gitlab": "providers.gitlab:GitLabProvider",
 }
 
 

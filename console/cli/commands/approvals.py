@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 from console.cli.output import iso_utc, print_json, print_table
 from console.cli.runner import print_proposal, proposal_json, run_actions
+from console.domain.consensus import Tally
 from console.domain.inert import neutralise
 from console.domain.model import ProviderApproval
 from console.engine.actions import Actions, ProposalView
+from console.engine.provider_votes import gate_tally
 from console.store.claims import ActionRecord
 
 
@@ -24,6 +26,8 @@ from console.store.claims import ActionRecord
 class Waiting:
     proposals: list[ProposalView]
     provider_approvals: list[ProviderApproval]
+    # Quorum's votes on each approval held until the quorum (forward_after_quorum), by id.
+    gate_tallies: dict[str, Tally]
     awaiting_review: list[ProposalView]
     incomplete: list[ActionRecord]
     provider_errors: list[str]
@@ -47,16 +51,18 @@ async def _collect(actions: Actions) -> Waiting:
             errors.append(f"{provider.name}: {answer}")
         else:
             found.extend(answer)
+    tallies = {a.id: t for a in found if (t := gate_tally(actions, a)) is not None}
     return Waiting(
         proposals=actions.open_proposals(),
         provider_approvals=found,
+        gate_tallies=tallies,
         awaiting_review=actions.awaiting_review(),
         incomplete=actions.incomplete(),
         provider_errors=errors,
     )
 
 
-def _approval_json(a: ProviderApproval) -> dict[str, object]:
+def _approval_json(a: ProviderApproval, tally: Tally | None) -> dict[str, object]:
     return {
         "provider": a.provider,
         "id": a.id,
@@ -64,6 +70,17 @@ def _approval_json(a: ProviderApproval) -> dict[str, object]:
         "environment": a.environment,
         "url": a.url,
         "requested_at": a.requested_at,
+        "service": a.service,
+        "requested_by": a.requested_by,
+        "detail": a.detail,
+        "quorum": None
+        if tally is None
+        else {
+            "approvals": list(tally.approvals),
+            "rejections": list(tally.rejections),
+            "needed": tally.needed,
+            "summary": tally.summary(),
+        },
     }
 
 
@@ -73,7 +90,10 @@ def run(args: argparse.Namespace) -> int:
         print_json(
             {
                 "proposals": [proposal_json(v) for v in waiting.proposals],
-                "provider_approvals": [_approval_json(a) for a in waiting.provider_approvals],
+                "provider_approvals": [
+                    _approval_json(a, waiting.gate_tallies.get(a.id))
+                    for a in waiting.provider_approvals
+                ],
                 "awaiting_review": [proposal_json(v) for v in waiting.awaiting_review],
                 "incomplete_actions": [r.to_json() for r in waiting.incomplete],
                 "provider_errors": waiting.provider_errors,
@@ -85,11 +105,11 @@ def run(args: argparse.Namespace) -> int:
     for view in waiting.proposals:
         print_proposal(view)
     if waiting.provider_approvals:
-        print("\nwaiting in providers:")
+        print("\nwaiting in providers (quorum vote ID approve|reject):")
         print_table(
-            ["provider", "id", "environment", "title", "requested"],
+            ["id", "environment", "title", "requested", "votes"],
             [
-                [a.provider, a.id, a.environment, a.title, iso_utc(a.requested_at) or ""]
+                [a.id, a.environment, a.title, iso_utc(a.requested_at) or "", _votes(waiting, a)]
                 for a in waiting.provider_approvals
             ],
         )
@@ -104,3 +124,9 @@ def run(args: argparse.Namespace) -> int:
     for error in waiting.provider_errors:
         print(neutralise(f"quorum: provider {error}"), file=sys.stderr)
     return 1 if waiting.provider_errors else 0
+
+
+def _votes(waiting: Waiting, approval: ProviderApproval) -> str:
+    """Quorum's tally where the approval waits for it; else each vote is sent at once."""
+    tally = waiting.gate_tallies.get(approval.id)
+    return tally.summary() if tally is not None else "each vote sent at once"

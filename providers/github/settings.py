@@ -1,0 +1,120 @@
+"""The settings of one GitHub Actions provider block.
+
+One block covers one or more repositories of one GitHub (github.com or an
+Enterprise Server at `api_url`), with one token. Each repository's targets are
+the workflows named in `workflows`, each serving one Quorum environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from providers.ci import settings as ci
+from providers.http import settings as http
+
+DEFAULT_URL = "https://api.github.com"
+ROLLBACK_MODES = ("dispatch", "rerun")
+OWN_KEYS = frozenset(
+    {
+        "repo",
+        "repos",
+        "workflows",
+        "branch",
+        "services",
+        "dispatch_ref",
+        "dispatch_inputs",
+        "rollback",
+        "environments",
+        "readonly",
+    }
+)
+KEYS = OWN_KEYS | http.KEYS
+
+
+@dataclass(frozen=True)
+class Settings:
+    http: http.HttpSettings
+    repos: tuple[str, ...]
+    # workflow file (or id) -> the Quorum environment its runs serve
+    workflows: dict[str, str]
+    branch: str | None = None
+    services: dict[str, str] = field(default_factory=dict)  # repo -> service name
+    dispatch_ref: str = "main"
+    dispatch_inputs: dict[str, str] = field(default_factory=dict)
+    rollback: str = "dispatch"
+    # Quorum environment -> GitHub environment (deployments, pending approvals)
+    environments: dict[str, str] = field(default_factory=dict)
+
+    def service_of(self, repo: str) -> str:
+        return self.services.get(repo) or repo.rsplit("/", 1)[-1]
+
+    def github_environment(self, environment: str) -> str:
+        return self.environments.get(environment, environment)
+
+    def quorum_environment(self, github_env: str) -> str:
+        for env, name in self.environments.items():
+            if name == github_env:
+                return env
+        return github_env
+
+
+def check(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
+    problems = http.check(settings)
+    for key in settings:
+        if key not in KEYS:
+            problems.append((key, f"unknown setting (known: {', '.join(sorted(KEYS))})"))
+    if "repo" in settings and "repos" in settings:
+        problems.append(("repos", "cannot be combined with repo: choose one"))
+    problems += ci.non_empty(settings, "repo")
+    problems += ci.names(settings, "repos", "owner/name repositories")
+    repos = _repos(settings)
+    if not repos and not any(k in ("repo", "repos") for k, _ in problems):
+        problems.append(("repo", 'a repository is needed: repo = "owner/name" or repos = [...]'))
+    for repo in repos:
+        if repo.count("/") != 1 or repo.startswith("/") or repo.endswith("/"):
+            problems.append(("repos", f"{repo!r}: write owner/name"))
+    problems += ci.table(settings, "workflows", "Quorum environment")
+    workflows = settings.get("workflows")
+    if workflows is None:
+        problems.append(
+            ("workflows", 'name the workflows to show: workflows = { "ci.yml" = "ci" }')
+        )
+    elif isinstance(workflows, Mapping):
+        served = [v for v in workflows.values() if isinstance(v, str)]
+        for env in sorted({e for e in served if served.count(e) > 1}):
+            problems.append(("workflows", f"two workflows serve environment {env!r}"))
+    for key in ("branch", "dispatch_ref"):
+        problems += ci.non_empty(settings, key)
+    problems += ci.table(settings, "services", "service name")
+    problems += ci.table(settings, "environments", "GitHub environment")
+    problems += ci.templates(settings, "dispatch_inputs")
+    mode = settings.get("rollback")
+    if mode is not None and mode not in ROLLBACK_MODES:
+        problems.append(("rollback", f"must be one of {', '.join(ROLLBACK_MODES)}"))
+    if "readonly" in settings and not isinstance(settings["readonly"], bool):
+        problems.append(("readonly", "must be true or false"))
+    return problems
+
+
+def _repos(settings: Mapping[str, Any]) -> list[str]:
+    if isinstance(settings.get("repo"), str) and settings["repo"].strip():
+        return [settings["repo"]]
+    value = settings.get("repos")
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def parse(settings: Mapping[str, Any]) -> Settings:
+    """Settings from a checked mapping (see `check`)."""
+    return Settings(
+        http=http.parse(settings, DEFAULT_URL),
+        repos=tuple(_repos(settings)),
+        workflows={str(k): str(v) for k, v in (settings.get("workflows") or {}).items()},
+        branch=settings.get("branch"),
+        services=dict(settings.get("services") or {}),
+        dispatch_ref=settings.get("dispatch_ref") or "main",
+        dispatch_inputs=dict(settings.get("dispatch_inputs") or {}),
+        rollback=settings.get("rollback") or "dispatch",
+        environments=dict(settings.get("environments") or {}),
+    )
