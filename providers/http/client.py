@@ -232,7 +232,7 @@ class HttpClient:
             return Answer(304, cached[1], response.headers, cached=True)
         self.stats.charged += 1
         if response.status_code >= 400:
-            raise self._status_error(response, _where(path))
+            raise self._status_error(response, _where(url))
         if raw or 300 <= response.status_code < 400:
             return Answer(response.status_code, response.text, response.headers)
         data = self._decode(response, path)
@@ -301,7 +301,7 @@ class HttpClient:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise BadResponse(
-                f"{_where(path)}: {response.status_code} with a body that is not JSON"
+                f"{_where(self.url(path))}: {response.status_code} with a body that is not JSON"
             ) from None
 
     def _message(self, response: httpx.Response) -> str:
