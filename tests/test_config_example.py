@@ -104,3 +104,13 @@ def test_every_planned_provider_kind_has_a_commented_block_that_parses():
             assert endpoint, provider["name"]
         if uses_aws:
             assert "endpoint_url" in endpoint
+
+
+def test_the_ci_blocks_are_accepted_by_their_providers():
+    from providers.registry import load_provider_class
+
+    parsed = [tomllib.loads(block) for block in commented_blocks(EXAMPLE.read_text())]
+    blocks = [p for doc in parsed for p in doc.get("providers", [])]
+    for block in (b for b in blocks if b["kind"] in ("github", "gitlab")):
+        settings = {k: v for k, v in block.items() if k not in ("name", "kind")}
+        assert load_provider_class(block["kind"]).check_settings(settings) == [], block["kind"]
