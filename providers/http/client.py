@@ -37,6 +37,7 @@ from providers.base import (
 from providers.http.ratelimit import RateLimit
 from providers.http.settings import HttpSettings
 from providers.http.tokens import TokenSource
+from providers.http.transport import PooledTransport
 
 Sleep = Callable[[float], Awaitable[None]]
 AuthHeader = Callable[[str], dict[str, str]]
@@ -120,10 +121,7 @@ class HttpClient:
                     write=s.read_timeout,
                     pool=s.read_timeout,
                 ),  # fmt: skip
-                limits=httpx.Limits(
-                    max_connections=s.max_connections,
-                    max_keepalive_connections=s.max_connections,
-                ),
+                transport=PooledTransport(s.max_connections),
                 headers=self.base_headers,
                 follow_redirects=False,
             )

@@ -41,7 +41,7 @@ class HttpSettings:
     read_timeout: float = 20.0
     # Connections open at once; a refresh over many repositories runs this many requests
     # in parallel, so a cycle lasts about as long as its slowest repository.
-    max_connections: int = 32
+    max_connections: int = 64
     retries: int = 3
     # The longest wait for a rate limit's reset or a Retry-After inside one call;
     # a longer one fails the call at once (the hub retries later) instead of hanging.
