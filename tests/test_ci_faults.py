@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -109,10 +110,15 @@ def check_status(q: Quorum, expected: str) -> None:
     assert_no_token(q.out, q.err)
 
 
-def test_a_refused_token_is_one_line_naming_its_source(q: Quorum, broken: FakeGitHub) -> None:
+def test_a_refused_token_is_one_line_naming_its_source(
+    q: Quorum, broken: FakeGitHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # httpx and httpcore log every request at debug level
     broken.fault = echo_token
     check_status(q, "failing: auth: /repos/collective/website/actions/workflows/")
     assert "401 the token from $GITHUB_TOKEN was refused: Bad credentials: Bearer [token]" in q.err
+    assert "HTTP Request: GET" in caplog.text
+    assert_no_token(caplog.text)
 
 
 def test_a_spent_rate_limit_is_not_hammered(q: Quorum, broken: FakeGitHub) -> None:

@@ -96,6 +96,7 @@ def test_status_shows_each_workflows_latest_run_and_the_failing_job_and_step(q: 
     assert q("describe", "website", "--env", "ci") == 0
     assert "job test, step Run pytest" in q.out
     assert "push by octocat" in q.out and "3m12s" in q.out
+    assert "rate limit: 49" in q.out and "of 5000 left" in q.out
 
 
 async def test_a_second_refresh_is_conditional_and_costs_no_rate_limit(gh: FakeGitHub) -> None:
