@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
+from console.cli.main import main
 from console.domain.model import TargetRef
 from providers.base import ProviderContext
 from providers.github import GitHubProvider
@@ -319,3 +320,37 @@ async def test_a_running_job_is_followed_until_it_completes(gh: FakeGitHub) -> N
     finally:
         await provider.close()
     assert seen == ["step one", "step two", "done"]
+
+
+async def test_polling_slows_down_before_the_rate_limit_runs_out(gh: FakeGitHub) -> None:
+    gh.remaining = 400  # of 5000, resetting in an hour
+    provider = build(gh)
+    try:
+        await provider.snapshot()
+        asked = len(gh.seen)
+        await provider.snapshot()
+        assert len(gh.seen) == asked  # the paced cycle answered from the last snapshot
+        details = await provider.details(TargetRef("ci", "website", "ci", f"{REPO}:ci.yml"))
+        (line,) = [e.message for e in details.events if e.reason == "RateLimit"]
+        assert "polling slowed, next refresh in" in line
+    finally:
+        await provider.close()
+
+
+def test_a_read_only_provider_or_a_non_member_cannot_answer(
+    tmp_path: Path,
+    gh: FakeGitHub,
+    capsys,
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    config = write_config(tmp_path, gh, extra="readonly = true")
+    q = Quorum(config, capsys, monkeypatch, "GITHUB_TOKEN")
+    assert q("vote", "ci:301/production", "approve") == 3
+    assert "provider ci is read-only: cannot answer approvals" in q.err
+    q = Quorum(write_config(tmp_path, gh), capsys, monkeypatch, "GITHUB_TOKEN")
+    monkeypatch.setenv("QUORUM_ACT_AS", "mallory")
+    assert main(["vote", "ci:301/production", "approve", "--config", str(q.config)]) == 3
+    assert "mallory is not in [team] members" in capsys.readouterr().err
+    assert q("vote", "ci:999/production", "approve") == 2
+    assert "ci:999/production is not waiting in provider ci" in q.err
+    assert gh.requests("POST") == []

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from datetime import datetime
 
 from console.domain import gates
-from console.domain.consensus import Tally
+from console.domain.consensus import Tally, Vote
 from console.domain.errors import PolicyRefused, QuorumError, UsageError
 from console.domain.identity import require_member
 from console.domain.model import ProviderApproval, TargetRef
+from console.domain.settings import Policy
 from console.engine.actions import Actions
 from console.notify.sinks import Notice, send_all
 from console.rotation.schedule import holder_at
@@ -147,7 +149,7 @@ async def _find(provider: Provider, approval_id: str) -> ProviderApproval:
     )
 
 
-def _holder(actions: Actions, policy, now) -> str | None:  # noqa: ANN001 - Policy, datetime
+def _holder(actions: Actions, policy: Policy, now: datetime) -> str | None:
     rotation = policy.require_rotation_approval
     if not rotation:
         return None
@@ -212,7 +214,7 @@ async def _hold_or_send(
     holder = _holder(actions, policy, now)
     ballot = gates.ballot(approval.id, actions.identity.name, approve, now, comment)
 
-    def decide(votes):  # noqa: ANN001, ANN202 - tuple[Vote, ...] -> str | None
+    def decide(votes: tuple[Vote, ...]) -> str | None:
         return gates.decision(gates.tally(approval.id, votes, policy, now, holder))
 
     store = GateStore(actions.session.audit_path)

@@ -52,7 +52,7 @@ class TokenSource:
     def _run(self) -> str:
         words = list(self.settings.token_command)
         try:
-            done = subprocess.run(  # noqa: S603 - a configured command, no shell
+            done = subprocess.run(  # a configured command, without a shell
                 words,
                 capture_output=True,
                 text=True,
