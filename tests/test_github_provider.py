@@ -4,6 +4,9 @@ voter's own review, dispatch and re-run through the actions path, job logs."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -354,3 +357,33 @@ def test_a_read_only_provider_or_a_non_member_cannot_answer(
     assert q("vote", "ci:999/production", "approve") == 2
     assert "ci:999/production is not waiting in provider ci" in q.err
     assert gh.requests("POST") == []
+
+
+def test_voters_completing_the_quorum_at_once_send_one_approval(
+    tmp_path: Path,
+    gh: FakeGitHub,
+    capsys,
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    config = write_config(tmp_path, gh, forward=True)
+    config.write_text(config.read_text().replace(
+        '"alice", "bob", "carol"', '"alice", "bob", "carol", "dana", "erin"'))  # fmt: skip
+    q = Quorum(config, capsys, monkeypatch, "GITHUB_TOKEN")
+    assert q.json("vote", "ci:301/production", "approve", who="alice")["sent"] is None
+    script = (
+        "import sys; from console.cli.main import main; "
+        "sys.exit(main(['vote', 'ci:301/production', 'approve', '--config', sys.argv[1]]))"
+    )
+    voters = ["bob", "carol", "dana", "erin"]
+    running = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(config)],
+            env={**os.environ, "QUORUM_ACT_AS": who, "GITHUB_TOKEN": TOKENS.get(who, "t")},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for who in voters
+    ]
+    codes = [p.wait(timeout=120) for p in running]
+    assert set(codes) <= {0, 2, 3}, [p.stderr.read() for p in running if p.stderr]
+    assert len(gh.requests("POST", "/pending_deployments")) == 1
