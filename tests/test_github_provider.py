@@ -387,3 +387,14 @@ def test_voters_completing_the_quorum_at_once_send_one_approval(
     codes = [p.wait(timeout=120) for p in running]
     assert set(codes) <= {0, 2, 3}, [p.stderr.read() for p in running if p.stderr]
     assert len(gh.requests("POST", "/pending_deployments")) == 1
+
+
+async def test_revisions_are_the_workflows_recent_successful_runs(gh: FakeGitHub) -> None:
+    gh.runs[REPO] += [run(199, "deploy-site.yml", sha="1" * 40)]
+    provider = build(gh)
+    try:
+        ref = TargetRef("ci", "website", "staging", f"{REPO}:deploy-site.yml")
+        found = await provider.revisions(ref)
+    finally:
+        await provider.close()
+    assert [(r.id, r.current) for r in found] == [("feedfac", True), ("1111111", False)]

@@ -203,3 +203,19 @@ async def test_a_running_job_trace_is_followed(gl: FakeGitLab) -> None:
 @pytest.fixture(autouse=True)
 def token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GITLAB_TOKEN", TOKENS["alice"])
+
+
+async def test_revisions_are_the_environments_successful_deployments(gl: FakeGitLab) -> None:
+    provider = GitLabProvider(
+        "gitlab",
+        {"project": PROJECT, "api_url": gl.url, "token_env": "GITLAB_TOKEN",
+         "environments": {"production": "production"}},
+        ProviderContext(data_dir=Path(".")),
+    )  # fmt: skip
+    try:
+        ref = TargetRef("gitlab", "website", "production", f"{PROJECT}:environment/production")
+        found = await provider.revisions(ref)
+    finally:
+        await provider.close()
+    assert [(r.id, r.current) for r in found] == [("dddddddd", False), ("00000000", False)]
+    assert found[0].description == "deployment 41 of main by dana"

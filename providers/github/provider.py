@@ -17,6 +17,7 @@ from console.domain.model import (
     EventInfo,
     LogLine,
     ProviderApproval,
+    Revision,
     RolloutStatus,
     Snapshot,
     Target,
@@ -46,6 +47,7 @@ class GitHubProvider(Provider):
         | Capability.ANSWER
         | Capability.DEPLOY
         | Capability.ROLLBACK
+        | Capability.REVISIONS
     )
     settings_keys: ClassVar[frozenset[str]] = KEYS - {"readonly", "environments"}
     # The pauses of a followed log; tests shorten them.
@@ -345,6 +347,31 @@ class GitHubProvider(Provider):
             return repo
         raise NotFound(f"no run {run_id} in {', '.join(self.config.repos)}")
 
+    async def revisions(self, target: TargetRef) -> list[Revision]:
+        """The workflow's recent successful runs, newest first: what a rollback returns to."""
+        repo, workflow = self._split(target)
+        successes = await self._successes(repo, workflow)
+        latest = self._runs.get(target.target) or await self._latest_run(repo, workflow)
+        return [
+            Revision(
+                id=str(run.get("head_sha", ""))[:7],
+                created_at=parse_time(run.get("created_at")),
+                description=runs.describe(run),
+                current=latest is not None and run["id"] == latest["id"],
+            )
+            for run in successes
+        ]
+
+    async def _successes(self, repo: str, workflow: str) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"status": "success", "per_page": 10}
+        if self.config.branch:
+            params["branch"] = self.config.branch
+        data = await self.client.get(f"repos/{repo}/actions/workflows/{workflow}/runs", params)
+        found = (data or {}).get("workflow_runs") if isinstance(data, dict) else None
+        if not isinstance(found, list):
+            raise_bad(f"runs of {workflow} in {repo}")
+        return found
+
     # --- changes ------------------------------------------------------------------
 
     async def deploy(self, target: TargetRef, revision: str) -> str:
@@ -400,13 +427,7 @@ class GitHubProvider(Provider):
         raise Refused(f"no earlier successful deployment to {gh_env} in {repo} to roll back to")
 
     async def _rerun(self, repo: str, workflow: str, to: str | None) -> str:
-        params: dict[str, Any] = {"status": "success", "per_page": 10}
-        if self.config.branch:
-            params["branch"] = self.config.branch
-        data = await self.client.get(f"repos/{repo}/actions/workflows/{workflow}/runs", params)
-        successes = (data or {}).get("workflow_runs") if isinstance(data, dict) else None
-        if not isinstance(successes, list):
-            raise_bad(f"runs of {workflow} in {repo}")
+        successes = await self._successes(repo, workflow)
         latest = await self._latest_run(repo, workflow)
         if to:
             chosen = [

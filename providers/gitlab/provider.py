@@ -14,6 +14,7 @@ from console.domain.model import (
     EventInfo,
     LogLine,
     ProviderApproval,
+    Revision,
     RolloutStatus,
     Snapshot,
     Target,
@@ -44,6 +45,7 @@ class GitLabProvider(Provider):
         | Capability.ANSWER
         | Capability.DEPLOY
         | Capability.ROLLBACK
+        | Capability.REVISIONS
     )
     settings_keys: ClassVar[frozenset[str]] = KEYS - {"readonly", "environments"}
     log_pause: float = FIRST_PAUSE
@@ -309,6 +311,24 @@ class GitLabProvider(Provider):
                 continue
             return project
         raise NotFound(f"no deployment {deployment_id} in {', '.join(self.config.projects)}")
+
+    async def revisions(self, target: TargetRef) -> list[Revision]:
+        """The environment's recent successful deployments, newest first."""
+        project, env = self._split(target)
+        if env is None:
+            raise Refused("a pipeline has no deployments; ask an environment's target")
+        latest = await self._latest_deployment(project, env)
+        successes = await self._deployments(project, env, per_page=10, status="success")
+        return [
+            Revision(
+                id=str(d.get("sha", ""))[:8],
+                created_at=parse_time(d.get("created_at")),
+                description=f"deployment {d.get('iid', d['id'])} of {d.get('ref', '?')} by "
+                + str((d.get("user") or {}).get("username", "?")),
+                current=latest is not None and d["id"] == latest["id"],
+            )
+            for d in successes
+        ]
 
     # --- changes ------------------------------------------------------------------
 
