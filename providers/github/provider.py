@@ -30,6 +30,7 @@ from providers.ci.loglines import lines_of
 from providers.ci.settings import fill
 from providers.ci.times import parse_time
 from providers.github import runs
+from providers.github.pending import approval_of
 from providers.github.settings import KEYS, check, parse
 from providers.http import HttpClient
 from providers.http.follow import FIRST_PAUSE, MAX_PAUSE, follow_text
@@ -256,7 +257,7 @@ class GitHubProvider(Provider):
         )
         pending = await asyncio.gather(*(self._pending(repo, run["id"]) for run in waiting))
         return [
-            self._approval(repo, run, item)
+            approval_of(self.name, self.config, repo, run, item)
             for run, items in zip(waiting, pending, strict=True)
             for item in items
         ]
@@ -271,37 +272,6 @@ class GitHubProvider(Provider):
         if not isinstance(data, list):
             raise_bad(f"pending deployments of run {run_id}")
         return data
-
-    def _approval(self, repo: str, run: dict[str, Any], item: dict[str, Any]) -> ProviderApproval:
-        env = item.get("environment") or {}
-        reviewers = [
-            (r.get("reviewer") or {}).get("login") or (r.get("reviewer") or {}).get("name") or "?"
-            for r in item.get("reviewers") or []
-        ]
-        notes = []
-        if reviewers:
-            notes.append("reviewers: " + ", ".join(reviewers))
-        if item.get("wait_timer"):
-            notes.append(f"wait timer {item['wait_timer']}m")
-        if item.get("current_user_can_approve") is False:
-            notes.append("this token may not approve")
-        actor = (run.get("triggering_actor") or run.get("actor") or {}).get("login", "")
-        return ProviderApproval(
-            provider=self.name,
-            id=f"{self.name}:{run['id']}/{env.get('name', '')}",
-            title=(
-                f"{run.get('name', 'run')} #{run.get('run_number', '?')} "
-                f"({str(run.get('head_sha', ''))[:7]} on {run.get('head_branch', '?')}) "
-                f"waits for {env.get('name', '?')}"
-            ),
-            environment=self.config.quorum_environment(str(env.get("name", ""))),
-            url=str(run.get("html_url") or ""),
-            requested_at=parse_time(item.get("wait_timer_started_at"))
-            or parse_time(run.get("created_at")),
-            service=self.config.service_of(repo),
-            requested_by=actor,
-            detail="; ".join(notes),
-        )
 
     async def answer(self, approval: str, approve: bool, comment: str = "") -> str:
         """`POST .../runs/{run}/pending_deployments` for `RUN/ENVIRONMENT` (or every
