@@ -47,7 +47,8 @@ class Waits:
 
 
 def client(server: HTTPServer, waits: Waits | None = None, **settings: object) -> HttpClient:
-    values = {"api_url": server.url_for("/api"), "token_env": "API_TOKEN", **settings}
+    values = {"api_url": server.url_for("/api"), "token_env": "API_TOKEN",
+              "max_retry_wait": 30, **settings}  # fmt: skip
     return HttpClient(parse(values, ""), sleep=waits or Waits())
 
 

@@ -38,14 +38,14 @@ class HttpSettings:
     token_command: tuple[str, ...] = ()
     token_timeout: float = 10.0
     connect_timeout: float = 5.0
-    read_timeout: float = 20.0
+    read_timeout: float = 8.0
     # Connections open at once; a refresh over many repositories runs this many requests
     # in parallel, so a cycle lasts about as long as its slowest repository.
     max_connections: int = 64
     retries: int = 3
     # The longest wait for a rate limit's reset or a Retry-After inside one call;
     # a longer one fails the call at once (the hub retries later) instead of hanging.
-    max_retry_wait: float = 30.0
+    max_retry_wait: float = 5.0
 
 
 def check(settings: Mapping[str, Any], *, token_required: bool = True) -> list[tuple[str, str]]:
