@@ -398,3 +398,33 @@ async def test_revisions_are_the_workflows_recent_successful_runs(gh: FakeGitHub
     finally:
         await provider.close()
     assert [(r.id, r.current) for r in found] == [("feedfac", True), ("1111111", False)]
+
+
+def test_one_workflow_per_branch_serves_two_environments(
+    tmp_path: Path,
+    gh: FakeGitHub,
+    capsys,
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    gh.runs[REPO] = [
+        run(401, "deploy.yml", branch="release", sha="2" * 40),
+        run(402, "deploy.yml", branch="main", sha="3" * 40, conclusion="failure"),
+    ]
+    config = write_config(tmp_path, gh)
+    text = config.read_text().replace(
+        'workflows = { "ci.yml" = "ci", "deploy-site.yml" = "staging", "production.yml" = '
+        '"production" }',
+        'workflows = { "deploy.yml@release" = "staging", "deploy.yml@main" = "production" }',
+    )
+    config.write_text(text)
+    q = Quorum(config, capsys, monkeypatch, "GITHUB_TOKEN")
+    rows = {r["environment"]: r for r in q.json("status")}
+    assert (rows["staging"]["revision"], rows["staging"]["status"]) == ("2222222", "ready")
+    assert (rows["production"]["revision"], rows["production"]["status"]) == ("3333333", "failed")
+    assert {s.query.get("branch") for s in gh.requests("GET", "/deploy.yml/runs")} == {
+        "release", "main",
+    }  # fmt: skip
+    assert q("deploy", "website", "--env", "staging", "--revision", "v9") == 0, q.err
+    (post,) = gh.requests("POST")
+    assert post.path.endswith("/workflows/deploy.yml/dispatches")
+    assert post.body["ref"] == "release"

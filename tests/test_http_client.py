@@ -317,3 +317,11 @@ async def test_a_low_budget_slows_polling_down(server: HTTPServer) -> None:
         await api.close()
     assert not pacer.due() and pacer.slowed
     assert "400 of 5000 left" in pacer.describe() and "polling slowed" in pacer.describe()
+
+
+def test_gitlab_rate_limit_headers_are_read_too() -> None:
+    found = RateLimit.from_headers(
+        {"RateLimit-Limit": "2000", "RateLimit-Remaining": "12", "RateLimit-Reset": "1900000000"}
+    )
+    assert found == RateLimit(2000, 12, datetime.fromtimestamp(1900000000, UTC))
+    assert RateLimit.from_headers({"RateLimit-Limit": "x"}) is None

@@ -110,11 +110,16 @@ class GitHubProvider(Provider):
         self._last = Snapshot(self.name, targets, utcnow())
         return self._last
 
+    def _runs_path(self, repo: str, workflow: str, params: dict[str, Any]) -> str:
+        """The runs listing of a workflows key, its branch added to `params`."""
+        branch = self.config.branch_of(workflow)
+        if branch:
+            params["branch"] = branch
+        return f"repos/{repo}/actions/workflows/{self.config.workflow_file(workflow)}/runs"
+
     async def _latest_run(self, repo: str, workflow: str) -> dict[str, Any] | None:
         params: dict[str, Any] = {"per_page": 1}
-        if self.config.branch:
-            params["branch"] = self.config.branch
-        data = await self.client.get(f"repos/{repo}/actions/workflows/{workflow}/runs", params)
+        data = await self.client.get(self._runs_path(repo, workflow, params), params)
         found = (data or {}).get("workflow_runs") if isinstance(data, dict) else None
         if not isinstance(found, list):
             raise_bad(f"runs of {workflow} in {repo}")
@@ -334,9 +339,7 @@ class GitHubProvider(Provider):
 
     async def _successes(self, repo: str, workflow: str) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"status": "success", "per_page": 10}
-        if self.config.branch:
-            params["branch"] = self.config.branch
-        data = await self.client.get(f"repos/{repo}/actions/workflows/{workflow}/runs", params)
+        data = await self.client.get(self._runs_path(repo, workflow, params), params)
         found = (data or {}).get("workflow_runs") if isinstance(data, dict) else None
         if not isinstance(found, list):
             raise_bad(f"runs of {workflow} in {repo}")
@@ -347,7 +350,8 @@ class GitHubProvider(Provider):
     async def deploy(self, target: TargetRef, revision: str) -> str:
         """`workflow_dispatch` of the target's workflow with the configured inputs."""
         repo, workflow = self._split(target)
-        return await self._dispatch(repo, workflow, target, revision, self.config.dispatch_ref)
+        ref = self.config.dispatch_ref_of(workflow)
+        return await self._dispatch(repo, workflow, target, revision, ref)
 
     async def _dispatch(
         self, repo: str, workflow: str, target: TargetRef, revision: str, ref: str
@@ -356,8 +360,9 @@ class GitHubProvider(Provider):
                   "service": target.service, "ref": ref}  # fmt: skip
         ref = fill(ref, **fields)
         inputs = {k: fill(v, **fields) for k, v in self.config.dispatch_inputs.items()}
+        file = self.config.workflow_file(workflow)
         answer = await self.client.post(
-            f"repos/{repo}/actions/workflows/{workflow}/dispatches", {"ref": ref, "inputs": inputs}
+            f"repos/{repo}/actions/workflows/{file}/dispatches", {"ref": ref, "inputs": inputs}
         )
         shown = ", ".join(f"{k}={v}" for k, v in inputs.items())
         return f"dispatched {workflow} on {ref} in {repo} ({shown or 'no inputs'}): {answer.status}"
@@ -370,7 +375,7 @@ class GitHubProvider(Provider):
             return await self._rerun(repo, workflow, to)
         deployment = await self._previous_deployment(repo, target.environment, to)
         sha = str(deployment.get("sha") or "")
-        ref = str(deployment.get("ref") or self.config.dispatch_ref)
+        ref = str(deployment.get("ref") or self.config.dispatch_ref_of(workflow))
         done = await self._dispatch(repo, workflow, target, sha, ref)
         return f"{done}; back to deployment {deployment.get('id')} ({sha[:7]})"
 

@@ -37,7 +37,7 @@ KEYS = OWN_KEYS | http.KEYS
 class Settings:
     http: http.HttpSettings
     repos: tuple[str, ...]
-    # workflow file (or id) -> the Quorum environment its runs serve
+    # workflow file (or id), optionally `@branch` -> the Quorum environment its runs serve
     workflows: dict[str, str]
     branch: str | None = None
     services: dict[str, str] = field(default_factory=dict)  # repo -> service name
@@ -46,6 +46,18 @@ class Settings:
     rollback: str = "dispatch"
     # Quorum environment -> GitHub environment (deployments, pending approvals)
     environments: dict[str, str] = field(default_factory=dict)
+
+    def workflow_file(self, key: str) -> str:
+        """`deploy.yml` of the workflows key `deploy.yml@release`."""
+        return key.partition("@")[0]
+
+    def branch_of(self, key: str) -> str | None:
+        """The branch a workflows key follows: its own `@branch`, else `branch`, else any."""
+        return key.partition("@")[2] or self.branch
+
+    def dispatch_ref_of(self, key: str) -> str:
+        """A deploy dispatches on the key's own branch where it names one."""
+        return key.partition("@")[2] or self.dispatch_ref
 
     def service_of(self, repo: str) -> str:
         return self.services.get(repo) or repo.rsplit("/", 1)[-1]
@@ -82,6 +94,10 @@ def check(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
             ("workflows", 'name the workflows to show: workflows = { "ci.yml" = "ci" }')
         )
     elif isinstance(workflows, Mapping):
+        for key in workflows:
+            file, at, branch = str(key).partition("@")
+            if not file.strip() or (at and not branch.strip()):
+                problems.append(("workflows", f"{key!r}: write FILE or FILE@BRANCH"))
         served = [v for v in workflows.values() if isinstance(v, str)]
         for env in sorted({e for e in served if served.count(e) > 1}):
             problems.append(("workflows", f"two workflows serve environment {env!r}"))
