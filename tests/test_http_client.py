@@ -325,3 +325,17 @@ def test_gitlab_rate_limit_headers_are_read_too() -> None:
     )
     assert found == RateLimit(2000, 12, datetime.fromtimestamp(1900000000, UTC))
     assert RateLimit.from_headers({"RateLimit-Limit": "x"}) is None
+
+
+async def test_a_secondary_rate_limit_403_is_rate_limited_not_forbidden(server: HTTPServer) -> None:
+    server.expect_request("/api/x").respond_with_response(
+        Response(json.dumps({"message": "You have exceeded a secondary rate limit"}), 403,
+                 headers={"Retry-After": "60"}))  # fmt: skip
+    waits = Waits()
+    api = client(server, waits, max_retry_wait=5)
+    try:
+        with pytest.raises(RateLimited, match=r"403 rate limit reached \(retry after 60s\)"):
+            await api.get("x")
+    finally:
+        await api.close()
+    assert len(server.log) == 1 and waits.pauses == []

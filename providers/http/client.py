@@ -260,18 +260,19 @@ class HttpClient:
         status = response.status_code
         if attempt >= self.settings.retries:
             return None
-        limited = status == 429 or (
-            status == 403
-            and (
-                "retry-after" in response.headers or (self.rate is not None and self.rate.exhausted)
-            )
-        )
-        if limited:
+        if self._limited(response):
             wait = self._limit_wait(response)
             return wait if wait <= self.settings.max_retry_wait else None
         if status >= 500 and method in _READS:
             return min(0.5 * 2**attempt, self.settings.max_retry_wait)
         return None
+
+    def _limited(self, response: httpx.Response) -> bool:
+        """A 429, or GitHub's 403 for a spent primary or a secondary rate limit."""
+        if response.status_code == 429:
+            return True
+        spent = self.rate is not None and self.rate.exhausted
+        return response.status_code == 403 and ("retry-after" in response.headers or spent)
 
     def _limit_wait(self, response: httpx.Response) -> float:
         """What the server asked for: Retry-After (seconds or a date), else the reset time."""
@@ -321,9 +322,14 @@ class HttpClient:
         said = f": {message}" if message else ""
         if status == 401:
             return AuthError(f"{where}: 401 the token from {self.tokens.origin} was refused{said}")
-        limited = status == 429 or (status == 403 and self.rate is not None and self.rate.exhausted)
-        if limited:
-            reset = self.rate.describe(self.clock()) if self.rate else "no reset time given"
+        if self._limited(response):
+            after = response.headers.get("retry-after")
+            if after:
+                reset = f"retry after {after}s" if after.isdigit() else f"retry after {after}"
+            elif self.rate is not None:
+                reset = self.rate.describe(self.clock())
+            else:
+                reset = "no reset time given"
             return RateLimited(f"{where}: {status} rate limit reached ({reset})")
         if status == 403:
             return AuthError(f"{where}: 403 forbidden{said}")
