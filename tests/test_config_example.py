@@ -8,7 +8,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from console.config.load import load_config
+from console.config.provider_settings import declared_problems
 from console.domain.settings import Policy
+from providers.registry import load_provider_class
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 
@@ -106,11 +108,26 @@ def test_every_planned_provider_kind_has_a_commented_block_that_parses():
             assert "endpoint_url" in endpoint
 
 
-def test_the_ci_blocks_are_accepted_by_their_providers():
-    from providers.registry import load_provider_class
-
-    parsed = [tomllib.loads(block) for block in commented_blocks(EXAMPLE.read_text())]
-    blocks = [p for doc in parsed for p in doc.get("providers", [])]
-    for block in (b for b in blocks if b["kind"] in ("github", "gitlab")):
-        settings = {k: v for k, v in block.items() if k not in ("name", "kind")}
-        assert load_provider_class(block["kind"]).check_settings(settings) == [], block["kind"]
+def test_every_block_of_a_built_in_kind_fits_that_kinds_declared_settings():
+    """The example and the checker read one declaration (`Provider.declared_settings`)."""
+    text = EXAMPLE.read_text()
+    documents = [tomllib.loads(text), *(tomllib.loads(b) for b in commented_blocks(text))]
+    blocks = [p for doc in documents for p in doc.get("providers", [])]
+    seen = set()
+    for block in blocks:
+        if block["kind"] not in ("sandbox", "kubernetes", "github", "gitlab"):
+            continue
+        cls = load_provider_class(block["kind"])
+        seen.add(block["kind"])
+        assert declared_problems(cls.declared_settings, block) == [], block["name"]
+        if block["kind"] in ("github", "gitlab"):  # and their own rules
+            settings = {k: v for k, v in block.items() if k not in ("name", "kind")}
+            assert cls.check_settings(settings) == [], block["name"]
+    assert seen == {"sandbox", "kubernetes", "github", "gitlab"}
+    # Every Kubernetes setting is shown in the example, with the default it documents.
+    [kube] = [b for b in blocks if b["kind"] == "kubernetes"]
+    declared = load_provider_class("kubernetes").declared_settings
+    assert {s.name for s in declared} - {"in_cluster"} <= kube.keys()
+    assert "# in_cluster = true" in text
+    label = next(s for s in declared if s.name == "label")
+    assert kube["label"] == label.default

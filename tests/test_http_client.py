@@ -285,9 +285,10 @@ def test_settings_refuse_credentials_and_name_the_key() -> None:
     assert problems["api_url"].startswith("must not carry credentials")
     assert "not a value" in problems["token_env"]
     assert "a token source is needed" in dict(check({}))["token_env"]
-    both = dict(check({"token_env": "T", "token_command": "gh auth token"}))
+    both = dict(check({"token_env": "T", "token_command": ["gh", "auth", "token"]}))
     assert both["token_command"] == "cannot be combined with token_env: choose one"
-    assert dict(check({"token_command": "gh auth token", "retries": -1}))["retries"]
+    assert dict(check({"token_command": ["gh", "auth", "token"], "retries": -1}))["retries"]
+    assert "none of them empty" in dict(check({"token_command": ["gh", ""]}))["token_command"]
 
 
 def test_pace_spreads_what_is_left_until_the_reset() -> None:

@@ -50,7 +50,6 @@ class State(StrEnum):
 
 # States in which votes, amendments and overrides still apply.
 VOTABLE = frozenset({State.OPEN, State.BLOCKED})
-FINAL = frozenset({State.EXPIRED, State.WITHDRAWN, State.EXECUTED, State.FAILED})
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ from console.domain.identity import require_member
 from console.domain.model import ProviderApproval, TargetRef
 from console.domain.settings import Policy
 from console.engine.actions import Actions
+from console.engine.guard import refuse_if_readonly
+from console.engine.reads import bounded
 from console.notify.sinks import Notice, send_all
 from console.rotation.schedule import holder_at
 from console.store.gates import GateStore
@@ -91,8 +93,7 @@ async def vote_on_provider_approval(
     provider is read-only or the voter is not a member, and AnswerFailed (after
     auditing it) when the provider did not take the answer.
     """
-    if actions.session.readonly:
-        raise PolicyRefused("read-only console (--readonly): cannot vote")
+    refuse_if_readonly(actions.session.readonly, "vote")
     require_member(actions.config, actions.identity, "vote")
     provider, reference = _provider_of(actions, approval_id)
     approval = await _find(provider, approval_id)
@@ -106,18 +107,27 @@ async def vote_on_provider_approval(
     return result
 
 
-def gate_tally(actions: Actions, approval: ProviderApproval) -> Tally | None:
-    """Quorum's votes on a gate held until the quorum; None where votes go out at once."""
-    policy = actions.policy(approval.environment)
-    if not policy.forward_after_quorum:
-        return None
-    store = GateStore(actions.session.audit_path)
-    try:
-        votes = store.votes(approval.id)
-    finally:
-        store.close()
+async def fetch_gate_tallies(
+    actions: Actions, approvals: list[ProviderApproval]
+) -> dict[str, Tally]:
+    """Quorum's tally of each approval held until the quorum (`forward_after_quorum`), by
+    id; approvals whose votes go out at once have none. Read in a worker thread."""
+    held = [a for a in approvals if actions.policy(a.environment).forward_after_quorum]
+    if not held:
+        return {}
     now = actions.clock()
-    return gates.tally(approval.id, votes, policy, now, _holder(actions, policy, now))
+
+    def read() -> dict[str, Tally]:
+        with GateStore(actions.session.audit_path) as store:
+            tallies = {}
+            for approval in held:
+                policy = actions.policy(approval.environment)
+                votes = store.votes(approval.id)
+                holder = _holder(actions, policy, now)
+                tallies[approval.id] = gates.tally(approval.id, votes, policy, now, holder)
+            return tallies
+
+    return await actions.in_worker(read)
 
 
 def _provider_of(actions: Actions, approval_id: str) -> tuple[Provider, str]:
@@ -137,10 +147,7 @@ def _provider_of(actions: Actions, approval_id: str) -> tuple[Provider, str]:
 
 async def _find(provider: Provider, approval_id: str) -> ProviderApproval:
     """The approval as the provider lists it now; `ci:4242` matches `ci:4242/production`."""
-    try:
-        waiting = await provider.approvals()
-    except ProviderError as exc:
-        raise QuorumError(f"provider {provider.name}: {exc}") from None
+    waiting = await bounded(provider, "approvals", provider.approvals())
     for approval in waiting:
         if approval.id == approval_id or approval.id.startswith(approval_id + "/"):
             return approval
@@ -160,19 +167,19 @@ def _ref(approval: ProviderApproval) -> TargetRef:
     return TargetRef(approval.provider, approval.service or "-", approval.environment, approval.id)
 
 
-def _audit(
+async def _audit(
     actions: Actions, action: str, approval: ProviderApproval, outcome: str, comment: str
 ) -> None:
-    ident = actions.identity
-    actions.audit.append(
-        who=ident.name,
-        action=action,
-        target=_ref(approval).key,
-        environment=approval.environment,
-        revision=approval.id,
-        outcome=outcome,
-        comment="; ".join(part for part in (comment, ident.note) if part),
-        key=f"gate:{approval.id}",
+    await actions.in_worker(
+        lambda: actions.record(
+            action,
+            target=_ref(approval).key,
+            environment=approval.environment,
+            revision=approval.id,
+            outcome=outcome,
+            comment=comment,
+            key=f"gate:{approval.id}",
+        )
     )
 
 
@@ -195,7 +202,7 @@ async def _send(
         response, ok = str(exc), False
     action = "provider-vote" if tally is None else "provider-answer"
     said = f"{state}" + (f" ({comment})" if comment else "")
-    _audit(actions, action, approval, "finished" if ok else "failed", f"{said}: {response}")
+    await _audit(actions, action, approval, "finished" if ok else "failed", f"{said}: {response}")
     result = GateVote(approval, actions.identity.name, vote, state, response, ok, tally)
     await _notify(actions, result)
     return result
@@ -211,19 +218,19 @@ async def _hold_or_send(
 ) -> GateVote:
     policy = actions.policy(approval.environment)
     now = actions.clock()
-    holder = _holder(actions, policy, now)
+    holder = await actions.in_worker(lambda: _holder(actions, policy, now))
     ballot = gates.ballot(approval.id, actions.identity.name, approve, now, comment)
 
     def decide(votes: tuple[Vote, ...]) -> str | None:
         return gates.decision(gates.tally(approval.id, votes, policy, now, holder))
 
-    store = GateStore(actions.session.audit_path)
+    store = await actions.in_worker(lambda: GateStore(actions.session.audit_path))
     try:
-        cast = store.cast(approval.id, ballot, decide)
+        cast = await actions.in_worker(lambda: store.cast(approval.id, ballot, decide))
         result = gates.tally(approval.id, cast.votes, policy, now, holder)
         verdict = "approve" if approve else "reject"
         said = verdict + (f": {comment}" if comment else "")
-        _audit(actions, "gate-vote", approval, "recorded", f"{said}; {result.summary()}")
+        await _audit(actions, "gate-vote", approval, "recorded", f"{said}; {result.summary()}")
         if cast.claimed is None:
             note = ""
             if cast.answer is not None:
@@ -234,7 +241,9 @@ async def _hold_or_send(
             actions, provider, approval, reference, cast.claimed == gates.APPROVED, text,
             approve, result,
         )  # fmt: skip
-        store.finish(approval.id, sent=sent.ok, detail=sent.response)
+        await actions.in_worker(
+            lambda: store.finish(approval.id, sent=sent.ok, detail=sent.response)
+        )
         return sent
     finally:
         store.close()

@@ -12,31 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+
+import sqlite_utils
 
 from console.domain.consensus import Vote
 from console.domain.errors import PolicyRefused
-from console.store.db import connect, immediate
+from console.store.db import Store, from_text, to_text
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS gate_votes (
-    gate TEXT NOT NULL,
-    voter TEXT NOT NULL,
-    approve INTEGER NOT NULL,
-    at TEXT NOT NULL,
-    comment TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (gate, voter)
-);
-CREATE TABLE IF NOT EXISTS gate_answers (
-    gate TEXT PRIMARY KEY,
-    decision TEXT NOT NULL,
-    state TEXT NOT NULL,
-    by TEXT NOT NULL,
-    at TEXT NOT NULL,
-    detail TEXT NOT NULL DEFAULT ''
-);
-"""
+VOTES = "gate_votes"
+ANSWERS = "gate_answers"
 SENDING = "sending"
 SENT = "sent"
 STALE_CLAIM = timedelta(minutes=5)
@@ -61,76 +47,84 @@ class Cast:
     answer: GateAnswer | None  # an answer another voter is sending or sent
 
 
-def _ts(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
+def _create(db: sqlite_utils.Database) -> None:
+    db[VOTES].create(
+        {"gate": str, "voter": str, "approve": int, "at": str, "comment": str},
+        pk=("gate", "voter"),
+        not_null={"approve", "at", "comment"},
+        defaults={"comment": ""},
+        if_not_exists=True,
+    )
+    db[ANSWERS].create(
+        {"gate": str, "decision": str, "state": str, "by": str, "at": str, "detail": str},
+        pk="gate",
+        not_null={"decision", "state", "by", "at", "detail"},
+        defaults={"detail": ""},
+        if_not_exists=True,
+    )
 
 
-class GateStore:
+class GateStore(Store):
     def __init__(self, path: Path) -> None:
-        self.db = connect(path)
-        self.conn = self.db.conn
-        self.conn.executescript(_SCHEMA)
-
-    def close(self) -> None:
-        self.db.close()
+        super().__init__(path)
+        self.ensure([VOTES, ANSWERS], _create)
 
     def votes(self, gate: str) -> tuple[Vote, ...]:
-        rows = self.conn.execute(
-            "SELECT voter, approve, at, comment FROM gate_votes WHERE gate = ? ORDER BY at",
-            (gate,),
-        ).fetchall()
+        with self.lock:
+            return self._votes(gate)
+
+    def _votes(self, gate: str) -> tuple[Vote, ...]:
+        rows = self.db[VOTES].rows_where("gate = ?", [gate], order_by="at")
         return tuple(
             Vote(
-                voter=r[0],
-                approve=bool(r[1]),
-                at=datetime.fromisoformat(r[2]),
+                voter=r["voter"],
+                approve=bool(r["approve"]),
+                at=from_text(r["at"]),
                 revision=gate,
-                comment=r[3],
+                comment=r["comment"],
             )  # fmt: skip
             for r in rows
         )
 
     def answer(self, gate: str) -> GateAnswer | None:
-        row = self.conn.execute(
-            "SELECT decision, state, by, at, detail FROM gate_answers WHERE gate = ?", (gate,)
-        ).fetchone()
-        if row is None:
-            return None
-        return GateAnswer(gate, row[0], row[1], row[2], datetime.fromisoformat(row[3]), row[4])
+        with self.lock:
+            return self._answer(gate)
+
+    def _answer(self, gate: str) -> GateAnswer | None:
+        for r in self.db[ANSWERS].rows_where("gate = ?", [gate]):
+            return GateAnswer(gate, r["decision"], r["state"], r["by"], from_text(r["at"]),
+                              r["detail"])  # fmt: skip
+        return None
 
     def cast(self, gate: str, vote: Vote, decide: Callable[[tuple[Vote, ...]], str | None]) -> Cast:
         """Records `vote` (replacing the voter's earlier one) and claims the decision, if any."""
-        with immediate(self.conn):
-            answer = self.answer(gate)
+        with self.writing() as db:
+            answer = self._answer(gate)
             if answer is not None and answer.state == SENT:
                 raise PolicyRefused(
                     f"{gate} was already answered ({answer.decision}) by {answer.by}"
                 )
-            self.conn.execute(
-                "INSERT OR REPLACE INTO gate_votes (gate, voter, approve, at, comment) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (gate, vote.voter, int(vote.approve), _ts(vote.at), vote.comment),
-            )
-            votes = self.votes(gate)
-            busy = answer is not None and vote.at - answer.at < STALE_CLAIM
-            if busy:
+            db[VOTES].upsert(
+                {"gate": gate, "voter": vote.voter, "approve": int(vote.approve),
+                 "at": to_text(vote.at), "comment": vote.comment},
+                pk=("gate", "voter"),
+            )  # fmt: skip
+            votes = self._votes(gate)
+            if answer is not None and vote.at - answer.at < STALE_CLAIM:
                 return Cast(votes, None, answer)
             decided = decide(votes)
             if decided is not None:
-                self.conn.execute(
-                    "INSERT OR REPLACE INTO gate_answers (gate, decision, state, by, at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (gate, decided, SENDING, vote.voter, _ts(vote.at)),
-                )
+                db[ANSWERS].upsert(
+                    {"gate": gate, "decision": decided, "state": SENDING, "by": vote.voter,
+                     "at": to_text(vote.at), "detail": ""},
+                    pk="gate",
+                )  # fmt: skip
             return Cast(votes, decided, None)
 
     def finish(self, gate: str, *, sent: bool, detail: str) -> None:
         """Marks the claimed answer sent, or drops the claim so a later vote retries."""
-        with immediate(self.conn):
+        with self.writing() as db:
             if sent:
-                self.conn.execute(
-                    "UPDATE gate_answers SET state = ?, detail = ? WHERE gate = ?",
-                    (SENT, detail, gate),
-                )
+                db[ANSWERS].update(gate, {"state": SENT, "detail": detail})
             else:
-                self.conn.execute("DELETE FROM gate_answers WHERE gate = ?", (gate,))
+                db[ANSWERS].delete_where("gate = ?", [gate])

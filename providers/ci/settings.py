@@ -8,13 +8,6 @@ from typing import Any
 TEMPLATE_FIELDS = ("revision", "environment", "service", "ref")
 
 
-def non_empty(settings: Mapping[str, Any], key: str) -> list[tuple[str, str]]:
-    value = settings.get(key)
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        return [(key, "must be a non-empty string")]
-    return []
-
-
 def names(settings: Mapping[str, Any], key: str, what: str) -> list[tuple[str, str]]:
     """A non-empty array of distinct non-empty strings (repositories, projects)."""
     value = settings.get(key)

@@ -25,13 +25,21 @@ from console.domain.model import (
     TargetRef,
     utcnow,
 )
-from providers.base import BadResponse, Capability, NotFound, Provider, ProviderContext, Refused
+from providers.base import (
+    BadResponse,
+    Capability,
+    NotFound,
+    Provider,
+    ProviderContext,
+    Refused,
+    Setting,
+)
 from providers.ci.loglines import lines_of
 from providers.ci.settings import fill
 from providers.ci.times import parse_time
 from providers.github import runs
 from providers.github.pending import approval_of
-from providers.github.settings import KEYS, check, parse
+from providers.github.settings import DECLARED, check, parse
 from providers.http import HttpClient
 from providers.http.follow import FIRST_PAUSE, MAX_PAUSE, follow_text
 from providers.http.pacing import Pacer
@@ -50,7 +58,7 @@ class GitHubProvider(Provider):
         | Capability.ROLLBACK
         | Capability.REVISIONS
     )
-    settings_keys: ClassVar[frozenset[str]] = KEYS - {"readonly", "environments"}
+    declared_settings: ClassVar[tuple[Setting, ...]] = DECLARED
     # The pauses of a followed log; tests shorten them.
     log_pause: float = FIRST_PAUSE
     log_max_pause: float = MAX_PAUSE

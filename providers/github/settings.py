@@ -11,26 +11,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from providers.base import Setting
 from providers.ci import settings as ci
 from providers.http import settings as http
 
 DEFAULT_URL = "https://api.github.com"
 ROLLBACK_MODES = ("dispatch", "rerun")
-OWN_KEYS = frozenset(
-    {
-        "repo",
-        "repos",
-        "workflows",
-        "branch",
-        "services",
-        "dispatch_ref",
-        "dispatch_inputs",
-        "rollback",
-        "environments",
-        "readonly",
-    }
+# What a [[providers]] block of kind "github" may say besides name, kind, readonly and
+# environments = { env = GitHub environment }; Quorum checks the types.
+DECLARED = (
+    Setting("repo", "string", None, "one repository, owner/name"),
+    Setting("repos", "array", None, "instead: several repositories"),
+    Setting("workflows", "table", None, "FILE or FILE@BRANCH = environment", required=True),
+    Setting("branch", "string", None, "only runs on this branch (default: any)"),
+    Setting("services", "table", None, "owner/name = service (default: the name)"),
+    Setting("dispatch_ref", "string", "main", "the ref a deploy dispatches on"),
+    Setting("dispatch_inputs", "table", None, "workflow_dispatch inputs; {revision}..."),
+    Setting("rollback", "string", "dispatch", "how to roll back", choices=ROLLBACK_MODES),
+    *http.DECLARED,
 )
-KEYS = OWN_KEYS | http.KEYS
 
 
 @dataclass(frozen=True)
@@ -73,27 +72,21 @@ class Settings:
 
 
 def check(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The problems beyond the declared types as (key, message); empty when usable."""
     problems = http.check(settings)
-    for key in settings:
-        if key not in KEYS:
-            problems.append((key, f"unknown setting (known: {', '.join(sorted(KEYS))})"))
     if "repo" in settings and "repos" in settings:
         problems.append(("repos", "cannot be combined with repo: choose one"))
-    problems += ci.non_empty(settings, "repo")
     problems += ci.names(settings, "repos", "owner/name repositories")
     repos = _repos(settings)
     if not repos and not any(k in ("repo", "repos") for k, _ in problems):
         problems.append(("repo", 'a repository is needed: repo = "owner/name" or repos = [...]'))
+    key = "repo" if "repo" in settings else "repos"
     for repo in repos:
         if repo.count("/") != 1 or repo.startswith("/") or repo.endswith("/"):
-            problems.append(("repos", f"{repo!r}: write owner/name"))
+            problems.append((key, f"{repo!r}: write owner/name"))
     problems += ci.table(settings, "workflows", "Quorum environment")
     workflows = settings.get("workflows")
-    if workflows is None:
-        problems.append(
-            ("workflows", 'name the workflows to show: workflows = { "ci.yml" = "ci" }')
-        )
-    elif isinstance(workflows, Mapping):
+    if isinstance(workflows, Mapping):
         for key in workflows:
             file, at, branch = str(key).partition("@")
             if not file.strip() or (at and not branch.strip()):
@@ -101,16 +94,9 @@ def check(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
         served = [v for v in workflows.values() if isinstance(v, str)]
         for env in sorted({e for e in served if served.count(e) > 1}):
             problems.append(("workflows", f"two workflows serve environment {env!r}"))
-    for key in ("branch", "dispatch_ref"):
-        problems += ci.non_empty(settings, key)
     problems += ci.table(settings, "services", "service name")
     problems += ci.table(settings, "environments", "GitHub environment")
     problems += ci.templates(settings, "dispatch_inputs")
-    mode = settings.get("rollback")
-    if mode is not None and mode not in ROLLBACK_MODES:
-        problems.append(("rollback", f"must be one of {', '.join(ROLLBACK_MODES)}"))
-    if "readonly" in settings and not isinstance(settings["readonly"], bool):
-        problems.append(("readonly", "must be true or false"))
     return problems
 
 

@@ -22,11 +22,19 @@ from console.domain.model import (
     TargetRef,
     utcnow,
 )
-from providers.base import BadResponse, Capability, NotFound, Provider, ProviderContext, Refused
+from providers.base import (
+    BadResponse,
+    Capability,
+    NotFound,
+    Provider,
+    ProviderContext,
+    Refused,
+    Setting,
+)
 from providers.ci.loglines import lines_of
 from providers.ci.times import parse_time
 from providers.gitlab import pipelines
-from providers.gitlab.settings import KEYS, check, parse, project_path
+from providers.gitlab.settings import DECLARED, check, parse, project_path
 from providers.http import HttpClient
 from providers.http.follow import FIRST_PAUSE, MAX_PAUSE, follow_text
 from providers.http.pacing import Pacer
@@ -47,7 +55,7 @@ class GitLabProvider(Provider):
         | Capability.ROLLBACK
         | Capability.REVISIONS
     )
-    settings_keys: ClassVar[frozenset[str]] = KEYS - {"readonly", "environments"}
+    declared_settings: ClassVar[tuple[Setting, ...]] = DECLARED
     log_pause: float = FIRST_PAUSE
     log_max_pause: float = MAX_PAUSE
 

@@ -7,23 +7,22 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from providers.base import Setting
 from providers.ci import settings as ci
 from providers.http import settings as http
 
 DEFAULT_URL = "https://gitlab.com/api/v4"
-OWN_KEYS = frozenset(
-    {
-        "project",
-        "projects",
-        "ref",
-        "pipeline_environment",
-        "services",
-        "deploy_jobs",
-        "environments",
-        "readonly",
-    }
+# What a [[providers]] block of kind "gitlab" may say besides name, kind, readonly and
+# environments = { env = GitLab environment }; Quorum checks the types.
+DECLARED = (
+    Setting("project", "string", None, "one project, group/name"),
+    Setting("projects", "array", None, "instead: several projects"),
+    Setting("ref", "string", None, "the branch whose pipelines are shown (default: any)"),
+    Setting("pipeline_environment", "string", "ci", "the environment pipelines are shown in"),
+    Setting("services", "table", None, "group/name = service (default: the name)"),
+    Setting("deploy_jobs", "table", None, "environment = the manual job a deploy plays"),
+    *http.DECLARED,
 )
-KEYS = OWN_KEYS | http.KEYS
 
 
 @dataclass(frozen=True)
@@ -55,33 +54,24 @@ def project_path(project: str) -> str:
 
 
 def check(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The problems beyond the declared types as (key, message); empty when usable."""
     problems = http.check(settings)
-    for key in settings:
-        if key not in KEYS:
-            problems.append((key, f"unknown setting (known: {', '.join(sorted(KEYS))})"))
     if "project" in settings and "projects" in settings:
         problems.append(("projects", "cannot be combined with project: choose one"))
-    problems += ci.non_empty(settings, "project")
     problems += ci.names(settings, "projects", "group/name projects")
     if not _projects(settings) and not any(k in ("project", "projects") for k, _ in problems):
         problems.append(
             ("project", 'a project is needed: project = "group/name" or projects = [...]')
         )
-    for key in ("ref", "pipeline_environment"):
-        problems += ci.non_empty(settings, key)
     problems += ci.table(settings, "services", "service name")
     problems += ci.table(settings, "environments", "GitLab environment")
     problems += ci.table(settings, "deploy_jobs", "job name")
     pipeline_env = settings.get("pipeline_environment", "ci")
-    if (
-        isinstance(settings.get("environments"), Mapping)
-        and pipeline_env in settings["environments"]
-    ):
+    environments = settings.get("environments")
+    if isinstance(environments, Mapping) and pipeline_env in environments:
         problems.append(
             ("pipeline_environment", f"{pipeline_env!r} is also a deployment environment")
         )
-    if "readonly" in settings and not isinstance(settings["readonly"], bool):
-        problems.append(("readonly", "must be true or false"))
     return problems
 
 

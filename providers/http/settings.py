@@ -9,24 +9,24 @@ only its own keys.
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-KEYS = frozenset(
-    {
-        "api_url",
-        "token_env",
-        "token_command",
-        "token_timeout",
-        "connect_timeout",
-        "read_timeout",
-        "max_connections",
-        "retries",
-        "max_retry_wait",
-    }
+from providers.base import Setting
+
+# The keys every HTTP provider block accepts; Quorum checks their types.
+DECLARED = (
+    Setting("api_url", "string", None, "the API's base URL (Enterprise, self-managed, a test)"),
+    Setting("token_env", "string", None, "the environment variable that holds the token"),
+    Setting("token_command", "array", None, "instead: a command printing the token, no shell"),
+    Setting("token_timeout", "number", 10.0, "seconds the token command may take"),
+    Setting("connect_timeout", "number", 5.0, "seconds to connect"),
+    Setting("read_timeout", "number", 8.0, "seconds to wait for an answer's next bytes"),
+    Setting("max_connections", "integer", 64, "connections open at once"),
+    Setting("retries", "integer", 3, "retries after a 5xx (reads), a 429 or a spent limit"),
+    Setting("max_retry_wait", "number", 5.0, "the longest wait for Retry-After or a reset"),
 )
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -49,14 +49,14 @@ class HttpSettings:
 
 
 def check(settings: Mapping[str, Any], *, token_required: bool = True) -> list[tuple[str, str]]:
-    """Problems with the shared HTTP keys as (key, message); never echoes a value."""
+    """Problems beyond the declared types as (key, message); never echoes a value."""
     problems: list[tuple[str, str]] = []
     url = settings.get("api_url")
-    if url is not None:
+    if isinstance(url, str):
         problems += _check_url(url)
     env = settings.get("token_env")
     command = settings.get("token_command")
-    if env is not None and (not isinstance(env, str) or not _ENV_NAME.fullmatch(env)):
+    if isinstance(env, str) and not _ENV_NAME.fullmatch(env):
         problems.append(
             (
                 "token_env",
@@ -64,9 +64,9 @@ def check(settings: Mapping[str, Any], *, token_required: bool = True) -> list[t
                 "(letters, digits and _), not a value",
             )
         )
-    if command is not None and not _command(command):
+    if isinstance(command, list) and not _command(command):
         problems.append(
-            ("token_command", "expected a command line or an array of its words, not empty")
+            ("token_command", "expected the program and its arguments, none of them empty")
         )
     if env is not None and command is not None:
         problems.append(("token_command", "cannot be combined with token_env: choose one"))
@@ -76,22 +76,16 @@ def check(settings: Mapping[str, Any], *, token_required: bool = True) -> list[t
         )
     for key in ("token_timeout", "connect_timeout", "read_timeout", "max_retry_wait"):
         value = settings.get(key)
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
-        ):
+        if isinstance(value, int | float) and not isinstance(value, bool) and value <= 0:
             problems.append((key, "must be a number of seconds above 0"))
     for key, least in (("max_connections", 1), ("retries", 0)):
         value = settings.get(key)
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < least
-        ):
-            problems.append((key, f"must be an integer of {least} or more"))
+        if isinstance(value, int) and not isinstance(value, bool) and value < least:
+            problems.append((key, f"must be {least} or more"))
     return problems
 
 
-def _check_url(url: Any) -> list[tuple[str, str]]:
-    if not isinstance(url, str):
-        return [("api_url", "must be a string")]
+def _check_url(url: str) -> list[tuple[str, str]]:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return [("api_url", "expected an http:// or https:// URL")]
@@ -102,11 +96,6 @@ def _check_url(url: Any) -> list[tuple[str, str]]:
 
 def _command(value: Any) -> tuple[str, ...]:
     """The words of a token command; empty when it is not one."""
-    if isinstance(value, str):
-        try:
-            return tuple(shlex.split(value))
-        except ValueError:
-            return ()
     if isinstance(value, list) and value and all(isinstance(w, str) and w for w in value):
         return tuple(value)
     return ()

@@ -8,29 +8,17 @@ review, and actions that started and never finished.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
-from dataclasses import dataclass
 
-from console.cli.output import iso_utc, print_json, print_table
-from console.cli.runner import print_proposal, proposal_json, run_actions
+from console.cli.output import print_json, print_table
+from console.cli.runner import print_proposal, proposal_json, run_reading
 from console.domain.consensus import Tally
 from console.domain.inert import neutralise
+from console.domain.instants import iso_utc
 from console.domain.model import ProviderApproval
-from console.engine.actions import Actions, ProposalView
-from console.engine.provider_votes import gate_tally
-from console.store.claims import ActionRecord
-
-
-@dataclass(frozen=True)
-class Waiting:
-    proposals: list[ProposalView]
-    provider_approvals: list[ProviderApproval]
-    # Quorum's votes on each approval held until the quorum (forward_after_quorum), by id.
-    gate_tallies: dict[str, Tally]
-    awaiting_review: list[ProposalView]
-    incomplete: list[ActionRecord]
-    provider_errors: list[str]
+from console.engine.actions import Actions
+from console.engine.provider_votes import fetch_gate_tallies
+from console.engine.waiting import Waiting, what_waits
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -41,25 +29,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.set_defaults(func=run)
 
 
-async def _collect(actions: Actions) -> Waiting:
-    providers = list(actions.session.providers.values())
-    answers = await asyncio.gather(*(p.approvals() for p in providers), return_exceptions=True)
-    found: list[ProviderApproval] = []
-    errors: list[str] = []
-    for provider, answer in zip(providers, answers, strict=True):
-        if isinstance(answer, BaseException):
-            errors.append(f"{provider.name}: {answer}")
-        else:
-            found.extend(answer)
-    tallies = {a.id: t for a in found if (t := gate_tally(actions, a)) is not None}
-    return Waiting(
-        proposals=actions.open_proposals(),
-        provider_approvals=found,
-        gate_tallies=tallies,
-        awaiting_review=actions.awaiting_review(),
-        incomplete=actions.incomplete(),
-        provider_errors=errors,
-    )
+async def _collect(actions: Actions) -> tuple[Waiting, dict[str, Tally]]:
+    """What waits, and Quorum's tally of each provider approval held until the quorum."""
+    waiting = await what_waits(actions)
+    return waiting, await fetch_gate_tallies(actions, waiting.provider_approvals)
 
 
 def _approval_json(a: ProviderApproval, tally: Tally | None) -> dict[str, object]:
@@ -84,15 +57,20 @@ def _approval_json(a: ProviderApproval, tally: Tally | None) -> dict[str, object
     }
 
 
+def _votes(tallies: dict[str, Tally], approval: ProviderApproval) -> str:
+    """Quorum's tally where the approval waits for it; else each vote is sent at once."""
+    tally = tallies.get(approval.id)
+    return tally.summary() if tally is not None else "each vote sent at once"
+
+
 def run(args: argparse.Namespace) -> int:
-    waiting = run_actions(args, _collect, json_out=args.json)
+    waiting, tallies = run_reading(args, _collect)
     if args.json:
         print_json(
             {
                 "proposals": [proposal_json(v) for v in waiting.proposals],
                 "provider_approvals": [
-                    _approval_json(a, waiting.gate_tallies.get(a.id))
-                    for a in waiting.provider_approvals
+                    _approval_json(a, tallies.get(a.id)) for a in waiting.provider_approvals
                 ],
                 "awaiting_review": [proposal_json(v) for v in waiting.awaiting_review],
                 "incomplete_actions": [r.to_json() for r in waiting.incomplete],
@@ -109,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         print_table(
             ["id", "environment", "title", "requested", "votes"],
             [
-                [a.id, a.environment, a.title, iso_utc(a.requested_at) or "", _votes(waiting, a)]
+                [a.id, a.environment, a.title, iso_utc(a.requested_at) or "", _votes(tallies, a)]
                 for a in waiting.provider_approvals
             ],
         )
@@ -124,9 +102,3 @@ def run(args: argparse.Namespace) -> int:
     for error in waiting.provider_errors:
         print(neutralise(f"quorum: provider {error}"), file=sys.stderr)
     return 1 if waiting.provider_errors else 0
-
-
-def _votes(waiting: Waiting, approval: ProviderApproval) -> str:
-    """Quorum's tally where the approval waits for it; else each vote is sent at once."""
-    tally = waiting.gate_tallies.get(approval.id)
-    return tally.summary() if tally is not None else "each vote sent at once"

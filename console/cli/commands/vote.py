@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 
 from console.cli.output import print_json
-from console.cli.runner import emit, refuse_if_readonly, run_actions
+from console.cli.runner import emit, run_mutating
 from console.domain.inert import neutralise
 from console.engine.provider_votes import is_provider_approval, vote_on_provider_approval
 from console.store.proposals import parse_id
@@ -32,21 +32,21 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run(args: argparse.Namespace) -> int:
-    refuse_if_readonly(args, "vote")
     approve = args.choice == "approve"
     if is_provider_approval(args.id):
-        result = run_actions(
+        answered = run_mutating(
             args,
+            "vote",
             lambda actions: vote_on_provider_approval(actions, args.id, approve, args.comment),
             json_out=args.json,
         )
         if args.json:
-            print_json(result.to_json())
+            print_json(answered.to_json())
         else:
-            print(neutralise(result.describe()))
+            print(neutralise(answered.describe()))
         return 0
     pid = parse_id(args.id)
-    result = run_actions(
-        args, lambda actions: actions.vote(pid, approve, args.comment), json_out=args.json
+    result = run_mutating(
+        args, "vote", lambda actions: actions.vote(pid, approve, args.comment), json_out=args.json
     )
     return emit(args, result.proposal, result.outcome)
