@@ -280,6 +280,11 @@ class QuorumApp(App[int]):
     def on_approvals_pane_vote_requested(self, event: ApprovalsPane.VoteRequested) -> None:
         self.flows.vote(event.pid, event.approve)
 
+    def on_approvals_pane_provider_vote_requested(
+        self, event: ApprovalsPane.ProviderVoteRequested
+    ) -> None:
+        self.flows.provider_vote(event.approval_id, event.approve)
+
     def on_approvals_pane_override_requested(self, event: ApprovalsPane.OverrideRequested) -> None:
         self.flows.override(event.pid, event.what)
 

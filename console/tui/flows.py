@@ -178,6 +178,30 @@ class ConsensusFlows:
                 lambda: app.actions.vote(pid, False, values["comment"]), f"rejected proposal {pid}"
             )
 
+    @flow("vote")
+    async def provider_vote(self, approval_id: str, approve: bool) -> None:
+        """`a`/`x` on a provider's own approval: sent to that provider as this person's
+        review (console.engine.provider_votes), a rejection with a comment."""
+        from console.engine.provider_votes import vote_on_provider_approval
+        from widgets.dialogs.modals import Field, FormScreen
+
+        app = self.app
+        comment = ""
+        if not approve:
+            fields = [Field("comment", "Why (comment):")]
+            values = await app.push_screen_wait(FormScreen(f"reject: {approval_id}", fields))
+            if values is None:
+                return
+            comment = values["comment"]
+        try:
+            with self.under_way():
+                result = await vote_on_provider_approval(app.actions, approval_id, approve, comment)
+        except (QuorumError, ProviderError) as exc:
+            app.say(str(exc), error=True)
+        else:
+            app.say(result.describe(), title="consensus")
+        app.feeds.refresh_side(force=True)
+
     @flow("override")
     async def override(self, pid: int, what: str) -> None:
         """`o` in Approvals: the emergency override, with a reason and the target's name."""

@@ -92,11 +92,11 @@ def provider_approval_view(approval: ProviderApproval) -> ApprovalView:
     beside the proposals, answered in that backend."""
     from widgets.panes.approvals import ApprovalView
 
-    notes = [f"answered in {approval.provider}"]
+    notes = [f"held by {approval.provider}: a vote here is sent there as your own review"]
     if approval.url:
         notes.append(approval.url)
     return ApprovalView(
-        key=f"provider-{approval.provider}-{approval.id}",
+        key=f"provider-{approval.id}",
         what=f"{approval.title} ({approval.environment})"
         if approval.environment
         else approval.title,
@@ -106,6 +106,7 @@ def provider_approval_view(approval: ProviderApproval) -> ApprovalView:
         created_at=approval.requested_at,
         notes=tuple(notes),
         provider=approval.provider,
+        approval_id=approval.id,
     )
 
 

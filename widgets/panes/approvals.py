@@ -59,6 +59,7 @@ class ApprovalView:
     proposal_id: int | None = None
     awaiting_review: bool = False
     provider: str = ""  # the backend that holds it, when it is not a Quorum proposal
+    approval_id: str = ""  # its id there, PROVIDER:REFERENCE (as `quorum approvals` lists)
 
 
 class ApprovalsPane(Pane):
@@ -86,6 +87,13 @@ class ApprovalsPane(Pane):
         """`a` or `x` on a Quorum proposal (a rejection asks for a comment first)."""
 
         pid: int
+        approve: bool
+
+    @dataclass
+    class ProviderVoteRequested(Message):
+        """`a` or `x` on an approval a provider holds: the vote goes to that provider."""
+
+        approval_id: str
         approve: bool
 
     @dataclass
@@ -138,12 +146,17 @@ class ApprovalsPane(Pane):
         self.post_message(self.ProposeRequested())
 
     def action_approve(self) -> None:
-        if chosen := self._proposal():
-            self.post_message(self.VoteRequested(chosen[0], True))
+        self._vote(True)
 
     def action_reject(self) -> None:
-        if chosen := self._proposal():
-            self.post_message(self.VoteRequested(chosen[0], False))
+        self._vote(False)
+
+    def _vote(self, approve: bool) -> None:
+        item = self.selected
+        if item is not None and item.approval_id:
+            self.post_message(self.ProviderVoteRequested(item.approval_id, approve))
+        elif chosen := self._proposal():
+            self.post_message(self.VoteRequested(chosen[0], approve))
 
     def action_override(self) -> None:
         if chosen := self._proposal():
