@@ -223,6 +223,14 @@ class Provider(ABC):
     async def resume(self, target: TargetRef) -> str:
         raise Unsupported(f"{self.kind} provider cannot resume a rollout")
 
+    async def check_revision(self, target: TargetRef, revision: str) -> str | None:
+        """Why a deploy of `revision` to `target` would be refused, or None when it may go.
+
+        Asked when a deploy is proposed, amended or run, so a revision the backend
+        cannot take is refused before anyone votes on it, not after two approvals.
+        """
+        return None
+
     async def denied(self, target: TargetRef, capability: Capability) -> str | None:
         """Why the current credentials may not do `capability` on `target`; None if allowed.
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import threading
 from collections.abc import Awaitable, Callable
@@ -30,6 +31,11 @@ from console.engine.targets import resolve_target
 
 T = TypeVar("T")
 WAITING = "waiting for the audit database: another Quorum process holds its write lock"
+
+
+def warn(message: str) -> None:
+    """What went wrong beside a change that went through, the same way for every command."""
+    print(f"quorum: {neutralise(message)}", file=sys.stderr)
 
 
 def run_mutating(
@@ -62,8 +68,11 @@ def _run(
     out = sys.stderr if json_out else sys.stdout
 
     def show(line: str) -> None:
-        out.write(neutralise(line) + "\n")
-        out.flush()
+        # The deploy command keeps running whoever reads its output: a reader that
+        # left (`| head`) must not turn a running deploy into a recorded failure.
+        with contextlib.suppress(BrokenPipeError):
+            out.write(neutralise(line) + "\n")
+            out.flush()
 
     def waiting() -> None:
         print(f"quorum: {WAITING}", file=sys.stderr, flush=True)
@@ -71,7 +80,11 @@ def _run(
     async def main() -> T:
         session = open_session(args)
         actions = Actions(
-            session, on_output=show, on_waiting=waiting, on_progress=ProgressLine(sys.stderr)
+            session,
+            on_output=show,
+            on_waiting=waiting,
+            on_warning=warn,
+            on_progress=ProgressLine(sys.stderr),
         )
         try:
             if caught_up:
@@ -135,7 +148,7 @@ def emit(args: argparse.Namespace, view: ProposalView, outcome: Outcome | None) 
         print_json(proposal_json(view, outcome))
     else:
         print_proposal(view, outcome)
-    return 1 if outcome is not None and not outcome.ok else 0
+    return 1 if outcome is not None and (not outcome.ok or outcome.warning) else 0
 
 
 def emit_outcome(args: argparse.Namespace, outcome: Outcome) -> int:
@@ -143,4 +156,6 @@ def emit_outcome(args: argparse.Namespace, outcome: Outcome) -> int:
         print_json(outcome.to_json())
     else:
         print(neutralise(describe_outcome(outcome)))
-    return 0 if outcome.ok else 1
+    if outcome.warning:
+        warn(f"warning: {outcome.warning}")
+    return 0 if outcome.ok and not outcome.warning else 1

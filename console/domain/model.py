@@ -115,6 +115,9 @@ class Snapshot:
     provider: str
     targets: tuple[Target, ...]
     taken_at: datetime
+    # What this snapshot leaves out and why, one line each (kinds the credentials may
+    # not list): shown once beside the targets, never as a failure of the provider.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -57,11 +57,16 @@ class ServiceConfig:
     thresholds: Thresholds | None = None
 
 
+# A notification is sent after the action, but the command still waits for it: a
+# sink gets at most this long, whatever its `timeout` says.
+MAX_NOTIFY_TIMEOUT = 30.0
+
+
 @dataclass(frozen=True)
 class NotifyConfig:
     kind: str  # slack | matrix | webhook
     url_env: str
-    timeout: float = 5.0
+    timeout: float = 5.0  # seconds, more than 0 and at most MAX_NOTIFY_TIMEOUT
 
 
 @dataclass(frozen=True)

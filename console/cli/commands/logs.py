@@ -12,8 +12,8 @@ import asyncio
 import sys
 from typing import TextIO
 
+from console.domain.bounds import MAX_LINES, count_type
 from console.domain.durations import duration_type
-from console.domain.errors import UsageError
 from console.domain.inert import neutralise
 from console.domain.instants import iso_utc
 from console.domain.model import LogLine
@@ -28,7 +28,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.add_argument("--env", required=True, metavar="ENV", help="environment")
     parser.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
     parser.add_argument("--since", type=duration_type, metavar="DURATION", help="e.g. 5m, 1h")
-    parser.add_argument("--tail", type=int, metavar="N", help="only the last N lines")
+    parser.add_argument(
+        "--tail", type=count_type(0, MAX_LINES), metavar="N", help="only the last N lines"
+    )
     parser.add_argument("--container", metavar="NAME", help="one container of each pod")
     parser.add_argument(
         "--previous", "-p", action="store_true", help="the previous container's logs (k9s p)"
@@ -81,10 +83,6 @@ async def _print_logs(args: argparse.Namespace, out: TextIO) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.tail is not None and args.tail < 0:
-        raise UsageError("--tail must be zero or more")
-    try:
-        asyncio.run(_print_logs(args, sys.stdout))
-    except BrokenPipeError:  # `quorum logs ... | head` closed the pipe: not an error
-        sys.stderr.close()
+    # A reader that left (`| head`) ends it through BrokenPipeError, as every command.
+    asyncio.run(_print_logs(args, sys.stdout))
     return 0
