@@ -40,11 +40,12 @@ class Capability(enum.Flag):
     SCALE = enum.auto()
     REVISIONS = enum.auto()
     PAUSE = enum.auto()  # pause and resume a rollout
+    ANSWER = enum.auto()  # approve or reject the backend's own approvals (`answer`)
 
     @classmethod
     def mutating(cls) -> Capability:
         """What `--readonly` takes away."""
-        return cls.DEPLOY | cls.ROLLBACK | cls.RESTART | cls.SCALE | cls.PAUSE
+        return cls.DEPLOY | cls.ROLLBACK | cls.RESTART | cls.SCALE | cls.PAUSE | cls.ANSWER
 
 
 class ProviderError(Exception):
@@ -118,7 +119,7 @@ class Setting:
     """
 
     name: str
-    type: str  # a TOML type: "string", "integer", "number", "boolean" or "table"
+    type: str  # a TOML type: "string", "integer", "number", "boolean", "table" or "array"
     default: Any = None
     help: str = ""
     required: bool = False
@@ -204,6 +205,15 @@ class Provider(ABC):
     async def approvals(self) -> list[ProviderApproval]:
         """What waits in the backend for a person; asked only of kinds with APPROVALS."""
         raise Unsupported(f"{self.kind} provider has no approvals")
+
+    async def answer(self, approval: str, approve: bool, comment: str = "") -> str:
+        """Approves or rejects one of this provider's approvals, as the holder of its token.
+
+        `approval` is the part of a `ProviderApproval.id` after `provider:`. The
+        credentials are those of the process, so a vote goes out as the voter's own
+        review. Returns the backend's answer in one line, for the audit log.
+        """
+        raise Unsupported(f"{self.kind} provider cannot answer approvals")
 
     async def deploy(self, target: TargetRef, revision: str) -> str:
         raise Unsupported(f"{self.kind} provider cannot deploy")

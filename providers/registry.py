@@ -30,6 +30,8 @@ BUILTIN = {
     "kubernetes": "providers.kubernetes:KubernetesProvider",
     "ecs": "providers.aws:EcsProvider",
     "static-site": "providers.aws:StaticSiteProvider",
+    "github": "providers.github:GitHubProvider",
+    "gitlab": "providers.gitlab:GitLabProvider",
 }
 
 

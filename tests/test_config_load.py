@@ -60,7 +60,7 @@ MALFORMED: list[tuple[str, list[tuple[int, str, str]]]] = [
                 "policy.production.frobnicate",
                 "unknown key 'frobnicate' (known: min_approvals, allow_self_approval, "
                 "block_on_rejections, vote_ttl, dismiss_stale_votes, deploy_command, "
-                "require_rotation_approval)",
+                "require_rotation_approval, forward_after_quorum)",
             ),
         ],
     ),

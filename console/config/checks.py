@@ -61,6 +61,7 @@ INTEGER = ValueType("an integer", lambda v: isinstance(v, int) and not isinstanc
 NUMBER = ValueType("a number", lambda v: isinstance(v, int | float) and not isinstance(v, bool))
 BOOLEAN = ValueType("true or false", lambda v: isinstance(v, bool))
 TABLE = ValueType("a table", lambda v: isinstance(v, dict))
+ARRAY = ValueType("an array", lambda v: isinstance(v, list))
 
 
 def quoted(value: Any) -> str:

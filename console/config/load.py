@@ -218,7 +218,7 @@ class _Loader:
                 continue
             check.unknown_keys(table, path, POLICY_KEYS)
             changes: dict[str, Any] = {}
-            for key in ("allow_self_approval", "dismiss_stale_votes"):
+            for key in ("allow_self_approval", "dismiss_stale_votes", "forward_after_quorum"):
                 flag = check.get(table, path, key, BOOLEAN)
                 if flag is not None:
                     changes[key] = flag

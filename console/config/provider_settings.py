@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from console.config.checks import BOOLEAN, INTEGER, NUMBER, STRING, TABLE, ValueType, closest
+from console.config.checks import (
+    ARRAY,
+    BOOLEAN,
+    INTEGER,
+    NUMBER,
+    STRING,
+    TABLE,
+    ValueType,
+    closest,
+)
 from console.config.checks import type_name as toml_type
 from console.domain.inert import echo
 from providers.base import Provider, Setting
@@ -24,6 +33,7 @@ TYPES: dict[str, ValueType] = {
     "number": NUMBER,
     "boolean": BOOLEAN,
     "table": TABLE,
+    "array": ARRAY,
 }
 
 

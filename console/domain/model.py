@@ -189,7 +189,11 @@ class Revision:
 
 @dataclass(frozen=True)
 class ProviderApproval:
-    """Something a backend itself holds for a human (a GitHub pending deployment...)."""
+    """Something a backend itself holds for a human (a GitHub pending deployment...).
+
+    `id` is what `quorum vote` takes: the provider's name, a colon, and the
+    provider's own reference (`ci:4242/production`, `gitlab:57`).
+    """
 
     provider: str
     id: str
@@ -197,6 +201,9 @@ class ProviderApproval:
     environment: str
     url: str = ""
     requested_at: datetime | None = None
+    service: str = ""
+    requested_by: str = ""
+    detail: str = ""  # wait timer, reviewers, whether these credentials may answer
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,9 @@ class Policy:
     dismiss_stale_votes: bool = True
     deploy_command: str | None = None
     require_rotation_approval: str | None = None
+    # A provider's own approval (a GitHub pending deployment...) is answered only once
+    # Quorum's votes reach this policy's quorum, or block it, instead of vote by vote.
+    forward_after_quorum: bool = False
 
     @classmethod
     def default_for(cls, environment: str) -> Policy:
