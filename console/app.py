@@ -121,6 +121,7 @@ class QuorumApp(App[int]):
                 identity=self.identity,
                 on_output=self.feeds.deploy_output,
                 on_waiting=self._ledger_waiting,
+                on_warning=lambda line: self.say(line, error=True, title="warning"),
                 clock=self.now,
             )
         return self._actions

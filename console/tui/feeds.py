@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -55,6 +55,7 @@ class Feeds:
         self._reading_side = False
         self._catching_up = False
         self._last_slow: float | None = None  # time.monotonic() of the last slow read
+        self._notes_said: set[str] = set()
 
     # ---- the start: Services first, the rest after the first frame --------------
 
@@ -110,11 +111,22 @@ class Feeds:
         self.views = {view.key: view for view in shown}
         app.services.update_views(shown)
         app.main.query_one(ProviderStatus).show(views.provider_lines(states.values()), utcnow())
+        self._say_notes(states.values())
         if shown and not self.started:
             app.call_after_refresh(self.start)
         cursor = app.services.table.cursor_key
         if cursor is not None and (self.selected is None or self.selected.key == cursor):
             self.select(cursor)  # the selected row's data changed, or the first row came
+
+    def _say_notes(self, states: Iterable[ProviderState]) -> None:
+        """What a provider leaves out and why (kinds its credentials may not list), said
+        once per console: it is a standing fact, not news at every refresh."""
+        for state in states:
+            for note in state.snapshot.notes if state.snapshot else ():
+                line = f"{state.name}: {note}"
+                if line not in self._notes_said:
+                    self._notes_said.add(line)
+                    self.app.say(line, title="hidden from view")
 
     def known(self, attribute: str) -> list[str]:
         """The environments or providers seen so far (for `:env`, `:ctx` and ctrl+p)."""
