@@ -134,7 +134,7 @@ def test_allowed_signers_lines_that_grant_nothing_are_reported(team: SshTeam) ->
         "# the team's keys\n"
         f"alice {key}\n"
         f'bob namespaces="git" {team.public["bob"]}\n'
-        f'*@example.org {key}\n'
+        f"*@example.org {key}\n"
         f'carol valid-after="20260101" {key}\n'
         "dave ssh-ed25519 not-base64!\n"
     )
