@@ -187,9 +187,7 @@ def test_derived_state_is_the_rules_over_the_verified_acts_alone(
     history: tuple[list[Signed], list[Signed]], hours: int
 ) -> None:
     every, genuine = history
-    now = T0 + timedelta(hours=hours) + max(
-        (a.act.at - T0 for a in every), default=timedelta(0)
-    )
+    now = T0 + timedelta(hours=hours) + max((a.act.at - T0 for a in every), default=timedelta(0))
     members = frozenset(MEMBERS)
     signed = derive(_facts(every), POLICY, now, verify=ALLOWED.valid, members=members)
     trusted = derive(_facts(genuine), POLICY, now, verify=None, members=None)

@@ -30,7 +30,7 @@ from console.domain.acts import (
 )
 from console.domain.consensus import Kind, State
 from console.domain.derive import Derived, Facts, Signed, derive
-from console.domain.errors import QuorumError
+from console.domain.errors import UsageError
 from console.domain.model import TargetRef
 from console.domain.settings import Policy
 from console.domain.signers import AllowedSigners
@@ -38,7 +38,7 @@ from console.domain.signers import AllowedSigners
 FORMAT = "quorum-certificate/1"
 
 
-class CertificateError(QuorumError):
+class CertificateError(UsageError):
     """A file that is not a readable certificate."""
 
 
