@@ -29,3 +29,15 @@ def data_dir() -> Path:
         path = Path(base) / "quorum"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def state_dir() -> Path:
+    """`$QUORUM_STATE_DIR`, else `$XDG_STATE_HOME/quorum`: the user's own state, never shared.
+
+    What one person's consoles remember about the shared files (the last audit head
+    seen) lives here, where other members cannot rewrite it.
+    """
+    if os.environ.get("QUORUM_STATE_DIR"):
+        return Path(os.environ["QUORUM_STATE_DIR"]).expanduser()
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "quorum"
