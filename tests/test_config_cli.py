@@ -58,6 +58,9 @@ def test_valid_config_is_ok_with_a_summary(tmp_path, plugins, capsys):
     out, err = capsys.readouterr()
     assert out == (
         f"ok: {path} (1 provider, 1 service, 1 policy, 1 rotation, 1 notify sink, 3 members)\n"
+        "votes are unsigned: [team] allowed_signers is not set, so anyone who can write the "
+        "shared file can add votes or change a proposal's state; set it to sign every act "
+        "with the members' SSH keys\n"
     )
     assert err == ""
 
@@ -140,7 +143,7 @@ def test_problems_are_neutralised_on_the_terminal(tmp_path, capsys):
 def test_the_example_config_checks_ok_end_to_end(capsys):
     example = Path(__file__).resolve().parent.parent / "config.example.toml"
     assert main(["config", "check", "--config", str(example)]) == 0
-    assert capsys.readouterr().out == (
+    assert capsys.readouterr().out.splitlines()[0] == (
         f"ok: {example} (3 providers, 1 service, 3 policies, 2 rotations, 0 notify sinks, "
-        "3 members)\n"
+        "3 members)"
     )

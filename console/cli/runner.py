@@ -17,6 +17,7 @@ from console.domain.errors import PolicyRefused
 from console.domain.inert import neutralise
 from console.domain.model import Target, utcnow
 from console.engine.actions import Actions, Outcome, ProposalView
+from console.engine.audit_watch import check_and_note
 from console.engine.sandbox_teammates import teammates_step
 from console.engine.session import open_session
 from console.engine.targets import resolve_target
@@ -31,10 +32,16 @@ def refuse_if_readonly(args: argparse.Namespace, doing: str) -> None:
 
 
 def run_actions(
-    args: argparse.Namespace, work: Callable[[Actions], Awaitable[T]], *, json_out: bool = False
+    args: argparse.Namespace,
+    work: Callable[[Actions], Awaitable[T]],
+    *,
+    json_out: bool = False,
+    mutating: bool = True,
 ) -> T:
-    """Runs `work` with an `Actions` for this command, after the sandbox teammates' turn
-    and any approved proposal whose execution a crashed process never started.
+    """Runs `work` with an `Actions` for this command; a mutating command first lets the
+    sandbox teammates take their turn and runs any approved proposal whose execution a
+    crashed process never started (saying so). Reading commands (`mutating=False`) only
+    read: nothing runs under the identity of someone who asked to look.
 
     A deploy command's output is streamed neutralised, to stderr when stdout carries JSON.
     """
@@ -46,18 +53,25 @@ def run_actions(
 
     async def main() -> T:
         session = open_session(args)
+        gone = check_and_note(session.audit_path)
+        if gone:
+            print(neutralise(f"quorum: warning: {gone}"), file=sys.stderr)
         actions = Actions(session, on_output=show)
         try:
-            if not session.readonly:
+            if mutating and not session.readonly:
                 for vote in await teammates_step(actions, utcnow()):
                     print(f"sandbox: {neutralise(vote.describe())}", file=sys.stderr)
                 for outcome in await actions.run_approved():
-                    line = f"approved earlier, ran now: {describe_outcome(outcome)}"
+                    line = (
+                        f"approved earlier, ran now as {actions.identity.name}: "
+                        f"{describe_outcome(outcome)}"
+                    )
                     print(neutralise(line), file=sys.stderr)
             return await work(actions)
         finally:
             actions.close()
             await session.close()
+            check_and_note(session.audit_path)  # the head this command leaves behind
 
     return asyncio.run(main())
 
@@ -83,6 +97,9 @@ def print_proposal(view: ProposalView, outcome: Outcome | None = None) -> None:
         lapsed = "" if v.voter in counted else " (no longer counts)"
         comment = f": {v.comment}" if v.comment else ""
         lines.append(f"    {v.voter} {verdict} at {iso_utc(v.at)}{lapsed}{comment}")
+    for signed, why in view.ignored:
+        act = type(signed.act).__name__.removesuffix("Act").lower()
+        lines.append(f"    not counted: {act} by {signed.act.author}: {why}")
     if p.awaiting_review:
         lines.append(f"    override by {p.override_by} awaits review by someone else")
     elif p.reviewed_by:

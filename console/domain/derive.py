@@ -32,7 +32,7 @@ from console.domain.acts import (
     WithdrawAct,
 )
 from console.domain.consensus import Proposal, State, Vote
-from console.domain.errors import QuorumError
+from console.domain.errors import PolicyRefused, QuorumError
 from console.domain.settings import Policy
 
 A = TypeVar("A")
@@ -142,6 +142,28 @@ def derive(
     if outcome is not None and proposal.state is State.APPROVED:
         proposal = rules.settle(proposal, ok=outcome[0], detail=outcome[1])
     return Derived(proposal, tuple(counted), tuple(ignored))
+
+
+def apply_act(
+    proposal: Proposal, act: Act, policy: Policy, rotation_holder: str | None = None
+) -> Proposal:
+    """`proposal` after a new act on its current version, by the rules; raises what they
+    refuse. The write path runs this before it signs and stores an act, so an act that
+    would not count is refused with the rule's own reason instead of being kept."""
+    version = getattr(act, "version", proposal.version)
+    if isinstance(act, AmendAct):
+        version -= 1
+    if version != proposal.version:
+        raise PolicyRefused(
+            f"proposal {proposal.id} changed since it was read: it is at version "
+            f"{proposal.version} ({proposal.describe()})"
+        )
+    return _apply(proposal, act, policy, rotation_holder, {proposal.version: content_at(proposal)})
+
+
+def message_for(act: Act, proposal: Proposal) -> bytes:
+    """The bytes the author of a new `act` on `proposal` (at its current version) signs."""
+    return _message(act, {proposal.version: content_at(proposal)}) or b""
 
 
 def content_at(proposal: Proposal) -> Content:

@@ -6,10 +6,11 @@ claimed atomically before anything runs (`console.store.claims`), so a retry wit
 the same key never executes twice, and an action whose process died mid-call stays
 listed as incomplete until an operator records its real outcome (`resolve`).
 
-Proposals go through `console.domain.consensus` rules inside SQLite write transactions
-(`console.store.proposals`); the vote, override or proposal that makes one
-approved executes it in the same call. Notifications never block or undo an
-action: they are sent after it, each sink with its own timeout.
+Proposals are read and changed through `console.engine.ledger`: every state is
+derived from the signed acts, at each read and again inside the execution claim;
+the vote, override or proposal that makes one approved executes it in the same
+call. Notifications never block or undo an action: they are sent after it, each
+sink with its own timeout.
 """
 
 from __future__ import annotations
@@ -19,9 +20,21 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from console.domain import consensus as rules
+from console.domain.acts import (
+    AmendAct,
+    OverrideAct,
+    ProposalAct,
+    ReviewAct,
+    VoteAct,
+    WithdrawAct,
+)
+from console.domain.certificate import build as build_certificate
+from console.domain.certificate import dumps as dump_certificate
 from console.domain.consensus import Kind, Proposal, State, Tally
+from console.domain.derive import Act, Derived, Signed, content_at
 from console.domain.errors import PolicyRefused, QuorumError, UsageError
 from console.domain.identity import Identity, current_identity, require_member
 from console.domain.model import TargetRef, utcnow
@@ -32,12 +45,12 @@ from console.engine.deploy_command import (
     consensus_environment,
     run_deploy_command,
 )
+from console.engine.ledger import Ledger, proposal_key
 from console.engine.session import Session
 from console.notify.sinks import Notice, send_all
-from console.rotation.schedule import holder_at
+from console.signing.signer import Signer
 from console.store.audit import AuditLog
 from console.store.claims import FAILED, FINISHED, ActionRecord, ActionStore
-from console.store.proposals import ProposalStore
 from providers.base import Capability, Provider, ProviderError
 
 _CAPABILITY = {
@@ -55,9 +68,9 @@ def needs_votes(policy: Policy) -> bool:
     return policy.min_approvals > 0 or bool(policy.require_rotation_approval)
 
 
-def proposal_key(pid: int) -> str:
-    """The idempotency key of a proposal's execution, shared by all its audit records."""
-    return f"proposal-{pid}"
+RESERVED_KEY_PREFIX = "proposal-"
+
+__all__ = ["Actions", "NeedsConsensus", "Outcome", "ProposalView", "Result", "proposal_key"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,9 @@ class ProposalView:
     proposal: Proposal
     tally: Tally
     policy: Policy
+    # Acts stored for this proposal that do not count, and why (forged, not a member...).
+    ignored: tuple[tuple[Signed, str], ...] = ()
+    signed: bool = False  # whether the team's acts are signed (keys in the config)
 
     @property
     def id(self) -> int:
@@ -133,6 +149,16 @@ class ProposalView:
                 "review_comment": p.review_comment,
             },
             "detail": p.detail,
+            "version": p.version,
+            "signed": self.signed,
+            "not_counted": [
+                {
+                    "act": type(s.act).__name__.removesuffix("Act").lower(),
+                    "by": s.act.author,
+                    "why": why,
+                }
+                for s, why in self.ignored
+            ],
         }
 
 
@@ -203,45 +229,50 @@ class Actions:
         self.identity = identity or current_identity()
         self.on_output: OnOutput = on_output or (lambda line: None)
         self.clock = clock
-        self.audit = AuditLog(session.audit_path)
-        self.proposals = ProposalStore(session.audit_path)
+        signers = self.config.signers
+        self.signer = Signer(self.identity.name, signers) if signers is not None else None
+        record_signer = self.signer.sign if self.signer else None
+        self.audit = AuditLog(session.audit_path, signer=record_signer)
         self.claims = ActionStore(session.audit_path)
+        self.ledger = Ledger(
+            self.config, session.audit_path, self.claims, signer=self.signer, clock=clock
+        )
+        self.proposals = self.ledger.store  # the cached rows, for listings only
 
     def close(self) -> None:
         self.audit.close()
-        self.proposals.close()
+        self.ledger.close()
         self.claims.close()
+        if self.signer is not None:
+            self.signer.close()
 
     # -- reading ---------------------------------------------------------------------
 
     def policy(self, environment: str) -> Policy:
         return self.config.policy(environment)
 
-    def _holder(self, policy: Policy, now: datetime) -> str | None:
-        rotation = policy.require_rotation_approval
-        if not rotation:
-            return None
-        return holder_at(self.config, rotation, now, self.session.audit_path)
+    def _view(self, derived: Derived) -> ProposalView:
+        now = self.clock()
+        p = derived.proposal
+        policy = self.policy(p.ref.environment)
+        holder = self.ledger.holder(policy, p.created_at)
+        tally = rules.tally(p, policy, now, holder)
+        return ProposalView(p, tally, policy, derived.ignored, self.ledger.signed)
 
     def view(self, proposal: Proposal) -> ProposalView:
-        now = self.clock()
-        policy = self.policy(proposal.ref.environment)
-        holder = self._holder(policy, now)
-        current = rules.evaluate(proposal, policy, now, holder)
-        return ProposalView(current, rules.tally(current, policy, now, holder), policy)
+        """`proposal` as its signed acts make it now (the fields passed in are not believed)."""
+        return self._view(self.ledger.derived(proposal.id))
 
     def get(self, pid: int) -> ProposalView:
-        return self.view(self.proposals.get(pid))
+        return self._view(self.ledger.derived(pid))
 
     def open_proposals(self) -> list[ProposalView]:
         """Proposals still waiting for votes or execution (expired ones drop out), oldest first."""
-        stored = self.proposals.list([State.OPEN, State.BLOCKED, State.APPROVED])
-        views = [self.view(p) for p in stored]
-        return [v for v in views if v.state is not State.EXPIRED]
+        return [self._view(d) for d in self.ledger.pending()]
 
     def awaiting_review(self) -> list[ProposalView]:
         """Overrides nobody but their author has looked at yet: the review queue."""
-        return [self.view(p) for p in self.proposals.awaiting_review()]
+        return [self._view(d) for d in self.ledger.every() if d.proposal.awaiting_review]
 
     def incomplete(self) -> list[ActionRecord]:
         """Actions that started and never finished (crash recovery; the TUI shows them at start)."""
@@ -258,6 +289,12 @@ class Actions:
         team lists members (an empty list is a personal config without a team)."""
         if strict or self.config.members:
             require_member(self.config, identity or self.identity, doing)
+
+    def _can_sign(self) -> None:
+        """Where the team signs its acts, refuses before anything is written if this
+        person's key is not in reach (no agent, or no key of theirs in it)."""
+        if self.signer is not None:
+            self.signer.key()
 
     def _provider(self, ref: TargetRef, kind: Kind) -> Provider:
         provider = self.session.providers.get(ref.provider)
@@ -313,21 +350,21 @@ class Actions:
         self,
         action: str,
         stored: Proposal,
-        rule: Callable[[Proposal], Proposal],
+        make: Callable[[Proposal], Act],
         recorded: Callable[[Proposal, Proposal], tuple[str, str]],
         *,
         refusal: str | None = None,
         who: Identity | None = None,
     ) -> tuple[Proposal, Proposal]:
-        """Applies `rule` to a stored proposal and audits the step under the proposal's key.
+        """Adds the act `make` builds to a proposal and audits the step under its key.
 
         `recorded(before, after)` gives the audited outcome and comment. With `refusal`,
-        a PolicyRefused from the rule is audited as "refused" (`refusal: why`) before it
+        a PolicyRefused from the rules is audited as "refused" (`refusal: why`) before it
         propagates, so a refused override, review or vote leaves a trace.
         """
         key = proposal_key(stored.id)
         try:
-            before, after = self.proposals.change(stored.id, rule)
+            before, after = self.ledger.act(stored.id, make)
         except PolicyRefused as exc:
             if refusal is not None:
                 self._audit(
@@ -372,7 +409,6 @@ class Actions:
             raise UsageError("scale needs a replica count of zero or more")
         self._provider(ref, kind)
         now = self.clock()
-        policy = self.policy(ref.environment)
         draft = Proposal(
             id=0,
             kind=kind,
@@ -384,9 +420,12 @@ class Actions:
             updated_at=now,
             replicas=replicas,
         )
-        created = self.proposals.create(
-            rules.evaluate(draft, policy, now, self._holder(policy, now))
+        self._can_sign()
+        derived = self.ledger.propose(
+            draft,
+            lambda row: ProposalAct(content_at(row), self.identity.name, reason, now),
         )
+        created = derived.proposal
         key = proposal_key(created.id)
         self._audit(
             "propose",
@@ -397,7 +436,7 @@ class Actions:
             comment=f"proposal {created.id}: {created.describe()}"
             + (f"; {reason}" if reason else ""),
         )
-        view = self.view(created)
+        view = self._view(derived)
         if created.state is State.APPROVED:
             return await self._settled(created)
         await self._notify(
@@ -407,36 +446,40 @@ class Actions:
         )
         return Result(view)
 
-    async def vote(self, pid: int, approve: bool, comment: str = "") -> Result:
-        """Casts (or replaces) the acting person's vote; completing the quorum executes."""
-        return await self._vote(self.identity, pid, approve, comment)
+    async def vote(
+        self, pid: int, approve: bool, comment: str = "", *, seen_version: int | None = None
+    ) -> Result:
+        """Casts (or replaces) the acting person's vote; completing the quorum executes.
+
+        The vote is signed over the proposal's content at `seen_version`, the version
+        the voter read (default: the current one); if it was amended since, the vote
+        is refused, so nobody approves a revision they did not see.
+        """
+        return await self._vote(self.identity, pid, approve, comment, seen_version)
 
     async def vote_as_teammate(self, name: str, pid: int, approve: bool, comment: str) -> Result:
         """A sandbox teammate's vote; refused for anyone the config does not simulate."""
         if name not in {t.name for t in self.config.simulated_teammates}:
             raise PolicyRefused(f"{name} is not a simulated teammate of this config")
+        if self.signer is not None:
+            raise PolicyRefused("simulated teammates cannot sign: this team's votes are signed")
         ident = Identity(name=name, os_account=self.identity.os_account)
-        return await self._vote(ident, pid, approve, comment)
+        return await self._vote(ident, pid, approve, comment, None)
 
-    async def _vote(self, ident: Identity, pid: int, approve: bool, comment: str) -> Result:
+    async def _vote(
+        self, ident: Identity, pid: int, approve: bool, comment: str, seen: int | None
+    ) -> Result:
         self._mutating("vote")
         self._may("vote", ident, strict=True)
-        stored = self.proposals.get(pid)
-        policy = self.policy(stored.ref.environment)
+        self._can_sign()
+        stored = self.get(pid).proposal
         now = self.clock()
-        holder = self._holder(policy, now)
         choice = "approve" if approve else "reject"
         before, after = self._change(
             "vote",
             stored,
-            lambda p: rules.vote(
-                p,
-                policy,
-                voter=ident.name,
-                approve=approve,
-                now=now,
-                comment=comment,
-                rotation_holder=holder,
+            lambda p: VoteAct(
+                pid, p.version if seen is None else seen, ident.name, approve, now, comment
             ),
             lambda *_: (choice, f"proposal {pid}" + (f": {comment}" if comment else "")),
             refusal=f"proposal {pid} {choice}",
@@ -453,56 +496,65 @@ class Actions:
         return Result(self.view(after))
 
     async def amend(self, pid: int, revision: str) -> Result:
-        """The proposer changes the revision; with `dismiss_stale_votes` earlier votes lapse."""
+        """The proposer changes the revision: a new version, which earlier votes (signed
+        over the old one) do not approve; the team is told."""
         self._mutating("amend a proposal")
-        stored = self.proposals.get(pid)
-        policy = self.policy(stored.ref.environment)
+        self._can_sign()
+        stored = self.get(pid).proposal
         now = self.clock()
-        holder = self._holder(policy, now)
-        _, after = self._change(
+        before, after = self._change(
             "amend",
             stored,
-            lambda p: rules.amend(
-                p,
-                policy,
-                by=self.identity.name,
-                revision=revision,
-                now=now,
-                rotation_holder=holder,
-            ),
+            lambda p: AmendAct(pid, p.version + 1, revision, self.identity.name, now),
             lambda before, after: (
                 after.state.value,
                 f"proposal {pid}: revision {before.revision} -> {revision}",
             ),
         )
+        lapsed = [v.voter for v in before.votes if v.version == before.version]
+        await self._notify(
+            f"Proposal {pid} amended: {after.describe()}",
+            f"{self.identity.name} moved it from {before.revision} to {revision} "
+            f"(version {after.version}); "
+            + (
+                f"the votes of {', '.join(lapsed)} were for the earlier revision and no "
+                "longer count"
+                if lapsed
+                else "no vote was cast on the earlier revision"
+            ),
+            severity="warning",
+            proposal=str(pid),
+        )
         if after.state is State.APPROVED:
             return await self._settled(after)
-        return Result(self.view(after))
+        return Result(self.get(pid))
 
     async def withdraw(self, pid: int) -> Result:
         self._mutating("withdraw a proposal")
-        stored = self.proposals.get(pid)
-        policy = self.policy(stored.ref.environment)
+        self._can_sign()
+        stored = self.get(pid).proposal
         now = self.clock()
         _, after = self._change(
             "withdraw",
             stored,
-            lambda p: rules.withdraw(p, policy, by=self.identity.name, now=now),
+            lambda p: WithdrawAct(pid, p.version, self.identity.name, now),
             lambda *_: ("withdrawn", f"proposal {pid}"),
         )
-        return Result(self.view(after))
+        return Result(self.get(pid))
 
     async def override(self, pid: int, reason: str) -> Result:
         """Emergency bypass: executes at once, flagged, notified, queued for review."""
         self._mutating("override")
         self._may("override", strict=True)
-        stored = self.proposals.get(pid)
-        policy = self.policy(stored.ref.environment)
+        self._can_sign()
+        if not reason.strip():
+            raise UsageError("an override needs a reason (--reason TEXT)")
+        stored = self.get(pid).proposal
         now = self.clock()
         _, after = self._change(
             "override",
             stored,
-            lambda p: rules.override(p, policy, by=self.identity.name, reason=reason, now=now),
+            lambda p: OverrideAct(pid, p.version, self.identity.name, reason.strip(), now),
             lambda _, after: (
                 "approved",
                 f"proposal {pid} overridden, awaiting review: {after.override_reason}",
@@ -522,12 +574,19 @@ class Actions:
         """Marks an override reviewed; its author is refused."""
         self._mutating("review an override")
         self._may("review an override", strict=True)
-        stored = self.proposals.get(pid)
+        self._can_sign()
+        stored = self.get(pid).proposal
         now = self.clock()
+
+        def make(p: Proposal) -> Act:
+            if not p.overridden or p.override_at is None:
+                raise UsageError(f"proposal {pid} was not overridden; nothing to review")
+            return ReviewAct(pid, p.override_by, p.override_at, self.identity.name, comment, now)
+
         _, after = self._change(
             "review",
             stored,
-            lambda p: rules.review(p, by=self.identity.name, comment=comment, now=now),
+            make,
             lambda _, after: (
                 "recorded",
                 f"override of proposal {pid} by {after.override_by}"
@@ -535,7 +594,7 @@ class Actions:
             ),
             refusal=f"proposal {pid}",
         )
-        return self.view(after)
+        return self.get(pid)
 
     async def run_approved(self, grace: timedelta = timedelta(minutes=1)) -> list[Outcome]:
         """Executes approved proposals whose execution never started (a process died between
@@ -546,11 +605,33 @@ class Actions:
         """
         done = []
         cutoff = self.clock() - grace
-        for p in self.proposals.list([State.APPROVED]):
+        for derived in self.ledger.pending(refresh=True):
+            p = derived.proposal
+            if p.state is not State.APPROVED:
+                continue
             if p.updated_at < cutoff and self.claims.get(proposal_key(p.id)) is None:
                 with contextlib.suppress(ActionIncomplete):
                     done.append(await self._run_proposal(p, override=p.overridden))
         return done
+
+    def certificate_of(self, pid: int) -> dict[str, object]:
+        """The consensus certificate of a proposal that its signed acts made executable."""
+        derived = self.ledger.derived(pid)
+        if derived.proposal.state not in (State.APPROVED, State.EXECUTED, State.FAILED):
+            raise PolicyRefused(
+                f"proposal {pid} is {derived.proposal.state.value}: no consensus to certify"
+            )
+        return build_certificate(derived)
+
+    def _write_certificate(self, derived: Derived) -> Path:
+        """The certificate file a deploy command finds in QUORUM_CERTIFICATE."""
+        folder = self.session.data_dir / "certificates"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"proposal-{derived.proposal.id}.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(dump_certificate(build_certificate(derived)), encoding="utf-8")
+        tmp.replace(path)
+        return path
 
     async def _settled(self, p: Proposal, *, override: bool = False) -> Result:
         """Runs an approved proposal and returns it as it stands afterwards."""
@@ -568,15 +649,12 @@ class Actions:
             override=override,
         )
         if not outcome.replayed:
-            self._settle(p.id, ok=outcome.ok, detail=outcome.detail)
+            self._settle(p.id)
         return outcome
 
-    def _settle(self, pid: int, *, ok: bool, detail: str) -> None:
-        """Records how an approved proposal's execution ended; any other state is left as is."""
-        self.proposals.change(
-            pid,
-            lambda q: rules.settle(q, ok=ok, detail=detail) if q.state is State.APPROVED else q,
-        )
+    def _settle(self, pid: int) -> None:
+        """Brings the cached row up to the derived state, now that the claim has its outcome."""
+        self.ledger.recache(pid)
 
     # -- direct changes ----------------------------------------------------------------
 
@@ -603,14 +681,14 @@ class Actions:
         self._mutating("roll back")
         self._may("roll back", strict=False)
         return await self._execute(
-            Kind.ROLLBACK, ref, revision=to or "", key=key or _new_key(Kind.ROLLBACK)
+            Kind.ROLLBACK, ref, revision=to or "", key=_user_key(key, Kind.ROLLBACK)
         )
 
     async def pause(self, ref: TargetRef, *, key: str | None = None) -> Outcome:
         """Pausing a rollout is the emergency brake: anyone, no vote, the team notified."""
         self._mutating("pause a rollout")
         self._may("pause a rollout", strict=False)
-        return await self._execute(Kind.PAUSE, ref, revision="", key=key or _new_key(Kind.PAUSE))
+        return await self._execute(Kind.PAUSE, ref, revision="", key=_user_key(key, Kind.PAUSE))
 
     async def resume(self, ref: TargetRef, *, key: str | None = None) -> Outcome:
         """Resuming lets changes roll out again, so it follows the policy like a restart."""
@@ -635,7 +713,7 @@ class Actions:
             )
             raise NeedsConsensus(result.proposal)
         return await self._execute(
-            kind, ref, revision=revision, replicas=replicas, key=key or _new_key(kind)
+            kind, ref, revision=revision, replicas=replicas, key=_user_key(key, kind)
         )
 
     async def resolve(self, key: str, outcome: str, comment: str = "") -> ActionRecord:
@@ -652,7 +730,7 @@ class Actions:
             comment="resolved by hand" + (f": {comment}" if comment else ""),
         )
         if record.proposal_id is not None:
-            self._settle(record.proposal_id, ok=outcome == FINISHED, detail=comment)
+            self._settle(record.proposal_id)
         return record
 
     # -- execution -------------------------------------------------------------------
@@ -682,11 +760,26 @@ class Actions:
             proposal_id=proposal.id if proposal else None,
             started_at=self.clock(),
         )
-        earlier = self.claims.claim(claim)
+        approved: list[Derived] = []
+
+        def still_approved() -> None:
+            """Derived again under the claim's lock: only the signed acts decide."""
+            assert proposal is not None
+            pid, revision, replicas = proposal.id, proposal.revision, proposal.replicas
+            approved.append(self.ledger.require_executable(pid, revision, replicas))
+
+        earlier = self.claims.claim(claim, still_approved if proposal else None)
         if earlier is not None:
+            if (earlier.action, earlier.ref, earlier.revision) != (kind.value, ref, label):
+                raise PolicyRefused(
+                    f"key {key} was used for another action ({earlier.action} "
+                    f"{earlier.ref.service}@{earlier.ref.environment} {earlier.revision}); "
+                    "a retry must repeat the same action, or use a new key"
+                )
             if earlier.incomplete:
                 raise ActionIncomplete(earlier)
             return Outcome(key, kind.value, earlier.outcome == FINISHED, earlier.detail, True)
+        certificate = self._write_certificate(approved[0]) if approved else None
         context = f"proposal {proposal.id}" if proposal else "direct"
         if override:
             context += " (override)"
@@ -694,7 +787,9 @@ class Actions:
             kind.value, ref=ref, revision=label, outcome="started", comment=context, key=key
         )
         try:
-            detail = await self._call(provider, kind, ref, revision, replicas, proposal, override)
+            detail = await self._call(
+                provider, kind, ref, revision, replicas, proposal, override, certificate
+            )
             ok = True
         except (ProviderError, DeployCommandError) as exc:
             ok, detail = False, str(exc)
@@ -721,6 +816,7 @@ class Actions:
         replicas: int | None,
         proposal: Proposal | None,
         override: bool,
+        certificate: Path | None,
     ) -> str:
         command = self.policy(ref.environment).deploy_command
         if kind is Kind.DEPLOY and command:
@@ -730,6 +826,7 @@ class Actions:
                 environment=ref.environment,
                 revision=revision,
                 override=override,
+                certificate=certificate,
             )
             code = await run_deploy_command(command, env, self.on_output)
             if code != 0:
@@ -751,3 +848,17 @@ class Actions:
 
 def _new_key(kind: Kind) -> str:
     return f"{kind.value}-{uuid.uuid4().hex[:12]}"
+
+
+def _user_key(key: str | None, kind: Kind) -> str:
+    """A key the user chose, outside the namespace of proposals' keys, or a new one."""
+    if key is None:
+        return _new_key(kind)
+    if not key.strip():
+        raise UsageError("--key must not be empty")
+    if key.startswith(RESERVED_KEY_PREFIX):
+        raise UsageError(
+            f"keys beginning with {RESERVED_KEY_PREFIX!r} belong to Quorum's proposals; "
+            "choose another --key"
+        )
+    return key

@@ -12,6 +12,7 @@ import asyncio
 import os
 import shlex
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 OnOutput = Callable[[str], None]
 _LINE_LIMIT = 1 << 20  # one output line may be long (a JSON blob); 64 KiB is asyncio's default
@@ -22,9 +23,16 @@ class DeployCommandError(Exception):
 
 
 def consensus_environment(
-    *, proposal_id: int | None, service: str, environment: str, revision: str, override: bool
+    *,
+    proposal_id: int | None,
+    service: str,
+    environment: str,
+    revision: str,
+    override: bool,
+    certificate: Path | None = None,
 ) -> dict[str, str]:
-    """The variables the command finds; scripts test `COLLECTIVE_CONSENSUS` before acting."""
+    """The variables the command finds; scripts test `COLLECTIVE_CONSENSUS` before acting,
+    and can prove it with `quorum certificate verify "$QUORUM_CERTIFICATE"`."""
     env = {
         "COLLECTIVE_CONSENSUS": "true",
         "QUORUM_PROPOSAL_ID": "" if proposal_id is None else str(proposal_id),
@@ -34,6 +42,8 @@ def consensus_environment(
     }
     if override:
         env["QUORUM_OVERRIDE"] = "true"
+    if certificate is not None:
+        env["QUORUM_CERTIFICATE"] = str(certificate)
     return env
 
 

@@ -62,7 +62,7 @@ async def teammates_step(actions: Actions, now: datetime) -> list[TeammateVote]:
     cast: list[TeammateVote] = []
     for view in actions.open_proposals():
         for mate in sorted(mates, key=lambda m: m.delay):
-            proposal = actions.proposals.get(view.id)
+            proposal = actions.get(view.id).proposal
             if proposal.state not in VOTABLE:
                 break
             if mate.name == proposal.proposer or _has_voted(mate, proposal):

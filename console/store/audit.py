@@ -124,6 +124,7 @@ def sign_records(signer: RecordSigner | None) -> None:
     global _process_signer
     _process_signer = signer
 
+
 # One encoder, built once: verify hashes every record and must stay close to a plain scan.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 

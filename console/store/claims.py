@@ -9,6 +9,7 @@ records what really happened with `resolve`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,10 +110,19 @@ class ActionStore:
     def close(self) -> None:
         self.db.close()
 
-    def claim(self, record: ActionRecord) -> ActionRecord | None:
-        """Claims `record.key`: None when this call claimed it, else the earlier claim."""
+    def claim(
+        self, record: ActionRecord, guard: Callable[[], object] | None = None
+    ) -> ActionRecord | None:
+        """Claims `record.key`: None when this call claimed it, else the earlier claim.
+
+        `guard` runs under the write lock before a new claim is inserted; whatever it
+        raises refuses the claim (a proposal's state is derived again there, so
+        nothing written since it was read can make it run).
+        """
         with immediate(self.conn):
             earlier = self._get(record.key)
+            if earlier is None and guard is not None:
+                guard()
             if earlier is None:
                 self.conn.execute(
                     f"INSERT INTO action_claims ({_COLUMNS}) VALUES ({', '.join('?' * 13)})",

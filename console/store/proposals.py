@@ -137,6 +137,21 @@ class ProposalStore:
                 self._write_votes(pid, [v for v in after.votes if v not in old])
         return before, after
 
+    def put(self, p: Proposal) -> None:
+        """Overwrites the cached row of `p` (and its votes) with a state derived elsewhere.
+
+        The row is a cache for listings: where the team signs its acts, every read
+        derives the state again from the acts and never believes this row.
+        """
+        sets = ", ".join(f"{c.strip()} = ?" for c in _COLUMNS.split(","))
+        self.conn.execute(f"UPDATE proposals SET {sets} WHERE id = ?", (*self._values(p), p.id))
+        self.conn.execute("DELETE FROM proposal_votes WHERE proposal_id = ?", (p.id,))
+        self._write_votes(p.id, p.votes)
+
+    def ids(self) -> list[int]:
+        """Every proposal's id, oldest first."""
+        return [row[0] for row in self.conn.execute("SELECT id FROM proposals ORDER BY id")]
+
     def _write_votes(self, pid: int, votes: Iterable[Vote]) -> None:
         self.conn.executemany(
             "INSERT OR REPLACE INTO proposal_votes (proposal_id, voter, approve, at, revision, "

@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run_incomplete(args: argparse.Namespace) -> int:
-    records = run_actions(args, lambda a: _incomplete(a), json_out=args.json)
+    records = run_actions(args, lambda a: _incomplete(a), json_out=args.json, mutating=False)
     if args.json:
         print_json([r.to_json() for r in records])
     elif not records:

@@ -68,7 +68,7 @@ def _approval_json(a: ProviderApproval) -> dict[str, object]:
 
 
 def run(args: argparse.Namespace) -> int:
-    waiting = run_actions(args, _collect, json_out=args.json)
+    waiting = run_actions(args, _collect, json_out=args.json, mutating=False)
     if args.json:
         print_json(
             {

@@ -1,9 +1,10 @@
-"""`quorum certificate verify FILE`: does a consensus certificate meet a policy?
+"""`quorum certificate ID` prints a proposal's consensus certificate;
+`quorum certificate verify FILE` says whether one meets a policy.
 
-Needs the team's allowed-signers list and nothing else (no database, no agent), so
-a pipeline or a deploy script on another machine can refuse a production deploy
-that no quorum signed: exit 0 when the certificate's signed acts meet the policy,
-1 when they do not, 2 when the file or the options are unusable.
+Verifying needs the team's allowed-signers list and nothing else (no database, no
+agent), so a pipeline or a deploy script on another machine can refuse a
+production deploy that no quorum signed: exit 0 when the certificate's signed acts
+meet the policy, 1 when they do not, 2 when the file or the options are unusable.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 from pathlib import Path
 
 from console.cli.output import print_json
+from console.cli.runner import run_actions
 from console.config.load import load_config
 from console.config.paths import config_path
 from console.domain import certificate, exitcodes
@@ -23,39 +25,58 @@ from console.domain.errors import UsageError
 from console.domain.inert import neutralise
 from console.domain.settings import Config, Policy
 from console.domain.signers import parse_allowed_signers
+from console.engine.actions import Actions
+from console.store.proposals import parse_id
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("certificate", parents=[common], help="check a consensus certificate")
-    actions = parser.add_subparsers(dest="certificate_command", metavar="ACTION", required=True)
-    verify = actions.add_parser(
-        "verify",
+    parser = sub.add_parser(
+        "certificate",
         parents=[common],
-        help="check a certificate against a policy with only the allowed-signers list",
+        help="print a proposal's consensus certificate, or verify one",
+        usage="quorum certificate ID [--json]\n       quorum certificate verify FILE [options]",
     )
-    verify.add_argument("file", metavar="FILE", help="the certificate (- for stdin)")
-    verify.add_argument(
+    parser.add_argument("what", metavar="ID|verify", help="a proposal id, or `verify`")
+    parser.add_argument("file", metavar="FILE", nargs="?", help="with verify: the file (- stdin)")
+    parser.add_argument(
         "--allowed-signers",
         metavar="PATH",
         help="the team's allowed-signers file (default: [team] allowed_signers of the config)",
     )
-    verify.add_argument(
+    parser.add_argument(
         "--policy",
         metavar="ENV",
         help="the environment whose policy must be met (default: the certificate's); "
         "its rules come from the config when there is one, else Quorum's defaults",
     )
-    verify.add_argument("--min-approvals", type=int, metavar="N")
-    verify.add_argument("--block-on-rejections", type=int, metavar="N")
-    verify.add_argument("--vote-ttl", metavar="DURATION")
-    verify.add_argument("--allow-self-approval", action="store_true", default=None)
-    verify.add_argument("--service", help="refuse a certificate for another service")
-    verify.add_argument("--revision", help="refuse a certificate for another revision")
-    verify.add_argument(
+    parser.add_argument("--min-approvals", type=int, metavar="N")
+    parser.add_argument("--block-on-rejections", type=int, metavar="N")
+    parser.add_argument("--vote-ttl", metavar="DURATION")
+    parser.add_argument("--allow-self-approval", action="store_true", default=None)
+    parser.add_argument("--service", help="refuse a certificate for another service")
+    parser.add_argument("--revision", help="refuse a certificate for another revision")
+    parser.add_argument(
         "--no-override", action="store_true", help="refuse a certificate made by an override"
     )
-    verify.add_argument("--json", action="store_true", help="print a JSON object")
-    verify.set_defaults(func=run_verify)
+    parser.add_argument("--json", action="store_true", help="print a JSON object")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.what == "verify":
+        if not args.file:
+            raise UsageError("quorum certificate verify: name the certificate FILE (- for stdin)")
+        return run_verify(args)
+    if args.file:
+        raise UsageError(f"quorum certificate: unexpected {args.file!r} after the id")
+    pid = parse_id(args.what)
+    doc = run_actions(args, lambda actions: _certificate(actions, pid), mutating=False)
+    print(certificate.dumps(doc), end="")
+    return exitcodes.OK
+
+
+async def _certificate(actions: Actions, pid: int) -> dict[str, object]:
+    return actions.certificate_of(pid)
 
 
 def _config(args: argparse.Namespace) -> Config | None:
