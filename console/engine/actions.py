@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +40,7 @@ from console.domain.errors import PolicyRefused, QuorumError, UsageError
 from console.domain.identity import Identity, current_identity, require_member
 from console.domain.model import TargetRef, utcnow
 from console.domain.settings import Policy
+from console.engine.audit_watch import head_gone, seen_heads
 from console.engine.deploy_command import (
     DeployCommandError,
     OnOutput,
@@ -69,6 +71,15 @@ def needs_votes(policy: Policy) -> bool:
 
 
 RESERVED_KEY_PREFIX = "proposal-"
+# The audit action each kind of act is recorded under (Actions._audit).
+_AUDITED_AS = {
+    ProposalAct: "propose",
+    AmendAct: "amend",
+    VoteAct: "vote",
+    OverrideAct: "override",
+    WithdrawAct: "withdraw",
+    ReviewAct: "review",
+}
 
 __all__ = ["Actions", "NeedsConsensus", "Outcome", "ProposalView", "Result", "proposal_key"]
 
@@ -614,6 +625,51 @@ class Actions:
                     done.append(await self._run_proposal(p, override=p.overridden))
         return done
 
+    def _ledger_intact(self, derived: Derived) -> None:
+        """Refuses to execute over a ledger that lost acts or whose audit log fails.
+
+        A deleted act leaves no signature to fail, so each act the audit log recorded
+        under the proposal's key must still be among its acts; and where the team
+        signs, the log itself must verify (from the head this account checked last),
+        so an act removed from both, with the chain re-hashed, is caught by the next
+        record's signature.
+        """
+        pid = derived.proposal.id
+        kinds = {"propose", "amend", "vote", "override", "withdraw", "review"}
+        recorded = Counter(
+            (r.action, r.who)
+            for r in self.audit.by_key(proposal_key(pid))
+            if r.action in kinds and r.outcome != "refused"
+        )
+        kept = Counter(
+            (_AUDITED_AS[type(s.act)], s.act.author)
+            for s in (*derived.counted, *(s for s, _ in derived.ignored))
+        )
+        for (action, who), n in recorded.items():
+            if kept[(action, who)] < n:
+                raise PolicyRefused(
+                    f"proposal {pid}: the audit log records a {action} by {who} that its "
+                    "acts no longer hold (deleted from the ledger); it does not run"
+                )
+        signers = self.config.signers
+        if signers is None:
+            return
+        seen = seen_heads().get(self.session.audit_path)
+        gone = head_gone(self.audit, seen)
+        if gone:
+            raise PolicyRefused(f"{gone}; nothing runs until it is looked into")
+        result = self.audit.verify(
+            signers=signers,
+            members=frozenset(self.config.members) if self.config.members else None,
+            pinned=(seen.seq, seen.hash) if seen else None,
+            signed_through=seen.signed_through if seen else 0,
+        )
+        if not result.ok:
+            raise PolicyRefused(
+                f"the audit log fails verification ({result.reason}); nothing runs until "
+                "it is looked into (`quorum audit verify`)"
+            )
+
     def certificate_of(self, pid: int) -> dict[str, object]:
         """The consensus certificate of a proposal that its signed acts made executable."""
         derived = self.ledger.derived(pid)
@@ -766,7 +822,9 @@ class Actions:
             """Derived again under the claim's lock: only the signed acts decide."""
             assert proposal is not None
             pid, revision, replicas = proposal.id, proposal.revision, proposal.replicas
-            approved.append(self.ledger.require_executable(pid, revision, replicas))
+            derived = self.ledger.require_executable(pid, revision, replicas)
+            self._ledger_intact(derived)
+            approved.append(derived)
 
         earlier = self.claims.claim(claim, still_approved if proposal else None)
         if earlier is not None:

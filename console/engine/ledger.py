@@ -87,7 +87,8 @@ class Ledger:
         an override cannot turn an approval already given into the holder's."""
         if not policy.require_rotation_approval:
             return None
-        return holder_at(self.config, policy.require_rotation_approval, proposal_created, self.path)
+        rotation = policy.require_rotation_approval
+        return holder_at(self.config, rotation, proposal_created, self.path, as_known=True)
 
     def _outcome(self, pid: int) -> tuple[bool, str] | None:
         claim = self.claims.get(proposal_key(pid))

@@ -1,0 +1,322 @@
+"""Consensus with signed acts through a real ssh-agent, and the defects derived state ends:
+lapsed rejections, rotation handoffs, amendments between read and vote, hijacked keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from console.cli.main import main
+from console.domain.acts import ProposalAct
+from console.domain.consensus import Kind, Proposal, State
+from console.domain.derive import content_at
+from console.domain.errors import PolicyRefused, UsageError
+from console.domain.identity import Identity
+from console.domain.model import TargetRef, utcnow
+from console.domain.names import current_user
+from console.domain.settings import Policy
+from console.engine.actions import Actions, NeedsConsensus
+from console.engine.session import Session, open_session
+from console.engine.targets import resolve_target
+from console.rotation.changes import create_override
+from console.rotation.schedule import holder_at
+from console.store.audit import AuditLog
+from tests.signing_support import SshTeam, start_team
+
+T = TypeVar("T")
+ME = current_user()
+MEMBERS = ("alice", "bob", "carol", "dave", "erin")  # erin's key is not listed
+
+
+@pytest.fixture
+def team(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SshTeam]:
+    for started in start_team(tmp_path / "keys", ("alice", "bob", "carol", "dave"), ("erin",)):
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(started.socket))
+        yield started
+
+
+def session_of(team: SshTeam | None = None, **changes: object) -> Session:
+    session = open_session(argparse.Namespace(config=None, sandbox=True, readonly=False))
+    config = replace(
+        session.config,
+        members=MEMBERS,
+        signers=team.allowed() if team else None,
+        simulated_teammates=(),
+    )
+    session.config = replace(config, **changes)
+    return session
+
+
+def run(session: Session, scenario: Callable[[], Awaitable[T]]) -> T:
+    async def main() -> T:
+        try:
+            return await scenario()
+        finally:
+            await session.close()
+
+    return asyncio.run(main())
+
+
+def as_(session: Session, name: str, **kw: object) -> Actions:
+    return Actions(session, identity=Identity(name, ME), **kw)
+
+
+async def ref_of(session: Session, service: str, env: str) -> TargetRef:
+    return (await resolve_target(session, service, env)).ref
+
+
+async def revision_of(session: Session, service: str, env: str) -> str:
+    return (await resolve_target(session, service, env)).revision
+
+
+def test_signed_votes_execute_and_the_deploy_command_verifies_its_certificate(
+    team: SshTeam, tmp_path: Path
+) -> None:
+    script = tmp_path / "deploy.sh"
+    report = tmp_path / "verified.txt"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'{sys.executable} -m console certificate verify "$QUORUM_CERTIFICATE" '
+        f"--allowed-signers {team.allowed_path} --policy production "
+        f'--revision "$QUORUM_REVISION" > {report} 2>&1\n'
+    )
+    script.chmod(0o755)
+    policy = Policy("production", min_approvals=2, deploy_command=str(script))
+    session = session_of(team, policies={"production": policy})
+
+    async def scenario() -> None:
+        ref = await ref_of(session, "web", "production")
+        with pytest.raises(NeedsConsensus) as opened:
+            await as_(session, "alice").deploy(ref, "v7.0.0")
+        pid = opened.value.view.id
+        await as_(session, "bob").vote(pid, True, "ok")
+        done = await as_(session, "carol").vote(pid, True)
+        assert done.outcome is not None and done.outcome.ok, done.outcome
+        assert done.proposal.state is State.EXECUTED
+        assert done.proposal.signed and done.proposal.ignored == ()
+
+    run(session, scenario)
+    assert report.read_text().startswith(
+        "ok: proposal 1 (deploy web@production to v7.0.0), approved by bob, carol"
+    )
+    with AuditLog(session.audit_path) as log:
+        members = frozenset(MEMBERS)
+        assert log.verify(signers=team.allowed(), members=members).ok
+
+
+def test_a_member_without_a_listed_key_cannot_vote(team: SshTeam) -> None:
+    session = session_of(team)
+
+    async def scenario() -> None:
+        ref = await ref_of(session, "api", "production")
+        opened = await as_(session, "alice").propose(Kind.DEPLOY, ref, revision="v2.0.0")
+        with pytest.raises(PolicyRefused, match="erin has no key in the allowed signers"):
+            await as_(session, "erin").vote(opened.proposal.id, True)
+
+    run(session, scenario)
+
+
+def test_a_member_whose_key_is_removed_stops_counting(team: SshTeam) -> None:
+    session = session_of(team)
+
+    async def scenario() -> int:
+        ref = await ref_of(session, "api", "production")
+        opened = await as_(session, "alice").propose(Kind.DEPLOY, ref, revision="v2.0.0")
+        voted = await as_(session, "bob").vote(opened.proposal.id, True)
+        assert voted.proposal.tally.approvals == ("bob",)
+        return opened.proposal.id
+
+    pid = run(session, scenario)
+    team.write_allowed(("alice", "carol", "dave"))  # bob leaves the team's list
+    later = session_of(team)
+
+    async def reread() -> None:
+        view = as_(later, "carol").get(pid)
+        assert view.tally.approvals == ()
+        assert [(s.act.author, why) for s, why in view.ignored] == [
+            ("bob", "the signature is not bob's over this content")
+        ]
+
+    run(later, reread)
+
+
+def test_a_vote_is_bound_to_the_version_its_voter_read(team: SshTeam) -> None:
+    session = session_of(team)
+
+    async def scenario() -> None:
+        ref = await ref_of(session, "api", "production")
+        alice = as_(session, "alice")
+        opened = await alice.propose(Kind.DEPLOY, ref, revision="v2.0.0")
+        pid = opened.proposal.id
+        read = as_(session, "bob").get(pid)  # bob reads version 1: v2.0.0
+        await as_(session, "carol").vote(pid, True)
+        amended = await alice.amend(pid, "v2.0.1-evil")
+        assert amended.proposal.proposal.version == 2
+        assert amended.proposal.tally.approvals == ()  # carol approved v2.0.0 only
+        with pytest.raises(PolicyRefused, match="changed since it was read"):
+            await as_(session, "bob").vote(pid, True, seen_version=read.proposal.version)
+        assert as_(session, "dave").get(pid).tally.approvals == ()
+
+    run(session, scenario)
+
+
+def test_vote_with_revision_refuses_what_was_not_read(
+    team: SshTeam, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = session_of(team)
+
+    async def scenario() -> int:
+        ref = await ref_of(session, "api", "production")
+        alice = as_(session, "alice")
+        opened = await alice.propose(Kind.DEPLOY, ref, revision="v2.0.0")
+        await alice.amend(opened.proposal.id, "v2.0.1")
+        return opened.proposal.id
+
+    pid = run(session, scenario)
+    config = session.config
+    path = Path(str(session.audit_path)).with_name("team.toml")
+    path.write_text(
+        "[team]\n"
+        f"members = {json.dumps(list(MEMBERS))}\n"
+        f'allowed_signers = "{team.allowed_path}"\n'
+        f'[audit]\npath = "{session.audit_path}"\n'
+        '[[providers]]\nname = "sim-k8s"\nkind = "sandbox"\nplatform = "kubernetes"\n'
+    )
+    assert config.members == MEMBERS
+    monkeypatch.setenv("QUORUM_ACT_AS", "bob")
+    code = main(["--config", str(path), "vote", str(pid), "approve", "--revision", "v2.0.0"])
+    assert code == 3
+    assert "now asks for deploy api@production to v2.0.1, not revision v2.0.0" in (
+        capsys.readouterr().err
+    )
+
+
+# -- derived state ends the defects of a stored one (unsigned, as most teams start) ---------
+
+
+def test_a_lapsed_rejection_no_longer_blocks_and_the_proposal_runs() -> None:
+    session = session_of()
+    clock = [utcnow()]
+
+    def at(name: str) -> Actions:
+        return as_(session, name, clock=lambda: clock[0])
+
+    async def scenario() -> None:
+        ref = await ref_of(session, "web", "production")
+        opened = await at("alice").propose(Kind.DEPLOY, ref, revision="v5.0.0")
+        pid = opened.proposal.id
+        await at("bob").vote(pid, False)
+        clock[0] += timedelta(hours=2)
+        await at("carol").vote(pid, False)
+        clock[0] += timedelta(hours=18)
+        await at("dave").vote(pid, True)
+        blocked = await at("erin").vote(pid, True)
+        assert blocked.proposal.state is State.BLOCKED
+        clock[0] += timedelta(hours=4, minutes=30)  # bob's rejection is 24.5 h old
+        assert at("alice").get(pid).state is State.APPROVED
+        ran = await at("alice").run_approved()
+        assert [(o.key, o.ok) for o in ran] == [(f"proposal-{pid}", True)]
+        assert at("alice").get(pid).state is State.EXECUTED
+        assert await revision_of(session, "web", "production") == "v5.0.0"
+
+    run(session, scenario)
+
+
+def test_a_rotation_override_after_the_votes_does_not_make_an_approval_the_holders() -> None:
+    base = session_of()
+    now = utcnow()
+    holder = holder_at(base.config, "on-call", now, base.audit_path)
+    others = [m for m in MEMBERS if m != holder]
+    policy = Policy("production", min_approvals=1, require_rotation_approval="on-call")
+    session = session_of(
+        policies={"production": policy},
+        members=(*MEMBERS, *([holder] if holder not in MEMBERS else [])),
+    )
+    run(base, lambda: asyncio.sleep(0))
+
+    async def scenario() -> None:
+        ref = await ref_of(session, "auth", "production")
+        opened = await as_(session, others[0]).propose(Kind.DEPLOY, ref, revision="v3.13.0")
+        pid = opened.proposal.id
+        voted = await as_(session, others[1]).vote(pid, True)
+        assert voted.proposal.tally.rotation_missing
+        # Anyone may put someone on the rotation, from the past on: others[1] now
+        # "holds" it since before the proposal. Their approval stays a plain one.
+        create_override(
+            session.config,
+            "on-call",
+            others[1],
+            now - timedelta(hours=1),
+            now + timedelta(hours=1),
+            "swap for the afternoon",
+            session.audit_path,
+            by=others[2],
+        )
+        assert holder_at(session.config, "on-call", now, session.audit_path) == others[1]
+        view = as_(session, others[2]).get(pid)
+        assert view.state is State.OPEN and view.tally.rotation_holder == holder
+        final = await as_(session, holder).vote(pid, True)
+        assert final.proposal.state is State.EXECUTED
+
+    run(session, scenario)
+
+
+def test_a_chosen_key_cannot_take_a_proposals_key_or_another_actions_outcome() -> None:
+    session = session_of()
+
+    async def scenario() -> None:
+        ref = await ref_of(session, "web", "staging")
+        me = as_(session, "alice")
+        with pytest.raises(UsageError, match="belong to Quorum's proposals"):
+            await me.deploy(ref, "x", key="proposal-1")
+        first = await me.deploy(ref, "v1.0.1", key="ci-7")
+        assert first.ok
+        with pytest.raises(PolicyRefused, match="key ci-7 was used for another action"):
+            await me.deploy(ref, "v9.9.9", key="ci-7")
+        assert await revision_of(session, "web", "staging") == "v1.0.1"
+        again = await me.deploy(ref, "v1.0.1", key="ci-7")
+        assert again.replayed and again.ok
+
+    run(session, scenario)
+
+
+def test_reading_commands_execute_nothing(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An approved proposal that a crash left unexecuted waits for a mutating command."""
+    monkeypatch.setenv("QUORUM_SANDBOX_TEAMMATES", "off")
+    session = session_of()
+
+    async def strand() -> int:
+        ref = await ref_of(session, "web", "staging")
+        then = utcnow() - timedelta(minutes=10)
+        draft = Proposal(0, Kind.DEPLOY, ref, "v6.6.6", "alice", "", then, then)
+        made = as_(session, "alice").ledger.propose(
+            draft, lambda row: ProposalAct(content_at(row), "alice", "", then)
+        )
+        assert made.proposal.state is State.APPROVED  # staging needs no votes
+        return made.proposal.id
+
+    pid = run(session, strand)
+    assert main(["--sandbox", "approvals"]) == 0
+    assert main(["--sandbox", "actions", "incomplete"]) == 0
+    assert "ran now" not in capsys.readouterr().err
+    later = session_of()
+    assert run(later, lambda: _state(later, pid)) is State.APPROVED
+    assert main(["--sandbox", "rollback", "api", "--env", "dev"]) == 0
+    err = capsys.readouterr().err
+    assert f"approved earlier, ran now as {ME}: deploy finished" in err
+    assert f"(key proposal-{pid})" in err
+
+
+async def _state(session: Session, pid: int) -> State:
+    return as_(session, "bob").get(pid).state
