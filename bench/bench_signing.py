@@ -70,9 +70,7 @@ class MemoryKey:
 
 
 def fill(path: Path, n: int, keys: dict[str, MemoryKey] | None) -> None:
-    logs = {
-        who: AuditLog(path, signer=keys[who].sign if keys else None) for who in AUTHORS
-    }
+    logs = {who: AuditLog(path, signer=keys[who].sign if keys else None) for who in AUTHORS}
     for i in range(n):
         who = AUTHORS[i % len(AUTHORS)]
         logs[who].append(who=who, key=f"k{i}", **ROW)

@@ -5,7 +5,8 @@ system's own Python, with no access to Quorum's code or to anyone's keys:
 
     python3 forger.py DB append-audit WHO ACTION [COMMENT]
     python3 forger.py DB delete-audit SEQ          (and re-hash every record after it)
-    python3 forger.py DB insert-vote PROPOSAL VOTER approve|reject
+    python3 forger.py DB delete-audit-of WHO ACTION KEY   (the same, found by content)
+    python3 forger.py DB insert-vote PROPOSAL VOTER approve|reject [COPY_SIGNATURE_OF]
     python3 forger.py DB set-state PROPOSAL STATE
     python3 forger.py DB delete-vote PROPOSAL VOTER
 
@@ -20,7 +21,7 @@ import hashlib
 import json
 import sqlite3
 import sys
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 FIELDS = "seq, ts, who, action, target, environment, revision, outcome, comment, key"
 ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
@@ -33,6 +34,8 @@ TRIGGERS = (
     "audit_head_forward_only",
     "audit_signatures_no_update",
     "audit_signatures_no_delete",
+    "proposal_acts_no_update",
+    "proposal_acts_no_delete",
 )
 
 
@@ -41,7 +44,7 @@ def digest(fields: list[object]) -> str:
 
 
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def drop_triggers(db: sqlite3.Connection) -> None:
@@ -89,23 +92,45 @@ def main(argv: list[str]) -> None:
         append_audit(db, *rest)
     elif command == "delete-audit":
         delete_audit(db, int(rest[0]))
-    elif command == "insert-vote":
-        pid, voter, choice = rest
-        revision, version = db.execute(
-            "SELECT revision, version FROM proposals WHERE id = ?", (int(pid),)
+    elif command == "delete-audit-of":
+        who, action, key = rest
+        (seq,) = db.execute(
+            "SELECT max(seq) FROM audit_log WHERE who = ? AND action = ? AND key = ?",
+            (who, action, key),
         ).fetchone()
+        delete_audit(db, seq)
+    elif command == "insert-vote":
+        pid, voter, choice, *copied = rest
+        version = (
+            db.execute(
+                "SELECT max(json_extract(body, '$.version')) FROM proposal_acts "
+                "WHERE proposal_id = ? AND kind = 'amend'",
+                (int(pid),),
+            ).fetchone()[0]
+            or 1
+        )
+        signature = ""
+        if copied:  # a real member's signature, replayed under another name
+            (signature,) = db.execute(
+                "SELECT signature FROM proposal_acts WHERE proposal_id = ? AND author = ? "
+                "AND kind = 'vote'",
+                (int(pid), copied[0]),
+            ).fetchone()
+        body = {"approve": choice == "approve", "comment": "", "version": version}
         db.execute(
-            "INSERT OR REPLACE INTO proposal_votes (proposal_id, voter, approve, at, revision, "
-            "comment, version, signature) VALUES (?, ?, ?, ?, ?, '', ?, '')",
-            (int(pid), voter, int(choice == "approve"), now(), revision, version),
+            "INSERT INTO proposal_acts (proposal_id, kind, author, at, body, signature) "
+            "VALUES (?, 'vote', ?, ?, ?, ?)",
+            (int(pid), voter, now(), json.dumps(body, sort_keys=True), signature),
         )
     elif command == "set-state":
         pid, state = rest
         db.execute("UPDATE proposals SET state = ? WHERE id = ?", (state, int(pid)))
     elif command == "delete-vote":
         pid, voter = rest
+        drop_triggers(db)
         db.execute(
-            "DELETE FROM proposal_votes WHERE proposal_id = ? AND voter = ?", (int(pid), voter)
+            "DELETE FROM proposal_acts WHERE proposal_id = ? AND author = ? AND kind = 'vote'",
+            (int(pid), voter),
         )
     else:
         raise SystemExit(f"unknown command {command}")

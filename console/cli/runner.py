@@ -62,10 +62,13 @@ def run_actions(
                 for vote in await teammates_step(actions, utcnow()):
                     print(f"sandbox: {neutralise(vote.describe())}", file=sys.stderr)
                 for outcome in await actions.run_approved():
-                    line = (
-                        f"approved earlier, ran now as {actions.identity.name}: "
-                        f"{describe_outcome(outcome)}"
-                    )
+                    if isinstance(outcome, PolicyRefused):
+                        line = f"quorum: an approved proposal was not run: {outcome}"
+                    else:
+                        line = (
+                            f"approved earlier, ran now as {actions.identity.name}: "
+                            f"{describe_outcome(outcome)}"
+                        )
                     print(neutralise(line), file=sys.stderr)
             return await work(actions)
         finally:

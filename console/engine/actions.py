@@ -607,22 +607,28 @@ class Actions:
         )
         return self.get(pid)
 
-    async def run_approved(self, grace: timedelta = timedelta(minutes=1)) -> list[Outcome]:
+    async def run_approved(
+        self, grace: timedelta = timedelta(minutes=1)
+    ) -> list[Outcome | PolicyRefused]:
         """Executes approved proposals whose execution never started (a process died between
-        approval and execution).
+        approval and execution); returns each outcome, or why the execution was refused.
 
         Only those approved more than `grace` ago, so the process that approved one a
         moment ago keeps the job; one already claimed elsewhere is left to its claimant.
         """
-        done = []
+        done: list[Outcome | PolicyRefused] = []
         cutoff = self.clock() - grace
         for derived in self.ledger.pending(refresh=True):
             p = derived.proposal
             if p.state is not State.APPROVED:
                 continue
             if p.updated_at < cutoff and self.claims.get(proposal_key(p.id)) is None:
-                with contextlib.suppress(ActionIncomplete):
+                try:
                     done.append(await self._run_proposal(p, override=p.overridden))
+                except ActionIncomplete:
+                    continue
+                except PolicyRefused as exc:
+                    done.append(exc)
         return done
 
     def _ledger_intact(self, derived: Derived) -> None:
