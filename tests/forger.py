@@ -44,7 +44,8 @@ def digest(fields: list[object]) -> str:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
+    # timezone.utc, not datetime.UTC: the system Python the forger runs under may predate 3.11.
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"  # noqa: UP017
 
 
 def drop_triggers(db: sqlite3.Connection) -> None:
