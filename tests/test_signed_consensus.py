@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from console.cli.main import main
 from console.domain.acts import ProposalAct
@@ -23,7 +24,7 @@ from console.domain.errors import PolicyRefused, UsageError
 from console.domain.identity import Identity
 from console.domain.model import TargetRef, utcnow
 from console.domain.names import current_user
-from console.domain.settings import Policy
+from console.domain.settings import NotifyConfig, Policy
 from console.engine.actions import Actions, NeedsConsensus
 from console.engine.session import Session, open_session
 from console.engine.targets import resolve_target
@@ -320,3 +321,42 @@ def test_reading_commands_execute_nothing(
 
 async def _state(session: Session, pid: int) -> State:
     return as_(session, "bob").get(pid).state
+
+
+def test_an_amendment_tells_the_team_whose_votes_it_voided(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    monkeypatch.setenv("QUORUM_TEST_HOOK", httpserver.url_for("/hook"))
+    session = session_of(notify=(NotifyConfig(kind="webhook", url_env="QUORUM_TEST_HOOK"),))
+
+    async def scenario() -> None:
+        ref = await ref_of(session, "api", "production")
+        opened = await as_(session, "alice").propose(Kind.DEPLOY, ref, revision="v2.0.0")
+        await as_(session, "bob").vote(opened.proposal.id, True)
+        await as_(session, "alice").amend(opened.proposal.id, "v2.0.1")
+
+    run(session, scenario)
+    bodies = [json.loads(req.get_data()) for req, _ in httpserver.log]
+    (amended,) = [b for b in bodies if "amended" in b["title"]]
+    assert amended["title"] == "Proposal 1 amended: deploy api@production to v2.0.1"
+    assert "the votes of bob were for the earlier revision and no longer count" in (amended["text"])
+
+
+def test_the_certificate_of_an_executed_proposal_is_printed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUORUM_SANDBOX_TEAMMATES", "off")
+    assert main(["--sandbox", "deploy", "api", "--env", "production", "--revision", "v3"]) == 3
+    assert main(["--sandbox", "certificate", "1"]) == 3
+    assert "proposal 1 is open: no consensus to certify" in capsys.readouterr().err
+    for voter in ("alice", "bob"):
+        monkeypatch.setenv("QUORUM_ACT_AS", voter)
+        assert main(["--sandbox", "vote", "1", "approve"]) == 0
+    capsys.readouterr()
+    assert main(["--sandbox", "certificate", "1"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["format"] == "quorum-certificate/1"
+    assert doc["proposal"]["revision"] == "v3" and doc["summary"]["state"] == "executed"
+    assert [v["voter"] for v in doc["votes"]] == ["alice", "bob"]
+    assert main(["--sandbox", "certificate", "7"]) == 2
