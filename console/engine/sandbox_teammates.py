@@ -4,7 +4,9 @@ Only a config that declares `simulated_teammates` (the built-in sandbox; the con
 loader has no key for it, so never a real team) has them. Each teammate looks at
 every open proposal some seconds after it was opened and votes by a fixed stance;
 what they do depends only on the proposal and the time, so every console and
-command sharing the sandbox's data directory sees the same story. The TUI calls
+command sharing the sandbox's data directory sees the same story. They vote only on
+proposals for the sandbox's own simulated providers, and their votes count only where
+they are members (never in a real team's config, and never where votes are signed). The TUI calls
 `teammates_step` every second or two; commands that read or change proposals call
 it first. `QUORUM_SANDBOX_TEAMMATES=off` keeps them quiet (scripted demos, tests).
 """
@@ -50,6 +52,12 @@ def stance_on(mate: SimulatedTeammate, proposal: Proposal) -> bool | None:
     return False if proposal.id % 3 == 0 else None
 
 
+def _simulated(actions: Actions, proposal: Proposal) -> bool:
+    """Whether the proposal changes the simulated world; teammates vote on nothing else."""
+    provider = actions.session.providers.get(proposal.ref.provider)
+    return provider is not None and provider.kind == "sandbox"
+
+
 def _has_voted(mate: SimulatedTeammate, proposal: Proposal) -> bool:
     return any(v.voter == mate.name and v.revision == proposal.revision for v in proposal.votes)
 
@@ -61,6 +69,8 @@ async def teammates_step(actions: Actions, now: datetime) -> list[TeammateVote]:
         return []
     cast: list[TeammateVote] = []
     for view in actions.open_proposals():
+        if not _simulated(actions, view.proposal):
+            continue  # a real proposal in a data directory shared with a real team
         for mate in sorted(mates, key=lambda m: m.delay):
             proposal = actions.get(view.id).proposal
             if proposal.state not in VOTABLE:

@@ -1,13 +1,14 @@
-"""Proposals and votes in the shared SQLite file, beside the audit log.
+"""Proposals and votes as last derived, cached in the shared SQLite file beside the audit log.
 
-Every change runs read → apply a rule from `console.domain.consensus` → write inside one
-`BEGIN IMMEDIATE` transaction, so consoles and commands on one bastion that vote
-at the same moment are serialised by SQLite's write lock and no vote is lost.
+The rows give each proposal its id and let listings find the live ones; their state
+and votes are a cache of what `console.engine.ledger` derives from the signed acts
+(`console.store.acts`), rewritten under the write lock with each act, and never
+believed by a read or an execution.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,7 +77,7 @@ def parse_id(text: str) -> int:
 
 
 class ProposalStore:
-    """Reads and writes proposals; `change` is the only way to modify one."""
+    """The cached rows: `create` allocates an id, `put` rewrites a row with a derived state."""
 
     def __init__(self, path: Path) -> None:
         self.db = connect(path)
@@ -120,23 +121,6 @@ class ProposalStore:
             self._write_votes(created.id, created.votes)
         return created
 
-    def change(self, pid: int, rule: Callable[[Proposal], Proposal]) -> tuple[Proposal, Proposal]:
-        """Applies `rule` to proposal `pid` under the write lock; returns (before, after).
-
-        If `rule` raises, nothing is written and the exception propagates.
-        """
-        with immediate(self.conn):
-            before = self._load(pid)
-            after = rule(before)
-            if after != before:
-                sets = ", ".join(f"{c.strip()} = ?" for c in _COLUMNS.split(","))
-                self.conn.execute(
-                    f"UPDATE proposals SET {sets} WHERE id = ?", (*self._values(after), pid)
-                )
-                old = set(before.votes)
-                self._write_votes(pid, [v for v in after.votes if v not in old])
-        return before, after
-
     def put(self, p: Proposal) -> None:
         """Overwrites the cached row of `p` (and its votes) with a state derived elsewhere.
 
@@ -179,14 +163,6 @@ class ProposalStore:
             query += f" WHERE state IN ({', '.join('?' * len(wanted))})"
             params = wanted
         rows = self.conn.execute(query + " ORDER BY id", params).fetchall()
-        votes = self._votes([r[0] for r in rows])
-        return [self._build(r, votes.get(r[0], ())) for r in rows]
-
-    def awaiting_review(self) -> list[Proposal]:
-        rows = self.conn.execute(
-            f"SELECT id, {_COLUMNS} FROM proposals WHERE override_by != '' AND reviewed_by = '' "
-            "ORDER BY id"
-        ).fetchall()
         votes = self._votes([r[0] for r in rows])
         return [self._build(r, votes.get(r[0], ())) for r in rows]
 

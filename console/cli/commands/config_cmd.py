@@ -18,6 +18,7 @@ from console.config.paths import config_path
 from console.domain import exitcodes
 from console.domain.inert import neutralise
 from console.domain.settings import Config
+from console.engine.ledger import signing_status
 from console.engine.session import open_session
 
 
@@ -58,21 +59,6 @@ def run_check(args: argparse.Namespace) -> int:
     print(f"ok: {neutralise(str(path))} ({summary(config)})")
     print(neutralise(signing_status(config)))
     return exitcodes.OK
-
-
-def signing_status(config: Config) -> str:
-    """What the team's votes prove, in one line (the console's status line says the same)."""
-    if config.signers is None:
-        return (
-            "votes are unsigned: [team] allowed_signers is not set, so anyone who can write "
-            "the shared file can add votes or change a proposal's state; set it to sign "
-            "every act with the members' SSH keys"
-        )
-    keyless = sorted(m for m in config.members if not config.signers.keys_for(m))
-    line = f"votes are signed: {len(config.signers.entries)} keys in {config.signers.source}"
-    if keyless:
-        line += f"; no key for {', '.join(keyless)}: their acts will not count"
-    return line
 
 
 def _broken_providers(args: argparse.Namespace, path: Path, config: Config) -> list[ConfigProblem]:
