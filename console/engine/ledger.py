@@ -15,6 +15,7 @@ console say that votes are unsigned.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -30,7 +31,7 @@ from console.domain.derive import (
     derive,
     message_for,
 )
-from console.domain.errors import PolicyRefused, UsageError
+from console.domain.errors import PolicyRefused
 from console.domain.settings import Config, Policy
 from console.rotation.schedule import holder_at
 from console.signing.signer import Signer
@@ -127,9 +128,10 @@ class Ledger:
     def derived(self, pid: int, now: datetime | None = None) -> Derived:
         facts = self.acts.facts([pid]).get(pid)
         if facts is None:
-            if pid in self.store.ids():
-                raise UsageError(f"proposal {pid} has no proposal act: it never counts")
-            raise UsageError(f"no proposal {pid}")
+            # A row without its proposal act (opened before acts were kept, or inserted
+            # by hand) is shown as it is, invalid: it never counts and never runs.
+            row = self.store.get(pid)  # UsageError "no proposal N" when there is none
+            return Derived(replace(row, state=State.INVALID), (), ())
         return self._derive(facts, now)
 
     def every(self, now: datetime | None = None) -> list[Derived]:
@@ -187,7 +189,8 @@ class Ledger:
             before = self.derived(pid)
             if not before.valid:
                 raise PolicyRefused(
-                    f"proposal {pid} is not signed by its proposer; it never counts"
+                    f"proposal {pid} is invalid (its proposer's act is missing or does not "
+                    "verify); it never counts: propose the change again"
                 )
             p = before.proposal
             act = make(p)
