@@ -210,12 +210,31 @@ def verify(signature: Signature, message: bytes, namespace: str = NAMESPACE) -> 
         raise SignatureError("the signature does not match the signed content")
 
 
-def _check(key_blob: bytes, algorithm: str, raw: bytes, data: bytes) -> bool:
+@lru_cache(maxsize=1)
+def _crypto() -> Any:
+    """`cryptography`'s modules, imported once, on the first verification."""
+    from types import SimpleNamespace
+
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
     from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+    return SimpleNamespace(
+        InvalidSignature=InvalidSignature,
+        hashes=hashes,
+        ec=ec,
+        ed25519=ed25519,
+        padding=padding,
+        rsa=rsa,
+        encode_dss_signature=encode_dss_signature,
+    )
+
+
+def _check(key_blob: bytes, algorithm: str, raw: bytes, data: bytes) -> bool:
+    c = _crypto()
+    InvalidSignature, hashes, ec, ed25519 = c.InvalidSignature, c.hashes, c.ec, c.ed25519
+    padding, rsa, encode_dss_signature = c.padding, c.rsa, c.encode_dss_signature
     key = _load_key(key_blob)
     key_type = Reader(key_blob).text()
     try:
