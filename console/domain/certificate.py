@@ -75,7 +75,7 @@ def build(derived: Derived) -> dict[str, Any]:
                     "signature": signed.signature,
                 }
             )
-        elif isinstance(act, VoteAct) and act.version == p.version:
+        elif isinstance(act, VoteAct):
             doc["votes"].append(
                 {
                     "version": act.version,
