@@ -194,3 +194,10 @@ def test_derived_state_is_the_rules_over_the_verified_acts_alone(
     assert signed.proposal == trusted.proposal
     counted = set(map(id, signed.counted))
     assert not any(id(a) in counted for a in every if a not in genuine)
+
+
+def test_an_act_dated_in_the_future_does_not_count() -> None:
+    late = vote("carol", True, 30)  # signed as if cast 30 h from now
+    early = state(vote("bob", True, 0.1), late, hours=1)
+    assert early.proposal.state is State.OPEN
+    assert early.ignored[0][1].endswith("in the future")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from console.domain import consensus as rules
@@ -39,6 +39,9 @@ A = TypeVar("A")
 # (author, message, signature) -> whether the signature is the author's over the message.
 Verifier = Callable[[str, bytes, str], bool]
 Act = ProposalAct | AmendAct | VoteAct | OverrideAct | WithdrawAct | ReviewAct
+# How far ahead of the reader's clock an act may be dated: the signer's clock may run
+# a little fast, but a vote dated next week must not stay valid for a week longer.
+CLOCK_SKEW = timedelta(minutes=5)
 _RANK = {ProposalAct: 0, AmendAct: 1, VoteAct: 2, WithdrawAct: 3, OverrideAct: 4, ReviewAct: 5}
 
 
@@ -119,6 +122,9 @@ def derive(
     others = sorted(facts.acts()[1:], key=lambda s: (s.act.at, _RANK[type(s.act)]))
     for signed in others:
         act = signed.act
+        if act.at > now + CLOCK_SKEW:
+            ignored.append((signed, f"dated {act.at:%Y-%m-%d %H:%M:%S}Z, in the future"))
+            continue
         if act.proposal_id != proposal.id:
             ignored.append((signed, f"signed for proposal {act.proposal_id}"))
             continue
