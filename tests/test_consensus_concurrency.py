@@ -76,7 +76,11 @@ def test_concurrent_votes_all_land(tmp_path: Path) -> None:
             )
         )
         acts.add(Signed(ProposalAct(content_at(created), "pat", "load test", now)))
-    env = {"QUORUM_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
+    env = {
+        "QUORUM_DATA_DIR": str(tmp_path / "data"),
+        "QUORUM_STATE_DIR": str(tmp_path / "state"),
+        "PATH": "/usr/bin:/bin",
+    }
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", WORKER, voter, str(config)],
