@@ -144,6 +144,7 @@ class ProposalView:
                     "vote": "approve" if v.approve else "reject",
                     "at": v.at,
                     "revision": v.revision,
+                    "version": v.version,
                     "comment": v.comment,
                     "counts": v.voter in counted,
                 }
