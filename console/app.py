@@ -521,9 +521,9 @@ class QuorumApp(App[int]):
             )
 
     async def _teammates(self) -> None:
-        from console.engine.sandbox_teammates import teammates_step
+        from console.engine.sandbox_teammates import sandbox_teammates_vote
 
-        for vote in await teammates_step(self.actions, self.now()):
+        for vote in await sandbox_teammates_vote(self.actions, self.now()):
             self.say(vote.describe(), title="consensus")
         self._refresh_approvals()
         self._refresh_audit()
@@ -590,6 +590,7 @@ class QuorumApp(App[int]):
 
     def request_rotation_override(self) -> None:
         """`o` in the Rotation pane: put someone on a rotation for a span, with a reason."""
+        from console.engine.rotation_changes import recorder
         from console.rotation import changes as rotation_actions
         from widgets.modals import Field, FormScreen
 
@@ -617,6 +618,7 @@ class QuorumApp(App[int]):
                     self.session.audit_path,
                     by=self.identity.name,
                     now=self.now(),
+                    record=recorder(self.actions),
                 ),
                 "override recorded",
             )
@@ -625,6 +627,7 @@ class QuorumApp(App[int]):
 
     def request_offer_swap(self) -> None:
         """`w` in the Rotation pane: offer part of one's own time for someone to take."""
+        from console.engine.rotation_changes import recorder
         from console.rotation import changes as rotation_actions
         from widgets.modals import Field, FormScreen
 
@@ -649,6 +652,7 @@ class QuorumApp(App[int]):
                     reason=values["reason"],
                     by=self.identity.name,
                     now=self.now(),
+                    record=recorder(self.actions),
                 ),
                 "swap offered",
             )
@@ -657,6 +661,7 @@ class QuorumApp(App[int]):
 
     def request_take_swap(self) -> None:
         """`t` in the Rotation pane: take one of the swaps others offer."""
+        from console.engine.rotation_changes import recorder
         from console.rotation import changes as rotation_actions
         from widgets.modals import PickScreen
 
@@ -688,6 +693,7 @@ class QuorumApp(App[int]):
                         self.session.audit_path,
                         by=self.identity.name,
                         now=self.now(),
+                        record=recorder(self.actions),
                     ),
                     "swap taken",
                 )

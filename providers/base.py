@@ -32,7 +32,7 @@ class Capability(enum.Flag):
     SNAPSHOT = enum.auto()
     LOGS = enum.auto()
     METRICS = enum.auto()
-    APPROVALS = enum.auto()
+    APPROVALS = enum.auto()  # the backend holds approvals of its own (`approvals()`)
     DEPLOY = enum.auto()
     ROLLBACK = enum.auto()
     RESTART = enum.auto()
@@ -91,6 +91,25 @@ class Refused(ProviderError):
 
 
 @dataclass(frozen=True)
+class Setting:
+    """One key a provider kind accepts in its `[[providers]]` block, declared as data.
+
+    Quorum's config checker checks every declared key once, when the file is read:
+    its type, whether it is required, its choices, and that no undeclared key is
+    present (with a "did you mean"), each problem on its file, line and key. A kind's
+    `check_settings` then only adds the rules types cannot say (ranges, keys that
+    exclude each other, a file that must exist).
+    """
+
+    name: str
+    type: str  # a TOML type: "string", "integer", "number", "boolean" or "table"
+    default: Any = None
+    help: str = ""
+    required: bool = False
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ProviderContext:
     """What Quorum hands every provider besides its own settings."""
 
@@ -101,15 +120,18 @@ class ProviderContext:
 class Provider(ABC):
     """One configured backend instance.
 
-    Subclasses set `kind` and `capabilities`, may validate their settings in
-    `check_settings`, and are constructed cheaply: connecting and importing heavy
-    SDKs happens on first use, so a console with many providers starts fast.
+    Subclasses set `kind` and `capabilities`, declare their settings in
+    `declared_settings` (and any rule beyond their types in `check_settings`), and are
+    constructed cheaply: connecting and importing heavy SDKs happens on first use, so
+    a console with many providers starts fast. A kind that declares nothing has its
+    keys unchecked but for `check_settings` (third-party kinds written before the
+    declaration existed).
     """
 
     kind: ClassVar[str]
     capabilities: ClassVar[Capability] = Capability.SNAPSHOT
-    # Settings keys this kind accepts besides name/kind/readonly/environments.
-    settings_keys: ClassVar[frozenset[str]] = frozenset()
+    # The keys this kind accepts besides name/kind/readonly/environments.
+    declared_settings: ClassVar[tuple[Setting, ...]] = ()
 
     def __init__(self, name: str, settings: Mapping[str, Any], context: ProviderContext):
         self.name = name
@@ -119,7 +141,9 @@ class Provider(ABC):
 
     @classmethod
     def check_settings(cls, settings: Mapping[str, Any]) -> list[tuple[str, str]]:
-        """Problems with this kind's settings as (key, message) pairs; empty when fine."""
+        """Problems beyond the declared types as (key, message) pairs; empty when fine.
+
+        Called with settings whose declared keys already have their declared types."""
         return []
 
     @property
@@ -159,7 +183,8 @@ class Provider(ABC):
         raise Unsupported(f"{self.kind} provider has no revision history")
 
     async def approvals(self) -> list[ProviderApproval]:
-        return []
+        """What waits in the backend for a person; asked only of kinds with APPROVALS."""
+        raise Unsupported(f"{self.kind} provider has no approvals")
 
     async def deploy(self, target: TargetRef, revision: str) -> str:
         raise Unsupported(f"{self.kind} provider cannot deploy")

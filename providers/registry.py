@@ -93,15 +93,15 @@ def load_provider_class(kind: str) -> type[Provider]:
 def build_provider(
     name: str, kind: str, settings: dict, context: ProviderContext
 ) -> Provider | BrokenProvider:
-    """A ready provider, or a BrokenProvider saying why not; never raises."""
+    """A ready provider, or a BrokenProvider saying why not; never raises.
+
+    The settings were checked once, when the config was read (`console.config`), so
+    they are not checked again at every start.
+    """
     try:
         cls = load_provider_class(kind)
     except ProviderLoadError as exc:
         return BrokenProvider(name, kind, str(exc))
-    problems = cls.check_settings(settings)
-    if problems:
-        reason = "; ".join(f"{key}: {msg}" for key, msg in problems)
-        return BrokenProvider(name, kind, reason)
     try:
         return cls(name, settings, context)
     except Exception as exc:

@@ -23,7 +23,7 @@ from console.domain.model import TargetRef, utcnow
 from console.domain.names import current_user
 from console.domain.settings import NotifyConfig, Policy
 from console.engine.actions import Actions, NeedsConsensus
-from console.engine.sandbox_teammates import teammates_step
+from console.engine.sandbox_teammates import sandbox_teammates_vote
 from console.engine.session import Session, open_session
 from console.engine.targets import resolve_target
 from console.rotation.schedule import holder_at
@@ -308,17 +308,17 @@ def test_sandbox_teammates_bring_a_proposal_to_consensus() -> None:
         me = as_(session, ME)
         opened = await me.propose(Kind.DEPLOY, ref, revision="v2.16.0")
         t0 = opened.proposal.proposal.created_at
-        assert await teammates_step(me, t0 + timedelta(seconds=3)) == []
-        first = await teammates_step(me, t0 + timedelta(seconds=4))
+        assert await sandbox_teammates_vote(me, t0 + timedelta(seconds=3)) == []
+        first = await sandbox_teammates_vote(me, t0 + timedelta(seconds=4))
         assert [(v.teammate, v.approve) for v in first] == [("alice", True)]
         # carol rejects one proposal in three (by id) and abstains on the others.
-        assert await teammates_step(me, t0 + timedelta(seconds=6)) == []
-        last = await teammates_step(me, t0 + timedelta(seconds=8))
+        assert await sandbox_teammates_vote(me, t0 + timedelta(seconds=6)) == []
+        last = await sandbox_teammates_vote(me, t0 + timedelta(seconds=8))
         assert [(v.teammate, v.approve) for v in last] == [("bob", True)]
         assert last[0].result.outcome is not None and last[0].result.outcome.ok
         assert me.get(opened.proposal.id).state is State.EXECUTED
         assert await revision_of(session, "notifier", "production") == "v2.16.0"
-        assert await teammates_step(me, t0 + timedelta(seconds=30)) == []
+        assert await sandbox_teammates_vote(me, t0 + timedelta(seconds=30)) == []
 
     run(session, scenario)
 
@@ -331,7 +331,7 @@ def test_teammates_are_only_for_configs_that_simulate_them() -> None:
         me = as_(session, ME)
         opened = await me.propose(Kind.DEPLOY, ref, revision="v3")
         later = opened.proposal.proposal.created_at + timedelta(minutes=5)
-        assert await teammates_step(me, later) == []
+        assert await sandbox_teammates_vote(me, later) == []
         with pytest.raises(PolicyRefused, match="not a simulated teammate"):
             await me.vote_as_teammate("alice", opened.proposal.id, True, "")
 

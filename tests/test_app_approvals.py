@@ -12,7 +12,7 @@ from console.domain.identity import Identity
 from console.domain.model import TargetRef
 from console.engine.actions import Actions
 from console.store.audit import AuditLog
-from console.store.claims import ActionRecord, ActionStore
+from console.store.claims import Claim, ClaimStore
 from providers.sandbox import PAUSED_AT
 from tests.app_support import sandbox_session, settle
 from widgets.approvals import ApprovalsPane
@@ -138,8 +138,9 @@ async def test_override_needs_a_reason_and_the_name_then_review(tmp_path: Path) 
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press(*("backspace",) * 3, *"api", "enter")
         key = f"proposal-{mine.proposal.id}"
-        await settle(pilot, lambda: _pane(app).items[key].awaiting_review)
-        assert _pane(app).items[key].state == "executed"
+        # The override is recorded, then it runs: wait for both.
+        await settle(pilot, lambda: _pane(app).items[key].state == "executed")
+        assert _pane(app).items[key].awaiting_review
         assert any("override by" in note for note in _pane(app).items[key].notes)
         # The overrider cannot review their own override; alice can.
         await pilot.press("R")
@@ -232,9 +233,9 @@ async def test_readonly_refuses_every_consensus_key(tmp_path: Path) -> None:
 
 async def test_incomplete_actions_are_shown_at_start_and_resolved(tmp_path: Path) -> None:
     session = sandbox_session(tmp_path / "data")
-    store = ActionStore(session.audit_path)
+    store = ClaimStore(session.audit_path)
     store.claim(
-        ActionRecord(
+        Claim(
             key="deploy-crashed",
             action="deploy",
             who="alice",

@@ -8,7 +8,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from console.config.load import load_config
+from console.config.provider_settings import declared_problems
 from console.domain.settings import Policy
+from providers.registry import load_provider_class
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 
@@ -104,3 +106,25 @@ def test_every_planned_provider_kind_has_a_commented_block_that_parses():
             assert endpoint, provider["name"]
         if uses_aws:
             assert "endpoint_url" in endpoint
+
+
+def test_every_block_of_a_built_in_kind_fits_that_kinds_declared_settings():
+    """The example and the checker read one declaration (`Provider.declared_settings`)."""
+    text = EXAMPLE.read_text()
+    documents = [tomllib.loads(text), *(tomllib.loads(b) for b in commented_blocks(text))]
+    blocks = [p for doc in documents for p in doc.get("providers", [])]
+    seen = set()
+    for block in blocks:
+        if block["kind"] not in ("sandbox", "kubernetes"):
+            continue
+        cls = load_provider_class(block["kind"])
+        seen.add(block["kind"])
+        assert declared_problems(cls.declared_settings, block) == [], block["name"]
+    assert seen == {"sandbox", "kubernetes"}
+    # Every Kubernetes setting is shown in the example, with the default it documents.
+    [kube] = [b for b in blocks if b["kind"] == "kubernetes"]
+    declared = load_provider_class("kubernetes").declared_settings
+    assert {s.name for s in declared} - {"in_cluster"} <= kube.keys()
+    assert "# in_cluster = true" in text
+    label = next(s for s in declared if s.name == "label")
+    assert kube["label"] == label.default

@@ -6,12 +6,14 @@ sys.path, found through the `quorum.providers` entry points like any third party
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import pytest
 
 from console.config.load import config_problems, load_config
-from providers.registry import available_kinds
+from console.engine.session import open_session
+from providers.registry import available_kinds, load_provider_class
 
 PLUGINS = Path(__file__).parent / "configs" / "plugins"
 
@@ -99,3 +101,45 @@ def test_a_kind_that_fails_to_import_does_not_stop_loading(tmp_path):
     assert [(p.name, p.kind, p.settings) for p in config.providers] == [
         ("x", "broken-sdk", {"anything": 1})
     ]
+
+
+def test_a_kind_written_before_declarations_keeps_its_own_checks(tmp_path):
+    """No declaration: its keys go unchecked, but its `check_settings` still runs, once."""
+    path = write(
+        tmp_path,
+        """[[providers]]
+name = "old"
+kind = "legacy"
+api_url = 3
+colour = "blue"
+""",
+    )
+    assert problems(path) == [
+        (4, "providers[0].api_url", "required: the API's base URL, as a string")
+    ]
+    path.write_text(path.read_text().replace("api_url = 3", 'api_url = "http://127.0.0.1:9"'))
+    assert problems(path) == []
+    assert [p.name for p in load_config(path).providers] == ["old"]
+
+
+def test_settings_are_checked_when_the_file_is_read_not_again_at_start(tmp_path, monkeypatch):
+    path = write(
+        tmp_path,
+        """[[providers]]
+name = "p"
+kind = "picky"
+api_url = "http://127.0.0.1:9"
+""",
+    )
+    checked: list[str] = []
+    picky = load_provider_class("picky")
+    original = picky.check_settings.__func__
+
+    def counting(cls, settings):
+        checked.append("check")
+        return original(cls, settings)
+
+    monkeypatch.setattr(picky, "check_settings", classmethod(counting))
+    session = open_session(argparse.Namespace(config=str(path), sandbox=False, readonly=False))
+    assert list(session.providers) == ["p"] and session.broken == []
+    assert checked == ["check"]

@@ -60,7 +60,7 @@ def test_concurrent_votes_all_land(tmp_path: Path) -> None:
         )
     )
     store = ProposalStore(db)
-    acts = ActStore(store.conn)
+    acts = ActStore(store)
     now = datetime.now(UTC)
     for i in range(PROPOSALS):
         created = store.create(

@@ -9,6 +9,7 @@ from pathlib import Path
 import kmock
 import pytest
 
+from console.config.provider_settings import setting_problems
 from console.domain.model import CPU, MEMORY, TargetRef
 from providers.base import Capability, Unsupported
 from providers.kubernetes import KubernetesProvider
@@ -162,7 +163,8 @@ def test_no_metrics_server_is_a_quiet_note(cluster: Cluster, tmp_path: Path) -> 
 
 def test_settings_are_checked_before_connecting(tmp_path: Path) -> None:
     problems = dict(
-        KubernetesProvider.check_settings(
+        setting_problems(
+            KubernetesProvider,
             {
                 "context": "",
                 "kubeconfig": str(tmp_path / "missing"),
@@ -170,7 +172,7 @@ def test_settings_are_checked_before_connecting(tmp_path: Path) -> None:
                 "environments": {"production": 3},
                 "services": {"web": "web"},
                 "colour": "blue",
-            }
+            },
         )
     )
     assert set(problems) == {

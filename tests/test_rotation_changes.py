@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from console.domain.errors import PolicyRefused, UsageError
+from console.domain.identity import Identity
 from console.domain.settings import Config, Restriction, RotationConfig, RotationLayer
-from console.rotation.changes import (
+from console.engine.actions import Actions
+from console.engine.rotation_changes import fetch_holders
+from console.engine.session import Session
+from console.rotation.schedule import holder_at, month_grid, slots_at, timeline
+from console.store.audit import AuditLog
+from tests.rotation_support import (
     cancel,
     create_override,
     open_swaps,
@@ -16,8 +24,6 @@ from console.rotation.changes import (
     request_swap,
     take_swap,
 )
-from console.rotation.schedule import holder_at, month_grid, slots_at, timeline
-from console.store.audit import AuditLog
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -299,3 +305,17 @@ def test_withdrawn_swap_can_no_longer_be_taken(db):
         "rotation.swap.request",
         "rotation.swap.withdraw",
     ]
+
+
+def test_the_engine_reads_the_schedule_off_the_loop(db):
+    create_override(
+        CONFIG, "on-call", "dee", utc(2026, 3, 3), utc(2026, 3, 5), "cover", db, by="ann", now=NOW
+    )
+    session = Session(config=replace(CONFIG, audit_path=db), data_dir=db.parent, readonly=False)
+    actions = Actions(session, identity=Identity("ann", "ann"), clock=lambda: NOW)
+    try:
+        [slot] = asyncio.run(fetch_holders(actions, utc(2026, 3, 4)))
+        assert (slot.rotation, slot.holder, slot.override) == ("on-call", "dee", True)
+        assert slot == slots_at(CONFIG, utc(2026, 3, 4), db)[0]
+    finally:
+        actions.close()

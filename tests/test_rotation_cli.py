@@ -10,7 +10,7 @@ from icalendar import Calendar
 
 from console.cli.main import main
 from console.config.sandbox_team import sandbox_config
-from console.domain.identity import whoami
+from console.domain.identity import current_identity
 from console.rotation.schedule import holder_at
 from console.store.audit import AuditLog
 
@@ -91,7 +91,7 @@ def test_holders_table_and_offsets(data, capsys):
             ["rotation", "override", "on-call", "--who", "a", "--from", "2030-01-01", "--to",
              "2030-01-02", "--reason", "x", "--readonly"],
             3,
-            "cannot override a rotation: --readonly",
+            "read-only console (--readonly): cannot override a rotation",
         ),
         (["rotation", "swap", "take", "abcdef"], 2, "no swap 'abcdef'"),
     ],
@@ -153,13 +153,17 @@ def test_override_then_holders_show_it_and_the_audit_log_has_it(data, capsys):
         record = log.tail(1)[0]
     finally:
         log.close()
-    assert (record.action, record.target, record.who) == ("rotation.override", "on-call", whoami())
+    assert (record.action, record.target, record.who) == (
+        "rotation.override",
+        "on-call",
+        current_identity().name,
+    )
     assert record.key == f"rotation.override:{override['id']}"
 
 
 def test_override_times_without_offset_are_the_rotations_local_time(data, capsys, tmp_path):
     path = tmp_path / "config.toml"
-    path.write_text(BERLIN_CONFIG.format(me=whoami()), encoding="utf-8")
+    path.write_text(BERLIN_CONFIG.format(me=current_identity().name), encoding="utf-8")
     code, out, _ = run(
         capsys, "rotation", "override", "on-call", "--who", "ann", "--from", "2030-07-01",
         "--to", "2030-07-02T09:00", "--reason", "x", "--json", "--config", str(path),
@@ -186,7 +190,10 @@ def _my_week(config) -> datetime:
     monday = datetime(2030, 1, 7, 9, tzinfo=UTC)
     for week in range(8):
         start = monday + timedelta(weeks=week)
-        if holder_at(config, "on-call", start + timedelta(hours=1), None) == whoami():
+        if (
+            holder_at(config, "on-call", start + timedelta(hours=1), None)
+            == current_identity().name
+        ):
             return start
     raise AssertionError("the sandbox on-call never reaches the current user")
 
@@ -200,7 +207,11 @@ def test_swap_request_list_and_take_refused_to_the_offerer(data, capsys):
     )  # fmt: skip
     assert code == 0
     swap = json.loads(out)
-    assert (swap["requested_by"], swap["taken_by"], swap["reason"]) == (whoami(), None, "travel")
+    assert (swap["requested_by"], swap["taken_by"], swap["reason"]) == (
+        current_identity().name,
+        None,
+        "travel",
+    )
     code, out, _ = run(capsys, "rotation", "swap", "list", "--json", "--sandbox")
     assert [s["id"] for s in json.loads(out)] == [swap["id"]]
     code, _, err = run(capsys, "rotation", "swap", "take", swap["id"], "--sandbox")
@@ -209,7 +220,7 @@ def test_swap_request_list_and_take_refused_to_the_offerer(data, capsys):
     other = ["--from", (start + timedelta(weeks=1)).isoformat(), "--to",
              (start + timedelta(weeks=1, days=1)).isoformat()]  # fmt: skip
     code, _, err = run(capsys, "rotation", "swap", "request", "on-call", *other, "--sandbox")
-    assert code == 3 and f"{whoami()} does not hold on-call" in err
+    assert code == 3 and f"{current_identity().name} does not hold on-call" in err
 
 
 def test_ics_to_a_file_parses_back(data, capsys, tmp_path):
@@ -239,7 +250,7 @@ def test_cancel_an_override_from_the_command_line(data, capsys):
     override_id = json.loads(out)["id"]
     code, out, _ = run(capsys, "rotation", "cancel", override_id, "--json", "--sandbox")
     assert code == 0
-    assert json.loads(out)["cancelled_by"] == whoami()
+    assert json.loads(out)["cancelled_by"] == current_identity().name
     code, out, _ = run(capsys, "rotation", "--at", "2030-02-01T12:00", "--json", "--sandbox")
     on_call = next(r for r in json.loads(out)["rotations"] if r["rotation"] == "on-call")
     scheduled = holder_at(sandbox_config(), "on-call", datetime(2030, 2, 1, 12, tzinfo=UTC), None)

@@ -8,9 +8,9 @@ from icalendar import Calendar
 
 from console.config.sandbox_team import sandbox_config
 from console.domain.settings import Config, Restriction, RotationConfig
-from console.rotation.changes import create_override
 from console.rotation.ics import render_ics
 from console.rotation.schedule import stretches
+from tests.rotation_support import create_override
 
 
 def utc(*args: int) -> datetime:

@@ -8,6 +8,7 @@ T0, the first second of a ten-minute incident cycle: the cycle's incident begins
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from console.config.provider_settings import setting_problems
 from console.domain.model import (
     CPU,
     ERROR_RATE,
@@ -26,8 +28,8 @@ from console.domain.model import (
     Target,
     TargetRef,
 )
+from console.engine.session import open_session
 from providers.base import Capability, NotFound, ProviderContext, Refused, Unsupported
-from providers.registry import BrokenProvider, build_provider
 from providers.sandbox import PAUSED_AT, SandboxProvider
 from providers.sandbox.store import WorldStore
 
@@ -420,11 +422,14 @@ def test_a_paused_deploy_is_recorded_but_never_progresses(tmp_path: Path) -> Non
         ),
         (
             {"platform": "ecs", "log_rate": "fast"},
-            [("log_rate", "must be a number of lines a second, above 0 and at most 100,000")],
+            [("log_rate", "expected a number, got a string")],
         ),
-        ({"platform": "ecs", "paused": "yes"}, [("paused", "must be true or false")]),
-        ({"platform": "ecs", "seed": 1.5}, [("seed", "must be a whole number")]),
-        ({"platform": "ecs", "seed": True}, [("seed", "must be a whole number")]),
+        (
+            {"platform": "ecs", "paused": "yes"},
+            [("paused", "expected true or false, got a string")],
+        ),
+        ({"platform": "ecs", "seed": 1.5}, [("seed", "expected an integer, got a float")]),
+        ({"platform": "ecs", "seed": True}, [("seed", "expected an integer, got a boolean")]),
         (
             {"platform": "ecs", "action_delay": -1},
             [("action_delay", "must be seconds from 0 to 300")],
@@ -433,26 +438,33 @@ def test_a_paused_deploy_is_recorded_but_never_progresses(tmp_path: Path) -> Non
             {"log_rate": -2, "paused": 1},
             [
                 ("platform", "required: one of kubernetes, ecs, static"),
+                ("paused", "expected true or false, got an integer"),
                 ("log_rate", "must be a number of lines a second, above 0 and at most 100,000"),
-                ("paused", "must be true or false"),
             ],
         ),
     ],
 )
 def test_bad_settings_are_each_named(settings: dict, problems: list[tuple[str, str]]) -> None:
-    assert SandboxProvider.check_settings(settings) == problems
+    """The declared types by Quorum's checker, the ranges by the sandbox's own rules."""
+    assert setting_problems(SandboxProvider, settings) == problems
 
 
 def test_good_settings_have_no_problems() -> None:
     good = {"platform": "static", "log_rate": 20000, "paused": True, "seed": 7, "action_delay": 0.5}
-    assert SandboxProvider.check_settings(good) == []
-    assert SandboxProvider.check_settings({"platform": "kubernetes"}) == []
+    assert setting_problems(SandboxProvider, good) == []
+    assert setting_problems(SandboxProvider, {"platform": "kubernetes"}) == []
 
 
 def test_a_misconfigured_sandbox_is_a_broken_provider(tmp_path: Path) -> None:
-    built = build_provider("sim", "sandbox", {"platform": "mainframe"}, ProviderContext(tmp_path))
-    assert isinstance(built, BrokenProvider)
-    assert built.reason == "platform: must be one of kubernetes, ecs, static, not 'mainframe'"
+    config = tmp_path / "config.toml"
+    config.write_text('[[providers]]\nname = "sim"\nkind = "sandbox"\nplatform = "mainframe"\n')
+    session = open_session(argparse.Namespace(config=str(config), sandbox=False, readonly=False))
+    [broken] = session.broken
+    assert not session.providers and broken.name == "sim"
+    assert broken.reason == (
+        f"{config}:4: providers[0].platform: must be one of kubernetes, ecs, static,"
+        " not 'mainframe'"
+    )
 
 
 def test_the_seed_changes_the_world_and_the_same_seed_repeats_it(tmp_path: Path) -> None:

@@ -17,18 +17,16 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from console.cli.main import main
-from console.domain.acts import ProposalAct
-from console.domain.consensus import Kind, Proposal, State
-from console.domain.derive import content_at
+from console.domain.consensus import Kind, State
 from console.domain.errors import PolicyRefused, UsageError
 from console.domain.identity import Identity
 from console.domain.model import TargetRef, utcnow
 from console.domain.names import current_user
 from console.domain.settings import NotifyConfig, Policy
 from console.engine.actions import Actions, NeedsConsensus
+from console.engine.rotation_changes import override_rotation
 from console.engine.session import Session, open_session
 from console.engine.targets import resolve_target
-from console.rotation.changes import create_override
 from console.rotation.schedule import holder_at
 from console.store.audit import AuditLog
 from tests.signing_support import SshTeam, start_team
@@ -252,15 +250,13 @@ def test_a_rotation_override_after_the_votes_does_not_make_an_approval_the_holde
         assert voted.proposal.tally.rotation_missing
         # Anyone may put someone on the rotation, from the past on: others[1] now
         # "holds" it since before the proposal. Their approval stays a plain one.
-        create_override(
-            session.config,
+        await override_rotation(
+            as_(session, others[2]),
             "on-call",
             others[1],
             now - timedelta(hours=1),
             now + timedelta(hours=1),
             "swap for the afternoon",
-            session.audit_path,
-            by=others[2],
         )
         assert holder_at(session.config, "on-call", now, session.audit_path) == others[1]
         view = as_(session, others[2]).get(pid)
@@ -288,39 +284,6 @@ def test_a_chosen_key_cannot_take_a_proposals_key_or_another_actions_outcome() -
         assert again.replayed and again.ok
 
     run(session, scenario)
-
-
-def test_reading_commands_execute_nothing(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An approved proposal that a crash left unexecuted waits for a mutating command."""
-    monkeypatch.setenv("QUORUM_SANDBOX_TEAMMATES", "off")
-    session = session_of()
-
-    async def strand() -> int:
-        ref = await ref_of(session, "web", "staging")
-        then = utcnow() - timedelta(minutes=10)
-        draft = Proposal(0, Kind.DEPLOY, ref, "v6.6.6", "alice", "", then, then)
-        made = as_(session, "alice").ledger.propose(
-            draft, lambda row: ProposalAct(content_at(row), "alice", "", then)
-        )
-        assert made.proposal.state is State.APPROVED  # staging needs no votes
-        return made.proposal.id
-
-    pid = run(session, strand)
-    assert main(["--sandbox", "approvals"]) == 0
-    assert main(["--sandbox", "actions", "incomplete"]) == 0
-    assert "ran now" not in capsys.readouterr().err
-    later = session_of()
-    assert run(later, lambda: _state(later, pid)) is State.APPROVED
-    assert main(["--sandbox", "rollback", "api", "--env", "dev"]) == 0
-    err = capsys.readouterr().err
-    assert f"approved earlier, ran now as {ME}: deploy finished" in err
-    assert f"(key proposal-{pid})" in err
-
-
-async def _state(session: Session, pid: int) -> State:
-    return as_(session, "bob").get(pid).state
 
 
 def test_an_amendment_tells_the_team_whose_votes_it_voided(

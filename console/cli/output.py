@@ -10,23 +10,17 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TextIO
 
 from console.domain.inert import neutralise
+from console.domain.instants import iso_utc
 
 
 def _default(value: Any) -> Any:
     if isinstance(value, datetime):
         return iso_utc(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
-def iso_utc(value: datetime | None) -> str | None:
-    """ISO-8601 in UTC with a `Z`, the one timestamp format of every `--json` output."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def print_json(document: Any, out: TextIO | None = None) -> None:

@@ -1,7 +1,12 @@
-"""What the consensus commands share: a session with `Actions`, the teammates' turn,
+"""How commands that touch the ledger run: a session with `Actions`, caught up or not,
 and one way to print a proposal or an execution.
 
 Kept outside `console/cli/commands/` because every module there is a command.
+Mutating commands (`run_mutating`) refuse a read-only console before anything
+opens, and catch the session up first (`console.engine.catch_up`): the sandbox
+teammates vote and approved proposals a crash left unexecuted run. Reading commands
+(`run_reading`) only read: they never execute anything. A command that has to wait
+for another process's write lock says so on stderr, once per wait.
 """
 
 from __future__ import annotations
@@ -12,63 +17,66 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from console.cli.output import iso_utc, print_json
-from console.domain.errors import PolicyRefused
+from console.cli.output import print_json
 from console.domain.inert import neutralise
-from console.domain.model import Target, utcnow
+from console.domain.model import Target
 from console.engine.actions import Actions, Outcome, ProposalView
 from console.engine.audit_watch import check_and_note
-from console.engine.sandbox_teammates import teammates_step
+from console.engine.catch_up import catch_up
+from console.engine.guard import refuse_if_readonly
+from console.engine.presentation import describe_outcome, proposal_lines
 from console.engine.session import open_session
 from console.engine.targets import resolve_target
 
 T = TypeVar("T")
+WAITING = "waiting for the audit database: another Quorum process holds its write lock"
 
 
-def refuse_if_readonly(args: argparse.Namespace, doing: str) -> None:
-    """`--readonly` removes every mutating command: refused by policy, exit 3."""
-    if args.readonly:
-        raise PolicyRefused(f"read-only console (--readonly): cannot {doing}")
-
-
-def run_actions(
+def run_mutating(
     args: argparse.Namespace,
+    doing: str,
     work: Callable[[Actions], Awaitable[T]],
     *,
     json_out: bool = False,
-    mutating: bool = True,
 ) -> T:
-    """Runs `work` with an `Actions` for this command; a mutating command first lets the
-    sandbox teammates take their turn and runs any approved proposal whose execution a
-    crashed process never started (saying so). Reading commands (`mutating=False`) only
-    read: nothing runs under the identity of someone who asked to look.
+    """Runs `work`, a change, after the session's catch-up; refused under `--readonly`.
 
     A deploy command's output is streamed neutralised, to stderr when stdout carries JSON.
     """
+    refuse_if_readonly(args.readonly, doing)
+    return _run(args, work, json_out=json_out, caught_up=True)
+
+
+def run_reading(args: argparse.Namespace, work: Callable[[Actions], Awaitable[T]]) -> T:
+    """Runs `work`, which only reads the ledger; nothing is caught up or executed."""
+    return _run(args, work, json_out=False, caught_up=False)
+
+
+def _run(
+    args: argparse.Namespace,
+    work: Callable[[Actions], Awaitable[T]],
+    *,
+    json_out: bool,
+    caught_up: bool,
+) -> T:
     out = sys.stderr if json_out else sys.stdout
 
     def show(line: str) -> None:
         out.write(neutralise(line) + "\n")
         out.flush()
 
+    def waiting() -> None:
+        print(f"quorum: {WAITING}", file=sys.stderr, flush=True)
+
     async def main() -> T:
         session = open_session(args)
         gone = check_and_note(session.audit_path)
         if gone:
             print(neutralise(f"quorum: warning: {gone}"), file=sys.stderr)
-        actions = Actions(session, on_output=show)
+        actions = Actions(session, on_output=show, on_waiting=waiting)
         try:
-            if mutating and not session.readonly:
-                for vote in await teammates_step(actions, utcnow()):
-                    print(f"sandbox: {neutralise(vote.describe())}", file=sys.stderr)
-                for outcome in await actions.run_approved():
-                    if isinstance(outcome, PolicyRefused):
-                        line = f"quorum: an approved proposal was not run: {outcome}"
-                    else:
-                        line = (
-                            f"approved earlier, ran now as {actions.identity.name}: "
-                            f"{describe_outcome(outcome)}"
-                        )
+            if caught_up:
+                for line in (await catch_up(actions)).lines():
                     print(neutralise(line), file=sys.stderr)
             return await work(actions)
         finally:
@@ -88,36 +96,8 @@ def proposal_json(view: ProposalView, outcome: Outcome | None = None) -> dict[st
 
 
 def print_proposal(view: ProposalView, outcome: Outcome | None = None) -> None:
-    """The proposal for people: its id first, then what it still needs and its votes."""
-    p = view.proposal
-    lines = [f"{p.id}  {p.state.value}  {p.describe()}  (proposed by {p.proposer})"]
-    if p.reason:
-        lines.append(f"    reason: {p.reason}")
-    lines.append(f"    {view.summary}")
-    counted = set(view.tally.approvals) | set(view.tally.rejections)
-    for v in p.votes:
-        verdict = "approve" if v.approve else "reject"
-        lapsed = "" if v.voter in counted else " (no longer counts)"
-        comment = f": {v.comment}" if v.comment else ""
-        lines.append(f"    {v.voter} {verdict} at {iso_utc(v.at)}{lapsed}{comment}")
-    for signed, why in view.ignored:
-        act = type(signed.act).__name__.removesuffix("Act").lower()
-        lines.append(f"    not counted: {act} by {signed.act.author}: {why}")
-    if p.awaiting_review:
-        lines.append(f"    override by {p.override_by} awaits review by someone else")
-    elif p.reviewed_by:
-        lines.append(f"    override by {p.override_by} reviewed by {p.reviewed_by}")
-    if outcome is not None:
-        lines.append("    " + describe_outcome(outcome))
-    for line in lines:
+    for line in proposal_lines(view, outcome):
         print(neutralise(line))
-
-
-def describe_outcome(outcome: Outcome) -> str:
-    state = "finished" if outcome.ok else "failed"
-    if outcome.replayed:
-        return f"{outcome.action} already ran with key {outcome.key}: {state} ({outcome.detail})"
-    return f"{outcome.action} {state}: {outcome.detail} (key {outcome.key})"
 
 
 def emit(args: argparse.Namespace, view: ProposalView, outcome: Outcome | None) -> int:

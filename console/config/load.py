@@ -29,6 +29,7 @@ from console.config.checks import (
     render_key,
 )
 from console.config.lines import KeyPath, LineIndex
+from console.config.provider_settings import setting_problems
 from console.domain.durations import DurationError, parse_duration
 from console.domain.errors import UsageError
 from console.domain.model import METRIC_LABELS
@@ -49,7 +50,6 @@ SECTIONS = ("team", "audit", "policy", "providers", "services", "thresholds", "n
 TEAM_KEYS = ("name", "members", "allowed_signers")
 AUDIT_KEYS = ("path",)
 POLICY_KEYS = tuple(f.name for f in dataclasses.fields(Policy) if f.name != "environment")
-PROVIDER_COMMON_KEYS = ("name", "kind", "readonly", "environments")
 SERVICE_KEYS = ("name", "thresholds")
 NOTIFY_KEYS = ("kind", "url_env", "timeout")
 NOTIFY_KINDS = ("slack", "matrix", "webhook")
@@ -301,21 +301,17 @@ class _Loader:
         return tuple(providers)
 
     def provider_settings(self, path: KeyPath, kind: str, settings: dict[str, Any]) -> None:
-        """The provider's own checks; a kind that fails to import is the session's to report."""
+        """The kind's declared settings and its own rules (`console.config.provider_settings`);
+        a kind that fails to import is the session's to report."""
         try:
             cls = load_provider_class(kind)
         except ProviderLoadError:
             return
         try:
-            problems = cls.check_settings(settings)
+            problems = setting_problems(cls, settings)
         except Exception as exc:  # a third-party provider may fail in any way
             self.check.add(path, f"provider kind {kind!r} failed to check its settings: {exc}")
             return
-        reported = {key for key, _ in problems}
-        if cls.settings_keys:
-            allowed = (*PROVIDER_COMMON_KEYS, *sorted(cls.settings_keys))
-            unchecked = {k: v for k, v in settings.items() if k not in reported}
-            self.check.unknown_keys(unchecked, path, allowed)
         already = {p.key for p in self.check.problems}
         for key, message in problems:
             where = (*path, *key.split(".")) if key else path

@@ -45,11 +45,6 @@ def current_identity() -> Identity:
     return Identity(name=account, os_account=account)
 
 
-def whoami() -> str:
-    """The acting person's name, for modules that only need the name."""
-    return current_identity().name
-
-
 def require_member(config: Config, identity: Identity, doing: str) -> None:
     """Refuse `doing` unless `identity` is one of the team's `[team] members`."""
     if identity.name not in config.members:

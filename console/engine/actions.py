@@ -11,17 +11,24 @@ derived from the signed acts, at each read and again inside the execution claim;
 the vote, override or proposal that makes one approved executes it in the same
 call. Notifications never block or undo an action: they are sent after it, each
 sink with its own timeout.
+
+Every store call runs in a worker thread (`in_worker`): the caller's event loop (the
+console's keys) keeps running while another process holds the file's write lock,
+for up to the busy timeout. The `fetch_*` methods are the same reads for async callers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from console.domain import consensus as rules
 from console.domain.acts import (
@@ -47,22 +54,20 @@ from console.engine.deploy_command import (
     consensus_environment,
     run_deploy_command,
 )
+from console.engine.dispatch import CHANGES, capability_of
+from console.engine.guard import refuse_if_readonly
 from console.engine.ledger import Ledger, proposal_key
+from console.engine.reads import bounded
 from console.engine.session import Session
 from console.notify.sinks import Notice, send_all
 from console.signing.signer import Signer
-from console.store.audit import AuditLog
-from console.store.claims import FAILED, FINISHED, ActionRecord, ActionStore
-from providers.base import Capability, Provider, ProviderError
+from console.store.audit import AuditLog, AuditRecord
+from console.store.claims import FAILED, FINISHED, Claim, ClaimStore
+from console.store.proposals import ProposalStore
+from providers.base import Provider, ProviderError
 
-_CAPABILITY = {
-    Kind.DEPLOY: Capability.DEPLOY,
-    Kind.ROLLBACK: Capability.ROLLBACK,
-    Kind.RESTART: Capability.RESTART,
-    Kind.SCALE: Capability.SCALE,
-    Kind.PAUSE: Capability.PAUSE,
-    Kind.RESUME: Capability.PAUSE,
-}
+T = TypeVar("T")
+WAITING_AFTER = 0.5  # seconds a store call may take before `on_waiting` is told
 
 
 def needs_votes(policy: Policy) -> bool:
@@ -71,7 +76,7 @@ def needs_votes(policy: Policy) -> bool:
 
 
 RESERVED_KEY_PREFIX = "proposal-"
-# The audit action each kind of act is recorded under (Actions._audit).
+# The audit action each kind of act is recorded under (Actions._change).
 _AUDITED_AS = {
     ProposalAct: "propose",
     AmendAct: "amend",
@@ -216,7 +221,7 @@ class NeedsConsensus(PolicyRefused):
 class ActionIncomplete(QuorumError):
     """The key started before and has no recorded outcome; running it again could repeat it."""
 
-    def __init__(self, record: ActionRecord) -> None:
+    def __init__(self, record: Claim) -> None:
         self.record = record
         super().__init__(
             f"action {record.key} ({record.action} {record.ref.service}@{record.ref.environment}) "
@@ -234,36 +239,88 @@ class Actions:
         *,
         identity: Identity | None = None,
         on_output: OnOutput | None = None,
+        on_waiting: Callable[[], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        """`on_output` gets a team deploy command's lines; `on_waiting` is called when a
+        store call has waited `WAITING_AFTER` seconds (another process holds the file's
+        write lock), so a front end can say the change is waiting."""
         self.session = session
         self.config = session.config
         self.identity = identity or current_identity()
         self.on_output: OnOutput = on_output or (lambda line: None)
+        self.on_waiting = on_waiting
         self.clock = clock
         signers = self.config.signers
         self.signer = Signer(self.identity.name, signers) if signers is not None else None
-        record_signer = self.signer.sign if self.signer else None
-        self.audit = AuditLog(session.audit_path, signer=record_signer)
-        self.claims = ActionStore(session.audit_path)
-        self.ledger = Ledger(
-            self.config, session.audit_path, self.claims, signer=self.signer, clock=clock
-        )
-        self.proposals = self.ledger.store  # the cached rows, for listings only
+        self._audit_log: AuditLog | None = None
+        self._ledger: Ledger | None = None
+        self._claims: ClaimStore | None = None
+        self._opening = threading.Lock()
+
+    # The stores open on first use (creating their tables may wait on the file's lock),
+    # which is in a worker thread when that use is `in_worker`.
+
+    @property
+    def audit(self) -> AuditLog:
+        with self._opening:
+            if self._audit_log is None:
+                signer = self.signer.sign if self.signer else None
+                self._audit_log = AuditLog(self.session.audit_path, signer=signer)
+            return self._audit_log
+
+    @property
+    def ledger(self) -> Ledger:
+        claims = self.claims
+        with self._opening:
+            if self._ledger is None:
+                self._ledger = Ledger(
+                    self.config,
+                    self.session.audit_path,
+                    claims,
+                    signer=self.signer,
+                    clock=self.clock,
+                )
+            return self._ledger
+
+    @property
+    def proposals(self) -> ProposalStore:
+        """The cached rows, for listings only: states come from `ledger`."""
+        return self.ledger.store
+
+    @property
+    def claims(self) -> ClaimStore:
+        with self._opening:
+            if self._claims is None:
+                self._claims = ClaimStore(self.session.audit_path)
+            return self._claims
 
     def close(self) -> None:
-        self.audit.close()
-        self.ledger.close()
-        self.claims.close()
+        for store in (self._audit_log, self._ledger, self._claims):
+            if store is not None:
+                store.close()
         if self.signer is not None:
             self.signer.close()
+
+    async def in_worker(self, call: Callable[[], T]) -> T:
+        """Runs store work in a worker thread; the caller's loop keeps running meanwhile.
+
+        If the work is still waiting after `WAITING_AFTER` seconds, `on_waiting` is told
+        once (a notice for people, not a timeout: the work goes on until the busy
+        timeout)."""
+        work = asyncio.ensure_future(asyncio.to_thread(call))
+        if self.on_waiting is not None:
+            done, _ = await asyncio.wait({work}, timeout=WAITING_AFTER)
+            if not done:
+                self.on_waiting()
+        return await work
 
     # -- reading ---------------------------------------------------------------------
 
     def policy(self, environment: str) -> Policy:
         return self.config.policy(environment)
 
-    def _view(self, derived: Derived) -> ProposalView:
+    def _derived_view(self, derived: Derived) -> ProposalView:
         now = self.clock()
         p = derived.proposal
         policy = self.policy(p.ref.environment)
@@ -273,34 +330,71 @@ class Actions:
 
     def view(self, proposal: Proposal) -> ProposalView:
         """`proposal` as its signed acts make it now (the fields passed in are not believed)."""
-        return self._view(self.ledger.derived(proposal.id))
+        return self._derived_view(self.ledger.derived(proposal.id))
 
     def get(self, pid: int) -> ProposalView:
-        return self._view(self.ledger.derived(pid))
+        return self._derived_view(self.ledger.derived(pid))
 
     def open_proposals(self) -> list[ProposalView]:
         """Proposals still waiting for votes or execution (expired ones drop out), oldest first."""
-        return [self._view(d) for d in self.ledger.pending()]
+        return [self._derived_view(d) for d in self.ledger.pending()]
 
     def awaiting_review(self) -> list[ProposalView]:
         """Overrides nobody but their author has looked at yet: the review queue."""
-        return [self._view(d) for d in self.ledger.every() if d.proposal.awaiting_review]
+        done = self.ledger.every()
+        return [self._derived_view(d) for d in done if d.proposal.awaiting_review]
 
-    def incomplete(self) -> list[ActionRecord]:
+    def incomplete(self) -> list[Claim]:
         """Actions that started and never finished (crash recovery; the TUI shows them at start)."""
         return self.claims.incomplete()
+
+    def settled_since(self, since: datetime) -> list[ProposalView]:
+        """Proposals executed, failed or withdrawn since `since`, so an outcome stays in view."""
+        done = self.proposals.list((State.EXECUTED, State.FAILED, State.WITHDRAWN))
+        views = [self.view(p) for p in done if p.updated_at >= since]
+        return [v for v in views if v.state in (State.EXECUTED, State.FAILED, State.WITHDRAWN)]
+
+    # -- the same reads for async callers, off the event loop -------------------------
+
+    async def fetch_proposal(self, pid: int) -> ProposalView:
+        return await self.in_worker(lambda: self.get(pid))
+
+    async def fetch_open(self) -> list[ProposalView]:
+        return await self.in_worker(self.open_proposals)
+
+    async def fetch_awaiting_review(self) -> list[ProposalView]:
+        return await self.in_worker(self.awaiting_review)
+
+    async def fetch_settled_since(self, since: datetime) -> list[ProposalView]:
+        return await self.in_worker(lambda: self.settled_since(since))
+
+    async def fetch_incomplete(self) -> list[Claim]:
+        return await self.in_worker(self.incomplete)
+
+    async def fetch_audit(self, after_seq: int = 0, limit: int = 200) -> list[AuditRecord]:
+        """Records after `after_seq`, or the last `limit` ones when it is 0, oldest first."""
+        if after_seq:
+            return await self.in_worker(lambda: self.audit.since(after_seq))
+        return await self.in_worker(lambda: self.audit.tail(limit))
 
     # -- guards ----------------------------------------------------------------------
 
     def _mutating(self, doing: str) -> None:
-        if self.session.readonly:
-            raise PolicyRefused(f"read-only console (--readonly): cannot {doing}")
+        refuse_if_readonly(self.session.readonly, doing)
 
     def _may(self, doing: str, identity: Identity | None = None, *, strict: bool) -> None:
         """Votes, overrides and reviews need membership; other changes need it once a
         team lists members (an empty list is a personal config without a team)."""
         if strict or self.config.members:
             require_member(self.config, identity or self.identity, doing)
+
+    def guard(self, doing: str, *, membership: bool = True) -> None:
+        """The checks every change passes before it is attempted: not read-only, and a
+        member once the team lists members. `membership=False` for a change whose own
+        rule admits more people (taking a swap: the rotation's people too)."""
+        self._mutating(doing)
+        if membership:
+            self._may(doing, strict=False)
 
     def _can_sign(self) -> None:
         """Where the team signs its acts, refuses before anything is written if this
@@ -312,8 +406,9 @@ class Actions:
         provider = self.session.providers.get(ref.provider)
         if provider is None:
             raise UsageError(f"provider {ref.provider!r} is not configured or failed to start")
-        if not provider.can(_CAPABILITY[kind]):
-            if provider.readonly and provider.capabilities & _CAPABILITY[kind]:
+        capability = capability_of(kind)
+        if not provider.can(capability):
+            if provider.readonly and provider.capabilities & capability:
                 raise PolicyRefused(f"provider {provider.name} is read-only: cannot {kind.value}")
             raise UsageError(f"provider {provider.name} ({provider.kind}) cannot {kind.value}")
         return provider
@@ -324,9 +419,11 @@ class Actions:
         Asked before an action is offered and again before it runs, so a change the
         credentials may not make is refused with the backend's reason, never attempted.
         """
-        return await self._provider(ref, kind).denied(ref, _CAPABILITY[kind])
+        provider = self._provider(ref, kind)
+        what = f"access to {kind.value} {ref.service}@{ref.environment}"
+        return await bounded(provider, what, provider.denied(ref, capability_of(kind)))
 
-    def _audit(
+    async def _audit(
         self,
         action: str,
         *,
@@ -337,13 +434,43 @@ class Actions:
         key: str = "",
         who: Identity | None = None,
     ) -> None:
+        await self.in_worker(
+            lambda: self.record(
+                action,
+                target=ref.key,
+                environment=ref.environment,
+                revision=revision,
+                outcome=outcome,
+                comment=comment,
+                key=key,
+                who=who,
+            )
+        )
+
+    def record(
+        self,
+        action: str,
+        *,
+        target: str,
+        outcome: str,
+        comment: str = "",
+        key: str = "",
+        environment: str = "",
+        revision: str = "",
+        who: Identity | None = None,
+    ) -> None:
+        """Appends one audit record as the acting person, noting a seam-chosen identity.
+
+        The one audit writer of every change, rotation changes included; blocking, so
+        async code calls it through `in_worker`.
+        """
         ident = who or self.identity
         note = "; ".join(part for part in (comment, ident.note) if part)
         self.audit.append(
             who=ident.name,
             action=action,
-            target=ref.key,
-            environment=ref.environment,
+            target=target,
+            environment=environment,
             revision=revision,
             outcome=outcome,
             comment=note,
@@ -358,7 +485,7 @@ class Actions:
         with contextlib.suppress(Exception):
             await send_all(self.config.notify, notice, audit=self.audit, who=self.identity.name)
 
-    def _change(
+    async def _change(
         self,
         action: str,
         stored: Proposal,
@@ -376,10 +503,10 @@ class Actions:
         """
         key = proposal_key(stored.id)
         try:
-            before, after = self.ledger.act(stored.id, make)
+            before, after = await self.in_worker(lambda: self.ledger.act(stored.id, make))
         except PolicyRefused as exc:
             if refusal is not None:
-                self._audit(
+                await self._audit(
                     action,
                     ref=stored.ref,
                     revision=stored.revision,
@@ -390,7 +517,7 @@ class Actions:
                 )
             raise
         outcome, comment = recorded(before, after)
-        self._audit(
+        await self._audit(
             action,
             ref=after.ref,
             revision=after.revision,
@@ -420,6 +547,7 @@ class Actions:
         if kind is Kind.SCALE and (replicas is None or replicas < 0):
             raise UsageError("scale needs a replica count of zero or more")
         self._provider(ref, kind)
+        self._can_sign()
         now = self.clock()
         draft = Proposal(
             id=0,
@@ -432,14 +560,14 @@ class Actions:
             updated_at=now,
             replicas=replicas,
         )
-        self._can_sign()
-        derived = self.ledger.propose(
-            draft,
-            lambda row: ProposalAct(content_at(row), self.identity.name, reason, now),
+        derived = await self.in_worker(
+            lambda: self.ledger.propose(
+                draft, lambda row: ProposalAct(content_at(row), self.identity.name, reason, now)
+            )
         )
         created = derived.proposal
         key = proposal_key(created.id)
-        self._audit(
+        await self._audit(
             "propose",
             ref=ref,
             revision=revision,
@@ -448,7 +576,7 @@ class Actions:
             comment=f"proposal {created.id}: {created.describe()}"
             + (f"; {reason}" if reason else ""),
         )
-        view = self._view(derived)
+        view = await self.in_worker(lambda: self._derived_view(derived))
         if created.state is State.APPROVED:
             return await self._settled(created)
         await self._notify(
@@ -484,10 +612,10 @@ class Actions:
         self._mutating("vote")
         self._may("vote", ident, strict=True)
         self._can_sign()
-        stored = self.get(pid).proposal
+        stored = (await self.fetch_proposal(pid)).proposal
         now = self.clock()
         choice = "approve" if approve else "reject"
-        before, after = self._change(
+        before, after = await self._change(
             "vote",
             stored,
             lambda p: VoteAct(
@@ -502,19 +630,19 @@ class Actions:
         if after.state is State.BLOCKED and before.state is not State.BLOCKED:
             await self._notify(
                 f"Proposal {pid} blocked",
-                f"{after.describe()}: {self.view(after).summary}",
+                f"{after.describe()}: {(await self.fetch_proposal(pid)).summary}",
                 severity="warning",
             )
-        return Result(self.view(after))
+        return Result(await self.fetch_proposal(pid))
 
     async def amend(self, pid: int, revision: str) -> Result:
         """The proposer changes the revision: a new version, which earlier votes (signed
         over the old one) do not approve; the team is told."""
         self._mutating("amend a proposal")
         self._can_sign()
-        stored = self.get(pid).proposal
+        stored = (await self.fetch_proposal(pid)).proposal
         now = self.clock()
-        before, after = self._change(
+        before, after = await self._change(
             "amend",
             stored,
             lambda p: AmendAct(pid, p.version + 1, revision, self.identity.name, now),
@@ -539,20 +667,20 @@ class Actions:
         )
         if after.state is State.APPROVED:
             return await self._settled(after)
-        return Result(self.get(pid))
+        return Result(await self.fetch_proposal(pid))
 
     async def withdraw(self, pid: int) -> Result:
         self._mutating("withdraw a proposal")
         self._can_sign()
-        stored = self.get(pid).proposal
+        stored = (await self.fetch_proposal(pid)).proposal
         now = self.clock()
-        _, after = self._change(
+        await self._change(
             "withdraw",
             stored,
             lambda p: WithdrawAct(pid, p.version, self.identity.name, now),
             lambda *_: ("withdrawn", f"proposal {pid}"),
         )
-        return Result(self.get(pid))
+        return Result(await self.fetch_proposal(pid))
 
     async def override(self, pid: int, reason: str) -> Result:
         """Emergency bypass: executes at once, flagged, notified, queued for review."""
@@ -561,9 +689,9 @@ class Actions:
         self._can_sign()
         if not reason.strip():
             raise UsageError("an override needs a reason (--reason TEXT)")
-        stored = self.get(pid).proposal
+        stored = (await self.fetch_proposal(pid)).proposal
         now = self.clock()
-        _, after = self._change(
+        _, after = await self._change(
             "override",
             stored,
             lambda p: OverrideAct(pid, p.version, self.identity.name, reason.strip(), now),
@@ -587,7 +715,7 @@ class Actions:
         self._mutating("review an override")
         self._may("review an override", strict=True)
         self._can_sign()
-        stored = self.get(pid).proposal
+        stored = (await self.fetch_proposal(pid)).proposal
         now = self.clock()
 
         def make(p: Proposal) -> Act:
@@ -595,7 +723,7 @@ class Actions:
                 raise UsageError(f"proposal {pid} was not overridden; nothing to review")
             return ReviewAct(pid, p.override_by, p.override_at, self.identity.name, comment, now)
 
-        _, after = self._change(
+        _, after = await self._change(
             "review",
             stored,
             make,
@@ -606,7 +734,7 @@ class Actions:
             ),
             refusal=f"proposal {pid}",
         )
-        return self.get(pid)
+        return await self.fetch_proposal(pid)
 
     async def run_approved(
         self, grace: timedelta = timedelta(minutes=1)
@@ -619,17 +747,23 @@ class Actions:
         """
         done: list[Outcome | PolicyRefused] = []
         cutoff = self.clock() - grace
-        for derived in self.ledger.pending(refresh=True):
-            p = derived.proposal
-            if p.state is not State.APPROVED:
+
+        def stranded() -> list[Proposal]:
+            return [
+                d.proposal
+                for d in self.ledger.pending(refresh=True)
+                if d.proposal.state is State.APPROVED
+                and d.proposal.updated_at < cutoff
+                and self.claims.get(proposal_key(d.proposal.id)) is None
+            ]
+
+        for p in await self.in_worker(stranded):
+            try:
+                done.append(await self._run_proposal(p, override=p.overridden))
+            except ActionIncomplete:
                 continue
-            if p.updated_at < cutoff and self.claims.get(proposal_key(p.id)) is None:
-                try:
-                    done.append(await self._run_proposal(p, override=p.overridden))
-                except ActionIncomplete:
-                    continue
-                except PolicyRefused as exc:
-                    done.append(exc)
+            except PolicyRefused as exc:
+                done.append(exc)
         return done
 
     def _ledger_intact(self, derived: Derived) -> None:
@@ -699,7 +833,7 @@ class Actions:
     async def _settled(self, p: Proposal, *, override: bool = False) -> Result:
         """Runs an approved proposal and returns it as it stands afterwards."""
         outcome = await self._run_proposal(p, override=override)
-        return Result(self.get(p.id), outcome)
+        return Result(await self.fetch_proposal(p.id), outcome)
 
     async def _run_proposal(self, p: Proposal, *, override: bool = False) -> Outcome:
         outcome = await self._execute(
@@ -712,50 +846,69 @@ class Actions:
             override=override,
         )
         if not outcome.replayed:
-            self._settle(p.id)
+            await self._settle(p.id)
         return outcome
 
-    def _settle(self, pid: int) -> None:
+    async def _settle(self, pid: int) -> None:
         """Brings the cached row up to the derived state, now that the claim has its outcome."""
-        self.ledger.recache(pid)
+        await self.in_worker(lambda: self.ledger.recache(pid))
 
     # -- direct changes ----------------------------------------------------------------
+
+    async def change(
+        self,
+        kind: Kind,
+        ref: TargetRef,
+        *,
+        revision: str = "",
+        replicas: int | None = None,
+        key: str | None = None,
+        reason: str = "",
+    ) -> Outcome:
+        """Makes one direct change of any kind (`console.engine.dispatch.CHANGES`).
+
+        Rollback and pause need no vote anywhere; the others execute where the policy
+        needs no votes and elsewhere open a proposal (NeedsConsensus). For a rollback,
+        `revision` is the one to go back to ("" for the previous one).
+        """
+        if kind is Kind.DEPLOY and not revision:
+            raise UsageError("a deploy needs a revision (--revision REV)")
+        if kind is Kind.SCALE and (replicas is None or replicas < 0):
+            raise UsageError("replicas must be zero or more")
+        if CHANGES[kind].anyone:
+            doing = "roll back" if kind is Kind.ROLLBACK else "pause a rollout"
+            self._mutating(doing)
+            self._may(doing, strict=False)
+            return await self._execute(kind, ref, revision=revision, key=_user_key(key, kind))
+        return await self._direct(
+            kind, ref, revision=revision, replicas=replicas, key=key, reason=reason
+        )
 
     async def deploy(
         self, ref: TargetRef, revision: str, *, key: str | None = None, reason: str = ""
     ) -> Outcome:
         """Deploys where the policy needs no votes; elsewhere opens a proposal (NeedsConsensus)."""
-        if not revision:
-            raise UsageError("a deploy needs a revision (--revision REV)")
-        return await self._direct(Kind.DEPLOY, ref, revision=revision, key=key, reason=reason)
+        return await self.change(Kind.DEPLOY, ref, revision=revision, key=key, reason=reason)
 
     async def restart(self, ref: TargetRef, *, key: str | None = None) -> Outcome:
-        return await self._direct(Kind.RESTART, ref, key=key)
+        return await self.change(Kind.RESTART, ref, key=key)
 
     async def scale(self, ref: TargetRef, replicas: int, *, key: str | None = None) -> Outcome:
-        if replicas < 0:
-            raise UsageError("replicas must be zero or more")
-        return await self._direct(Kind.SCALE, ref, replicas=replicas, key=key)
+        return await self.change(Kind.SCALE, ref, replicas=replicas, key=key)
 
     async def rollback(
         self, ref: TargetRef, to: str | None = None, *, key: str | None = None
     ) -> Outcome:
         """Anyone may roll back, without a vote; the team is notified."""
-        self._mutating("roll back")
-        self._may("roll back", strict=False)
-        return await self._execute(
-            Kind.ROLLBACK, ref, revision=to or "", key=_user_key(key, Kind.ROLLBACK)
-        )
+        return await self.change(Kind.ROLLBACK, ref, revision=to or "", key=key)
 
     async def pause(self, ref: TargetRef, *, key: str | None = None) -> Outcome:
         """Pausing a rollout is the emergency brake: anyone, no vote, the team notified."""
-        self._mutating("pause a rollout")
-        self._may("pause a rollout", strict=False)
-        return await self._execute(Kind.PAUSE, ref, revision="", key=_user_key(key, Kind.PAUSE))
+        return await self.change(Kind.PAUSE, ref, key=key)
 
     async def resume(self, ref: TargetRef, *, key: str | None = None) -> Outcome:
         """Resuming lets changes roll out again, so it follows the policy like a restart."""
-        return await self._direct(Kind.RESUME, ref, key=key)
+        return await self.change(Kind.RESUME, ref, key=key)
 
     async def _direct(
         self,
@@ -779,12 +932,13 @@ class Actions:
             kind, ref, revision=revision, replicas=replicas, key=_user_key(key, kind)
         )
 
-    async def resolve(self, key: str, outcome: str, comment: str = "") -> ActionRecord:
+    async def resolve(self, key: str, outcome: str, comment: str = "") -> Claim:
         """Records the real outcome of an incomplete action, as an operator found it."""
         self._mutating("resolve an action")
         self._may("resolve an action", strict=False)
-        record = self.claims.finish(key, outcome, comment, self.clock())
-        self._audit(
+        now = self.clock()
+        record = await self.in_worker(lambda: self.claims.finish(key, outcome, comment, now))
+        await self._audit(
             record.action,
             ref=record.ref,
             revision=record.revision,
@@ -793,7 +947,7 @@ class Actions:
             comment="resolved by hand" + (f": {comment}" if comment else ""),
         )
         if record.proposal_id is not None:
-            self._settle(record.proposal_id)
+            await self._settle(record.proposal_id)
         return record
 
     # -- execution -------------------------------------------------------------------
@@ -810,11 +964,11 @@ class Actions:
         override: bool = False,
     ) -> Outcome:
         provider = self._provider(ref, kind)
-        refusal = await provider.denied(ref, _CAPABILITY[kind])
+        refusal = await self.denied(ref, kind)
         if refusal:
             raise PolicyRefused(f"{provider.name} does not allow this {kind.value}: {refusal}")
         label = str(replicas) if kind is Kind.SCALE else revision
-        claim = ActionRecord(
+        claim = Claim(
             key=key,
             action=kind.value,
             who=self.identity.name,
@@ -833,7 +987,14 @@ class Actions:
             self._ledger_intact(derived)
             approved.append(derived)
 
-        earlier = self.claims.claim(claim, still_approved if proposal else None)
+        guard = None
+        if proposal is not None:
+            # Once before the claim too: it fails fast, and it opens every store and table
+            # the check reads, since none may be created under the claim's write lock.
+            await self.in_worker(still_approved)
+            approved.clear()
+            guard = still_approved
+        earlier = await self.in_worker(lambda: self.claims.claim(claim, guard))
         if earlier is not None:
             if (earlier.action, earlier.ref, earlier.revision) != (kind.value, ref, label):
                 raise PolicyRefused(
@@ -844,11 +1005,13 @@ class Actions:
             if earlier.incomplete:
                 raise ActionIncomplete(earlier)
             return Outcome(key, kind.value, earlier.outcome == FINISHED, earlier.detail, True)
-        certificate = self._write_certificate(approved[0]) if approved else None
+        certificate = (
+            await self.in_worker(lambda: self._write_certificate(approved[0])) if approved else None
+        )
         context = f"proposal {proposal.id}" if proposal else "direct"
         if override:
             context += " (override)"
-        self._audit(
+        await self._audit(
             kind.value, ref=ref, revision=label, outcome="started", comment=context, key=key
         )
         try:
@@ -861,8 +1024,11 @@ class Actions:
         except Exception as exc:  # a provider bug must still end as a recorded failure
             ok, detail = False, f"{type(exc).__name__}: {exc}"
         result = FINISHED if ok else FAILED
-        self.claims.finish(key, result, detail, self.clock())
-        self._audit(kind.value, ref=ref, revision=label, outcome=result, comment=detail, key=key)
+        finished_at = self.clock()
+        await self.in_worker(lambda: self.claims.finish(key, result, detail, finished_at))
+        await self._audit(
+            kind.value, ref=ref, revision=label, outcome=result, comment=detail, key=key
+        )
         what = proposal.describe() if proposal else f"{kind.value} {ref.service}@{ref.environment}"
         await self._notify(
             f"{what}: {result}",
@@ -897,18 +1063,7 @@ class Actions:
             if code != 0:
                 raise DeployCommandError(f"deploy command exited with status {code}")
             return f"deploy command finished (exit 0) for {revision}"
-        if kind is Kind.DEPLOY:
-            return await provider.deploy(ref, revision)
-        if kind is Kind.ROLLBACK:
-            return await provider.rollback(ref, to=revision or None)
-        if kind is Kind.RESTART:
-            return await provider.restart(ref)
-        if kind is Kind.PAUSE:
-            return await provider.pause(ref)
-        if kind is Kind.RESUME:
-            return await provider.resume(ref)
-        assert replicas is not None  # checked when the scale was asked for
-        return await provider.scale(ref, replicas)
+        return await CHANGES[kind].call(provider, ref, revision, replicas)
 
 
 def _new_key(kind: Kind) -> str:

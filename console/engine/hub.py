@@ -16,8 +16,9 @@ from datetime import datetime
 
 from console.domain.model import Health, Snapshot, Target, utcnow
 from console.domain.thresholds import Thresholds
+from console.engine.reads import READ_TIMEOUT, describe_failure
 from console.engine.session import Session
-from providers.base import Provider, ProviderError
+from providers.base import Provider
 
 
 @dataclass(frozen=True)
@@ -51,14 +52,6 @@ class TargetRow:
         return self.target.ref.key
 
 
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, ProviderError):
-        return str(exc)
-    if isinstance(exc, TimeoutError):
-        return "timeout: no answer in time"
-    return f"bad response: {type(exc).__name__}: {exc}"
-
-
 class Hub:
     """Owns the refresh loops; `on_update` is called after every poll of a provider."""
 
@@ -67,7 +60,7 @@ class Hub:
         session: Session,
         *,
         interval: float = 2.0,
-        timeout: float = 10.0,
+        timeout: float = READ_TIMEOUT,
         max_backoff: float = 60.0,
         on_update: Callable[[ProviderState], None] | None = None,
     ) -> None:
@@ -106,7 +99,7 @@ class Hub:
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # any failure of a backend is shown, not raised
-            state = replace(state, error=_describe(exc), failures=state.failures + 1)
+            state = replace(state, error=describe_failure(exc), failures=state.failures + 1)
         else:
             state = replace(state, snapshot=snapshot, error=None, last_ok=utcnow(), failures=0)
         self.states[name] = state

@@ -36,8 +36,7 @@ from console.domain.settings import Config, Policy
 from console.rotation.schedule import holder_at
 from console.signing.signer import Signer
 from console.store.acts import ActStore
-from console.store.claims import FINISHED, ActionStore
-from console.store.db import immediate
+from console.store.claims import FINISHED, ClaimStore
 from console.store.proposals import ProposalStore
 
 
@@ -69,7 +68,7 @@ class Ledger:
         self,
         config: Config,
         path: Path,
-        claims: ActionStore,
+        claims: ClaimStore,
         *,
         signer: Signer | None,
         clock: Callable[[], datetime],
@@ -80,7 +79,7 @@ class Ledger:
         self.signer = signer
         self.clock = clock
         self.store = ProposalStore(path)
-        self.acts = ActStore(self.store.conn)
+        self.acts = ActStore(self.store)
         self.members = frozenset(config.members) if config.members else None
         signers = config.signers
         self.verify = None if signers is None else lru_cache(maxsize=65536)(signers.valid)
@@ -155,7 +154,7 @@ class Ledger:
         if refresh:
             for derived in found:
                 if derived.proposal.state is not live[derived.proposal.id].state:
-                    with immediate(self.store.conn):
+                    with self.store.writing():
                         self.store.put(derived.proposal)
         return [d for d in found if d.proposal.state not in FINAL]
 
@@ -173,7 +172,7 @@ class Ledger:
         """Stores a new proposal: a cached row gives it an id, then its signed act."""
         created = self.store.create(draft)
         signed = self._sign(make(created), None)
-        with immediate(self.store.conn):
+        with self.store.writing():
             self.acts.add(signed)
             derived = self.derived(created.id)
             self.store.put(derived.proposal)
@@ -185,7 +184,7 @@ class Ledger:
         `make` builds the act from the proposal as it now stands; the rules check it
         (raising what they refuse) before it is signed and stored.
         """
-        with immediate(self.store.conn):
+        with self.store.writing():
             before = self.derived(pid)
             if not before.valid:
                 raise PolicyRefused(
@@ -203,7 +202,7 @@ class Ledger:
 
     def recache(self, pid: int) -> Proposal:
         """Brings the cached row of `pid` up to its derived state (after an execution)."""
-        with immediate(self.store.conn):
+        with self.store.writing():
             derived = self.derived(pid)
             self.store.put(derived.proposal)
         return derived.proposal

@@ -4,11 +4,13 @@ Only a config that declares `simulated_teammates` (the built-in sandbox; the con
 loader has no key for it, so never a real team) has them. Each teammate looks at
 every open proposal some seconds after it was opened and votes by a fixed stance;
 what they do depends only on the proposal and the time, so every console and
-command sharing the sandbox's data directory sees the same story. They vote only on
-proposals for the sandbox's own simulated providers, and their votes count only where
-they are members (never in a real team's config, and never where votes are signed). The TUI calls
-`teammates_step` every second or two; commands that read or change proposals call
-it first. `QUORUM_SANDBOX_TEAMMATES=off` keeps them quiet (scripted demos, tests).
+command sharing the sandbox's data directory sees the same story. They vote in a
+session's catch-up (`console.engine.catch_up`): the console's, every second or two,
+and each mutating command's, before it runs. A vote may complete a quorum and so
+execute a change, which is why read-only commands never let them vote. They vote
+only on proposals for the sandbox's own simulated providers, and their votes count
+only where they are members (never in a real team's config, never where votes are
+signed). `QUORUM_SANDBOX_TEAMMATES=off` keeps them quiet (scripted demos, tests).
 """
 
 from __future__ import annotations
@@ -62,17 +64,17 @@ def _has_voted(mate: SimulatedTeammate, proposal: Proposal) -> bool:
     return any(v.voter == mate.name and v.revision == proposal.revision for v in proposal.votes)
 
 
-async def teammates_step(actions: Actions, now: datetime) -> list[TeammateVote]:
+async def sandbox_teammates_vote(actions: Actions, now: datetime) -> list[TeammateVote]:
     """Lets every simulated teammate whose moment has come vote; returns the votes cast."""
     mates = actions.config.simulated_teammates
     if not mates or os.environ.get(QUIET_VAR, "").lower() in ("off", "0", "false"):
         return []
     cast: list[TeammateVote] = []
-    for view in actions.open_proposals():
+    for view in await actions.fetch_open():
         if not _simulated(actions, view.proposal):
             continue  # a real proposal in a data directory shared with a real team
         for mate in sorted(mates, key=lambda m: m.delay):
-            proposal = actions.get(view.id).proposal
+            proposal = (await actions.fetch_proposal(view.id)).proposal
             if proposal.state not in VOTABLE:
                 break
             if mate.name == proposal.proposer or _has_voted(mate, proposal):

@@ -139,7 +139,9 @@ async def send_all(
         actor = who or current_user()
         for result in results:
             if not result.ok:
-                audit.append(
+                # In a thread: the caller's loop keeps running while the file is locked.
+                await asyncio.to_thread(
+                    audit.append,
                     who=actor,
                     action="notify",
                     target=result.sink,

@@ -1,30 +1,48 @@
 """Changing the schedule: overrides and swaps, each checked, stored and audited.
 
-The TUI and the command line call these same functions. Each change is one write
-to the rotation tables followed by one audit record (action `rotation.override`,
-`rotation.override.cancel`, `rotation.swap.request`, `rotation.swap.take` or
-`rotation.swap.withdraw`; target the rotation; key `<action>:<id>`). If the audit
-record cannot be written, the change is undone, so
-the schedule never holds a change the audit log does not show. Telling the team is
-the caller's step (`console.rotation.notify.tell_team`), as it is asynchronous.
+These are the schedule's own rules (spans, who may take a swap, what can still be
+cancelled). They run on the engine's road for every change
+(`console.engine.rotation_changes`), which decides who acts, refuses read-only
+consoles and non-members, and supplies `record`: the engine's audit writer. Each
+change is one write to the rotation tables followed by one audit record (action
+`rotation.override`, `rotation.override.cancel`, `rotation.swap.request`,
+`rotation.swap.take` or `rotation.swap.withdraw`; target the rotation; key
+`<action>:<id>`). If the audit record cannot be written, the change is undone, so
+the schedule never holds a change the audit log does not show.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-
-import sqlite_utils
+from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from console.domain.errors import PolicyRefused, UsageError
-from console.domain.identity import whoami
-from console.domain.model import utcnow
+from console.domain.instants import iso_utc, parse_when
 from console.domain.settings import Config, RotationConfig
+from console.rotation.layers import zone
 from console.rotation.schedule import find_rotation, timeline
 from console.store import rotation as store
-from console.store.audit import AuditLog
 
 _END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
+T = TypeVar("T")
+
+# The engine's audit writer: (action, rotation, comment, key) -> one audit record.
+Record = Callable[[str, str, str, str], None]
+
+
+def rotation_zone(config: Config, rotation: str) -> ZoneInfo:
+    """The zone a rotation is kept in, where its times without an offset are read."""
+    found = find_rotation(config, rotation)
+    return zone(found.timezone, f"rotation {rotation!r}")
+
+
+def span_in_zone(config: Config, rotation: str, start: str, end: str) -> tuple[datetime, datetime]:
+    """A span typed for `rotation` (`now`, dates, datetimes); naive ones in its zone."""
+    tz = rotation_zone(config, rotation)
+    return parse_when(start, tz), parse_when(end, tz)
 
 
 def _span(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
@@ -36,21 +54,16 @@ def _span(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
         raise UsageError("that span is already over; the schedule's past is not rewritten")
 
 
-def _may_change(config: Config, person: str) -> None:
-    """With `[team] members` configured, only members change the schedule."""
-    if config.members and person not in config.members:
-        raise PolicyRefused(f"{person} is not in [team] members")
-
-
-def _people(config: Config, rotation: RotationConfig) -> set[str]:
-    people = set(config.members) | set(rotation.members)
+def people(config: Config, rotation: RotationConfig) -> set[str]:
+    """Who may take a swap of `rotation`: the team and everyone the rotation names."""
+    found = set(config.members) | set(rotation.members)
     for layer in rotation.layers:
-        people.update(layer.members)
-    return people
+        found.update(layer.members)
+    return found
 
 
 def _span_text(starts_at: datetime, ends_at: datetime) -> str:
-    return f"{store.stamp(starts_at)} to {store.stamp(ends_at)}"
+    return f"{iso_utc(starts_at)} to {iso_utc(ends_at)}"
 
 
 def create_override(
@@ -62,24 +75,21 @@ def create_override(
     reason: str,
     db_path: Path,
     *,
-    by: str | None = None,
-    now: datetime | None = None,
+    by: str,
+    now: datetime,
+    record: Record,
 ) -> store.Override:
     """Puts `who` on `rotation` over [starts_at, ends_at), whatever the layers say.
 
-    The reason is mandatory, as for every override in Quorum. `by` defaults to the
-    OS account running the process.
+    The reason is mandatory, as for every override in Quorum.
     """
     find_rotation(config, rotation)
-    by = by or whoami()
-    now = now or utcnow()
     who, reason = who.strip(), reason.strip()
     if not who:
         raise UsageError("an override needs the name of who holds the rotation (--who)")
     if not reason:
         raise UsageError("an override needs a reason (--reason)")
     _span(starts_at, ends_at, now)
-    _may_change(config, by)
     override = store.Override(
         id=store.new_id(),
         rotation=rotation,
@@ -90,18 +100,15 @@ def create_override(
         created_by=by,
         created_at=now,
     )
-    with store.opened(db_path) as db:
-        with store.write_transaction(db):
-            store.insert_override(db, override)
+    with store.RotationStore(db_path) as db:
+        db.insert_override(override)
         _audit_or_undo(
-            db,
-            db_path,
-            by,
+            record,
             "rotation.override",
             rotation,
             f"{who} {_span_text(starts_at, ends_at)}: {reason}",
             override.id,
-            undo="DELETE FROM rotation_overrides WHERE id = ?",
+            undo=lambda: db.delete("rotation_overrides", override.id),
         )
     return override
 
@@ -114,8 +121,9 @@ def request_swap(
     db_path: Path,
     *,
     reason: str = "",
-    by: str | None = None,
-    now: datetime | None = None,
+    by: str,
+    now: datetime,
+    record: Record,
 ) -> store.Swap:
     """Offers `by`'s time on `rotation` over [starts_at, ends_at) for someone to take.
 
@@ -123,10 +131,7 @@ def request_swap(
     the final schedule (an override or an earlier swap included).
     """
     find_rotation(config, rotation)
-    by = by or whoami()
-    now = now or utcnow()
     _span(starts_at, ends_at, now)
-    _may_change(config, by)
     others = sorted(
         {s.holder or "nobody" for s in timeline(config, rotation, starts_at, ends_at, db_path)}
         - {by}
@@ -145,19 +150,16 @@ def request_swap(
         reason=reason.strip(),
         requested_at=now,
     )
-    with store.opened(db_path) as db:
-        with store.write_transaction(db):
-            store.insert_swap(db, swap)
+    with store.RotationStore(db_path) as db:
+        db.insert_swap(swap)
         comment = _span_text(starts_at, ends_at) + (f": {swap.reason}" if swap.reason else "")
         _audit_or_undo(
-            db,
-            db_path,
-            by,
+            record,
             "rotation.swap.request",
             rotation,
             comment,
             swap.id,
-            undo="DELETE FROM rotation_swaps WHERE id = ?",
+            undo=lambda: db.delete("rotation_swaps", swap.id),
         )
     return swap
 
@@ -173,41 +175,37 @@ def take_swap(
     swap_id: str,
     db_path: Path,
     *,
-    by: str | None = None,
-    now: datetime | None = None,
+    by: str,
+    now: datetime,
+    record: Record,
 ) -> store.Swap:
     """`by` takes an open swap: from now on they hold the offered span.
 
     Refused when the swap is unknown, already taken, over, one's own, or when `by`
     is neither in the team nor in the rotation.
     """
-    by = by or whoami()
-    now = now or utcnow()
-    with store.opened(db_path) as db:
-        offered = store.swap(db, swap_id)
+    with store.RotationStore(db_path) as db:
+        offered = db.swap(swap_id)
         if offered is None:
             raise UsageError(f"no swap {swap_id!r}")
         rotation = find_rotation(config, offered.rotation)
         if offered.requested_by == by:
             raise PolicyRefused("a swap cannot be taken by the person who offered it")
-        if by not in _people(config, rotation):
+        if by not in people(config, rotation):
             raise PolicyRefused(f"{by} is neither in [team] members nor in {rotation.name}")
         if offered.ends_at <= now:
             raise PolicyRefused(f"swap {swap_id} is over")
-        with store.write_transaction(db):
-            if not store.mark_taken(db, swap_id, by, now):
-                raise PolicyRefused(_not_open(store.swap(db, swap_id) or offered))
+        if not db.mark_taken(swap_id, by, now):
+            raise PolicyRefused(_not_open(db.swap(swap_id) or offered))
         _audit_or_undo(
-            db,
-            db_path,
-            by,
+            record,
             "rotation.swap.take",
             rotation.name,
             f"from {offered.requested_by}, {_span_text(offered.starts_at, offered.ends_at)}",
             swap_id,
-            undo="UPDATE rotation_swaps SET taken_by = NULL, taken_at = NULL WHERE id = ?",
+            undo=lambda: db.unmark_taken(swap_id),
         )
-        return store.swap(db, swap_id)
+        return _present(db.swap(swap_id))
 
 
 def cancel_override(
@@ -215,37 +213,31 @@ def cancel_override(
     override_id: str,
     db_path: Path,
     *,
-    by: str | None = None,
-    now: datetime | None = None,
+    by: str,
+    now: datetime,
+    record: Record,
 ) -> store.Override:
     """Ends an override now; one that has not begun is dropped whole.
 
     The part already past stays as it was: the schedule's past is not rewritten.
     """
-    by = by or whoami()
-    now = now or utcnow()
-    _may_change(config, by)
-    with store.opened(db_path) as db:
-        found = store.override(db, override_id)
+    with store.RotationStore(db_path) as db:
+        found = db.override(override_id)
         if found is None:
             raise UsageError(f"no override {override_id!r}")
         if found.until <= now:
             raise PolicyRefused(f"override {override_id} is already over")
-        with store.write_transaction(db):
-            if not store.mark_cancelled(db, override_id, by, now):
-                raise PolicyRefused(f"override {override_id} was already cancelled")
+        if not db.mark_cancelled(override_id, by, now):
+            raise PolicyRefused(f"override {override_id} was already cancelled")
         _audit_or_undo(
-            db,
-            db_path,
-            by,
+            record,
             "rotation.override.cancel",
             found.rotation,
             f"{found.who} {_span_text(found.starts_at, found.ends_at)}",
             override_id,
-            undo="UPDATE rotation_overrides SET cancelled_at = NULL, cancelled_by = NULL"
-            " WHERE id = ?",
+            undo=lambda: db.unmark_cancelled(override_id),
         )
-        return store.override(db, override_id)
+        return _present(db.override(override_id))
 
 
 def withdraw_swap(
@@ -253,32 +245,28 @@ def withdraw_swap(
     swap_id: str,
     db_path: Path,
     *,
-    by: str | None = None,
-    now: datetime | None = None,
+    by: str,
+    now: datetime,
+    record: Record,
 ) -> store.Swap:
     """Withdraws one's own swap offer before anyone takes it."""
-    by = by or whoami()
-    now = now or utcnow()
-    with store.opened(db_path) as db:
-        offered = store.swap(db, swap_id)
+    with store.RotationStore(db_path) as db:
+        offered = db.swap(swap_id)
         if offered is None:
             raise UsageError(f"no swap {swap_id!r}")
         if offered.requested_by != by:
             raise PolicyRefused(f"only {offered.requested_by} can withdraw swap {swap_id}")
-        with store.write_transaction(db):
-            if not store.mark_withdrawn(db, swap_id, now):
-                raise PolicyRefused(f"swap {swap_id} was already taken or withdrawn")
+        if not db.mark_withdrawn(swap_id, now):
+            raise PolicyRefused(f"swap {swap_id} was already taken or withdrawn")
         _audit_or_undo(
-            db,
-            db_path,
-            by,
+            record,
             "rotation.swap.withdraw",
             offered.rotation,
             _span_text(offered.starts_at, offered.ends_at),
             swap_id,
-            undo="UPDATE rotation_swaps SET withdrawn_at = NULL WHERE id = ?",
+            undo=lambda: db.unmark_withdrawn(swap_id),
         )
-        return store.swap(db, swap_id)
+        return _present(db.swap(swap_id))
 
 
 def cancel(
@@ -286,65 +274,41 @@ def cancel(
     change_id: str,
     db_path: Path,
     *,
-    by: str | None = None,
-    now: datetime | None = None,
+    by: str,
+    now: datetime,
+    record: Record,
 ) -> store.Override | store.Swap:
     """Cancels the override or withdraws the swap with that id, whichever it names."""
-    with store.opened(db_path) as db:
-        is_override = store.override(db, change_id) is not None
-        if not is_override and store.swap(db, change_id) is None:
+    with store.RotationStore(db_path) as db:
+        is_override = db.override(change_id) is not None
+        if not is_override and db.swap(change_id) is None:
             raise UsageError(f"no override or swap {change_id!r}")
     if is_override:
-        return cancel_override(config, change_id, db_path, by=by, now=now)
-    return withdraw_swap(config, change_id, db_path, by=by, now=now)
+        return cancel_override(config, change_id, db_path, by=by, now=now, record=record)
+    return withdraw_swap(config, change_id, db_path, by=by, now=now, record=record)
 
 
-def open_swaps(config: Config, db_path: Path, now: datetime | None = None) -> list[store.Swap]:
+def open_swaps(config: Config, db_path: Path, now: datetime) -> list[store.Swap]:
     """Swaps offered and not yet taken that are not over, soonest first."""
-    now = now or utcnow()
     names = {r.name for r in config.rotations}
-    with store.opened(db_path) as db:
-        found = store.swaps(db, now, _END_OF_TIME, taken=False)
+    with store.RotationStore(db_path) as db:
+        found = db.swaps(now, _END_OF_TIME, taken=False)
     return [s for s in found if s.rotation in names]
 
 
-def overrides_between(
-    config: Config, lo: datetime, hi: datetime, db_path: Path
-) -> list[store.Override]:
-    """Overrides of configured rotations overlapping [lo, hi), oldest created first."""
-    names = {r.name for r in config.rotations}
-    with store.opened(db_path) as db:
-        return [o for o in store.overrides(db, lo, hi) if o.rotation in names]
+def _present(found: T | None) -> T:
+    assert found is not None  # written by this change, never deleted
+    return found
 
 
 def _audit_or_undo(
-    db: sqlite_utils.Database,
-    db_path: Path,
-    who: str,
-    action: str,
-    rotation: str,
-    comment: str,
-    id_: str,
-    *,
-    undo: str,
+    record: Record, action: str, rotation: str, comment: str, id_: str, *, undo: Callable[[], None]
 ) -> None:
-    """Audits a change just written to `db`; if that fails, `undo` (SQL taking the change's
-    id) takes the change back before the failure propagates, so the schedule never holds a
-    change the audit log does not show."""
+    """Audits a change just written; if that fails, `undo` takes the change back before
+    the failure propagates, so the schedule never holds a change the audit log does not
+    show."""
     try:
-        log = AuditLog(db_path)
-        try:
-            log.append(
-                who=who,
-                action=action,
-                target=rotation,
-                outcome="recorded",
-                comment=comment,
-                key=f"{action}:{id_}",
-            )
-        finally:
-            log.close()
+        record(action, rotation, comment, f"{action}:{id_}")
     except BaseException:
-        with store.write_transaction(db):
-            db.conn.execute(undo, [id_])
+        undo()
         raise

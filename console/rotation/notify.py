@@ -9,11 +9,13 @@ notice reached no sink at all is released, so the next run tries again.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from console.domain.errors import UsageError
+from console.domain.instants import iso_utc
 from console.domain.model import RotationSlot, utcnow
 from console.domain.settings import Config
 from console.notify.sinks import Notice, send_all
@@ -40,7 +42,7 @@ class HandoffNotice:
         return {
             "rotation": self.rotation,
             "holder": self.holder or None,
-            "handoff_at": store.stamp(self.handoff_at) if self.handoff_at else None,
+            "handoff_at": iso_utc(self.handoff_at),
             "status": self.status,
             "errors": list(self.errors),
         }
@@ -48,7 +50,7 @@ class HandoffNotice:
 
 def handoff_notice(slot: RotationSlot) -> Notice:
     """The message of one handoff; a gap is a warning, since nobody is on duty."""
-    until = store.stamp(slot.handoff_at)
+    until = iso_utc(slot.handoff_at)
     if slot.gap:
         return Notice(
             title=f"{slot.rotation}: nobody holds it",
@@ -76,7 +78,7 @@ def handoff_notice(slot: RotationSlot) -> Notice:
 
 async def tell_team(config: Config, db_path: Path, notice: Notice, who: str) -> list[str]:
     """Sends `notice` to every configured sink; the one-line errors of those that failed."""
-    log = AuditLog(db_path)
+    log = await asyncio.to_thread(AuditLog, db_path)  # opening may wait on the file's lock
     try:
         results = await send_all(config.notify, notice, audit=log, who=who)
     finally:
@@ -108,26 +110,32 @@ async def send_handoff_notices(
 async def _announce(
     config: Config, db_path: Path, who: str, slot: RotationSlot, since: datetime, now: datetime
 ) -> HandoffNotice:
-    with store.opened(db_path) as db, store.write_transaction(db):
-        claimed = store.claim_notice(db, slot.rotation, since, slot.holder, now)
+    claimed = await asyncio.to_thread(_claim, db_path, slot, since, now)
     if not claimed:
         return HandoffNotice(slot.rotation, slot.holder, since, "already sent")
     errors = await tell_team(config, db_path, handoff_notice(slot), who)
     failed = len(errors) == len(config.notify)
+    status = "failed" if failed else "sent"
+    await asyncio.to_thread(_settle, db_path, who, slot, since, failed)
+    return HandoffNotice(slot.rotation, slot.holder, since, status, tuple(errors))
+
+
+def _claim(db_path: Path, slot: RotationSlot, since: datetime, now: datetime) -> bool:
+    with store.RotationStore(db_path) as db:
+        return db.claim_notice(slot.rotation, since, slot.holder, now)
+
+
+def _settle(db_path: Path, who: str, slot: RotationSlot, since: datetime, failed: bool) -> None:
+    """Releases a claim no sink took (the next run retries), and audits the attempt."""
     if failed:
-        with store.opened(db_path) as db, store.write_transaction(db):
-            store.release_notice(db, slot.rotation, since, slot.holder)
-    log = AuditLog(db_path)
-    try:
+        with store.RotationStore(db_path) as db:
+            db.release_notice(slot.rotation, since, slot.holder)
+    with AuditLog(db_path) as log:
         log.append(
             who=who,
             action="rotation.notify",
             target=slot.rotation,
             outcome="failed" if failed else "sent",
-            comment=f"handoff {store.stamp(since)} to {slot.holder or 'nobody'}",
-            key=f"rotation.notify:{slot.rotation}:{store.stamp(since)}",
+            comment=f"handoff {iso_utc(since)} to {slot.holder or 'nobody'}",
+            key=f"rotation.notify:{slot.rotation}:{iso_utc(since)}",
         )
-    finally:
-        log.close()
-    status = "failed" if failed else "sent"
-    return HandoffNotice(slot.rotation, slot.holder, since, status, tuple(errors))

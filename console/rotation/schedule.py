@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from console.domain.errors import UsageError
+from console.domain.instants import iso_utc
 from console.domain.model import RotationSlot
 from console.domain.settings import Config, RotationConfig
 from console.rotation.layers import Layer, aware, compile_rotation, zone
@@ -63,8 +64,8 @@ class Segment:
         return {
             "rotation": self.rotation,
             "holder": self.holder or None,
-            "from": store.stamp(self.starts_at),
-            "to": store.stamp(self.ends_at),
+            "from": iso_utc(self.starts_at),
+            "to": iso_utc(self.ends_at),
             "layer": self.layer or None,
             "gap": self.gap,
             "override": self.override.id if self.override else None,
@@ -176,8 +177,8 @@ def _load(
 ) -> tuple[list[store.Override], list[store.Swap]]:
     if db_path is None:
         return [], []
-    with store.opened(db_path) as db:
-        return store.overrides(db, lo, hi), store.swaps(db, lo, hi)
+    with store.RotationStore(db_path) as db:
+        return db.overrides(lo, hi), db.swaps(lo, hi)
 
 
 def _known_at(

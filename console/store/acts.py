@@ -10,10 +10,9 @@ a row only makes that act stop counting, since its signature no longer matches.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from console.domain.acts import (
     AmendAct,
@@ -28,9 +27,13 @@ from console.domain.acts import (
 from console.domain.consensus import Kind
 from console.domain.derive import Act, Facts, Signed
 from console.domain.model import TargetRef
+from console.store.db import Store, from_text
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS proposal_acts (
+if TYPE_CHECKING:
+    import sqlite_utils
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS proposal_acts (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     proposal_id INTEGER NOT NULL,
     kind TEXT NOT NULL,
@@ -38,13 +41,19 @@ CREATE TABLE IF NOT EXISTS proposal_acts (
     at TEXT NOT NULL,
     body TEXT NOT NULL,
     signature TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS proposal_acts_proposal ON proposal_acts(proposal_id);
-CREATE TRIGGER IF NOT EXISTS proposal_acts_no_update BEFORE UPDATE ON proposal_acts
-BEGIN SELECT RAISE(ABORT, 'proposal_acts is append-only: UPDATE refused'); END;
-CREATE TRIGGER IF NOT EXISTS proposal_acts_no_delete BEFORE DELETE ON proposal_acts
-BEGIN SELECT RAISE(ABORT, 'proposal_acts is append-only: DELETE refused'); END;
-"""
+)""",
+    "CREATE INDEX IF NOT EXISTS proposal_acts_proposal ON proposal_acts(proposal_id)",
+    """CREATE TRIGGER IF NOT EXISTS proposal_acts_no_update BEFORE UPDATE ON proposal_acts
+BEGIN SELECT RAISE(ABORT, 'proposal_acts is append-only: UPDATE refused'); END""",
+    """CREATE TRIGGER IF NOT EXISTS proposal_acts_no_delete BEFORE DELETE ON proposal_acts
+BEGIN SELECT RAISE(ABORT, 'proposal_acts is append-only: DELETE refused'); END""",
+)
+
+
+def _create(db: sqlite_utils.Database) -> None:
+    for statement in _SCHEMA:  # raw SQL: sqlite-utils declares no triggers
+        db.execute(statement)
+
 
 _KIND = {
     ProposalAct: "proposal",
@@ -85,10 +94,6 @@ def body(act: Act) -> dict[str, Any]:
     }
 
 
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=UTC)
-
-
 def _act(pid: int, kind: str, author: str, at: datetime, b: dict[str, Any]) -> Act:
     if kind == "proposal":
         ref = TargetRef(b["provider"], b["service"], b["environment"], b["target"])
@@ -103,21 +108,24 @@ def _act(pid: int, kind: str, author: str, at: datetime, b: dict[str, Any]) -> A
     if kind == "withdraw":
         return WithdrawAct(pid, int(b["version"]), author, at)
     if kind == "review":
-        return ReviewAct(pid, b["override_by"], _time(b["override_at"]), author, b["comment"], at)
+        return ReviewAct(
+            pid, b["override_by"], from_text(b["override_at"]), author, b["comment"], at
+        )
     raise ValueError(f"unknown act {kind}")
 
 
 class ActStore:
-    """Reads and appends acts on a connection the caller owns (and its transactions)."""
+    """Reads and appends acts through a store's connection, lock and transactions
+    (the proposals' store: an act and the cached row it changes commit together)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        conn.executescript(SCHEMA)
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        store.ensure(["proposal_acts"], _create)
 
     def add(self, signed: Signed) -> None:
         act = signed.act
         pid = act.content.id if isinstance(act, ProposalAct) else act.proposal_id
-        self.conn.execute(
+        self.store.conn.execute(
             "INSERT INTO proposal_acts (proposal_id, kind, author, at, body, signature) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (
@@ -141,14 +149,15 @@ class ActStore:
         found: dict[int, dict[str, list[Signed]]] = {}
         for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
             marks = ", ".join("?" * len(chunk))
-            rows = self.conn.execute(
-                "SELECT proposal_id, kind, author, at, body, signature FROM proposal_acts "
-                f"WHERE proposal_id IN ({marks}) ORDER BY seq",
-                chunk,
-            )
+            with self.store.lock:
+                rows = self.store.conn.execute(
+                    "SELECT proposal_id, kind, author, at, body, signature FROM proposal_acts "
+                    f"WHERE proposal_id IN ({marks}) ORDER BY seq",
+                    chunk,
+                ).fetchall()
             for pid, kind, author, at, text, signature in rows:
                 try:
-                    act = _act(pid, kind, author, _time(at), json.loads(text))
+                    act = _act(pid, kind, author, from_text(at), json.loads(text))
                 except (KeyError, TypeError, ValueError, AttributeError):
                     continue
                 found.setdefault(pid, {}).setdefault(kind, []).append(

@@ -40,7 +40,7 @@ from console.domain.inert import neutralise
 from console.domain.signers import AllowedSigners
 from console.store import audit_signatures
 from console.store.audit_signatures import RecordSigner
-from console.store.db import connect
+from console.store.db import Store, from_text, immediate, to_text
 
 GENESIS = "0" * 64  # the prev_hash of record 1
 
@@ -143,14 +143,6 @@ def _digest(fields: tuple[object, ...]) -> str:
     return hashlib.sha256(_ENCODER.encode(fields).encode()).hexdigest()
 
 
-def _format_ts(ts: datetime) -> str:
-    return ts.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
-
-
-def _parse_ts(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
-
-
 @dataclass(frozen=True)
 class AuditRecord:
     seq: int
@@ -170,7 +162,7 @@ class AuditRecord:
         """Stable keys in a fixed order; `ts` as ISO-8601 UTC with a trailing "Z"."""
         return {
             "seq": self.seq,
-            "ts": _format_ts(self.ts),
+            "ts": to_text(self.ts),
             "who": self.who,
             "action": self.action,
             "target": self.target,
@@ -187,7 +179,7 @@ class AuditRecord:
     def from_json(cls, data: dict[str, object]) -> AuditRecord:
         """The record an exported line describes (the inverse of `to_json`)."""
         values = {name: data[name] for name in _FIELDS}
-        values["ts"] = _parse_ts(str(values["ts"]))
+        values["ts"] = from_text(str(values["ts"]))
         return cls(**values)  # type: ignore[arg-type]
 
     def expected_hash(self) -> str:
@@ -201,7 +193,7 @@ class AuditRecord:
     def _chained(self) -> tuple[object, ...]:
         return (
             self.seq,
-            _format_ts(self.ts),
+            to_text(self.ts),
             self.who,
             self.action,
             self.target,
@@ -242,7 +234,7 @@ def _record(row: tuple) -> AuditRecord:
     seq, ts, *rest = row
     texts = [value if isinstance(value, str) else _as_text(value) for value in rest]
     try:
-        when = _parse_ts(ts)
+        when = from_text(ts)
     except (TypeError, ValueError):
         when = datetime.fromtimestamp(0, UTC)
     return AuditRecord(seq, when, *texts)
@@ -317,15 +309,15 @@ def _bad(seq: int, what: str) -> VerifyResult:
     )
 
 
-class AuditLog:
+class AuditLog(Store):
     """The shared log at `path`; tables and triggers are created on first use."""
 
     def __init__(self, path: Path, signer: RecordSigner | None = None) -> None:
         self.path = Path(path).expanduser()
         self.signer = signer or _process_signer
         try:
-            self._db = connect(self.path)
-            self._conn = self._db.conn
+            super().__init__(self.path)
+            self._conn = self.conn
             self._ensure_schema()
         except sqlite3.Error as exc:
             raise AuditError(f"audit log {self.path}: {exc}") from None
@@ -334,6 +326,8 @@ class AuditLog:
         """Creates what is missing, in one write transaction so parallel openers agree.
 
         Skipped when everything exists, so read-only users of a shared file can verify.
+        Raw SQL: sqlite-utils creates tables and indexes but not triggers, and the
+        triggers are what make the log append-only.
         """
         marks = ",".join("?" * len(_SCHEMA_OBJECTS))
         present = self._conn.execute(
@@ -367,11 +361,11 @@ class AuditLog:
         """
         texts = _inert((who, action, target, environment, revision, outcome, comment, key))
         now = datetime.now(UTC)
-        ts = _format_ts(now)
+        ts = to_text(now)
         conn = self._conn
         try:
-            conn.execute("BEGIN IMMEDIATE")  # the write lock, before reading the head
-            try:
+            # The write lock before reading the head, so concurrent writers queue.
+            with self.lock, immediate(conn):
                 head = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
                 if head is None:
                     raise AuditError(
@@ -381,6 +375,9 @@ class AuditLog:
                 head_seq, prev = head
                 fields = (head_seq + 1, ts, *texts, prev)
                 digest = _digest(fields)
+                # Raw INSERT: the triggers check each row against the head, and this is
+                # the hottest write (bench/bench_audit.py); sqlite-utils would re-read
+                # the table's columns on every record.
                 conn.execute(
                     f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (*fields, digest),
@@ -390,17 +387,14 @@ class AuditLog:
                         "INSERT INTO audit_signatures (seq, signature) VALUES (?, ?)",
                         (head_seq + 1, self.signer(audit_message(fields))),
                     )
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise AuditError(f"audit log {self.path}: {exc}") from None
         return AuditRecord(head_seq + 1, now, *texts, prev, digest)
 
     def _select(self, where: str = "", params: tuple = (), tail: str = "") -> list[AuditRecord]:
         sql = f"SELECT {_COLUMNS} FROM audit_log {where} ORDER BY seq {tail}"
-        return [_record(row) for row in self._conn.execute(sql, params)]
+        with self.lock:
+            return [_record(row) for row in self._conn.execute(sql, params)]
 
     def tail(self, n: int = 50) -> list[AuditRecord]:
         """The last `n` records, oldest first."""
@@ -442,32 +436,35 @@ class AuditLog:
         """
         conn = self._conn
         try:
-            conn.execute("BEGIN")
-            try:
-                head = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
-                if head is None:
-                    return VerifyResult(ok=False, checked=0, reason="the chain head was deleted")
-                rows = conn.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq")
-                if signers is None and pinned is None:
-                    return check_chain(rows, head)
-                kept = rows.fetchall()
-                result = check_chain(kept, head)
-                if not result.ok:
-                    return result
-                if pinned is not None:
-                    moved = _pin_problem(kept, pinned)
-                    if moved:
-                        return moved
-                if signers is None:
-                    return result
-                signatures = dict(
-                    conn.execute(
-                        "SELECT seq, signature FROM audit_signatures WHERE seq > ?",
-                        (signed_through,),
-                    ).fetchall()
-                )
-            finally:
-                conn.execute("COMMIT")
+            with self.lock:
+                conn.execute("BEGIN")  # deferred: a read snapshot, no write lock
+                try:
+                    head = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+                    if head is None:
+                        return VerifyResult(
+                            ok=False, checked=0, reason="the chain head was deleted"
+                        )
+                    rows = conn.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq")
+                    if signers is None and pinned is None:
+                        return check_chain(rows, head)
+                    kept = rows.fetchall()
+                    result = check_chain(kept, head)
+                    if not result.ok:
+                        return result
+                    if pinned is not None:
+                        moved = _pin_problem(kept, pinned)
+                        if moved:
+                            return moved
+                    if signers is None:
+                        return result
+                    signatures = dict(
+                        conn.execute(
+                            "SELECT seq, signature FROM audit_signatures WHERE seq > ?",
+                            (signed_through,),
+                        ).fetchall()
+                    )
+                finally:
+                    conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise AuditError(f"audit log {self.path}: {exc}") from None
         bad = audit_signatures.first_bad(kept[signed_through:], signatures, signers, members)
@@ -477,32 +474,28 @@ class AuditLog:
 
     def hash_at(self, seq: int) -> str | None:
         """The stored hash of record `seq`, None when there is no such record."""
-        row = self._conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (seq,)).fetchone()
+        with self.lock:
+            row = self._conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (seq,)).fetchone()
         return None if row is None else str(row[0])
 
     def seq_of(self, digest: str) -> int | None:
         """The record whose hash is `digest` (a head kept elsewhere), None when absent."""
-        row = self._conn.execute("SELECT seq FROM audit_log WHERE hash = ?", (digest,)).fetchone()
+        with self.lock:
+            found = self._conn.execute("SELECT seq FROM audit_log WHERE hash = ?", (digest,))
+            row = found.fetchone()
         return None if row is None else int(row[0])
 
     def head(self) -> tuple[int, str]:
         """The chain head now: the last record's seq and hash ((0, GENESIS) when empty)."""
-        row = self._conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+        with self.lock:
+            row = self._conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
         return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
 
     def export_jsonl(self, out: TextIO) -> int:
         """Writes every record as one JSON object per line (ASCII-only, so inert)."""
         written = 0
-        for row in self._conn.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq"):
-            out.write(json.dumps(_record(row).to_json(), ensure_ascii=True) + "\n")
-            written += 1
+        with self.lock:
+            for row in self._conn.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq"):
+                out.write(json.dumps(_record(row).to_json(), ensure_ascii=True) + "\n")
+                written += 1
         return written
-
-    def close(self) -> None:
-        self._conn.close()
-
-    def __enter__(self) -> AuditLog:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -11,31 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console.domain.errors import UsageError
 from console.domain.model import TargetRef
-from console.store.db import connect, immediate
+from console.store.db import Store, from_text, maybe_from_text, to_text
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS action_claims (
-    key TEXT PRIMARY KEY,
-    action TEXT NOT NULL,
-    who TEXT NOT NULL,
-    provider TEXT NOT NULL,
-    service TEXT NOT NULL,
-    environment TEXT NOT NULL,
-    target TEXT NOT NULL,
-    revision TEXT NOT NULL,
-    proposal_id INTEGER,
-    started_at TEXT NOT NULL,
-    outcome TEXT NOT NULL DEFAULT '',
-    finished_at TEXT,
-    detail TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS action_claims_outcome ON action_claims(outcome);
-"""
+if TYPE_CHECKING:
+    import sqlite_utils
+
+TABLE = "action_claims"
 
 FINISHED = "finished"
 FAILED = "failed"
@@ -43,9 +30,11 @@ OUTCOMES = (FINISHED, FAILED)
 
 
 @dataclass(frozen=True)
-class ActionRecord:
+class Claim:
+    """An action's idempotency key, claimed before it ran, with its outcome once known."""
+
     key: str
-    action: str  # deploy | rollback | restart | scale
+    action: str  # a change kind: deploy | rollback | restart | scale | pause | resume
     who: str
     ref: TargetRef
     revision: str
@@ -78,102 +67,123 @@ class ActionRecord:
         }
 
 
-_COLUMNS = (
-    "key, action, who, provider, service, environment, target, revision, proposal_id, "
-    "started_at, outcome, finished_at, detail"
-)
-
-
-def _record(row: tuple) -> ActionRecord:
-    key, action, who, provider, service, env, target, revision, pid, started = row[:10]
-    outcome, finished, detail = row[10:]
-    return ActionRecord(
-        key=key,
-        action=action,
-        who=who,
-        ref=TargetRef(provider, service, env, target),
-        revision=revision,
-        proposal_id=pid,
-        started_at=datetime.fromisoformat(started),
-        outcome=outcome,
-        finished_at=datetime.fromisoformat(finished) if finished else None,
-        detail=detail,
+def _claim(row: dict) -> Claim:
+    return Claim(
+        key=row["key"],
+        action=row["action"],
+        who=row["who"],
+        ref=TargetRef(row["provider"], row["service"], row["environment"], row["target"]),
+        revision=row["revision"],
+        proposal_id=row["proposal_id"],
+        started_at=from_text(row["started_at"]),
+        outcome=row["outcome"],
+        finished_at=maybe_from_text(row["finished_at"]),
+        detail=row["detail"],
     )
 
 
-class ActionStore:
+def _create(db: sqlite_utils.Database) -> None:
+    table = db[TABLE]
+    table.create(
+        {
+            "key": str,
+            "action": str,
+            "who": str,
+            "provider": str,
+            "service": str,
+            "environment": str,
+            "target": str,
+            "revision": str,
+            "proposal_id": int,
+            "started_at": str,
+            "outcome": str,
+            "finished_at": str,
+            "detail": str,
+        },
+        pk="key",
+        not_null={
+            "action",
+            "who",
+            "provider",
+            "service",
+            "environment",
+            "target",
+            "revision",
+            "started_at",
+            "outcome",
+            "detail",
+        },
+        defaults={"outcome": "", "detail": ""},
+        if_not_exists=True,
+    )
+    table.create_index(["outcome"], "action_claims_outcome", if_not_exists=True)
+
+
+class ClaimStore(Store):
+    """The `action_claims` table: one row per idempotency key ever claimed."""
+
     def __init__(self, path: Path) -> None:
-        self.db = connect(path)
-        self.conn = self.db.conn
-        self.conn.executescript(_SCHEMA)
+        super().__init__(path)
+        self.ensure([TABLE], _create)
 
-    def close(self) -> None:
-        self.db.close()
-
-    def claim(
-        self, record: ActionRecord, guard: Callable[[], object] | None = None
-    ) -> ActionRecord | None:
+    def claim(self, record: Claim, guard: Callable[[], object] | None = None) -> Claim | None:
         """Claims `record.key`: None when this call claimed it, else the earlier claim.
 
         `guard` runs under the write lock before a new claim is inserted; whatever it
         raises refuses the claim (a proposal's state is derived again there, so
         nothing written since it was read can make it run).
         """
-        with immediate(self.conn):
+        with self.writing() as db:
             earlier = self._get(record.key)
             if earlier is None and guard is not None:
                 guard()
             if earlier is None:
-                self.conn.execute(
-                    f"INSERT INTO action_claims ({_COLUMNS}) VALUES ({', '.join('?' * 13)})",
-                    (
-                        record.key,
-                        record.action,
-                        record.who,
-                        record.ref.provider,
-                        record.ref.service,
-                        record.ref.environment,
-                        record.ref.target,
-                        record.revision,
-                        record.proposal_id,
-                        record.started_at.astimezone(UTC).isoformat(),
-                        "",
-                        None,
-                        "",
-                    ),
+                db[TABLE].insert(
+                    {
+                        "key": record.key,
+                        "action": record.action,
+                        "who": record.who,
+                        "provider": record.ref.provider,
+                        "service": record.ref.service,
+                        "environment": record.ref.environment,
+                        "target": record.ref.target,
+                        "revision": record.revision,
+                        "proposal_id": record.proposal_id,
+                        "started_at": to_text(record.started_at),
+                        "outcome": "",
+                        "finished_at": None,
+                        "detail": "",
+                    }
                 )
         return earlier
 
-    def finish(self, key: str, outcome: str, detail: str, at: datetime) -> ActionRecord:
+    def finish(self, key: str, outcome: str, detail: str, at: datetime) -> Claim:
         """Records the outcome of a claimed action once; a second outcome is refused."""
         if outcome not in OUTCOMES:
             raise UsageError(f"outcome must be one of {', '.join(OUTCOMES)}")
-        with immediate(self.conn):
+        with self.writing() as db:
             current = self._get(key)
             if current is None:
                 raise UsageError(f"no action with key {key!r}")
             if not current.incomplete:
                 raise UsageError(f"action {key} already has its outcome: {current.outcome}")
-            self.conn.execute(
-                "UPDATE action_claims SET outcome = ?, finished_at = ?, detail = ? WHERE key = ?",
-                (outcome, at.astimezone(UTC).isoformat(), detail, key),
+            db[TABLE].update(
+                key, {"outcome": outcome, "finished_at": to_text(at), "detail": detail}
             )
-        done = self._get(key)
+            done = self._get(key)
         assert done is not None  # written in the transaction above
         return done
 
-    def get(self, key: str) -> ActionRecord | None:
-        return self._get(key)
+    def get(self, key: str) -> Claim | None:
+        with self.lock:
+            return self._get(key)
 
-    def _get(self, key: str) -> ActionRecord | None:
-        row = self.conn.execute(
-            f"SELECT {_COLUMNS} FROM action_claims WHERE key = ?", (key,)
-        ).fetchone()
-        return _record(row) if row else None
+    def _get(self, key: str) -> Claim | None:
+        rows = list(self.db[TABLE].rows_where("key = ?", [key]))
+        return _claim(rows[0]) if rows else None
 
-    def incomplete(self) -> list[ActionRecord]:
+    def incomplete(self) -> list[Claim]:
         """Actions that started and have no outcome yet, oldest first."""
-        rows = self.conn.execute(
-            f"SELECT {_COLUMNS} FROM action_claims WHERE outcome = '' ORDER BY started_at"
-        ).fetchall()
-        return [_record(r) for r in rows]
+        with self.lock:
+            rows = self.db[TABLE].rows_where("outcome = ''", order_by="started_at")
+            return [_claim(r) for r in rows]

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console.domain.consensus import Kind, Proposal, State, Vote
 from console.domain.errors import UsageError
 from console.domain.model import TargetRef
-from console.store.db import connect, immediate
+from console.store.db import Store, from_text, maybe_from_text, maybe_to_text, to_text
 
-_SCHEMA = """
+if TYPE_CHECKING:
+    import sqlite_utils
+
+# Raw DDL for `proposals`: AUTOINCREMENT (which sqlite-utils cannot declare) keeps an id
+# from ever being reused, so a deleted proposal's audit records never name a new one.
+_PROPOSALS = """
 CREATE TABLE IF NOT EXISTS proposals (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     kind TEXT NOT NULL,
@@ -40,32 +45,8 @@ CREATE TABLE IF NOT EXISTS proposals (
     reviewed_at TEXT,
     review_comment TEXT NOT NULL DEFAULT '',
     detail TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS proposals_state ON proposals(state);
-CREATE TABLE IF NOT EXISTS proposal_votes (
-    proposal_id INTEGER NOT NULL REFERENCES proposals(id),
-    voter TEXT NOT NULL,
-    approve INTEGER NOT NULL,
-    at TEXT NOT NULL,
-    revision TEXT NOT NULL,
-    comment TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (proposal_id, voter)
-);
-"""
-
-_COLUMNS = (
-    "kind, provider, service, environment, target, revision, replicas, proposer, reason, "
-    "created_at, updated_at, state, override_by, override_reason, override_at, reviewed_by, "
-    "reviewed_at, review_comment, detail"
 )
-
-
-def _ts(value: datetime | None) -> str | None:
-    return None if value is None else value.astimezone(UTC).isoformat()
-
-
-def _dt(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
+"""
 
 
 def parse_id(text: str) -> int:
@@ -76,133 +57,158 @@ def parse_id(text: str) -> int:
     return int(cleaned)
 
 
-class ProposalStore:
+def _row(p: Proposal) -> dict[str, object]:
+    return {
+        "kind": p.kind.value,
+        "provider": p.ref.provider,
+        "service": p.ref.service,
+        "environment": p.ref.environment,
+        "target": p.ref.target,
+        "revision": p.revision,
+        "replicas": p.replicas,
+        "proposer": p.proposer,
+        "reason": p.reason,
+        "created_at": to_text(p.created_at),
+        "updated_at": to_text(p.updated_at),
+        "state": p.state.value,
+        "override_by": p.override_by,
+        "override_reason": p.override_reason,
+        "override_at": maybe_to_text(p.override_at),
+        "reviewed_by": p.reviewed_by,
+        "reviewed_at": maybe_to_text(p.reviewed_at),
+        "review_comment": p.review_comment,
+        "detail": p.detail,
+    }
+
+
+def _proposal(row: dict, votes: tuple[Vote, ...]) -> Proposal:
+    return Proposal(
+        id=row["id"],
+        kind=Kind(row["kind"]),
+        ref=TargetRef(row["provider"], row["service"], row["environment"], row["target"]),
+        revision=row["revision"],
+        proposer=row["proposer"],
+        reason=row["reason"],
+        created_at=from_text(row["created_at"]),
+        updated_at=from_text(row["updated_at"]),
+        state=State(row["state"]),
+        votes=votes,
+        replicas=row["replicas"],
+        override_by=row["override_by"],
+        override_reason=row["override_reason"],
+        override_at=maybe_from_text(row["override_at"]),
+        reviewed_by=row["reviewed_by"],
+        reviewed_at=maybe_from_text(row["reviewed_at"]),
+        review_comment=row["review_comment"],
+        detail=row["detail"],
+    )
+
+
+def _create(db: sqlite_utils.Database) -> None:
+    db.execute(_PROPOSALS)
+    db["proposals"].create_index(["state"], "proposals_state", if_not_exists=True)
+    db["proposal_votes"].create(
+        {
+            "proposal_id": int,
+            "voter": str,
+            "approve": int,
+            "at": str,
+            "revision": str,
+            "comment": str,
+        },
+        pk=("proposal_id", "voter"),
+        foreign_keys=[("proposal_id", "proposals", "id")],
+        not_null={"proposal_id", "voter", "approve", "at", "revision", "comment"},
+        defaults={"comment": ""},
+        if_not_exists=True,
+    )
+
+
+class ProposalStore(Store):
     """The cached rows: `create` allocates an id, `put` rewrites a row with a derived state."""
 
     def __init__(self, path: Path) -> None:
-        self.db = connect(path)
-        self.conn = self.db.conn
-        self.conn.executescript(_SCHEMA)
-
-    def close(self) -> None:
-        self.db.close()
-
-    def _values(self, p: Proposal) -> tuple[object, ...]:
-        return (
-            p.kind.value,
-            p.ref.provider,
-            p.ref.service,
-            p.ref.environment,
-            p.ref.target,
-            p.revision,
-            p.replicas,
-            p.proposer,
-            p.reason,
-            _ts(p.created_at),
-            _ts(p.updated_at),
-            p.state.value,
-            p.override_by,
-            p.override_reason,
-            _ts(p.override_at),
-            p.reviewed_by,
-            _ts(p.reviewed_at),
-            p.review_comment,
-            p.detail,
-        )
+        super().__init__(path)
+        self.ensure(["proposals", "proposal_votes"], _create)
 
     def create(self, draft: Proposal) -> Proposal:
         """Stores `draft` (its id is ignored) with its votes; returns it with its new id."""
-        marks = ", ".join("?" * len(self._values(draft)))
-        with immediate(self.conn):
-            cur = self.conn.execute(
-                f"INSERT INTO proposals ({_COLUMNS}) VALUES ({marks})", self._values(draft)
-            )
-            created = replace(draft, id=int(cur.lastrowid or 0))
+        with self.writing() as db:
+            pid = db["proposals"].insert(_row(draft)).last_pk
+            created = replace(draft, id=int(pid or 0))
             self._write_votes(created.id, created.votes)
         return created
 
     def put(self, p: Proposal) -> None:
-        """Overwrites the cached row of `p` (and its votes) with a state derived elsewhere.
+        """Overwrites the cached row of `p` (and its votes) with a state derived elsewhere;
+        inside the caller's `writing()`.
 
-        The row is a cache for listings: where the team signs its acts, every read
-        derives the state again from the acts and never believes this row.
+        The row is a cache for listings: every read derives the state again from the
+        acts (`console.engine.ledger`) and never believes this row.
         """
-        sets = ", ".join(f"{c.strip()} = ?" for c in _COLUMNS.split(","))
-        self.conn.execute(f"UPDATE proposals SET {sets} WHERE id = ?", (*self._values(p), p.id))
+        self.db["proposals"].update(p.id, _row(p))
         self.conn.execute("DELETE FROM proposal_votes WHERE proposal_id = ?", (p.id,))
         self._write_votes(p.id, p.votes)
 
     def ids(self) -> list[int]:
         """Every proposal's id, oldest first."""
-        return [row[0] for row in self.conn.execute("SELECT id FROM proposals ORDER BY id")]
+        with self.lock:
+            return [row[0] for row in self.conn.execute("SELECT id FROM proposals ORDER BY id")]
 
     def _write_votes(self, pid: int, votes: Iterable[Vote]) -> None:
-        self.conn.executemany(
-            "INSERT OR REPLACE INTO proposal_votes (proposal_id, voter, approve, at, revision, "
-            "comment) VALUES (?, ?, ?, ?, ?, ?)",
-            [(pid, v.voter, int(v.approve), _ts(v.at), v.revision, v.comment) for v in votes],
+        self.db["proposal_votes"].insert_all(
+            (
+                {
+                    "proposal_id": pid,
+                    "voter": v.voter,
+                    "approve": int(v.approve),
+                    "at": to_text(v.at),
+                    "revision": v.revision,
+                    "comment": v.comment,
+                }
+                for v in votes
+            ),
+            replace=True,
         )
 
     def get(self, pid: int) -> Proposal:
-        return self._load(pid)
+        with self.lock:
+            return self._load(pid)
 
     def _load(self, pid: int) -> Proposal:
-        row = self.conn.execute(
-            f"SELECT id, {_COLUMNS} FROM proposals WHERE id = ?", (pid,)
-        ).fetchone()
-        if row is None:
+        found = self._select("id = ?", [pid])
+        if not found:
             raise UsageError(f"no proposal {pid}")
-        return self._build(row, self._votes([pid]).get(pid, ()))
+        return found[0]
 
     def list(self, states: Iterable[State] | None = None) -> list[Proposal]:
         """Proposals in `states` (all when None), oldest first."""
-        query = f"SELECT id, {_COLUMNS} FROM proposals"
-        params: list[str] = []
-        if states is not None:
+        with self.lock:
+            if states is None:
+                return self._select(None, [])
             wanted = [s.value for s in states]
-            query += f" WHERE state IN ({', '.join('?' * len(wanted))})"
-            params = wanted
-        rows = self.conn.execute(query + " ORDER BY id", params).fetchall()
-        votes = self._votes([r[0] for r in rows])
-        return [self._build(r, votes.get(r[0], ())) for r in rows]
+            return self._select(f"state IN ({', '.join('?' * len(wanted))})", wanted)
+
+    def _select(self, where: str | None, params: list) -> list[Proposal]:
+        rows = list(self.db["proposals"].rows_where(where, params, order_by="id"))
+        votes = self._votes([r["id"] for r in rows])
+        return [_proposal(r, votes.get(r["id"], ())) for r in rows]
 
     def _votes(self, ids: list[int]) -> dict[int, tuple[Vote, ...]]:
         if not ids:
             return {}
         found: dict[int, list[Vote]] = {}
         marks = ", ".join("?" * len(ids))
-        for pid, voter, approve, at, revision, comment in self.conn.execute(
-            "SELECT proposal_id, voter, approve, at, revision, comment FROM proposal_votes "
-            f"WHERE proposal_id IN ({marks}) ORDER BY at, voter",
-            ids,
+        for row in self.db["proposal_votes"].rows_where(
+            f"proposal_id IN ({marks})", ids, order_by="at, voter"
         ):
-            found.setdefault(pid, []).append(
-                Vote(voter, bool(approve), datetime.fromisoformat(at), revision, comment)
+            found.setdefault(row["proposal_id"], []).append(
+                Vote(
+                    row["voter"],
+                    bool(row["approve"]),
+                    from_text(row["at"]),
+                    row["revision"],
+                    row["comment"],
+                )
             )
         return {pid: tuple(v) for pid, v in found.items()}
-
-    @staticmethod
-    def _build(row: tuple, votes: tuple[Vote, ...]) -> Proposal:
-        (pid, kind, provider, service, environment, target, revision, replicas, proposer) = row[:9]
-        (reason, created, updated, state, o_by, o_reason, o_at, r_by, r_at) = row[9:18]
-        (r_comment, detail) = row[18:]
-        return Proposal(
-            id=pid,
-            kind=Kind(kind),
-            ref=TargetRef(provider, service, environment, target),
-            revision=revision,
-            proposer=proposer,
-            reason=reason,
-            created_at=datetime.fromisoformat(created),
-            updated_at=datetime.fromisoformat(updated),
-            state=State(state),
-            votes=votes,
-            replicas=replicas,
-            override_by=o_by,
-            override_reason=o_reason,
-            override_at=_dt(o_at),
-            reviewed_by=r_by,
-            reviewed_at=_dt(r_at),
-            review_comment=r_comment,
-            detail=detail,
-        )

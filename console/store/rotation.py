@@ -10,63 +10,62 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from console.domain.errors import QuorumError
-from console.store.db import connect
+from console.domain.instants import iso_utc
+from console.store.db import Store, from_text, maybe_from_text, to_text
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS rotation_overrides (
-    id TEXT PRIMARY KEY,
-    rotation TEXT NOT NULL,
-    who TEXT NOT NULL,
-    starts_at TEXT NOT NULL,
-    ends_at TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    created_by TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    cancelled_at TEXT,
-    cancelled_by TEXT
-);
-CREATE INDEX IF NOT EXISTS rotation_overrides_span
-    ON rotation_overrides (rotation, ends_at, starts_at);
-CREATE TABLE IF NOT EXISTS rotation_swaps (
-    id TEXT PRIMARY KEY,
-    rotation TEXT NOT NULL,
-    requested_by TEXT NOT NULL,
-    starts_at TEXT NOT NULL,
-    ends_at TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    requested_at TEXT NOT NULL,
-    taken_by TEXT,
-    taken_at TEXT,
-    withdrawn_at TEXT
-);
-CREATE INDEX IF NOT EXISTS rotation_swaps_span
-    ON rotation_swaps (rotation, ends_at, starts_at);
-CREATE TABLE IF NOT EXISTS rotation_notices (
-    rotation TEXT NOT NULL,
-    handoff_at TEXT NOT NULL,
-    holder TEXT NOT NULL,
-    sent_at TEXT NOT NULL,
-    PRIMARY KEY (rotation, handoff_at, holder)
-);
-"""
+if TYPE_CHECKING:
+    import sqlite_utils
 
-
-def stamp(value: datetime) -> str:
-    """The stored form of an instant: ISO-8601 UTC with seconds, which sorts as text."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def unstamp(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+_SCHEMA = {
+    "rotation_overrides": (
+        {
+            "id": str,
+            "rotation": str,
+            "who": str,
+            "starts_at": str,
+            "ends_at": str,
+            "reason": str,
+            "created_by": str,
+            "created_at": str,
+            "cancelled_at": str,
+            "cancelled_by": str,
+        },
+        "id",
+    ),
+    "rotation_swaps": (
+        {
+            "id": str,
+            "rotation": str,
+            "requested_by": str,
+            "starts_at": str,
+            "ends_at": str,
+            "reason": str,
+            "requested_at": str,
+            "taken_by": str,
+            "taken_at": str,
+            "withdrawn_at": str,
+        },
+        "id",
+    ),
+    "rotation_notices": (
+        {"rotation": str, "handoff_at": str, "holder": str, "sent_at": str},
+        ("rotation", "handoff_at", "holder"),
+    ),
+}
+_NULLABLE = {"cancelled_at", "cancelled_by", "taken_by", "taken_at", "withdrawn_at"}
+# Instants written before the store kept one codec were "YYYY-MM-DDTHH:MM:SSZ" (20
+# characters); as text they do not compare with the codec's form, so they are rewritten.
+_TIMES = {
+    "rotation_overrides": ("starts_at", "ends_at", "created_at", "cancelled_at"),
+    "rotation_swaps": ("starts_at", "ends_at", "requested_at", "taken_at", "withdrawn_at"),
+    "rotation_notices": ("handoff_at", "sent_at"),
+}
 
 
 def new_id() -> str:
@@ -104,12 +103,12 @@ class Override:
             "id": self.id,
             "rotation": self.rotation,
             "who": self.who,
-            "from": stamp(self.starts_at),
-            "to": stamp(self.ends_at),
+            "from": iso_utc(self.starts_at),
+            "to": iso_utc(self.ends_at),
             "reason": self.reason,
             "created_by": self.created_by,
-            "created_at": stamp(self.created_at),
-            "cancelled_at": stamp(self.cancelled_at) if self.cancelled_at else None,
+            "created_at": iso_utc(self.created_at),
+            "cancelled_at": iso_utc(self.cancelled_at),
             "cancelled_by": self.cancelled_by,
         }
 
@@ -145,242 +144,250 @@ class Swap:
             "id": self.id,
             "rotation": self.rotation,
             "requested_by": self.requested_by,
-            "from": stamp(self.starts_at),
-            "to": stamp(self.ends_at),
+            "from": iso_utc(self.starts_at),
+            "to": iso_utc(self.ends_at),
             "reason": self.reason,
-            "requested_at": stamp(self.requested_at),
+            "requested_at": iso_utc(self.requested_at),
             "taken_by": self.taken_by,
-            "taken_at": stamp(self.taken_at) if self.taken_at else None,
-            "withdrawn_at": stamp(self.withdrawn_at) if self.withdrawn_at else None,
+            "taken_at": iso_utc(self.taken_at),
+            "withdrawn_at": iso_utc(self.withdrawn_at),
         }
-
-
-_TABLES = ("rotation_overrides", "rotation_swaps", "rotation_notices")
 
 
 class RotationStoreError(QuorumError):
     """The shared database could not be read or written (locked too long, unwritable...)."""
 
 
-@contextmanager
-def opened(path: Path) -> Iterator[sqlite_utils.Database]:
-    """The shared database with the rotation tables present, closed afterwards.
-
-    Tables are created only when missing, so people who may read the shared file but
-    not write it still see the schedule. Database failures become one-line errors.
-    """
-    try:
-        db = connect(path)
-    except (sqlite3.Error, OSError) as exc:
-        raise RotationStoreError(f"rotation schedule {path}: {exc}") from None
-    try:
-        marks = ",".join("?" * len(_TABLES))
-        present = db.conn.execute(
-            f"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ({marks})",
-            _TABLES,
-        ).fetchone()[0]
-        if present < len(_TABLES):
-            db.conn.executescript(_SCHEMA)
-        yield db
-    except sqlite3.Error as exc:
-        raise RotationStoreError(f"rotation schedule {path}: {exc}") from None
-    finally:
-        db.conn.close()
-
-
-@contextmanager
-def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
-    """One `BEGIN IMMEDIATE` transaction: checks and the write see the same state."""
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.conn.execute("ROLLBACK")
-        raise
-    db.conn.execute("COMMIT")
-
-
-def _when(text: str | None) -> datetime | None:
-    return unstamp(text) if text else None
-
-
-def _override(row: tuple) -> Override:
-    id_, rotation, who, starts, ends, reason, created_by, created_at, cancelled, by = row
+def _override(row: dict) -> Override:
     return Override(
-        id_,
-        rotation,
-        who,
-        unstamp(starts),
-        unstamp(ends),
-        reason,
-        created_by,
-        unstamp(created_at),
-        _when(cancelled),
-        by,
+        row["id"],
+        row["rotation"],
+        row["who"],
+        from_text(row["starts_at"]),
+        from_text(row["ends_at"]),
+        row["reason"],
+        row["created_by"],
+        from_text(row["created_at"]),
+        maybe_from_text(row["cancelled_at"]),
+        row["cancelled_by"],
     )
 
 
-def _swap(row: tuple) -> Swap:
-    id_, rotation, by, starts, ends, reason, requested_at, taken_by, taken_at, withdrawn = row
+def _swap(row: dict) -> Swap:
     return Swap(
-        id_,
-        rotation,
-        by,
-        unstamp(starts),
-        unstamp(ends),
-        reason,
-        unstamp(requested_at),
-        taken_by,
-        _when(taken_at),
-        _when(withdrawn),
+        row["id"],
+        row["rotation"],
+        row["requested_by"],
+        from_text(row["starts_at"]),
+        from_text(row["ends_at"]),
+        row["reason"],
+        from_text(row["requested_at"]),
+        row["taken_by"],
+        maybe_from_text(row["taken_at"]),
+        maybe_from_text(row["withdrawn_at"]),
     )
 
 
-_OVERRIDE_COLUMNS = (
-    "id, rotation, who, starts_at, ends_at, reason, created_by, created_at,"
-    " cancelled_at, cancelled_by"
-)
-_SWAP_COLUMNS = (
-    "id, rotation, requested_by, starts_at, ends_at, reason, requested_at, taken_by, taken_at,"
-    " withdrawn_at"
-)
 # Where an override stops applying, in SQL: its end or its cancellation, the earlier.
 _UNTIL = "min(ends_at, coalesce(cancelled_at, ends_at))"
 
 
-def overrides(
-    db: sqlite_utils.Database, lo: datetime, hi: datetime, rotation: str | None = None
-) -> list[Override]:
-    """Overrides in force somewhere in [lo, hi), oldest created first (a later one wins)."""
-    sql = (
-        f"SELECT {_OVERRIDE_COLUMNS} FROM rotation_overrides"
-        f" WHERE {_UNTIL} > ? AND starts_at < ? AND {_UNTIL} > starts_at"
-    )
-    params: list[str] = [stamp(lo), stamp(hi)]
-    if rotation is not None:
-        sql += " AND rotation = ?"
-        params.append(rotation)
-    rows = db.conn.execute(sql + " ORDER BY created_at, rowid", params).fetchall()
-    return [_override(r) for r in rows]
+def _create(db: sqlite_utils.Database) -> None:
+    for name, (columns, pk) in _SCHEMA.items():
+        db[name].create(columns, pk=pk, not_null=set(columns) - _NULLABLE, if_not_exists=True)
+    for name in ("rotation_overrides", "rotation_swaps"):
+        db[name].create_index(
+            ["rotation", "ends_at", "starts_at"], f"{name}_span", if_not_exists=True
+        )
 
 
-def swaps(
-    db: sqlite_utils.Database,
-    lo: datetime,
-    hi: datetime,
-    rotation: str | None = None,
-    *,
-    taken: bool | None = None,
-) -> list[Swap]:
-    """Swaps not withdrawn overlapping [lo, hi); `taken` True/False keeps taken/open ones."""
-    sql = (
-        f"SELECT {_SWAP_COLUMNS} FROM rotation_swaps"
-        " WHERE ends_at > ? AND starts_at < ? AND withdrawn_at IS NULL"
-    )
-    params: list[str] = [stamp(lo), stamp(hi)]
-    if rotation is not None:
-        sql += " AND rotation = ?"
-        params.append(rotation)
-    if taken is not None:
-        sql += " AND taken_by IS NOT NULL" if taken else " AND taken_by IS NULL"
-    rows = db.conn.execute(sql + " ORDER BY starts_at, requested_at, rowid", params).fetchall()
-    return [_swap(r) for r in rows]
+class RotationStore(Store):
+    """The rotation tables of the shared file; a database failure is one-line error.
 
+    Tables are created only when missing, so people who may read the shared file but
+    not write it still see the schedule. Conditional changes (take a swap nobody
+    took, cancel an override not yet cancelled) are one raw `UPDATE ... WHERE` each:
+    the check and the write in one statement, answered by its row count.
+    """
 
-def swap(db: sqlite_utils.Database, swap_id: str) -> Swap | None:
-    row = db.conn.execute(
-        f"SELECT {_SWAP_COLUMNS} FROM rotation_swaps WHERE id = ?", [swap_id]
-    ).fetchone()
-    return _swap(row) if row else None
+    def __init__(self, path: Path) -> None:
+        try:
+            super().__init__(path)
+            self.ensure(list(_SCHEMA), _create)
+            for name in _SCHEMA:
+                self._upgrade_times(name)
+        except (sqlite3.Error, OSError) as exc:
+            raise RotationStoreError(f"rotation schedule {path}: {exc}") from None
 
+    def _upgrade_times(self, name: str) -> None:
+        columns = _TIMES[name]
+        old = " OR ".join(f"length({c}) = 20" for c in columns)
+        if self.conn.execute(f"SELECT 1 FROM {name} WHERE {old} LIMIT 1").fetchone() is None:
+            return
+        sets = ", ".join(
+            f"{c} = CASE WHEN length({c}) = 20 THEN substr({c}, 1, 19) || '.000000Z' ELSE {c} END"
+            for c in columns
+        )
+        try:
+            with self.writing():
+                self.conn.execute(f"UPDATE {name} SET {sets} WHERE {old}")
+        except sqlite3.OperationalError as exc:
+            if "readonly" not in str(exc):
+                raise
+            # A reader without write access still reads; a writer upgrades them later.
 
-def override(db: sqlite_utils.Database, override_id: str) -> Override | None:
-    row = db.conn.execute(
-        f"SELECT {_OVERRIDE_COLUMNS} FROM rotation_overrides WHERE id = ?", [override_id]
-    ).fetchone()
-    return _override(row) if row else None
+    def _rows(self, table: str, where: str, params: list, order_by: str) -> list[dict]:
+        try:
+            with self.lock:
+                return list(self.db[table].rows_where(where, params, order_by=order_by))
+        except sqlite3.Error as exc:
+            raise RotationStoreError(f"rotation schedule {self.path}: {exc}") from None
 
+    def _write(self, sql: str, params: list) -> int:
+        try:
+            with self.writing():
+                return self.conn.execute(sql, params).rowcount
+        except sqlite3.Error as exc:
+            raise RotationStoreError(f"rotation schedule {self.path}: {exc}") from None
 
-def insert_override(db: sqlite_utils.Database, override: Override) -> None:
-    db.conn.execute(
-        f"INSERT INTO rotation_overrides ({_OVERRIDE_COLUMNS})"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
-        [
-            override.id,
-            override.rotation,
-            override.who,
-            stamp(override.starts_at),
-            stamp(override.ends_at),
-            override.reason,
-            override.created_by,
-            stamp(override.created_at),
-        ],
-    )
+    def overrides(self, lo: datetime, hi: datetime, rotation: str | None = None) -> list[Override]:
+        """Overrides in force somewhere in [lo, hi), oldest created first (a later one wins)."""
+        where = f"{_UNTIL} > ? AND starts_at < ? AND {_UNTIL} > starts_at"
+        params: list[str] = [to_text(lo), to_text(hi)]
+        if rotation is not None:
+            where += " AND rotation = ?"
+            params.append(rotation)
+        rows = self._rows("rotation_overrides", where, params, "created_at, rowid")
+        return [_override(r) for r in rows]
 
+    def swaps(
+        self,
+        lo: datetime,
+        hi: datetime,
+        rotation: str | None = None,
+        *,
+        taken: bool | None = None,
+    ) -> list[Swap]:
+        """Swaps not withdrawn overlapping [lo, hi); `taken` True/False keeps taken/open ones."""
+        where = "ends_at > ? AND starts_at < ? AND withdrawn_at IS NULL"
+        params: list[str] = [to_text(lo), to_text(hi)]
+        if rotation is not None:
+            where += " AND rotation = ?"
+            params.append(rotation)
+        if taken is not None:
+            where += " AND taken_by IS NOT NULL" if taken else " AND taken_by IS NULL"
+        rows = self._rows("rotation_swaps", where, params, "starts_at, requested_at, rowid")
+        return [_swap(r) for r in rows]
 
-def insert_swap(db: sqlite_utils.Database, swap: Swap) -> None:
-    db.conn.execute(
-        f"INSERT INTO rotation_swaps ({_SWAP_COLUMNS})"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL)",
-        [
-            swap.id,
-            swap.rotation,
-            swap.requested_by,
-            stamp(swap.starts_at),
-            stamp(swap.ends_at),
-            swap.reason,
-            stamp(swap.requested_at),
-        ],
-    )
+    def swap(self, swap_id: str) -> Swap | None:
+        rows = self._rows("rotation_swaps", "id = ?", [swap_id], "id")
+        return _swap(rows[0]) if rows else None
 
+    def override(self, override_id: str) -> Override | None:
+        rows = self._rows("rotation_overrides", "id = ?", [override_id], "id")
+        return _override(rows[0]) if rows else None
 
-def mark_taken(db: sqlite_utils.Database, swap_id: str, who: str, at: datetime) -> bool:
-    """Records the taker unless someone took it first; True if this call took it."""
-    cursor = db.conn.execute(
-        "UPDATE rotation_swaps SET taken_by = ?, taken_at = ?"
-        " WHERE id = ? AND taken_by IS NULL AND withdrawn_at IS NULL",
-        [who, stamp(at), swap_id],
-    )
-    return cursor.rowcount == 1
+    def insert_override(self, override: Override) -> None:
+        self._insert(
+            "rotation_overrides",
+            {
+                "id": override.id,
+                "rotation": override.rotation,
+                "who": override.who,
+                "starts_at": to_text(override.starts_at),
+                "ends_at": to_text(override.ends_at),
+                "reason": override.reason,
+                "created_by": override.created_by,
+                "created_at": to_text(override.created_at),
+            },
+        )
 
+    def insert_swap(self, swap: Swap) -> None:
+        self._insert(
+            "rotation_swaps",
+            {
+                "id": swap.id,
+                "rotation": swap.rotation,
+                "requested_by": swap.requested_by,
+                "starts_at": to_text(swap.starts_at),
+                "ends_at": to_text(swap.ends_at),
+                "reason": swap.reason,
+                "requested_at": to_text(swap.requested_at),
+            },
+        )
 
-def mark_withdrawn(db: sqlite_utils.Database, swap_id: str, at: datetime) -> bool:
-    """Withdraws a swap nobody took; False if it was taken or withdrawn first."""
-    cursor = db.conn.execute(
-        "UPDATE rotation_swaps SET withdrawn_at = ?"
-        " WHERE id = ? AND taken_by IS NULL AND withdrawn_at IS NULL",
-        [stamp(at), swap_id],
-    )
-    return cursor.rowcount == 1
+    def _insert(self, table: str, row: dict[str, object]) -> None:
+        try:
+            with self.writing() as db:
+                db[table].insert(row)
+        except sqlite3.Error as exc:
+            raise RotationStoreError(f"rotation schedule {self.path}: {exc}") from None
 
+    def delete(self, table: str, row_id: str) -> None:
+        """Takes back a change whose audit record could not be written."""
+        self._write(f"DELETE FROM {table} WHERE id = ?", [row_id])
 
-def mark_cancelled(db: sqlite_utils.Database, override_id: str, who: str, at: datetime) -> bool:
-    """Ends an override at `at` (the past it covered stays); False if already cancelled."""
-    cursor = db.conn.execute(
-        "UPDATE rotation_overrides SET cancelled_at = ?, cancelled_by = ?"
-        " WHERE id = ? AND cancelled_at IS NULL",
-        [stamp(at), who, override_id],
-    )
-    return cursor.rowcount == 1
+    def mark_taken(self, swap_id: str, who: str, at: datetime) -> bool:
+        """Records the taker unless someone took it first; True if this call took it."""
+        return (
+            self._write(
+                "UPDATE rotation_swaps SET taken_by = ?, taken_at = ?"
+                " WHERE id = ? AND taken_by IS NULL AND withdrawn_at IS NULL",
+                [who, to_text(at), swap_id],
+            )
+            == 1
+        )
 
+    def unmark_taken(self, swap_id: str) -> None:
+        self._write(
+            "UPDATE rotation_swaps SET taken_by = NULL, taken_at = NULL WHERE id = ?", [swap_id]
+        )
 
-def claim_notice(
-    db: sqlite_utils.Database, rotation: str, handoff_at: datetime, holder: str, now: datetime
-) -> bool:
-    """Marks a handoff as announced; False if some run already had (one notice each)."""
-    cursor = db.conn.execute(
-        "INSERT OR IGNORE INTO rotation_notices (rotation, handoff_at, holder, sent_at)"
-        " VALUES (?, ?, ?, ?)",
-        [rotation, stamp(handoff_at), holder, stamp(now)],
-    )
-    return cursor.rowcount == 1
+    def mark_withdrawn(self, swap_id: str, at: datetime) -> bool:
+        """Withdraws a swap nobody took; False if it was taken or withdrawn first."""
+        return (
+            self._write(
+                "UPDATE rotation_swaps SET withdrawn_at = ?"
+                " WHERE id = ? AND taken_by IS NULL AND withdrawn_at IS NULL",
+                [to_text(at), swap_id],
+            )
+            == 1
+        )
 
+    def unmark_withdrawn(self, swap_id: str) -> None:
+        self._write("UPDATE rotation_swaps SET withdrawn_at = NULL WHERE id = ?", [swap_id])
 
-def release_notice(
-    db: sqlite_utils.Database, rotation: str, handoff_at: datetime, holder: str
-) -> None:
-    """Forgets a claim whose notice reached no sink, so the next run tries again."""
-    db.conn.execute(
-        "DELETE FROM rotation_notices WHERE rotation = ? AND handoff_at = ? AND holder = ?",
-        [rotation, stamp(handoff_at), holder],
-    )
+    def mark_cancelled(self, override_id: str, who: str, at: datetime) -> bool:
+        """Ends an override at `at` (the past it covered stays); False if already cancelled."""
+        return (
+            self._write(
+                "UPDATE rotation_overrides SET cancelled_at = ?, cancelled_by = ?"
+                " WHERE id = ? AND cancelled_at IS NULL",
+                [to_text(at), who, override_id],
+            )
+            == 1
+        )
+
+    def unmark_cancelled(self, override_id: str) -> None:
+        self._write(
+            "UPDATE rotation_overrides SET cancelled_at = NULL, cancelled_by = NULL WHERE id = ?",
+            [override_id],
+        )
+
+    def claim_notice(self, rotation: str, handoff_at: datetime, holder: str, now: datetime) -> bool:
+        """Marks a handoff as announced; False if some run already had (one notice each)."""
+        return (
+            self._write(
+                "INSERT OR IGNORE INTO rotation_notices (rotation, handoff_at, holder, sent_at)"
+                " VALUES (?, ?, ?, ?)",
+                [rotation, to_text(handoff_at), holder, to_text(now)],
+            )
+            == 1
+        )
+
+    def release_notice(self, rotation: str, handoff_at: datetime, holder: str) -> None:
+        """Forgets a claim whose notice reached no sink, so the next run tries again."""
+        self._write(
+            "DELETE FROM rotation_notices WHERE rotation = ? AND handoff_at = ? AND holder = ?",
+            [rotation, to_text(handoff_at), holder],
+        )

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 from console.domain.model import (
     CPU,
@@ -54,7 +54,7 @@ from providers.kubernetes.objects import (
     rfc3339,
     selector_string,
 )
-from providers.kubernetes.settings import KEYS, check, parse
+from providers.kubernetes.settings import DECLARED, check, parse
 from providers.kubernetes.watch import Reflector
 
 KINDS = ("deployment", "statefulset", "daemonset", "pod")
@@ -117,7 +117,7 @@ class KubernetesProvider(Provider):
         | Capability.SCALE
         | Capability.PAUSE
     )
-    settings_keys: ClassVar[frozenset[str]] = KEYS - {"readonly", "environments"}
+    declared_settings = DECLARED
     # Seconds between metrics.k8s.io reads, and the pause that gathers a burst of
     # watch events into one wake-up of the hub.
     metrics_interval: float = 30.0
@@ -138,11 +138,6 @@ class KubernetesProvider(Provider):
     @classmethod
     def check_settings(cls, settings: Mapping[str, Any]) -> list[tuple[str, str]]:
         return check(settings)
-
-    @property
-    def context_name(self) -> str:
-        """The kubeconfig context this provider shows (`:ctx` filters on it)."""
-        return "in-cluster" if self.config.in_cluster else (self.config.context or "current")
 
     # --- connection and cache -----------------------------------------------------
 

@@ -11,10 +11,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from providers.base import Setting
+
 DEFAULT_LABEL = "app.kubernetes.io/name"
 WORKLOAD_KINDS = ("deployment", "statefulset", "daemonset")
-KEYS = frozenset(
-    {"context", "kubeconfig", "in_cluster", "environments", "label", "services", "readonly"}
+
+# What a [[providers]] block of kind "kubernetes" may say (besides name, kind,
+# readonly and environments = { env = namespace }); Quorum checks the types.
+DECLARED = (
+    Setting("context", "string", None, "the kubeconfig context (default: its current one)"),
+    Setting("kubeconfig", "string", "~/.kube/config", "the kubeconfig file"),
+    Setting("in_cluster", "boolean", False, "use the pod's service account instead"),
+    Setting("label", "string", DEFAULT_LABEL, "the label that names a workload's service"),
+    Setting("services", "table", None, '"kind/name" = service, for unlabelled workloads'),
 )
 
 
@@ -50,18 +59,8 @@ class Settings:
 
 
 def check(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Every problem with the settings as (key, message); empty when they are usable."""
+    """The problems beyond the declared types as (key, message); empty when usable."""
     problems: list[tuple[str, str]] = []
-    for key in settings:
-        if key not in KEYS:
-            problems.append((key, f"unknown setting (known: {', '.join(sorted(KEYS))})"))
-    for key in ("context", "kubeconfig", "label"):
-        value = settings.get(key)
-        if value is not None and (not isinstance(value, str) or not value.strip()):
-            problems.append((key, "must be a non-empty string"))
-    for key in ("in_cluster", "readonly"):
-        if key in settings and not isinstance(settings[key], bool):
-            problems.append((key, "must be true or false"))
     if settings.get("in_cluster") is True:
         for key in ("context", "kubeconfig"):
             if key in settings:

@@ -99,7 +99,7 @@ class SandboxProvider(Provider):
         | Capability.RESTART
         | Capability.SCALE
     )
-    settings_keys = sandbox_settings.KEYS
+    declared_settings = sandbox_settings.DECLARED
 
     def __init__(
         self,

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 
-from console.cli.output import iso_utc, print_json, print_table
-from console.cli.runner import refuse_if_readonly, run_actions
+from console.cli.output import print_json, print_table
+from console.cli.runner import run_mutating, run_reading
 from console.domain.inert import neutralise
-from console.engine.actions import Actions
-from console.store.claims import OUTCOMES, ActionRecord
+from console.domain.instants import iso_utc
+from console.store.claims import OUTCOMES
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run_incomplete(args: argparse.Namespace) -> int:
-    records = run_actions(args, lambda a: _incomplete(a), json_out=args.json, mutating=False)
+    records = run_reading(args, lambda a: a.fetch_incomplete())
     if args.json:
         print_json([r.to_json() for r in records])
     elif not records:
@@ -51,12 +51,9 @@ def run_incomplete(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _incomplete(actions: Actions) -> list[ActionRecord]:
-    return actions.incomplete()
-
-
 def run_resolve(args: argparse.Namespace) -> int:
-    refuse_if_readonly(args, "resolve an action")
-    record = run_actions(args, lambda a: a.resolve(args.key, args.outcome, args.comment))
+    record = run_mutating(
+        args, "resolve an action", lambda a: a.resolve(args.key, args.outcome, args.comment)
+    )
     print(neutralise(f"{record.key}: {record.action} recorded as {args.outcome}"))
     return 0

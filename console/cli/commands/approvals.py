@@ -8,25 +8,14 @@ review, and actions that started and never finished.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
-from dataclasses import dataclass
 
-from console.cli.output import iso_utc, print_json, print_table
-from console.cli.runner import print_proposal, proposal_json, run_actions
+from console.cli.output import print_json, print_table
+from console.cli.runner import print_proposal, proposal_json, run_reading
 from console.domain.inert import neutralise
+from console.domain.instants import iso_utc
 from console.domain.model import ProviderApproval
-from console.engine.actions import Actions, ProposalView
-from console.store.claims import ActionRecord
-
-
-@dataclass(frozen=True)
-class Waiting:
-    proposals: list[ProposalView]
-    provider_approvals: list[ProviderApproval]
-    awaiting_review: list[ProposalView]
-    incomplete: list[ActionRecord]
-    provider_errors: list[str]
+from console.engine.waiting import what_waits
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -35,25 +24,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     parser.add_argument("--json", action="store_true", help="print a JSON object")
     parser.set_defaults(func=run)
-
-
-async def _collect(actions: Actions) -> Waiting:
-    providers = list(actions.session.providers.values())
-    answers = await asyncio.gather(*(p.approvals() for p in providers), return_exceptions=True)
-    found: list[ProviderApproval] = []
-    errors: list[str] = []
-    for provider, answer in zip(providers, answers, strict=True):
-        if isinstance(answer, BaseException):
-            errors.append(f"{provider.name}: {answer}")
-        else:
-            found.extend(answer)
-    return Waiting(
-        proposals=actions.open_proposals(),
-        provider_approvals=found,
-        awaiting_review=actions.awaiting_review(),
-        incomplete=actions.incomplete(),
-        provider_errors=errors,
-    )
 
 
 def _approval_json(a: ProviderApproval) -> dict[str, object]:
@@ -68,7 +38,7 @@ def _approval_json(a: ProviderApproval) -> dict[str, object]:
 
 
 def run(args: argparse.Namespace) -> int:
-    waiting = run_actions(args, _collect, json_out=args.json, mutating=False)
+    waiting = run_reading(args, what_waits)
     if args.json:
         print_json(
             {

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 from console.cli.output import print_json
-from console.cli.runner import run_actions
+from console.cli.runner import run_reading
 from console.config.load import load_config
 from console.config.paths import config_path
 from console.domain import certificate, exitcodes
@@ -70,13 +70,13 @@ def run(args: argparse.Namespace) -> int:
     if args.file:
         raise UsageError(f"quorum certificate: unexpected {args.file!r} after the id")
     pid = parse_id(args.what)
-    doc = run_actions(args, lambda actions: _certificate(actions, pid), mutating=False)
+    doc = run_reading(args, lambda actions: _certificate(actions, pid))
     print(certificate.dumps(doc), end="")
     return exitcodes.OK
 
 
 async def _certificate(actions: Actions, pid: int) -> dict[str, object]:
-    return actions.certificate_of(pid)
+    return await actions.in_worker(lambda: actions.certificate_of(pid))
 
 
 def _config(args: argparse.Namespace) -> Config | None:

@@ -15,10 +15,10 @@ from console.cli.output import print_json
 from console.cli.runner import (
     emit_outcome,
     proposal_json,
-    refuse_if_readonly,
-    run_actions,
+    run_mutating,
     target_of,
 )
+from console.domain.consensus import Kind
 from console.engine.actions import Actions, NeedsConsensus, Outcome
 
 
@@ -48,23 +48,21 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 async def _act(args: argparse.Namespace, actions: Actions) -> Outcome:
     ref = (await target_of(actions, args.service, args.env)).ref
-    if args.action == "deploy":
-        return await actions.deploy(ref, args.revision, key=args.key, reason=args.reason)
-    if args.action == "rollback":
-        return await actions.rollback(ref, args.to, key=args.key)
-    if args.action == "restart":
-        return await actions.restart(ref, key=args.key)
-    if args.action == "pause":
-        return await actions.pause(ref, key=args.key)
-    if args.action == "resume":
-        return await actions.resume(ref, key=args.key)
-    return await actions.scale(ref, args.replicas, key=args.key)
+    return await actions.change(
+        Kind(args.action),
+        ref,
+        revision=getattr(args, "revision", None) or getattr(args, "to", None) or "",
+        replicas=getattr(args, "replicas", None),
+        key=args.key,
+        reason=getattr(args, "reason", ""),
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    refuse_if_readonly(args, args.action)
     try:
-        outcome = run_actions(args, lambda actions: _act(args, actions), json_out=args.json)
+        outcome = run_mutating(
+            args, args.action, lambda actions: _act(args, actions), json_out=args.json
+        )
     except NeedsConsensus as exc:
         if args.json:
             print_json(proposal_json(exc.view))

@@ -13,15 +13,13 @@ import sys
 from datetime import datetime
 
 from console.cli.commands.status import target_json
-from console.cli.output import iso_utc, print_json, print_table
-from console.domain.errors import QuorumError
+from console.cli.output import print_json, print_table
 from console.domain.inert import neutralise
+from console.domain.instants import iso_utc
 from console.domain.model import EventInfo, PodInfo, TargetDetails
+from console.engine import reads
 from console.engine.session import open_session
 from console.engine.targets import resolve_target
-
-# The same bound the console's hub puts on one backend call by default.
-TIMEOUT_SECONDS = 10.0
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -71,15 +69,7 @@ async def _describe(args: argparse.Namespace) -> TargetDetails:
     session = open_session(args)
     try:
         target = await resolve_target(session, args.service, args.env)
-        provider = session.providers[target.ref.provider]
-        try:
-            async with asyncio.timeout(TIMEOUT_SECONDS):  # not wait_for: see Hub.poll
-                return await provider.details(target.ref)
-        except TimeoutError:
-            raise QuorumError(
-                f"{provider.name} gave no details of {args.service}@{args.env}"
-                f" within {TIMEOUT_SECONDS:g}s"
-            ) from None
+        return await reads.details(session, target.ref)
     finally:
         await session.close()
 

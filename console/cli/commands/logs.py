@@ -11,14 +11,14 @@ import asyncio
 import sys
 from typing import TextIO
 
-from console.cli.output import iso_utc
 from console.domain.durations import duration_type
 from console.domain.errors import UsageError
 from console.domain.inert import neutralise
+from console.domain.instants import iso_utc
 from console.domain.model import LogLine
+from console.engine import reads
 from console.engine.session import open_session
 from console.engine.targets import resolve_target
-from providers.base import Capability
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -51,11 +51,9 @@ async def _print_logs(args: argparse.Namespace, out: TextIO) -> None:
     session = open_session(args)
     try:
         target = await resolve_target(session, args.service, args.env)
-        provider = session.providers[target.ref.provider]
-        if not provider.can(Capability.LOGS):
-            raise UsageError(f"provider {provider.name} ({provider.kind}) has no logs")
         raw = args.raw and not out.isatty()
-        stream = provider.logs(
+        stream = reads.open_logs(
+            session,
             target.ref,
             follow=args.follow,
             since=args.since,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from console.cli.runner import emit, refuse_if_readonly, run_actions
+from console.cli.runner import emit, run_mutating
 from console.domain.errors import UsageError
 from console.store.proposals import parse_id
 
@@ -33,16 +33,18 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run_override(args: argparse.Namespace) -> int:
-    refuse_if_readonly(args, "override")
     if not args.reason.strip():
         raise UsageError("an override needs a reason (--reason TEXT)")
     pid = parse_id(args.id)
-    result = run_actions(args, lambda a: a.override(pid, args.reason), json_out=args.json)
+    result = run_mutating(
+        args, "override", lambda a: a.override(pid, args.reason), json_out=args.json
+    )
     return emit(args, result.proposal, result.outcome)
 
 
 def run_review(args: argparse.Namespace) -> int:
-    refuse_if_readonly(args, "review an override")
     pid = parse_id(args.id)
-    view = run_actions(args, lambda a: a.review(pid, args.comment), json_out=args.json)
+    view = run_mutating(
+        args, "review an override", lambda a: a.review(pid, args.comment), json_out=args.json
+    )
     return emit(args, view, None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from console.cli.runner import emit, refuse_if_readonly, run_actions, target_of
+from console.cli.runner import emit, run_mutating, target_of
 from console.domain.consensus import Kind
 from console.engine.actions import Actions, Result
 from console.store.proposals import parse_id
@@ -63,6 +63,7 @@ async def _step(args: argparse.Namespace, actions: Actions) -> Result:
 
 
 def run(args: argparse.Namespace) -> int:
-    refuse_if_readonly(args, f"propose {args.proposal}")
-    result = run_actions(args, lambda actions: _step(args, actions), json_out=args.json)
+    result = run_mutating(
+        args, f"propose {args.proposal}", lambda a: _step(args, a), json_out=args.json
+    )
     return emit(args, result.proposal, result.outcome)

@@ -10,11 +10,12 @@
     quorum rotation cancel ID                            end an override, withdraw a swap
     quorum rotation notify [--within DURATION] [--json]  for cron: one notice per handoff
 
-WHEN is `now`, an ISO date or an ISO datetime. Without an offset it is read in UTC
-by the views (holders, schedule, ics), and in the rotation's own time zone by the
-changes (an override "from 2026-12-24" means midnight where the rotation is kept).
-`--readonly` refuses every change (override, swap request/take, cancel); the views
-and `notify` still run.
+WHEN is `now`, an ISO date or an ISO datetime (`console.domain.instants.parse_when`).
+Without an offset it is read in UTC by the views (holders, schedule, ics), and in
+the rotation's own time zone by the changes (an override "from 2026-12-24" means
+midnight where the rotation is kept). The changes take the engine's road for every
+change (`console.engine.rotation_changes`): `--readonly` refuses them (override, swap
+request/take, cancel); the views and `notify` still run.
 """
 
 from __future__ import annotations
@@ -24,19 +25,23 @@ import asyncio
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from console.cli.output import iso_utc, print_json, print_table
+from console.cli.output import print_json, print_table
+from console.cli.runner import run_mutating, run_reading
 from console.config.paths import data_dir
 from console.domain import exitcodes
 from console.domain.durations import DurationError, parse_duration
-from console.domain.errors import PolicyRefused, UsageError
-from console.domain.identity import whoami
+from console.domain.errors import UsageError
+from console.domain.identity import current_identity
 from console.domain.inert import neutralise
-from console.domain.model import RotationSlot, utcnow
+from console.domain.instants import iso_utc, parse_when
+from console.domain.model import RotationSlot
+from console.engine import rotation_changes
+from console.engine.actions import Actions
+from console.engine.rotation_changes import RotationChange
 from console.engine.session import Session, resolve_config
-from console.rotation.layers import zone
-from console.rotation.schedule import find_rotation, slots_at, stretches
+from console.rotation.changes import span_in_zone
+from console.rotation.schedule import slots_at, stretches
 from console.store import rotation as store
 
 
@@ -130,33 +135,10 @@ def _positive(text: str) -> int:
     return value
 
 
-def parse_when(text: str, tz: ZoneInfo | None = None, *, now: datetime | None = None) -> datetime:
-    """`now`, an ISO date or an ISO datetime as an aware instant; naive ones are in `tz`."""
-    if text.strip().lower() == "now":
-        return now or utcnow()
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise UsageError(
-            f"{text!r} is not a date or datetime (e.g. 2026-12-24 or 2026-12-24T09:00+01:00)"
-        ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=tz or UTC)
-    return value.astimezone(UTC)
-
-
 def _session(args: argparse.Namespace) -> Session:
     """The config and data directory only: no rotation command talks to a provider."""
     config = resolve_config(args.config, args.sandbox)
     return Session(config=config, data_dir=data_dir(), readonly=args.readonly)
-
-
-def _changing(args: argparse.Namespace, doing: str) -> tuple[Session, str]:
-    """The session and acting person of a schedule change; refused under --readonly."""
-    session = _session(args)
-    if session.readonly:
-        raise PolicyRefused(f"cannot {doing}: --readonly")
-    return session, whoami()
 
 
 def countdown(delta: timedelta) -> str:
@@ -281,48 +263,30 @@ def run_ics(args: argparse.Namespace) -> int:
     return exitcodes.OK
 
 
-def _rotation_times(session: Session, name: str, start: str, end: str) -> tuple[datetime, datetime]:
-    rotation = find_rotation(session.config, name)
-    tz = zone(rotation.timezone, f"rotation {name!r}")
-    return parse_when(start, tz), parse_when(end, tz)
-
-
-def _tell(session: Session, title: str, text: str, who: str) -> None:
-    """Tells the team of a schedule change, if any sink is configured; never fails it."""
-    if not session.config.notify:
-        return
-    from console.notify.sinks import Notice
-    from console.rotation.notify import tell_team
-
-    errors = asyncio.run(tell_team(session.config, session.audit_path, Notice(title, text), who))
+def _notices(errors: list[str]) -> None:
     for error in errors:
         print(f"quorum: notice not delivered: {neutralise(error)}", file=sys.stderr)
 
 
 def run_override(args: argparse.Namespace) -> int:
-    from console.rotation.changes import create_override
+    async def override(actions: Actions) -> RotationChange[store.Override]:
+        start, end = span_in_zone(actions.config, args.rotation, args.start, args.end)
+        return await rotation_changes.override_rotation(
+            actions, args.rotation, args.who, start, end, args.reason
+        )
 
-    session, by = _changing(args, "override a rotation")
-    start, end = _rotation_times(session, args.rotation, args.start, args.end)
-    override = create_override(
-        session.config, args.rotation, args.who, start, end, args.reason, session.audit_path, by=by
-    )
+    done = run_mutating(args, "override a rotation", override)
+    override_ = done.change
     if args.json:
-        print_json(override.to_json())
+        print_json(override_.to_json())
     else:
         print(
             neutralise(
-                f"{override.id}  {override.rotation}: {override.who}"
-                f" from {_when(override.starts_at)} to {_when(override.ends_at)}"
+                f"{override_.id}  {override_.rotation}: {override_.who}"
+                f" from {_when(override_.starts_at)} to {_when(override_.ends_at)}"
             )
         )
-    _tell(
-        session,
-        f"{override.rotation}: override, {override.who} holds it",
-        f"{by} put {override.who} on {override.rotation} from {_when(override.starts_at)}"
-        f" to {_when(override.ends_at)}: {override.reason}",
-        by,
-    )
+    _notices(done.notice_errors)
     return exitcodes.OK
 
 
@@ -340,45 +304,27 @@ def _print_swap(swap: store.Swap, as_json: bool) -> None:
 
 
 def run_swap_request(args: argparse.Namespace) -> int:
-    from console.rotation.changes import request_swap
+    async def offer(actions: Actions) -> RotationChange[store.Swap]:
+        start, end = span_in_zone(actions.config, args.rotation, args.start, args.end)
+        return await rotation_changes.offer_swap(actions, args.rotation, start, end, args.reason)
 
-    session, by = _changing(args, "request a swap")
-    start, end = _rotation_times(session, args.rotation, args.start, args.end)
-    swap = request_swap(
-        session.config, args.rotation, start, end, session.audit_path, reason=args.reason, by=by
-    )
-    _print_swap(swap, args.json)
-    _tell(
-        session,
-        f"{swap.rotation}: {by} offers a swap",
-        f"{by} offers {swap.rotation} from {_when(swap.starts_at)} to {_when(swap.ends_at)}"
-        f"; take it with: quorum rotation swap take {swap.id}",
-        by,
-    )
+    done = run_mutating(args, "request a swap", offer)
+    _print_swap(done.change, args.json)
+    _notices(done.notice_errors)
     return exitcodes.OK
 
 
 def run_swap_take(args: argparse.Namespace) -> int:
-    from console.rotation.changes import take_swap
-
-    session, by = _changing(args, "take a swap")
-    swap = take_swap(session.config, args.id, session.audit_path, by=by)
-    _print_swap(swap, args.json)
-    _tell(
-        session,
-        f"{swap.rotation}: {by} took {swap.requested_by}'s swap",
-        f"{by} holds {swap.rotation} from {_when(swap.starts_at)} to {_when(swap.ends_at)}"
-        f" in place of {swap.requested_by}",
-        by,
+    done = run_mutating(
+        args, "take a swap", lambda actions: rotation_changes.take_swap(actions, args.id)
     )
+    _print_swap(done.change, args.json)
+    _notices(done.notice_errors)
     return exitcodes.OK
 
 
 def run_swap_list(args: argparse.Namespace) -> int:
-    from console.rotation.changes import open_swaps
-
-    session = _session(args)
-    swaps = open_swaps(session.config, session.audit_path)
+    swaps = run_reading(args, rotation_changes.fetch_open_swaps)
     if args.json:
         print_json([s.to_json() for s in swaps])
         return exitcodes.OK
@@ -393,24 +339,21 @@ def run_swap_list(args: argparse.Namespace) -> int:
 
 
 def run_cancel(args: argparse.Namespace) -> int:
-    from console.rotation.changes import cancel
-
-    session, by = _changing(args, "cancel a schedule change")
-    done = cancel(session.config, args.id, session.audit_path, by=by)
+    done = run_mutating(
+        args,
+        "cancel a schedule change",
+        lambda actions: rotation_changes.cancel_change(actions, args.id),
+    )
+    change, errors = done.change, done.notice_errors
     if args.json:
-        print_json(done.to_json())
-    elif isinstance(done, store.Swap):
-        print(neutralise(f"{done.id}  {done.rotation}: swap withdrawn"))
+        print_json(change.to_json())
+    elif isinstance(change, store.Swap):
+        print(neutralise(f"{change.id}  {change.rotation}: swap withdrawn"))
     else:
-        print(neutralise(f"{done.id}  {done.rotation}: {done.who} until {_when(done.until)}"))
-    if isinstance(done, store.Override):
-        _tell(
-            session,
-            f"{done.rotation}: override of {done.who} cancelled",
-            f"{by} cancelled the override of {done.who} on {done.rotation}"
-            f" ({_when(done.starts_at)} to {_when(done.ends_at)}); it ends {_when(done.until)}",
-            by,
+        print(
+            neutralise(f"{change.id}  {change.rotation}: {change.who} until {_when(change.until)}")
         )
+    _notices(errors)
     return exitcodes.OK
 
 
@@ -423,7 +366,9 @@ def run_notify(args: argparse.Namespace) -> int:
     except DurationError as exc:
         raise UsageError(f"--within: {exc}") from None
     done = asyncio.run(
-        send_handoff_notices(session.config, session.audit_path, whoami(), within=within)
+        send_handoff_notices(
+            session.config, session.audit_path, current_identity().name, within=within
+        )
     )
     if args.json:
         print_json([d.to_json() for d in done])

@@ -10,9 +10,10 @@ import argparse
 import asyncio
 import sys
 
-from console.cli.output import iso_utc, print_json, print_table
+from console.cli.output import print_json, print_table
 from console.domain import exitcodes
 from console.domain.inert import neutralise
+from console.domain.instants import iso_utc
 from console.domain.model import Target
 from console.engine.hub import Hub, ProviderState, TargetRow
 from console.engine.session import open_session

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from console.cli.runner import emit, refuse_if_readonly, run_actions
+from console.cli.runner import emit, run_mutating
 from console.domain.errors import PolicyRefused
 from console.engine.actions import Actions, Result
 from console.store.proposals import parse_id
@@ -31,14 +31,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run(args: argparse.Namespace) -> int:
-    refuse_if_readonly(args, "vote")
     pid = parse_id(args.id)
     approve = args.choice == "approve"
 
     async def cast(actions: Actions) -> Result:
         seen = None
         if args.revision is not None:
-            current = actions.get(pid).proposal
+            current = (await actions.fetch_proposal(pid)).proposal
             if current.revision != args.revision:
                 raise PolicyRefused(
                     f"proposal {pid} now asks for {current.describe()}, not revision "
@@ -47,5 +46,5 @@ def run(args: argparse.Namespace) -> int:
             seen = current.version
         return await actions.vote(pid, approve, args.comment, seen_version=seen)
 
-    result = run_actions(args, cast, json_out=args.json)
+    result = run_mutating(args, "vote", cast, json_out=args.json)
     return emit(args, result.proposal, result.outcome)

@@ -1,0 +1,39 @@
+"""Instants as people read and type them, one meaning everywhere.
+
+Shown: ISO-8601 in UTC to the second with a trailing "Z" (`iso_utc`), the one
+format of every `--json` output and of times quoted in messages.
+
+Typed: `now`, an ISO date or an ISO datetime (`parse_when`). One with an offset means
+exactly that instant. One without is read in the zone the caller names: a rotation's
+own zone when the time is part of that rotation's schedule (an override "from
+2026-12-24" starts at midnight where the rotation is kept), and UTC everywhere else.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, tzinfo
+
+from console.domain.errors import UsageError
+
+
+def iso_utc(value: datetime | None) -> str | None:
+    """ISO-8601 in UTC with a `Z`, to the second; None stays None."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_when(text: str, zone: tzinfo | None = None, *, now: datetime | None = None) -> datetime:
+    """`now`, an ISO date or an ISO datetime as an aware UTC instant; naive ones in `zone`
+    (UTC when None). A bad value is a usage error that shows the accepted forms."""
+    if text.strip().lower() == "now":
+        return (now or datetime.now(UTC)).astimezone(UTC)
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"{text!r} is not a date or datetime (e.g. 2026-12-24 or 2026-12-24T09:00+01:00)"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone or UTC)
+    return value.astimezone(UTC)

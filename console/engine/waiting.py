@@ -1,0 +1,47 @@
+"""What waits for people: one read for `quorum approvals` and the console's Approvals pane.
+
+Open proposals with their votes, the approvals providers hold themselves (GitHub
+environments, GitLab deployments), overrides awaiting review and actions that never
+finished, gathered at once: the providers are asked (bounded, `console.engine.reads`)
+while the ledger is read in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from console.domain.model import ProviderApproval
+from console.engine import reads
+from console.engine.actions import Actions, ProposalView
+from console.store.claims import Claim
+
+
+@dataclass(frozen=True)
+class Waiting:
+    proposals: list[ProposalView]
+    provider_approvals: list[ProviderApproval]
+    awaiting_review: list[ProposalView]
+    incomplete: list[Claim]
+    provider_errors: list[str]  # one line per provider that could not be asked
+    settled: list[ProposalView] = field(default_factory=list)  # with `settled_since`
+
+
+async def what_waits(actions: Actions, *, settled_since: datetime | None = None) -> Waiting:
+    """Everything waiting for a person now; with `settled_since`, also the proposals that
+    ran, failed or were withdrawn since then (so an outcome stays where it was voted)."""
+
+    async def settled() -> list[ProposalView]:
+        if settled_since is None:
+            return []
+        return await actions.fetch_settled_since(settled_since)
+
+    asked, proposals, review, incomplete, done = await asyncio.gather(
+        reads.approvals(actions.session),
+        actions.fetch_open(),
+        actions.fetch_awaiting_review(),
+        actions.fetch_incomplete(),
+        settled(),
+    )
+    return Waiting(proposals, asked.items, review, incomplete, asked.errors, done)
