@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -39,11 +40,12 @@ class Capability(enum.Flag):
     SCALE = enum.auto()
     REVISIONS = enum.auto()
     PAUSE = enum.auto()  # pause and resume a rollout
+    ANSWER = enum.auto()  # approve or reject the backend's own approvals (`answer`)
 
     @classmethod
     def mutating(cls) -> Capability:
         """What `--readonly` takes away."""
-        return cls.DEPLOY | cls.ROLLBACK | cls.RESTART | cls.SCALE | cls.PAUSE
+        return cls.DEPLOY | cls.ROLLBACK | cls.RESTART | cls.SCALE | cls.PAUSE | cls.ANSWER
 
 
 class ProviderError(Exception):
@@ -90,6 +92,21 @@ class Refused(ProviderError):
     kind = "refused"
 
 
+# How a long change reports how far it got: (what, done, total); total 0 when unknown.
+# The actions path sets the sink around a provider call (`Actions(on_progress=...)`),
+# so the contract's method signatures stay as they are; a provider that has nothing
+# to report never calls it.
+Progress = Callable[[str, int, int], None]
+progress_sink: ContextVar[Progress | None] = ContextVar("quorum_progress", default=None)
+
+
+def report_progress(what: str, done: int = 0, total: int = 0) -> None:
+    """Tell whoever started the current action how far it got (no-op without a sink)."""
+    sink = progress_sink.get()
+    if sink is not None:
+        sink(what, done, total)
+
+
 @dataclass(frozen=True)
 class Setting:
     """One key a provider kind accepts in its `[[providers]]` block, declared as data.
@@ -102,7 +119,7 @@ class Setting:
     """
 
     name: str
-    type: str  # a TOML type: "string", "integer", "number", "boolean" or "table"
+    type: str  # a TOML type: "string", "integer", "number", "boolean", "table" or "array"
     default: Any = None
     help: str = ""
     required: bool = False
@@ -132,6 +149,9 @@ class Provider(ABC):
     capabilities: ClassVar[Capability] = Capability.SNAPSHOT
     # The keys this kind accepts besides name/kind/readonly/environments.
     declared_settings: ClassVar[tuple[Setting, ...]] = ()
+    # Whether `logs()` takes a `pattern` the backend filters by (CloudWatch's filter
+    # syntax...); for other kinds `quorum logs --filter` matches text itself.
+    log_filter: ClassVar[bool] = False
 
     def __init__(self, name: str, settings: Mapping[str, Any], context: ProviderContext):
         self.name = name
@@ -186,6 +206,15 @@ class Provider(ABC):
         """What waits in the backend for a person; asked only of kinds with APPROVALS."""
         raise Unsupported(f"{self.kind} provider has no approvals")
 
+    async def answer(self, approval: str, approve: bool, comment: str = "") -> str:
+        """Approves or rejects one of this provider's approvals, as the holder of its token.
+
+        `approval` is the part of a `ProviderApproval.id` after `provider:`. The
+        credentials are those of the process, so a vote goes out as the voter's own
+        review. Returns the backend's answer in one line, for the audit log.
+        """
+        raise Unsupported(f"{self.kind} provider cannot answer approvals")
+
     async def deploy(self, target: TargetRef, revision: str) -> str:
         raise Unsupported(f"{self.kind} provider cannot deploy")
 
@@ -203,6 +232,14 @@ class Provider(ABC):
 
     async def resume(self, target: TargetRef) -> str:
         raise Unsupported(f"{self.kind} provider cannot resume a rollout")
+
+    async def check_revision(self, target: TargetRef, revision: str) -> str | None:
+        """Why a deploy of `revision` to `target` would be refused, or None when it may go.
+
+        Asked when a deploy is proposed, amended or run, so a revision the backend
+        cannot take is refused before anyone votes on it, not after two approvals.
+        """
+        return None
 
     async def denied(self, target: TargetRef, capability: Capability) -> str | None:
         """Why the current credentials may not do `capability` on `target`; None if allowed.

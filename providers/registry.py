@@ -28,6 +28,10 @@ GROUP = "quorum.providers"
 BUILTIN = {
     "sandbox": "providers.sandbox:SandboxProvider",
     "kubernetes": "providers.kubernetes:KubernetesProvider",
+    "ecs": "providers.aws:EcsProvider",
+    "static-site": "providers.aws:StaticSiteProvider",
+    "github": "providers.github:GitHubProvider",
+    "gitlab": "providers.gitlab:GitLabProvider",
 }
 
 

@@ -14,8 +14,8 @@ from console.store.audit import AuditLog
 
 @pytest.fixture
 def audit_db(isolated_quorum: Path) -> Path:
-    """The sandbox's audit log (`<data dir>/audit.db`) holding four records."""
-    path = isolated_quorum / "audit.db"
+    """The sandbox's audit log (`<data dir>/sandbox/audit.db`) holding four records."""
+    path = isolated_quorum / "sandbox" / "audit.db"
     with AuditLog(path) as log:
         log.append(who="alice", action="propose", target="api", environment="production",
                    revision="v2", outcome="recorded", key="p1")  # fmt: skip
@@ -84,7 +84,7 @@ def test_tail_rejects_a_bad_count(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["audit", "tail", "-n", "0", "--sandbox"])
     assert exit_.value.code == 2
-    assert "must be at least 1" in capsys.readouterr().err
+    assert "expected a whole number from 1 to 1000000" in capsys.readouterr().err
 
 
 def test_export_jsonl(audit_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -105,8 +105,8 @@ def test_export_rejects_an_unknown_format(capsys: pytest.CaptureFixture[str]) ->
 def test_a_broken_file_is_one_line_and_exit_1(
     isolated_quorum: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    isolated_quorum.mkdir(parents=True, exist_ok=True)
-    (isolated_quorum / "audit.db").write_bytes(b"garbage" * 1000)
+    (isolated_quorum / "sandbox").mkdir(parents=True, exist_ok=True)
+    (isolated_quorum / "sandbox" / "audit.db").write_bytes(b"garbage" * 1000)
     assert main(["audit", "tail", "--sandbox"]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""

@@ -17,7 +17,7 @@ FORGER = Path(__file__).with_name("forger.py")
 
 @pytest.fixture
 def log(isolated_quorum: Path) -> Path:
-    path = isolated_quorum / "audit.db"
+    path = isolated_quorum / "sandbox" / "audit.db"
     with AuditLog(path) as audit:
         for who in ("alice", "bob", "carol"):
             audit.append(who=who, action="vote", target="api", outcome="approve")

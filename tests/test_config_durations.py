@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from console.domain.durations import DurationError, duration_type, parse_duration
+from console.domain.durations import MAX_DURATION, DurationError, duration_type, parse_duration
 
 UNIT_KWARGS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -50,7 +50,17 @@ def test_rejects_what_is_not_text():
 def test_parts_add_up(parts):
     text = "".join(f"{count}{unit}" for count, unit in parts)
     expected = sum((timedelta(**{UNIT_KWARGS[u]: c}) for c, u in parts), timedelta())
-    assert parse_duration(text) == expected
+    if expected <= MAX_DURATION:
+        assert parse_duration(text) == expected
+    else:
+        with pytest.raises(DurationError, match="duration too long: at most 520w"):
+            parse_duration(text)
+
+
+@pytest.mark.parametrize("text", ["99999999999w", "9" * 5000 + "s", "521w", "1w" * 600])
+def test_huge_durations_are_one_clear_error(text):
+    with pytest.raises(DurationError, match="^duration too long: at most 520w$"):
+        parse_duration(text)
 
 
 def test_argparse_type_gives_the_message_and_exit_2(capsys):

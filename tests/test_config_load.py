@@ -60,7 +60,7 @@ MALFORMED: list[tuple[str, list[tuple[int, str, str]]]] = [
                 "policy.production.frobnicate",
                 "unknown key 'frobnicate' (known: min_approvals, allow_self_approval, "
                 "block_on_rejections, vote_ttl, dismiss_stale_votes, deploy_command, "
-                "require_rotation_approval)",
+                "require_rotation_approval, forward_after_quorum)",
             ),
         ],
     ),
@@ -186,7 +186,7 @@ MALFORMED: list[tuple[str, list[tuple[int, str, str]]]] = [
                 "expected the name of an environment variable that holds the URL "
                 "(letters, digits and _), not a value",
             ),
-            (4, "notify[0].timeout", "must be more than 0 seconds"),
+            (4, "notify[0].timeout", "must be more than 0 and at most 30 seconds"),
             (6, "notify[1].kind", "required key is missing"),
             (8, "notify[1].timeout", "expected a number, got a string"),
         ],

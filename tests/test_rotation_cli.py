@@ -148,7 +148,7 @@ def test_override_then_holders_show_it_and_the_audit_log_has_it(data, capsys):
         True,
         "2030-01-03T00:00:00Z",
     )
-    log = AuditLog(data / "audit.db")
+    log = AuditLog(data / "sandbox" / "audit.db")
     try:
         record = log.tail(1)[0]
     finally:
@@ -173,16 +173,25 @@ def test_override_times_without_offset_are_the_rotations_local_time(data, capsys
     assert (override["from"], override["to"]) == ("2030-06-30T22:00:00Z", "2030-07-02T07:00:00Z")
 
 
-def test_backend_text_is_shown_inert(data, capsys):
-    code, _, _ = run(
+def test_hostile_text_is_shown_inert(data, capsys):
+    code, _, err = run(
         capsys, "rotation", "override", "on-call", "--who", "eve\x1b]0;owned\x07[bold]x",
         "--from", "2030-01-01", "--to", "2030-01-02", "--reason", "x", "--sandbox",
     )  # fmt: skip
-    assert code == 0
-    code, out, _ = run(capsys, "rotation", "--at", "2030-01-01T12:00", "--sandbox")
-    assert code == 0
-    assert "\x1b" not in out and "\x07" not in out
-    assert "eve␛]0;owned␇[bold]x (override)" in out
+    assert code == 2
+    assert "\x1b" not in err and "\x07" not in err
+    assert "eve␛]0;owned␇[bold]x is neither in [team] members nor a member of on-call" in err
+
+
+def test_only_someone_the_config_knows_can_be_put_on_call(data, capsys):
+    span = ["--from", "2030-01-01", "--to", "2030-01-02", "--reason", "cover", "--sandbox"]
+    code, _, err = run(capsys, "rotation", "override", "on-call", "--who", "nobody", *span)
+    assert (code, err) == (
+        2,
+        "quorum: nobody is neither in [team] members nor a member of on-call: "
+        "only someone the config knows can hold it\n",
+    )
+    assert run(capsys, "rotation", "override", "on-call", "--who", "bob", *span)[0] == 0
 
 
 def _my_week(config) -> datetime:
@@ -260,8 +269,8 @@ def test_cancel_an_override_from_the_command_line(data, capsys):
 
 
 def test_an_unusable_database_is_one_line_not_a_traceback(data, capsys):
-    (data / "audit.db").mkdir(parents=True)  # a directory where the file should be
+    (data / "sandbox" / "audit.db").mkdir(parents=True)  # a directory where the file should be
     code, _, err = run(capsys, "rotation", "--sandbox")
     assert code == 1
-    assert err.startswith(f"quorum: rotation schedule {data / 'audit.db'}: ")
+    assert err.startswith(f"quorum: rotation schedule {data / 'sandbox' / 'audit.db'}: ")
     assert len(err.strip().splitlines()) == 1

@@ -157,3 +157,21 @@ timezone = "America/New_York"
     assert len(hook.log) == 1
     assert main(["rotation", "notify", "--within", "soon", "--config", str(path)]) == 2
     assert "--within: invalid duration 'soon'" in capsys.readouterr().err
+
+
+def test_cli_warns_of_an_undelivered_handoff_like_every_command(hook, tmp_path, capsys):
+    hook.expect_request("/hook", method="POST").respond_with_data("down", status=503)
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[team]\nmembers = ["ann", "ben"]\n\n[[notify]]\nkind = "webhook"\n'
+        f'url_env = "{HOOK_ENV}"\n\n[[rotation]]\nname = "on-call"\nevery = "week"\n'
+        'members = ["ann", "ben"]\nstart = 2026-01-05\n',
+        encoding="utf-8",
+    )
+    for json_out in ([], ["--json"]):
+        argv = ["rotation", "notify", "--within", "8d", *json_out, "--config", str(path)]
+        assert main(argv) == 1
+        assert capsys.readouterr().err == (
+            "quorum: notice not delivered: webhook[0]: HTTP 503 SERVICE UNAVAILABLE "
+            "(on-call handoff)\n"
+        )

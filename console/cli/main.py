@@ -11,13 +11,15 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import os
 import pkgutil
+import sqlite3
 import sys
 from collections.abc import Sequence
 
 from console.cli import commands
 from console.domain import exitcodes
-from console.domain.errors import QuorumError
+from console.domain.errors import QuorumError, UsageError
 from console.domain.inert import neutralise
 from providers.base import ProviderError
 
@@ -86,9 +88,27 @@ def _console_args(argv: Sequence[str] | None) -> argparse.Namespace | None:
     return _normalise(args)
 
 
+# What a command that lost its reader returns, as a shell reports a process ended by
+# SIGPIPE (128 + 13); documented in the README.
+CLOSED_PIPE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _console_args(argv) or _normalise(build_parser().parse_args(argv))
     try:
+        code = _run(argv)
+        sys.stdout.flush()  # a closed pipe shows here for short outputs
+    except BrokenPipeError:
+        # `quorum status | head -1`: the reader left. Stop quietly, as Unix tools do;
+        # stdout now points at /dev/null so the interpreter's last flush stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return CLOSED_PIPE
+    return code
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    try:
+        _check_encoding(sys.argv[1:] if argv is None else argv)
+        args = _console_args(argv) or _normalise(build_parser().parse_args(argv))
         if args.command is None:
             # Start-up allocates some hundred thousand objects and leaves almost no
             # cycles behind (a few hundred): the cyclic collector's passes over them
@@ -99,13 +119,39 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_tui(args)
         return int(args.func(args))
     except QuorumError as exc:
-        print(f"quorum: {neutralise(str(exc))}", file=sys.stderr)
+        _say(str(exc))
         return exc.exit_code
     except ProviderError as exc:  # a backend's failure, already one line
-        print(f"quorum: {neutralise(str(exc))}", file=sys.stderr)
+        _say(str(exc))
+        return exitcodes.FAILURE
+    except sqlite3.Error as exc:  # a ledger file that cannot be read or written
+        from console.store.files import explain
+
+        _say(explain(exc))
         return exitcodes.FAILURE
     except KeyboardInterrupt:
         return 130
+
+
+def _say(message: str) -> None:
+    """One line per line of `message` (a config's problems are one each), made inert."""
+    for line in message.splitlines() or [""]:
+        print(f"quorum: {neutralise(line)}", file=sys.stderr)
+
+
+def _check_encoding(argv: Sequence[str]) -> None:
+    """Bytes that are not UTF-8 reach Python as lone surrogates, which no file, terminal
+    or database can take: refused here, naming the option they were given to."""
+    for i, arg in enumerate(argv):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            flag = arg.partition("=")[0] if arg.startswith("--") and "=" in arg else ""
+            if not flag and i and argv[i - 1].startswith("-"):
+                flag = argv[i - 1]
+            flag = flag.encode("utf-8", "replace").decode("utf-8")
+            where = f"the value of {flag}" if flag else f"argument {i + 1}"
+            raise UsageError(f"{where} is not valid UTF-8 text") from None
 
 
 def entry() -> None:

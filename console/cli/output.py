@@ -2,7 +2,8 @@
 
 Tables are for people: cells are neutralised (console.domain.inert) so backend text cannot
 drive the terminal, and they are rendered with Rich only when stdout is a terminal.
-JSON is for scripts: stable keys, UTC timestamps, one document per command.
+JSON is for scripts: stable keys, UTC timestamps, one document per command, with
+control and invisible characters written as `\\u` escapes.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
-from console.domain.inert import neutralise
+from console.domain.inert import escape_json_text, neutralise
 from console.domain.instants import iso_utc
 
 
@@ -24,9 +25,11 @@ def _default(value: Any) -> Any:
 
 
 def print_json(document: Any, out: TextIO | None = None) -> None:
+    """One JSON document; C1 controls and invisible characters escaped, so a consumer
+    that prints the text (or greps it) gets no terminal escape from backend data."""
     out = out or sys.stdout
-    json.dump(document, out, indent=2, default=_default, ensure_ascii=False)
-    out.write("\n")
+    text = json.dumps(document, indent=2, default=_default, ensure_ascii=False)
+    out.write(escape_json_text(text) + "\n")
 
 
 def print_table(

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
+import threading
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TextIO, TypeVar
 
 from console.cli.output import print_json
 from console.domain.inert import neutralise
@@ -30,6 +32,11 @@ from console.engine.targets import resolve_target
 
 T = TypeVar("T")
 WAITING = "waiting for the audit database: another Quorum process holds its write lock"
+
+
+def warn(message: str) -> None:
+    """What went wrong beside a change that went through, the same way for every command."""
+    print(f"quorum: {neutralise(message)}", file=sys.stderr)
 
 
 def run_mutating(
@@ -62,8 +69,11 @@ def _run(
     out = sys.stderr if json_out else sys.stdout
 
     def show(line: str) -> None:
-        out.write(neutralise(line) + "\n")
-        out.flush()
+        # The deploy command keeps running whoever reads its output: a reader that
+        # left (`| head`) must not turn a running deploy into a recorded failure.
+        with contextlib.suppress(BrokenPipeError):
+            out.write(neutralise(line) + "\n")
+            out.flush()
 
     def waiting() -> None:
         print(f"quorum: {WAITING}", file=sys.stderr, flush=True)
@@ -73,7 +83,13 @@ def _run(
         gone = check_and_note(session.audit_path)
         if gone:
             print(neutralise(f"quorum: warning: {gone}"), file=sys.stderr)
-        actions = Actions(session, on_output=show, on_waiting=waiting)
+        actions = Actions(
+            session,
+            on_output=show,
+            on_waiting=waiting,
+            on_warning=warn,
+            on_progress=ProgressLine(sys.stderr),
+        )
         try:
             if caught_up:
                 for line in (await catch_up(actions)).lines():
@@ -85,6 +101,37 @@ def _run(
             check_and_note(session.audit_path)  # the head this command leaves behind
 
     return asyncio.run(main())
+
+
+class ProgressLine:
+    """A long action's progress on stderr: one bar redrawn in place on a terminal,
+    else a line at each tenth of the way (and each step when the total is unknown)."""
+
+    WIDTH = 24
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.tty = out.isatty()
+        self.lock = threading.Lock()
+        self.shown = -1
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        text = neutralise(what)
+        with self.lock:
+            if total <= 0:
+                self.out.write(("\r\x1b[K" if self.tty else "") + text + "\n")
+            elif self.tty:
+                filled = self.WIDTH * done // total
+                bar = "#" * filled + "-" * (self.WIDTH - filled)
+                end = "\n" if done >= total else ""
+                self.out.write(f"\r\x1b[K[{bar}] {done}/{total} {text}"[:200] + end)
+            else:
+                tenth = 10 * done // total
+                if tenth == self.shown and done < total:
+                    return
+                self.shown = tenth
+                self.out.write(f"{done}/{total} {text}\n")
+            self.out.flush()
 
 
 async def target_of(actions: Actions, service: str, environment: str) -> Target:
@@ -106,7 +153,7 @@ def emit(args: argparse.Namespace, view: ProposalView, outcome: Outcome | None) 
         print_json(proposal_json(view, outcome))
     else:
         print_proposal(view, outcome)
-    return 1 if outcome is not None and not outcome.ok else 0
+    return 1 if outcome is not None and (not outcome.ok or outcome.warning) else 0
 
 
 def emit_outcome(args: argparse.Namespace, outcome: Outcome) -> int:
@@ -114,4 +161,6 @@ def emit_outcome(args: argparse.Namespace, outcome: Outcome) -> int:
         print_json(outcome.to_json())
     else:
         print(neutralise(describe_outcome(outcome)))
-    return 0 if outcome.ok else 1
+    if outcome.warning:
+        warn(f"warning: {outcome.warning}")
+    return 0 if outcome.ok and not outcome.warning else 1

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from console.config.lines import KeyPath, LineIndex
+from console.domain.inert import echo
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 # Keys whose value would be a credential: `token`, `api_key`, `client_secret`, ...
@@ -60,6 +61,14 @@ INTEGER = ValueType("an integer", lambda v: isinstance(v, int) and not isinstanc
 NUMBER = ValueType("a number", lambda v: isinstance(v, int | float) and not isinstance(v, bool))
 BOOLEAN = ValueType("true or false", lambda v: isinstance(v, bool))
 TABLE = ValueType("a table", lambda v: isinstance(v, dict))
+ARRAY = ValueType("an array", lambda v: isinstance(v, list))
+
+
+def quoted(value: Any) -> str:
+    """` 'value'` for a message when it may be echoed (short, and not shaped like a URL
+    or a token: `console.domain.inert.echo`), else nothing."""
+    text = echo(value)
+    return f" {text}" if text else ""
 
 
 def type_name(value: Any) -> str:
@@ -181,7 +190,7 @@ class Checker:
             elif not item.strip():
                 self.add((*path, key, i), "must not be empty")
             elif unique and item in out:
-                self.add((*path, key, i), f"{item!r} is listed twice")
+                self.add((*path, key, i), f"{echo(item) or 'this value'} is listed twice")
             else:
                 out.append(item)
         return tuple(out)
@@ -191,7 +200,7 @@ class Checker:
         if name in seen:
             first = self.index.line(seen[name])
             also = f" (first at line {first})" if first else ""
-            self.add((*path, "name"), f"duplicate {what} name {name!r}{also}")
+            self.add((*path, "name"), f"duplicate {what} name{quoted(name)}{also}")
             return False
         seen[name] = path
         return True

@@ -10,7 +10,10 @@ might be a secret.
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
 import re
+import stat
 import tomllib
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +29,7 @@ from console.config.checks import (
     Checker,
     ConfigProblem,
     closest,
+    quoted,
     render_key,
 )
 from console.config.lines import KeyPath, LineIndex
@@ -34,6 +38,7 @@ from console.domain.durations import DurationError, parse_duration
 from console.domain.errors import UsageError
 from console.domain.model import METRIC_LABELS
 from console.domain.settings import (
+    MAX_NOTIFY_TIMEOUT,
     Config,
     NotifyConfig,
     Policy,
@@ -46,6 +51,7 @@ from providers.registry import ProviderLoadError, available_kinds, is_known, loa
 
 __all__ = ["ConfigError", "ConfigProblem", "load_config", "problem_at"]
 
+MAX_COUNT = 1000  # approvals or rejections: far beyond any team
 SECTIONS = ("team", "audit", "policy", "providers", "services", "thresholds", "notify", "rotation")
 TEAM_KEYS = ("name", "members", "allowed_signers")
 AUDIT_KEYS = ("path",)
@@ -116,15 +122,32 @@ def problem_at(file: Path, key: KeyPath, message: str) -> ConfigProblem:
     return ConfigProblem(file, line, render_key(key), message)
 
 
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def _read(path: Path) -> str:
+    """The file's text; a FIFO, a device (/dev/zero) or a huge file is refused, not read
+    forever."""
     try:
-        return path.read_text(encoding="utf-8")
+        with open(path, "rb", opener=_nonblocking) as file:
+            info = os.fstat(file.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise ConfigError.single(path, None, "", "not a regular file")
+            data = file.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError.single(path, None, "", f"larger than {MAX_CONFIG_BYTES >> 20} MiB")
+        return data.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError.single(path, None, "", "no such file") from None
     except OSError as exc:
         raise ConfigError.single(path, None, "", f"cannot read: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise ConfigError.single(path, None, "", "not UTF-8 text") from None
+
+
+def _nonblocking(path: str, flags: int) -> int:
+    """Opening a FIFO for reading waits for a writer; O_NONBLOCK returns at once."""
+    return os.open(path, flags | os.O_NONBLOCK)
 
 
 def _syntax_problem(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> ConfigProblem:
@@ -219,16 +242,21 @@ class _Loader:
                 continue
             check.unknown_keys(table, path, POLICY_KEYS)
             changes: dict[str, Any] = {}
-            for key in ("allow_self_approval", "dismiss_stale_votes"):
+            for key in ("allow_self_approval", "dismiss_stale_votes", "forward_after_quorum"):
                 flag = check.get(table, path, key, BOOLEAN)
                 if flag is not None:
                     changes[key] = flag
+            refused: set[str] = set()
             for key, least in (("min_approvals", 0), ("block_on_rejections", 1)):
                 count = check.get(table, path, key, INTEGER)
-                if count is not None and count < least:
-                    check.add((*path, key), f"must be {least} or more")
+                if count is not None and not least <= count <= MAX_COUNT:
+                    bound = f"{least} or more" if count < least else f"at most {MAX_COUNT}"
+                    check.add((*path, key), f"must be {bound}")
+                    refused.add(key)
                 elif count is not None:
                     changes[key] = count
+                elif key in table:
+                    refused.add(key)
             ttl = self.duration(table, path, "vote_ttl")
             if ttl is not None:
                 changes["vote_ttl"] = ttl
@@ -242,12 +270,12 @@ class _Loader:
                 known = ", ".join(sorted(rotations)) or "none is configured"
                 check.add(
                     (*path, "require_rotation_approval"),
-                    f"no rotation named {rotation!r} (rotations: {known})",
+                    f"no rotation named{quoted(rotation)} (rotations: {known})",
                 )
             elif rotation is not None:
                 changes["require_rotation_approval"] = rotation
             policy = dataclasses.replace(Policy.default_for(environment), **changes)
-            if members and policy.min_approvals > len(members):
+            if members and "min_approvals" not in refused and policy.min_approvals > len(members):
                 check.add(
                     (*path, "min_approvals"),
                     f"{policy.min_approvals} approvals can never be reached by a team of "
@@ -289,7 +317,7 @@ class _Loader:
             before = len(check.problems)
             if kind is not None and not is_known(kind):
                 known = ", ".join(available_kinds()) or "none installed"
-                check.add((*path, "kind"), f"unknown provider kind {kind!r} (known: {known})")
+                check.add((*path, "kind"), f"unknown provider kind{quoted(kind)} (known: {known})")
             elif kind is not None:
                 self.provider_settings(path, kind, settings)
             own = check.problems[before:]
@@ -310,7 +338,7 @@ class _Loader:
         try:
             problems = setting_problems(cls, settings)
         except Exception as exc:  # a third-party provider may fail in any way
-            self.check.add(path, f"provider kind {kind!r} failed to check its settings: {exc}")
+            self.check.add(path, f"provider kind{quoted(kind)} failed to check its settings: {exc}")
             return
         already = {p.key for p in self.check.problems}
         for key, message in problems:
@@ -346,6 +374,8 @@ class _Loader:
                 continue
             if not (isinstance(pair, list) and len(pair) == 2 and all(map(NUMBER.accepts, pair))):
                 check.add((*where, metric), "expected [warning, critical], two numbers")
+            elif not all(math.isfinite(level) for level in pair):
+                check.add((*where, metric), "thresholds must be finite numbers (not nan or inf)")
             elif min(pair) < 0:
                 check.add((*where, metric), "thresholds cannot be negative")
             elif pair[0] >= pair[1]:
@@ -365,7 +395,7 @@ class _Loader:
             if kind is not None and kind not in NOTIFY_KINDS:
                 near = closest(kind, NOTIFY_KINDS)
                 hint = f"; did you mean {near}?" if near else f" (known: {', '.join(NOTIFY_KINDS)})"
-                check.add((*path, "kind"), f"unknown notify kind {kind!r}{hint}")
+                check.add((*path, "kind"), f"unknown notify kind{quoted(kind)}{hint}")
                 kind = None
             url_env = check.get(block, path, "url_env", STRING, required=True)
             if url_env is not None and not _ENV_NAME.fullmatch(url_env):
@@ -376,8 +406,11 @@ class _Loader:
                 )
                 url_env = None
             timeout = check.get(block, path, "timeout", NUMBER)
-            if timeout is not None and timeout <= 0:
-                check.add((*path, "timeout"), "must be more than 0 seconds")
+            if timeout is not None and not 0 < timeout <= MAX_NOTIFY_TIMEOUT:
+                check.add(
+                    (*path, "timeout"),
+                    f"must be more than 0 and at most {MAX_NOTIFY_TIMEOUT:g} seconds",
+                )
                 timeout = None
             if kind is not None and url_env is not None:
                 extra = {} if timeout is None else {"timeout": float(timeout)}

@@ -10,8 +10,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from console.config.checks import BOOLEAN, INTEGER, NUMBER, STRING, TABLE, ValueType, closest
+from console.config.checks import (
+    ARRAY,
+    BOOLEAN,
+    INTEGER,
+    NUMBER,
+    STRING,
+    TABLE,
+    ValueType,
+    closest,
+)
 from console.config.checks import type_name as toml_type
+from console.domain.inert import echo
 from providers.base import Provider, Setting
 
 # Keys every provider block may carry, checked by the loader itself.
@@ -23,6 +33,7 @@ TYPES: dict[str, ValueType] = {
     "number": NUMBER,
     "boolean": BOOLEAN,
     "table": TABLE,
+    "array": ARRAY,
 }
 
 
@@ -52,10 +63,16 @@ def declared_problems(
             problems.append((setting.name, f"expected {expect.name}, got {toml_type(value)}"))
         elif setting.choices and value not in setting.choices:
             choices = ", ".join(setting.choices)
-            problems.append((setting.name, f"must be one of {choices}, not {value!r}"))
+            problems.append((setting.name, f"must be one of {choices}" + _not(value)))
         elif setting.type == "string" and not value.strip():
             problems.append((setting.name, "must not be empty"))
     return problems
+
+
+def _not(value: Any) -> str:
+    """`, not 'value'` when the value may be echoed (it may be a pasted secret)."""
+    shown = echo(value)
+    return f", not {shown}" if shown else ""
 
 
 def _missing(setting: Setting) -> str:

@@ -30,7 +30,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from console.config.checks import STRING, Checker, type_name
+from console.config.checks import STRING, Checker, quoted, type_name
 from console.config.lines import KeyPath
 from console.domain.settings import Restriction, RotationConfig, RotationLayer
 
@@ -88,7 +88,8 @@ def _shift(check: Checker, table: dict[str, Any], path: KeyPath, *, layer: bool)
     if every is not None and not _EVERY.fullmatch(every):
         check.add(
             (*path, "every"),
-            f'expected month, week, day or a number of hours like "12h", got {every!r}',
+            'expected month, week, day or a number of hours like "12h", got'
+            + (quoted(every) or " another value"),
         )
     elif every is not None:
         fields["every"] = every
@@ -178,7 +179,7 @@ def _clock(
 ) -> str | None:
     value = check.get(table, path, key, STRING, required=required)
     if value is not None and not _CLOCK.fullmatch(value):
-        check.add((*path, key), f'expected a time "HH:MM", got {value!r}')
+        check.add((*path, key), f'expected a time "HH:MM", got{quoted(value) or " another value"}')
         return None
     return value
 
@@ -192,7 +193,7 @@ def _timezone(check: Checker, table: dict[str, Any], path: KeyPath) -> str | Non
     except (ZoneInfoNotFoundError, ValueError):
         check.add(
             (*path, "timezone"),
-            f"unknown time zone {name!r} (expected an IANA name such as 'Europe/Berlin')",
+            f"unknown time zone{quoted(name)} (expected an IANA name such as 'Europe/Berlin')",
         )
         return None
     return name

@@ -21,11 +21,13 @@ The rules, per environment policy (`console.domain.settings.Policy`):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
 from console.domain.errors import PolicyRefused, UsageError
+from console.domain.inert import UNSAFE, has_visible_text
 from console.domain.model import TargetRef
 from console.domain.settings import Policy
 
@@ -269,6 +271,7 @@ def add_vote(
             f"{ballot.voter} proposed this change and the {policy.environment} policy "
             "does not allow self-approval"
         )
+    check_text(ballot.comment, "a vote's comment (--comment)")
     voted = replace(proposal, votes=cast(proposal.votes, ballot), updated_at=ballot.at)
     return evaluate(voted, policy, ballot.at, rotation_holder)
 
@@ -288,6 +291,7 @@ def amend(
         raise PolicyRefused(f"only {proposal.proposer}, who proposed it, may amend it")
     if not revision:
         raise UsageError("a revision is needed")
+    check_revision(revision)
     moved = replace(proposal, revision=revision, updated_at=now, version=proposal.version + 1)
     return evaluate(moved, policy, now, rotation_holder)
 
@@ -299,12 +303,37 @@ def withdraw(proposal: Proposal, policy: Policy, *, by: str, now: datetime) -> P
     return replace(proposal, state=State.WITHDRAWN, updated_at=now)
 
 
+_REVISION_UNSAFE = re.compile(f"[\\t{UNSAFE}]")
+MAX_REVISION = 256
+
+
+def check_revision(revision: str) -> None:
+    """A revision reaches a backend and a deploy command's environment
+    (`QUORUM_REVISION`): a newline, an escape or an invisible character in it is
+    refused everywhere, before any backend sees it."""
+    if _REVISION_UNSAFE.search(revision):
+        raise UsageError("a revision cannot contain control or invisible characters")
+    if len(revision) > MAX_REVISION:
+        raise UsageError(f"a revision is at most {MAX_REVISION} characters")
+
+
+def check_text(text: str, what: str, *, required: bool = False) -> None:
+    """A reason or comment is read by people: it is absent, or it shows something.
+
+    Text of only zero-width or other invisible characters would satisfy "a reason is
+    mandatory" while saying nothing.
+    """
+    if (required or text) and not has_visible_text(text):
+        raise UsageError(f"{what} must have visible text")
+
+
 def override(
     proposal: Proposal, policy: Policy, *, by: str, reason: str, now: datetime
 ) -> Proposal:
     """An emergency bypass: approved at once, flagged, queued for review."""
     if not reason.strip():
         raise UsageError("an override needs a reason (--reason TEXT)")
+    check_text(reason, "an override's reason (--reason)", required=True)
     proposal = _votable(proposal, policy, now, "override")
     return replace(
         proposal,
@@ -324,6 +353,7 @@ def review(proposal: Proposal, *, by: str, comment: str, now: datetime) -> Propo
         raise PolicyRefused(f"proposal {proposal.id} was reviewed already ({proposal.reviewed_by})")
     if by == proposal.override_by:
         raise PolicyRefused(f"{by} made this override and cannot review it; someone else must")
+    check_text(comment, "a review's comment (--comment)")
     return replace(proposal, reviewed_by=by, reviewed_at=now, review_comment=comment)
 
 

@@ -11,6 +11,8 @@ import argparse
 import re
 from datetime import timedelta
 
+from console.domain.inert import echo
+
 _UNITS: dict[str, timedelta] = {
     "s": timedelta(seconds=1),
     "m": timedelta(minutes=1),
@@ -18,8 +20,12 @@ _UNITS: dict[str, timedelta] = {
     "d": timedelta(days=1),
     "w": timedelta(weeks=1),
 }
-_PART = re.compile(r"(\d+)([smhdw])")
-_WHOLE = re.compile(r"(?:\d+[smhdw])+")
+_PART = re.compile(r"([0-9]+)([smhdw])")
+_WHOLE = re.compile(r"(?:[0-9]+[smhdw])+")
+# Far beyond any vote's validity or log window, and far below timedelta's own limit.
+MAX_DURATION = timedelta(weeks=520)
+_MAX_SECONDS = int(MAX_DURATION.total_seconds())
+MAX_DIGITS = 12
 
 HINT = "use a whole number and a unit s, m, h, d or w: 90s, 30m, 24h, 7d, 1h30m"
 
@@ -34,11 +40,17 @@ def parse_duration(text: str) -> timedelta:
         raise DurationError(f"expected a duration string, {HINT}")
     cleaned = text.strip()
     if not _WHOLE.fullmatch(cleaned):
-        raise DurationError(f"invalid duration {text!r}; {HINT}")
-    return sum(
-        (int(count) * _UNITS[unit] for count, unit in _PART.findall(cleaned)),
-        timedelta(),
-    )
+        shown = echo(text)
+        raise DurationError(f"invalid duration{f' {shown}' if shown else ''}; {HINT}")
+    seconds = 0
+    for count, unit in _PART.findall(cleaned):
+        if len(count.lstrip("0")) > MAX_DIGITS:  # int() of 5,000 digits is refused anyway
+            seconds = _MAX_SECONDS + 1
+            break
+        seconds += int(count) * int(_UNITS[unit].total_seconds())
+    if seconds > _MAX_SECONDS:
+        raise DurationError(f"duration too long: at most {MAX_DURATION.days // 7}w")
+    return timedelta(seconds=seconds)
 
 
 def duration_type(text: str) -> timedelta:

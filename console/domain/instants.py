@@ -23,6 +23,10 @@ def iso_utc(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Schedules are computed around a date and a horizon of years: far dates overflow.
+FIRST_YEAR, LAST_YEAR = 1970, 2999
+
+
 def parse_when(text: str, zone: tzinfo | None = None, *, now: datetime | None = None) -> datetime:
     """`now`, an ISO date or an ISO datetime as an aware UTC instant; naive ones in `zone`
     (UTC when None). A bad value is a usage error that shows the accepted forms."""
@@ -34,6 +38,8 @@ def parse_when(text: str, zone: tzinfo | None = None, *, now: datetime | None = 
         raise UsageError(
             f"{text!r} is not a date or datetime (e.g. 2026-12-24 or 2026-12-24T09:00+01:00)"
         ) from None
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise UsageError(f"dates from {FIRST_YEAR} to {LAST_YEAR} only")
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone or UTC)
     return value.astimezone(UTC)

@@ -75,6 +75,23 @@ class TargetRef:
 
 
 @dataclass(frozen=True)
+class Alarm:
+    """A backend's own alarm about a target (a CloudWatch alarm), as it stands now.
+
+    `state` is the backend's word: ALARM counts as critical health, anything else
+    (INSUFFICIENT_DATA) as a warning, whatever the metrics say.
+    """
+
+    name: str
+    state: str
+    reason: str = ""
+
+    @property
+    def firing(self) -> bool:
+        return self.state == "ALARM"
+
+
+@dataclass(frozen=True)
 class Target:
     """One deployed thing as a provider last saw it."""
 
@@ -87,6 +104,8 @@ class Target:
     message: str = ""
     # Latest value of each metric the provider knows (names above).
     metrics: dict[str, float] = field(default_factory=dict, compare=True, hash=False)
+    # The backend's own alarms on this target that need a person (see Alarm).
+    alarms: tuple[Alarm, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +115,9 @@ class Snapshot:
     provider: str
     targets: tuple[Target, ...]
     taken_at: datetime
+    # What this snapshot leaves out and why, one line each (kinds the credentials may
+    # not list): shown once beside the targets, never as a failure of the provider.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,7 +189,11 @@ class Revision:
 
 @dataclass(frozen=True)
 class ProviderApproval:
-    """Something a backend itself holds for a human (a GitHub pending deployment...)."""
+    """Something a backend itself holds for a human (a GitHub pending deployment...).
+
+    `id` is what `quorum vote` takes: the provider's name, a colon, and the
+    provider's own reference (`ci:4242/production`, `gitlab:57`).
+    """
 
     provider: str
     id: str
@@ -175,6 +201,9 @@ class ProviderApproval:
     environment: str
     url: str = ""
     requested_at: datetime | None = None
+    service: str = ""
+    requested_by: str = ""
+    detail: str = ""  # wait timer, reviewers, whether these credentials may answer
 
 
 @dataclass(frozen=True)

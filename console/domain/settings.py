@@ -28,6 +28,9 @@ class Policy:
     dismiss_stale_votes: bool = True
     deploy_command: str | None = None
     require_rotation_approval: str | None = None
+    # A provider's own approval (a GitHub pending deployment...) is answered only once
+    # Quorum's votes reach this policy's quorum, or block it, instead of vote by vote.
+    forward_after_quorum: bool = False
 
     @classmethod
     def default_for(cls, environment: str) -> Policy:
@@ -58,11 +61,16 @@ class ServiceConfig:
     thresholds: Thresholds | None = None
 
 
+# A notification is sent after the action, but the command still waits for it: a
+# sink gets at most this long, whatever its `timeout` says.
+MAX_NOTIFY_TIMEOUT = 30.0
+
+
 @dataclass(frozen=True)
 class NotifyConfig:
     kind: str  # slack | matrix | webhook
     url_env: str
-    timeout: float = 5.0
+    timeout: float = 5.0  # seconds, more than 0 and at most MAX_NOTIFY_TIMEOUT
 
 
 @dataclass(frozen=True)

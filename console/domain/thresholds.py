@@ -6,10 +6,10 @@ critical, as the team's process documents word it ("> 70 %").
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from console.domain.model import CPU, DISK, ERROR_RATE, MEMORY, P99, Health
+from console.domain.model import CPU, DISK, ERROR_RATE, MEMORY, P99, Alarm, Health
 
 DEFAULT_LEVELS: dict[str, tuple[float, float]] = {
     CPU: (70.0, 90.0),
@@ -39,12 +39,12 @@ class Thresholds:
             return Health.WARNING
         return Health.OK
 
-    def health(self, metrics: Mapping[str, float]) -> Health:
-        """The worst health over the metrics a target reports; unknown with none."""
-        order = [Health.UNKNOWN, Health.OK, Health.WARNING, Health.CRITICAL]
-        worst = Health.UNKNOWN
-        for name, value in metrics.items():
-            level = self.classify(name, value)
-            if order.index(level) > order.index(worst):
-                worst = level
-        return worst
+    def health(self, metrics: Mapping[str, float], alarms: Sequence[Alarm] = ()) -> Health:
+        """The worst health over the metrics a target reports and its backend alarms
+        (a firing alarm is critical, one short of data a warning); unknown with none."""
+        levels = [self.classify(name, value) for name, value in metrics.items()]
+        levels += [Health.CRITICAL if a.firing else Health.WARNING for a in alarms]
+        return max(levels, key=_ORDER.index, default=Health.UNKNOWN)
+
+
+_ORDER = [Health.UNKNOWN, Health.OK, Health.WARNING, Health.CRITICAL]

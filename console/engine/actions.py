@@ -20,7 +20,7 @@ for up to the busy timeout. The `fetch_*` methods are the same reads for async c
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import sqlite3
 import threading
 import uuid
 from collections import Counter
@@ -39,6 +39,7 @@ from console.domain.acts import (
     VoteAct,
     WithdrawAct,
 )
+from console.domain.bounds import MAX_REPLICAS
 from console.domain.certificate import build as build_certificate
 from console.domain.certificate import dumps as dump_certificate
 from console.domain.consensus import Kind, Proposal, State, Tally
@@ -51,20 +52,23 @@ from console.engine.audit_watch import head_gone, seen_heads
 from console.engine.deploy_command import (
     DeployCommandError,
     OnOutput,
+    command_problem,
     consensus_environment,
     run_deploy_command,
 )
 from console.engine.dispatch import CHANGES, capability_of
 from console.engine.guard import refuse_if_readonly
 from console.engine.ledger import Ledger, proposal_key
+from console.engine.owner import Owner, alive, this_process
 from console.engine.reads import bounded
 from console.engine.session import Session
 from console.notify.sinks import Notice, send_all
 from console.signing.signer import Signer
-from console.store.audit import AuditLog, AuditRecord
+from console.store.audit import AuditError, AuditLog, AuditRecord
 from console.store.claims import FAILED, FINISHED, Claim, ClaimStore
+from console.store.files import MIN_FREE_BYTES, free_bytes
 from console.store.proposals import ProposalStore
-from providers.base import Provider, ProviderError
+from providers.base import Progress, Provider, ProviderError, progress_sink
 
 T = TypeVar("T")
 WAITING_AFTER = 0.5  # seconds a store call may take before `on_waiting` is told
@@ -188,6 +192,9 @@ class Outcome:
     ok: bool
     detail: str
     replayed: bool = False
+    # Set when the ledger could not record how the action ended (a full disk): says
+    # what was and was not recorded, so nobody trusts a log that misses the end.
+    warning: str = ""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -196,6 +203,7 @@ class Outcome:
             "ok": self.ok,
             "detail": self.detail,
             "replayed": self.replayed,
+            "warning": self.warning or None,
         }
 
 
@@ -240,16 +248,24 @@ class Actions:
         identity: Identity | None = None,
         on_output: OnOutput | None = None,
         on_waiting: Callable[[], None] | None = None,
+        on_warning: Callable[[str], None] | None = None,
+        on_progress: Progress | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         """`on_output` gets a team deploy command's lines; `on_waiting` is called when a
         store call has waited `WAITING_AFTER` seconds (another process holds the file's
-        write lock), so a front end can say the change is waiting."""
+        write lock), so a front end can say the change is waiting; `on_warning` is told
+        what went wrong beside a change that went through (a notice not delivered), so
+        every front end warns the same way."""
         self.session = session
         self.config = session.config
         self.identity = identity or current_identity()
         self.on_output: OnOutput = on_output or (lambda line: None)
         self.on_waiting = on_waiting
+        self.on_warning: Callable[[str], None] = on_warning or (lambda line: None)
+        # How far a long provider call got (a site upload, a followed rollout):
+        # (what, done, total), possibly from a worker thread.
+        self.on_progress = on_progress
         self.clock = clock
         signers = self.config.signers
         self.signer = Signer(self.identity.name, signers) if signers is not None else None
@@ -482,8 +498,16 @@ class Actions:
             return
         notice = Notice(title=title, text=text, severity=severity, fields=fields)
         # send_all reports failures as results; nothing a sink does may undo the action.
-        with contextlib.suppress(Exception):
-            await send_all(self.config.notify, notice, audit=self.audit, who=self.identity.name)
+        try:
+            results = await send_all(
+                self.config.notify, notice, audit=self.audit, who=self.identity.name
+            )
+        except Exception as exc:
+            self.on_warning(f"notice not delivered: {type(exc).__name__}: {exc}")
+            return
+        for result in results:
+            if not result.ok:
+                self.on_warning(f"notice not delivered: {result.sink}: {result.error}")
 
     async def _change(
         self,
@@ -544,9 +568,14 @@ class Actions:
         self._may("propose a change", strict=False)
         if kind is Kind.DEPLOY and not revision:
             raise UsageError("a deploy needs a revision (--revision REV)")
-        if kind is Kind.SCALE and (replicas is None or replicas < 0):
-            raise UsageError("scale needs a replica count of zero or more")
-        self._provider(ref, kind)
+        if kind is Kind.SCALE and (replicas is None or not 0 <= replicas <= MAX_REPLICAS):
+            raise UsageError(f"scale needs a replica count from 0 to {MAX_REPLICAS}")
+        rules.check_text(reason, "a proposal's reason (--reason)")
+        provider = self._provider(ref, kind)
+        if revision:
+            rules.check_revision(revision)
+        if kind is Kind.DEPLOY:
+            await self._deployable(provider, ref, revision)
         self._can_sign()
         now = self.clock()
         draft = Proposal(
@@ -640,7 +669,10 @@ class Actions:
         over the old one) do not approve; the team is told."""
         self._mutating("amend a proposal")
         self._can_sign()
+        rules.check_revision(revision)
         stored = (await self.fetch_proposal(pid)).proposal
+        if stored.kind is Kind.DEPLOY:
+            await self._deployable(self._provider(stored.ref, stored.kind), stored.ref, revision)
         now = self.clock()
         before, after = await self._change(
             "amend",
@@ -701,14 +733,16 @@ class Actions:
             ),
             refusal=f"proposal {pid}",
         )
+        # The change runs first: a slow or hanging webhook never delays an emergency.
+        result = await self._settled(after, override=True)
         await self._notify(
             f"OVERRIDE of proposal {pid}: {after.describe()}",
             f"{self.identity.name} overrode the vote: {after.override_reason}. "
-            "It runs now and waits for review by someone else.",
+            "It ran at once and waits for review by someone else.",
             severity="critical",
             proposal=str(pid),
         )
-        return await self._settled(after, override=True)
+        return result
 
     async def review(self, pid: int, comment: str = "") -> ProposalView:
         """Marks an override reviewed; its author is refused."""
@@ -846,7 +880,10 @@ class Actions:
             override=override,
         )
         if not outcome.replayed:
-            await self._settle(p.id)
+            try:
+                await self._settle(p.id)
+            except sqlite3.Error as exc:
+                self.on_warning(f"proposal {p.id} could not be marked as settled: {exc}")
         return outcome
 
     async def _settle(self, pid: int) -> None:
@@ -873,8 +910,10 @@ class Actions:
         """
         if kind is Kind.DEPLOY and not revision:
             raise UsageError("a deploy needs a revision (--revision REV)")
-        if kind is Kind.SCALE and (replicas is None or replicas < 0):
-            raise UsageError("replicas must be zero or more")
+        if kind is Kind.SCALE and (replicas is None or not 0 <= replicas <= MAX_REPLICAS):
+            raise UsageError(f"replicas must be from 0 to {MAX_REPLICAS}")
+        if revision:
+            rules.check_revision(revision)
         if CHANGES[kind].anyone:
             doing = "roll back" if kind is Kind.ROLLBACK else "pause a rollout"
             self._mutating(doing)
@@ -932,10 +971,21 @@ class Actions:
             kind, ref, revision=revision, replicas=replicas, key=_user_key(key, kind)
         )
 
-    async def resolve(self, key: str, outcome: str, comment: str = "") -> Claim:
-        """Records the real outcome of an incomplete action, as an operator found it."""
+    async def resolve(
+        self, key: str, outcome: str, comment: str = "", *, force: bool = False
+    ) -> Claim:
+        """Records the real outcome of an incomplete action, as an operator found it.
+
+        An action whose process still runs is refused (its outcome is not known yet),
+        and so is one started on another host, which cannot be checked from here,
+        unless `force` says the operator checked.
+        """
         self._mutating("resolve an action")
         self._may("resolve an action", strict=False)
+        rules.check_text(comment, "a resolution's comment (--comment)")
+        current = await self.in_worker(lambda: self.claims.get(key))
+        if current is not None and current.incomplete and not force:
+            _refuse_if_running(current)
         now = self.clock()
         record = await self.in_worker(lambda: self.claims.finish(key, outcome, comment, now))
         await self._audit(
@@ -949,6 +999,31 @@ class Actions:
         if record.proposal_id is not None:
             await self._settle(record.proposal_id)
         return record
+
+    async def _deployable(self, provider: Provider, ref: TargetRef, revision: str) -> None:
+        """Refuses a revision the provider would refuse, and a deploy command that is not
+        there, before anyone votes on a change that could never run."""
+        what = f"the revision for {ref.service}@{ref.environment}"
+        problem = await bounded(provider, what, provider.check_revision(ref, revision))
+        if problem:
+            raise UsageError(f"{provider.name} cannot deploy this revision: {problem}")
+        command = self.policy(ref.environment).deploy_command
+        missing = command_problem(command) if command else None
+        if missing:
+            raise UsageError(f"deploy_command of [policy.{ref.environment}]: {missing}")
+
+    def _room(self) -> None:
+        """Refuses to start an action the ledger may have no room to record the end of."""
+        path = self.session.audit_path
+        try:
+            free = free_bytes(path)
+        except OSError:
+            return  # not measurable here; SQLite reports a full disk itself
+        if free < MIN_FREE_BYTES:
+            raise QuorumError(
+                f"only {free // 1024} KiB free beside {path}: an action is not started "
+                f"with less than {MIN_FREE_BYTES // 1024} KiB to record it; free some space"
+            )
 
     # -- execution -------------------------------------------------------------------
 
@@ -967,7 +1042,12 @@ class Actions:
         refusal = await self.denied(ref, kind)
         if refusal:
             raise PolicyRefused(f"{provider.name} does not allow this {kind.value}: {refusal}")
+        if kind is Kind.DEPLOY:
+            rules.check_revision(revision)
+            await self._deployable(provider, ref, revision)
+        self._room()
         label = str(replicas) if kind is Kind.SCALE else revision
+        owner = this_process()
         claim = Claim(
             key=key,
             action=kind.value,
@@ -976,6 +1056,9 @@ class Actions:
             revision=label,
             proposal_id=proposal.id if proposal else None,
             started_at=self.clock(),
+            owner_host=owner.host,
+            owner_pid=owner.pid,
+            owner_start=owner.start,
         )
         approved: list[Derived] = []
 
@@ -1011,9 +1094,13 @@ class Actions:
         context = f"proposal {proposal.id}" if proposal else "direct"
         if override:
             context += " (override)"
-        await self._audit(
-            kind.value, ref=ref, revision=label, outcome="started", comment=context, key=key
-        )
+        try:
+            await self._audit(
+                kind.value, ref=ref, revision=label, outcome="started", comment=context, key=key
+            )
+        except AuditError as exc:
+            raise await self._not_started(key, kind, exc) from None
+        sink = progress_sink.set(self.on_progress)
         try:
             detail = await self._call(
                 provider, kind, ref, revision, replicas, proposal, override, certificate
@@ -1023,20 +1110,66 @@ class Actions:
             ok, detail = False, str(exc)
         except Exception as exc:  # a provider bug must still end as a recorded failure
             ok, detail = False, f"{type(exc).__name__}: {exc}"
+        finally:
+            progress_sink.reset(sink)
         result = FINISHED if ok else FAILED
-        finished_at = self.clock()
-        await self.in_worker(lambda: self.claims.finish(key, result, detail, finished_at))
-        await self._audit(
-            kind.value, ref=ref, revision=label, outcome=result, comment=detail, key=key
-        )
+        warning = await self._record_end(key, kind, ref, label, result, detail)
         what = proposal.describe() if proposal else f"{kind.value} {ref.service}@{ref.environment}"
         await self._notify(
             f"{what}: {result}",
-            f"{self.identity.name}: {detail}",
-            severity="info" if ok and kind is not Kind.ROLLBACK else "warning",
+            f"{self.identity.name}: {detail}" + (f" ({warning})" if warning else ""),
+            severity="info" if ok and kind is not Kind.ROLLBACK and not warning else "warning",
             key=key,
         )
-        return Outcome(key, kind.value, ok, detail)
+        return Outcome(key, kind.value, ok, detail, warning=warning)
+
+    async def _not_started(self, key: str, kind: Kind, exc: AuditError) -> QuorumError:
+        """The "started" record failed, so nothing ran: the claim is released, or, when even
+        that fails, the error says it stays listed although the action never started."""
+        try:
+            await self.in_worker(lambda: self.claims.release(key))
+        except sqlite3.Error as again:
+            return QuorumError(
+                f"{kind.value} not started: {exc}; its claim {key} could not be released "
+                f"either ({again}) and stays listed as incomplete although nothing ran: "
+                f"resolve it with `quorum actions resolve {key} --outcome failed`"
+            )
+        return QuorumError(f"{kind.value} not started: {exc}")
+
+    async def _record_end(
+        self, key: str, kind: Kind, ref: TargetRef, label: str, result: str, detail: str
+    ) -> str:
+        """Records how the action ended, in the claim and in the audit log; "" when both
+        took it, else what was not recorded and where the outcome is kept instead."""
+        claimed: Exception | None = None
+        finished_at = self.clock()
+        try:
+            await self.in_worker(lambda: self.claims.finish(key, result, detail, finished_at))
+        except (sqlite3.Error, UsageError) as exc:  # a full disk; or resolved (--force)
+            claimed = exc
+        try:
+            await self._audit(
+                kind.value, ref=ref, revision=label, outcome=result, comment=detail, key=key
+            )
+        except AuditError as exc:
+            if claimed is None:
+                return (
+                    f"the audit log could not record that it {result} ({exc}); "
+                    f"the outcome is kept in the action's claim ({key})"
+                )
+            return (
+                f"neither the audit log nor the claim could record that it {result} ({exc}); "
+                f"{key} stays listed as incomplete: once there is room, record it with "
+                f"`quorum actions resolve {key} --outcome {result}`"
+            )
+        if isinstance(claimed, UsageError):
+            return f"it {result}, but someone resolved it by hand while it ran ({claimed})"
+        if claimed is not None:
+            return (
+                f"the action's claim could not record that it {result} ({claimed}); the audit "
+                f"log has it: record it with `quorum actions resolve {key} --outcome {result}`"
+            )
+        return ""
 
     async def _call(
         self,
@@ -1064,6 +1197,21 @@ class Actions:
                 raise DeployCommandError(f"deploy command exited with status {code}")
             return f"deploy command finished (exit 0) for {revision}"
         return await CHANGES[kind].call(provider, ref, revision, replicas)
+
+
+def _refuse_if_running(record: Claim) -> None:
+    if record.owner_pid is None:
+        return  # recorded before owners were: nothing to check
+    owner = Owner(record.owner_host, record.owner_pid, record.owner_start)
+    running = alive(owner)
+    if running is False:
+        return
+    state = "is still running" if running else "ran on another host and may still run"
+    raise PolicyRefused(
+        f"action {record.key} {state} ({owner.describe()}, started "
+        f"{record.started_at:%Y-%m-%d %H:%M:%S}Z); wait for it, or check the target "
+        "and the process yourself and resolve with --force"
+    )
 
 
 def _new_key(kind: Kind) -> str:

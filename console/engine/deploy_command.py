@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shlex
+import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -20,6 +21,31 @@ _LINE_LIMIT = 1 << 20  # one output line may be long (a JSON blob); 64 KiB is as
 
 class DeployCommandError(Exception):
     """The command could not be started at all (missing file, not executable)."""
+
+
+def command_problem(command: str) -> str | None:
+    """Why `command` could not start from the current directory, or None when it could.
+
+    Asked by `quorum config check` and before a deploy is proposed, so a missing script
+    is found before the votes, not after them.
+    """
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        return f"cannot be split into words: {exc}"
+    if not argv:
+        return "is empty"
+    program = argv[0]
+    if "/" not in program:
+        found = shutil.which(program)
+        return None if found else f"{program} is not on $PATH"
+    path = Path(program).expanduser()
+    where = "" if path.is_absolute() else f" (from {Path.cwd()})"
+    if not path.is_file():
+        return f"{program} does not exist{where}"
+    if not os.access(path, os.X_OK):
+        return f"{program} is not executable{where}; run `chmod +x {program}`"
+    return None
 
 
 def consensus_environment(

@@ -171,7 +171,7 @@ class Hub:
                 rows.append(
                     TargetRow(
                         target=target,
-                        health=thresholds.health(target.metrics),
+                        health=thresholds.health(target.metrics, target.alarms),
                         stale=state.stale,
                         error=state.error,
                     )

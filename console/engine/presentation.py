@@ -62,4 +62,6 @@ def proposal_lines(view: ProposalView, outcome: Outcome | None = None) -> list[s
         lines.append(f"    {override_note(p)}")
     if outcome is not None:
         lines.append("    " + describe_outcome(outcome))
+        if outcome.warning:
+            lines.append(f"    warning: {outcome.warning}")
     return lines

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from console.domain.errors import QuorumError, UsageError
 from console.domain.model import (
@@ -125,9 +125,12 @@ async def open_logs(
     tail: int | None = None,
     container: str | None = None,
     previous: bool = False,
+    pattern: str | None = None,
     timeout: float = READ_TIMEOUT,
 ) -> AsyncIterator[LogLine]:
     """`ref`'s log lines as they arrive; failures, even mid-stream, end it with ReadFailed.
+
+    `pattern` is the backend's own filter, for providers with `log_filter` only.
 
     The opening is bounded: without `follow` the first line (or the end) must come
     within `timeout`, since a read of past lines answers at once or not at all. A
@@ -135,9 +138,16 @@ async def open_logs(
     """
     provider = provider_for(session, ref, Capability.LOGS, "logs")
     what = f"logs of {_of(ref)}"
+    options: dict[str, Any] = {"pattern": pattern} if pattern is not None else {}
     try:
         stream = provider.logs(
-            ref, follow=follow, since=since, tail=tail, container=container, previous=previous
+            ref,
+            follow=follow,
+            since=since,
+            tail=tail,
+            container=container,
+            previous=previous,
+            **options,
         )
     except Exception as exc:  # a provider may refuse before returning the iterator
         raise _failed(provider, what, exc, timeout) from None

@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from console.config.paths import config_path, data_dir
+from console.config.paths import check_choice, config_path, data_dir
 from console.config.sandbox_team import sandbox_config
 from console.domain.settings import Config
 from providers.base import Provider, ProviderContext
@@ -20,6 +20,7 @@ def resolve_config(config_arg: str | None, sandbox: bool) -> Config:
     A config named explicitly (flag or `$QUORUM_CONFIG`) that does not exist is an
     error, not a silent fall-back to the sandbox.
     """
+    check_choice(config_arg, sandbox)
     if sandbox:
         return sandbox_config()
     import os
@@ -27,7 +28,7 @@ def resolve_config(config_arg: str | None, sandbox: bool) -> Config:
     from console.config.load import ConfigError, load_config
 
     path = config_path(config_arg)
-    explicit = bool(config_arg or os.environ.get("QUORUM_CONFIG"))
+    explicit = config_arg is not None or "QUORUM_CONFIG" in os.environ
     if not path.exists():
         if explicit:
             raise ConfigError.single(path, None, "", "no such file")
@@ -45,7 +46,14 @@ class Session:
 
     @property
     def audit_path(self) -> Path:
-        return self.config.audit_path or self.data_dir / "audit.db"
+        """The configured path, else `<data dir>/audit.db`; the built-in sandbox (a config
+        from no file) keeps its own under `<data dir>/sandbox/`, so its proposals, votes and
+        overrides never enter a real team's log."""
+        if self.config.audit_path is not None:
+            return self.config.audit_path
+        if self.config.source is None:
+            return self.data_dir / "sandbox" / "audit.db"
+        return self.data_dir / "audit.db"
 
     async def close(self) -> None:
         for provider in self.providers.values():

@@ -19,7 +19,7 @@ import httpx
 
 from console.domain.inert import neutralise
 from console.domain.names import current_user
-from console.domain.settings import NotifyConfig
+from console.domain.settings import MAX_NOTIFY_TIMEOUT, NotifyConfig
 from console.store.audit import AuditLog
 
 SEVERITIES = ("info", "warning", "critical")
@@ -102,14 +102,15 @@ async def _send(client: httpx.AsyncClient, sink: NotifyConfig, notice: Notice) -
         return f"${sink.url_env} is not set"
     if sink.kind not in ("slack", "matrix", "webhook"):
         return f"unknown notify kind {neutralise(sink.kind)!r}"
+    # Bounded whatever the settings say (a NotifyConfig built in code skips the config's
+    # check, and `inf` or `nan` would wait for ever).
+    timeout = sink.timeout if 0 < sink.timeout <= MAX_NOTIFY_TIMEOUT else MAX_NOTIFY_TIMEOUT
     try:
-        async with asyncio.timeout(sink.timeout):  # the whole exchange, not just each read
-            response = await client.post(
-                url, json=body_for(sink.kind, notice), timeout=sink.timeout
-            )
+        async with asyncio.timeout(timeout):  # the whole exchange, not just each read
+            response = await client.post(url, json=body_for(sink.kind, notice), timeout=timeout)
             response.raise_for_status()
     except Exception as exc:  # a sink's failure is a result, never a crash
-        return _failure(exc, sink.timeout)
+        return _failure(exc, timeout)
     return ""
 
 

@@ -20,6 +20,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from console.domain.errors import PolicyRefused, UsageError
+from console.domain.inert import has_visible_text
 from console.domain.instants import iso_utc, parse_when
 from console.domain.settings import Config, RotationConfig
 from console.rotation.layers import zone
@@ -87,9 +88,14 @@ def create_override(
     who, reason = who.strip(), reason.strip()
     if not who:
         raise UsageError("an override needs the name of who holds the rotation (--who)")
-    if not reason:
-        raise UsageError("an override needs a reason (--reason)")
+    if not has_visible_text(reason):
+        raise UsageError("an override needs a reason with visible text (--reason)")
     _span(starts_at, ends_at, now)
+    if who not in people(config, find_rotation(config, rotation)):
+        raise UsageError(
+            f"{who} is neither in [team] members nor a member of {rotation}: "
+            "only someone the config knows can hold it"
+        )
     override = store.Override(
         id=store.new_id(),
         rotation=rotation,
@@ -131,6 +137,8 @@ def request_swap(
     the final schedule (an override or an earlier swap included).
     """
     find_rotation(config, rotation)
+    if reason and not has_visible_text(reason):
+        raise UsageError("a swap's reason must have visible text")
     _span(starts_at, ends_at, now)
     others = sorted(
         {s.holder or "nobody" for s in timeline(config, rotation, starts_at, ends_at, db_path)}

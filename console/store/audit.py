@@ -36,11 +36,12 @@ from typing import TextIO
 
 from console.domain.acts import audit_message
 from console.domain.errors import QuorumError
-from console.domain.inert import neutralise
+from console.domain.inert import UNSAFE, neutralise
 from console.domain.signers import AllowedSigners
 from console.store import audit_signatures
 from console.store.audit_signatures import RecordSigner
-from console.store.db import Store, from_text, immediate, to_text
+from console.store.db import Store, from_text, immediate, rollback, to_text
+from console.store.files import blocked, denied
 
 GENESIS = "0" * 64  # the prev_hash of record 1
 
@@ -214,8 +215,9 @@ class VerifyResult:
     reason: str = ""
 
 
-# Every sequence `neutralise` rewrites starts with one of these (C0 but tab, DEL, C1).
-_CONTROL_CHAR = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+# Every sequence `neutralise` rewrites starts with one of these (C0 but tab, DEL, C1,
+# invisible characters).
+_CONTROL_CHAR = re.compile(f"[{UNSAFE}]")
 
 
 def _inert(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -320,7 +322,11 @@ class AuditLog(Store):
             self._conn = self.conn
             self._ensure_schema()
         except sqlite3.Error as exc:
-            raise AuditError(f"audit log {self.path}: {exc}") from None
+            raise self._failure(exc) from None
+
+    def _failure(self, exc: sqlite3.Error) -> AuditError:
+        found = blocked(self.path) if denied(exc) else None
+        return AuditError(str(found) if found else f"audit log {self.path}: {exc}")
 
     def _ensure_schema(self) -> None:
         """Creates what is missing, in one write transaction so parallel openers agree.
@@ -338,8 +344,7 @@ class AuditLog(Store):
         try:
             self._conn.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\nCOMMIT;")
         except BaseException:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
+            rollback(self._conn)
             raise
 
     def append(
@@ -388,7 +393,7 @@ class AuditLog(Store):
                         (head_seq + 1, self.signer(audit_message(fields))),
                     )
         except sqlite3.Error as exc:
-            raise AuditError(f"audit log {self.path}: {exc}") from None
+            raise self._failure(exc) from None
         return AuditRecord(head_seq + 1, now, *texts, prev, digest)
 
     def _select(self, where: str = "", params: tuple = (), tail: str = "") -> list[AuditRecord]:
@@ -466,7 +471,7 @@ class AuditLog(Store):
                 finally:
                     conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise AuditError(f"audit log {self.path}: {exc}") from None
+            raise self._failure(exc) from None
         bad = audit_signatures.first_bad(kept[signed_through:], signatures, signers, members)
         if bad is not None:
             return _bad(*bad)

@@ -43,6 +43,9 @@ class Claim:
     outcome: str = ""  # "" while incomplete, then finished | failed
     finished_at: datetime | None = None
     detail: str = ""
+    owner_host: str = ""  # where the action runs: host, pid and the pid's start time
+    owner_pid: int | None = None
+    owner_start: str = ""
 
     @property
     def incomplete(self) -> bool:
@@ -64,6 +67,9 @@ class Claim:
             "outcome": self.outcome or None,
             "finished_at": self.finished_at,
             "detail": self.detail,
+            "owner": None
+            if self.owner_pid is None
+            else {"host": self.owner_host, "pid": self.owner_pid},
         }
 
 
@@ -79,7 +85,14 @@ def _claim(row: dict) -> Claim:
         outcome=row["outcome"],
         finished_at=maybe_from_text(row["finished_at"]),
         detail=row["detail"],
+        owner_host=row.get("owner_host") or "",
+        owner_pid=row.get("owner_pid"),
+        owner_start=row.get("owner_start") or "",
     )
+
+
+# The process running an action (added later: older files gain the columns on open).
+OWNER_COLUMNS = {"owner_host": str, "owner_pid": int, "owner_start": str}
 
 
 def _create(db: sqlite_utils.Database) -> None:
@@ -99,6 +112,7 @@ def _create(db: sqlite_utils.Database) -> None:
             "outcome": str,
             "finished_at": str,
             "detail": str,
+            **OWNER_COLUMNS,
         },
         pk="key",
         not_null={
@@ -125,6 +139,12 @@ class ClaimStore(Store):
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         self.ensure([TABLE], _create)
+        if not set(OWNER_COLUMNS) <= set(self.db[TABLE].columns_dict):
+            with self.writing() as db:
+                present = db[TABLE].columns_dict
+                for name, kind in OWNER_COLUMNS.items():
+                    if name not in present:
+                        db[TABLE].add_column(name, kind)
 
     def claim(self, record: Claim, guard: Callable[[], object] | None = None) -> Claim | None:
         """Claims `record.key`: None when this call claimed it, else the earlier claim.
@@ -153,9 +173,18 @@ class ClaimStore(Store):
                         "outcome": "",
                         "finished_at": None,
                         "detail": "",
+                        "owner_host": record.owner_host,
+                        "owner_pid": record.owner_pid,
+                        "owner_start": record.owner_start,
                     }
                 )
         return earlier
+
+    def release(self, key: str) -> None:
+        """Forgets the claim of an action that never started (its "started" record could
+        not be written), so it is not listed as incomplete."""
+        with self.writing() as db:
+            db.execute(f"DELETE FROM {TABLE} WHERE key = ? AND outcome = ''", [key])
 
     def finish(self, key: str, outcome: str, detail: str, at: datetime) -> Claim:
         """Records the outcome of a claimed action once; a second outcome is refused."""

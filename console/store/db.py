@@ -12,6 +12,7 @@ its own calls with a lock.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -19,6 +20,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
+
+from console.store import files
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -36,7 +39,7 @@ def connect(path: Path) -> sqlite_utils.Database:
     import sqlite_utils
 
     path = Path(path).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    files.prepare(path)  # the folder and files, with modes a shared folder needs
     conn = sqlite3.connect(
         str(path),
         timeout=BUSY_TIMEOUT_MS / 1000,
@@ -65,9 +68,20 @@ def immediate(conn: sqlite3.Connection) -> Iterator[None]:
         yield
         conn.execute("COMMIT")
     except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
+        rollback(conn)
         raise
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    """Ends a failed transaction without hiding why it failed.
+
+    A COMMIT that fails (SQLITE_FULL on a full disk) may have rolled the transaction
+    back already; a ROLLBACK that fails then ("no transaction is active") must not
+    replace the real error.
+    """
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
 
 
 def to_text(value: datetime) -> str:

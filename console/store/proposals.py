@@ -8,6 +8,7 @@ believed by a read or an execution.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from console.domain.consensus import Kind, Proposal, State, Vote
 from console.domain.errors import UsageError
+from console.domain.inert import echo
 from console.domain.model import TargetRef
 from console.store.db import Store, from_text, maybe_from_text, maybe_to_text, to_text
 
@@ -52,8 +54,11 @@ CREATE TABLE IF NOT EXISTS proposals (
 def parse_id(text: str) -> int:
     """A proposal id as people type it: `12` or `#12`."""
     cleaned = text.strip().lstrip("#")
-    if not cleaned.isdigit():
-        raise UsageError(f"not a proposal id: {text!r} (ids are numbers, e.g. 12)")
+    if not re.fullmatch(r"[0-9]{1,18}", cleaned):  # beyond 18 digits: no SQLite integer
+        shown = echo(text)
+        raise UsageError(
+            f"not a proposal id{f': {shown}' if shown else ''} (ids are numbers, e.g. 12)"
+        )
     return int(cleaned)
 
 

@@ -38,6 +38,9 @@ class Cache:
     usage: dict[WorkloadKey, dict[str, float]] = field(default_factory=dict)
     history: dict[WorkloadKey, deque[tuple[datetime, float, float]]] = field(default_factory=dict)
     errors: dict[str, ProviderError] = field(default_factory=dict)
+    # Streams the credentials may not list (403) or the server does not serve (404):
+    # shown as missing with the reason, while every other kind is shown.
+    hidden: dict[str, str] = field(default_factory=dict)
     synced: set[str] = field(default_factory=set)
     metrics_note: str = ""
 
@@ -60,6 +63,7 @@ class Cache:
                     self._put_workload(kind, item)
             self.synced.add(stream)
             self.errors.pop(stream, None)
+            self.hidden.pop(stream, None)
         self.on_change()
 
     def apply(self, kind: str, event: str, obj: dict[str, Any]) -> None:
@@ -95,6 +99,24 @@ class Cache:
             self.errors[stream] = error
         if previous is None or str(previous) != str(error):
             self.on_change()
+
+    def hide(self, stream: str, reason: str) -> None:
+        """A stream this account may not list: counted as synced and empty, with its reason."""
+        with self.lock:
+            before = self.hidden.get(stream)
+            self.hidden[stream] = reason
+            self.errors.pop(stream, None)
+            self.synced.add(stream)
+        if before != reason:
+            self.on_change()
+
+    def hidden_note(self) -> tuple[str, ...]:
+        """One line naming every hidden stream and why, or nothing."""
+        with self.lock:
+            hidden = sorted(self.hidden.items())
+        if not hidden:
+            return ()
+        return ("not shown: " + "; ".join(f"{stream} ({why})" for stream, why in hidden),)
 
     def recovered(self, stream: str) -> None:
         with self.lock:

@@ -7,6 +7,7 @@ watch cache needs only a few fields of each object.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,6 +82,27 @@ def image_revision(image: str) -> str:
     if ref.startswith("sha256:"):
         return ref[:19]
     return ref
+
+
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+_IMAGE = re.compile(
+    rf"(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*"
+    rf"(?::{_TAG})?(?:@sha256:[a-f0-9]{{64}})?"
+)
+_CONTAINER = re.compile(r"[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?")
+
+
+def revision_problem(revision: str) -> str | None:
+    """Why `revision` (`[container=]tag-or-image`) is not an image reference, or None."""
+    chosen, _, wanted = revision.rpartition("=")
+    if chosen and not _CONTAINER.fullmatch(chosen):
+        return "the part before '=' must be a container name"
+    full = "/" in wanted or ":" in wanted or "@" in wanted
+    if not (_IMAGE if full else re.compile(_TAG)).fullmatch(wanted):
+        kind = "an image reference" if full else "an image tag (letters, digits, _ . -)"
+        return f"revision is not {kind}"
+    return None
 
 
 def resolve_image(current: str, revision: str) -> str:

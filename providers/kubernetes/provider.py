@@ -51,6 +51,7 @@ from providers.kubernetes.objects import (
     parse_time,
     primary_container,
     resolve_image,
+    revision_problem,
     rfc3339,
     selector_string,
 )
@@ -182,7 +183,8 @@ class KubernetesProvider(Provider):
                 break
             await self._signal.wait(seen, timeout=1.0)
         self._seen = seen
-        return Snapshot(self.name, tuple(self.cache.targets_now()), utcnow())
+        targets = tuple(self.cache.targets_now())
+        return Snapshot(self.name, targets, utcnow(), notes=self.cache.hidden_note())
 
     async def wait_changed(self) -> None:
         await self._signal.wait(self._seen)
@@ -458,6 +460,9 @@ class KubernetesProvider(Provider):
         if not self.can(capability):
             raise Refused(f"provider {self.name} is read-only")
 
+    async def check_revision(self, target: TargetRef, revision: str) -> str | None:
+        return revision_problem(revision)
+
     async def deploy(self, target: TargetRef, revision: str) -> str:
         """Set a container's image, as `kubectl set image` does.
 
@@ -466,6 +471,9 @@ class KubernetesProvider(Provider):
         named before `=` (`proxy=1.31`, `proxy=envoy:1.31`).
         """
         self._writable(Capability.DEPLOY)
+        problem = revision_problem(revision)
+        if problem:
+            raise Refused(problem)
         key = self._key(target)
         chosen, _, wanted = revision.rpartition("=")
 

@@ -6,11 +6,13 @@ console can show several clusters side by side, each under its own name.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from console.domain.inert import echo
 from providers.base import Setting
 
 DEFAULT_LABEL = "app.kubernetes.io/name"
@@ -70,6 +72,8 @@ def check(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
         path = Path(kubeconfig).expanduser()
         if not path.is_file():
             problems.append(("kubeconfig", f"no such file: {path}"))
+    elif settings.get("in_cluster") is not True and "kubeconfig" not in settings:
+        problems += _check_default_kubeconfig()
     problems += _check_mapping(settings, "environments", "namespace")
     problems += _check_mapping(settings, "services", "service name")
     services = settings.get("services")
@@ -78,9 +82,35 @@ def check(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
             kind, _, name = str(workload).partition("/")
             if kind not in WORKLOAD_KINDS or not name:
                 problems.append(
-                    ("services", f"{workload!r}: write kind/name, kind one of {WORKLOAD_KINDS}")
+                    ("services", f"{_shown(workload)}write kind/name, kind one of {WORKLOAD_KINDS}")
                 )
     return problems
+
+
+def _check_default_kubeconfig() -> list[tuple[str, str]]:
+    """Without `kubeconfig`, the client reads $KUBECONFIG (a list of files) or
+    ~/.kube/config: a missing one is reported now, not when the console connects."""
+    listed = [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p.strip()]
+    if listed:
+        if any(Path(p).expanduser().is_file() for p in listed):
+            return []
+        return [("kubeconfig", "none of the files in $KUBECONFIG exists")]
+    default = Path("~/.kube/config").expanduser()
+    if default.is_file():
+        return []
+    return [
+        (
+            "kubeconfig",
+            f"no kubeconfig: {default} does not exist and $KUBECONFIG is not set; "
+            "set kubeconfig = PATH, or in_cluster = true inside a cluster",
+        )
+    ]
+
+
+def _shown(value: object) -> str:
+    """`'value': ` when the value may be echoed (short, not a URL or token), else nothing."""
+    quoted = echo(value)
+    return f"{quoted}: " if quoted else ""
 
 
 def _check_mapping(settings: Mapping[str, Any], key: str, what: str) -> list[tuple[str, str]]:
@@ -90,7 +120,7 @@ def _check_mapping(settings: Mapping[str, Any], key: str, what: str) -> list[tup
     if not isinstance(value, Mapping):
         return [(key, f"must be a table of name = {what}")]
     return [
-        (key, f"{name!r}: the {what} must be a non-empty string")
+        (key, f"{_shown(name)}the {what} must be a non-empty string")
         for name, item in value.items()
         if not isinstance(item, str) or not item.strip()
     ]

@@ -26,6 +26,8 @@ READ_TIMEOUT = WATCH_SECONDS + 30
 CONNECT_TIMEOUT = 5
 PAGE = 500
 MAX_BACKOFF = 30.0
+HIDING = (403, 404)  # a list refused with these hides the kind instead of failing
+RECHECK_HIDDEN = 300.0  # seconds before a hidden kind is listed again
 
 
 class Gone(Exception):
@@ -104,6 +106,12 @@ class Reflector:
                 if _is_gone(exc):
                     version = None
                     continue
+                if version is None and getattr(exc, "status", None) in HIDING:
+                    # A role that may not list this kind (or a server without it): the
+                    # other kinds are shown; this one is checked again now and then.
+                    self.cache.hide(self.name, _hidden_reason(exc))
+                    self.stop.wait(RECHECK_HIDDEN)
+                    continue
                 self.cache.failed(self.name, translate(exc, f"watch {self.name}"))
                 version = None
                 self.stop.wait(backoff)
@@ -174,6 +182,12 @@ def _events(response: Any) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
     if buffer.strip():
         yield json.loads(buffer)
+
+
+def _hidden_reason(exc: BaseException) -> str:
+    if getattr(exc, "status", None) == 403:
+        return "forbidden: the credentials may not list it"
+    return "not found: the server does not serve it here"
 
 
 def _is_gone(exc: BaseException) -> bool:

@@ -310,6 +310,9 @@ class SandboxProvider(Provider):
         noun = "task" if spec.platform == ECS else "pod"
         return f"{n} {noun}" + ("" if n == 1 else "s")
 
+    async def check_revision(self, target: TargetRef, revision: str) -> str | None:
+        return valid_revision(revision)
+
     async def deploy(self, target: TargetRef, revision: str) -> str:
         self._allowed(Capability.DEPLOY, "deploy")
         problem = valid_revision(revision)

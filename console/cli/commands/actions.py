@@ -13,7 +13,8 @@ from console.cli.output import print_json, print_table
 from console.cli.runner import run_mutating, run_reading
 from console.domain.inert import neutralise
 from console.domain.instants import iso_utc
-from console.store.claims import OUTCOMES
+from console.engine.owner import Owner, alive
+from console.store.claims import OUTCOMES, Claim
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -30,30 +31,52 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     resolve.add_argument("key", metavar="KEY")
     resolve.add_argument("--outcome", required=True, choices=OUTCOMES)
     resolve.add_argument("--comment", default="", metavar="TEXT")
+    resolve.add_argument(
+        "--force",
+        action="store_true",
+        help="resolve although its process may still run (checked by hand)",
+    )
     resolve.set_defaults(func=run_resolve)
 
 
 def run_incomplete(args: argparse.Namespace) -> int:
     records = run_reading(args, lambda a: a.fetch_incomplete())
     if args.json:
-        print_json([r.to_json() for r in records])
+        print_json([{**r.to_json(), "running": _running(r)} for r in records])
     elif not records:
         print("no incomplete actions")
     else:
         print_table(
-            ["key", "action", "service", "env", "revision", "who", "started"],
+            ["key", "action", "service", "env", "revision", "who", "started", "process"],
             [
                 [r.key, r.action, r.ref.service, r.ref.environment, r.revision, r.who]
-                + [iso_utc(r.started_at)]
+                + [iso_utc(r.started_at), _process(r)]
                 for r in records
             ],
         )
     return 0
 
 
+def _running(record: Claim) -> bool | None:
+    """Whether the action's process still runs; None when unknown (another host, or
+    recorded before owners were)."""
+    if record.owner_pid is None:
+        return None
+    return alive(Owner(record.owner_host, record.owner_pid, record.owner_start))
+
+
+def _process(record: Claim) -> str:
+    if record.owner_pid is None:
+        return "unknown"
+    state = {True: "running", False: "gone", None: "other host"}[_running(record)]
+    return f"pid {record.owner_pid} on {record.owner_host} ({state})"
+
+
 def run_resolve(args: argparse.Namespace) -> int:
     record = run_mutating(
-        args, "resolve an action", lambda a: a.resolve(args.key, args.outcome, args.comment)
+        args,
+        "resolve an action",
+        lambda a: a.resolve(args.key, args.outcome, args.comment, force=args.force),
     )
     print(neutralise(f"{record.key}: {record.action} recorded as {args.outcome}"))
     return 0

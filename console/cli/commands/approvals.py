@@ -12,10 +12,13 @@ import sys
 
 from console.cli.output import print_json, print_table
 from console.cli.runner import print_proposal, proposal_json, run_reading
+from console.domain.consensus import Tally
 from console.domain.inert import neutralise
 from console.domain.instants import iso_utc
 from console.domain.model import ProviderApproval
-from console.engine.waiting import what_waits
+from console.engine.actions import Actions
+from console.engine.provider_votes import fetch_gate_tallies
+from console.engine.waiting import Waiting, what_waits
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -26,7 +29,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.set_defaults(func=run)
 
 
-def _approval_json(a: ProviderApproval) -> dict[str, object]:
+async def _collect(actions: Actions) -> tuple[Waiting, dict[str, Tally]]:
+    """What waits, and Quorum's tally of each provider approval held until the quorum."""
+    waiting = await what_waits(actions)
+    return waiting, await fetch_gate_tallies(actions, waiting.provider_approvals)
+
+
+def _approval_json(a: ProviderApproval, tally: Tally | None) -> dict[str, object]:
     return {
         "provider": a.provider,
         "id": a.id,
@@ -34,16 +43,35 @@ def _approval_json(a: ProviderApproval) -> dict[str, object]:
         "environment": a.environment,
         "url": a.url,
         "requested_at": a.requested_at,
+        "service": a.service,
+        "requested_by": a.requested_by,
+        "detail": a.detail,
+        "quorum": None
+        if tally is None
+        else {
+            "approvals": list(tally.approvals),
+            "rejections": list(tally.rejections),
+            "needed": tally.needed,
+            "summary": tally.summary(),
+        },
     }
 
 
+def _votes(tallies: dict[str, Tally], approval: ProviderApproval) -> str:
+    """Quorum's tally where the approval waits for it; else each vote is sent at once."""
+    tally = tallies.get(approval.id)
+    return tally.summary() if tally is not None else "each vote sent at once"
+
+
 def run(args: argparse.Namespace) -> int:
-    waiting = run_reading(args, what_waits)
+    waiting, tallies = run_reading(args, _collect)
     if args.json:
         print_json(
             {
                 "proposals": [proposal_json(v) for v in waiting.proposals],
-                "provider_approvals": [_approval_json(a) for a in waiting.provider_approvals],
+                "provider_approvals": [
+                    _approval_json(a, tallies.get(a.id)) for a in waiting.provider_approvals
+                ],
                 "awaiting_review": [proposal_json(v) for v in waiting.awaiting_review],
                 "incomplete_actions": [r.to_json() for r in waiting.incomplete],
                 "provider_errors": waiting.provider_errors,
@@ -55,11 +83,11 @@ def run(args: argparse.Namespace) -> int:
     for view in waiting.proposals:
         print_proposal(view)
     if waiting.provider_approvals:
-        print("\nwaiting in providers:")
+        print("\nwaiting in providers (quorum vote ID approve|reject):")
         print_table(
-            ["provider", "id", "environment", "title", "requested"],
+            ["id", "environment", "title", "requested", "votes"],
             [
-                [a.provider, a.id, a.environment, a.title, iso_utc(a.requested_at) or ""]
+                [a.id, a.environment, a.title, iso_utc(a.requested_at) or "", _votes(tallies, a)]
                 for a in waiting.provider_approvals
             ],
         )

@@ -7,11 +7,11 @@ break in the chain, so a cron job or a CI step can watch the file.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from console.cli.output import print_json, print_table
 from console.domain import exitcodes
+from console.domain.bounds import MAX_LINES, count_type
 from console.domain.inert import neutralise
 from console.engine.audit_watch import head_gone, seen_heads
 from console.engine.session import open_session
@@ -31,22 +31,14 @@ TAIL_HEADERS = (
 )
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
-    return value
-
-
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("audit", parents=[common], help="read and verify the audit log")
     actions = parser.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
 
     tail = actions.add_parser("tail", parents=[common], help="the newest records")
-    tail.add_argument("-n", type=_positive, default=50, metavar="N", help="how many (50)")
+    tail.add_argument(
+        "-n", type=count_type(1, MAX_LINES), default=50, metavar="N", help="how many (50)"
+    )
     tail.add_argument("--json", action="store_true", help="print a JSON array")
     tail.set_defaults(func=run_tail)
 
@@ -143,10 +135,5 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     with _open(args) as log:
-        try:
-            log.export_jsonl(sys.stdout)
-            sys.stdout.flush()
-        except BrokenPipeError:
-            # `quorum audit export | head`: the reader left; stop quietly, as `cat` does.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        log.export_jsonl(sys.stdout)
     return exitcodes.OK

@@ -14,12 +14,14 @@ import sys
 from pathlib import Path
 
 from console.config.load import ConfigProblem, config_problems, load_config, problem_at
-from console.config.paths import config_path
+from console.config.paths import check_choice, config_path, data_dir
 from console.domain import exitcodes
 from console.domain.inert import neutralise
 from console.domain.settings import Config
+from console.engine.deploy_command import command_problem
 from console.engine.ledger import signing_status
-from console.engine.session import open_session
+from console.engine.session import Session, open_session
+from console.store.files import sharing_problems
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -41,11 +43,12 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    check_choice(args.config, args.sandbox)
     if args.sandbox:
         print("ok: --sandbox uses the built-in sandbox team; no config file is read")
         return exitcodes.OK
     path = config_path(args.config)
-    explicit = bool(args.config or os.environ.get("QUORUM_CONFIG"))
+    explicit = args.config is not None or "QUORUM_CONFIG" in os.environ
     if not path.exists() and not explicit:
         print(f"ok: no config at {neutralise(str(path))}; quorum would open the built-in sandbox")
         return exitcodes.OK
@@ -53,12 +56,32 @@ def run_check(args: argparse.Namespace) -> int:
     if problems:
         return _fail(problems)
     config = load_config(path)
-    broken = _broken_providers(args, path, config)
+    broken = _broken_providers(args, path, config) + _missing_commands(path, config)
     if broken:
         return _fail(broken)
+    for warning in _sharing(config):
+        print(f"warning: {neutralise(warning)}", file=sys.stderr)
     print(f"ok: {neutralise(str(path))} ({summary(config)})")
     print(neutralise(signing_status(config)))
     return exitcodes.OK
+
+
+def _missing_commands(path: Path, config: Config) -> list[ConfigProblem]:
+    """Deploy commands that could not start from here (the command runs in the current
+    directory, as it would by hand), found before anyone votes on a deploy."""
+    problems = []
+    for environment, policy in config.policies.items():
+        found = command_problem(policy.deploy_command) if policy.deploy_command else None
+        if found:
+            key = ("policy", environment, "deploy_command")
+            problems.append(problem_at(path, key, found))
+    return problems
+
+
+def _sharing(config: Config) -> list[str]:
+    """Members of the team who could not write the audit log (README: a shared path)."""
+    session = Session(config=config, data_dir=data_dir(), readonly=True)
+    return sharing_problems(session.audit_path, config.members)
 
 
 def _broken_providers(args: argparse.Namespace, path: Path, config: Config) -> list[ConfigProblem]:

@@ -18,6 +18,7 @@ from console.cli.runner import (
     run_mutating,
     target_of,
 )
+from console.domain.bounds import MAX_REPLICAS, count_type
 from console.domain.consensus import Kind
 from console.engine.actions import Actions, NeedsConsensus, Outcome
 
@@ -40,7 +41,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     add("restart", "restart a target (opens a proposal where the policy needs votes)")
     add("scale", "scale a target (opens a proposal where the policy needs votes)").add_argument(
-        "--replicas", type=int, required=True, metavar="N"
+        "--replicas", type=count_type(0, MAX_REPLICAS), required=True, metavar="N"
     )
     add("pause", "pause a rollout now: anyone, no vote, team notified")
     add("resume", "resume a paused rollout (opens a proposal where the policy needs votes)")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from datetime import datetime
 
 from console.cli.commands.status import target_json
@@ -113,12 +112,8 @@ def print_text(details: TargetDetails) -> None:
 
 def run(args: argparse.Namespace) -> int:
     details = asyncio.run(_describe(args))
-    try:
-        if args.json:
-            print_json(details_json(details))
-        else:
-            print_text(details)
-        sys.stdout.flush()
-    except BrokenPipeError:  # `quorum describe ... | head` closed the pipe: not an error
-        sys.stderr.close()
+    if args.json:
+        print_json(details_json(details))
+    else:
+        print_text(details)
     return 0

@@ -1,4 +1,5 @@
-"""`quorum logs SERVICE --env ENV [--follow] [--since D] [--tail N] [--container C] [--previous]`.
+"""`quorum logs SERVICE --env ENV [--follow] [--since D] [--tail N] [--container C] [--previous]
+[--filter PATTERN]`.
 
 The same `Provider.logs` iterator the log pane reads, printed line by line as it
 arrives, so a followed log never piles up in memory.
@@ -11,8 +12,8 @@ import asyncio
 import sys
 from typing import TextIO
 
+from console.domain.bounds import MAX_LINES, count_type
 from console.domain.durations import duration_type
-from console.domain.errors import UsageError
 from console.domain.inert import neutralise
 from console.domain.instants import iso_utc
 from console.domain.model import LogLine
@@ -27,10 +28,18 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.add_argument("--env", required=True, metavar="ENV", help="environment")
     parser.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
     parser.add_argument("--since", type=duration_type, metavar="DURATION", help="e.g. 5m, 1h")
-    parser.add_argument("--tail", type=int, metavar="N", help="only the last N lines")
+    parser.add_argument(
+        "--tail", type=count_type(0, MAX_LINES), metavar="N", help="only the last N lines"
+    )
     parser.add_argument("--container", metavar="NAME", help="one container of each pod")
     parser.add_argument(
         "--previous", "-p", action="store_true", help="the previous container's logs (k9s p)"
+    )
+    parser.add_argument(
+        "--filter",
+        metavar="PATTERN",
+        help="only matching lines (the backend's filter syntax where it has one, e.g. "
+        "CloudWatch's; else plain text)",
     )
     parser.add_argument(
         "--raw",
@@ -52,6 +61,8 @@ async def _print_logs(args: argparse.Namespace, out: TextIO) -> None:
     try:
         target = await resolve_target(session, args.service, args.env)
         raw = args.raw and not out.isatty()
+        provider = session.providers.get(target.ref.provider)
+        by_backend = bool(args.filter) and provider is not None and provider.log_filter
         stream = reads.open_logs(
             session,
             target.ref,
@@ -60,8 +71,11 @@ async def _print_logs(args: argparse.Namespace, out: TextIO) -> None:
             tail=args.tail,
             container=args.container,
             previous=args.previous,
+            pattern=args.filter if by_backend else None,
         )
         async for line in stream:
+            if args.filter and not by_backend and args.filter not in line.text:
+                continue
             out.write(format_line(line, raw=raw) + "\n")
             out.flush()
     finally:
@@ -69,10 +83,6 @@ async def _print_logs(args: argparse.Namespace, out: TextIO) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.tail is not None and args.tail < 0:
-        raise UsageError("--tail must be zero or more")
-    try:
-        asyncio.run(_print_logs(args, sys.stdout))
-    except BrokenPipeError:  # `quorum logs ... | head` closed the pipe: not an error
-        sys.stderr.close()
+    # A reader that left (`| head`) ends it through BrokenPipeError, as every command.
+    asyncio.run(_print_logs(args, sys.stdout))
     return 0

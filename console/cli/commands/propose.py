@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from console.cli.runner import emit, run_mutating, target_of
+from console.domain.bounds import MAX_REPLICAS, count_type
 from console.domain.consensus import Kind
 from console.engine.actions import Actions, Result
 from console.store.proposals import parse_id
@@ -37,7 +38,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     add("restart", "propose restarting a target")
     add("scale", "propose scaling a target").add_argument(
-        "--replicas", type=int, required=True, metavar="N"
+        "--replicas", type=count_type(0, MAX_REPLICAS), required=True, metavar="N"
     )
     amend = add("amend", "move your proposal to another revision", target=False)
     amend.add_argument("id", metavar="ID")

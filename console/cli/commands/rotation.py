@@ -30,6 +30,7 @@ from console.cli.output import print_json, print_table
 from console.cli.runner import run_mutating, run_reading
 from console.config.paths import data_dir
 from console.domain import exitcodes
+from console.domain.bounds import count_type
 from console.domain.durations import DurationError, parse_duration
 from console.domain.errors import UsageError
 from console.domain.identity import current_identity
@@ -62,13 +63,15 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     schedule.add_argument("rotation", nargs="?", help="one rotation (default: all)")
     schedule.add_argument("--from", dest="start", metavar="WHEN", default="now")
-    schedule.add_argument("--days", type=_positive, default=28, help="how far (default 28)")
+    schedule.add_argument(
+        "--days", type=count_type(1, 3660), default=28, help="how far (default 28)"
+    )
     schedule.add_argument("--gaps", action="store_true", help="list gaps too")
     schedule.add_argument("--json", action="store_true", help="print a JSON array")
     schedule.set_defaults(func=run_schedule)
 
     ics = verbs.add_parser("ics", parents=[common], help="the schedule as an iCalendar feed")
-    ics.add_argument("--months", type=_positive, default=3, help="horizon (default 3)")
+    ics.add_argument("--months", type=count_type(1, 120), default=3, help="horizon (default 3)")
     ics.add_argument("--from", dest="start", metavar="WHEN", default="now")
     ics.add_argument("--gaps", action="store_true", help="add events for gaps")
     ics.add_argument("--output", "-o", metavar="PATH", help="write here instead of stdout")
@@ -123,16 +126,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     notify.add_argument("--json", action="store_true", help="print a JSON array")
     notify.set_defaults(func=run_notify)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return value
 
 
 def _session(args: argparse.Namespace) -> Session:
@@ -380,8 +373,9 @@ def run_notify(args: argparse.Namespace) -> int:
                 for d in done
             ],
         )
-        for d in done:
-            for error in d.errors:
-                print(f"quorum: {d.rotation}: {neutralise(error)}", file=sys.stderr)
+    for d in done:  # warned the way every command warns of an undelivered notice
+        for error in d.errors:
+            line = f"quorum: notice not delivered: {error} ({d.rotation} handoff)"
+            print(neutralise(line), file=sys.stderr)
     failed = any(d.status == "failed" for d in done)
     return exitcodes.FAILURE if failed else exitcodes.OK

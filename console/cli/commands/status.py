@@ -48,12 +48,17 @@ def row_json(row: TargetRow) -> dict[str, object]:
     return {
         **target_json(row.target),
         "health": row.health.value,
+        "alarms": [
+            {"name": a.name, "state": a.state, "reason": a.reason} for a in row.target.alarms
+        ],
         "stale": row.stale,
         "error": row.error,
     }
 
 
-async def _collect(args: argparse.Namespace) -> tuple[list[TargetRow], list[ProviderState]]:
+async def _collect(
+    args: argparse.Namespace,
+) -> tuple[list[TargetRow], list[ProviderState], list[ProviderState]]:
     session = open_session(args)
     hub = Hub(session)
     try:
@@ -61,11 +66,13 @@ async def _collect(args: argparse.Namespace) -> tuple[list[TargetRow], list[Prov
     finally:
         await session.close()
     rows = sorted(hub.rows(), key=lambda r: (r.target.ref.service, r.target.ref.environment))
-    return rows, [s for s in hub.states.values() if s.error]
+    states = list(hub.states.values())
+    noted = [s for s in states if s.snapshot is not None and s.snapshot.notes]
+    return rows, [s for s in states if s.error], noted
 
 
 def run(args: argparse.Namespace) -> int:
-    rows, failing = asyncio.run(_collect(args))
+    rows, failing, noted = asyncio.run(_collect(args))
     if args.json:
         print_json([row_json(r) for r in rows])
     else:
@@ -85,6 +92,10 @@ def run(args: argparse.Namespace) -> int:
                 for r in rows
             ],
         )
+    for state in noted:
+        assert state.snapshot is not None  # selected for its notes
+        for note in state.snapshot.notes:
+            print(f"quorum: provider {state.name}: {neutralise(note)}", file=sys.stderr)
     for state in failing:
         label = "broken" if state.broken else "failing"
         reason = neutralise(state.error or "")

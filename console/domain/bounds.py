@@ -1,0 +1,28 @@
+"""The largest numbers Quorum takes from a person, checked where they enter.
+
+A count or a duration typed by hand is never meant to be 10^23: such a value is a
+slip, and past a point it overflows a date, a SQLite integer or a backend's int32.
+Each limit is far above any real use, and a value beyond it is one usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Callable
+
+MAX_REPLICAS = 10_000  # above any single workload; Kubernetes itself takes int32
+MAX_LINES = 1_000_000  # `audit tail -n`, `logs --tail`
+_WHOLE = re.compile(r"[+-]?[0-9]{1,18}")
+
+
+def count_type(low: int, high: int) -> Callable[[str], int]:
+    """An argparse `type=` for a whole number from `low` to `high`, with a one-line error."""
+
+    def parse(text: str) -> int:
+        stripped = text.strip()
+        if not _WHOLE.fullmatch(stripped) or not low <= int(stripped) <= high:
+            raise argparse.ArgumentTypeError(f"expected a whole number from {low} to {high}")
+        return int(stripped)
+
+    return parse
