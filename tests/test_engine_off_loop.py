@@ -123,3 +123,42 @@ def test_a_command_says_it_waits_for_the_lock_then_votes(
             holder.kill()
     out = capsys.readouterr().out
     assert out.startswith(f"{pid}  open  deploy api@production to v7")
+
+
+def test_a_lock_held_past_the_busy_timeout_is_one_line_and_exit_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = open_session(argparse.Namespace(config=None, sandbox=True, readonly=False))
+
+    async def propose() -> int:
+        me = Actions(session, identity=Identity(ME, ME))
+        try:
+            ref = (await resolve_target(session, "api", "production")).ref
+            return (await me.propose(Kind.DEPLOY, ref, revision="v7")).proposal.id
+        finally:
+            me.close()
+            await session.close()
+
+    pid = asyncio.run(propose())
+    capsys.readouterr()
+    monkeypatch.setattr("console.store.db.BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setenv("QUORUM_ACT_AS", "alice")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(session.audit_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdin is not None
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        assert main(["--sandbox", "vote", str(pid), "approve"]) == 1
+    finally:
+        holder.stdin.write("release\n")
+        holder.stdin.close()
+        holder.wait()
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == (
+        f"quorum: {session.audit_path}: another process held the write lock for 0.2 s; try again"
+    )
+    assert "Traceback" not in "\n".join(err)

@@ -66,6 +66,7 @@ from console.notify.sinks import Notice, send_all
 from console.signing.signer import Signer
 from console.store.audit import AuditError, AuditLog, AuditRecord
 from console.store.claims import FAILED, FINISHED, Claim, ClaimStore
+from console.store.db import StoreError
 from console.store.files import MIN_FREE_BYTES, free_bytes
 from console.store.proposals import ProposalStore
 from providers.base import Progress, Provider, ProviderError, progress_sink
@@ -323,13 +324,16 @@ class Actions:
 
         If the work is still waiting after `WAITING_AFTER` seconds, `on_waiting` is told
         once (a notice for people, not a timeout: the work goes on until the busy
-        timeout)."""
+        timeout). A failure of the file itself becomes a StoreError line."""
         work = asyncio.ensure_future(asyncio.to_thread(call))
         if self.on_waiting is not None:
             done, _ = await asyncio.wait({work}, timeout=WAITING_AFTER)
             if not done:
                 self.on_waiting()
-        return await work
+        try:
+            return await work
+        except sqlite3.Error as exc:  # the file itself failed: one line, not a traceback
+            raise StoreError.of(self.session.audit_path, exc) from None
 
     # -- reading ---------------------------------------------------------------------
 

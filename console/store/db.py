@@ -21,12 +21,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
+from console.domain.errors import QuorumError
 from console.store import files
 
 if TYPE_CHECKING:
     import sqlite_utils
 
 BUSY_TIMEOUT_MS = 30_000
+
+
+class StoreError(QuorumError, sqlite3.Error):
+    """The shared file could not be read or written; one line, exit 1.
+
+    Still an `sqlite3.Error`, so code that handles a failed write (a full disk) the
+    same whichever way it was raised keeps handling it."""
+
+    @classmethod
+    def of(cls, path: Path, exc: sqlite3.Error) -> StoreError:
+        if "locked" in str(exc):
+            waited = BUSY_TIMEOUT_MS / 1000
+            return cls(f"{path}: another process held the write lock for {waited:g} s; try again")
+        return cls(files.explain(exc))
 
 
 def connect(path: Path) -> sqlite_utils.Database:
