@@ -121,7 +121,7 @@ class ProgressLine:
             if total <= 0:
                 self.out.write(("\r\x1b[K" if self.tty else "") + text + "\n")
             elif self.tty:
-                filled = self.WIDTH * done // total
+                filled = min(self.WIDTH, self.WIDTH * done // total)
                 bar = "#" * filled + "-" * (self.WIDTH - filled)
                 end = "\n" if done >= total else ""
                 self.out.write(f"\r\x1b[K[{bar}] {done}/{total} {text}"[:200] + end)
