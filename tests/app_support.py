@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from rich.text import Text
 from textual.css.query import NoMatches
 
 from console.domain.model import (
@@ -33,6 +34,9 @@ from console.domain.settings import Config, Policy
 from console.engine.session import Session
 from providers.base import Capability, Provider, ProviderContext
 from providers.registry import BrokenProvider
+from widgets.base.logview import LogView
+from widgets.base.pane import Pane
+from widgets.base.table import KeyedTable
 
 NOW = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 
@@ -246,3 +250,27 @@ def sandbox_session(data_dir: Path, *, readonly: bool = False) -> Session:
         assert isinstance(built, Provider), built
         providers[pc.name] = built
     return Session(config=config, data_dir=data_dir, readonly=readonly, providers=providers)
+
+
+def move_cursor(table: KeyedTable, key: str) -> None:
+    """Put `table`'s cursor on `key` the way the arrow keys do (one row at a time)."""
+    keys = table.keys
+    assert key in keys, f"{key} is not shown"
+    while table.cursor_key != key:
+        here = keys.index(table.cursor_key) if table.cursor_key in keys else 0
+        table.action_cursor(1 if keys.index(key) > here else -1)
+
+
+def title_of(pane: Pane) -> str:
+    """A pane's top edge as plain text."""
+    return Text.from_markup(pane.border_title or "").plain
+
+
+def status_of(pane: Pane) -> str:
+    """A pane's bottom edge (its status line) as plain text."""
+    return Text.from_markup(pane.border_subtitle or "").plain
+
+
+def visible_text(view: LogView) -> list[str]:
+    """The plain text of each line of a log view on screen now, as rendered."""
+    return [view.render_line(y).text.rstrip() for y in range(view.scrollable_content_region.height)]

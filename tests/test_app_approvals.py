@@ -14,10 +14,10 @@ from console.engine.actions import Actions
 from console.store.audit import AuditLog
 from console.store.claims import Claim, ClaimStore
 from providers.sandbox import PAUSED_AT
-from tests.app_support import sandbox_session, settle
-from widgets.approvals import ApprovalsPane
+from tests.app_support import move_cursor, sandbox_session, settle, title_of
+from widgets.dialogs.modals import ConfirmScreen, FormScreen, PickScreen
 from widgets.main import MainScreen
-from widgets.modals import ConfirmScreen, FormScreen, PickScreen
+from widgets.panes.approvals import ApprovalsPane
 
 API_PROD = "sim-k8s/api/production"
 
@@ -41,7 +41,7 @@ def _pane(app: QuorumApp) -> ApprovalsPane:
 
 async def _select(pilot, app: QuorumApp, key: str) -> None:
     await settle(pilot, lambda: key in app.services.table.keys)
-    app.services.table.move_to(key)
+    move_cursor(app.services.table, key)
     await settle(pilot, lambda: app.selected is not None and app.selected.key == key)
 
 
@@ -101,7 +101,7 @@ async def test_reject_asks_for_a_comment_and_approve_counts(tmp_path: Path) -> N
         alice.close()
         await settle(pilot, lambda: len(_pane(app).items) == 2)
         await pilot.press("colon", *"apr", "enter")
-        _pane(app).table.move_to(f"proposal-{first.proposal.id}")
+        move_cursor(_pane(app).table, f"proposal-{first.proposal.id}")
         await pilot.press("x")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
         await pilot.press("enter")  # an empty comment is refused
@@ -112,7 +112,7 @@ async def test_reject_asks_for_a_comment_and_approve_counts(tmp_path: Path) -> N
         vote = _pane(app).items[key].votes[0]
         assert (vote.approve, vote.comment) == (False, "breaks checkout")
         assert "rejections 1 of 2 to block" in _pane(app).items[key].summary
-        _pane(app).table.move_to(f"proposal-{second.proposal.id}")
+        move_cursor(_pane(app).table, f"proposal-{second.proposal.id}")
         await pilot.press("a")
         key2 = f"proposal-{second.proposal.id}"
         await settle(pilot, lambda: _pane(app).items[key2].votes != ())
@@ -166,7 +166,7 @@ async def test_review_of_someone_elses_override(tmp_path: Path) -> None:
         await settle(
             pilot, lambda: key in _pane(app).items and _pane(app).items[key].awaiting_review
         )
-        assert "1 override(s) to review" in _pane(app).title_text
+        assert "1 override(s) to review" in title_of(_pane(app))
         await pilot.press("colon", *"apr", "enter", "R")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
         await pilot.press(*"looked fine", "enter")

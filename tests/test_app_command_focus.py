@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from console.app import QuorumApp
+from console.tui.keys import focused_pane
 from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
-from widgets.metrics import MetricsPane
+from widgets.panes.metrics import MetricsPane
 
 
 async def test_keys_after_a_scope_command_reach_the_services_pane(tmp_path: Path) -> None:
@@ -16,6 +17,6 @@ async def test_keys_after_a_scope_command_reach_the_services_pane(tmp_path: Path
         await settle(pilot, lambda: len(app.services.table.keys) == 4)
         for command in ("env production", "no-such-command"):
             await pilot.press("colon", *command, "enter")
-            await settle(pilot, lambda: app.focused_pane() is app.services)
+            await settle(pilot, lambda: focused_pane(app) is app.services)
         await pilot.press("m")
-        await settle(pilot, lambda: app.focused_pane() is app.main.query_one(MetricsPane))
+        await settle(pilot, lambda: focused_pane(app) is app.main.query_one(MetricsPane))

@@ -9,9 +9,9 @@ from textual.geometry import Region
 from console.app import QuorumApp
 from console.domain.model import EventInfo, PodInfo, TargetDetails, TargetRef
 from providers.sandbox import PAUSED_AT
-from tests.app_support import NOW, FakeProvider, make_session, sandbox_session, settle
+from tests.app_support import NOW, FakeProvider, make_session, move_cursor, sandbox_session, settle
 from tests.app_support import target as make_target
-from widgets.details import DetailsScreen
+from widgets.dialogs.details import DetailsScreen
 
 HOSTILE_POD = "web-1\x1b]0;pwned\x07\x1b[2J[bold red]fake[/]"
 HOSTILE_MESSAGE = "Back-off \x1b[31m[bold red]restarting[/] failed container"
@@ -27,7 +27,7 @@ def _text(app: QuorumApp, selector: str) -> str:
 
 async def _select(pilot, app: QuorumApp, key: str) -> None:
     await settle(pilot, lambda: key in app.services.table.keys)
-    app.services.table.move_to(key)
+    move_cursor(app.services.table, key)
     await settle(pilot, lambda: app.selected is not None and app.selected.key == key)
 
 

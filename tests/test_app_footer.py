@@ -14,7 +14,7 @@ from textual.widget import Widget
 from console.app import QuorumApp
 from console.config.sandbox_team import sandbox_config
 from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
-from widgets.help import HelpScreen
+from widgets.dialogs.help import HelpScreen
 from widgets.main import MainScreen
 
 

@@ -7,8 +7,16 @@ from pathlib import Path
 from console.app import QuorumApp
 from providers.base import Unreachable
 from providers.registry import BrokenProvider
-from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets, target
-from widgets.chrome import ProviderStatus
+from tests.app_support import (
+    NOW,
+    FakeProvider,
+    make_session,
+    settle,
+    standard_targets,
+    status_of,
+    target,
+)
+from widgets.base.chrome import ProviderStatus
 
 
 def _status(app: QuorumApp) -> str:
@@ -70,9 +78,39 @@ async def test_a_failing_metrics_fetch_never_stops_the_console(tmp_path: Path) -
     session = make_session(tmp_path / "data", [alpha])
     app = QuorumApp(session, now=lambda: NOW, poll_interval=0.05)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot, lambda: "exploded" in app.metrics.status_text)
+        await settle(pilot, lambda: "exploded" in status_of(app.metrics))
         assert app.is_running
         alpha.metrics_fail = None
         await pilot.press("down")  # another target: a fresh fetch that works
         await settle(pilot, lambda: app.metrics.fetches >= 1)
-        assert app.metrics.status_text == ""
+        assert status_of(app.metrics) == ""
+
+
+async def test_a_burst_of_polls_repaints_services_once_with_the_newest_states(
+    tmp_path: Path,
+) -> None:
+    """The hub's callback posts every provider's state; a pending message is replaced
+    by a newer one, so a burst (start-up, ctrl-r, one watch event per provider) is
+    shown once, and what is shown is the newest."""
+    alpha = FakeProvider("alpha", standard_targets(), tmp_path)
+    app = QuorumApp(make_session(tmp_path / "data", [alpha]), now=lambda: NOW, poll_interval=60)
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.services.table
+        await settle(pilot, lambda: len(table.keys) == 4)
+        shown: list[int] = []
+        show = app.feeds.show_states
+        app.feeds.show_states = lambda states: (shown.append(len(states)), show(states))
+        for revision in ("v3", "v4", "v5"):  # three polls before the app reads a message
+            alpha.set("api", "production", revision=revision)
+            await app.hub.poll("alpha")
+        await settle(pilot, lambda: table.cells("alpha/api/production")[3] == "v5")
+        assert shown == [1]
+
+
+def test_a_hub_message_replaces_only_a_hub_message() -> None:
+    from textual.message import Message
+
+    from console.tui.messages import HubChanged
+
+    assert HubChanged({}).can_replace(HubChanged({}))
+    assert not HubChanged({}).can_replace(Message())

@@ -9,11 +9,12 @@ from textual.command import CommandPalette
 
 from console.app import QuorumApp
 from console.config.sandbox_team import sandbox_config
+from console.tui.keys import focused_pane
 from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
-from widgets.chrome import CommandBar
-from widgets.help import HelpScreen
+from widgets.base.chrome import CommandBar
+from widgets.dialogs.help import HelpScreen
+from widgets.dialogs.modals import PickScreen
 from widgets.main import MainScreen
-from widgets.modals import PickScreen
 
 
 def _app(tmp_path: Path, readonly: bool = False) -> QuorumApp:
@@ -48,7 +49,7 @@ async def test_help_lists_the_bindings_of_the_current_view(tmp_path: Path) -> No
         assert {"s", "w", "t", "0", "1", "2", "3", "4", "5", "6", "^s"} <= set(groups["logs"])
         assert "services" not in groups
         await pilot.press("colon", *"rotation", "enter")
-        await settle(pilot, lambda: app.focused_pane() is app.pane("rotation"))
+        await settle(pilot, lambda: focused_pane(app) is app.pane("rotation"))
         groups = await _help_keys(pilot, app)
         assert {"c", "o", "w", "t"} <= set(groups["rotation"])
 
@@ -66,7 +67,7 @@ async def test_command_mode_switches_panes(tmp_path: Path) -> None:
             ("svc", "services"),
         ]:
             await pilot.press("colon", *command, "enter")
-            await settle(pilot, lambda p=pane: app.focused_pane() is app.pane(p))
+            await settle(pilot, lambda p=pane: focused_pane(app) is app.pane(p))
             if pane != "services":
                 assert app.screen.lower == pane
                 assert app.pane(pane).display
@@ -87,7 +88,7 @@ async def test_palette_offers_the_same_commands(tmp_path: Path) -> None:
         titles = {c.title: c for c in app.get_system_commands(app.screen)}
         assert {"Go to logs", "Environment: production", "Provider (context): alpha"} <= set(titles)
         titles["Environment: production"].callback()
-        assert app.environment == "production"
+        assert app.prompt.environment == "production"
         assert {r for r in app.services.table.keys} == {
             "alpha/api/production",
             "alpha/billing/production",
@@ -95,7 +96,7 @@ async def test_palette_offers_the_same_commands(tmp_path: Path) -> None:
         await pilot.press("ctrl+p")
         await settle(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"go to audit", "enter")
-        await settle(pilot, lambda: app.focused_pane() is app.pane("audit"))
+        await settle(pilot, lambda: focused_pane(app) is app.pane("audit"))
 
 
 async def test_tab_moves_between_panes_and_zoom_works_everywhere(tmp_path: Path) -> None:
@@ -105,12 +106,12 @@ async def test_tab_moves_between_panes_and_zoom_works_everywhere(tmp_path: Path)
         seen = []
         for _ in range(6):
             await pilot.press("tab")
-            pane = app.focused_pane()
+            pane = focused_pane(app)
             if pane is not None:
                 seen.append(pane.id)
         assert {"approvals", "logs", "rotation", "audit"} <= set(seen)
         await pilot.press("colon", *"audit", "enter")
-        await settle(pilot, lambda: app.focused_pane() is app.pane("audit"))
+        await settle(pilot, lambda: focused_pane(app) is app.pane("audit"))
         await pilot.press("f")
         assert app.screen.maximized is app.pane("audit")
         await pilot.press("escape")
@@ -122,7 +123,7 @@ async def test_readonly_removes_mutating_keys_and_says_why(tmp_path: Path) -> No
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, lambda: len(app.services.table.keys) == 4)
         await pilot.press("colon", *"rotation", "enter")
-        await settle(pilot, lambda: app.focused_pane() is app.pane("rotation"))
+        await settle(pilot, lambda: focused_pane(app) is app.pane("rotation"))
         groups = await _help_keys(pilot, app)
         assert "c" in groups["rotation"]  # the calendar only reads
         assert not {"o", "w", "t"} & set(groups["rotation"])
@@ -130,7 +131,7 @@ async def test_readonly_removes_mutating_keys_and_says_why(tmp_path: Path) -> No
         assert isinstance(app.screen, MainScreen)  # no override form opened
         assert any("read-only console: override" in m for m in app.notices)
         await pilot.press("colon", *"apr", "enter")
-        await settle(pilot, lambda: app.focused_pane() is app.pane("approvals"))
+        await settle(pilot, lambda: focused_pane(app) is app.pane("approvals"))
         await pilot.press("a")
         assert any("read-only console: approve" in m for m in app.notices)
 
@@ -153,7 +154,7 @@ async def test_clicking_the_pane_strip_shows_that_pane(tmp_path: Path) -> None:
         x = plain.index(" audit ") + 2
         await pilot.click("#top-bar", offset=(x, 0))
         await settle(pilot, lambda: app.screen.lower == "audit")
-        assert app.focused_pane() is app.pane("audit")
+        assert focused_pane(app) is app.pane("audit")
 
 
 async def test_messages_keeps_notices_after_their_toasts_fade(tmp_path: Path) -> None:

@@ -9,8 +9,18 @@ from rich.style import Style
 
 from console.app import QuorumApp
 from console.domain.model import PodInfo, TargetDetails, TargetRef
-from tests.app_support import NOW, FakeProvider, line, make_session, settle, standard_targets
-from widgets.logview import MATCH_STYLE
+from tests.app_support import (
+    NOW,
+    FakeProvider,
+    line,
+    make_session,
+    settle,
+    standard_targets,
+    status_of,
+    title_of,
+    visible_text,
+)
+from widgets.base.logview import MATCH_STYLE
 
 
 def _app(tmp_path: Path, provider: FakeProvider, **kw: object) -> QuorumApp:
@@ -28,7 +38,14 @@ def _provider(tmp_path: Path, lines: list | None = None) -> FakeProvider:
 
 
 async def _ready(pilot, app: QuorumApp, count: int = 3) -> None:
-    await settle(pilot, lambda: len(app.logs.view.lines) >= count)
+    """The first lines arrived and the view is laid out and shows them: lines can be
+    flushed before the pane has its size, and then nothing is on screen yet."""
+
+    def shown() -> bool:
+        view = app.logs.view
+        return len(view.lines) >= count and any(visible_text(view))
+
+    await settle(pilot, shown)
 
 
 async def test_selected_target_is_followed(tmp_path: Path) -> None:
@@ -37,8 +54,8 @@ async def test_selected_target_is_followed(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await _ready(pilot, app)
         assert provider.log_calls[0] == ("alpha/api/production", None, 200)
-        assert "api@production" in app.logs.title_text
-        text = app.logs.view.visible_text()
+        assert "api@production" in title_of(app.logs)
+        text = visible_text(app.logs.view)
         assert text[:3] == [
             "INFO  GET /orders 200",
             "ERROR payment declined for order 17",
@@ -46,12 +63,12 @@ async def test_selected_target_is_followed(tmp_path: Path) -> None:
         ]
         # Lines fed later arrive through the follow stream.
         provider.feed.put_nowait([line("late line", seconds=9)])
-        await settle(pilot, lambda: "INFO  late line" in app.logs.view.visible_text())
+        await settle(pilot, lambda: "INFO  late line" in visible_text(app.logs.view))
         # Another row restarts the stream for that target; the old one is cancelled.
         await pilot.press("down")
         await settle(pilot, lambda: len(provider.log_calls) == 2)
         assert provider.log_calls[1][0] == "alpha/api/staging"
-        await settle(pilot, lambda: "api@staging" in app.logs.title_text)
+        await settle(pilot, lambda: "api@staging" in title_of(app.logs))
         workers = [w for w in app.logs.workers if w.group == "logs" and w.is_running]
         assert len(workers) == 1
 
@@ -83,13 +100,13 @@ async def test_toggles_for_autoscroll_wrap_and_timestamps(tmp_path: Path) -> Non
         assert (view.autoscroll, view.wrap, view.timestamps) == (True, False, False)
         await pilot.press("s")
         assert view.autoscroll is False
-        assert "paused" in app.logs.title_text
+        assert "paused" in title_of(app.logs)
         await pilot.press("w")
         assert view.wrap is True
         assert view.virtual_size.height >= 3  # the long line takes two rows or more
         await pilot.press("t")
         assert view.timestamps is True
-        assert view.visible_text()[0] == "09:00:00 INFO  first"
+        assert visible_text(view)[0] == "09:00:00 INFO  first"
         await pilot.press("t", "w", "s")
         assert (view.autoscroll, view.wrap, view.timestamps) == (True, False, False)
         assert view.virtual_size.height == 2
@@ -104,7 +121,7 @@ async def test_number_keys_pick_k9s_time_windows(tmp_path: Path) -> None:
         await pilot.press("3")
         await settle(pilot, lambda: len(provider.log_calls) == 2)
         assert provider.log_calls[-1] == ("alpha/api/production", timedelta(minutes=5), None)
-        assert "window 5m" in app.logs.title_text
+        assert "window 5m" in title_of(app.logs)
         await pilot.press("6")
         await settle(pilot, lambda: len(provider.log_calls) == 3)
         assert provider.log_calls[-1][1] == timedelta(hours=1)
@@ -128,7 +145,7 @@ async def test_filter_keeps_matches_and_highlights_them(tmp_path: Path) -> None:
         match_bg = Style.parse(MATCH_STYLE).bgcolor
         highlighted = [seg.text for seg in strip if seg.style and seg.style.bgcolor == match_bg]
         assert highlighted == ["declined"]
-        assert "/declined" in app.logs.title_text
+        assert "/declined" in title_of(app.logs)
         # New lines are filtered as they arrive.
         provider.feed.put_nowait([line("declined again"), line("unrelated")])
         await settle(pilot, lambda: len(view.lines) == 5)
@@ -208,8 +225,8 @@ async def test_a_failing_stream_ends_with_a_notice(tmp_path: Path) -> None:
     provider = Failing("alpha", standard_targets(), tmp_path)
     app = _app(tmp_path, provider)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, lambda: "stream stopped" in app.logs.status_text)
-        assert "connection reset" in app.logs.status_text
+        await settle(pilot, lambda: "stream stopped" in status_of(app.logs))
+        assert "connection reset" in status_of(app.logs)
         assert app.is_running
         assert any("connection reset" in m for m in app.notices)
 
@@ -238,12 +255,12 @@ async def test_p_reads_the_previous_instance_and_back(tmp_path: Path) -> None:
         await settle(pilot, lambda: len(provider.log_options) == 2)
         # An ended instance is read, not followed.
         assert provider.log_options[-1] == (None, True, False)
-        assert "previous" in app.logs.title_text
-        await settle(pilot, lambda: app.logs.status_text == "end of the previous instance")
+        assert "previous" in title_of(app.logs)
+        await settle(pilot, lambda: status_of(app.logs) == "end of the previous instance")
         await pilot.press("p")
         await settle(pilot, lambda: len(provider.log_options) == 3)
         assert provider.log_options[-1] == (None, False, True)
-        assert "previous" not in app.logs.title_text
+        assert "previous" not in title_of(app.logs)
 
 
 async def test_c_steps_through_the_containers_then_back_to_all(tmp_path: Path) -> None:
@@ -258,8 +275,8 @@ async def test_c_steps_through_the_containers_then_back_to_all(tmp_path: Path) -
             await settle(pilot, lambda calls=calls: len(provider.log_options) == calls + 1)
             assert provider.log_options[-1] == (expected, False, True)
             assert provider.log_calls[-1][0] == "alpha/api/production"
-            shown = f"container {expected}" in app.logs.title_text
-            assert shown if expected else "container" not in app.logs.title_text
+            shown = f"container {expected}" in title_of(app.logs)
+            assert shown if expected else "container" not in title_of(app.logs)
         # A container and the previous instance together; another target starts afresh.
         await pilot.press("c", "p")
         await settle(pilot, lambda: provider.log_options[-1] == ("app", True, False))
@@ -267,7 +284,7 @@ async def test_c_steps_through_the_containers_then_back_to_all(tmp_path: Path) -
         await pilot.press("down")
         await settle(pilot, lambda: provider.log_calls[-1][0] == "alpha/api/staging")
         assert provider.log_options[-1] == (None, False, True)
-        assert "container" not in app.logs.title_text
+        assert "container" not in title_of(app.logs)
 
 
 async def test_c_with_one_container_says_so_and_keeps_the_stream(tmp_path: Path) -> None:

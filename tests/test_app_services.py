@@ -7,9 +7,17 @@ from pathlib import Path
 
 from console.app import QuorumApp
 from console.domain.model import RolloutStatus
-from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets, target
+from tests.app_support import (
+    NOW,
+    FakeProvider,
+    make_session,
+    settle,
+    standard_targets,
+    target,
+    title_of,
+)
 from widgets.main import MainScreen
-from widgets.services import ServicesPane
+from widgets.panes.services import ServicesPane
 
 
 def _app(tmp_path: Path, *providers: FakeProvider, **kw: object) -> QuorumApp:
@@ -84,7 +92,7 @@ async def test_shift_keys_sort_and_repeat_reverses(tmp_path: Path) -> None:
             ("billing", "production"),
             ("web", "staging"),
         ]
-        assert "sort name" in app.services.title_text
+        assert "sort name" in title_of(app.services)
 
 
 async def test_cursor_follows_its_row_across_a_sort(tmp_path: Path) -> None:
@@ -104,7 +112,7 @@ async def test_slash_filters_and_escape_clears(tmp_path: Path) -> None:
         await settle(pilot, lambda: len(app.services.table.keys) == 4)
         await pilot.press("slash", *"prod", "enter")
         assert [r[1] for r in _rows(app)] == ["production", "production"]
-        assert "/prod" in app.services.title_text
+        assert "/prod" in title_of(app.services)
         await pilot.press("slash", *"failed|progressing", "enter")
         assert sorted(r[0] for r in _rows(app)) == ["billing", "web"]
         await pilot.press("escape")
@@ -126,9 +134,9 @@ async def test_env_and_provider_commands_scope_the_table(tmp_path: Path) -> None
         await pilot.press("colon", *"provider all", "enter")
         await pilot.press("colon", *"env all", "enter")
         assert len(_rows(app)) == 5
-        assert app.run_command("env nowhere") is False
-        assert app.environment is None
-        assert app.run_command("provider gamma") is False
+        assert app.prompt.run("env nowhere") is False
+        assert app.prompt.environment is None
+        assert app.prompt.run("provider gamma") is False
 
 
 async def test_a_changed_target_repaints_only_its_row(tmp_path: Path) -> None:

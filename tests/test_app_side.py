@@ -12,11 +12,20 @@ from console.config.sandbox_team import sandbox_config
 from console.domain.settings import NotifyConfig
 from console.rotation import schedule as rotation
 from console.store.audit import AuditLog
-from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
-from widgets.audit import AuditPane
-from widgets.metrics import MetricChart
-from widgets.modals import FormScreen, PickScreen
-from widgets.rotation import CalendarScreen, RotationPane
+from tests.app_support import (
+    NOW,
+    FakeProvider,
+    make_session,
+    move_cursor,
+    settle,
+    standard_targets,
+    title_of,
+)
+from widgets.dialogs.calendar import CalendarScreen
+from widgets.dialogs.modals import FormScreen, PickScreen
+from widgets.panes.audit import AuditPane
+from widgets.panes.metrics import MetricChart
+from widgets.panes.rotation import RotationPane
 
 
 def _app(tmp_path: Path, **kw: object) -> QuorumApp:
@@ -42,7 +51,7 @@ async def test_metrics_plots_carry_values_and_thresholds(tmp_path: Path) -> None
         # The newest bar passes the critical line and is drawn in red.
         spans = [s for s in rendered.spans if str(s.style) == "red"]
         assert spans
-        assert "api@production" in app.metrics.title_text
+        assert "api@production" in title_of(app.metrics)
 
 
 async def test_audit_pane_is_live_filterable_and_verifies(tmp_path: Path) -> None:
@@ -106,7 +115,7 @@ async def test_override_and_swaps_from_the_rotation_pane(tmp_path: Path) -> None
         pane = app.screen.query_one(RotationPane)
         await settle(pilot, lambda: len(pane.table.keys) == 2)
         await pilot.press("colon", *"rotation", "enter")
-        pane.table.move_to("on-call")
+        move_cursor(pane.table, "on-call")
         await pilot.press("o")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
         form = app.screen
@@ -120,8 +129,8 @@ async def test_override_and_swaps_from_the_rotation_pane(tmp_path: Path) -> None
         # Offer the first hours of that override as a swap, then try to take it oneself.
         await pilot.press("w")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
-        end = (NOW + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M")
-        await pilot.press("enter", "enter", *("backspace",) * 16, *end, "enter", "enter")
+        end = (NOW + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%MZ")
+        await pilot.press("enter", "enter", *("backspace",) * 17, *end, "enter", "enter")
         await settle(pilot, lambda: pane.open_swaps == 1)
         await pilot.press("t")
         await settle(pilot, lambda: isinstance(app.screen, PickScreen))
@@ -140,7 +149,7 @@ async def test_a_bad_date_in_the_override_form_is_one_line(tmp_path: Path) -> No
         await settle(pilot, lambda: len(pane.table.keys) == 2)
         await pilot.press("colon", *"rotation", "enter", "o")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
-        await pilot.press("enter", "enter", *("backspace",) * 16, *"next tuesday", "enter")
+        await pilot.press("enter", "enter", *("backspace",) * 17, *"next tuesday", "enter")
         await pilot.press("enter", *"why not", "enter")
         await settle(pilot, lambda: any("not a date" in m for m in app.notices))
         assert app.is_running
@@ -164,5 +173,5 @@ async def test_a_rotation_change_tells_the_team(tmp_path: Path, httpserver, monk
         await pilot.press("enter", "enter", "enter", "enter", *"dentist", "enter")
         await settle(pilot, lambda: len(httpserver.log) == 1)
         body = httpserver.log[0][0].get_json()
-        assert body["title"] == "infrastructure: override recorded"
+        assert body["title"] == f"infrastructure: override, {app.identity.name} holds it"
         assert body["text"].endswith(": dentist") and app.identity.name in body["text"]

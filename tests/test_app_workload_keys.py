@@ -16,13 +16,14 @@ from tests.app_support import (
     NOW,
     FakeProvider,
     make_session,
+    move_cursor,
     sandbox_session,
     settle,
     standard_targets,
 )
-from widgets.help import HelpScreen
+from widgets.dialogs.help import HelpScreen
+from widgets.dialogs.modals import ConfirmScreen, FormScreen
 from widgets.main import MainScreen
-from widgets.modals import ConfirmScreen, FormScreen
 
 API_PROD = "sim-k8s/api/production"
 API_STAGING = "sim-k8s/api/staging"
@@ -36,7 +37,7 @@ def _sandbox_app(tmp_path: Path, readonly: bool = False) -> QuorumApp:
 
 async def _select(pilot, app: QuorumApp, key: str) -> None:
     await settle(pilot, lambda: key in app.services.table.keys)
-    app.services.table.move_to(key)
+    move_cursor(app.services.table, key)
     await settle(pilot, lambda: app.selected is not None and app.selected.key == key)
 
 
@@ -70,7 +71,7 @@ async def test_r_restarts_a_staging_target_after_yes(tmp_path: Path) -> None:
         await pilot.press("y")
         await settle(pilot, lambda: (API_STAGING, "finished") in _audit(app, "restart"))
         assert _audit(app, "restart") == [(API_STAGING, "started"), (API_STAGING, "finished")]
-        assert any("restarted api@staging: finished" in m for m in app.notices)
+        assert any("restarted api@staging: restart finished" in m for m in app.notices)
 
 
 async def test_s_asks_for_replicas_rejects_words_and_scales_to_three(tmp_path: Path) -> None:

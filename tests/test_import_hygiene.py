@@ -98,15 +98,15 @@ print(json.dumps({"providers": len(session.providers), "broken": len(session.bro
         "console.engine.actions",
         "sqlite_utils",
         "httpx",
-        "widgets.modals",
-        "widgets.help",
+        "widgets.dialogs.modals",
+        "widgets.dialogs.help",
         # the panes and the key footer mounted after the first frame
-        "widgets.approvals",
-        "widgets.audit",
-        "widgets.footer",
-        "widgets.logs",
-        "widgets.metrics",
-        "widgets.rotation",
+        "widgets.panes.approvals",
+        "widgets.panes.audit",
+        "widgets.base.footer",
+        "widgets.panes.logs",
+        "widgets.panes.metrics",
+        "widgets.panes.rotation",
     }
     assert later.isdisjoint(report["loaded"])
     assert not [m for m in report["loaded"] if m.startswith("console.cli.commands.")]

@@ -12,8 +12,8 @@ from console.app import QuorumApp
 from console.domain.identity import Identity
 from providers.sandbox import PAUSED_AT
 from tests.app_support import sandbox_session, settle
-from widgets.help import HelpScreen
-from widgets.rotation import RotationPane
+from widgets.dialogs.help import HelpScreen
+from widgets.panes.rotation import RotationPane
 
 TEAM = ("dana", "alice", "bob", "carol")
 
@@ -61,8 +61,14 @@ def test_main_screen_metrics_deck_at_80x24(snap_compare, tmp_path: Path) -> None
 
 def test_zoomed_logs(snap_compare, tmp_path: Path) -> None:
     async def zoom(pilot) -> None:
+        app: QuorumApp = pilot.app
         await _loaded(pilot)
         await pilot.press("l", "t", "f")
+        await settle(pilot, lambda: app.screen.maximized is app.logs and app.logs.view.timestamps)
+        # The "timestamps on" toast lasts 2 s of wall time, which a loaded machine may
+        # or may not outlast: it is no part of the picture.
+        app.clear_notifications()
+        await settle(pilot, lambda: not app.screen.query("Toast"))
         await pilot.pause()
 
     assert snap_compare(_app(tmp_path), terminal_size=(120, 36), run_before=zoom)

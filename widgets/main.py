@@ -19,9 +19,9 @@ from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widget import MountError
 
-from widgets.chrome import Clock, CommandBar, ProviderStatus, TopBar
-from widgets.pane import Pane
-from widgets.services import ServicesPane
+from widgets.base.chrome import Clock, CommandBar, ProviderStatus, TopBar
+from widgets.base.pane import Pane
+from widgets.panes.services import ServicesPane
 
 WIDE = (120, 30)
 LOWER = ("logs", "metrics", "approvals", "rotation", "audit")
@@ -86,12 +86,12 @@ class MainScreen(Screen[None]):
 
     async def _mount_others(self) -> None:
         # Their modules too are loaded here, after the first frame.
-        from widgets.approvals import ApprovalsPane
-        from widgets.audit import AuditPane
-        from widgets.footer import KeyFooter
-        from widgets.logs import LogPane
-        from widgets.metrics import MetricsPane
-        from widgets.rotation import RotationPane
+        from widgets.base.footer import KeyFooter
+        from widgets.panes.approvals import ApprovalsPane
+        from widgets.panes.audit import AuditPane
+        from widgets.panes.logs import LogPane
+        from widgets.panes.metrics import MetricsPane
+        from widgets.panes.rotation import RotationPane
 
         panes = (
             ApprovalsPane(self.now, id="approvals"),

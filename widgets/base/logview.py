@@ -262,10 +262,3 @@ class LogView(ScrollView, can_focus=True):
         strip = strips[sub] if sub < len(strips) else Strip([])
         segments = Segment.apply_style(strip, style)
         return Strip(segments).adjust_cell_length(width, style)
-
-    def visible_text(self) -> list[str]:
-        """The plain text of each line on screen now, as rendered (tests read this)."""
-        out = []
-        for y in range(self.scrollable_content_region.height):
-            out.append(self.render_line(y).text.rstrip())
-        return out

@@ -6,10 +6,11 @@ an optional one-line status at the bottom edge so the body keeps every row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 
 from console.domain.inert import neutralise
 
@@ -18,11 +19,12 @@ class Pane(Vertical):
     """A titled pane; `f` or Enter zooms it, Esc restores the layout."""
 
     ALLOW_MAXIMIZE = True
-    # The key a user types after `:` to open this pane, and its aliases.
+    # What a user types after `:` to open this pane, and its aliases: the console's
+    # command table is built from these (console.tui.commands).
     COMMAND = ""
     ALIASES: tuple[str, ...] = ()
     TITLE = ""
-    # Actions that change something; `--readonly` removes them and says why when tried.
+    # Actions that change something; the console's read-only guard removes them.
     MUTATING: frozenset[str] = frozenset()
 
     BINDINGS = [
@@ -34,18 +36,9 @@ class Pane(Vertical):
         self._shown_title: str | None = None
         self._shown_status = ""
         self.set_title(self.TITLE)
-        self.readonly = False
-
-    class Requested(Message):
-        """The user asked for something only the app can do (it reaches the backends)."""
-
-        def __init__(self, pane: Pane, what: str) -> None:
-            super().__init__()
-            self.pane = pane
-            self.what = what
-
-    def action_request(self, what: str) -> None:
-        self.post_message(self.Requested(self, what))
+        # Whether an action of this pane may run now: the console installs its
+        # read-only guard here, so the rule lives in one place (console.tui.keys).
+        self.guard: Callable[[Pane, str], bool] | None = None
 
     def action_zoom(self) -> None:
         screen = self.screen
@@ -55,11 +48,7 @@ class Pane(Vertical):
             screen.maximize(self, container=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (self.readonly and self.is_mutating(action, parameters))
-
-    def is_mutating(self, action: str, parameters: tuple[object, ...]) -> bool:
-        name = str(parameters[0]) if action == "request" and parameters else action
-        return name in self.MUTATING
+        return self.guard is None or self.guard(self, action)
 
     def set_title(self, text: str) -> None:
         """The top edge, as plain text: a backend name in it can never become markup.
@@ -79,15 +68,6 @@ class Pane(Vertical):
         if text != self._shown_status:
             self._shown_status = text
             self.border_subtitle = Text(text) if text else None
-
-    @property
-    def title_text(self) -> str:
-        """The title as plain text (tests and the help screen read it)."""
-        return Text.from_markup(self.border_title or "").plain
-
-    @property
-    def status_text(self) -> str:
-        return Text.from_markup(self.border_subtitle or "").plain
 
     def focus_body(self) -> None:
         """Focus the pane's main widget (its first focusable child) at once, not later,

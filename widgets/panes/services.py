@@ -6,8 +6,8 @@ and scope, and posts which target is selected; it never talks to a backend.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from rich.text import Text
@@ -17,25 +17,11 @@ from textual.message import Message
 
 from console.domain.inert import neutralise
 from console.domain.model import CPU, ERROR_RATE, MEMORY, P99, Health, RolloutStatus, Target
-from console.domain.thresholds import Thresholds
-from widgets.logview import compile_filter
-from widgets.pane import Pane
-from widgets.table import Column, KeyedTable
+from widgets.base.format import HEALTH_STYLES, STATUS_STYLES, age
+from widgets.base.logview import compile_filter
+from widgets.base.pane import Pane
+from widgets.base.table import Column, KeyedTable
 
-HEALTH_STYLES = {
-    Health.OK: "green",
-    Health.WARNING: "bold yellow",
-    Health.CRITICAL: "bold white on red",
-    Health.UNKNOWN: "dim",
-}
-STATUS_STYLES = {
-    RolloutStatus.READY: "green",
-    RolloutStatus.PROGRESSING: "cyan",
-    RolloutStatus.DEGRADED: "yellow",
-    RolloutStatus.FAILED: "bold red",
-    RolloutStatus.PAUSED: "magenta",
-    RolloutStatus.UNKNOWN: "dim",
-}
 # Worst first, so sorting by status puts what needs attention on top.
 STATUS_ORDER = [
     RolloutStatus.FAILED,
@@ -67,30 +53,25 @@ SORTS = {"name": "service", "status": "status", "age": "age"}
 
 @dataclass(frozen=True)
 class ServiceView:
-    """One row as the app hands it over: the target, its health and staleness."""
+    """One row as the console hands it over: the target, its health, the level of each
+    metric it reports (both from the service's thresholds, applied once in
+    console.tui.views) and staleness."""
 
     target: Target
     health: Health
     stale: bool = False
-    thresholds: Thresholds | None = None
+    levels: Mapping[str, Health] = field(default_factory=dict)
 
-
-def age(now: datetime, then: datetime | None) -> str:
-    """k9s-style compact age: 45s, 12m, 3h, 5d."""
-    if then is None:
-        return "-"
-    seconds = max(int((now - then).total_seconds()), 0)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
+    @property
+    def key(self) -> str:
+        return self.target.ref.key
 
 
 def _metric(view: ServiceView, name: str, fmt: str) -> Text:
     value = view.target.metrics.get(name)
     if value is None:
         return Text("-", style="dim")
-    level = (view.thresholds or Thresholds()).classify(name, value)
+    level = view.levels.get(name, Health.UNKNOWN)
     return Text(format(value, fmt), style=HEALTH_STYLES.get(level, ""))
 
 

@@ -19,7 +19,7 @@ from textual.widgets import Static
 
 from console.domain.inert import neutralise
 from console.domain.model import TargetDetails
-from widgets.services import STATUS_STYLES, age
+from widgets.base.format import STATUS_STYLES, age
 
 # Reasons a container is stuck rather than starting: what the operator came to see.
 BAD_REASONS = frozenset(

@@ -1,19 +1,19 @@
-"""The Rotation pane and its month calendar.
+"""The rotation calendar: a month grid, one line per rotation in each day.
 
-The pane lists every rotation's holder now, the next holder and a countdown to the
-handoff, ticking every second from the slots the app computed (the schedule itself
-is recomputed rarely). The calendar shows a month grid, one line per rotation in
-each day, with overrides, swaps, open swaps, handoffs and gaps marked.
+Overrides, swaps, open swaps, handoffs and gaps are marked. The month is read off
+the console's event loop (the schedule reads the ledger), so paging through months
+never freezes the keys.
 """
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 
 from rich.table import Table
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -21,104 +21,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from console.domain.inert import neutralise
-from console.domain.model import RotationSlot
-from widgets.pane import Pane
-from widgets.table import Column, KeyedTable
 
-COLUMNS = [
-    Column("rotation", "ROTATION", 14),
-    Column("holder", "HOLDER", 14, flex=True),
-    Column("next", "NEXT", 14, priority=1),
-    Column("handoff", "HANDOFF IN", 11, justify="right"),
-    Column("at", "AT (UTC)", 12, priority=2),
-]
 MARKS = "⚑ override  ⇄ swap  ? open swap  » handoff  ∅ gap"
-
-
-def countdown(now: datetime, then: datetime) -> str:
-    """`then - now` as `3d 04h`, `4h 05m`, `12m 30s`; `now` once passed."""
-    seconds = int((then - now).total_seconds())
-    if seconds <= 0:
-        return "now"
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours:02d}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m {secs:02d}s"
-
-
-def holder_text(slot: RotationSlot) -> Text:
-    if slot.gap or not slot.holder:
-        return Text("∅ nobody (gap)", style="bold red")
-    text = Text(neutralise(slot.holder), style="bold")
-    if slot.override:
-        text.append(" ⚑", style="magenta")
-    if slot.swap:
-        text.append(" ⇄", style="cyan")
-    return text
-
-
-class RotationPane(Pane):
-    """Who holds each rotation now and next; `c` calendar, `o` override, `w`/`t` swaps."""
-
-    TITLE = "rotation"
-    COMMAND = "rotation"
-    ALIASES = ("rot", "oncall", "on-call")
-    MUTATING = frozenset({"override", "offer_swap", "take_swap"})
-
-    BINDINGS = [
-        Binding("c", "request('calendar')", "Calendar"),
-        Binding("o", "request('override')", "Override"),
-        Binding("w", "request('offer_swap')", "Offer swap"),
-        Binding("t", "request('take_swap')", "Take swap"),
-    ]
-
-    def __init__(self, now: Callable[[], datetime], *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.now = now
-        self.slots: list[RotationSlot] = []
-        self.open_swaps = 0
-
-    def compose(self) -> ComposeResult:
-        yield KeyedTable(COLUMNS, empty_text="no rotation configured", id="rotation-table")
-
-    @property
-    def table(self) -> KeyedTable:
-        return self.query_one(KeyedTable)
-
-    @property
-    def selected(self) -> str | None:
-        return self.table.cursor_key
-
-    def show(self, slots: Sequence[RotationSlot], open_swaps: int = 0) -> None:
-        self.slots = list(slots)
-        self.open_swaps = open_swaps
-        self.tick()
-
-    def tick(self) -> None:
-        """Repaint the countdowns (only rows whose text changed are sent)."""
-        now = self.now()
-        rows = []
-        for slot in self.slots:
-            nxt = Text(neutralise(slot.next_holder) if slot.next_holder else "∅ gap")
-            rows.append(
-                (
-                    slot.rotation,
-                    (
-                        Text(neutralise(slot.rotation), style="cyan"),
-                        holder_text(slot),
-                        nxt,
-                        Text(countdown(now, slot.handoff_at)),
-                        Text(slot.handoff_at.strftime("%b %d %H:%M"), style="dim"),
-                    ),
-                )
-            )
-        swaps = f" · {self.open_swaps} open swap(s), t to take" if self.open_swaps else ""
-        self.set_title(f"rotation ({len(rows)}){swaps}")
-        self.table.set_rows(rows)
 
 
 def month_table(
@@ -179,7 +83,7 @@ class CalendarScreen(ModalScreen[None]):
 
     def __init__(
         self,
-        load: Callable[[int, int], Sequence[object]],
+        load: Callable[[int, int], Awaitable[Sequence[object]]],
         rotations: Sequence[str],
         today: date,
     ) -> None:
@@ -198,9 +102,10 @@ class CalendarScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self.render_month()
 
-    def render_month(self) -> None:
+    @work(exclusive=True, group="calendar", exit_on_error=False)
+    async def render_month(self) -> None:
         try:
-            cells = self.load(self.year, self.month)
+            cells = await self.load(self.year, self.month)
         except Exception as exc:  # a broken schedule shows its error, not a traceback
             self.query_one("#calendar-grid", Static).update(Text(neutralise(str(exc))))
             return

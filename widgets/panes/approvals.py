@@ -3,7 +3,8 @@
 The table lists open and recent proposals (and approvals a backend holds itself);
 the detail under it shows the selected one's votes (who, approve or reject, the
 comment, when) and the requirement line ("needs 1 more approval; rejections 1 of
-2 to block"). Every decision is the app's: the pane only asks for it.
+2 to block"). Every decision is the console's: the pane posts a typed request for
+it, and answers itself only what needs no backend ("no proposal selected").
 """
 
 from __future__ import annotations
@@ -15,23 +16,14 @@ from datetime import datetime
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import Static
 
 from console.domain.inert import neutralise
-from widgets.pane import Pane
-from widgets.services import age
-from widgets.table import Column, KeyedTable
+from widgets.base.format import STATE_STYLES, age
+from widgets.base.pane import Pane
+from widgets.base.table import Column, KeyedTable
 
-STATE_STYLES = {
-    "open": "cyan",
-    "approved": "green",
-    "executed": "green",
-    "blocked": "bold red",
-    "failed": "bold red",
-    "expired": "dim",
-    "withdrawn": "dim",
-    "pending": "yellow",
-}
 COLUMNS = [
     Column("id", "ID", 4, justify="right"),
     Column("what", "CHANGE", 24, flex=True),
@@ -63,9 +55,11 @@ class ApprovalView:
     summary: str
     created_at: datetime | None = None
     votes: tuple[VoteView, ...] = ()
-    notes: tuple[str, ...] = ()  # override, review, execution detail
+    notes: tuple[str, ...] = ()  # override, review, execution detail, a provider's link
     proposal_id: int | None = None
     awaiting_review: bool = False
+    provider: str = ""  # the backend that holds it, when it is not a Quorum proposal
+    approval_id: str = ""  # its id there, PROVIDER:REFERENCE (as `quorum approvals` lists)
 
 
 class ApprovalsPane(Pane):
@@ -74,26 +68,55 @@ class ApprovalsPane(Pane):
     TITLE = "approvals"
     COMMAND = "approvals"
     ALIASES = ("apr", "approval", "proposals", "pr")
-    MUTATING = frozenset({"new", "approve", "reject", "override", "review"})
+    MUTATING = frozenset({"propose", "approve", "reject", "override", "review"})
 
     BINDINGS = [
-        Binding("n", "request('new')", "New proposal"),
-        Binding("a", "request('approve')", "Approve"),
-        Binding("x", "request('reject')", "Reject"),
-        Binding("o", "request('override')", "Override"),
-        Binding("R", "request('review')", "Review override"),
+        Binding("n", "propose", "New proposal"),
+        Binding("a", "approve", "Approve"),
+        Binding("x", "reject", "Reject"),
+        Binding("o", "override", "Override"),
+        Binding("R", "review", "Review override"),
     ]
 
-    def __init__(
-        self, now: Callable[[], datetime], *, empty: str = "", id: str | None = None
-    ) -> None:
+    @dataclass
+    class ProposeRequested(Message):
+        """`n`: propose a deploy of the target selected in Services."""
+
+    @dataclass
+    class VoteRequested(Message):
+        """`a` or `x` on a Quorum proposal (a rejection asks for a comment first)."""
+
+        pid: int
+        approve: bool
+
+    @dataclass
+    class ProviderVoteRequested(Message):
+        """`a` or `x` on an approval a provider holds: the vote goes to that provider."""
+
+        approval_id: str
+        approve: bool
+
+    @dataclass
+    class OverrideRequested(Message):
+        """`o`: the emergency override of a proposal."""
+
+        pid: int
+        what: str
+
+    @dataclass
+    class ReviewRequested(Message):
+        """`R`: review an override (the selected one, else the first waiting)."""
+
+        pid: int
+        what: str
+
+    def __init__(self, now: Callable[[], datetime], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.now = now
         self.items: dict[str, ApprovalView] = {}
-        self.empty = empty or "no proposal waits for a vote"
 
     def compose(self) -> ComposeResult:
-        yield KeyedTable(COLUMNS, empty_text=self.empty, id="approvals-table")
+        yield KeyedTable(COLUMNS, empty_text="no proposal waits for a vote", id="approvals-table")
         yield Static(id="approval-detail")
 
     @property
@@ -105,10 +128,48 @@ class ApprovalsPane(Pane):
         key = self.table.cursor_key
         return self.items.get(key) if key else None
 
-    def set_empty(self, text: str) -> None:
-        self.empty = text
-        self.table.empty_text = text
-        self.table.refresh()
+    def _proposal(self) -> tuple[int, str] | None:
+        """The selected row's proposal id and text when it is a Quorum proposal; else
+        says why there is nothing to act on."""
+        item = self.selected
+        if item is None:
+            self.notify("no proposal selected", markup=False)
+            return None
+        if item.proposal_id is None:
+            where = neutralise(item.provider or "its provider")
+            what = neutralise(item.what)
+            self.notify(f"{what} is answered in {where}, not in Quorum", markup=False)
+            return None
+        return item.proposal_id, item.what
+
+    def action_propose(self) -> None:
+        self.post_message(self.ProposeRequested())
+
+    def action_approve(self) -> None:
+        self._vote(True)
+
+    def action_reject(self) -> None:
+        self._vote(False)
+
+    def _vote(self, approve: bool) -> None:
+        item = self.selected
+        if item is not None and item.approval_id:
+            self.post_message(self.ProviderVoteRequested(item.approval_id, approve))
+        elif chosen := self._proposal():
+            self.post_message(self.VoteRequested(chosen[0], approve))
+
+    def action_override(self) -> None:
+        if chosen := self._proposal():
+            self.post_message(self.OverrideRequested(*chosen))
+
+    def action_review(self) -> None:
+        item = self.selected
+        if item is None or not item.awaiting_review:
+            item = next((i for i in self.items.values() if i.awaiting_review), None)
+        if item is None or item.proposal_id is None:
+            self.notify("no override waits for review", markup=False)
+            return
+        self.post_message(self.ReviewRequested(item.proposal_id, item.what))
 
     def show(self, items: Sequence[ApprovalView]) -> None:
         self.items = {item.key: item for item in items}

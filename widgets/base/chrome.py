@@ -20,7 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from console.domain.inert import neutralise
-from widgets.services import age
+from widgets.base.format import since
 
 
 @dataclass(frozen=True)
@@ -105,10 +105,6 @@ class Clock(Widget):
         self.refresh(Region(0, 0, width, 1))
 
 
-def _since(now: datetime, then: datetime | None) -> str:
-    return "never ok" if then is None else f"{age(now, then)} ago"
-
-
 class ProviderStatus(Static):
     """One line per stale or broken provider, or one summary line when all are well."""
 
@@ -130,7 +126,7 @@ class ProviderStatus(Static):
                 text.append(neutralise(line.detail), style="red")
             else:
                 text.append(" ⚠ ", style="bold yellow")
-                text.append(f"{neutralise(line.name)} stale, last good {_since(now, line.since)}: ")
+                text.append(f"{neutralise(line.name)} stale, last good {since(now, line.since)}: ")
                 text.append(neutralise(line.detail), style="yellow")
         if text != getattr(self, "_shown", None):
             # Polls that change nothing repaint nothing; a layout pass only when the

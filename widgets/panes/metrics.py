@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 
 from rich.text import Text
 from textual import events
@@ -18,17 +19,12 @@ from textual.widget import Widget
 from textual.worker import Worker
 
 from console.domain.inert import neutralise
-from console.domain.model import CPU, ERROR_RATE, MEMORY, P99, Health, Series
+from console.domain.model import CPU, ERROR_RATE, MEMORY, P99, Series
 from console.domain.thresholds import Thresholds
-from widgets.pane import Pane
+from widgets.base.format import LEVEL_STYLES
+from widgets.base.pane import Pane
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
-LEVEL_STYLES = {
-    Health.OK: "green",
-    Health.WARNING: "yellow",
-    Health.CRITICAL: "red",
-    Health.UNKNOWN: "dim",
-}
 SHOWN = (CPU, MEMORY, ERROR_RATE, P99)
 SHORT = {CPU: "CPU%", MEMORY: "MEM%", ERROR_RATE: "ERR%", P99: "p99ms"}
 
@@ -172,7 +168,7 @@ class MetricsPane(Pane, can_focus=True):
             return None
         self.set_title(f"metrics {subject}")
         return self.run_worker(
-            self._poll(fetch, thresholds, interval),
+            partial(self._poll, fetch, thresholds, interval),  # see LogPane.follow
             group="metrics",
             exclusive=True,
             exit_on_error=False,

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -21,8 +22,8 @@ from textual.worker import Worker
 
 from console.domain.inert import neutralise
 from console.domain.model import LogLine
-from widgets.logview import LogView
-from widgets.pane import Pane
+from widgets.base.logview import LogView
+from widgets.base.pane import Pane
 
 # k9s log windows: 0 tail, 1 head (everything the backend keeps), 2-6 the last N minutes.
 WINDOWS: dict[str, tuple[str, timedelta | None, int | None]] = {
@@ -117,7 +118,9 @@ class LogPane(Pane):
         self._retitle()
         _, since, tail = WINDOWS[self.window]
         return self.run_worker(
-            self._consume(factory(since, tail, self.container, self.previous)),
+            # A callable, not a coroutine: a worker replaced before it starts leaves no
+            # coroutine behind that was never awaited.
+            partial(self._consume, factory(since, tail, self.container, self.previous)),
             group="logs",
             exclusive=True,
             exit_on_error=False,

@@ -15,12 +15,12 @@ from textual.binding import Binding
 from textual.message import Message
 
 from console.domain.inert import neutralise
-from widgets.logview import compile_filter
-from widgets.pane import Pane
-from widgets.table import Column, KeyedTable
+from widgets.base.format import OUTCOME_STYLES
+from widgets.base.logview import compile_filter
+from widgets.base.pane import Pane
+from widgets.base.table import Column, KeyedTable
 
 KEEP = 500
-OUTCOME_STYLES = {"failed": "bold red", "finished": "green", "started": "cyan"}
 COLUMNS = [
     Column("seq", "SEQ", 5, justify="right"),
     Column("ts", "TIME", 8),

@@ -1,0 +1,355 @@
+"""What keeps the panes fed: hub → Services, the selected target's logs and metrics,
+and the side panes (Approvals, Rotation, Audit) from the ledger and the providers.
+
+The app calls in when something happened (the hub polled, the cursor moved, a
+timer fired); this module decides what to read and which pane shows it. It never
+builds a widget: it hands view objects (console.tui.views) to the panes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import time
+from collections.abc import AsyncIterator, Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from textual.css.query import NoMatches
+
+from console.domain.errors import QuorumError
+from console.domain.model import LogLine, ProviderApproval, Series, TargetRef, utcnow
+from console.engine import reads
+from console.engine.hub import ProviderState
+from console.tui import views
+from providers.base import Capability, Provider
+from widgets.base.chrome import ProviderStatus
+from widgets.base.pane import Pane
+from widgets.panes.services import ServiceView
+
+if TYPE_CHECKING:
+    from console.tui.host import Console
+
+METRICS_WINDOW = timedelta(minutes=15)
+RECENT = timedelta(minutes=30)  # settled proposals stay in Approvals this long
+SLOW_EVERY = 30.0  # seconds between reads of the schedule and the providers' approvals
+START_WAIT = 0.5  # seconds the rest of the start waits for a first target to paint
+
+
+class Feeds:
+    """The console's data flow into its panes, from the first frame to the quit."""
+
+    def __init__(self, app: Console, *, metrics_interval: float, side_interval: float) -> None:
+        self.app = app
+        self.metrics_interval = metrics_interval
+        self.side_interval = side_interval
+        self.views: dict[str, ServiceView] = {}
+        self.selected: ServiceView | None = None
+        self.provider_approvals: list[ProviderApproval] = []
+        self.provider_errors: list[str] = []
+        self.started = False
+        self._followed: str | None = None
+        self._panes_ready = False
+        self._others_ready = False
+        self._reading_approvals = False
+        self._reading_side = False
+        self._catching_up = False
+        self._last_slow: float | None = None  # time.monotonic() of the last slow read
+
+    # ---- the start: Services first, the rest after the first frame --------------
+
+    def panes_mounted(self) -> None:
+        """Services and the chrome are mounted: show what the first polls brought."""
+        self._panes_ready = True
+        self.app.paint_chrome()
+        self.show_states(self.app.hub.states)
+
+    def others_mounted(self) -> None:
+        """The panes mounted after the first frame are there: what they show can start.
+
+        What the first paint does not need (the selected target's log and metrics, the
+        side panes, which read SQLite files) starts once the first targets are on screen,
+        or after a short wait when no provider has answered yet; never before the panes
+        it feeds are mounted and laid out.
+        """
+        self._others_ready = True
+        if not gc.isenabled():  # paused by `quorum` for the start: see console.cli.main
+            gc.enable()
+        if self.views:
+            self.app.call_after_refresh(self.start)
+        self.app.set_timer(START_WAIT, self.start)
+
+    def start(self) -> None:
+        if self.started or not self._others_ready or not self.app.is_running:
+            return  # a start step scheduled before the quit runs after it: nothing to do
+        self.started = True
+        with contextlib.suppress(NoMatches):  # the console closed while this was queued
+            if self.selected is not None:
+                self.follow_logs()
+                self.watch_metrics()
+            self.refresh_side(force=True)
+        app = self.app
+        app.set_interval(1.0, self.tick)
+        app.set_interval(self.side_interval, self.refresh_side)
+        app.set_interval(self.side_interval, self.catch_up)
+        app.call_after_refresh(app.flows.show_incomplete)
+
+    def tick(self) -> None:
+        with contextlib.suppress(NoMatches):  # the panes are gone while shutting down
+            self.app.paint_chrome()
+            self.app.rotation_pane.tick()
+
+    # ---- hub → Services ----------------------------------------------------------
+
+    def show_states(self, states: Mapping[str, ProviderState]) -> None:
+        """Every provider's latest state → the Services rows and the status line."""
+        if not self._panes_ready:
+            return  # the panes are still mounting; panes_mounted shows what arrived
+        app = self.app
+        shown = views.service_views(states.values(), app.session.config)
+        self.views = {view.key: view for view in shown}
+        app.services.update_views(shown)
+        app.main.query_one(ProviderStatus).show(views.provider_lines(states.values()), utcnow())
+        if shown and not self.started:
+            app.call_after_refresh(self.start)
+        cursor = app.services.table.cursor_key
+        if cursor is not None and (self.selected is None or self.selected.key == cursor):
+            self.select(cursor)  # the selected row's data changed, or the first row came
+
+    def known(self, attribute: str) -> list[str]:
+        """The environments or providers seen so far (for `:env`, `:ctx` and ctrl+p)."""
+        found = {getattr(view.target.ref, attribute) for view in self.views.values()}
+        if attribute == "provider":
+            found |= set(self.app.hub.states)
+        return sorted(found)
+
+    # ---- selection: logs and metrics follow the cursor ---------------------------
+
+    def select(self, key: str) -> None:
+        view = self.views.get(key)
+        if view is None:
+            return
+        self.selected = view
+        if key == self._followed:
+            return
+        self._followed = key
+        if self.started:  # else the first paint comes first; then start() follows it
+            with contextlib.suppress(NoMatches):  # the panes are gone while shutting down
+                self.follow_logs()
+                self.watch_metrics()
+
+    def refollow(self) -> None:
+        """ctrl+r: restart the selected target's log and metrics."""
+        self._followed = None
+        if self.selected is not None:
+            self.select(self.selected.key)
+
+    def provider_of(self, ref: TargetRef) -> Provider | None:
+        return self.app.session.providers.get(ref.provider)
+
+    def follow_logs(self) -> None:
+        if self.selected is None:
+            return
+        session, ref = self.app.session, self.selected.target.ref
+        provider = self.provider_of(ref)
+        factory = None
+        if provider is not None and provider.can(Capability.LOGS):
+            timeout = self.app.hub.timeout
+
+            def factory(
+                since: timedelta | None, tail: int | None, container: str | None, previous: bool
+            ) -> AsyncIterator[LogLine]:
+                # A previous instance has ended, so its log is read, not followed.
+                return reads.open_logs(
+                    session,
+                    ref,
+                    follow=not previous,
+                    since=since,
+                    tail=tail,
+                    container=container,
+                    previous=previous,
+                    timeout=timeout,
+                )
+
+        self.app.logs.follow(f"{ref.service}@{ref.environment}", factory)
+
+    def watch_metrics(self) -> None:
+        if self.selected is None:
+            return
+        ref = self.selected.target.ref
+        provider = self.provider_of(ref)
+        fetch = None
+        if provider is not None and provider.can(Capability.METRICS):
+            session, timeout = self.app.session, self.app.hub.timeout
+
+            async def fetch() -> list[Series]:
+                return await reads.metrics(session, ref, METRICS_WINDOW, timeout=timeout)
+
+        thresholds = self.app.session.config.thresholds_for(ref.service)
+        self.app.metrics.watch(
+            f"{ref.service}@{ref.environment} · last 15m", fetch, thresholds, self.metrics_interval
+        )
+
+    async def next_container(self) -> None:
+        """`c` in Logs: the next container of the target's pods (or tasks)."""
+        if self.selected is None:
+            return
+        ref = self.selected.target.ref
+        try:
+            details = await reads.details(self.app.session, ref, timeout=self.app.hub.timeout)
+        except QuorumError as exc:  # a provider's failure is a notice
+            self.app.say(f"no container list for {ref.service}@{ref.environment}: {exc}")
+            return
+        if self.selected is None or self.selected.target.ref != ref:
+            return  # the cursor moved on while the provider answered
+        names = sorted({name for pod in details.pods for name in pod.containers})
+        self.app.logs.next_container(names)
+
+    def deploy_output(self, text: str) -> None:
+        """A team deploy command's output, shown in the log view as it runs."""
+        with contextlib.suppress(NoMatches):
+            self.app.logs.view.push([LogLine(ts=self.app.now(), text=text, source="deploy")])
+
+    # ---- side panes: approvals, rotation, audit ----------------------------------
+
+    def refresh_side(self, force: bool = False) -> None:
+        """Approvals and Audit from the ledger; every 30 s (and on ctrl+r) also the
+        schedule and what the providers hold for approval. The ledger is read in worker
+        threads (console.engine.actions.fetch_*): a write lock held by another process
+        delays the side panes, never the keys. A read still running is not doubled."""
+        clock = time.monotonic()
+        slow = force or self._last_slow is None or clock - self._last_slow >= SLOW_EVERY
+        if slow:
+            self._last_slow = clock
+            self.read_provider_approvals()
+        if not self._reading_side:
+            self._reading_side = True
+            self.app.run_worker(self._read_side(slow), group="side", exit_on_error=False)
+
+    async def _read_side(self, slow: bool) -> None:
+        try:
+            await self.refresh_audit()
+            await self.refresh_approvals()
+            if slow:
+                await self.refresh_rotation()
+        except NoMatches:
+            return  # the panes are gone while shutting down
+        finally:
+            self._reading_side = False
+
+    async def refresh_audit(self) -> None:
+        pane = self.app.audit_pane
+        try:
+            records = await self.app.actions.fetch_audit(pane.last_seq)
+        except Exception as exc:  # an unreadable log is a status, not a crash
+            pane.set_status(f"cannot read the audit log: {exc}")
+            return
+        if records or not pane.records:
+            pane.add(records)
+
+    async def refresh_rotation(self) -> None:
+        from console.engine import rotation_changes
+
+        app = self.app
+        pane = app.rotation_pane
+        try:
+            slots = await rotation_changes.fetch_holders(app.actions, app.now())
+            swaps = await rotation_changes.fetch_open_swaps(app.actions)
+        except Exception as exc:  # a schedule error is shown on the pane
+            pane.set_status(f"schedule error: {exc}")
+            return
+        pane.show(slots, len(swaps))
+
+    async def refresh_approvals(self) -> None:
+        """Open, awaiting-review and recently settled proposals, then what the providers
+        hold themselves (asked on their own, slower cadence: see read_provider_approvals)."""
+        app = self.app
+        pane = app.approvals_pane
+        actions = app.actions
+        try:
+            found = {v.id: v for v in await actions.fetch_open()}
+            for view in await actions.fetch_awaiting_review():
+                found.setdefault(view.id, view)
+            # Recently settled ones stay a while, so a vote's outcome is seen where it was cast.
+            for view in await actions.fetch_settled_since(app.now() - RECENT):
+                found.setdefault(view.id, view)
+        except QuorumError as exc:
+            pane.set_status(f"cannot read proposals: {exc}")
+            return
+        self._show_approvals(list(found.values()))
+
+    def _show_approvals(self, proposals: list) -> None:
+        pane = self.app.approvals_pane
+        shown = [views.approval_view(v) for v in sorted(proposals, key=lambda v: v.id)]
+        shown += [views.provider_approval_view(a) for a in self.provider_approvals]
+        pane.show(shown)
+        pane.set_status("; ".join(self.provider_errors))
+
+    def read_provider_approvals(self) -> None:
+        """Ask every provider with approvals of its own (console.engine.reads, bounded by
+        the hub's timeout); a slow provider delays only this read, never the panes."""
+        if self._reading_approvals:
+            return
+        self._reading_approvals = True
+        self.app.run_worker(self._read_approvals(), group="provider-approvals", exit_on_error=False)
+
+    async def _read_approvals(self) -> None:
+        try:
+            asked = await reads.approvals(self.app.session, timeout=self.app.hub.timeout)
+        finally:
+            self._reading_approvals = False
+        self.provider_approvals, self.provider_errors = asked.items, asked.errors
+        with contextlib.suppress(NoMatches):
+            await self.refresh_approvals()
+
+    def catch_up(self) -> None:
+        """The engine session's catch-up: the sandbox's teammates vote and approved
+        proposals a crash left unexecuted run, so a team that only uses the console
+        catches up too (console.engine.catch_up)."""
+        if self.app.readonly or self._catching_up:
+            return
+        self._catching_up = True
+        self.app.run_worker(self._catch_up(), group="catch-up", exit_on_error=False)
+
+    async def _catch_up(self) -> None:
+        from console.engine.catch_up import catch_up
+
+        try:
+            done = await catch_up(self.app.actions, self.app.now())
+        finally:
+            self._catching_up = False
+        for line in done.lines():
+            self.app.say(line, title="consensus")
+        if done.votes or done.ran:
+            self.refresh_side()
+
+    def verify_audit(self) -> None:
+        """`v` in Audit: verify the chain in a thread, then say the verdict."""
+        self.app.run_worker(
+            self._verify, thread=True, group="audit-verify", exclusive=True, exit_on_error=False
+        )
+
+    def _verify(self) -> None:
+        from console.store.audit import AuditLog
+
+        log = AuditLog(self.app.session.audit_path)
+        try:
+            result = log.verify()
+        finally:
+            log.close()
+        verdict = (
+            f"chain intact: {result.checked} records verified"
+            if result.ok
+            else f"VERIFY FAILED: {result.reason}"
+        )
+        self.app.call_from_thread(self._show_verdict, verdict, result.ok)
+
+    def _show_verdict(self, verdict: str, ok: bool) -> None:
+        self.app.audit_pane.set_verdict(verdict)
+        self.app.say(verdict, error=not ok, title="audit")
+
+
+def guard_panes(app: Console) -> None:
+    """Every mounted pane asks the read-only guard before an action."""
+    for pane in app.main.query(Pane):
+        pane.guard = app.guard.allows

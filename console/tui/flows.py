@@ -1,0 +1,386 @@
+"""The consensus dialogs: propose, vote, override, review, restart, scale, roll back,
+describe, and resolving actions a crash left incomplete.
+
+Each flow is one worker that reads top to bottom: check, ask (`push_screen_wait`),
+act through the engine's actions, say what happened. Textual's `@work` only decorates
+methods of DOM nodes, and these controllers hold no widget, so `flow` starts the same
+kind of worker on the app for them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from typing import TYPE_CHECKING, Any
+
+from textual.worker import Worker
+
+from console.domain.errors import QuorumError
+from console.domain.model import TargetRef
+from console.engine import reads
+from console.tui import views
+from providers.base import Capability, ProviderError
+
+if TYPE_CHECKING:
+    from console.domain.consensus import Kind
+    from console.tui.host import Console
+    from widgets.panes.services import ServiceView
+
+
+def flow(
+    group: str, *, exclusive: bool = False
+) -> Callable[[Callable[..., Coroutine[Any, Any, None]]], Callable[..., Worker[None]]]:
+    """Run the decorated coroutine method as a worker of the console (not fatal when
+    it fails: `QuorumApp.on_worker_state_changed` says so in one line)."""
+
+    def decorate(
+        method: Callable[..., Coroutine[Any, Any, None]],
+    ) -> Callable[..., Worker[None]]:
+        @functools.wraps(method)
+        def start(self: Any, *args: Any, **kwargs: Any) -> Worker[None]:
+            return self.app.run_worker(
+                functools.partial(method, self, *args, **kwargs),
+                name=method.__name__,
+                group=group,
+                exclusive=exclusive,
+                exit_on_error=False,
+            )
+
+        return start
+
+    return decorate
+
+
+class ConsensusFlows:
+    """The dialogs of the Approvals and Services keys, and of `:incomplete`."""
+
+    def __init__(self, app: Console) -> None:
+        self.app = app
+        self.changing = 0  # changes under way: a ledger wait meanwhile is theirs to report
+
+    @contextlib.contextmanager
+    def under_way(self) -> Iterator[None]:
+        """Marks a change as under way, so a wait for the ledger's write lock is said
+        (`QuorumApp._ledger_waiting`); the panes' background reads wait silently."""
+        self.changing += 1
+        try:
+            yield
+        finally:
+            self.changing -= 1
+
+    # ---- making the change -------------------------------------------------------
+
+    async def change(self, act: Callable[[], Awaitable[object]], done: str) -> None:
+        """Run one change through the engine's actions; its errors become one line."""
+        from console.engine.actions import NeedsConsensus
+        from console.engine.presentation import describe_result
+
+        app = self.app
+        try:
+            with self.under_way():
+                result = await act()
+        except NeedsConsensus as exc:
+            app.say(str(exc), title="proposal opened")
+        except (QuorumError, ProviderError) as exc:
+            app.say(str(exc), error=True)
+        else:
+            app.say(describe_result(done, result), title="consensus")
+        app.feeds.refresh_side()
+        app.hub.refresh_now()
+
+    def _target(self) -> ServiceView | None:
+        selected = self.app.feeds.selected
+        if selected is None:
+            self.app.say("select a target in services first")
+        return selected
+
+    async def _pick_revision(self, ref: TargetRef, title: str) -> str | None:
+        from widgets.dialogs.modals import PickScreen
+
+        app = self.app
+        provider = app.feeds.provider_of(ref)
+        if provider is None or not provider.can(Capability.REVISIONS):
+            app.say(f"{ref.provider} keeps no revision history for {ref.service}")
+            return None
+        try:
+            revisions = await reads.revisions(app.session, ref, timeout=app.hub.timeout)
+        except QuorumError as exc:
+            app.say(str(exc), error=True)
+            return None
+        if not revisions:
+            app.say(f"{ref} has no revision history")
+            return None
+        return await app.push_screen_wait(PickScreen(title, views.revision_options(revisions)))
+
+    async def _allowed(self, ref: TargetRef, kind: Kind) -> bool:
+        """Whether the provider can make the change and its access review allows it;
+        says why not in one line. A dialog the credentials could never carry out is
+        not worth filling in."""
+        app = self.app
+        what = f"{kind.value} {ref.service}@{ref.environment}"
+        try:
+            reason = await app.actions.denied(ref, kind)  # bounded like every provider read
+        except (QuorumError, ProviderError) as exc:
+            app.say(f"cannot {what}: {exc}", error=True)
+            return False
+        if reason:
+            app.say(f"cannot {what}: {ref.provider} denies it: {reason}", error=True)
+            return False
+        return True
+
+    # ---- Approvals ---------------------------------------------------------------
+
+    @flow("propose")
+    async def propose(self) -> None:
+        """`n`: propose a deploy of the selected target, the revision from its history."""
+        from console.domain.consensus import Kind
+        from widgets.dialogs.modals import Field, FormScreen
+
+        app = self.app
+        if app.feeds.selected is None:
+            app.say("select a target in services first, then press n here")
+            return
+        ref = app.feeds.selected.target.ref
+        revision = await self._pick_revision(ref, f"deploy {ref.service}@{ref.environment} to")
+        if not revision:
+            return
+        policy = app.session.config.policy(ref.environment)
+        note = (
+            f"{ref.environment} needs {policy.min_approvals} approval(s)"
+            if policy.min_approvals
+            else f"{ref.environment} needs no vote: this deploys at once"
+        )
+        fields = [Field("reason", "Reason:", required=False)]
+        values = await app.push_screen_wait(FormScreen(f"deploy {ref} to {revision}", fields, note))
+        if values is not None:
+            await self.change(
+                lambda: app.actions.propose(
+                    Kind.DEPLOY, ref, revision=revision, reason=values["reason"]
+                ),
+                "proposed",
+            )
+
+    @flow("vote")
+    async def vote(self, pid: int, approve: bool) -> None:
+        """`a` approves at once; `x` asks why first."""
+        from widgets.dialogs.modals import Field, FormScreen
+
+        app = self.app
+        if approve:
+            await self.change(lambda: app.actions.vote(pid, True), f"approved proposal {pid}")
+            return
+        what = (await app.actions.fetch_proposal(pid)).proposal.describe()
+        fields = [Field("comment", "Why (comment):")]
+        values = await app.push_screen_wait(FormScreen(f"reject: {what}", fields))
+        if values is not None:
+            await self.change(
+                lambda: app.actions.vote(pid, False, values["comment"]), f"rejected proposal {pid}"
+            )
+
+    @flow("vote")
+    async def provider_vote(self, approval_id: str, approve: bool) -> None:
+        """`a`/`x` on a provider's own approval: sent to that provider as this person's
+        review (console.engine.provider_votes), a rejection with a comment."""
+        from console.engine.provider_votes import vote_on_provider_approval
+        from widgets.dialogs.modals import Field, FormScreen
+
+        app = self.app
+        comment = ""
+        if not approve:
+            fields = [Field("comment", "Why (comment):")]
+            values = await app.push_screen_wait(FormScreen(f"reject: {approval_id}", fields))
+            if values is None:
+                return
+            comment = values["comment"]
+        try:
+            with self.under_way():
+                result = await vote_on_provider_approval(app.actions, approval_id, approve, comment)
+        except (QuorumError, ProviderError) as exc:
+            app.say(str(exc), error=True)
+        else:
+            app.say(result.describe(), title="consensus")
+        app.feeds.refresh_side(force=True)
+
+    @flow("override")
+    async def override(self, pid: int, what: str) -> None:
+        """`o` in Approvals: the emergency override, with a reason and the target's name."""
+        from widgets.dialogs.modals import ConfirmScreen, Field, FormScreen
+
+        app = self.app
+        name = (await app.actions.fetch_proposal(pid)).proposal.ref.service
+        fields = [Field("reason", "Reason (required, goes to the audit log):")]
+        values = await app.push_screen_wait(FormScreen(f"override: {what}", fields))
+        if values is None:
+            return
+        question = (
+            f"Emergency override of {what}: it runs now, the team is notified "
+            "and it waits for review by someone else."
+        )
+        if await app.push_screen_wait(ConfirmScreen(question, expect=name)):
+            reason = values["reason"]
+            await self.change(lambda: app.actions.override(pid, reason), f"overrode proposal {pid}")
+
+    @flow("review")
+    async def review(self, pid: int, what: str) -> None:
+        """`R`: mark an override reviewed, with a comment."""
+        from widgets.dialogs.modals import Field, FormScreen
+
+        app = self.app
+        fields = [Field("comment", "Review comment:", required=False)]
+        values = await app.push_screen_wait(FormScreen(f"review override: {what}", fields))
+        if values is not None:
+            await self.change(
+                lambda: app.actions.review(pid, values["comment"]),
+                f"reviewed override of proposal {pid}",
+            )
+
+    # ---- Services: restart, scale, roll back, describe ---------------------------
+
+    @flow("restart", exclusive=True)
+    async def restart(self) -> None:
+        """`r` in Services: restart the selected target (production asks for its name)."""
+        from console.domain.consensus import Kind
+        from console.engine.actions import needs_votes
+        from widgets.dialogs.modals import ConfirmScreen
+
+        app = self.app
+        if (row := self._target()) is None:
+            return
+        ref = row.target.ref
+        if not await self._allowed(ref, Kind.RESTART):
+            return
+        policy = app.session.config.policy(ref.environment)
+        votes = "it needs consensus: a proposal opens" if needs_votes(policy) else "no vote"
+        question = f"Restart every replica of {ref.service}@{ref.environment}? ({votes})"
+        expect = ref.service if ref.environment == "production" else None
+        if await app.push_screen_wait(ConfirmScreen(question, expect=expect)):
+            await self.change(
+                lambda: app.actions.restart(ref), f"restarted {ref.service}@{ref.environment}"
+            )
+
+    @flow("scale", exclusive=True)
+    async def scale(self) -> None:
+        """`s` in Services: scale the selected target to a number of replicas."""
+        from console.domain.consensus import Kind
+        from console.engine.actions import needs_votes
+        from widgets.dialogs.modals import Field, FormScreen
+
+        app = self.app
+        if (row := self._target()) is None:
+            return
+        ref, desired = row.target.ref, row.target.desired
+        if not await self._allowed(ref, Kind.SCALE):
+            return
+        policy = app.session.config.policy(ref.environment)
+        note = (
+            f"{ref.environment} needs consensus: a proposal opens"
+            if needs_votes(policy)
+            else f"{ref.environment} needs no vote: this scales at once"
+        )
+        fields = [Field("replicas", "Replicas (0 or more):", str(desired))]
+        values = await app.push_screen_wait(
+            FormScreen(f"scale {ref} (now {desired})", fields, note)
+        )
+        if values is None:
+            return
+        text = values["replicas"]
+        if not (text.isascii() and text.isdigit()):
+            app.say(f"replicas must be a whole number of 0 or more, not {text!r}", error=True)
+            return
+        replicas = int(text)
+        await self.change(
+            lambda: app.actions.scale(ref, replicas),
+            f"scaled {ref.service}@{ref.environment} to {replicas}",
+        )
+
+    @flow("rollback", exclusive=True)
+    async def rollback(self) -> None:
+        """ctrl+l: roll the selected target back (no vote; production asks for its name)."""
+        from console.domain.consensus import Kind
+        from widgets.dialogs.modals import ConfirmScreen
+
+        app = self.app
+        if (row := self._target()) is None:
+            return
+        ref, current = row.target.ref, row.target.revision
+        if not await self._allowed(ref, Kind.ROLLBACK):
+            return
+        where = f"{ref.service}@{ref.environment}"
+        revision = await self._pick_revision(ref, f"roll back {where} to")
+        if not revision:
+            return
+        question = (
+            f"Roll back {where} from {current} to {revision}? "
+            "No vote is needed; the team is notified."
+        )
+        expect = ref.service if ref.environment == "production" else None
+        if await app.push_screen_wait(ConfirmScreen(question, expect=expect)):
+            await self.change(
+                lambda: app.actions.rollback(ref, to=revision),
+                f"rolled back {where} to {revision}",
+            )
+
+    @flow("describe", exclusive=True)
+    async def describe(self) -> None:
+        """`d` in Services: the selected target's pods and recent events (k9s describe).
+        It only reads, so it stays under --readonly; a backend without details says so."""
+        app = self.app
+        if (row := self._target()) is None:
+            return
+        ref = row.target.ref
+        what = f"describe {ref.service}@{ref.environment}"
+        try:
+            details = await reads.details(app.session, ref, timeout=app.hub.timeout)
+        except QuorumError as exc:
+            app.say(f"cannot {what}: {exc}", error=True)
+            return
+        from widgets.dialogs.details import DetailsScreen  # not needed for the first paint
+
+        # One describe screen, installed so closing it keeps it: see DetailsScreen.
+        if not app.is_screen_installed("describe"):
+            app.install_screen(DetailsScreen(details, app.now()), "describe")
+        screen = app.get_screen("describe")
+        assert isinstance(screen, DetailsScreen)
+        screen.show(details, app.now())
+        if app.screen is not screen:
+            app.push_screen(screen)
+
+    # ---- actions a crash left incomplete -----------------------------------------
+
+    @flow("incomplete", exclusive=True)
+    async def show_incomplete(self) -> None:
+        """At start and on `:incomplete`: actions between started and finished, to
+        resolve by hand once someone checked the target."""
+        from widgets.dialogs.modals import PickScreen
+
+        app = self.app
+        try:
+            records = await app.actions.fetch_incomplete()
+        except QuorumError as exc:
+            app.say(f"cannot read incomplete actions: {exc}", error=True)
+            return
+        if not records:
+            return
+        note = (
+            "These actions started and never finished (a console or command died during the "
+            "call). Check the target, then pick one to record what really happened; Esc leaves "
+            "them for later (:incomplete)."
+        )
+        options = views.incomplete_options(records)
+        key = await app.push_screen_wait(PickScreen("incomplete actions", options, note=note))
+        if not key:
+            return
+        if app.readonly:
+            app.say("read-only console: resolving an action is disabled", error=True)
+            return
+        outcomes = [
+            ("finished", "it finished: the target runs the new revision"),
+            ("failed", "it failed: the target did not change"),
+        ]
+        chosen = await app.push_screen_wait(PickScreen(f"what happened to {key}?", outcomes))
+        if chosen:
+            await self.change(
+                lambda: app.actions.resolve(key, chosen, "recorded from the console"),
+                f"recorded {key} as {chosen}",
+            )

@@ -1,0 +1,145 @@
+"""The `:` command and `/` filter prompt: what a line typed there does.
+
+The table of names lives in console.tui.commands; this runs what it resolves to:
+show a pane, scope Services (`:env`, `:provider`), or one of the console's commands.
+The same commands are offered in the command palette (ctrl+p).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from textual.app import SystemCommand
+from textual.suggester import SuggestFromList
+
+from console.tui.commands import CommandTable
+from console.tui.keys import focused_pane
+from widgets.base.chrome import CommandBar
+from widgets.base.pane import Pane
+from widgets.main import LOWER, MainScreen
+from widgets.panes.services import ServicesPane
+
+if TYPE_CHECKING:
+    from console.tui.host import Console
+
+PALETTE_PANES = ("services", "logs", "metrics", "approvals", "rotation", "audit")
+
+
+class Prompt:
+    """Opens the prompt, applies a filter, runs a command, keeps the scope."""
+
+    def __init__(self, app: Console, commands: dict[str, Callable[[], object]]) -> None:
+        self.app = app
+        self.commands = commands  # the console's commands by name (see COMMANDS)
+        self.table = CommandTable([("services", ServicesPane.COMMAND, ServicesPane.ALIASES)])
+        self.environment: str | None = None
+        self.provider: str | None = None
+        self._filter_target: Pane | None = None
+
+    def read_panes(self, main: MainScreen) -> None:
+        """Every pane is mounted: the table (and the prompt's suggestions) from them."""
+        panes = main.panes
+        order = [key for key in ("services", *LOWER) if key in panes]  # as on screen
+        self.table = CommandTable(
+            (key, type(panes[key]).COMMAND, type(panes[key]).ALIASES) for key in order
+        )
+        bar = main.query_one(CommandBar)
+        bar.suggester = SuggestFromList(self.table.completions(), case_sensitive=False)
+
+    def open(self, mode: str) -> None:
+        app = self.app
+        current = ""
+        if mode == "/":
+            pane = focused_pane(app)
+            if pane is None or not hasattr(pane, "set_filter"):
+                app.say("nothing to filter here: / works in services, logs and audit")
+                return
+            self._filter_target = pane
+            current = getattr(pane, "filter_text", "")
+        app.main.query_one(CommandBar).open(mode, current)
+
+    def done(self, mode: str, value: str | None) -> None:
+        """The prompt closed: apply the filter or run the command (None when cancelled)."""
+        app = self.app
+        if mode == "/":
+            target = self._filter_target
+            if value is not None and target is not None:
+                target.set_filter(value.strip())
+            if target is not None:
+                target.focus_body()
+            return
+        if value is None:
+            app.services.focus_body()
+        else:
+            self.run(value)
+            # A command that moves no focus (`:env`, `:ctx`, a typo) must not leave the
+            # keys with the closed prompt: they go back to Services, as after Esc.
+            app.call_later(self._refocus)
+
+    def _refocus(self) -> None:
+        if isinstance(self.app.screen, MainScreen) and focused_pane(self.app) is None:
+            self.app.services.focus_body()
+
+    def run(self, text: str) -> bool:
+        """Run a `:` command; False (with a one-line notice) when it is not understood."""
+        app = self.app
+        parsed = self.table.resolve(text)
+        if parsed is None:
+            name = text.strip().lstrip(":").split()[0].lower()
+            app.say(f"unknown command :{name} ({self.table.hint()})", error=True)
+            return False
+        if parsed.command == "pane":
+            self.focus_pane(parsed.pane or (app.main.lower if not app.main.wide else "services"))
+        elif parsed.command in ("env", "provider"):
+            return self.scope(parsed.command, parsed.args[0] if parsed.args else None)
+        else:
+            self.commands[parsed.command]()
+        return True
+
+    def focus_pane(self, name: str) -> None:
+        main = self.app.main
+        if name in LOWER:
+            main.show_lower(name)
+        self.app.paint_chrome()
+        main.query_one(f"#{name}", Pane).focus_body()
+
+    def scope(self, what: str, name: str | None) -> bool:
+        """`:env NAME` or `:provider NAME` (`all` clears): scope the Services table."""
+        app = self.app
+        label = "environment" if what == "env" else "provider"
+        value = None if name in (None, "all", "*") else name
+        if value is not None:
+            known = app.feeds.known(label)
+            if value not in known:
+                app.say(
+                    f"no {label} {value!r} (known: {', '.join(known) or 'none yet'})", error=True
+                )
+                return False
+        if what == "env":
+            self.environment = value
+        else:
+            self.provider = value
+        app.services.set_scope(self.environment, self.provider)
+        app.paint_chrome()
+        return True
+
+    def palette(self) -> Iterable[SystemCommand]:
+        """The `:` commands as the command palette (ctrl+p) lists them."""
+        known = self.app.feeds.known
+        for name in PALETTE_PANES:
+            yield SystemCommand(f"Go to {name}", f":{name}", lambda n=name: self.focus_pane(n))
+        for env in known("environment"):
+            yield SystemCommand(
+                f"Environment: {env}", f":env {env}", lambda e=env: self.scope("env", e)
+            )
+        yield SystemCommand("Environment: all", ":env all", lambda: self.scope("env", None))
+        for name in known("provider"):
+            yield SystemCommand(
+                f"Provider (context): {name}",
+                f":provider {name} / :ctx {name}",
+                lambda n=name: self.scope("provider", n),
+            )
+        yield SystemCommand("Provider: all", ":provider all", lambda: self.scope("provider", None))
+        yield SystemCommand("Rotation calendar", ":calendar", self.commands["calendar"])
+        yield SystemCommand("Refresh", "poll every provider now (ctrl+r)", self.commands["refresh"])

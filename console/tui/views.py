@@ -1,0 +1,147 @@
+"""Domain values → the view objects the widgets render, each mapped in one place.
+
+Widgets import only console.domain, so everything they show that the engine knows
+(a provider's state, a proposal's tally, a provider's own approvals) is turned into
+their view objects here. Thresholds are applied here once per target: the health
+and the level of each metric travel in the view, and no widget classifies again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from console.domain.model import Health, ProviderApproval, Revision
+from console.domain.settings import Config
+from console.engine.hub import ProviderState
+from widgets.base.chrome import ProviderLine
+from widgets.panes.services import ServiceView
+
+if TYPE_CHECKING:
+    # After the first frame, like the Approvals pane they fill.
+    from console.engine.actions import ProposalView
+    from console.store.claims import Claim
+    from console.store.rotation import Swap
+    from widgets.panes.approvals import ApprovalView
+
+_WORST = (Health.UNKNOWN, Health.OK, Health.WARNING, Health.CRITICAL)
+
+
+def service_views(states: Iterable[ProviderState], config: Config) -> list[ServiceView]:
+    """Every target the providers' last good snapshots hold, stale ones marked."""
+    views = []
+    for state in states:
+        if state.snapshot is None:
+            continue
+        for target in state.snapshot.targets:
+            thresholds = config.thresholds_for(target.ref.service)
+            levels = {name: thresholds.classify(name, v) for name, v in target.metrics.items()}
+            health = max(levels.values(), key=_WORST.index, default=Health.UNKNOWN)
+            views.append(ServiceView(target, health, state.stale, levels))
+    return views
+
+
+def provider_lines(states: Iterable[ProviderState]) -> list[ProviderLine]:
+    """One status line per provider: broken, stale (with its error), waiting or ok."""
+    lines = []
+    for state in states:
+        if state.broken:
+            kind = "broken"
+        elif state.error is not None:
+            kind = "stale"
+        elif state.snapshot is None:
+            kind = "waiting"
+        else:
+            kind = "ok"
+        lines.append(ProviderLine(state.name, state.kind, kind, state.error or "", state.last_ok))
+    return lines
+
+
+def approval_view(view: ProposalView) -> ApprovalView:
+    """A proposal as the Approvals pane shows it: votes, what it needs, overrides."""
+    from console.engine.presentation import override_note
+    from widgets.panes.approvals import ApprovalView, VoteView
+
+    p = view.proposal
+    counted = set(view.tally.approvals) | set(view.tally.rejections)
+    notes = []
+    if p.reason:
+        notes.append(f"reason: {p.reason}")
+    if p.overridden:
+        notes.append(f"⚑ {override_note(p)}" + (" (R)" if p.awaiting_review else ""))
+    if p.detail:
+        notes.append(p.detail)
+    return ApprovalView(
+        key=f"proposal-{p.id}",
+        what=p.describe(),
+        proposer=p.proposer,
+        state=p.state.value,
+        summary=view.summary,
+        created_at=p.created_at,
+        votes=tuple(
+            VoteView(v.voter, v.approve, v.at, v.comment, v.voter in counted) for v in p.votes
+        ),
+        notes=tuple(notes),
+        proposal_id=p.id,
+        awaiting_review=p.awaiting_review,
+    )
+
+
+def provider_approval_view(approval: ProviderApproval) -> ApprovalView:
+    """An approval a backend holds itself (a GitHub pending deployment...): shown
+    beside the proposals, answered in that backend."""
+    from widgets.panes.approvals import ApprovalView
+
+    notes = [f"held by {approval.provider}: a vote here is sent there as your own review"]
+    if approval.url:
+        notes.append(approval.url)
+    return ApprovalView(
+        key=f"provider-{approval.id}",
+        what=f"{approval.title} ({approval.environment})"
+        if approval.environment
+        else approval.title,
+        proposer=approval.provider,
+        state="pending",
+        summary=f"waiting in {approval.provider}",
+        created_at=approval.requested_at,
+        notes=tuple(notes),
+        provider=approval.provider,
+        approval_id=approval.id,
+    )
+
+
+def revision_options(revisions: Iterable[Revision]) -> list[tuple[str, str]]:
+    """A target's history as the revision picker lists it."""
+    return [
+        (
+            r.id,
+            f"{r.id}{'  (current)' if r.current else ''}"
+            + (f"  {r.created_at:%Y-%m-%d %H:%M}" if r.created_at else "")
+            + (f"  {r.description}" if r.description else ""),
+        )
+        for r in revisions
+    ]
+
+
+def incomplete_options(records: Iterable[Claim]) -> list[tuple[str, str]]:
+    """Actions a crash left between started and finished, as the picker lists them."""
+    return [
+        (
+            r.key,
+            f"{r.action} {r.ref.service}@{r.ref.environment} {r.revision} by {r.who}, "
+            f"started {r.started_at:%Y-%m-%d %H:%M:%S}Z",
+        )
+        for r in records
+    ]
+
+
+def swap_options(swaps: Iterable[Swap]) -> list[tuple[str, str]]:
+    """Open swaps as the `t` picker lists them."""
+    return [
+        (
+            s.id,
+            f"{s.rotation}: {s.requested_by} offers {s.starts_at:%b %d %H:%M}"
+            f" to {s.ends_at:%b %d %H:%M}" + (f" ({s.reason})" if s.reason else ""),
+        )
+        for s in swaps
+    ]

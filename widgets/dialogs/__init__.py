@@ -1,0 +1,1 @@
+"""Modal screens: forms, pickers, confirmations, help, describe, the rotation calendar."""
