@@ -12,6 +12,7 @@ def isolated_quorum(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     data = tmp_path / "quorum-data"
     monkeypatch.setenv("QUORUM_DATA_DIR", str(data))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("QUORUM_STATE_DIR", str(tmp_path / "quorum-state"))
     monkeypatch.delenv("QUORUM_CONFIG", raising=False)
     monkeypatch.delenv("QUORUM_ACT_AS", raising=False)
     return data

@@ -14,7 +14,9 @@ from typing import TypeVar
 import pytest
 from pytest_httpserver import HTTPServer
 
+from console.domain.acts import ProposalAct
 from console.domain.consensus import Kind, Proposal, State
+from console.domain.derive import content_at
 from console.domain.errors import PolicyRefused
 from console.domain.identity import Identity
 from console.domain.model import TargetRef, utcnow
@@ -362,20 +364,26 @@ def test_an_approved_proposal_left_unexecuted_by_a_crash_runs_once() -> None:
         ref = await ref_of(session, "auth", "staging")
         me = as_(session, ME)
         then = utcnow() - timedelta(minutes=5)
-        stranded = me.proposals.create(
-            Proposal(
-                id=0,
-                kind=Kind.DEPLOY,
-                ref=ref,
-                revision="v3.99.0",
-                proposer="alice",
-                reason="",
-                created_at=then,
-                updated_at=then,
-                state=State.APPROVED,
-            )
+        draft = Proposal(
+            id=0,
+            kind=Kind.DEPLOY,
+            ref=ref,
+            revision="v3.99.0",
+            proposer="alice",
+            reason="",
+            created_at=then,
+            updated_at=then,
         )
-        fresh = me.proposals.create(replace(stranded, id=0, updated_at=utcnow()))
+        # Proposed (staging needs no votes: approved at once) by processes that died
+        # before they executed: the acts are stored, the claims never made.
+        stranded = me.ledger.propose(
+            draft, lambda row: ProposalAct(content_at(row), "alice", "", then)
+        ).proposal
+        now = utcnow()
+        fresh = me.ledger.propose(
+            replace(draft, created_at=now, updated_at=now),
+            lambda row: ProposalAct(content_at(row), "alice", "", now),
+        ).proposal
         ran = await me.run_approved()
         assert [(o.key, o.ok) for o in ran] == [(f"proposal-{stranded.id}", True)]
         assert me.get(stranded.id).state is State.EXECUTED

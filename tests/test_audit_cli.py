@@ -56,6 +56,7 @@ def test_verify_names_the_tampered_record(
         "checked": 2,
         "bad_seq": 3,
         "reason": "record 3: hash mismatch (edited)",
+        "signed": False,
     }
 
 

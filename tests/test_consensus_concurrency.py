@@ -8,8 +8,11 @@ import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 
+from console.domain.acts import ProposalAct
 from console.domain.consensus import Kind, Proposal, State
+from console.domain.derive import Signed, content_at
 from console.domain.model import TargetRef
+from console.store.acts import ActStore
 from console.store.audit import AuditLog
 from console.store.proposals import ProposalStore
 
@@ -57,9 +60,10 @@ def test_concurrent_votes_all_land(tmp_path: Path) -> None:
         )
     )
     store = ProposalStore(db)
+    acts = ActStore(store)
     now = datetime.now(UTC)
     for i in range(PROPOSALS):
-        store.create(
+        created = store.create(
             Proposal(
                 id=0,
                 kind=Kind.DEPLOY,
@@ -71,7 +75,12 @@ def test_concurrent_votes_all_land(tmp_path: Path) -> None:
                 updated_at=now,
             )
         )
-    env = {"QUORUM_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
+        acts.add(Signed(ProposalAct(content_at(created), "pat", "load test", now)))
+    env = {
+        "QUORUM_DATA_DIR": str(tmp_path / "data"),
+        "QUORUM_STATE_DIR": str(tmp_path / "state"),
+        "PATH": "/usr/bin:/bin",
+    }
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", WORKER, voter, str(config)],

@@ -9,7 +9,9 @@ from datetime import timedelta
 import pytest
 
 from console.cli.main import main
+from console.domain.acts import ProposalAct
 from console.domain.consensus import Kind, Proposal, State
+from console.domain.derive import content_at
 from console.domain.identity import Identity
 from console.domain.names import current_user
 from console.engine.actions import Actions
@@ -17,7 +19,6 @@ from console.engine.catch_up import catch_up
 from console.engine.session import Session, open_session
 from console.engine.targets import resolve_target
 from console.store.claims import Claim
-from console.store.proposals import ProposalStore
 
 ME = current_user()
 
@@ -42,32 +43,27 @@ def approved_while_nobody_ran(session: Session, revision: str) -> int:
             await session.close()
 
     target = asyncio.run(ref())
-    then = Actions(session).clock() - timedelta(minutes=5)
-    store = ProposalStore(session.audit_path)
+    actions = Actions(session, identity=Identity("alice", ME))
+    then = actions.clock() - timedelta(minutes=5)
+    draft = Proposal(0, Kind.DEPLOY, target, revision, "alice", "", then, then)  # type: ignore[arg-type]
     try:
-        return store.create(
-            Proposal(
-                id=0,
-                kind=Kind.DEPLOY,
-                ref=target,  # type: ignore[arg-type]
-                revision=revision,
-                proposer="alice",
-                reason="",
-                created_at=then,
-                updated_at=then,
-                state=State.APPROVED,
-            )
-        ).id
+        # Staging needs no votes: the proposal act alone approves it.
+        made = actions.ledger.propose(
+            draft, lambda row: ProposalAct(content_at(row), "alice", "", then)
+        )
+        assert made.proposal.state is State.APPROVED
+        return made.proposal.id
     finally:
-        store.close()
+        actions.close()
 
 
 def state_of(session: Session, pid: int) -> State:
-    store = ProposalStore(session.audit_path)
+    """The state the proposal's acts make it (the cached row is not believed)."""
+    actions = Actions(session)
     try:
-        return store.get(pid).state
+        return actions.get(pid).state
     finally:
-        store.close()
+        actions.close()
 
 
 def test_a_console_session_executes_a_proposal_approved_while_no_command_ran() -> None:
@@ -81,7 +77,7 @@ def test_a_console_session_executes_a_proposal_approved_while_no_command_ran() -
             assert [(o.key, o.ok) for o in done.ran] == [(f"proposal-{pid}", True)]
             detail = done.ran[0].detail
             assert done.lines() == [
-                f"approved earlier, ran now: deploy finished: {detail} (key proposal-{pid})"
+                f"approved earlier, ran now as {ME}: deploy finished: {detail} (key proposal-{pid})"
             ]
             assert (await catch_up(actions)).ran == []  # claimed once, never twice
             target = await resolve_target(session, "auth", "staging")
@@ -137,7 +133,7 @@ def test_a_mutating_command_catches_up_first(capsys: pytest.CaptureFixture[str])
     pid = approved_while_nobody_ran(session, "v3.80.0")
     argv = ["--sandbox", "propose", "deploy", "web", "--env", "production", "--revision", "v9"]
     assert main(argv) == 0
-    assert "approved earlier, ran now: deploy finished" in capsys.readouterr().err
+    assert f"approved earlier, ran now as {ME}: deploy finished" in capsys.readouterr().err
     assert state_of(session, pid) is State.EXECUTED
 
 

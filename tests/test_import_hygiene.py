@@ -25,7 +25,7 @@ def test_import_linter_contracts_hold() -> None:
     assert "Contracts: 4 kept, 0 broken" in result.stdout
 
 
-LAYERS = {"domain", "config", "store", "notify", "rotation", "engine", "cli", "tui"}
+LAYERS = {"domain", "config", "store", "signing", "notify", "rotation", "engine", "cli", "tui"}
 
 
 def test_console_top_level_holds_only_the_app_and_the_layers() -> None:

@@ -23,6 +23,7 @@ from console.cli.output import print_json
 from console.domain.inert import neutralise
 from console.domain.model import Target
 from console.engine.actions import Actions, Outcome, ProposalView
+from console.engine.audit_watch import check_and_note
 from console.engine.catch_up import catch_up
 from console.engine.guard import refuse_if_readonly
 from console.engine.presentation import describe_outcome, proposal_lines
@@ -79,6 +80,9 @@ def _run(
 
     async def main() -> T:
         session = open_session(args)
+        gone = check_and_note(session.audit_path)
+        if gone:
+            print(neutralise(f"quorum: warning: {gone}"), file=sys.stderr)
         actions = Actions(
             session,
             on_output=show,
@@ -94,6 +98,7 @@ def _run(
         finally:
             actions.close()
             await session.close()
+            check_and_note(session.audit_path)  # the head this command leaves behind
 
     return asyncio.run(main())
 

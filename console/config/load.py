@@ -45,6 +45,7 @@ from console.domain.settings import (
     ProviderConfig,
     ServiceConfig,
 )
+from console.domain.signers import AllowedSigners, parse_allowed_signers
 from console.domain.thresholds import Thresholds
 from providers.registry import ProviderLoadError, available_kinds, is_known, load_provider_class
 
@@ -52,7 +53,7 @@ __all__ = ["ConfigError", "ConfigProblem", "load_config", "problem_at"]
 
 MAX_COUNT = 1000  # approvals or rejections: far beyond any team
 SECTIONS = ("team", "audit", "policy", "providers", "services", "thresholds", "notify", "rotation")
-TEAM_KEYS = ("name", "members")
+TEAM_KEYS = ("name", "members", "allowed_signers")
 AUDIT_KEYS = ("path",)
 POLICY_KEYS = tuple(f.name for f in dataclasses.fields(Policy) if f.name != "environment")
 SERVICE_KEYS = ("name", "thresholds")
@@ -183,6 +184,7 @@ class _Loader:
         return Config(
             team_name=check.name(team, ("team",), required=False) or "team",
             members=members,
+            signers=self.signers(team),
             audit_path=self.audit_path(raw),
             policies=self.policies(raw, members, rotation_names),
             providers=self.providers(raw),
@@ -205,6 +207,28 @@ class _Loader:
             return None
         path = Path(value).expanduser()
         return path if path.is_absolute() else self.check.file.parent / path
+
+    def signers(self, team: dict[str, Any]) -> AllowedSigners | None:
+        """The members' keys, from an OpenSSH allowed-signers file (relative to the config).
+
+        A line that cannot grant anything is a problem of the config: a team that
+        signs its votes wants to know that a key it listed will not count.
+        """
+        value = self.check.get(team, ("team",), "allowed_signers", STRING)
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        path = path if path.is_absolute() else self.check.file.parent / path
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            self.check.add(("team", "allowed_signers"), f"{path}: {why}")
+            return None
+        signers = parse_allowed_signers(text, str(path))
+        for problem in signers.problems:
+            self.check.add(("team", "allowed_signers"), problem)
+        return signers
 
     def policies(
         self, raw: dict[str, Any], members: tuple[str, ...], rotations: set[str]

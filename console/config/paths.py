@@ -47,6 +47,18 @@ def data_dir() -> Path:
     return path
 
 
+def state_dir() -> Path:
+    """`$QUORUM_STATE_DIR`, else `$XDG_STATE_HOME/quorum`: the user's own state, never shared.
+
+    What one person's consoles remember about the shared files (the last audit head
+    seen) lives here, where other members cannot rewrite it.
+    """
+    if os.environ.get("QUORUM_STATE_DIR"):
+        return Path(os.environ["QUORUM_STATE_DIR"]).expanduser()
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "quorum"
+
+
 def check_choice(config: str | None, sandbox: bool) -> None:
     """`--sandbox` opens the built-in team, so a `--config` beside it would be ignored:
     refused instead, naming both flags."""

@@ -7,7 +7,8 @@ property tests run the very same functions over generated vote sequences.
 The rules, per environment policy (`console.domain.settings.Policy`):
 - one person, one vote: a second vote by the same person replaces the first;
 - a vote counts while it is younger than `vote_ttl`, and, with
-  `dismiss_stale_votes`, only if it was cast on the proposal's current revision;
+  `dismiss_stale_votes`, only if it was cast on the proposal's current revision
+  and version (each amendment makes a new version);
 - the proposer's own approval is refused unless `allow_self_approval`;
 - `block_on_rejections` valid rejections block (default 2, so no single veto);
   a blocked proposal reopens if a rejection is changed or lapses;
@@ -48,10 +49,12 @@ class State(StrEnum):
     WITHDRAWN = "withdrawn"
     EXECUTED = "executed"
     FAILED = "failed"
+    INVALID = "invalid"  # its own act does not prove its proposer: it never counts
 
 
 # States in which votes, amendments and overrides still apply.
 VOTABLE = frozenset({State.OPEN, State.BLOCKED})
+FINAL = frozenset({State.EXPIRED, State.WITHDRAWN, State.EXECUTED, State.FAILED, State.INVALID})
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Vote:
     at: datetime
     revision: str  # the proposal's revision when the vote was cast
     comment: str = ""
+    version: int = 1  # the proposal's version the voter saw (each amendment adds one)
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class Proposal:
     reviewed_at: datetime | None = None
     review_comment: str = ""
     detail: str = ""  # the provider's or deploy command's last word on execution
+    version: int = 1  # 1 when proposed; each amendment adds one, and a vote names the one it saw
 
     @property
     def overridden(self) -> bool:
@@ -161,10 +166,13 @@ def cast(votes: tuple[Vote, ...], vote: Vote) -> tuple[Vote, ...]:
 
 
 def counts(vote: Vote, proposal: Proposal, policy: Policy, now: datetime) -> bool:
-    """Whether one vote still counts: young enough, on the current revision, not a self-approval."""
+    """Whether one vote still counts: young enough, on the current revision and version,
+    not a self-approval."""
     if now - vote.at > policy.vote_ttl:
         return False
-    if policy.dismiss_stale_votes and vote.revision != proposal.revision:
+    if policy.dismiss_stale_votes and (
+        vote.revision != proposal.revision or vote.version != proposal.version
+    ):
         return False
     return not (vote.approve and vote.voter == proposal.proposer and not policy.allow_self_approval)
 
@@ -235,17 +243,37 @@ def vote(
     comment: str = "",
     rotation_holder: str | None = None,
 ) -> Proposal:
-    """`proposal` after `voter`'s vote, evaluated; refuses votes the rules forbid."""
-    proposal = _votable(proposal, policy, now, "vote on", rotation_holder)
-    if approve and voter == proposal.proposer and not policy.allow_self_approval:
+    """`proposal` after `voter`'s vote on its current version, evaluated."""
+    ballot = Vote(
+        voter=voter,
+        approve=approve,
+        at=now,
+        revision=proposal.revision,
+        comment=comment,
+        version=proposal.version,
+    )
+    return add_vote(proposal, policy, ballot, rotation_holder)
+
+
+def add_vote(
+    proposal: Proposal, policy: Policy, ballot: Vote, rotation_holder: str | None = None
+) -> Proposal:
+    """`proposal` after `ballot`, evaluated at the ballot's time; refuses votes the rules
+    forbid. The ballot keeps the version and revision its voter saw, so a vote cast on
+    what an amendment has since replaced is recorded and does not count."""
+    proposal = _votable(proposal, policy, ballot.at, "vote on", rotation_holder)
+    if ballot.version > proposal.version:
         raise PolicyRefused(
-            f"{voter} proposed this change and the {policy.environment} policy "
+            f"proposal {proposal.id} has no version {ballot.version} (it is at {proposal.version})"
+        )
+    if ballot.approve and ballot.voter == proposal.proposer and not policy.allow_self_approval:
+        raise PolicyRefused(
+            f"{ballot.voter} proposed this change and the {policy.environment} policy "
             "does not allow self-approval"
         )
-    check_text(comment, "a vote's comment (--comment)")
-    ballot = Vote(voter=voter, approve=approve, at=now, revision=proposal.revision, comment=comment)
-    voted = replace(proposal, votes=cast(proposal.votes, ballot), updated_at=now)
-    return evaluate(voted, policy, now, rotation_holder)
+    check_text(ballot.comment, "a vote's comment (--comment)")
+    voted = replace(proposal, votes=cast(proposal.votes, ballot), updated_at=ballot.at)
+    return evaluate(voted, policy, ballot.at, rotation_holder)
 
 
 def amend(
@@ -264,7 +292,7 @@ def amend(
     if not revision:
         raise UsageError("a revision is needed")
     check_revision(revision)
-    moved = replace(proposal, revision=revision, updated_at=now)
+    moved = replace(proposal, revision=revision, updated_at=now, version=proposal.version + 1)
     return evaluate(moved, policy, now, rotation_holder)
 
 

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from console.domain.signers import AllowedSigners
 from console.domain.thresholds import Thresholds
 
 
@@ -128,6 +129,8 @@ class SimulatedTeammate:
 class Config:
     team_name: str = "sandbox"
     members: tuple[str, ...] = ()
+    # The members' SSH keys ([team] allowed_signers); None: votes are not signed.
+    signers: AllowedSigners | None = None
     audit_path: Path | None = None  # None: <data dir>/audit.db
     policies: dict[str, Policy] = field(default_factory=dict)
     providers: tuple[ProviderConfig, ...] = ()

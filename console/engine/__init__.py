@@ -8,6 +8,8 @@
   ledger's reads for async callers (`fetch_*`); `dispatch` is the table from a change
   kind to its capability and provider method; `guard` the read-only check;
   `rotation_changes` the schedule's changes on the same road.
+- `ledger`: proposals derived from their signed acts at every read and inside the
+  execution claim; `audit_watch`: the audit head each user remembers having seen.
 - `waiting`: what waits for people (proposals, provider approvals, reviews,
   unfinished actions), for `quorum approvals` and the Approvals pane alike.
 - `catch_up`: what a session owes before acting (stranded approvals, the sandbox's

@@ -6,10 +6,11 @@ claimed atomically before anything runs (`console.store.claims`), so a retry wit
 the same key never executes twice, and an action whose process died mid-call stays
 listed as incomplete until an operator records its real outcome (`resolve`).
 
-Proposals go through `console.domain.consensus` rules inside SQLite write transactions
-(`console.store.proposals`); the vote, override or proposal that makes one
-approved executes it in the same call. Notifications never block or undo an
-action: they are sent after it, each sink with its own timeout.
+Proposals are read and changed through `console.engine.ledger`: every state is
+derived from the signed acts, at each read and again inside the execution claim;
+the vote, override or proposal that makes one approved executes it in the same
+call. Notifications never block or undo an action: they are sent after it, each
+sink with its own timeout.
 
 Every store call runs in a worker thread (`in_worker`): the caller's event loop (the
 console's keys) keeps running while another process holds the file's write lock,
@@ -19,22 +20,35 @@ for up to the busy timeout. The `fetch_*` methods are the same reads for async c
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TypeVar
 
 from console.domain import consensus as rules
+from console.domain.acts import (
+    AmendAct,
+    OverrideAct,
+    ProposalAct,
+    ReviewAct,
+    VoteAct,
+    WithdrawAct,
+)
 from console.domain.bounds import MAX_REPLICAS
+from console.domain.certificate import build as build_certificate
+from console.domain.certificate import dumps as dump_certificate
 from console.domain.consensus import Kind, Proposal, State, Tally
+from console.domain.derive import Act, Derived, Signed, content_at
 from console.domain.errors import PolicyRefused, QuorumError, UsageError
 from console.domain.identity import Identity, current_identity, require_member
 from console.domain.model import TargetRef, utcnow
 from console.domain.settings import Policy
+from console.engine.audit_watch import head_gone, seen_heads
 from console.engine.deploy_command import (
     DeployCommandError,
     OnOutput,
@@ -44,11 +58,12 @@ from console.engine.deploy_command import (
 )
 from console.engine.dispatch import CHANGES, capability_of
 from console.engine.guard import refuse_if_readonly
+from console.engine.ledger import Ledger, proposal_key
 from console.engine.owner import Owner, alive, this_process
 from console.engine.reads import bounded
 from console.engine.session import Session
 from console.notify.sinks import Notice, send_all
-from console.rotation.schedule import holder_at
+from console.signing.signer import Signer
 from console.store.audit import AuditError, AuditLog, AuditRecord
 from console.store.claims import FAILED, FINISHED, Claim, ClaimStore
 from console.store.db import StoreError
@@ -65,9 +80,18 @@ def needs_votes(policy: Policy) -> bool:
     return policy.min_approvals > 0 or bool(policy.require_rotation_approval)
 
 
-def proposal_key(pid: int) -> str:
-    """The idempotency key of a proposal's execution, shared by all its audit records."""
-    return f"proposal-{pid}"
+RESERVED_KEY_PREFIX = "proposal-"
+# The audit action each kind of act is recorded under (Actions._change).
+_AUDITED_AS = {
+    ProposalAct: "propose",
+    AmendAct: "amend",
+    VoteAct: "vote",
+    OverrideAct: "override",
+    WithdrawAct: "withdraw",
+    ReviewAct: "review",
+}
+
+__all__ = ["Actions", "NeedsConsensus", "Outcome", "ProposalView", "Result", "proposal_key"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +101,9 @@ class ProposalView:
     proposal: Proposal
     tally: Tally
     policy: Policy
+    # Acts stored for this proposal that do not count, and why (forged, not a member...).
+    ignored: tuple[tuple[Signed, str], ...] = ()
+    signed: bool = False  # whether the team's acts are signed (keys in the config)
 
     @property
     def id(self) -> int:
@@ -127,6 +154,7 @@ class ProposalView:
                     "vote": "approve" if v.approve else "reject",
                     "at": v.at,
                     "revision": v.revision,
+                    "version": v.version,
                     "comment": v.comment,
                     "counts": v.voter in counted,
                 }
@@ -143,6 +171,16 @@ class ProposalView:
                 "review_comment": p.review_comment,
             },
             "detail": p.detail,
+            "version": p.version,
+            "signed": self.signed,
+            "not_counted": [
+                {
+                    "act": type(s.act).__name__.removesuffix("Act").lower(),
+                    "by": s.act.author,
+                    "why": why,
+                }
+                for s, why in self.ignored
+            ],
         }
 
 
@@ -230,8 +268,10 @@ class Actions:
         # (what, done, total), possibly from a worker thread.
         self.on_progress = on_progress
         self.clock = clock
+        signers = self.config.signers
+        self.signer = Signer(self.identity.name, signers) if signers is not None else None
         self._audit_log: AuditLog | None = None
-        self._proposals: ProposalStore | None = None
+        self._ledger: Ledger | None = None
         self._claims: ClaimStore | None = None
         self._opening = threading.Lock()
 
@@ -242,15 +282,28 @@ class Actions:
     def audit(self) -> AuditLog:
         with self._opening:
             if self._audit_log is None:
-                self._audit_log = AuditLog(self.session.audit_path)
+                signer = self.signer.sign if self.signer else None
+                self._audit_log = AuditLog(self.session.audit_path, signer=signer)
             return self._audit_log
 
     @property
-    def proposals(self) -> ProposalStore:
+    def ledger(self) -> Ledger:
+        claims = self.claims
         with self._opening:
-            if self._proposals is None:
-                self._proposals = ProposalStore(self.session.audit_path)
-            return self._proposals
+            if self._ledger is None:
+                self._ledger = Ledger(
+                    self.config,
+                    self.session.audit_path,
+                    claims,
+                    signer=self.signer,
+                    clock=self.clock,
+                )
+            return self._ledger
+
+    @property
+    def proposals(self) -> ProposalStore:
+        """The cached rows, for listings only: states come from `ledger`."""
+        return self.ledger.store
 
     @property
     def claims(self) -> ClaimStore:
@@ -260,9 +313,11 @@ class Actions:
             return self._claims
 
     def close(self) -> None:
-        for store in (self._audit_log, self._proposals, self._claims):
+        for store in (self._audit_log, self._ledger, self._claims):
             if store is not None:
                 store.close()
+        if self.signer is not None:
+            self.signer.close()
 
     async def in_worker(self, call: Callable[[], T]) -> T:
         """Runs store work in a worker thread; the caller's loop keeps running meanwhile.
@@ -285,31 +340,29 @@ class Actions:
     def policy(self, environment: str) -> Policy:
         return self.config.policy(environment)
 
-    def _holder(self, policy: Policy, now: datetime) -> str | None:
-        rotation = policy.require_rotation_approval
-        if not rotation:
-            return None
-        return holder_at(self.config, rotation, now, self.session.audit_path)
+    def _derived_view(self, derived: Derived) -> ProposalView:
+        now = self.clock()
+        p = derived.proposal
+        policy = self.policy(p.ref.environment)
+        holder = self.ledger.holder(policy, p.created_at)
+        tally = rules.tally(p, policy, now, holder)
+        return ProposalView(p, tally, policy, derived.ignored, self.ledger.signed)
 
     def view(self, proposal: Proposal) -> ProposalView:
-        now = self.clock()
-        policy = self.policy(proposal.ref.environment)
-        holder = self._holder(policy, now)
-        current = rules.evaluate(proposal, policy, now, holder)
-        return ProposalView(current, rules.tally(current, policy, now, holder), policy)
+        """`proposal` as its signed acts make it now (the fields passed in are not believed)."""
+        return self._derived_view(self.ledger.derived(proposal.id))
 
     def get(self, pid: int) -> ProposalView:
-        return self.view(self.proposals.get(pid))
+        return self._derived_view(self.ledger.derived(pid))
 
     def open_proposals(self) -> list[ProposalView]:
         """Proposals still waiting for votes or execution (expired ones drop out), oldest first."""
-        stored = self.proposals.list([State.OPEN, State.BLOCKED, State.APPROVED])
-        views = [self.view(p) for p in stored]
-        return [v for v in views if v.state is not State.EXPIRED]
+        return [self._derived_view(d) for d in self.ledger.pending()]
 
     def awaiting_review(self) -> list[ProposalView]:
         """Overrides nobody but their author has looked at yet: the review queue."""
-        return [self.view(p) for p in self.proposals.awaiting_review()]
+        done = self.ledger.every()
+        return [self._derived_view(d) for d in done if d.proposal.awaiting_review]
 
     def incomplete(self) -> list[Claim]:
         """Actions that started and never finished (crash recovery; the TUI shows them at start)."""
@@ -318,7 +371,8 @@ class Actions:
     def settled_since(self, since: datetime) -> list[ProposalView]:
         """Proposals executed, failed or withdrawn since `since`, so an outcome stays in view."""
         done = self.proposals.list((State.EXECUTED, State.FAILED, State.WITHDRAWN))
-        return [self.view(p) for p in done if p.updated_at >= since]
+        views = [self.view(p) for p in done if p.updated_at >= since]
+        return [v for v in views if v.state in (State.EXECUTED, State.FAILED, State.WITHDRAWN)]
 
     # -- the same reads for async callers, off the event loop -------------------------
 
@@ -361,6 +415,12 @@ class Actions:
         self._mutating(doing)
         if membership:
             self._may(doing, strict=False)
+
+    def _can_sign(self) -> None:
+        """Where the team signs its acts, refuses before anything is written if this
+        person's key is not in reach (no agent, or no key of theirs in it)."""
+        if self.signer is not None:
+            self.signer.key()
 
     def _provider(self, ref: TargetRef, kind: Kind) -> Provider:
         provider = self.session.providers.get(ref.provider)
@@ -457,21 +517,21 @@ class Actions:
         self,
         action: str,
         stored: Proposal,
-        rule: Callable[[Proposal], Proposal],
+        make: Callable[[Proposal], Act],
         recorded: Callable[[Proposal, Proposal], tuple[str, str]],
         *,
         refusal: str | None = None,
         who: Identity | None = None,
     ) -> tuple[Proposal, Proposal]:
-        """Applies `rule` to a stored proposal and audits the step under the proposal's key.
+        """Adds the act `make` builds to a proposal and audits the step under its key.
 
         `recorded(before, after)` gives the audited outcome and comment. With `refusal`,
-        a PolicyRefused from the rule is audited as "refused" (`refusal: why`) before it
+        a PolicyRefused from the rules is audited as "refused" (`refusal: why`) before it
         propagates, so a refused override, review or vote leaves a trace.
         """
         key = proposal_key(stored.id)
         try:
-            before, after = await self.in_worker(lambda: self.proposals.change(stored.id, rule))
+            before, after = await self.in_worker(lambda: self.ledger.act(stored.id, make))
         except PolicyRefused as exc:
             if refusal is not None:
                 await self._audit(
@@ -520,8 +580,8 @@ class Actions:
             rules.check_revision(revision)
         if kind is Kind.DEPLOY:
             await self._deployable(provider, ref, revision)
+        self._can_sign()
         now = self.clock()
-        policy = self.policy(ref.environment)
         draft = Proposal(
             id=0,
             kind=kind,
@@ -533,10 +593,12 @@ class Actions:
             updated_at=now,
             replicas=replicas,
         )
-        holder = await self.in_worker(lambda: self._holder(policy, now))
-        created = await self.in_worker(
-            lambda: self.proposals.create(rules.evaluate(draft, policy, now, holder))
+        derived = await self.in_worker(
+            lambda: self.ledger.propose(
+                draft, lambda row: ProposalAct(content_at(row), self.identity.name, reason, now)
+            )
         )
+        created = derived.proposal
         key = proposal_key(created.id)
         await self._audit(
             "propose",
@@ -547,7 +609,7 @@ class Actions:
             comment=f"proposal {created.id}: {created.describe()}"
             + (f"; {reason}" if reason else ""),
         )
-        view = await self.in_worker(lambda: self.view(created))
+        view = await self.in_worker(lambda: self._derived_view(derived))
         if created.state is State.APPROVED:
             return await self._settled(created)
         await self._notify(
@@ -557,36 +619,40 @@ class Actions:
         )
         return Result(view)
 
-    async def vote(self, pid: int, approve: bool, comment: str = "") -> Result:
-        """Casts (or replaces) the acting person's vote; completing the quorum executes."""
-        return await self._vote(self.identity, pid, approve, comment)
+    async def vote(
+        self, pid: int, approve: bool, comment: str = "", *, seen_version: int | None = None
+    ) -> Result:
+        """Casts (or replaces) the acting person's vote; completing the quorum executes.
+
+        The vote is signed over the proposal's content at `seen_version`, the version
+        the voter read (default: the current one); if it was amended since, the vote
+        is refused, so nobody approves a revision they did not see.
+        """
+        return await self._vote(self.identity, pid, approve, comment, seen_version)
 
     async def vote_as_teammate(self, name: str, pid: int, approve: bool, comment: str) -> Result:
         """A sandbox teammate's vote; refused for anyone the config does not simulate."""
         if name not in {t.name for t in self.config.simulated_teammates}:
             raise PolicyRefused(f"{name} is not a simulated teammate of this config")
+        if self.signer is not None:
+            raise PolicyRefused("simulated teammates cannot sign: this team's votes are signed")
         ident = Identity(name=name, os_account=self.identity.os_account)
-        return await self._vote(ident, pid, approve, comment)
+        return await self._vote(ident, pid, approve, comment, None)
 
-    async def _vote(self, ident: Identity, pid: int, approve: bool, comment: str) -> Result:
+    async def _vote(
+        self, ident: Identity, pid: int, approve: bool, comment: str, seen: int | None
+    ) -> Result:
         self._mutating("vote")
         self._may("vote", ident, strict=True)
-        stored = await self.in_worker(lambda: self.proposals.get(pid))
-        policy = self.policy(stored.ref.environment)
+        self._can_sign()
+        stored = (await self.fetch_proposal(pid)).proposal
         now = self.clock()
-        holder = await self.in_worker(lambda: self._holder(policy, now))
         choice = "approve" if approve else "reject"
         before, after = await self._change(
             "vote",
             stored,
-            lambda p: rules.vote(
-                p,
-                policy,
-                voter=ident.name,
-                approve=approve,
-                now=now,
-                comment=comment,
-                rotation_holder=holder,
+            lambda p: VoteAct(
+                pid, p.version if seen is None else seen, ident.name, approve, now, comment
             ),
             lambda *_: (choice, f"proposal {pid}" + (f": {comment}" if comment else "")),
             refusal=f"proposal {pid} {choice}",
@@ -597,65 +663,74 @@ class Actions:
         if after.state is State.BLOCKED and before.state is not State.BLOCKED:
             await self._notify(
                 f"Proposal {pid} blocked",
-                f"{after.describe()}: {(await self._view(after)).summary}",
+                f"{after.describe()}: {(await self.fetch_proposal(pid)).summary}",
                 severity="warning",
             )
-        return Result(await self._view(after))
+        return Result(await self.fetch_proposal(pid))
 
     async def amend(self, pid: int, revision: str) -> Result:
-        """The proposer changes the revision; with `dismiss_stale_votes` earlier votes lapse."""
+        """The proposer changes the revision: a new version, which earlier votes (signed
+        over the old one) do not approve; the team is told."""
         self._mutating("amend a proposal")
+        self._can_sign()
         rules.check_revision(revision)
-        stored = await self.in_worker(lambda: self.proposals.get(pid))
+        stored = (await self.fetch_proposal(pid)).proposal
         if stored.kind is Kind.DEPLOY:
             await self._deployable(self._provider(stored.ref, stored.kind), stored.ref, revision)
-        policy = self.policy(stored.ref.environment)
         now = self.clock()
-        holder = await self.in_worker(lambda: self._holder(policy, now))
-        _, after = await self._change(
+        before, after = await self._change(
             "amend",
             stored,
-            lambda p: rules.amend(
-                p,
-                policy,
-                by=self.identity.name,
-                revision=revision,
-                now=now,
-                rotation_holder=holder,
-            ),
+            lambda p: AmendAct(pid, p.version + 1, revision, self.identity.name, now),
             lambda before, after: (
                 after.state.value,
                 f"proposal {pid}: revision {before.revision} -> {revision}",
             ),
         )
+        lapsed = [v.voter for v in before.votes if v.version == before.version]
+        await self._notify(
+            f"Proposal {pid} amended: {after.describe()}",
+            f"{self.identity.name} moved it from {before.revision} to {revision} "
+            f"(version {after.version}); "
+            + (
+                f"the votes of {', '.join(lapsed)} were for the earlier revision and no "
+                "longer count"
+                if lapsed
+                else "no vote was cast on the earlier revision"
+            ),
+            severity="warning",
+            proposal=str(pid),
+        )
         if after.state is State.APPROVED:
             return await self._settled(after)
-        return Result(await self._view(after))
+        return Result(await self.fetch_proposal(pid))
 
     async def withdraw(self, pid: int) -> Result:
         self._mutating("withdraw a proposal")
-        stored = await self.in_worker(lambda: self.proposals.get(pid))
-        policy = self.policy(stored.ref.environment)
+        self._can_sign()
+        stored = (await self.fetch_proposal(pid)).proposal
         now = self.clock()
-        _, after = await self._change(
+        await self._change(
             "withdraw",
             stored,
-            lambda p: rules.withdraw(p, policy, by=self.identity.name, now=now),
+            lambda p: WithdrawAct(pid, p.version, self.identity.name, now),
             lambda *_: ("withdrawn", f"proposal {pid}"),
         )
-        return Result(await self._view(after))
+        return Result(await self.fetch_proposal(pid))
 
     async def override(self, pid: int, reason: str) -> Result:
         """Emergency bypass: executes at once, flagged, notified, queued for review."""
         self._mutating("override")
         self._may("override", strict=True)
-        stored = await self.in_worker(lambda: self.proposals.get(pid))
-        policy = self.policy(stored.ref.environment)
+        self._can_sign()
+        if not reason.strip():
+            raise UsageError("an override needs a reason (--reason TEXT)")
+        stored = (await self.fetch_proposal(pid)).proposal
         now = self.clock()
         _, after = await self._change(
             "override",
             stored,
-            lambda p: rules.override(p, policy, by=self.identity.name, reason=reason, now=now),
+            lambda p: OverrideAct(pid, p.version, self.identity.name, reason.strip(), now),
             lambda _, after: (
                 "approved",
                 f"proposal {pid} overridden, awaiting review: {after.override_reason}",
@@ -677,12 +752,19 @@ class Actions:
         """Marks an override reviewed; its author is refused."""
         self._mutating("review an override")
         self._may("review an override", strict=True)
-        stored = await self.in_worker(lambda: self.proposals.get(pid))
+        self._can_sign()
+        stored = (await self.fetch_proposal(pid)).proposal
         now = self.clock()
+
+        def make(p: Proposal) -> Act:
+            if not p.overridden or p.override_at is None:
+                raise UsageError(f"proposal {pid} was not overridden; nothing to review")
+            return ReviewAct(pid, p.override_by, p.override_at, self.identity.name, comment, now)
+
         _, after = await self._change(
             "review",
             stored,
-            lambda p: rules.review(p, by=self.identity.name, comment=comment, now=now),
+            make,
             lambda _, after: (
                 "recorded",
                 f"override of proposal {pid} by {after.override_by}"
@@ -690,29 +772,101 @@ class Actions:
             ),
             refusal=f"proposal {pid}",
         )
-        return await self._view(after)
+        return await self.fetch_proposal(pid)
 
-    async def run_approved(self, grace: timedelta = timedelta(minutes=1)) -> list[Outcome]:
+    async def run_approved(
+        self, grace: timedelta = timedelta(minutes=1)
+    ) -> list[Outcome | PolicyRefused]:
         """Executes approved proposals whose execution never started (a process died between
-        approval and execution).
+        approval and execution); returns each outcome, or why the execution was refused.
 
         Only those approved more than `grace` ago, so the process that approved one a
         moment ago keeps the job; one already claimed elsewhere is left to its claimant.
         """
-        done = []
+        done: list[Outcome | PolicyRefused] = []
         cutoff = self.clock() - grace
 
         def stranded() -> list[Proposal]:
             return [
-                p
-                for p in self.proposals.list([State.APPROVED])
-                if p.updated_at < cutoff and self.claims.get(proposal_key(p.id)) is None
+                d.proposal
+                for d in self.ledger.pending(refresh=True)
+                if d.proposal.state is State.APPROVED
+                and d.proposal.updated_at < cutoff
+                and self.claims.get(proposal_key(d.proposal.id)) is None
             ]
 
         for p in await self.in_worker(stranded):
-            with contextlib.suppress(ActionIncomplete):
+            try:
                 done.append(await self._run_proposal(p, override=p.overridden))
+            except ActionIncomplete:
+                continue
+            except PolicyRefused as exc:
+                done.append(exc)
         return done
+
+    def _ledger_intact(self, derived: Derived) -> None:
+        """Refuses to execute over a ledger that lost acts or whose audit log fails.
+
+        A deleted act leaves no signature to fail, so each act the audit log recorded
+        under the proposal's key must still be among its acts; and where the team
+        signs, the log itself must verify (from the head this account checked last),
+        so an act removed from both, with the chain re-hashed, is caught by the next
+        record's signature.
+        """
+        pid = derived.proposal.id
+        kinds = {"propose", "amend", "vote", "override", "withdraw", "review"}
+        recorded = Counter(
+            (r.action, r.who)
+            for r in self.audit.by_key(proposal_key(pid))
+            if r.action in kinds and r.outcome != "refused"
+        )
+        kept = Counter(
+            (_AUDITED_AS[type(s.act)], s.act.author)
+            for s in (*derived.counted, *(s for s, _ in derived.ignored))
+        )
+        for (action, who), n in recorded.items():
+            if kept[(action, who)] < n:
+                raise PolicyRefused(
+                    f"proposal {pid}: the audit log records a {action} by {who} that its "
+                    "acts no longer hold (deleted from the ledger); it does not run"
+                )
+        signers = self.config.signers
+        if signers is None:
+            return
+        seen = seen_heads().get(self.session.audit_path)
+        gone = head_gone(self.audit, seen)
+        if gone:
+            raise PolicyRefused(f"{gone}; nothing runs until it is looked into")
+        result = self.audit.verify(
+            signers=signers,
+            members=frozenset(self.config.members) if self.config.members else None,
+            pinned=(seen.seq, seen.hash) if seen else None,
+            signed_through=seen.signed_through if seen else 0,
+        )
+        if not result.ok:
+            raise PolicyRefused(
+                f"the audit log fails verification ({result.reason}); nothing runs until "
+                "it is looked into (`quorum audit verify`)"
+            )
+
+    def certificate_of(self, pid: int) -> dict[str, object]:
+        """The consensus certificate of a proposal that its signed acts made executable."""
+        derived = self.ledger.derived(pid)
+        if derived.proposal.state not in (State.APPROVED, State.EXECUTED, State.FAILED):
+            raise PolicyRefused(
+                f"proposal {pid} is {derived.proposal.state.value}: no consensus to certify"
+            )
+        return build_certificate(derived)
+
+    def _write_certificate(self, derived: Derived) -> Path:
+        """The certificate file a deploy command finds in QUORUM_CERTIFICATE."""
+        folder = self.session.data_dir / "certificates"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"proposal-{derived.proposal.id}.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(dump_certificate(build_certificate(derived)), encoding="utf-8")
+        tmp.replace(path)
+        return path
 
     async def _settled(self, p: Proposal, *, override: bool = False) -> Result:
         """Runs an approved proposal and returns it as it stands afterwards."""
@@ -731,21 +885,14 @@ class Actions:
         )
         if not outcome.replayed:
             try:
-                await self._settle(p.id, ok=outcome.ok, detail=outcome.detail)
+                await self._settle(p.id)
             except sqlite3.Error as exc:
                 self.on_warning(f"proposal {p.id} could not be marked as settled: {exc}")
         return outcome
 
-    async def _view(self, proposal: Proposal) -> ProposalView:
-        return await self.in_worker(lambda: self.view(proposal))
-
-    async def _settle(self, pid: int, *, ok: bool, detail: str) -> None:
-        """Records how an approved proposal's execution ended; any other state is left as is."""
-
-        def rule(q: Proposal) -> Proposal:
-            return rules.settle(q, ok=ok, detail=detail) if q.state is State.APPROVED else q
-
-        await self.in_worker(lambda: self.proposals.change(pid, rule))
+    async def _settle(self, pid: int) -> None:
+        """Brings the cached row up to the derived state, now that the claim has its outcome."""
+        await self.in_worker(lambda: self.ledger.recache(pid))
 
     # -- direct changes ----------------------------------------------------------------
 
@@ -775,7 +922,7 @@ class Actions:
             doing = "roll back" if kind is Kind.ROLLBACK else "pause a rollout"
             self._mutating(doing)
             self._may(doing, strict=False)
-            return await self._execute(kind, ref, revision=revision, key=key or _new_key(kind))
+            return await self._execute(kind, ref, revision=revision, key=_user_key(key, kind))
         return await self._direct(
             kind, ref, revision=revision, replicas=replicas, key=key, reason=reason
         )
@@ -825,7 +972,7 @@ class Actions:
             )
             raise NeedsConsensus(result.proposal)
         return await self._execute(
-            kind, ref, revision=revision, replicas=replicas, key=key or _new_key(kind)
+            kind, ref, revision=revision, replicas=replicas, key=_user_key(key, kind)
         )
 
     async def resolve(
@@ -854,7 +1001,7 @@ class Actions:
             comment="resolved by hand" + (f": {comment}" if comment else ""),
         )
         if record.proposal_id is not None:
-            await self._settle(record.proposal_id, ok=outcome == FINISHED, detail=comment)
+            await self._settle(record.proposal_id)
         return record
 
     async def _deployable(self, provider: Provider, ref: TargetRef, revision: str) -> None:
@@ -917,11 +1064,37 @@ class Actions:
             owner_pid=owner.pid,
             owner_start=owner.start,
         )
-        earlier = await self.in_worker(lambda: self.claims.claim(claim))
+        approved: list[Derived] = []
+
+        def still_approved() -> None:
+            """Derived again under the claim's lock: only the signed acts decide."""
+            assert proposal is not None
+            pid, revision, replicas = proposal.id, proposal.revision, proposal.replicas
+            derived = self.ledger.require_executable(pid, revision, replicas)
+            self._ledger_intact(derived)
+            approved.append(derived)
+
+        guard = None
+        if proposal is not None:
+            # Once before the claim too: it fails fast, and it opens every store and table
+            # the check reads, since none may be created under the claim's write lock.
+            await self.in_worker(still_approved)
+            approved.clear()
+            guard = still_approved
+        earlier = await self.in_worker(lambda: self.claims.claim(claim, guard))
         if earlier is not None:
+            if (earlier.action, earlier.ref, earlier.revision) != (kind.value, ref, label):
+                raise PolicyRefused(
+                    f"key {key} was used for another action ({earlier.action} "
+                    f"{earlier.ref.service}@{earlier.ref.environment} {earlier.revision}); "
+                    "a retry must repeat the same action, or use a new key"
+                )
             if earlier.incomplete:
                 raise ActionIncomplete(earlier)
             return Outcome(key, kind.value, earlier.outcome == FINISHED, earlier.detail, True)
+        certificate = (
+            await self.in_worker(lambda: self._write_certificate(approved[0])) if approved else None
+        )
         context = f"proposal {proposal.id}" if proposal else "direct"
         if override:
             context += " (override)"
@@ -933,7 +1106,9 @@ class Actions:
             raise await self._not_started(key, kind, exc) from None
         sink = progress_sink.set(self.on_progress)
         try:
-            detail = await self._call(provider, kind, ref, revision, replicas, proposal, override)
+            detail = await self._call(
+                provider, kind, ref, revision, replicas, proposal, override, certificate
+            )
             ok = True
         except (ProviderError, DeployCommandError) as exc:
             ok, detail = False, str(exc)
@@ -1009,6 +1184,7 @@ class Actions:
         replicas: int | None,
         proposal: Proposal | None,
         override: bool,
+        certificate: Path | None,
     ) -> str:
         command = self.policy(ref.environment).deploy_command
         if kind is Kind.DEPLOY and command:
@@ -1018,6 +1194,7 @@ class Actions:
                 environment=ref.environment,
                 revision=revision,
                 override=override,
+                certificate=certificate,
             )
             code = await run_deploy_command(command, env, self.on_output)
             if code != 0:
@@ -1043,3 +1220,17 @@ def _refuse_if_running(record: Claim) -> None:
 
 def _new_key(kind: Kind) -> str:
     return f"{kind.value}-{uuid.uuid4().hex[:12]}"
+
+
+def _user_key(key: str | None, kind: Kind) -> str:
+    """A key the user chose, outside the namespace of proposals' keys, or a new one."""
+    if key is None:
+        return _new_key(kind)
+    if not key.strip():
+        raise UsageError("--key must not be empty")
+    if key.startswith(RESERVED_KEY_PREFIX):
+        raise UsageError(
+            f"keys beginning with {RESERVED_KEY_PREFIX!r} belong to Quorum's proposals; "
+            "choose another --key"
+        )
+    return key

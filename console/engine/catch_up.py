@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from console.domain.errors import PolicyRefused
 from console.engine.actions import Actions, Outcome
 from console.engine.presentation import describe_outcome
 from console.engine.sandbox_teammates import TeammateVote, sandbox_teammates_vote
@@ -26,14 +27,18 @@ class CaughtUp:
     """What one catch-up did: the votes cast and the stranded proposals it ran."""
 
     votes: list[TeammateVote] = field(default_factory=list)
-    ran: list[Outcome] = field(default_factory=list)
+    ran: list[Outcome | PolicyRefused] = field(default_factory=list)  # or why it did not
     incomplete: list[Claim] = field(default_factory=list)  # to show, never to run
+    who: str = ""  # who ran them
 
     def lines(self) -> list[str]:
         """One line per thing done, for a terminal or the console's notices (not inert yet);
         the incomplete actions are the front end's to show its own way."""
         return [f"sandbox: {vote.describe()}" for vote in self.votes] + [
-            f"approved earlier, ran now: {describe_outcome(outcome)}" for outcome in self.ran
+            f"an approved proposal was not run: {outcome}"
+            if isinstance(outcome, PolicyRefused)
+            else f"approved earlier, ran now as {self.who}: {describe_outcome(outcome)}"
+            for outcome in self.ran
         ]
 
 
@@ -48,4 +53,5 @@ async def catch_up(actions: Actions, now: datetime | None = None) -> CaughtUp:
         return CaughtUp(incomplete=await actions.fetch_incomplete())
     votes = await sandbox_teammates_vote(actions, now or actions.clock())
     ran = await actions.run_approved()
-    return CaughtUp(votes, ran, await actions.fetch_incomplete())
+    incomplete = await actions.fetch_incomplete()
+    return CaughtUp(votes, ran, incomplete, who=actions.identity.name)

@@ -49,9 +49,16 @@ def command_problem(command: str) -> str | None:
 
 
 def consensus_environment(
-    *, proposal_id: int | None, service: str, environment: str, revision: str, override: bool
+    *,
+    proposal_id: int | None,
+    service: str,
+    environment: str,
+    revision: str,
+    override: bool,
+    certificate: Path | None = None,
 ) -> dict[str, str]:
-    """The variables the command finds; scripts test `COLLECTIVE_CONSENSUS` before acting."""
+    """The variables the command finds; scripts test `COLLECTIVE_CONSENSUS` before acting,
+    and can prove it with `quorum certificate verify "$QUORUM_CERTIFICATE"`."""
     env = {
         "COLLECTIVE_CONSENSUS": "true",
         "QUORUM_PROPOSAL_ID": "" if proposal_id is None else str(proposal_id),
@@ -61,6 +68,8 @@ def consensus_environment(
     }
     if override:
         env["QUORUM_OVERRIDE"] = "true"
+    if certificate is not None:
+        env["QUORUM_CERTIFICATE"] = str(certificate)
     return env
 
 

@@ -55,6 +55,9 @@ def proposal_lines(view: ProposalView, outcome: Outcome | None = None) -> list[s
         lapsed = "" if v.voter in counted else " (no longer counts)"
         comment = f": {v.comment}" if v.comment else ""
         lines.append(f"    {v.voter} {verdict} at {iso_utc(v.at)}{lapsed}{comment}")
+    for signed, why in view.ignored:
+        act = type(signed.act).__name__.removesuffix("Act").lower()
+        lines.append(f"    not counted: {act} by {signed.act.author}: {why}")
     if p.overridden:
         lines.append(f"    {override_note(p)}")
     if outcome is not None:

@@ -7,8 +7,10 @@ what they do depends only on the proposal and the time, so every console and
 command sharing the sandbox's data directory sees the same story. They vote in a
 session's catch-up (`console.engine.catch_up`): the console's, every second or two,
 and each mutating command's, before it runs. A vote may complete a quorum and so
-execute a change, which is why read-only commands never let them vote.
-`QUORUM_SANDBOX_TEAMMATES=off` keeps them quiet (scripted demos, tests).
+execute a change, which is why read-only commands never let them vote. They vote
+only on proposals for the sandbox's own simulated providers, and their votes count
+only where they are members (never in a real team's config, never where votes are
+signed). `QUORUM_SANDBOX_TEAMMATES=off` keeps them quiet (scripted demos, tests).
 """
 
 from __future__ import annotations
@@ -52,6 +54,12 @@ def stance_on(mate: SimulatedTeammate, proposal: Proposal) -> bool | None:
     return False if proposal.id % 3 == 0 else None
 
 
+def _simulated(actions: Actions, proposal: Proposal) -> bool:
+    """Whether the proposal changes the simulated world; teammates vote on nothing else."""
+    provider = actions.session.providers.get(proposal.ref.provider)
+    return provider is not None and provider.kind == "sandbox"
+
+
 def _has_voted(mate: SimulatedTeammate, proposal: Proposal) -> bool:
     return any(v.voter == mate.name and v.revision == proposal.revision for v in proposal.votes)
 
@@ -63,6 +71,8 @@ async def sandbox_teammates_vote(actions: Actions, now: datetime) -> list[Teamma
         return []
     cast: list[TeammateVote] = []
     for view in await actions.fetch_open():
+        if not _simulated(actions, view.proposal):
+            continue  # a real proposal in a data directory shared with a real team
         for mate in sorted(mates, key=lambda m: m.delay):
             proposal = (await actions.fetch_proposal(view.id)).proposal
             if proposal.state not in VOTABLE:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,10 +60,26 @@ class Session:
             await provider.close()
 
 
+def _sign_audit_records(config: Config) -> None:
+    """Where the team has keys, every audit record this process appends is signed by
+    the person running it, whichever module appends it (rotation changes and
+    notifications open their own log). Imported only then: the console's start-up
+    path does not load the audit store."""
+    if config.signers is not None:
+        from console.domain.identity import current_identity
+        from console.signing.signer import Signer
+        from console.store.audit import sign_records
+
+        sign_records(Signer(current_identity().name, config.signers).sign)
+    elif "console.store.audit" in sys.modules:
+        sys.modules["console.store.audit"].sign_records(None)
+
+
 def open_session(args: argparse.Namespace) -> Session:
     config = resolve_config(getattr(args, "config", None), getattr(args, "sandbox", False))
     readonly = bool(getattr(args, "readonly", False))
     session = Session(config=config, data_dir=data_dir(), readonly=readonly)
+    _sign_audit_records(config)
     context = ProviderContext(data_dir=session.data_dir, readonly=readonly)
     for pc in config.providers:
         settings = dict(pc.settings)

@@ -17,7 +17,7 @@ which also writes the audit log.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -181,6 +181,28 @@ def _load(
         return db.overrides(lo, hi), db.swaps(lo, hi)
 
 
+def _known_at(
+    overrides: list[store.Override], swaps: list[store.Swap], at: datetime
+) -> tuple[list[store.Override], list[store.Swap]]:
+    # Changes are stamped to the second: one made in the same second as `at` may
+    # have come after it, so it does not count.
+    known_by = at.replace(microsecond=0)
+    known = [
+        replace(o, cancelled_at=None, cancelled_by=None)
+        if o.cancelled_at is not None and o.cancelled_at >= known_by
+        else o
+        for o in overrides
+        if o.created_at < known_by
+    ]
+    taken = [
+        s
+        if s.taken_at is not None and s.taken_at < known_by
+        else replace(s, taken_by=None, taken_at=None)
+        for s in swaps
+    ]
+    return known, taken
+
+
 def timeline(
     config: Config, rotation: str, lo: datetime, hi: datetime, db_path: Path | None = None
 ) -> list[Segment]:
@@ -220,13 +242,19 @@ def stretches(
     return out
 
 
-def holder_at(config: Config, rotation: str, at: datetime, db_path: Path) -> str | None:
+def holder_at(
+    config: Config, rotation: str, at: datetime, db_path: Path, *, as_known: bool = False
+) -> str | None:
     """Who holds `rotation` at instant `at`, overrides and swaps included; None in a gap.
 
-    An unknown rotation name is a `UsageError`.
+    `as_known` counts only the changes made by `at` (overrides created and swaps taken
+    by then, cancellations after it ignored): who held it as the team knew it then,
+    which nothing done later can rewrite. An unknown rotation name is a `UsageError`.
     """
     at = _utc(at)
     overrides, swaps = _load(db_path, at, at + timedelta(seconds=1))
+    if as_known:
+        overrides, swaps = _known_at(overrides, swaps, at)
     holder = _Plan(find_rotation(config, rotation), overrides, swaps).at(at)[0]
     return holder or None
 

@@ -34,8 +34,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from console.domain.acts import audit_message
 from console.domain.errors import QuorumError
 from console.domain.inert import UNSAFE, neutralise
+from console.domain.signers import AllowedSigners
+from console.store import audit_signatures
+from console.store.audit_signatures import RecordSigner
 from console.store.db import Store, from_text, immediate, rollback, to_text
 from console.store.files import blocked, denied
 
@@ -95,6 +99,7 @@ CREATE TRIGGER IF NOT EXISTS audit_head_forward_only BEFORE UPDATE ON audit_head
 WHEN NEW.seq IS NOT OLD.seq + 1
   OR NEW.hash IS NOT (SELECT hash FROM audit_log WHERE seq = NEW.seq)
 BEGIN SELECT RAISE(ABORT, 'audit_head only follows the log'); END;
+{audit_signatures.SCHEMA}
 """
 
 _SCHEMA_OBJECTS = (
@@ -106,7 +111,20 @@ _SCHEMA_OBJECTS = (
     "audit_log_advance_head",
     "audit_head_no_delete",
     "audit_head_forward_only",
+    *audit_signatures.OBJECTS,
 )
+
+# The person this process acts as signs every record it appends, whichever module
+# opens the log (actions, rotation changes, notifications): set once at start-up
+# where the team has keys (`sign_records`), None where it has none.
+_process_signer: RecordSigner | None = None
+
+
+def sign_records(signer: RecordSigner | None) -> None:
+    """Every AuditLog opened afterwards in this process signs its appends with `signer`."""
+    global _process_signer
+    _process_signer = signer
+
 
 # One encoder, built once: verify hashes every record and must stay close to a plain scan.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
@@ -270,6 +288,22 @@ def check_chain(rows: Iterable[tuple], head: tuple[int, str] | None) -> VerifyRe
     return VerifyResult(ok=True, checked=last)
 
 
+def _pin_problem(rows: list[tuple], pinned: tuple[int, str]) -> VerifyResult | None:
+    """Whether the record a head seen earlier names is still there, unchanged."""
+    seq, digest = pinned
+    if seq == 0:
+        return None
+    if seq > len(rows):
+        return _bad(
+            len(rows) + 1,
+            f"missing: the log ends at record {len(rows)}, but record {seq} was seen "
+            "earlier (the log was truncated or rebuilt)",
+        )
+    if rows[seq - 1][11] != digest:
+        return _bad(seq, "is not the record seen earlier (the log was rewritten from here)")
+    return None
+
+
 def _bad(seq: int, what: str) -> VerifyResult:
     """A failed result; `checked` counts the records found intact before the bad one."""
     return VerifyResult(
@@ -280,8 +314,9 @@ def _bad(seq: int, what: str) -> VerifyResult:
 class AuditLog(Store):
     """The shared log at `path`; tables and triggers are created on first use."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, signer: RecordSigner | None = None) -> None:
         self.path = Path(path).expanduser()
+        self.signer = signer or _process_signer
         try:
             super().__init__(self.path)
             self._conn = self.conn
@@ -352,6 +387,11 @@ class AuditLog(Store):
                     f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (*fields, digest),
                 )
+                if self.signer is not None:  # signed under the lock: prev_hash is final
+                    conn.execute(
+                        "INSERT INTO audit_signatures (seq, signature) VALUES (?, ?)",
+                        (head_seq + 1, self.signer(audit_message(fields))),
+                    )
         except sqlite3.Error as exc:
             raise self._failure(exc) from None
         return AuditRecord(head_seq + 1, now, *texts, prev, digest)
@@ -383,11 +423,21 @@ class AuditLog(Store):
             return []
         return self._select("WHERE key = ?", (key,))
 
-    def verify(self) -> VerifyResult:
+    def verify(
+        self,
+        *,
+        signers: AllowedSigners | None = None,
+        members: frozenset[str] | None = None,
+        pinned: tuple[int, str] | None = None,
+        signed_through: int = 0,
+    ) -> VerifyResult:
         """Checks the whole chain and its head inside one read snapshot.
 
         Appends by other consoles during the walk are not seen, so they cannot make an
-        intact log look truncated.
+        intact log look truncated. With `signers`, every record after `signed_through`
+        (records up to a head whose signatures were checked before, and whose hashes
+        the chain still vouches for) must carry its author's signature. `pinned`, a
+        (seq, hash) seen earlier or kept elsewhere, must still be in the chain.
         """
         conn = self._conn
         try:
@@ -400,11 +450,51 @@ class AuditLog(Store):
                             ok=False, checked=0, reason="the chain head was deleted"
                         )
                     rows = conn.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq")
-                    return check_chain(rows, head)
+                    if signers is None and pinned is None:
+                        return check_chain(rows, head)
+                    kept = rows.fetchall()
+                    result = check_chain(kept, head)
+                    if not result.ok:
+                        return result
+                    if pinned is not None:
+                        moved = _pin_problem(kept, pinned)
+                        if moved:
+                            return moved
+                    if signers is None:
+                        return result
+                    signatures = dict(
+                        conn.execute(
+                            "SELECT seq, signature FROM audit_signatures WHERE seq > ?",
+                            (signed_through,),
+                        ).fetchall()
+                    )
                 finally:
                     conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise self._failure(exc) from None
+        bad = audit_signatures.first_bad(kept[signed_through:], signatures, signers, members)
+        if bad is not None:
+            return _bad(*bad)
+        return result
+
+    def hash_at(self, seq: int) -> str | None:
+        """The stored hash of record `seq`, None when there is no such record."""
+        with self.lock:
+            row = self._conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (seq,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def seq_of(self, digest: str) -> int | None:
+        """The record whose hash is `digest` (a head kept elsewhere), None when absent."""
+        with self.lock:
+            found = self._conn.execute("SELECT seq FROM audit_log WHERE hash = ?", (digest,))
+            row = found.fetchone()
+        return None if row is None else int(row[0])
+
+    def head(self) -> tuple[int, str]:
+        """The chain head now: the last record's seq and hash ((0, GENESIS) when empty)."""
+        with self.lock:
+            row = self._conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+        return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
 
     def export_jsonl(self, out: TextIO) -> int:
         """Writes every record as one JSON object per line (ASCII-only, so inert)."""

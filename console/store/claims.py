@@ -9,6 +9,7 @@ records what really happened with `resolve`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -145,10 +146,17 @@ class ClaimStore(Store):
                     if name not in present:
                         db[TABLE].add_column(name, kind)
 
-    def claim(self, record: Claim) -> Claim | None:
-        """Claims `record.key`: None when this call claimed it, else the earlier claim."""
+    def claim(self, record: Claim, guard: Callable[[], object] | None = None) -> Claim | None:
+        """Claims `record.key`: None when this call claimed it, else the earlier claim.
+
+        `guard` runs under the write lock before a new claim is inserted; whatever it
+        raises refuses the claim (a proposal's state is derived again there, so
+        nothing written since it was read can make it run).
+        """
         with self.writing() as db:
             earlier = self._get(record.key)
+            if earlier is None and guard is not None:
+                guard()
             if earlier is None:
                 db[TABLE].insert(
                     {

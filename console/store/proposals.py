@@ -1,14 +1,15 @@
-"""Proposals and votes in the shared SQLite file, beside the audit log.
+"""Proposals and votes as last derived, cached in the shared SQLite file beside the audit log.
 
-Every change runs read → apply a rule from `console.domain.consensus` → write inside one
-`BEGIN IMMEDIATE` transaction, so consoles and commands on one bastion that vote
-at the same moment are serialised by SQLite's write lock and no vote is lost.
+The rows give each proposal its id and let listings find the live ones; their state
+and votes are a cache of what `console.engine.ledger` derives from the signed acts
+(`console.store.acts`), rewritten under the write lock with each act, and never
+believed by a read or an execution.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -129,7 +130,7 @@ def _create(db: sqlite_utils.Database) -> None:
 
 
 class ProposalStore(Store):
-    """Reads and writes proposals; `change` is the only way to modify one."""
+    """The cached rows: `create` allocates an id, `put` rewrites a row with a derived state."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
@@ -143,19 +144,21 @@ class ProposalStore(Store):
             self._write_votes(created.id, created.votes)
         return created
 
-    def change(self, pid: int, rule: Callable[[Proposal], Proposal]) -> tuple[Proposal, Proposal]:
-        """Applies `rule` to proposal `pid` under the write lock; returns (before, after).
+    def put(self, p: Proposal) -> None:
+        """Overwrites the cached row of `p` (and its votes) with a state derived elsewhere;
+        inside the caller's `writing()`.
 
-        If `rule` raises, nothing is written and the exception propagates.
+        The row is a cache for listings: every read derives the state again from the
+        acts (`console.engine.ledger`) and never believes this row.
         """
-        with self.writing() as db:
-            before = self._load(pid)
-            after = rule(before)
-            if after != before:
-                db["proposals"].update(pid, _row(after))
-                old = set(before.votes)
-                self._write_votes(pid, [v for v in after.votes if v not in old])
-        return before, after
+        self.db["proposals"].update(p.id, _row(p))
+        self.conn.execute("DELETE FROM proposal_votes WHERE proposal_id = ?", (p.id,))
+        self._write_votes(p.id, p.votes)
+
+    def ids(self) -> list[int]:
+        """Every proposal's id, oldest first."""
+        with self.lock:
+            return [row[0] for row in self.conn.execute("SELECT id FROM proposals ORDER BY id")]
 
     def _write_votes(self, pid: int, votes: Iterable[Vote]) -> None:
         self.db["proposal_votes"].insert_all(
@@ -190,10 +193,6 @@ class ProposalStore(Store):
                 return self._select(None, [])
             wanted = [s.value for s in states]
             return self._select(f"state IN ({', '.join('?' * len(wanted))})", wanted)
-
-    def awaiting_review(self) -> list[Proposal]:
-        with self.lock:
-            return self._select("override_by != '' AND reviewed_by = ''", [])
 
     def _select(self, where: str | None, params: list) -> list[Proposal]:
         rows = list(self.db["proposals"].rows_where(where, params, order_by="id"))

@@ -12,8 +12,11 @@ import sys
 from console.cli.output import print_json, print_table
 from console.domain import exitcodes
 from console.domain.bounds import MAX_LINES, count_type
+from console.domain.inert import neutralise
+from console.engine.audit_watch import head_gone, seen_heads
 from console.engine.session import open_session
-from console.store.audit import AuditLog, AuditRecord
+from console.store.audit import AuditLog, AuditRecord, VerifyResult
+from console.store.seen_heads import SeenHead
 
 TAIL_HEADERS = (
     "seq",
@@ -41,6 +44,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
     verify = actions.add_parser(
         "verify", parents=[common], help="check the hash chain; exit 1 naming the first bad record"
+    )
+    verify.add_argument(
+        "--head",
+        metavar="HASH",
+        help="a head kept elsewhere (an export, a ticket): fail unless it is still in the log",
     )
     verify.add_argument("--json", action="store_true", help="print a JSON object")
     verify.set_defaults(func=run_verify)
@@ -79,8 +87,34 @@ def run_tail(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    with _open(args) as log:
-        result = log.verify()
+    """The chain, the head this account saw last, a head given with --head, and, where
+    the team has keys, every record's signature (from where this account last checked)."""
+    session = open_session(args)
+    config = session.config
+    members = frozenset(config.members) if config.members else None
+    heads = seen_heads()
+    seen = heads.get(session.audit_path)
+    with AuditLog(session.audit_path) as log:
+        gone = head_gone(log, seen)
+        pinned = None if seen is None or gone else (seen.seq, seen.hash)
+        if gone is None and args.head:
+            seq = log.seq_of(args.head.strip())
+            if seq is None:
+                gone = f"the head {args.head.strip()} is not in the log (truncated or rewritten)"
+            pinned = (seq, args.head.strip()) if seq else None
+        if gone is not None:
+            result = VerifyResult(ok=False, checked=0, reason=gone)
+        else:
+            result = log.verify(
+                signers=config.signers,
+                members=members if config.signers else None,
+                pinned=pinned,
+                signed_through=seen.signed_through if seen and config.signers else 0,
+            )
+            if result.ok:
+                seq, digest = log.head()
+                signed = seq if config.signers else 0
+                heads.remember(session.audit_path, SeenHead(seq, digest, signed))
     if args.json:
         print_json(
             {
@@ -88,12 +122,14 @@ def run_verify(args: argparse.Namespace) -> int:
                 "checked": result.checked,
                 "bad_seq": result.bad_seq,
                 "reason": result.reason,
+                "signed": config.signers is not None,
             }
         )
     elif result.ok:
-        print(f"ok: {result.checked} records, chain intact")
+        signed = "; every record signed by its author" if config.signers else ""
+        print(f"ok: {result.checked} records, chain intact{signed}")
     else:
-        print(f"failed: {result.reason} ({result.checked} records intact before it)")
+        print(neutralise(f"failed: {result.reason} ({result.checked} records intact before it)"))
     return exitcodes.OK if result.ok else exitcodes.FAILURE
 
 

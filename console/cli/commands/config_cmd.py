@@ -19,6 +19,7 @@ from console.domain import exitcodes
 from console.domain.inert import neutralise
 from console.domain.settings import Config
 from console.engine.deploy_command import command_problem
+from console.engine.ledger import signing_status
 from console.engine.session import Session, open_session
 from console.store.files import sharing_problems
 
@@ -61,6 +62,7 @@ def run_check(args: argparse.Namespace) -> int:
     for warning in _sharing(config):
         print(f"warning: {neutralise(warning)}", file=sys.stderr)
     print(f"ok: {neutralise(str(path))} ({summary(config)})")
+    print(neutralise(signing_status(config)))
     return exitcodes.OK
 
 

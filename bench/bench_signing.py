@@ -1,0 +1,220 @@
+"""What signing costs, each figure measured beside its unsigned baseline in the same run.
+
+verify: `AuditLog.verify` over N records whose authors signed them (every signature
+checked, on every core) against the same verify of an unsigned log of N records
+(the hash chain alone). Target: <= 3x. Also the verify a person runs day to day:
+signatures checked only after the head this account verified last (1,000 new
+records), the rest vouched for by the chain's hashes.
+
+The signed log is written with ed25519 keys held in memory (100,000 signatures
+through an agent would take minutes to set up); the records and signatures are
+byte for byte what the agent path writes, and verification does not know the
+difference.
+
+vote: `quorum vote`'s engine path (`Actions.vote`: the derived state read, the vote
+written, the audit record appended) with signing through a real ssh-agent started
+here, against the same path without keys. Needs ssh-agent, ssh-keygen and ssh-add.
+
+Run: python bench/bench_signing.py [--records N] [--votes N] [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+
+from console.domain.consensus import Kind  # noqa: E402
+from console.domain.identity import Identity  # noqa: E402
+from console.domain.settings import Policy  # noqa: E402
+from console.domain.signers import AllowedSigners, parse_allowed_signers  # noqa: E402
+from console.domain.sshsig import PublicKey, assemble, signed_data, ssh_string  # noqa: E402
+from console.engine.actions import Actions  # noqa: E402
+from console.engine.session import Session, open_session  # noqa: E402
+from console.engine.targets import resolve_target  # noqa: E402
+from console.store.audit import AuditLog  # noqa: E402
+
+AUTHORS = ("alice", "bob", "carol", "dave")
+ROW = {
+    "action": "vote",
+    "target": "main-cluster/production/api",
+    "environment": "production",
+    "revision": "v1.42.0",
+    "outcome": "approve",
+    "comment": "proposal 12",
+}
+
+
+def best(rounds: int, run: Callable[[], None]) -> float:
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+class MemoryKey:
+    def __init__(self) -> None:
+        self.private = Ed25519PrivateKey.generate()
+        raw = self.private.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        self.public = PublicKey.from_blob(ssh_string(b"ssh-ed25519") + ssh_string(raw))
+
+    def sign(self, message: bytes) -> str:
+        inner = ssh_string(b"ssh-ed25519") + ssh_string(self.private.sign(signed_data(message)))
+        return assemble(self.public, inner).compact()
+
+
+def fill(path: Path, n: int, keys: dict[str, MemoryKey] | None) -> None:
+    logs = {who: AuditLog(path, signer=keys[who].sign if keys else None) for who in AUTHORS}
+    for i in range(n):
+        who = AUTHORS[i % len(AUTHORS)]
+        logs[who].append(who=who, key=f"k{i}", **ROW)
+    for log in logs.values():
+        log.close()
+
+
+def bench_verify(folder: Path, n: int, rounds: int) -> None:
+    keys = {who: MemoryKey() for who in AUTHORS}
+    allowed = parse_allowed_signers(
+        "".join(f"{who} {key.public.openssh()}\n" for who, key in keys.items())
+    )
+    members = frozenset(AUTHORS)
+    fill(folder / "unsigned.db", n, None)
+    fill(folder / "signed.db", n, keys)
+    unsigned, signed = AuditLog(folder / "unsigned.db"), AuditLog(folder / "signed.db")
+    head = signed.head()
+
+    def plain() -> None:
+        assert unsigned.verify().ok
+
+    def full() -> None:
+        result = signed.verify(signers=allowed, members=members)
+        assert result.ok and result.checked == n, result
+
+    def incremental() -> None:
+        seen = (n - 1000, signed.hash_at(n - 1000) or "")
+        result = signed.verify(
+            signers=allowed, members=members, pinned=seen, signed_through=n - 1000
+        )
+        assert result.ok, result
+
+    plain_t = full_t = inc_t = float("inf")
+    for _ in range(rounds):  # alternate, so all three see the same machine
+        plain_t = min(plain_t, best(1, plain))
+        full_t = min(full_t, best(1, full))
+        inc_t = min(inc_t, best(1, incremental))
+    assert head == signed.head()
+    print(
+        f"verify {n:,} records: unsigned {plain_t * 1000:.0f} ms, signed (every signature) "
+        f"{full_t * 1000:.0f} ms, ratio {full_t / plain_t:.2f}x (target <= 3x)"
+    )
+    print(
+        f"verify {n:,} records, signatures after the head checked last (1,000 new): "
+        f"{inc_t * 1000:.0f} ms, ratio {inc_t / plain_t:.2f}x"
+    )
+    unsigned.close()
+    signed.close()
+
+
+class Agent:
+    """A real ssh-agent on a temporary socket, holding one ed25519 key per author."""
+
+    def __init__(self, folder: Path) -> None:
+        self.socket = folder / "agent.sock"
+        out = subprocess.run(
+            ["ssh-agent", "-s", "-a", str(self.socket)], capture_output=True, text=True, check=True
+        ).stdout
+        self.pid = int(out.split("SSH_AGENT_PID=")[1].split(";")[0])
+        lines = []
+        for who in AUTHORS:
+            key = folder / f"id_{who}"
+            subprocess.run(
+                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True
+            )
+            env = {**os.environ, "SSH_AUTH_SOCK": str(self.socket)}
+            subprocess.run(["ssh-add", "-q", str(key)], env=env, check=True, capture_output=True)
+            lines.append(f"{who} {(folder / f'id_{who}.pub').read_text()}")
+        self.allowed = parse_allowed_signers("".join(lines))
+
+    def stop(self) -> None:
+        os.kill(self.pid, signal.SIGTERM)
+
+
+def bench_vote(folder: Path, n: int, rounds: int) -> None:
+    agent = Agent(folder)
+    os.environ["SSH_AUTH_SOCK"] = str(agent.socket)
+    os.environ["QUORUM_SANDBOX_TEAMMATES"] = "off"
+    policy = Policy("production", min_approvals=len(AUTHORS))  # no vote executes
+
+    def session(name: str, signers: AllowedSigners | None) -> Session:
+        os.environ["QUORUM_DATA_DIR"] = str(folder / name)
+        opened = open_session(argparse.Namespace(config=None, sandbox=True, readonly=False))
+        opened.config = replace(
+            opened.config,
+            members=AUTHORS,
+            signers=signers,
+            simulated_teammates=(),
+            policies={"production": policy},
+        )
+        return opened
+
+    async def votes(s: Session) -> float:
+        """Seconds per vote: bob approving n fresh proposals (each opened untimed)."""
+        ref = (await resolve_target(s, "web", "production")).ref
+        alice = Actions(s, identity=Identity("alice", "alice"))
+        bob = Actions(s, identity=Identity("bob", "bob"))
+        pids = [
+            (await alice.propose(Kind.DEPLOY, ref, revision=f"v{i}")).proposal.id for i in range(n)
+        ]
+        start = time.perf_counter()
+        for pid in pids:
+            await bob.vote(pid, True)
+        took = time.perf_counter() - start
+        alice.close()
+        bob.close()
+        return took / n
+
+    signed_s, plain_s = session("signed", agent.allowed), session("plain", None)
+    signed_t = plain_t = float("inf")
+    try:
+        for _ in range(rounds):  # alternate, so both see the same machine
+            plain_t = min(plain_t, asyncio.run(votes(plain_s)))
+            signed_t = min(signed_t, asyncio.run(votes(signed_s)))
+    finally:
+        agent.stop()
+    print(
+        f"vote: unsigned {plain_t * 1000:.2f} ms, signed through ssh-agent "
+        f"{signed_t * 1000:.2f} ms, ratio {signed_t / plain_t:.2f}x"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--votes", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="qbench") as tmp:
+        bench_vote(Path(tmp), args.votes, args.rounds)
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_verify(Path(tmp), args.records, args.rounds)
+
+
+if __name__ == "__main__":
+    main()

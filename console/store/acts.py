@@ -1,0 +1,178 @@
+"""The acts of proposals as their authors signed them: the only source of a proposal's state.
+
+One row per act (proposal, amendment, vote, override, withdrawal, review) with its
+fields as JSON and its signature, in the shared SQLite file. Nothing here is
+trusted on its own: `console.domain.derive` replays the rows whose signatures
+verify. Rows are append-only by trigger; a member who drops the trigger and edits
+a row only makes that act stop counting, since its signature no longer matches.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from console.domain.acts import (
+    AmendAct,
+    Content,
+    OverrideAct,
+    ProposalAct,
+    ReviewAct,
+    VoteAct,
+    WithdrawAct,
+    stamp,
+)
+from console.domain.consensus import Kind
+from console.domain.derive import Act, Facts, Signed
+from console.domain.model import TargetRef
+from console.store.db import Store, from_text
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS proposal_acts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    proposal_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    author TEXT NOT NULL,
+    at TEXT NOT NULL,
+    body TEXT NOT NULL,
+    signature TEXT NOT NULL DEFAULT ''
+)""",
+    "CREATE INDEX IF NOT EXISTS proposal_acts_proposal ON proposal_acts(proposal_id)",
+    """CREATE TRIGGER IF NOT EXISTS proposal_acts_no_update BEFORE UPDATE ON proposal_acts
+BEGIN SELECT RAISE(ABORT, 'proposal_acts is append-only: UPDATE refused'); END""",
+    """CREATE TRIGGER IF NOT EXISTS proposal_acts_no_delete BEFORE DELETE ON proposal_acts
+BEGIN SELECT RAISE(ABORT, 'proposal_acts is append-only: DELETE refused'); END""",
+)
+
+
+def _create(db: sqlite_utils.Database) -> None:
+    for statement in _SCHEMA:  # raw SQL: sqlite-utils declares no triggers
+        db.execute(statement)
+
+
+_KIND = {
+    ProposalAct: "proposal",
+    AmendAct: "amend",
+    VoteAct: "vote",
+    OverrideAct: "override",
+    WithdrawAct: "withdraw",
+    ReviewAct: "review",
+}
+
+
+def body(act: Act) -> dict[str, Any]:
+    """An act's fields as stored (and as `quorum approvals --json` could show them)."""
+    if isinstance(act, ProposalAct):
+        c = act.content
+        return {
+            "kind": c.kind.value,
+            "provider": c.ref.provider,
+            "service": c.ref.service,
+            "environment": c.ref.environment,
+            "target": c.ref.target,
+            "revision": c.revision,
+            "replicas": c.replicas,
+            "reason": act.reason,
+        }
+    if isinstance(act, AmendAct):
+        return {"version": act.version, "revision": act.revision}
+    if isinstance(act, VoteAct):
+        return {"version": act.version, "approve": act.approve, "comment": act.comment}
+    if isinstance(act, OverrideAct):
+        return {"version": act.version, "reason": act.reason}
+    if isinstance(act, WithdrawAct):
+        return {"version": act.version}
+    return {
+        "override_by": act.override_by,
+        "override_at": stamp(act.override_at),
+        "comment": act.comment,
+    }
+
+
+def _act(pid: int, kind: str, author: str, at: datetime, b: dict[str, Any]) -> Act:
+    if kind == "proposal":
+        ref = TargetRef(b["provider"], b["service"], b["environment"], b["target"])
+        content = Content(pid, 1, Kind(b["kind"]), ref, b["revision"], b["replicas"])
+        return ProposalAct(content, author, b["reason"], at)
+    if kind == "amend":
+        return AmendAct(pid, int(b["version"]), b["revision"], author, at)
+    if kind == "vote":
+        return VoteAct(pid, int(b["version"]), author, bool(b["approve"]), at, b["comment"])
+    if kind == "override":
+        return OverrideAct(pid, int(b["version"]), author, b["reason"], at)
+    if kind == "withdraw":
+        return WithdrawAct(pid, int(b["version"]), author, at)
+    if kind == "review":
+        return ReviewAct(
+            pid, b["override_by"], from_text(b["override_at"]), author, b["comment"], at
+        )
+    raise ValueError(f"unknown act {kind}")
+
+
+class ActStore:
+    """Reads and appends acts through a store's connection, lock and transactions
+    (the proposals' store: an act and the cached row it changes commit together)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        store.ensure(["proposal_acts"], _create)
+
+    def add(self, signed: Signed) -> None:
+        act = signed.act
+        pid = act.content.id if isinstance(act, ProposalAct) else act.proposal_id
+        self.store.conn.execute(
+            "INSERT INTO proposal_acts (proposal_id, kind, author, at, body, signature) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                pid,
+                _KIND[type(act)],
+                act.author,
+                stamp(act.at),
+                json.dumps(body(act), ensure_ascii=False, sort_keys=True),
+                signed.signature,
+            ),
+        )
+
+    def facts(self, pids: Iterable[int]) -> dict[int, Facts]:
+        """The stored acts of each proposal in `pids` that has its proposal act.
+
+        A row that cannot be read (a member wrote garbage) is left out, as an act
+        whose signature fails would be: it proves nothing. A proposal with several
+        proposal acts keeps the first; any other cannot verify against its id anyway.
+        """
+        ids = sorted(set(pids))
+        found: dict[int, dict[str, list[Signed]]] = {}
+        for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+            marks = ", ".join("?" * len(chunk))
+            with self.store.lock:
+                rows = self.store.conn.execute(
+                    "SELECT proposal_id, kind, author, at, body, signature FROM proposal_acts "
+                    f"WHERE proposal_id IN ({marks}) ORDER BY seq",
+                    chunk,
+                ).fetchall()
+            for pid, kind, author, at, text, signature in rows:
+                try:
+                    act = _act(pid, kind, author, from_text(at), json.loads(text))
+                except (KeyError, TypeError, ValueError, AttributeError):
+                    continue
+                found.setdefault(pid, {}).setdefault(kind, []).append(
+                    Signed(act, signature if isinstance(signature, str) else "")
+                )
+        facts = {}
+        for pid, kinds in found.items():
+            if "proposal" not in kinds:
+                continue
+            facts[pid] = Facts(
+                kinds["proposal"][0],
+                amendments=tuple(kinds.get("amend", ())),
+                votes=tuple(kinds.get("vote", ())),
+                overrides=tuple(kinds.get("override", ())),
+                withdrawals=tuple(kinds.get("withdraw", ())),
+                reviews=tuple(kinds.get("review", ())),
+            )
+        return facts

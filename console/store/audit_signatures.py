@@ -1,0 +1,87 @@
+"""Who wrote each audit record: its author's SSH signature, kept beside the record.
+
+The hash chain shows that the log was not edited; it cannot show who appended a
+record, since anyone who can write the file can compute a correct hash. So each
+record's author signs the bytes its hash covers, `prev_hash` included
+(`console.domain.acts.audit_message`): a record appended under someone else's name
+does not verify, and one removed or rewritten in the middle changes the
+`prev_hash` of the next record, whose author's signature then fails.
+
+Signatures live in their own append-only table keyed by seq (a log from before
+signing keeps its shape and its exports), written in the transaction that appends
+the record. Checking them is the expensive part of `audit verify` (an ed25519
+verification is some 60-150 µs against ~6 µs for a hash), so it runs on every core:
+`cryptography` releases the GIL while it verifies.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from console.domain.acts import audit_message
+from console.domain.signers import AllowedSigners
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit_signatures (
+    seq INTEGER PRIMARY KEY,
+    signature TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS audit_signatures_no_update BEFORE UPDATE ON audit_signatures
+BEGIN SELECT RAISE(ABORT, 'audit_signatures is append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS audit_signatures_no_delete BEFORE DELETE ON audit_signatures
+BEGIN SELECT RAISE(ABORT, 'audit_signatures is append-only: DELETE refused'); END;
+"""
+OBJECTS = ("audit_signatures", "audit_signatures_no_update", "audit_signatures_no_delete")
+
+# Signs an audit record's bytes as the acting member; returns the SSHSIG blob's base64.
+RecordSigner = Callable[[bytes], str]
+_CHUNK = 2048
+
+
+def first_bad(
+    rows: Sequence[tuple],
+    signatures: Mapping[int, str],
+    allowed: AllowedSigners,
+    members: frozenset[str] | None,
+    workers: int | None = None,
+) -> tuple[int, str] | None:
+    """The first record (seq, why) whose author's signature is missing or wrong, if any.
+
+    `rows` are records in the chain's field order (seq .. hash), already checked by
+    the chain; chunks of them are verified in parallel and the lowest bad seq wins.
+    """
+    chunks = [rows[i : i + _CHUNK] for i in range(0, len(rows), _CHUNK)]
+    if not chunks:
+        return None
+
+    def check(chunk: Sequence[tuple]) -> tuple[int, str] | None:
+        for row in chunk:
+            why = _problem(row, signatures.get(row[0], ""), allowed, members)
+            if why:
+                return row[0], why
+        return None
+
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(chunks) == 1:
+        found = map(check, chunks)
+        return next((bad for bad in found if bad is not None), None)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for bad in pool.map(check, chunks):  # in order: the first bad chunk is the earliest
+            if bad is not None:
+                return bad
+    return None
+
+
+def _problem(
+    row: tuple, signature: str, allowed: AllowedSigners, members: frozenset[str] | None
+) -> str:
+    who = row[2]
+    if members is not None and who not in members:
+        return f"written as {who}, who is not a member of the team"
+    if not signature:
+        return f"not signed (written as {who})"
+    if not allowed.valid(who, audit_message(tuple(row[:11])), signature):
+        return f"the signature is not {who}'s (inserted or rewritten as {who})"
+    return ""
