@@ -8,6 +8,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -109,10 +110,12 @@ def test_a_command_says_it_waits_for_the_lock_then_votes(
     try:
         with ThreadPoolExecutor(1) as pool:
             vote = pool.submit(main, ["--sandbox", "vote", str(pid), "approve"])
-            seen = ""
-            while WAITING not in seen:  # the waiting line comes while the lock is held
+            # The waiting line comes while the lock is held. Peek at the captured stderr
+            # rather than read it: reading empties the capture, and a line the vote's
+            # thread writes between the read and the emptying would be lost.
+            while WAITING not in sys.stderr.getvalue():
                 assert not vote.done(), capsys.readouterr()
-                seen += capsys.readouterr().err
+                time.sleep(0.01)
             holder.stdin.write("release\n")
             holder.stdin.close()
             holder.wait()
