@@ -7,9 +7,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from console.app import QuorumApp
+from console.domain.acts import ProposalAct
 from console.domain.consensus import Kind, Proposal, State
+from console.domain.derive import content_at
+from console.domain.identity import Identity
 from console.domain.model import TargetRef
-from console.store.proposals import ProposalStore
+from console.engine.actions import Actions
+from console.engine.session import Session
 from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
 
 
@@ -21,12 +25,13 @@ class DeployingProvider(FakeProvider):
         return f"{target.service} now runs {revision}"
 
 
-def _state(path: Path, pid: int) -> State:
-    store = ProposalStore(path)
+def _state(session: Session, pid: int) -> State:
+    """The state the proposal's acts make it (the cached row is not believed)."""
+    actions = Actions(session, clock=lambda: NOW)
     try:
-        return store.get(pid).state
+        return actions.get(pid).state
     finally:
-        store.close()
+        actions.close()
 
 
 async def test_a_console_runs_a_proposal_approved_while_no_command_ran(tmp_path: Path) -> None:
@@ -34,23 +39,16 @@ async def test_a_console_runs_a_proposal_approved_while_no_command_ran(tmp_path:
     session = make_session(tmp_path / "data", [provider])
     ref = next(t.ref for t in provider.targets if t.ref.key == "alpha/api/staging")
     then = NOW - timedelta(minutes=5)
-    store = ProposalStore(session.audit_path)
-    pid = store.create(
-        Proposal(
-            id=0,
-            kind=Kind.DEPLOY,
-            ref=ref,
-            revision="v9.9",
-            proposer="alice",
-            reason="",
-            created_at=then,
-            updated_at=then,
-            state=State.APPROVED,
-        )
-    ).id
-    store.close()
+    # Proposed (staging needs no votes: approved at once) by a process that died before
+    # it executed: the proposal's act is stored, the claim never made.
+    alice = Actions(session, identity=Identity("alice", "alice"), clock=lambda: NOW)
+    draft = Proposal(0, Kind.DEPLOY, ref, "v9.9", "alice", "", then, then)
+    pid = alice.ledger.propose(
+        draft, lambda row: ProposalAct(content_at(row), "alice", "", then)
+    ).proposal.id
+    alice.close()
     app = QuorumApp(session, now=lambda: NOW, poll_interval=0.2, side_interval=0.3)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot, lambda: _state(session.audit_path, pid) is State.EXECUTED)
+        await settle(pilot, lambda: _state(session, pid) is State.EXECUTED)
         await settle(pilot, lambda: app.services.table.cells(ref.key)[3] == "v9.9")
         await settle(pilot, lambda: any("approved earlier, ran now" in m for m in app.notices))
