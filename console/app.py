@@ -279,7 +279,7 @@ class QuorumApp(App[int]):
         self.flows.propose()
 
     def on_approvals_pane_vote_requested(self, event: ApprovalsPane.VoteRequested) -> None:
-        self.flows.vote(event.pid, event.approve)
+        self.flows.vote(event.pid, event.approve, event.version)
 
     def on_approvals_pane_provider_vote_requested(
         self, event: ApprovalsPane.ProviderVoteRequested

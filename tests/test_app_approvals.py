@@ -257,3 +257,24 @@ async def test_incomplete_actions_are_shown_at_start_and_resolved(tmp_path: Path
         await settle(pilot, lambda: not app.actions.incomplete())
         records = AuditLog(session.audit_path).tail()
         assert any(r.key == "deploy-crashed" and r.outcome == "failed" for r in records)
+
+
+async def test_a_vote_is_bound_to_the_version_the_pane_showed(tmp_path: Path) -> None:
+    """The proposer amends between the moment the pane showed the proposal and the `a`:
+    the vote is refused instead of approving a revision nobody here read."""
+    clock = Clock()
+    app = _app(tmp_path, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _select(pilot, app, API_PROD)
+        ref = app.selected.target.ref
+        alice = _as(app, "alice", clock)
+        made = await alice.propose(Kind.DEPLOY, ref, revision="v9.9.9", reason="new build")
+        key = f"proposal-{made.proposal.id}"
+        await settle(pilot, lambda: key in _pane(app).items)
+        shown = _pane(app).items[key].version
+        await alice.amend(made.proposal.id, "v9.9.6")
+        alice.close()
+        app.post_message(ApprovalsPane.VoteRequested(made.proposal.id, True, shown))
+        await settle(pilot, lambda: any("amended" in m or "version" in m for m in app.notices))
+        await settle(pilot, lambda: _pane(app).items[key].what.endswith("v9.9.6"))
+        assert _pane(app).items[key].votes == ()

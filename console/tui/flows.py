@@ -162,20 +162,25 @@ class ConsensusFlows:
             )
 
     @flow("vote")
-    async def vote(self, pid: int, approve: bool) -> None:
-        """`a` approves at once; `x` asks why first."""
+    async def vote(self, pid: int, approve: bool, version: int | None = None) -> None:
+        """`a` approves at once; `x` asks why first. Either is signed over `version`, the
+        proposal as the pane showed it, so an amendment made meanwhile refuses the vote."""
         from widgets.dialogs.modals import Field, FormScreen
 
         app = self.app
         if approve:
-            await self.change(lambda: app.actions.vote(pid, True), f"approved proposal {pid}")
+            await self.change(
+                lambda: app.actions.vote(pid, True, seen_version=version),
+                f"approved proposal {pid}",
+            )
             return
         what = (await app.actions.fetch_proposal(pid)).proposal.describe()
         fields = [Field("comment", "Why (comment):")]
         values = await app.push_screen_wait(FormScreen(f"reject: {what}", fields))
         if values is not None:
             await self.change(
-                lambda: app.actions.vote(pid, False, values["comment"]), f"rejected proposal {pid}"
+                lambda: app.actions.vote(pid, False, values["comment"], seen_version=version),
+                f"rejected proposal {pid}",
             )
 
     @flow("vote")

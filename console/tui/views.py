@@ -83,6 +83,7 @@ def approval_view(view: ProposalView) -> ApprovalView:
         ),
         notes=tuple(notes),
         proposal_id=p.id,
+        version=p.version,
         awaiting_review=p.awaiting_review,
     )
 

@@ -57,6 +57,7 @@ class ApprovalView:
     votes: tuple[VoteView, ...] = ()
     notes: tuple[str, ...] = ()  # override, review, execution detail, a provider's link
     proposal_id: int | None = None
+    version: int | None = None  # the proposal's version shown: a vote is bound to it
     awaiting_review: bool = False
     provider: str = ""  # the backend that holds it, when it is not a Quorum proposal
     approval_id: str = ""  # its id there, PROVIDER:REFERENCE (as `quorum approvals` lists)
@@ -88,6 +89,7 @@ class ApprovalsPane(Pane):
 
         pid: int
         approve: bool
+        version: int | None = None  # what the person saw; amended since → refused
 
     @dataclass
     class ProviderVoteRequested(Message):
@@ -156,7 +158,7 @@ class ApprovalsPane(Pane):
         if item is not None and item.approval_id:
             self.post_message(self.ProviderVoteRequested(item.approval_id, approve))
         elif chosen := self._proposal():
-            self.post_message(self.VoteRequested(chosen[0], approve))
+            self.post_message(self.VoteRequested(chosen[0], approve, self.selected.version))
 
     def action_override(self) -> None:
         if chosen := self._proposal():
