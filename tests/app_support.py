@@ -16,6 +16,7 @@ from pathlib import Path
 
 from rich.text import Text
 from textual.css.query import NoMatches
+from textual.pilot import Pilot
 
 from console.domain.model import (
     CPU,
@@ -211,7 +212,7 @@ def make_session(
 
 
 async def settle(
-    pilot: object, until: Callable[[], bool], limit: float = 60.0, tries: int = 0
+    pilot: Pilot, until: Callable[[], bool], limit: float = 60.0, tries: int = 0
 ) -> None:
     """Let the app run until `until()` holds; fails the test if it never does.
 
@@ -228,6 +229,16 @@ async def settle(
             pass
         await asyncio.sleep(0.02)
     raise AssertionError("the console never reached the expected state")
+
+
+async def open_by_command(pilot: Pilot, command: str, pane: Pane) -> None:
+    """Type `:command` and wait until `pane` holds the focus.
+
+    A person sees the pane take the cursor before pressing its keys; a key sent
+    before the prompt has handed over the focus would land elsewhere.
+    """
+    await pilot.press("colon", *command, "enter")
+    await settle(pilot, lambda: pane.has_focus_within)
 
 
 def sandbox_session(data_dir: Path, *, readonly: bool = False) -> Session:

@@ -21,6 +21,7 @@ from tests.app_support import (
     FakeProvider,
     make_session,
     move_cursor,
+    open_by_command,
     settle,
     standard_targets,
 )
@@ -63,7 +64,7 @@ async def test_keys_answer_while_another_process_holds_the_write_lock(tmp_path: 
         key = f"proposal-{proposal.id}"
         await settle(pilot, lambda: key in app.approvals_pane.table.keys)
         pane = app.screen_stack[0].query_one(ApprovalsPane)
-        await pilot.press("colon", *"apr", "enter")
+        await open_by_command(pilot, "apr", app.approvals_pane)
         move_cursor(pane.table, key)
         holder = subprocess.Popen(
             [sys.executable, "-c", HOLDER, str(session.audit_path)],

@@ -14,6 +14,7 @@ from tests.app_support import (
     NOW,
     FakeProvider,
     make_session,
+    open_by_command,
     settle,
     standard_targets,
     status_of,
@@ -73,7 +74,8 @@ async def test_a_providers_pending_approval_is_listed_and_the_vote_sent_there(
         )
         assert item.proposal_id is None and "https://example.invalid/run/42" in item.notes
         assert title_of(_pane(app)).startswith("approvals (1 waiting)")
-        await pilot.press("colon", *"apr", "enter", "a")
+        await open_by_command(pilot, "apr", _pane(app))
+        await pilot.press("a")
         await settle(pilot, lambda: provider.answers == [("run-42", True, "")])
         sent = "gh:run-42: me votes approve; approved sent: review recorded"
         await settle(pilot, lambda: any(sent in m for m in app.notices))

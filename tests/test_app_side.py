@@ -17,6 +17,7 @@ from tests.app_support import (
     FakeProvider,
     make_session,
     move_cursor,
+    open_by_command,
     settle,
     standard_targets,
     title_of,
@@ -68,7 +69,8 @@ async def test_audit_pane_is_live_filterable_and_verifies(tmp_path: Path) -> Non
         assert pane.table.cells("3")[2:4] == ("bob", "vote")
         log.append(who="carol", action="rollback", target="alpha/web/staging", outcome="finished")
         await settle(pilot, lambda: pane.table.keys[:1] == ["4"])
-        await pilot.press("colon", *"audit", "enter", "slash", *"alice", "enter")
+        await open_by_command(pilot, "audit", app.pane("audit"))
+        await pilot.press("slash", *"alice", "enter")
         assert pane.table.keys == ["2", "1"]
         await pilot.press("escape", "v")
         await settle(pilot, lambda: pane.verdict != "")
@@ -90,7 +92,8 @@ async def test_rotation_pane_shows_holders_countdowns_and_calendar(tmp_path: Pat
         # The seeds' schedule: March is devops-coordinator's, April consensus-coordinator's.
         infra = pane.table.cells("infrastructure")
         assert infra[1:4] == ("devops-coordinator", "consensus-coordinator", "29d 15h")
-        await pilot.press("colon", *"rotation", "enter", "c")
+        await open_by_command(pilot, "rotation", app.pane("rotation"))
+        await pilot.press("c")
         await settle(pilot, lambda: isinstance(app.screen, CalendarScreen))
         calendar = app.screen
         assert (calendar.year, calendar.month) == (2026, 3)
@@ -114,7 +117,7 @@ async def test_override_and_swaps_from_the_rotation_pane(tmp_path: Path) -> None
         await settle(pilot, lambda: app.screen.query_one(RotationPane) is not None)
         pane = app.screen.query_one(RotationPane)
         await settle(pilot, lambda: len(pane.table.keys) == 2)
-        await pilot.press("colon", *"rotation", "enter")
+        await open_by_command(pilot, "rotation", app.pane("rotation"))
         move_cursor(pane.table, "on-call")
         await pilot.press("o")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
@@ -147,7 +150,8 @@ async def test_a_bad_date_in_the_override_form_is_one_line(tmp_path: Path) -> No
         await settle(pilot, lambda: app.screen.query_one(RotationPane) is not None)
         pane = app.screen.query_one(RotationPane)
         await settle(pilot, lambda: len(pane.table.keys) == 2)
-        await pilot.press("colon", *"rotation", "enter", "o")
+        await open_by_command(pilot, "rotation", app.pane("rotation"))
+        await pilot.press("o")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
         await pilot.press("enter", "enter", *("backspace",) * 17, *"next tuesday", "enter")
         await pilot.press("enter", *"why not", "enter")
@@ -168,7 +172,8 @@ async def test_a_rotation_change_tells_the_team(tmp_path: Path, httpserver, monk
         await settle(pilot, lambda: app.screen.query_one(RotationPane) is not None)
         pane = app.screen.query_one(RotationPane)
         await settle(pilot, lambda: len(pane.table.keys) == 2)
-        await pilot.press("colon", *"rotation", "enter", "o")
+        await open_by_command(pilot, "rotation", app.pane("rotation"))
+        await pilot.press("o")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
         await pilot.press("enter", "enter", "enter", "enter", *"dentist", "enter")
         await settle(pilot, lambda: len(httpserver.log) == 1)
