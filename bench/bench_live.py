@@ -115,7 +115,7 @@ def main() -> None:
     if args.areas:
         by_start = areas(live)
         print("bytes/s by run start (row, column), largest first:")
-        for (row, col), count in by_start.most_common(25):
+        for (row, col), count in by_start.most_common(40):
             print(f"  row {row:>2} col {col:>3}: {count / args.seconds:8.1f}")
 
 

@@ -22,12 +22,12 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
 from console.domain.inert import neutralise
 from console.domain.model import LogLine
+from widgets.base.scrollbar import SteadyScrollView
 
 LEVEL_STYLES = {
     "ERROR": "bold red",
@@ -62,7 +62,7 @@ def format_line(line: LogLine, timestamps: bool) -> str:
     return prefix + text
 
 
-class LogView(ScrollView, can_focus=True):
+class LogView(SteadyScrollView, can_focus=True):
     """The lines of one stream; toggles for wrap, timestamps and autoscroll.
 
     Without wrap a long line is cut at the edge (as in k9s); `w` shows all of it.
@@ -128,7 +128,7 @@ class LogView(ScrollView, can_focus=True):
             self.scroll_end(animate=False, immediate=True, x_axis=False)
         elif evicted_rows:
             self.scroll_to(y=max(self.scroll_y - evicted_rows, 0), animate=False, immediate=True)
-        self.refresh()
+        self.refresh_content()
         return len(batch)
 
     def clear(self) -> None:
@@ -212,7 +212,7 @@ class LogView(ScrollView, can_focus=True):
         self.refresh()
 
     def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(self._text_width(), self._total - self._base)
+        self.set_virtual_size(Size(self._text_width(), self._total - self._base))
 
     def on_resize(self, event: events.Resize) -> None:
         if self.wrap:
