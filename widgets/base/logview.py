@@ -2,7 +2,12 @@
 
 Lines arrive into a pending buffer and are moved onto the screen by a timer at
 15 Hz, so a backend writing 20,000 lines a second costs one repaint per tick, not
-one per line, and keys are never starved. Only the lines in view are rendered
+one per line, and keys are never starved. Lines that would scroll a full view wait
+for at most `scroll_every` seconds and go on screen together: scrolling re-sends
+every row of the view (Textual cannot ask the terminal to scroll part of the
+screen), so over SSH a few lines a second each scrolling the view cost more than the
+rest of the screen together. Lines that land below the last one shown without
+moving it are drawn at the next tick, and only their rows. Only the lines in view are rendered
 (`render_line`), from a deque capped at `cap` lines, so an hour of a chatty pod
 holds the same memory as a minute. Every line is neutralised and shown as plain
 text: escape sequences and Rich markup from a backend are visible, never obeyed.
@@ -11,9 +16,10 @@ text: escape sequences and Rich markup from a backend are visible, never obeyed.
 from __future__ import annotations
 
 import re
+import time
 from bisect import bisect_right
 from collections import OrderedDict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from rich.cells import cell_len
@@ -21,7 +27,7 @@ from rich.segment import Segment
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.timer import Timer
 
@@ -39,6 +45,7 @@ LEVEL_STYLES = {
 }
 MATCH_STYLE = "black on yellow"
 FLUSH_HZ = 15
+SCROLL_EVERY = 1.0  # seconds between two redraws that scroll a full view
 _CACHE_SIZE = 2_000
 
 
@@ -78,9 +85,19 @@ class LogView(SteadyScrollView, can_focus=True):
         Binding("end,G", "scroll_end", "Bottom", show=False),
     ]
 
-    def __init__(self, cap: int = 10_000, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        cap: int = 10_000,
+        *,
+        scroll_every: float = SCROLL_EVERY,
+        clock: Callable[[], float] = time.monotonic,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.cap = cap
+        self.scroll_every = scroll_every
+        self._clock = clock
+        self._scrolled_at = float("-inf")
         self.wrap = False
         self.timestamps = False
         self.autoscroll = True
@@ -109,15 +126,24 @@ class LogView(SteadyScrollView, can_focus=True):
             self._timer.resume()
 
     def flush(self) -> int:
-        """Move pending lines onto the screen in one repaint; returns how many."""
+        """Move pending lines onto the screen in one repaint; returns how many.
+
+        Lines that would scroll a full view stay pending until `scroll_every` has
+        passed since the last such redraw; they then go on screen together, in order."""
         if not self._pending:
             if self._timer is not None:
                 self._timer.pause()
+            return 0
+        now = self._clock()
+        scrolls = self.autoscroll and self._total - self._base >= self._view_height()
+        if scrolls and now - self._scrolled_at < self.scroll_every:
             return 0
         batch = list(self._pending)
         self._pending.clear()
         self.lines.extend(batch)
         evicted_rows = 0
+        top = self._base + int(self.scroll_y)  # the absolute row at the top of the view
+        first_new = self._total - top  # the view row where the first new line lands
         width = self._text_width()
         for line in batch:
             if self.pattern is not None and not self.pattern.search(line.text):
@@ -128,8 +154,16 @@ class LogView(SteadyScrollView, can_focus=True):
             self.scroll_end(animate=False, immediate=True, x_axis=False)
         elif evicted_rows:
             self.scroll_to(y=max(self.scroll_y - evicted_rows, 0), animate=False, immediate=True)
-        self.refresh_content()
+        if self._base + int(self.scroll_y) != top:
+            self._scrolled_at = now
+            self.refresh_content()  # at the cap lines move up while scroll_y stays
+        elif first_new < self._view_height():
+            area = self.content_area()
+            self.refresh(Region(0, first_new, area.width, area.height - first_new))
         return len(batch)
+
+    def _view_height(self) -> int:
+        return self.scrollable_content_region.height
 
     def clear(self) -> None:
         self.lines.clear()
@@ -213,6 +247,17 @@ class LogView(SteadyScrollView, can_focus=True):
 
     def _update_virtual_size(self) -> None:
         self.set_virtual_size(Size(self._text_width(), self._total - self._base))
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self._scrolled_at = self._clock()
+
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        """Lines that overflow the view lay it out again with a scrollbar, and only then
+        can it scroll: a view that follows the end goes there now."""
+        if shown and self.autoscroll:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def on_resize(self, event: events.Resize) -> None:
         if self.wrap:
