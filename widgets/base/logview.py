@@ -306,4 +306,4 @@ class LogView(SteadyScrollView, can_focus=True):
         sub = row - self._starts[index]
         strip = strips[sub] if sub < len(strips) else Strip([])
         segments = Segment.apply_style(strip, style)
-        return Strip(segments).adjust_cell_length(width, style)
+        return Strip(segments).adjust_cell_length(width, style).simplify()

@@ -25,6 +25,7 @@ class SteadyScrollBar(ScrollBar):
     def __init__(self, vertical: bool = True, name: str | None = None, *, thickness: int = 1):
         super().__init__(vertical, name, thickness=thickness)
         self._drawn: tuple | None = None
+        self._check_pending = False
         self.paints = 0  # times drawn; tests read it
 
     def thumb(self) -> tuple[int, int] | None:
@@ -63,9 +64,19 @@ class SteadyScrollBar(ScrollBar):
         return super().render()
 
     def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, **kwargs):
-        if not (regions or layout or kwargs.get("recompose")) and self._drawn == self._look():
-            return self
-        return super().refresh(*regions, repaint=repaint, layout=layout, **kwargs)
+        """Decided once the handler that asked is done: a view that sets its new size and
+        then scrolls to the end moves the thumb and back within one handler."""
+        if regions or layout or kwargs.get("recompose") or self._drawn is None:
+            return super().refresh(*regions, repaint=repaint, layout=layout, **kwargs)
+        if not self._check_pending:
+            self._check_pending = True
+            self.call_later(self._repaint_if_moved)
+        return self
+
+    def _repaint_if_moved(self) -> None:
+        self._check_pending = False
+        if self._drawn != self._look():
+            super().refresh()
 
 
 class SteadyScrollView(ScrollView):

@@ -268,7 +268,7 @@ class KeyedTable(SteadyScrollView, can_focus=True):
             if n < len(widths) - 1:
                 line.append(" ")
         segments = Segment.apply_style(line.render(self.app.console), style)
-        return Strip(segments).adjust_cell_length(self._width, style)
+        return Strip(segments).adjust_cell_length(self._width, style).simplify()
 
     def render_line(self, y: int) -> Strip:
         width = self._width
