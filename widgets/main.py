@@ -19,7 +19,7 @@ from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widget import MountError
 
-from widgets.base.chrome import Clock, CommandBar, ProviderStatus, TopBar
+from widgets.base.chrome import ActionProgress, Clock, CommandBar, ProviderStatus, TopBar
 from widgets.base.pane import Pane
 from widgets.panes.services import ServicesPane
 
@@ -30,7 +30,9 @@ LOWER = ("logs", "metrics", "approvals", "rotation", "audit")
 class MainScreen(Screen[None]):
     """Holds the panes; the app feeds them."""
 
-    ALLOW_IN_MAXIMIZED_VIEW = "#top,ProviderStatus,CommandBar,Footer,.-textual-system"
+    ALLOW_IN_MAXIMIZED_VIEW = (
+        "#top,ProviderStatus,ActionProgress,CommandBar,Footer,.-textual-system"
+    )
 
     def __init__(
         self,
@@ -62,6 +64,7 @@ class MainScreen(Screen[None]):
         with Container(id="panes"):
             yield ServicesPane(self.now, id="services")
         yield ProviderStatus(id="provider-status")
+        yield ActionProgress(id="action-progress")
         command_bar = CommandBar(self.commands, self.on_command, id="command-bar")
         command_bar.display = False
         yield command_bar

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import timedelta
@@ -24,7 +25,7 @@ from console.engine.hub import ProviderState
 from console.engine.ledger import signing_badge
 from console.tui import views
 from providers.base import Capability, Provider
-from widgets.base.chrome import ProviderStatus
+from widgets.base.chrome import ActionProgress, ProviderStatus
 from widgets.base.pane import Pane
 from widgets.panes.services import ServiceView
 
@@ -58,6 +59,7 @@ class Feeds:
         self._last_slow: float | None = None  # time.monotonic() of the last slow read
         self._notes_said: set[str] = set()
         self.ledger_badge = signing_badge(app.session.config)
+        self._loop_thread = threading.get_ident()  # the console is built on its loop's thread
 
     # ---- the start: Services first, the rest after the first frame --------------
 
@@ -348,6 +350,18 @@ class Feeds:
         gone = check_and_note(self.app.session.audit_path)
         if gone is not None:
             self.app.call_from_thread(self.app.say, gone, error=True, title="audit")
+
+    def progress(self, what: str, done: int, total: int) -> None:
+        """A long change's progress (Actions' sink): providers may report it from a
+        worker thread (boto3 calls run there), so it is handed to the loop's thread."""
+        if threading.get_ident() == self._loop_thread:
+            self._show_progress(what, done, total)
+        else:
+            self.app.call_from_thread(self._show_progress, what, done, total)
+
+    def _show_progress(self, what: str, done: int, total: int) -> None:
+        with contextlib.suppress(NoMatches):  # the console is closing
+            self.app.main.query_one(ActionProgress).show(what, done, total)
 
     def verify_audit(self) -> None:
         """`v` in Audit: verify the chain in a thread, then say the verdict."""
