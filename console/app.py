@@ -347,6 +347,9 @@ class QuorumApp(App[int]):
     def action_show_pane(self, name: str) -> None:
         self.focus_pane(name)
 
+    def action_cycle_pane(self, step: int) -> None:
+        self.prompt.cycle(step)
+
     def action_show_logs(self) -> None:
         self.focus_pane("logs")
 
