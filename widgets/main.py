@@ -15,6 +15,7 @@ from pathlib import Path
 
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widget import MountError
@@ -33,6 +34,13 @@ class MainScreen(Screen[None]):
     ALLOW_IN_MAXIMIZED_VIEW = (
         "#top,ProviderStatus,ActionProgress,CommandBar,Footer,.-textual-system"
     )
+
+    # Tab goes from pane to pane, not from widget to widget, and in a narrow terminal it
+    # shows the next lower pane, as `:logs` and the pane strip do.
+    BINDINGS = [
+        Binding("tab", "app.cycle_pane(1)", "Next pane", show=False),
+        Binding("shift+tab", "app.cycle_pane(-1)", "Previous pane", show=False),
+    ]
 
     def __init__(
         self,

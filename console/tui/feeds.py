@@ -298,11 +298,20 @@ class Feeds:
         self._show_approvals(list(found.values()))
 
     def _show_approvals(self, proposals: list) -> None:
+        """In the engine's order (console.engine.waiting.people_first); the pane only
+        renders it."""
+        from console.engine.waiting import people_first
+
         pane = self.app.approvals_pane
-        shown = [views.approval_view(v) for v in sorted(proposals, key=lambda v: v.id)]
-        shown += [views.provider_approval_view(a) for a in self.provider_approvals]
-        pane.show(shown)
+        pane.show(
+            [views.waiting_view(item) for item in people_first(proposals, self.provider_approvals)]
+        )
         pane.set_status("; ".join(self.provider_errors))
+
+    def reveal_proposal(self, pid: int) -> None:
+        """Select proposal `pid` in Approvals (now, or once the next read shows it)."""
+        with contextlib.suppress(NoMatches):
+            self.app.approvals_pane.reveal(views.proposal_key(pid))
 
     def read_provider_approvals(self) -> None:
         """Ask every provider with approvals of its own (console.engine.reads, bounded by

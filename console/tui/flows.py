@@ -73,7 +73,7 @@ class ConsensusFlows:
 
     async def change(self, act: Callable[[], Awaitable[object]], done: str) -> None:
         """Run one change through the engine's actions; its errors become one line."""
-        from console.engine.actions import NeedsConsensus
+        from console.engine.actions import NeedsConsensus, Result
         from console.engine.presentation import describe_result
 
         app = self.app
@@ -82,10 +82,13 @@ class ConsensusFlows:
                 result = await act()
         except NeedsConsensus as exc:
             app.say(str(exc), title="proposal opened")
+            app.feeds.reveal_proposal(exc.view.id)
         except (QuorumError, ProviderError) as exc:
             app.say(str(exc), error=True)
         else:
             app.say(describe_result(done, result), title="consensus")
+            if isinstance(result, Result):  # the proposal acted on is the one shown
+                app.feeds.reveal_proposal(result.proposal.id)
         app.feeds.refresh_side()
         app.hub.refresh_now()
 
