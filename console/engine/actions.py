@@ -1004,6 +1004,17 @@ class Actions:
             await self._settle(record.proposal_id)
         return record
 
+    async def revision_problem(self, ref: TargetRef, revision: str) -> str | None:
+        """Why a deploy of `revision` to `ref` would be refused before anyone votes, or
+        None: a revision typed in the console is checked while its form is still open,
+        by the same checks `propose` makes."""
+        try:
+            rules.check_revision(revision)
+            await self._deployable(self._provider(ref, Kind.DEPLOY), ref, revision)
+        except (QuorumError, ProviderError) as exc:
+            return str(exc)
+        return None
+
     async def _deployable(self, provider: Provider, ref: TargetRef, revision: str) -> None:
         """Refuses a revision the provider would refuse, and a deploy command that is not
         there, before anyone votes on a change that could never run."""
