@@ -146,6 +146,7 @@ class ProposalView:
             "blocked_at": t.block_on_rejections,
             "rotation": t.rotation,
             "rotation_holder": t.rotation_holder,
+            "stuck": (t.stuck or None) if p.state in rules.VOTABLE else None,
             "created_at": p.created_at,
             "expires_at": p.updated_at + self.policy.vote_ttl,
             "votes": [
