@@ -409,7 +409,7 @@ def test_an_approved_proposal_left_unexecuted_by_a_crash_runs_once() -> None:
         ).proposal
         now = utcnow()
         fresh = me.ledger.propose(
-            replace(draft, created_at=now, updated_at=now),
+            replace(draft, revision="v3.99.1", created_at=now, updated_at=now),
             lambda row: ProposalAct(content_at(row), "alice", "", now),
         ).proposal
         ran = await me.run_approved()

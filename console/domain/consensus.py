@@ -179,6 +179,11 @@ class Tally:
         return "; ".join(parts)
 
 
+def same_change(a: Proposal, b: Proposal) -> bool:
+    """Whether two proposals ask for the same change: a second one would split the votes."""
+    return (a.kind, a.ref, a.revision, a.replicas) == (b.kind, b.ref, b.revision, b.replicas)
+
+
 def cast(votes: tuple[Vote, ...], vote: Vote) -> tuple[Vote, ...]:
     """`votes` with `vote` added, replacing any earlier vote by the same person."""
     return (*(v for v in votes if v.voter != vote.voter), vote)

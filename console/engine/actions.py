@@ -58,7 +58,7 @@ from console.engine.deploy_command import (
 )
 from console.engine.dispatch import CHANGES, capability_of
 from console.engine.guard import refuse_if_readonly
-from console.engine.ledger import Ledger, proposal_key
+from console.engine.ledger import AlreadyPending, Ledger, proposal_key
 from console.engine.owner import Owner, alive, this_process
 from console.engine.reads import bounded
 from console.engine.session import Session
@@ -91,7 +91,15 @@ _AUDITED_AS = {
     ReviewAct: "review",
 }
 
-__all__ = ["Actions", "NeedsConsensus", "Outcome", "ProposalView", "Result", "proposal_key"]
+__all__ = [
+    "Actions",
+    "AlreadyProposed",
+    "NeedsConsensus",
+    "Outcome",
+    "ProposalView",
+    "Result",
+    "proposal_key",
+]
 
 
 @dataclass(frozen=True)
@@ -225,6 +233,18 @@ class NeedsConsensus(PolicyRefused):
         super().__init__(
             f"{view.proposal.ref.environment} needs consensus: opened proposal {view.id} "
             f"({view.tally.summary()}); vote with `quorum vote {view.id} approve`"
+        )
+
+
+class AlreadyProposed(PolicyRefused):
+    """The same change is proposed and still pending: pointed to, never opened twice."""
+
+    def __init__(self, view: ProposalView) -> None:
+        self.view = view
+        p = view.proposal
+        super().__init__(
+            f"not proposed again: proposal {p.id} already proposes {p.describe()} "
+            f"({p.state.value}, proposed by {p.proposer}; {view.summary})"
         )
 
 
@@ -594,11 +614,16 @@ class Actions:
             updated_at=now,
             replicas=replicas,
         )
-        derived = await self.in_worker(
-            lambda: self.ledger.propose(
-                draft, lambda row: ProposalAct(content_at(row), self.identity.name, reason, now)
+        try:
+            derived = await self.in_worker(
+                lambda: self.ledger.propose(
+                    draft, lambda row: ProposalAct(content_at(row), self.identity.name, reason, now)
+                )
             )
-        )
+        except AlreadyPending as exc:
+            pending = exc.derived
+            view = await self.in_worker(lambda: self._derived_view(pending))
+            raise AlreadyProposed(view) from None
         created = derived.proposal
         key = proposal_key(created.id)
         await self._audit(
