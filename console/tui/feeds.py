@@ -21,6 +21,7 @@ from console.domain.errors import QuorumError
 from console.domain.model import LogLine, ProviderApproval, Series, TargetRef, utcnow
 from console.engine import reads
 from console.engine.hub import ProviderState
+from console.engine.ledger import signing_badge
 from console.tui import views
 from providers.base import Capability, Provider
 from widgets.base.chrome import ProviderStatus
@@ -56,6 +57,7 @@ class Feeds:
         self._catching_up = False
         self._last_slow: float | None = None  # time.monotonic() of the last slow read
         self._notes_said: set[str] = set()
+        self.ledger_badge = signing_badge(app.session.config)
 
     # ---- the start: Services first, the rest after the first frame --------------
 
@@ -90,6 +92,7 @@ class Feeds:
                 self.watch_metrics()
             self.refresh_side(force=True)
         app = self.app
+        app.run_worker(self._check_audit_head, thread=True, group="head", exit_on_error=False)
         app.set_interval(1.0, self.tick)
         app.set_interval(self.side_interval, self.refresh_side)
         app.set_interval(self.side_interval, self.catch_up)
@@ -110,7 +113,9 @@ class Feeds:
         shown = views.service_views(states.values(), app.session.config)
         self.views = {view.key: view for view in shown}
         app.services.update_views(shown)
-        app.main.query_one(ProviderStatus).show(views.provider_lines(states.values()), utcnow())
+        app.main.query_one(ProviderStatus).show(
+            views.provider_lines(states.values()), utcnow(), ledger=self.ledger_badge
+        )
         self._say_notes(states.values())
         if shown and not self.started:
             app.call_after_refresh(self.start)
@@ -334,6 +339,15 @@ class Feeds:
             self.app.say(line, title="consensus")
         if done.votes or done.ran:
             self.refresh_side()
+
+    def _check_audit_head(self) -> None:
+        """Every start reports a log whose remembered head is gone (truncated or
+        rewritten since this account last saw it), as every command does."""
+        from console.engine.audit_watch import check_and_note
+
+        gone = check_and_note(self.app.session.audit_path)
+        if gone is not None:
+            self.app.call_from_thread(self.app.say, gone, error=True, title="audit")
 
     def verify_audit(self) -> None:
         """`v` in Audit: verify the chain in a thread, then say the verdict."""

@@ -108,9 +108,13 @@ class Clock(Widget):
 class ProviderStatus(Static):
     """One line per stale or broken provider, or one summary line when all are well."""
 
-    def show(self, lines: Sequence[ProviderLine], now: datetime) -> None:
+    def show(self, lines: Sequence[ProviderLine], now: datetime, *, ledger: str = "") -> None:
+        """`ledger` is what the team's votes prove (signed or not), kept on the first line."""
         text = Text(no_wrap=True, overflow="ellipsis")
         bad = [line for line in lines if line.state in ("stale", "broken")]
+        if ledger:
+            unsigned = ledger.startswith("votes unsigned")
+            text.append(f" {neutralise(ledger)} ·", style="bold yellow" if unsigned else "dim")
         if not bad:
             waiting = sum(1 for line in lines if line.state == "waiting")
             ok = sum(1 for line in lines if line.state == "ok")
