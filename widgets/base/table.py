@@ -164,6 +164,13 @@ class KeyedTable(SteadyScrollView, can_focus=True):
     def _visible(cells: tuple[Text, ...] | None, shown: list[int]) -> tuple[Text, ...] | None:
         return None if cells is None else tuple(cells[i] for i in shown)
 
+    def select(self, key: str) -> bool:
+        """Put the cursor on `key`'s row; False when no such row is shown."""
+        if key not in self._cells:
+            return False
+        self._set_cursor(self._keys.index(key))
+        return True
+
     def _place_cursor(self) -> None:
         if self._cursor_key in self._cells:
             self._set_cursor(self._keys.index(self._cursor_key))
