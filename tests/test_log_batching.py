@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 
 from textual.app import App, ComposeResult
+from textual.widgets import Input
 
 from tests.app_support import line, settle, visible_text
 from widgets.base.logview import LogView
@@ -27,7 +28,9 @@ class LogApp(App[None]):
         self.scroll_every = scroll_every
 
     def compose(self) -> ComposeResult:
-        yield LogView(scroll_every=self.scroll_every, clock=self.clock)
+        # The only widget, so it has the focus: the same interval either way here.
+        every = self.scroll_every
+        yield LogView(scroll_every=every, scroll_every_focused=every, clock=self.clock)
 
 
 def texts(lines) -> list[str]:
@@ -87,3 +90,36 @@ async def test_every_line_is_kept_in_order_however_lines_and_flushes_interleave(
         expected = [f"line {n}" for n in range(sent)]
         assert texts(view.lines) == expected
         assert texts(view.shown) == expected
+
+
+class FocusApp(App[None]):
+    """A log view beside another focusable widget, as the Logs pane sits beside Services."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def compose(self) -> ComposeResult:
+        yield Input(id="elsewhere")
+        yield LogView(scroll_every=3600.0, scroll_every_focused=0.0, clock=self.clock)
+
+
+async def test_a_focused_log_is_drawn_as_lines_come_and_an_unfocused_one_waits() -> None:
+    clock = Clock()
+    app = FocusApp(clock)
+    async with app.run_test(size=(40, 12)) as pilot:
+        view = app.query_one(LogView)
+        view.push([line(f"first {n}") for n in range(30)])
+        await settle(pilot, lambda: visible_text(view)[-1].endswith("first 29"))
+
+        app.query_one(Input).focus()
+        await settle(pilot, lambda: not view.has_focus)
+        view.push([line("while away")])
+        await pilot.pause()
+        assert view.flush() == 0  # nobody is reading it: held (the clock does not move)
+
+        view.focus()
+        await settle(pilot, lambda: visible_text(view)[-1].endswith("while away"))
+        for n in range(3):
+            view.push([line(f"read {n}")])
+            await settle(pilot, lambda n=n: visible_text(view)[-1].endswith(f"read {n}"))

@@ -2,15 +2,16 @@
 
 Lines arrive into a pending buffer and are moved onto the screen by a timer at
 15 Hz, so a backend writing 20,000 lines a second costs one repaint per tick, not
-one per line, and keys are never starved. Lines that would scroll a full view wait
-for at most `scroll_every` seconds and go on screen together: scrolling re-sends
-every row of the view (Textual cannot ask the terminal to scroll part of the
-screen), so over SSH a few lines a second each scrolling the view cost more than the
-rest of the screen together. Lines that land below the last one shown without
-moving it are drawn at the next tick, and only their rows. Only the lines in view are rendered
-(`render_line`), from a deque capped at `cap` lines, so an hour of a chatty pod
-holds the same memory as a minute. Every line is neutralised and shown as plain
-text: escape sequences and Rich markup from a backend are visible, never obeyed.
+one per line, and keys are never starved. Lines that would scroll a full view of a
+log nobody is reading (another pane has the focus) wait for at most `scroll_every`
+seconds and go on screen together: scrolling re-sends every row of the view (Textual
+cannot ask the terminal to scroll part of the screen), so over SSH a few lines a
+second, each scrolling the view, cost more than the rest of the screen together.
+Lines that land below the last one shown without moving it are drawn at the next
+tick, and only their rows. Only the lines in view are rendered (`render_line`), from
+a deque capped at `cap` lines, so an hour of a chatty pod holds the same memory as a
+minute. Every line is neutralised and shown as plain text: escape sequences and Rich
+markup from a backend are visible, never obeyed.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from textual.timer import Timer
 
 from console.domain.inert import neutralise
 from console.domain.model import LogLine
+from console.domain.pace import DEFAULT as DEFAULT_PACE
 from widgets.base.scrollbar import SteadyScrollView
 
 LEVEL_STYLES = {
@@ -45,7 +47,9 @@ LEVEL_STYLES = {
 }
 MATCH_STYLE = "black on yellow"
 FLUSH_HZ = 15
-SCROLL_EVERY = 1.0  # seconds between two redraws that scroll a full view
+# Seconds between two redraws that scroll a full view, unfocused and focused.
+SCROLL_EVERY = DEFAULT_PACE.log_scroll
+SCROLL_EVERY_FOCUSED = DEFAULT_PACE.log_scroll_focused
 _CACHE_SIZE = 2_000
 
 
@@ -90,12 +94,14 @@ class LogView(SteadyScrollView, can_focus=True):
         cap: int = 10_000,
         *,
         scroll_every: float = SCROLL_EVERY,
+        scroll_every_focused: float = SCROLL_EVERY_FOCUSED,
         clock: Callable[[], float] = time.monotonic,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self.cap = cap
         self.scroll_every = scroll_every
+        self.scroll_every_focused = scroll_every_focused
         self._clock = clock
         self._scrolled_at = float("-inf")
         self.wrap = False
@@ -128,15 +134,17 @@ class LogView(SteadyScrollView, can_focus=True):
     def flush(self) -> int:
         """Move pending lines onto the screen in one repaint; returns how many.
 
-        Lines that would scroll a full view stay pending until `scroll_every` has
-        passed since the last such redraw; they then go on screen together, in order."""
+        Lines that would scroll a full view stay pending until `scroll_every` (while
+        the view has the focus, `scroll_every_focused`) has passed since the last such
+        redraw; they then go on screen together, in order."""
         if not self._pending:
             if self._timer is not None:
                 self._timer.pause()
             return 0
         now = self._clock()
         scrolls = self.autoscroll and self._total - self._base >= self._view_height()
-        if scrolls and now - self._scrolled_at < self.scroll_every:
+        every = self.scroll_every_focused if self.has_focus else self.scroll_every
+        if scrolls and now - self._scrolled_at < every:
             return 0
         batch = list(self._pending)
         self._pending.clear()
@@ -264,6 +272,8 @@ class LogView(SteadyScrollView, can_focus=True):
             self._rebuild()
         else:
             self._update_virtual_size()
+            if self.autoscroll:  # a following log stays at its end (once laid out)
+                self.scroll_end(animate=False, x_axis=False)
 
     # ---- rendering --------------------------------------------------------------
 
