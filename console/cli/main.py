@@ -41,6 +41,12 @@ def common_options() -> argparse.ArgumentParser:
         help="use the built-in simulated team",
     )
     common.add_argument(
+        "--slow-link",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="redraw less often, for a slow or metered link (also QUORUM_SLOW_LINK=1)",
+    )
+    common.add_argument(
         "--readonly",
         action="store_true",
         default=argparse.SUPPRESS,
@@ -64,7 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _normalise(args: argparse.Namespace) -> argparse.Namespace:
-    for key, default in (("config", None), ("sandbox", False), ("readonly", False)):
+    for key, default in (
+        ("config", None),
+        ("sandbox", False),
+        ("readonly", False),
+        ("slow_link", False),
+    ):
         if not hasattr(args, key):
             setattr(args, key, default)
     return args
