@@ -22,7 +22,7 @@ from console.domain.errors import QuorumError
 from console.domain.model import LogLine, ProviderApproval, Series, TargetRef, utcnow
 from console.engine import reads
 from console.engine.hub import ProviderState
-from console.engine.ledger import signing_badge
+from console.engine.signing_state import signing_badge
 from console.tui import views
 from providers.base import Capability, Provider
 from widgets.base.chrome import ActionProgress, ProviderStatus

@@ -19,8 +19,8 @@ from console.domain import exitcodes
 from console.domain.inert import neutralise
 from console.domain.settings import Config
 from console.engine.deploy_command import command_problem
-from console.engine.ledger import signing_status
 from console.engine.session import Session, open_session
+from console.engine.signing_state import signing_status
 from console.store.files import sharing_problems
 
 
