@@ -860,7 +860,7 @@ class Actions:
 
     def _write_certificate(self, derived: Derived) -> Path:
         """The certificate file a deploy command finds in QUORUM_CERTIFICATE."""
-        folder = self.session.data_dir / "certificates"
+        folder = self.session.team_dir / "certificates"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"proposal-{derived.proposal.id}.json"
         tmp = path.with_suffix(".tmp")
