@@ -918,6 +918,7 @@ class Actions:
             raise UsageError(f"replicas must be from 0 to {MAX_REPLICAS}")
         if revision:
             rules.check_revision(revision)
+        rules.check_text(reason, "a change's reason (--reason)")
         if CHANGES[kind].anyone:
             doing = "roll back" if kind is Kind.ROLLBACK else "pause a rollout"
             self._mutating(doing)
@@ -972,7 +973,7 @@ class Actions:
             )
             raise NeedsConsensus(result.proposal)
         return await self._execute(
-            kind, ref, revision=revision, replicas=replicas, key=_user_key(key, kind)
+            kind, ref, revision=revision, replicas=replicas, key=_user_key(key, kind), reason=reason
         )
 
     async def resolve(
@@ -1041,7 +1042,13 @@ class Actions:
         replicas: int | None = None,
         proposal: Proposal | None = None,
         override: bool = False,
+        reason: str = "",
     ) -> Outcome:
+        """Runs one change on the one path (claim, audit, provider, audit, notify).
+
+        `reason` is a direct change's why (`deploy --reason`), kept in its "started"
+        audit record; a proposal's reason is in the proposal itself.
+        """
         provider = self._provider(ref, kind)
         refusal = await self.denied(ref, kind)
         if refusal:
@@ -1096,6 +1103,8 @@ class Actions:
             await self.in_worker(lambda: self._write_certificate(approved[0])) if approved else None
         )
         context = f"proposal {proposal.id}" if proposal else "direct"
+        if reason and proposal is None:
+            context += f"; {reason}"
         if override:
             context += " (override)"
         try:
