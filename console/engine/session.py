@@ -47,9 +47,9 @@ class Session:
     @property
     def team_dir(self) -> Path:
         """Where this team's own files go: the data directory, or for the built-in sandbox
-        (a config from no file) `<data dir>/sandbox/`, so its proposals, votes, overrides
-        and certificates never mix with a real team's."""
-        return self.data_dir / "sandbox" if self.config.source is None else self.data_dir
+        `<data dir>/sandbox/`, so its proposals, votes, overrides and certificates never
+        mix with a real team's."""
+        return self.data_dir / "sandbox" if self.config.sandbox else self.data_dir
 
     @property
     def audit_path(self) -> Path:
