@@ -33,8 +33,13 @@ def test_a_gated_deploy_makes_its_reason_the_proposals(
     reason = "release 3.1"
     code = main(["deploy", "api", "--env", "production", "--revision", "v3.1.0",
                  "--reason", reason, "--json", "--sandbox"])  # fmt: skip
-    assert code == 3
-    assert json.loads(capsys.readouterr().out)["reason"] == reason
+    out, err = capsys.readouterr()
+    proposal = json.loads(out)
+    assert (code, proposal["reason"]) == (3, reason)
+    # Told to the proposer, who may not approve their own change here.
+    assert err.rstrip().endswith(
+        f"; the other members vote with `quorum vote {proposal['id']} approve|reject`"
+    )
 
 
 def test_a_reason_with_nothing_visible_is_refused_and_nothing_runs(

@@ -230,9 +230,12 @@ class NeedsConsensus(PolicyRefused):
 
     def __init__(self, view: ProposalView) -> None:
         self.view = view
+        # The proposer reads this: where they may not approve their own change, the
+        # vote is the others' to cast.
+        voters = "members vote" if view.policy.allow_self_approval else "the other members vote"
         super().__init__(
             f"{view.proposal.ref.environment} needs consensus: opened proposal {view.id} "
-            f"({view.tally.summary()}); vote with `quorum vote {view.id} approve`"
+            f"({view.tally.summary()}); {voters} with `quorum vote {view.id} approve|reject`"
         )
 
 
