@@ -108,7 +108,7 @@ async def test_propose_a_typed_revision_checked_before_the_form_closes(tmp_path:
     app = _app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await _select(pilot, app, API_PROD)
-        await open_by_command(pilot, "apr", _pane(app))
+        await open_by_command(pilot, "apr", lambda: _pane(app))
         await pilot.press("n")
         await settle(pilot, lambda: isinstance(app.screen, PickScreen))
         assert app.screen.options[-1][1].startswith("another revision")
