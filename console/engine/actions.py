@@ -230,9 +230,12 @@ class NeedsConsensus(PolicyRefused):
 
     def __init__(self, view: ProposalView) -> None:
         self.view = view
+        # The proposer reads this: where they may not approve their own change, the
+        # vote is the others' to cast.
+        voters = "members vote" if view.policy.allow_self_approval else "the other members vote"
         super().__init__(
             f"{view.proposal.ref.environment} needs consensus: opened proposal {view.id} "
-            f"({view.tally.summary()}); vote with `quorum vote {view.id} approve`"
+            f"({view.tally.summary()}); {voters} with `quorum vote {view.id} approve|reject`"
         )
 
 
@@ -886,7 +889,7 @@ class Actions:
 
     def _write_certificate(self, derived: Derived) -> Path:
         """The certificate file a deploy command finds in QUORUM_CERTIFICATE."""
-        folder = self.session.data_dir / "certificates"
+        folder = self.session.team_dir / "certificates"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"proposal-{derived.proposal.id}.json"
         tmp = path.with_suffix(".tmp")
@@ -944,6 +947,7 @@ class Actions:
             raise UsageError(f"replicas must be from 0 to {MAX_REPLICAS}")
         if revision:
             rules.check_revision(revision)
+        rules.check_text(reason, "a change's reason (--reason)")
         if CHANGES[kind].anyone:
             doing = "roll back" if kind is Kind.ROLLBACK else "pause a rollout"
             self._mutating(doing)
@@ -998,7 +1002,7 @@ class Actions:
             )
             raise NeedsConsensus(result.proposal)
         return await self._execute(
-            kind, ref, revision=revision, replicas=replicas, key=_user_key(key, kind)
+            kind, ref, revision=revision, replicas=replicas, key=_user_key(key, kind), reason=reason
         )
 
     async def resolve(
@@ -1078,7 +1082,13 @@ class Actions:
         replicas: int | None = None,
         proposal: Proposal | None = None,
         override: bool = False,
+        reason: str = "",
     ) -> Outcome:
+        """Runs one change on the one path (claim, audit, provider, audit, notify).
+
+        `reason` is a direct change's why (`deploy --reason`), kept in its "started"
+        audit record; a proposal's reason is in the proposal itself.
+        """
         provider = self._provider(ref, kind)
         refusal = await self.denied(ref, kind)
         if refusal:
@@ -1133,6 +1143,8 @@ class Actions:
             await self.in_worker(lambda: self._write_certificate(approved[0])) if approved else None
         )
         context = f"proposal {proposal.id}" if proposal else "direct"
+        if reason and proposal is None:
+            context += f"; {reason}"
         if override:
             context += " (override)"
         try:
