@@ -230,9 +230,11 @@ class NeedsConsensus(PolicyRefused):
 
     def __init__(self, view: ProposalView) -> None:
         self.view = view
+        # Its proposer may vote on it only where the policy allows self-approval.
+        voters = "vote" if view.policy.allow_self_approval else "teammates vote"
         super().__init__(
             f"{view.proposal.ref.environment} needs consensus: opened proposal {view.id} "
-            f"({view.tally.summary()}); vote with `quorum vote {view.id} approve`"
+            f"({view.tally.summary()}); {voters} with `quorum vote {view.id} approve`"
         )
 
 
@@ -655,6 +657,18 @@ class Actions:
         is refused, so nobody approves a revision they did not see.
         """
         return await self._vote(self.identity, pid, approve, comment, seen_version)
+
+    def approval_completes(self, view: ProposalView) -> bool:
+        """Whether this person's approval, cast now on `view`, completes the quorum and so
+        runs the change (the consensus rules decide, as for the vote itself); raises the
+        PolicyRefused the vote would meet (a self-approval, a settled proposal)."""
+        return rules.completes_quorum(
+            view.proposal,
+            view.policy,
+            voter=self.identity.name,
+            now=self.clock(),
+            rotation_holder=view.tally.rotation_holder,
+        )
 
     async def vote_as_teammate(self, name: str, pid: int, approve: bool, comment: str) -> Result:
         """A sandbox teammate's vote; refused for anyone the config does not simulate."""

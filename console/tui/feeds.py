@@ -34,6 +34,7 @@ METRICS_WINDOW = timedelta(minutes=15)
 RECENT = timedelta(minutes=30)  # settled proposals stay in Approvals this long
 SLOW_EVERY = 30.0  # seconds between reads of the schedule and the providers' approvals
 START_WAIT = 0.5  # seconds the rest of the start waits for a first target to paint
+MAX_CATCH_UP_TOASTS = 2  # more notices from one catch-up become one summary toast
 
 
 class Feeds:
@@ -56,6 +57,7 @@ class Feeds:
         self._catching_up = False
         self._last_slow: float | None = None  # time.monotonic() of the last slow read
         self._notes_said: set[str] = set()
+        self._waiting_said = False  # the start's "proposals wait for your vote" toast
 
     # ---- the start: Services first, the rest after the first frame --------------
 
@@ -289,6 +291,11 @@ class Feeds:
             pane.set_status(f"cannot read proposals: {exc}")
             return
         self._show_approvals(list(found.values()))
+        if not self._waiting_said:  # once, at start: what waits for this person
+            self._waiting_said = True
+            waiting = views.waiting_for(app.identity.name, found.values())
+            if waiting:
+                app.say(waiting, title="waiting for you")
 
     def _show_approvals(self, proposals: list) -> None:
         pane = self.app.approvals_pane
@@ -330,8 +337,15 @@ class Feeds:
             done = await catch_up(self.app.actions, self.app.now())
         finally:
             self._catching_up = False
-        for line in done.lines():
-            self.app.say(line, title="consensus")
+        said = views.caught_up_notices(done)
+        if len(said) > MAX_CATCH_UP_TOASTS:  # a stack of toasts would cover the panes
+            for title, line, _ in said:
+                self.app.record(line, title=title)
+            failed = any(error for _, _, error in said)
+            self.app.say(views.caught_up_summary(done), title="catch-up", error=failed)
+        else:
+            for title, line, error in said:
+                self.app.say(line, title=title, error=error)
         if done.votes or done.ran:
             self.refresh_side()
 

@@ -90,7 +90,7 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
             value = values[field.name]
             problem = None
             if field.required and not value:
-                problem = f"{field.label.rstrip(':')} is required"
+                problem = f"{field.label.split(' (')[0].rstrip(':')} is required"
             elif field.check is not None:
                 problem = field.check(value)
             if problem:
