@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rich.text import Text
+from textual.app import App
 from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
@@ -285,3 +286,8 @@ def status_of(pane: Pane) -> str:
 def visible_text(view: LogView) -> list[str]:
     """The plain text of each line of a log view on screen now, as rendered."""
     return [view.render_line(y).text.rstrip() for y in range(view.scrollable_content_region.height)]
+
+
+def screen_lines(app: App) -> list[str]:
+    """The terminal's lines as a person reads them now (what the compositor paints)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]

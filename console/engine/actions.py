@@ -1155,7 +1155,8 @@ class Actions:
             )
         except AuditError as exc:
             raise await self._not_started(key, kind, exc) from None
-        sink = progress_sink.set(self.on_progress)
+        reported = _Reported(self.on_progress)
+        sink = progress_sink.set(reported if self.on_progress else None)
         try:
             detail = await self._call(
                 provider, kind, ref, revision, replicas, proposal, override, certificate
@@ -1170,6 +1171,8 @@ class Actions:
         result = FINISHED if ok else FAILED
         warning = await self._record_end(key, kind, ref, label, result, detail)
         what = proposal.describe() if proposal else f"{kind.value} {ref.service}@{ref.environment}"
+        if reported.any:  # the bar that was shown ends, full, with the outcome
+            reported(f"{what}: {result}", 1, 1)
         await self._notify(
             f"{what}: {result}",
             f"{self.identity.name}: {detail}" + (f" ({warning})" if warning else ""),
@@ -1285,3 +1288,17 @@ def _user_key(key: str | None, kind: Kind) -> str:
             "choose another --key"
         )
     return key
+
+
+class _Reported:
+    """The caller's progress sink, noting whether the provider reported anything, so
+    a bar that was shown is closed when the action ends and none appears otherwise."""
+
+    def __init__(self, sink: Progress | None) -> None:
+        self.sink = sink
+        self.any = False
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        if self.sink is not None:
+            self.any = True
+            self.sink(what, done, total)

@@ -63,6 +63,17 @@ def signing_status(config: Config) -> str:
     return line
 
 
+def signing_badge(config: Config) -> str:
+    """The few words the console's status line keeps in sight (it is cut at 80 columns
+    before anything else on it); `quorum config check` says what they mean."""
+    if config.signers is None:
+        return "votes unsigned"
+    keyless = sum(1 for m in config.members if not config.signers.keys_for(m))
+    if keyless:
+        return f"votes signed, {keyless} member{'s' if keyless != 1 else ''} keyless"
+    return "votes signed"
+
+
 class AlreadyPending(PolicyRefused):
     """The change asked for is already proposed and still pending (`derived`)."""
 

@@ -95,6 +95,7 @@ class ConsensusFlows:
                 result = await act()
         except NeedsConsensus as exc:
             app.say(views.opened_line(exc.view), title="proposal opened")
+            app.feeds.reveal_proposal(exc.view.id)
         except (QuorumError, ProviderError) as exc:
             app.say(str(exc), error=True, title=f"{title} refused")
         else:
@@ -105,6 +106,8 @@ class ConsensusFlows:
             elif isinstance(result, Result) and done == PROPOSED:
                 said = views.opened_line(result.proposal)
             app.say(said, title=title, error=ran is not None and not ran.ok)
+            if isinstance(result, Result):  # the proposal acted on is the one shown
+                app.feeds.reveal_proposal(result.proposal.id)
         app.feeds.refresh_side()
         app.hub.refresh_now()
 
