@@ -250,7 +250,7 @@ class QuorumApp(App[int]):
 
         lines = [(str(i), text) for i, text in enumerate(reversed(self.notices))]
         note = "The latest notifications, newest first." if lines else "No notifications yet."
-        self.push_screen(PickScreen("messages", lines, note=note))
+        self.push_screen(PickScreen("messages", lines, note=note, hint="↑↓: scroll · Esc: close"))
 
     # ---- the hub and the panes' messages -----------------------------------------
 

@@ -128,11 +128,18 @@ class PickScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, options: Sequence[tuple[str, str]], note: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        options: Sequence[tuple[str, str]],
+        note: str = "",
+        hint: str = PICK_HINT,
+    ) -> None:
         super().__init__()
         self.pick_title = title
         self.options = list(options)
         self.note = note
+        self.hint = hint
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
@@ -142,7 +149,7 @@ class PickScreen(ModalScreen[str | None]):
             yield OptionList(
                 *(Option(Text(neutralise(label)), id=key) for key, label in self.options)
             )
-            yield Label(PICK_HINT, classes="dialog-hint")
+            yield Label(self.hint, classes="dialog-hint")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
