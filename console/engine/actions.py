@@ -92,6 +92,7 @@ _AUDITED_AS = {
 }
 
 __all__ = [
+    "ActionIncomplete",
     "Actions",
     "AlreadyProposed",
     "NeedsConsensus",

@@ -86,7 +86,7 @@ class ConsensusFlows:
         """Run one change through the engine's actions; its errors become one line. The
         notice is titled by what happened: `title` (vote, rollback...), or the change a
         step ran ("deploy finished")."""
-        from console.engine.actions import NeedsConsensus, Result
+        from console.engine.actions import ActionIncomplete, NeedsConsensus, Result
         from console.engine.presentation import describe_result
 
         app = self.app
@@ -96,6 +96,15 @@ class ConsensusFlows:
         except NeedsConsensus as exc:
             app.say(views.opened_line(exc.view), title="proposal opened")
             app.feeds.reveal_proposal(exc.view.id)
+        except ActionIncomplete as exc:
+            record = exc.record
+            app.say(
+                f"{record.action} {record.ref.service}@{record.ref.environment} started at "
+                f"{record.started_at:%H:%M:%S}Z and never finished: check the target, then "
+                "record what happened with :incomplete",
+                error=True,
+                title=f"{title} refused",
+            )
         except (QuorumError, ProviderError) as exc:
             app.say(str(exc), error=True, title=f"{title} refused")
         else:

@@ -178,10 +178,11 @@ class ConfirmScreen(ModalScreen[bool]):
             box.border_title = Text("confirm")
             yield Label(Text(neutralise(self.question)))
             if self.expect:
-                yield Label(Text(f"Type {neutralise(self.expect)} to confirm, Esc to cancel"))
+                name = neutralise(self.expect)
+                yield Label(Text(f"Type {name} then Enter to confirm · Esc: cancel"))
                 yield Input(placeholder=neutralise(self.expect), id="confirm-input")
             else:
-                yield Label(Text("y to confirm, n or Esc to cancel"))
+                yield Label(Text("y: confirm · n or Esc: cancel"))
             yield Label("", id="form-error", classes="dialog-error")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
