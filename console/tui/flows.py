@@ -233,6 +233,7 @@ class ConsensusFlows:
         refuses the vote. An approval that completes the quorum runs the change, so the
         dialog says so, and for production asks for the service's name; one the rules
         refuse (a self-approval) is refused at once, with no dialog."""
+        from console.domain.consensus import Kind
         from console.domain.errors import PolicyRefused
         from widgets.dialogs.modals import Field, FormScreen
 
@@ -268,10 +269,12 @@ class ConsensusFlows:
             note = f"Your approval completes the quorum: {p.describe()} runs now."
             if p.ref.environment == "production":
                 name = p.ref.service
-                note = (
-                    f"Your approval completes the quorum: {p.kind.value} {name} "
-                    f"{p.revision or ''} to production now? Type {name} to go ahead."
-                ).replace("  ", " ")
+                what = (
+                    f"deploy {name} {p.revision} to production"
+                    if p.kind is Kind.DEPLOY
+                    else p.describe()
+                )
+                note = f"Your approval completes the quorum: {what} now? Type {name} to go ahead."
                 fields.append(
                     Field(
                         "confirm",
