@@ -118,7 +118,7 @@ async def test_propose_a_typed_revision_checked_before_the_form_closes(tmp_path:
     app = _app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await _select(pilot, app, API_PROD)
-        await open_by_command(pilot, "apr", _pane(app))
+        await open_by_command(pilot, "apr", lambda: _pane(app))
         await pilot.press("n")
         await settle(pilot, lambda: isinstance(app.screen, PickScreen))
         assert app.screen.options[-1][1].startswith("another revision")
@@ -162,7 +162,7 @@ async def test_the_approval_that_completes_a_production_quorum_asks_for_the_name
         bob.close()
         key = f"proposal-{made.proposal.id}"
         await settle(pilot, lambda: key in _pane(app).items and _pane(app).items[key].votes)
-        await open_by_command(pilot, "apr", _pane(app))
+        await open_by_command(pilot, "apr", lambda: _pane(app))
         move_cursor(_pane(app).table, key)
         await pilot.press("a")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
@@ -191,7 +191,7 @@ async def test_a_proposer_pressing_a_is_refused_at_once_and_told_who_votes(tmp_p
         made = await app.actions.propose(Kind.DEPLOY, ref, revision="v2.9.1")
         key = f"proposal-{made.proposal.id}"
         await settle(pilot, lambda: key in _pane(app).items)
-        await open_by_command(pilot, "apr", _pane(app))
+        await open_by_command(pilot, "apr", lambda: _pane(app))
         move_cursor(_pane(app).table, key)
         await pilot.press("a")
         await settle(pilot, lambda: any("self-approval" in m for m in app.notices))

@@ -69,7 +69,7 @@ async def test_audit_pane_is_live_filterable_and_verifies(tmp_path: Path) -> Non
         assert pane.table.cells("3")[2:4] == ("bob", "vote")
         log.append(who="carol", action="rollback", target="alpha/web/staging", outcome="finished")
         await settle(pilot, lambda: pane.table.keys[:1] == ["4"])
-        await open_by_command(pilot, "audit", app.pane("audit"))
+        await open_by_command(pilot, "audit", lambda: app.pane("audit"))
         await pilot.press("slash", *"alice", "enter")
         assert pane.table.keys == ["2", "1"]
         await pilot.press("escape", "v")
@@ -92,7 +92,7 @@ async def test_rotation_pane_shows_holders_countdowns_and_calendar(tmp_path: Pat
         # The seeds' schedule: March is devops-coordinator's, April consensus-coordinator's.
         infra = pane.table.cells("infrastructure")
         assert infra[1:4] == ("devops-coordinator", "consensus-coordinator", "29d 15h")
-        await open_by_command(pilot, "rotation", app.pane("rotation"))
+        await open_by_command(pilot, "rotation", lambda: app.pane("rotation"))
         await pilot.press("c")
         await settle(pilot, lambda: isinstance(app.screen, CalendarScreen))
         calendar = app.screen
@@ -117,7 +117,7 @@ async def test_override_and_swaps_from_the_rotation_pane(tmp_path: Path) -> None
         await settle(pilot, lambda: app.screen.query_one(RotationPane) is not None)
         pane = app.screen.query_one(RotationPane)
         await settle(pilot, lambda: len(pane.table.keys) == 2)
-        await open_by_command(pilot, "rotation", app.pane("rotation"))
+        await open_by_command(pilot, "rotation", lambda: app.pane("rotation"))
         move_cursor(pane.table, "on-call")
         await pilot.press("o")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
@@ -155,7 +155,7 @@ async def test_a_bad_date_in_the_override_form_is_said_in_the_form(tmp_path: Pat
         await settle(pilot, lambda: app.screen.query_one(RotationPane) is not None)
         pane = app.screen.query_one(RotationPane)
         await settle(pilot, lambda: len(pane.table.keys) == 2)
-        await open_by_command(pilot, "rotation", app.pane("rotation"))
+        await open_by_command(pilot, "rotation", lambda: app.pane("rotation"))
         await pilot.press("o")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
         form = app.screen
@@ -181,7 +181,7 @@ async def test_a_rotation_change_tells_the_team(tmp_path: Path, httpserver, monk
         await settle(pilot, lambda: app.screen.query_one(RotationPane) is not None)
         pane = app.screen.query_one(RotationPane)
         await settle(pilot, lambda: len(pane.table.keys) == 2)
-        await open_by_command(pilot, "rotation", app.pane("rotation"))
+        await open_by_command(pilot, "rotation", lambda: app.pane("rotation"))
         await pilot.press("o")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
         await pilot.press("enter", "enter", "enter", "enter", *"dentist", "enter")
