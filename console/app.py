@@ -220,8 +220,12 @@ class QuorumApp(App[int]):
         markup: bool = True,
     ) -> None:
         """A toast, also kept in `notices` (`:messages`): a toast missed is not lost."""
-        self.notices.append(f"{self.now():%H:%M:%S} {title + ': ' if title else ''}{message}")
+        self.record(message, title=title)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def record(self, message: str, *, title: str = "") -> None:
+        """Kept for `:messages` without a toast: the detail behind a summary toast."""
+        self.notices.append(f"{self.now():%H:%M:%S} {title + ': ' if title else ''}{message}")
 
     def say(self, message: str, *, error: bool = False, title: str = "") -> None:
         """A notification with backend text made inert and never parsed as markup."""
@@ -246,7 +250,7 @@ class QuorumApp(App[int]):
 
         lines = [(str(i), text) for i, text in enumerate(reversed(self.notices))]
         note = "The latest notifications, newest first." if lines else "No notifications yet."
-        self.push_screen(PickScreen("messages", lines, note=note))
+        self.push_screen(PickScreen("messages", lines, note=note, hint="↑↓: scroll · Esc: close"))
 
     # ---- the hub and the panes' messages -----------------------------------------
 

@@ -92,6 +92,7 @@ _AUDITED_AS = {
 }
 
 __all__ = [
+    "ActionIncomplete",
     "Actions",
     "AlreadyProposed",
     "NeedsConsensus",
@@ -658,6 +659,18 @@ class Actions:
         is refused, so nobody approves a revision they did not see.
         """
         return await self._vote(self.identity, pid, approve, comment, seen_version)
+
+    def approval_completes(self, view: ProposalView) -> bool:
+        """Whether this person's approval, cast now on `view`, completes the quorum and so
+        runs the change (the consensus rules decide, as for the vote itself); raises the
+        PolicyRefused the vote would meet (a self-approval, a settled proposal)."""
+        return rules.completes_quorum(
+            view.proposal,
+            view.policy,
+            voter=self.identity.name,
+            now=self.clock(),
+            rotation_holder=view.tally.rotation_holder,
+        )
 
     async def vote_as_teammate(self, name: str, pid: int, approve: bool, comment: str) -> Result:
         """A sandbox teammate's vote; refused for anyone the config does not simulate."""

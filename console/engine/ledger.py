@@ -164,19 +164,16 @@ class Ledger:
     def propose(self, draft: Proposal, make: Callable[[Proposal], ProposalAct]) -> Derived:
         """Stores a new proposal: a cached row gives it an id, then its signed act.
 
-        The same change still pending is refused (`AlreadyPending`), checked in the
-        transaction that writes the row, so two processes proposing it at once open one.
+        The same change still pending is refused (`AlreadyPending`). The check, the row
+        and the act are one write transaction, so two processes proposing the same
+        change at once open it once.
         """
-
-        def refuse_same() -> None:
-            for derived in self.pending():
-                if same_change(derived.proposal, draft):
-                    raise AlreadyPending(derived)
-
-        created = self.store.create(draft, before=refuse_same)
-        signed = self._sign(make(created), None)
         with self.store.writing():
-            self.acts.add(signed)
+            for pending in self.pending():
+                if same_change(pending.proposal, draft):
+                    raise AlreadyPending(pending)
+            created = self.store.insert(draft)
+            self.acts.add(self._sign(make(created), None))
             derived = self.derived(created.id)
             self.store.put(derived.proposal)
         return derived

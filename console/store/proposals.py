@@ -9,7 +9,7 @@ believed by a read or an execution.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -136,17 +136,17 @@ class ProposalStore(Store):
         super().__init__(path)
         self.ensure(["proposals", "proposal_votes"], _create)
 
-    def create(self, draft: Proposal, before: Callable[[], None] | None = None) -> Proposal:
-        """Stores `draft` (its id is ignored) with its votes; returns it with its new id.
+    def create(self, draft: Proposal) -> Proposal:
+        """Stores `draft` (its id is ignored) with its votes; returns it with its new id."""
+        with self.writing():
+            return self.insert(draft)
 
-        `before` runs inside the same write transaction and may refuse by raising, so a
-        check of what is stored holds until the row is written (duplicates)."""
-        with self.writing() as db:
-            if before is not None:
-                before()
-            pid = db["proposals"].insert(_row(draft)).last_pk
-            created = replace(draft, id=int(pid or 0))
-            self._write_votes(created.id, created.votes)
+    def insert(self, draft: Proposal) -> Proposal:
+        """`create` inside the caller's `writing()`, so what the caller checked before
+        still holds when the row is written."""
+        pid = self.db["proposals"].insert(_row(draft)).last_pk
+        created = replace(draft, id=int(pid or 0))
+        self._write_votes(created.id, created.votes)
         return created
 
     def put(self, p: Proposal) -> None:

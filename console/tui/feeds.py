@@ -36,6 +36,7 @@ METRICS_WINDOW = timedelta(minutes=15)
 RECENT = timedelta(minutes=30)  # settled proposals stay in Approvals this long
 SLOW_EVERY = 30.0  # seconds between reads of the schedule and the providers' approvals
 START_WAIT = 0.5  # seconds the rest of the start waits for a first target to paint
+MAX_TOASTS_AT_ONCE = 2  # more notices at once (a catch-up, providers' notes) make one toast
 
 
 class Feeds:
@@ -58,6 +59,7 @@ class Feeds:
         self._catching_up = False
         self._last_slow: float | None = None  # time.monotonic() of the last slow read
         self._notes_said: set[str] = set()
+        self._waiting_said = False  # the start's "proposals wait for your vote" toast
         self.ledger_badge = signing_badge(app.session.config)
         self._loop_thread = threading.get_ident()  # the console is built on its loop's thread
 
@@ -127,13 +129,25 @@ class Feeds:
 
     def _say_notes(self, states: Iterable[ProviderState]) -> None:
         """What a provider leaves out and why (kinds its credentials may not list), said
-        once per console: it is a standing fact, not news at every refresh."""
-        for state in states:
-            for note in state.snapshot.notes if state.snapshot else ():
-                line = f"{state.name}: {note}"
-                if line not in self._notes_said:
-                    self._notes_said.add(line)
-                    self.app.say(line, title="hidden from view")
+        once per console: it is a standing fact, not news at every refresh. Several at
+        once make one toast; each line stays in :messages."""
+        lines = (
+            f"{state.name}: {note}"
+            for state in states
+            for note in (state.snapshot.notes if state.snapshot else ())
+        )
+        new = [line for line in dict.fromkeys(lines) if line not in self._notes_said]
+        self._notes_said.update(new)
+        if len(new) > MAX_TOASTS_AT_ONCE:
+            for line in new:
+                self.app.record(line, title="hidden from view")
+            self.app.say(
+                f"{len(new)} notes on what providers leave out — :messages lists them",
+                title="hidden from view",
+            )
+            return
+        for line in new:
+            self.app.say(line, title="hidden from view")
 
     def known(self, attribute: str) -> list[str]:
         """The environments or providers seen so far (for `:env`, `:ctx` and ctrl+p)."""
@@ -296,6 +310,11 @@ class Feeds:
             pane.set_status(f"cannot read proposals: {exc}")
             return
         self._show_approvals(list(found.values()))
+        if not self._waiting_said:  # once, at start: what waits for this person
+            self._waiting_said = True
+            waiting = views.waiting_for(app.identity.name, found.values())
+            if waiting:
+                app.say(waiting, title="waiting for you")
 
     def _show_approvals(self, proposals: list) -> None:
         """In the engine's order (console.engine.waiting.people_first); the pane only
@@ -346,8 +365,15 @@ class Feeds:
             done = await catch_up(self.app.actions, self.app.now())
         finally:
             self._catching_up = False
-        for line in done.lines():
-            self.app.say(line, title="consensus")
+        said = views.caught_up_notices(done)
+        if len(said) > MAX_TOASTS_AT_ONCE:  # a stack of toasts would cover the panes
+            for title, line, _ in said:
+                self.app.record(line, title=title)
+            failed = any(error for _, _, error in said)
+            self.app.say(views.caught_up_summary(done), title="catch-up", error=failed)
+        else:
+            for title, line, error in said:
+                self.app.say(line, title=title, error=error)
         if done.votes or done.ran:
             self.refresh_side()
 
