@@ -11,7 +11,7 @@ from console.app import QuorumApp
 from console.config.sandbox_team import sandbox_config
 from console.tui.keys import focused_pane
 from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
-from widgets.base.chrome import CommandBar, TopBar
+from widgets.base.chrome import STRIP_LABELS, CommandBar, TopBar
 from widgets.dialogs.help import HelpScreen
 from widgets.dialogs.modals import PickScreen
 from widgets.main import MainScreen
@@ -191,7 +191,7 @@ async def test_tab_shows_each_lower_pane_in_turn_at_80x24(tmp_path: Path) -> Non
             await settle(pilot, lambda n=name: focused_pane(app) is app.pane(n))
             shown = [pane.id for pane in app.main.panes.values() if pane.display]
             assert sorted(shown) == sorted(["services", name])
-            assert _strip_current(app) == name
+            assert _strip_current(app) == STRIP_LABELS.get(name, name)
         await pilot.press("tab")
         await settle(pilot, lambda: focused_pane(app) is app.services)
         await pilot.press("shift+tab")

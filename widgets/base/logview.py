@@ -28,6 +28,7 @@ from textual.timer import Timer
 
 from console.domain.inert import neutralise
 from console.domain.model import LogLine
+from widgets.base.filtering import compile_filter
 
 LEVEL_STYLES = {
     "ERROR": "bold red",
@@ -40,16 +41,6 @@ LEVEL_STYLES = {
 MATCH_STYLE = "black on yellow"
 FLUSH_HZ = 15
 _CACHE_SIZE = 2_000
-
-
-def compile_filter(pattern: str) -> re.Pattern[str] | None:
-    """A case-insensitive regex; text that is not a valid regex is matched literally."""
-    if not pattern:
-        return None
-    try:
-        return re.compile(pattern, re.IGNORECASE)
-    except re.error:
-        return re.compile(re.escape(pattern), re.IGNORECASE)
 
 
 def format_line(line: LogLine, timestamps: bool) -> str:

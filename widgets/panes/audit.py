@@ -15,8 +15,8 @@ from textual.binding import Binding
 from textual.message import Message
 
 from console.domain.inert import neutralise
+from widgets.base.filtering import compile_filter
 from widgets.base.format import OUTCOME_STYLES
-from widgets.base.logview import compile_filter
 from widgets.base.pane import Pane
 from widgets.base.table import Column, KeyedTable
 
@@ -86,6 +86,9 @@ class AuditPane(Pane):
         self.render_rows()
 
     def set_filter(self, text: str) -> None:
+        """Filter the rows by `text` (a regex); an invalid one raises FilterError and
+        leaves the filter as it was."""
+        compile_filter(text)
         self.filter_text = text
         self.render_rows()
 
