@@ -1,5 +1,5 @@
 """Finding one's way in a log at 3 a.m.: the filter stays in sight, a broken regex is an
-error, and a paused view says paused, once."""
+error, each line names its pod, and a paused view says paused, once."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ from tests.app_support import (
 )
 from widgets.base.chrome import CommandBar
 from widgets.base.pane import Pane
+
+POD = "api-46rb224t6v-vwqsb"
 
 
 def _app(tmp_path: Path, lines: list[LogLine] | None = None) -> QuorumApp:
@@ -87,6 +89,39 @@ async def test_an_invalid_regex_is_an_error_and_the_text_is_kept(
         await pilot.press("escape")
         await settle(pilot, lambda: not bar.display)
         assert pane.filter_text == "api|declined"
+
+
+async def test_log_lines_name_their_pod_compactly_in_a_narrow_pane(tmp_path: Path) -> None:
+    lines = [
+        LogLine(ts=NOW, text="GET /orders 200", level="INFO", source=POD),
+        LogLine(ts=NOW, text="cache warmed", level="INFO", source=f"{POD}/sidecar"),
+    ]
+    app = _app(tmp_path, lines)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _logs_ready(pilot, app)
+        await open_by_command(pilot, "logs", app.logs)
+        assert visible_text(app.logs.view)[:2] == [
+            "INFO  vwqsb GET /orders 200",
+            "INFO  vwqsb/sidecar cache warmed",
+        ]
+        await pilot.press("f")  # zoomed at 80 columns: still narrow, still compact
+        await settle(pilot, lambda: app.screen.maximized is app.logs)
+        assert visible_text(app.logs.view)[0] == "INFO  vwqsb GET /orders 200"
+
+
+async def test_a_wide_log_view_shows_the_whole_pod_name(tmp_path: Path) -> None:
+    lines = [
+        LogLine(ts=NOW, text="GET /orders 200", level="INFO", source=POD),
+        LogLine(ts=NOW, text="cache warmed", level="INFO", source=POD),
+    ]
+    app = _app(tmp_path, lines)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _logs_ready(pilot, app)
+        await open_by_command(pilot, "logs", app.logs)
+        assert visible_text(app.logs.view)[0] == "INFO  vwqsb GET /orders 200"
+        await pilot.press("f")
+        await settle(pilot, lambda: app.screen.maximized is app.logs)
+        await settle(pilot, lambda: visible_text(app.logs.view)[0].startswith(f"INFO  {POD} "))
 
 
 async def test_pause_is_one_state_on_the_border(tmp_path: Path) -> None:
