@@ -122,6 +122,7 @@ class QuorumApp(App[int]):
                 on_output=self.feeds.deploy_output,
                 on_waiting=self._ledger_waiting,
                 on_warning=lambda line: self.say(line, error=True, title="warning"),
+                on_progress=self.feeds.progress,
                 clock=self.now,
             )
         return self._actions

@@ -232,14 +232,17 @@ async def settle(
     raise AssertionError("the console never reached the expected state")
 
 
-async def open_by_command(pilot: Pilot, command: str, pane: Pane) -> None:
-    """Type `:command` and wait until `pane` holds the focus.
+async def open_by_command(pilot: Pilot, command: str, pane: Callable[[], Pane] | Pane) -> None:
+    """Type `:command` and wait until the pane (or what `pane()` finds, once the panes
+    mounted after the first frame are there) holds the focus.
 
     A person sees the pane take the cursor before pressing its keys; a key sent
     before the prompt has handed over the focus would land elsewhere.
     """
+    find = pane if callable(pane) else (lambda: pane)
+    await settle(pilot, lambda: find() is not None)  # mounted (NoMatches until then)
     await pilot.press("colon", *command, "enter")
-    await settle(pilot, lambda: pane.has_focus_within)
+    await settle(pilot, lambda: find().has_focus_within)
 
 
 def sandbox_session(data_dir: Path, *, readonly: bool = False) -> Session:

@@ -62,7 +62,7 @@ async def test_waiting_first_newest_first_settled_after_dimmed(tmp_path: Path) -
         await alice.withdraw(withdrawn_last)
         alice.close()
         key = {pid: f"proposal-{pid}" for pid in ids}
-        await open_by_command(pilot, "apr", _pane(app))
+        await open_by_command(pilot, "apr", lambda: _pane(app))
         await settle(pilot, lambda: len(_pane(app).items) == 4)
         pane = _pane(app)
         assert pane.table.keys == [

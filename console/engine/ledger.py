@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from console.domain.acts import ProposalAct
-from console.domain.consensus import FINAL, Proposal, State
+from console.domain.consensus import FINAL, Proposal, State, same_change
 from console.domain.derive import (
     Act,
     Derived,
@@ -61,6 +61,25 @@ def signing_status(config: Config) -> str:
     if keyless:
         line += f"; no key for {', '.join(keyless)}: their acts will not count"
     return line
+
+
+def signing_badge(config: Config) -> str:
+    """The few words the console's status line keeps in sight (it is cut at 80 columns
+    before anything else on it); `quorum config check` says what they mean."""
+    if config.signers is None:
+        return "votes unsigned"
+    keyless = sum(1 for m in config.members if not config.signers.keys_for(m))
+    if keyless:
+        return f"votes signed, {keyless} member{'s' if keyless != 1 else ''} keyless"
+    return "votes signed"
+
+
+class AlreadyPending(PolicyRefused):
+    """The change asked for is already proposed and still pending (`derived`)."""
+
+    def __init__(self, derived: Derived) -> None:
+        self.derived = derived
+        super().__init__(f"proposal {derived.proposal.id} already proposes this change")
 
 
 class Ledger:
@@ -169,8 +188,18 @@ class Ledger:
         return Signed(act, self.signer.sign(message_for(act, proposal)))
 
     def propose(self, draft: Proposal, make: Callable[[Proposal], ProposalAct]) -> Derived:
-        """Stores a new proposal: a cached row gives it an id, then its signed act."""
-        created = self.store.create(draft)
+        """Stores a new proposal: a cached row gives it an id, then its signed act.
+
+        The same change still pending is refused (`AlreadyPending`), checked in the
+        transaction that writes the row, so two processes proposing it at once open one.
+        """
+
+        def refuse_same() -> None:
+            for derived in self.pending():
+                if same_change(derived.proposal, draft):
+                    raise AlreadyPending(derived)
+
+        created = self.store.create(draft, before=refuse_same)
         signed = self._sign(make(created), None)
         with self.store.writing():
             self.acts.add(signed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import timedelta
@@ -21,9 +22,10 @@ from console.domain.errors import QuorumError
 from console.domain.model import LogLine, ProviderApproval, Series, TargetRef, utcnow
 from console.engine import reads
 from console.engine.hub import ProviderState
+from console.engine.ledger import signing_badge
 from console.tui import views
 from providers.base import Capability, Provider
-from widgets.base.chrome import ProviderStatus
+from widgets.base.chrome import ActionProgress, ProviderStatus
 from widgets.base.pane import Pane
 from widgets.panes.services import ServiceView
 
@@ -56,6 +58,8 @@ class Feeds:
         self._catching_up = False
         self._last_slow: float | None = None  # time.monotonic() of the last slow read
         self._notes_said: set[str] = set()
+        self.ledger_badge = signing_badge(app.session.config)
+        self._loop_thread = threading.get_ident()  # the console is built on its loop's thread
 
     # ---- the start: Services first, the rest after the first frame --------------
 
@@ -90,6 +94,7 @@ class Feeds:
                 self.watch_metrics()
             self.refresh_side(force=True)
         app = self.app
+        app.run_worker(self._check_audit_head, thread=True, group="head", exit_on_error=False)
         app.set_interval(1.0, self.tick)
         app.set_interval(self.side_interval, self.refresh_side)
         app.set_interval(self.side_interval, self.catch_up)
@@ -110,7 +115,9 @@ class Feeds:
         shown = views.service_views(states.values(), app.session.config)
         self.views = {view.key: view for view in shown}
         app.services.update_views(shown)
-        app.main.query_one(ProviderStatus).show(views.provider_lines(states.values()), utcnow())
+        app.main.query_one(ProviderStatus).show(
+            views.provider_lines(states.values()), utcnow(), ledger=self.ledger_badge
+        )
         self._say_notes(states.values())
         if shown and not self.started:
             app.call_after_refresh(self.start)
@@ -343,6 +350,27 @@ class Feeds:
             self.app.say(line, title="consensus")
         if done.votes or done.ran:
             self.refresh_side()
+
+    def _check_audit_head(self) -> None:
+        """Every start reports a log whose remembered head is gone (truncated or
+        rewritten since this account last saw it), as every command does."""
+        from console.engine.audit_watch import check_and_note
+
+        gone = check_and_note(self.app.session.audit_path)
+        if gone is not None:
+            self.app.call_from_thread(self.app.say, gone, error=True, title="audit")
+
+    def progress(self, what: str, done: int, total: int) -> None:
+        """A long change's progress (Actions' sink): providers may report it from a
+        worker thread (boto3 calls run there), so it is handed to the loop's thread."""
+        if threading.get_ident() == self._loop_thread:
+            self._show_progress(what, done, total)
+        else:
+            self.app.call_from_thread(self._show_progress, what, done, total)
+
+    def _show_progress(self, what: str, done: int, total: int) -> None:
+        with contextlib.suppress(NoMatches):  # the console is closing
+            self.app.main.query_one(ActionProgress).show(what, done, total)
 
     def verify_audit(self) -> None:
         """`v` in Audit: verify the chain in a thread, then say the verdict."""

@@ -126,9 +126,13 @@ class Clock(Widget):
 class ProviderStatus(Static):
     """One line per stale or broken provider, or one summary line when all are well."""
 
-    def show(self, lines: Sequence[ProviderLine], now: datetime) -> None:
+    def show(self, lines: Sequence[ProviderLine], now: datetime, *, ledger: str = "") -> None:
+        """`ledger` is what the team's votes prove (signed or not), kept on the first line."""
         text = Text(no_wrap=True, overflow="ellipsis")
         bad = [line for line in lines if line.state in ("stale", "broken")]
+        if ledger:
+            unsigned = ledger.startswith("votes unsigned")
+            text.append(f" {neutralise(ledger)} ·", style="bold yellow" if unsigned else "dim")
         if not bad:
             waiting = sum(1 for line in lines if line.state == "waiting")
             ok = sum(1 for line in lines if line.state == "ok")
@@ -152,6 +156,42 @@ class ProviderStatus(Static):
             lines_before = getattr(self, "_shown", Text()).plain.count("\n")
             self._shown = text
             self.update(text, layout=text.plain.count("\n") != lines_before)
+
+
+class ActionProgress(Static):
+    """How far a long change has got (an ECS rollout, a site upload), under the panes.
+
+    Hidden while nothing runs. The final report (done == total) shows the outcome for
+    a few seconds, then the line goes, so an idle console sends nothing for it.
+    """
+
+    WIDTH = 20
+    LINGER = 5.0
+
+    def on_mount(self) -> None:
+        self.display = False
+        self._shown = 0  # reports shown so far: a timer hides only the report it was set for
+
+    def show(self, what: str, done: int, total: int) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        if total > 0:
+            filled = min(self.WIDTH, self.WIDTH * max(done, 0) // total)
+            text.append(" ▕")
+            text.append("█" * filled, style="green")
+            text.append("░" * (self.WIDTH - filled), style="dim")
+            text.append(f"▏ {done}/{total} ")
+        else:
+            text.append(" … ", style="bold")
+        text.append(neutralise(what))
+        self.update(text)
+        self.display = True
+        self._shown += 1
+        if total > 0 and done >= total:
+            self.set_timer(self.LINGER, lambda shown=self._shown: self._hide(shown))
+
+    def _hide(self, shown: int) -> None:
+        if shown == self._shown:  # no later action has started reporting since
+            self.display = False
 
 
 class CommandBar(Input):
