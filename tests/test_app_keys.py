@@ -199,3 +199,16 @@ async def test_tab_shows_each_lower_pane_in_turn_at_80x24(tmp_path: Path) -> Non
         await pilot.press("shift+tab")
         await settle(pilot, lambda: focused_pane(app) is app.pane("rotation"))
         assert app.main.lower == "rotation"
+
+
+async def test_tab_in_the_prompt_completes_the_command(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: "audit" in app.main.panes)
+        bar = app.main.query_one(CommandBar)
+        await pilot.press("colon", *"rot")
+        await settle(pilot, lambda: bar._suggestion == "rotation")
+        await pilot.press("tab")
+        assert bar.display and bar.has_focus and bar.value == "rotation"
+        await pilot.press("enter")
+        await settle(pilot, lambda: focused_pane(app) is app.pane("rotation"))
