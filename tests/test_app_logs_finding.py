@@ -138,3 +138,23 @@ async def test_pause_is_one_state_on_the_border(tmp_path: Path) -> None:
         await pilot.press("s")
         await settle(pilot, lambda: "following" in title_of(app.logs))
         assert "paused" not in title_of(app.logs) + status_of(app.logs)
+
+
+async def test_the_filter_finds_what_the_line_shows_its_level_and_its_pod(
+    tmp_path: Path,
+) -> None:
+    lines = [
+        LogLine(ts=NOW, text="GET /orders 200", level="INFO", source=POD),
+        LogLine(ts=NOW, text="slow GET /cart", level="WARN", source="api-46rb224t6v-x2x4q"),
+        LogLine(ts=NOW, text="GET /health 200", level="INFO", source="api-46rb224t6v-x2x4q"),
+    ]
+    app = _app(tmp_path, lines)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _logs_ready(pilot, app)
+        await open_by_command(pilot, "logs", app.logs)
+        await pilot.press("slash", *"warn", "enter")
+        await settle(pilot, lambda: app.logs.filter_text == "warn")
+        assert [ln.text for ln in app.logs.view.shown] == ["slow GET /cart"]
+        await pilot.press("slash", "ctrl+u", *"x2x4q", "enter")
+        await settle(pilot, lambda: app.logs.filter_text == "x2x4q")
+        assert [ln.text for ln in app.logs.view.shown] == ["slow GET /cart", "GET /health 200"]

@@ -134,7 +134,7 @@ class LogView(ScrollView, can_focus=True):
         evicted_rows = 0
         width = self._text_width()
         for line in batch:
-            if self.pattern is not None and not self.pattern.search(line.text):
+            if not self.matches(line):
                 continue
             evicted_rows += self._append_shown(line, width)
         self._update_virtual_size()
@@ -151,6 +151,14 @@ class LogView(ScrollView, can_focus=True):
         self._rebuild()
 
     # ---- toggles ----------------------------------------------------------------
+
+    def matches(self, line: LogLine) -> bool:
+        """Whether `line` passes the filter: its text, its level or its pod, as each is
+        shown, so `/warn` finds the WARN lines and `/vwqsb` one pod's."""
+        pattern = self.pattern
+        if pattern is None:
+            return True
+        return any(pattern.search(part) for part in (line.text, line.level, line.source) if part)
 
     def set_filter(self, pattern: str) -> None:
         self.pattern = compile_filter(pattern)
@@ -218,7 +226,7 @@ class LogView(ScrollView, can_focus=True):
         self._cache.clear()
         width = self._text_width()
         for line in self.lines:
-            if self.pattern is None or self.pattern.search(line.text):
+            if self.matches(line):
                 self._append_shown(line, width)
         self._update_virtual_size()
         if self.autoscroll:
