@@ -132,6 +132,7 @@ async def test_pause_is_one_state_on_the_border(tmp_path: Path) -> None:
         assert "following" in title_of(app.logs) and "paused" not in title_of(app.logs)
         await pilot.press("s")
         await settle(pilot, lambda: "paused" in title_of(app.logs))
+        assert app.notices[-1].endswith("paused: new lines arrive below, s follows again")
         assert "following" not in title_of(app.logs) + status_of(app.logs)
         await settle(pilot, lambda: "paused" in _border(app, app.logs))
         assert "following" not in _border(app, app.logs)

@@ -162,7 +162,11 @@ class LogPane(Pane):
             "wrap": view.toggle_wrap,
             "timestamps": view.toggle_timestamps,
         }[flag]()
-        self.app.notify(f"{flag} {'on' if value else 'off'}", timeout=2)
+        if flag == "autoscroll":  # said as the title says it
+            said = "following" if value else "paused: new lines arrive below, s follows again"
+        else:
+            said = f"{flag} {'on' if value else 'off'}"
+        self.app.notify(said, timeout=2)
         self._retitle()
 
     def action_window(self, key: str) -> None:
