@@ -280,6 +280,23 @@ class QuorumApp(App[int]):
     def on_audit_pane_verify_requested(self, event: AuditPane.VerifyRequested) -> None:
         self.feeds.verify_audit()
 
+    def on_audit_pane_record_requested(self, event: AuditPane.RecordRequested) -> None:
+        """Enter in Audit: the record with every field, in one kept dialog."""
+        from console.tui.views import audit_fields
+        from widgets.dialogs.record import RecordScreen
+
+        record = self.audit_pane.records.get(event.seq)
+        if record is None:
+            return
+        title = f"audit record {record.seq}"
+        fields = audit_fields(record)
+        if not self.is_screen_installed("audit-record"):
+            self.install_screen(RecordScreen(title, fields), "audit-record")
+        screen = self.get_screen("audit-record")
+        assert isinstance(screen, RecordScreen)
+        screen.show(title, fields)
+        self.push_screen(screen)
+
     def on_approvals_pane_propose_requested(self, event: ApprovalsPane.ProposeRequested) -> None:
         self.flows.propose()
 
