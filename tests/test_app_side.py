@@ -180,3 +180,35 @@ async def test_a_rotation_change_tells_the_team(tmp_path: Path, httpserver, monk
         body = httpserver.log[0][0].get_json()
         assert body["title"] == f"infrastructure: override, {app.identity.name} holds it"
         assert body["text"].endswith(": dentist") and app.identity.name in body["text"]
+
+
+async def test_audit_actions_are_read_whole_in_a_narrow_pane(tmp_path: Path) -> None:
+    """At 120x40 the audit pane is about 30 cells wide: the seconds and then the
+    `rotation.` prefix give way, never the end of an action's name; at 160x48 it is whole."""
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        log = AuditLog(app.session.audit_path)
+        log.append(who="alice", action="rotation.override", target="on-call", outcome="recorded")
+        log.append(who="bob", action="rotation.override.cancel", target="on-call", outcome="x")
+        log.append(who="carol", action="vote", target="alpha/api/production", outcome="ok")
+        await settle(pilot, lambda: app.screen.query_one(AuditPane) is not None)
+        pane = app.screen.query_one(AuditPane)
+        await settle(pilot, lambda: len(pane.table.keys) == 3)
+
+        def shown() -> list[str]:
+            return [pane.table.render_line(y).text.rstrip() for y in range(1, 4)]
+
+        await settle(pilot, lambda: "rot.override.cancel" in shown()[1])
+        lines = shown()  # newest first
+        assert lines[0].split()[1:3] == ["carol", "vote"], lines
+        assert lines[1].split()[1:] == ["bob", "rot.override.cancel"], lines
+        assert lines[2].split()[1:] == ["alice", "rot.override"], lines
+        assert len(lines[0].split()[0]) == len("09:00")
+        await pilot.resize_terminal(160, 48)
+        await settle(pilot, lambda: "rotation.override.cancel" in shown()[1])
+        when, who, action = shown()[1].split()[:3]
+        assert (len(when), who, action) == (len("09:00:00"), "bob", "rotation.override.cancel")
+        await open_by_command(pilot, "audit", app.pane("audit"))
+        await pilot.press("slash", *"rotation.override.cancel", "enter")
+        await settle(pilot, lambda: pane.table.keys == ["2"])
+        log.close()

@@ -117,6 +117,14 @@ class KeyedTable(ScrollView, can_focus=True):
         """The plain text of a row's cells (what tests and copy read)."""
         return tuple(cell.plain for cell in self._cells[key])
 
+    def set_columns(self, columns: Sequence[Column]) -> None:
+        """Other widths for the same columns (a pane fitting its values); repaints only
+        when they change."""
+        if list(columns) != self.columns:
+            self.columns = list(columns)
+            self._strips.clear()
+            self.refresh()
+
     def set_rows(self, rows: Sequence[Row], dim: set[str] | None = None) -> int:
         """Show `rows` in this order; repaint only what changed. Returns rows repainted."""
         dim = dim or set()
