@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
+from textual.geometry import Region
+
 from console.app import QuorumApp
 from console.config.sandbox_team import sandbox_config
 from console.domain.settings import NotifyConfig
@@ -212,3 +214,38 @@ async def test_audit_actions_are_read_whole_in_a_narrow_pane(tmp_path: Path) -> 
         await pilot.press("slash", *"rotation.override.cancel", "enter")
         await settle(pilot, lambda: pane.table.keys == ["2"])
         log.close()
+
+
+async def test_the_calendar_at_80x24_tags_rotations_and_names_holders_whole(
+    tmp_path: Path,
+) -> None:
+    """Day cells have room for a few letters: each rotation gets a tag that tells it from
+    the others, and the legend under the grid names every holder of the month whole."""
+    app = _app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: app.screen.query(RotationPane))
+        await open_by_command(pilot, "rotation", app.pane("rotation"))
+        await pilot.press("c")
+        await settle(pilot, lambda: isinstance(app.screen, CalendarScreen))
+        calendar = app.screen
+        await settle(pilot, lambda: bool(getattr(calendar, "cells", None)))
+
+        def painted(selector: str) -> list[str]:
+            widget = calendar.query_one(selector)
+            width, height = widget.content_size
+            return [s.text.rstrip() for s in widget.render_lines(Region(0, 0, width, height))]
+
+        await settle(
+            pilot, lambda: any("infrastructure" in line for line in painted("#calendar-legend"))
+        )
+        grid = "\n".join(painted("#calendar-grid"))
+        assert "on-:" not in grid and "inf:" not in grid
+        assert "O " in grid and "I " in grid
+        holders: dict[str, list[str]] = {}
+        for cell in sorted(calendar.cells, key=lambda c: c.day):
+            for who in cell.holders:
+                if who and who not in holders.setdefault(cell.rotation, []):
+                    holders[cell.rotation].append(who)
+        legend = painted("#calendar-legend")
+        assert legend[0] == f"I infrastructure: {', '.join(holders['infrastructure'])}"
+        assert legend[1] == f"O on-call: {', '.join(holders['on-call'])}"
