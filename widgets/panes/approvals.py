@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from console.domain.inert import neutralise
+from console.domain.wording import count
 from widgets.base.format import STATE_STYLES, age
 from widgets.base.pane import Pane
 from widgets.base.table import Column, KeyedTable
@@ -199,7 +200,7 @@ class ApprovalsPane(Pane):
             )
         waiting = sum(1 for i in items if i.state in ("open", "blocked", "pending"))
         review = sum(1 for i in items if i.awaiting_review)
-        extra = f" · {review} override(s) to review" if review else ""
+        extra = f" · {count(review, 'override')} to review" if review else ""
         self.set_title(f"approvals ({waiting} waiting){extra}")
         self.table.set_rows(rows)
         self.show_detail()

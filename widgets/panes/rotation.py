@@ -18,6 +18,7 @@ from textual.message import Message
 
 from console.domain.inert import neutralise
 from console.domain.model import RotationSlot
+from console.domain.wording import count
 from widgets.base.format import countdown
 from widgets.base.pane import Pane
 from widgets.base.table import Column, KeyedTable
@@ -129,6 +130,6 @@ class RotationPane(Pane):
                     ),
                 )
             )
-        swaps = f" · {self.open_swaps} open swap(s), t to take" if self.open_swaps else ""
+        swaps = f" · {count(self.open_swaps, 'open swap')}, t to take" if self.open_swaps else ""
         self.set_title(f"rotation ({len(rows)}){swaps}")
         self.table.set_rows(rows)
