@@ -249,3 +249,20 @@ async def test_the_calendar_at_80x24_tags_rotations_and_names_holders_whole(
         legend = painted("#calendar-legend")
         assert legend[0] == f"I infrastructure: {', '.join(holders['infrastructure'])}"
         assert legend[1] == f"O on-call: {', '.join(holders['on-call'])}"
+
+
+async def test_rotation_names_take_the_room_they_need_at_100x30(tmp_path: Path) -> None:
+    """Columns of names are as wide as their longest name: the holder and the next
+    holder of every rotation are read whole."""
+    app = _app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, lambda: app.screen.query(RotationPane))
+        pane = app.screen.query_one(RotationPane)
+        await open_by_command(pilot, "rotation", pane)
+        await settle(pilot, lambda: len(pane.table.keys) == 2)
+        header = pane.table.render_line(0).text
+        assert header.split() == ["ROTATION", "HOLDER", "NEXT", "HANDOFF", "AT", "(UTC)"]
+        for y, slot in enumerate(pane.slots, start=1):
+            line = pane.table.render_line(y).text
+            assert slot.holder in line and slot.next_holder in line, line
+            assert "…" not in line, line

@@ -10,7 +10,7 @@ The header is line 0 and stays pinned while rows scroll beneath it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.segment import Segment
 from rich.style import Style
@@ -28,7 +28,9 @@ class Column:
     """One column: `width` cells, or the flexible remainder when `flex`.
 
     `priority` 0 columns always show; higher ones are dropped first when the pane
-    is too narrow, so the table fits 80 columns and uses 160 well.
+    is too narrow, so the table fits 80 columns and uses 160 well. A `fit` column is
+    as wide as its longest value (or label), at most `width`: a column of short
+    names leaves its room to the others, one of long names is not cut short.
     """
 
     key: str
@@ -37,6 +39,7 @@ class Column:
     flex: bool = False
     priority: int = 0
     justify: str = "left"
+    fit: bool = False
 
 
 Row = tuple[str, tuple[Text, ...]]
@@ -145,8 +148,15 @@ class KeyedTable(ScrollView, can_focus=True):
             for i, key in enumerate(new_keys)
             if new_cells[key] != self._cells.get(key) or (key in dim) != (key in self._dim)
         ]
+        before = self.widths(self._width) if changed and self._fits else None
         self._cells = new_cells
         self._dim = dim
+        if before is not None and self.widths(self._width) != before:
+            # A fitted column changed its width: every row moves, not only these.
+            self._strips.clear()
+            self.refresh()
+            self.repaints += len(new_keys)
+            return len(new_keys)
         for index in changed:
             self._refresh_index(index)
         self.repaints += len(changed)
@@ -221,7 +231,7 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def widths(self, total: int) -> list[tuple[Column, int]]:
         """Columns that fit in `total` cells with their widths; flexible ones share the rest."""
-        shown = list(self.columns)
+        shown = [self._fitted(c) if c.fit else c for c in self.columns]
         while True:
             fixed = sum(c.width for c in shown if not c.flex) + len(shown) - 1
             flex = [c for c in shown if c.flex]
@@ -237,6 +247,15 @@ class KeyedTable(ScrollView, can_focus=True):
                 width = max(spare // max(len(flex), 1), 1)
             out.append((column, width))
         return out
+
+    @property
+    def _fits(self) -> bool:
+        return any(c.fit for c in self.columns)
+
+    def _fitted(self, column: Column) -> Column:
+        index = self.columns.index(column)
+        longest = max((self._cells[k][index].cell_len for k in self._keys), default=0)
+        return replace(column, width=min(max(longest, len(column.label)), column.width))
 
     @property
     def _width(self) -> int:
@@ -277,7 +296,7 @@ class KeyedTable(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         key = self._keys[index]
         cursor = index == self._cursor
-        signature = (self._cells[key], width, cursor, self.has_focus, key in self._dim)
+        signature = (self._cells[key], widths, cursor, self.has_focus, key in self._dim)
         cached = self._strips.get(key)
         if cached is not None and cached[0] == signature:
             return cached[1]
