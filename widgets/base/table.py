@@ -230,23 +230,24 @@ class KeyedTable(ScrollView, can_focus=True):
     # ---- rendering --------------------------------------------------------------
 
     def widths(self, total: int) -> list[tuple[Column, int]]:
-        """Columns that fit in `total` cells with their widths; flexible ones share the rest."""
+        """Columns that fit in `total` cells with their widths. A flexible column's
+        `width` is its least useful width: below it, columns are dropped by priority
+        first; above it, the flexible ones share the rest in proportion to it."""
         shown = [self._fitted(c) if c.fit else c for c in self.columns]
         while True:
             fixed = sum(c.width for c in shown if not c.flex) + len(shown) - 1
-            flex = [c for c in shown if c.flex]
-            if fixed + 8 * len(flex) <= total or not any(c.priority for c in shown):
+            least = sum(c.width for c in shown if c.flex)
+            if fixed + least <= total or not any(c.priority for c in shown):
                 break
             worst = max(c.priority for c in shown)
             shown.remove([c for c in shown if c.priority == worst][-1])
         spare = max(total - fixed, 0)
-        out = []
-        for column in shown:
-            width = column.width
-            if column.flex:
-                width = max(spare // max(len(flex), 1), 1)
-            out.append((column, width))
-        return out
+        flex = [c for c in shown if c.flex]
+        shares = [spare * c.width // max(least, 1) for c in flex]
+        if shares:
+            shares[0] += spare - sum(shares)  # the first flexible column takes what is left
+        share = dict(zip([c.key for c in flex], shares, strict=True))
+        return [(c, max(share[c.key], 1) if c.flex else c.width) for c in shown]
 
     @property
     def _fits(self) -> bool:

@@ -27,7 +27,7 @@ from widgets.base.table import Column, KeyedTable
 
 COLUMNS = [
     Column("id", "ID", 4, justify="right"),
-    Column("what", "CHANGE", 24, flex=True),
+    Column("what", "CHANGE", 32, flex=True),
     Column("by", "BY", 8, priority=1),
     Column("state", "STATE", 9),
     Column("votes", "VOTES", 5),

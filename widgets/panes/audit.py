@@ -32,9 +32,9 @@ COLUMNS = [
     Column("ts", "TIME", 8),
     Column("who", "WHO", 8),
     Column("action", "ACTION", 14),
-    Column("target", "TARGET", 16, priority=1),
-    Column("environment", "ENV", 10, priority=2),
-    Column("revision", "REV", 9, priority=2),
+    Column("target", "TARGET", 40, priority=1, fit=True),
+    Column("environment", "ENV", 12, priority=2, fit=True),
+    Column("revision", "REV", 16, priority=2, fit=True),
     Column("outcome", "OUTCOME", 9, priority=1),
     Column("comment", "COMMENT", 10, flex=True, priority=3),
 ]
