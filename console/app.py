@@ -99,6 +99,12 @@ class QuorumApp(App[int]):
         self.prompt = Prompt(
             self,
             {
+                "describe": self.action_describe,
+                "restart": self.action_restart,
+                "scale": self.action_scale,
+                "rollback": self.action_rollback,
+                "propose": self.flows.propose,
+                "verify": self.feeds.verify_audit,
                 "calendar": self.rotation_forms.calendar,
                 "incomplete": self.flows.show_incomplete,
                 "messages": self.show_messages,

@@ -85,6 +85,7 @@ async def test_palette_offers_the_same_commands(tmp_path: Path) -> None:
     app = _app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, lambda: len(app.services.table.keys) == 4)
+        await settle(pilot, lambda: len(app.prompt.table.panes) == 6)
         titles = {c.title: c for c in app.get_system_commands(app.screen)}
         assert {"Go to logs", "Environment: production", "Provider (context): alpha"} <= set(titles)
         titles["Environment: production"].callback()

@@ -100,7 +100,7 @@ class Feeds:
         app.set_interval(1.0, self.tick)
         app.set_interval(self.side_interval, self.refresh_side)
         app.set_interval(self.side_interval, self.catch_up)
-        app.call_after_refresh(app.flows.show_incomplete)
+        app.call_after_refresh(app.flows.show_incomplete, at_start=True)
 
     def tick(self) -> None:
         with contextlib.suppress(NoMatches):  # the panes are gone while shutting down

@@ -20,7 +20,8 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from console.domain.inert import neutralise
-from widgets.base.format import since
+from console.domain.wording import count
+from widgets.base.format import age
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ class ProviderStatus(Static):
         if not bad:
             waiting = sum(1 for line in lines if line.state == "waiting")
             ok = sum(1 for line in lines if line.state == "ok")
-            text.append(f" ✓ {ok} provider{'s' if ok != 1 else ''} live", style="green")
+            text.append(f" ✓ {count(ok, 'provider')} live", style="green")
             if waiting:
                 text.append(f" · {waiting} waiting for a first answer", style="dim")
         for n, line in enumerate(bad):
@@ -148,7 +149,12 @@ class ProviderStatus(Static):
                 text.append(neutralise(line.detail), style="red")
             else:
                 text.append(" ⚠ ", style="bold yellow")
-                text.append(f"{neutralise(line.name)} stale, last good {since(now, line.since)}: ")
+                if line.since is None:  # failed from the first call: nothing of it shown
+                    text.append(f"{neutralise(line.name)} never answered, nothing shown from it: ")
+                else:
+                    text.append(
+                        f"{neutralise(line.name)} stale, last good {age(now, line.since)} ago: "
+                    )
                 text.append(neutralise(line.detail), style="yellow")
         if text != getattr(self, "_shown", None):
             # Polls that change nothing repaint nothing; a layout pass only when the

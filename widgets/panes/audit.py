@@ -7,9 +7,11 @@ them keyed by sequence number, so a new record adds one row and repaints nothing
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -21,17 +23,46 @@ from widgets.base.pane import Pane
 from widgets.base.table import Column, KeyedTable
 
 KEEP = 500
+# Widest first. A narrow pane (the right-hand column at 120x40) has about 30 cells, so
+# TIME, WHO and ACTION stay whole and the rest gives way: first the columns (the
+# table drops them by priority), then the seconds of TIME, then the `rotation.` of
+# an action's name is shortened to `rot.`; the filter still matches the full name.
 COLUMNS = [
-    Column("seq", "SEQ", 5, justify="right"),
+    Column("seq", "SEQ", 5, justify="right", priority=3),
     Column("ts", "TIME", 8),
     Column("who", "WHO", 8),
     Column("action", "ACTION", 14),
-    Column("target", "TARGET", 16, priority=1),
-    Column("environment", "ENV", 10, priority=2),
-    Column("revision", "REV", 9, priority=2),
-    Column("outcome", "OUTCOME", 9),
+    Column("target", "TARGET", 40, priority=1, fit=True),
+    Column("environment", "ENV", 12, priority=2, fit=True),
+    Column("revision", "REV", 16, priority=2, fit=True),
+    Column("outcome", "OUTCOME", 9, priority=1),
     Column("comment", "COMMENT", 10, flex=True, priority=3),
 ]
+SHORT_PREFIXES = (("rotation.", "rot."),)
+
+
+def short_action(action: str) -> str:
+    """An action's name in the fewest cells that still read as it."""
+    for long, short in SHORT_PREFIXES:
+        if action.startswith(long):
+            return short + action.removeprefix(long)
+    return action
+
+
+def fitted(records: Sequence[Record], width: int) -> tuple[list[Column], bool, bool]:
+    """The columns for `width` cells, and whether TIME drops its seconds and actions are
+    shortened: WHO and ACTION as wide as their longest value, so neither is cut."""
+    who = max((len(r.who) for r in records), default=3)
+    longest = max((len(r.action) for r in records), default=6)
+    shortest = max((len(short_action(r.action)) for r in records), default=6)
+    columns = {c.key: c for c in COLUMNS}
+    columns["who"] = replace(columns["who"], width=min(max(who, 3), 12))
+    essential = columns["who"].width + 2  # the two spaces between the three columns
+    seconds = essential + 8 + longest <= width
+    short = not seconds and essential + 5 + longest > width
+    columns["ts"] = replace(columns["ts"], width=8 if seconds else 5)
+    columns["action"] = replace(columns["action"], width=max(shortest if short else longest, 6))
+    return list(columns.values()), seconds, short
 
 
 class Record(Protocol):
@@ -126,10 +157,23 @@ class AuditPane(Pane):
             (r.who, r.action, r.target, r.environment, r.revision, r.outcome, r.comment)
         )
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.render_rows()
+
     def render_rows(self) -> None:
+        shown = self.visible()
+        # Room for a scrollbar is kept whenever the rows may need one.
+        width = self.table.size.width - (2 if len(shown) >= self.table.size.height else 0)
+        columns, seconds, short = fitted(shown, width)
+        self.table.set_columns(columns)
         rows = []
-        for r in self.visible():
-            when = r.ts.strftime("%H:%M:%S") if hasattr(r.ts, "strftime") else str(r.ts)
+        for r in shown:
+            when = (
+                r.ts.strftime("%H:%M:%S" if seconds else "%H:%M")
+                if hasattr(r.ts, "strftime")
+                else str(r.ts)
+            )
+            action = short_action(r.action) if short else r.action
             rows.append(
                 (
                     str(r.seq),
@@ -137,7 +181,7 @@ class AuditPane(Pane):
                         Text(str(r.seq), style="dim"),
                         Text(when),
                         Text(neutralise(r.who)),
-                        Text(neutralise(r.action), style="bold"),
+                        Text(neutralise(action), style="bold"),
                         Text(neutralise(r.target)),
                         Text(neutralise(r.environment)),
                         Text(neutralise(r.revision)),

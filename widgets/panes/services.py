@@ -46,7 +46,7 @@ COLUMNS = [
     Column("memory", "MEM%", 5, priority=2, justify="right"),
     Column("errors", "ERR%", 5, priority=2, justify="right"),
     Column("p99", "P99ms", 6, priority=2, justify="right"),
-    Column("message", "MESSAGE", 10, flex=True, priority=3),
+    Column("message", "MESSAGE", 8, flex=True, priority=3),
 ]
 SORTS = {"name": "service", "status": "status", "age": "age"}
 # The footer shows the three sorts as one entry, `N/S/A Sort`; the help lists each.
