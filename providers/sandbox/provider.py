@@ -100,6 +100,8 @@ class SandboxProvider(Provider):
         | Capability.SCALE
     )
     declared_settings = sandbox_settings.DECLARED
+    # A snapshot reads the world's file and replays every target's timeline.
+    blocking = True
 
     def __init__(
         self,
