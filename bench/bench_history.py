@@ -3,8 +3,8 @@
 Quorum runs on the sandbox under a 120x40 pseudo-terminal over three ledgers, written
 beforehand through the engine (`ledger_seed.py`): empty, 10,000 open proposals, and
 10,000 proposals settled an hour ago (outside the Approvals pane's 30-minute window).
-The three runs alternate for `--rounds` rounds. After the services are on screen and
-`--warmup` seconds for the first reads, `?` is pressed `--presses` times over
+The three runs alternate for `--rounds` rounds. After the services are on screen, the
+Approvals pane's first listing, and `--warmup` seconds more, `?` is pressed `--presses` times over
 `--seconds` seconds and the time from writing it until the help screen is on the
 terminal is taken (then Esc); the resident set size is read at the end.
 Targets: p95 with each history <= 1.2x the empty ledger's; RSS <= 1.3x.
@@ -57,6 +57,7 @@ def session(
     latencies: list[float] = []
     try:
         program.wait_for("billing")
+        program.wait_for("waiting)", timeout=120)  # the Approvals pane's first listing
         program.read(warmup)
         gap = seconds / presses
         for _ in range(presses):

@@ -14,6 +14,7 @@ console say that votes are unsigned.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -77,14 +78,10 @@ class _Pending:
     at: datetime
     until: datetime
     found: tuple[Derived, ...]
-    refreshed: bool
+    moved: tuple[Proposal, ...]  # derived in another state than their cached rows say
 
-    def holds(self, version: tuple[int, int], now: datetime, *, refresh: bool) -> bool:
-        return (
-            version == self.version
-            and self.at <= now < self.until
-            and (self.refreshed or not refresh)
-        )
+    def holds(self, version: tuple[int, int], now: datetime) -> bool:
+        return version == self.version and self.at <= now < self.until
 
 
 class Ledger:
@@ -108,6 +105,7 @@ class Ledger:
         signers = config.signers
         self.verify = None if signers is None else lru_cache(maxsize=65536)(signers.valid)
         self._pending: _Pending | None = None
+        self._pending_lock = threading.Lock()
 
     @property
     def signed(self) -> bool:
@@ -226,26 +224,33 @@ class Ledger:
     ) -> tuple[tuple[Derived, ...], datetime]:
         """`pending` and the instant until which it holds, the file unchanged."""
         now = now or self.clock()
-        version = self.version()
-        memo = self._pending
-        if memo is not None and memo.holds(version, now, refresh=refresh):
-            return memo.found, memo.until
+        # One derivation at a time: the console's refresh and its catch-up ask at once,
+        # and the second is answered by the first's result.
+        with self._pending_lock:
+            version = self.version()
+            memo = self._pending
+            if memo is None or not memo.holds(version, now):
+                memo = self._derive_pending(version, now)
+            if refresh and memo.moved:
+                with self.store.writing():
+                    for proposal in memo.moved:
+                        self.store.put(proposal)
+                self._pending = None  # the rows moved the version: derived again next time
+            else:
+                self._pending = memo
+        return memo.found, memo.until
+
+    def _derive_pending(self, version: tuple[int, int], now: datetime) -> _Pending:
         live = {p.id: p for p in self.store.list([State.OPEN, State.BLOCKED, State.APPROVED])}
         facts = self.acts.facts(live)
         outcomes = self._outcomes(facts)
         found = [self._derive(facts[pid], now, outcomes) for pid in sorted(facts)]
-        wrote = False
-        if refresh:
-            for derived in found:
-                if derived.proposal.state is not live[derived.proposal.id].state:
-                    with self.store.writing():
-                        self.store.put(derived.proposal)
-                    wrote = True
         until = min((self.changes_at(facts[d.proposal.id], d, now) for d in found), default=NEVER)
+        moved = tuple(
+            d.proposal for d in found if d.proposal.state is not live[d.proposal.id].state
+        )
         result = tuple(d for d in found if d.proposal.state not in FINAL)
-        if not wrote:  # rows rewritten here moved the version: derive again next time
-            self._pending = _Pending(version, now, until, result, refresh)
-        return result, until
+        return _Pending(version, now, until, result, moved)
 
     # -- writing -----------------------------------------------------------------------
 

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 METRICS_WINDOW = timedelta(minutes=15)
 RECENT = timedelta(minutes=30)  # settled proposals stay in Approvals this long
 SLOW_EVERY = 30.0  # seconds between reads of the schedule and the providers' approvals
+# The most open proposals the Approvals pane lists (the newest): a table of ten thousand
+# rows takes seconds to build on the event loop and nobody reads it.
+OPEN_SHOWN = 500
 # The longest an unchanged Approvals pane waits to redraw its age column (minutes, hours).
 AGES_EVERY = timedelta(seconds=15)
 START_WAIT = 0.5  # seconds the rest of the start waits for a first target to paint
@@ -91,6 +94,7 @@ class Feeds:
         self._reading_side = False
         self._catching_up = False
         self._approvals_shown: ShownApprovals | None = None
+        self._open_hidden = (0, 0)  # open proposals left out of the pane, of how many
         self._last_slow: float | None = None  # time.monotonic() of the last slow read
         self._notes_said: set[str] = set()
 
@@ -327,7 +331,8 @@ class Feeds:
             ):
                 return
             opened, until = await actions.fetch_open_until()
-            found = {v.id: v for v in opened}
+            hidden = max(0, len(opened) - OPEN_SHOWN)  # oldest first: the newest are kept
+            found = {v.id: v for v in opened[hidden:]}
             for view in await actions.fetch_awaiting_review():
                 found.setdefault(view.id, view)
             # Recently settled ones stay a while, so a vote's outcome is seen where it was cast.
@@ -339,6 +344,7 @@ class Feeds:
             self._approvals_shown = None
             return
         shown = list(found.values())
+        self._open_hidden = (hidden, len(opened))
         self._show_approvals(shown)
         self._approvals_shown = ShownApprovals.of(
             version, self.provider_approvals, now, until, shown
@@ -349,7 +355,12 @@ class Feeds:
         shown = [views.approval_view(v) for v in sorted(proposals, key=lambda v: v.id)]
         shown += [views.provider_approval_view(a) for a in self.provider_approvals]
         pane.show(shown)
-        pane.set_status("; ".join(self.provider_errors))
+        notes = list(self.provider_errors)
+        hidden, total = self._open_hidden
+        if hidden:
+            newest = f"the {OPEN_SHOWN} newest of {total} open proposals"
+            notes.insert(0, f"{newest}; `quorum approvals` lists them all")
+        pane.set_status("; ".join(notes))
 
     def read_provider_approvals(self) -> None:
         """Ask every provider with approvals of its own (console.engine.reads, bounded by
