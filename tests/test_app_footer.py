@@ -10,10 +10,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from textual.widget import Widget
+from textual.widgets._footer import FooterKey
 
 from console.app import QuorumApp
 from console.config.sandbox_team import sandbox_config
 from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
+from widgets.base.footer import KeyFooter
 from widgets.dialogs.help import HelpScreen
 from widgets.main import MainScreen
 
@@ -66,3 +68,58 @@ async def test_the_kept_help_screen_shows_the_view_it_was_opened_from(tmp_path: 
         logs_help = await _open_and_close_help(pilot, app)
         assert logs_help.help_title == "logs"
         assert logs_help.keys != services_keys
+
+
+SIZES = [(80, 24), (100, 30), (120, 40), (160, 48)]
+PANES = ("services", "logs", "metrics", "approvals", "rotation", "audit")
+
+
+def _footer_settled(app: QuorumApp) -> bool:
+    footer = app.main.query_one(KeyFooter)
+    shown = [k for k in footer.query(FooterKey) if not k.has_class("-command-palette")]
+    return (
+        footer._shown is not None
+        and footer._shown == footer._keys(app.screen)
+        and [k.key for k in shown] == [e.key for e in footer._shown]
+        and all(k.region.width for k in footer.query(FooterKey))
+    )
+
+
+async def test_no_footer_hides_help_or_cuts_a_key(tmp_path: Path) -> None:
+    """At every size and with every pane focused `? Help` is on screen, every key shown is
+    shown whole (none runs under the palette key or off the edge), and from 120 columns
+    the focused pane's own keys are all there."""
+    app = _app(tmp_path)
+    async with app.run_test(size=SIZES[0]) as pilot:
+        await settle(pilot, lambda: len(app.services.table.keys) == 4)
+        await settle(pilot, lambda: app.main.query("#audit") and app.main.query(KeyFooter))
+        for size in SIZES:
+            await pilot.resize_terminal(*size)
+            for name in PANES:
+                app.focus_pane(name)
+                pane = app.pane(name)
+                await settle(
+                    pilot, lambda size=size: app.main.size == size and _footer_settled(app)
+                )
+                footer = app.main.query_one(KeyFooter)
+                keys = list(footer.query(FooterKey))
+                palette = next(k for k in keys if k.has_class("-command-palette"))
+                shown = {k.key: k for k in keys if k is not palette}
+                where = f"{name} at {size[0]}x{size[1]}"
+                assert "question_mark" in shown, f"? Help hidden: {where}"
+                for key in shown.values():
+                    assert key.region.x >= 0 and key.region.right <= palette.region.x, (
+                        f"{key.key} cut: {where}"
+                    )
+                if size[0] >= 120:
+                    said = {(k.action, k.description) for k in shown.values()}
+                    missing = [
+                        b.description
+                        for b in type(pane).BINDINGS
+                        if b.show
+                        and not any(
+                            action == b.action or (b.group and text == b.group.description)
+                            for action, text in said
+                        )
+                    ]
+                    assert not missing, f"{missing} missing: {where}"

@@ -18,8 +18,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from console.domain.model import TargetRef
 from console.engine.hub import Hub
 from console.engine.session import open_session
+from providers.base import AuthError, ProviderContext
+from providers.github import GitHubProvider
 from tests.ci_support import TOKENS, Quorum, assert_no_token, audit_records, loopback_server
 from tests.github_fake import FakeGitHub, pending, run
 
@@ -213,3 +216,45 @@ def test_a_vote_the_provider_refuses_is_audited_and_notified_without_the_token(
     assert "broken:12/production: approved failed" in notice.get_data(as_text=True)
     assert_no_token(q.out, q.err, audit_records(isolated_quorum),
                     [r.get_data(as_text=True) for r, _ in hook.log])  # fmt: skip
+
+
+async def test_a_token_rotated_behind_the_console_is_read_again_after_a_401(
+    broken: FakeGitHub, tmp_path: Path
+) -> None:
+    """`token_command` is asked again once the server refuses the token it gave; the
+    request that met the 401 goes through with the new token, and the old one never
+    appears in a message."""
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKENS["alice"])
+    accepted = {"token": TOKENS["alice"]}
+
+    def only_the_current_token(request: Request) -> Response | None:
+        if request.headers.get("Authorization", "") == f"Bearer {accepted['token']}":
+            return None
+        return echo_token(request)
+
+    broken.fault = only_the_current_token
+    broken.runs["collective/website"] = [run(1, "ci.yml")]
+    settings = {
+        "repo": "collective/website",
+        "api_url": broken.url,
+        "token_command": ["cat", str(token_file)],
+        "workflows": {"ci.yml": "ci"},
+    }
+    provider = GitHubProvider("ci", settings, ProviderContext(data_dir=tmp_path))
+    ref = TargetRef("ci", "website", "ci", "collective/website:ci.yml")
+    try:
+        assert (await provider.snapshot()).targets
+        accepted["token"] = TOKENS["bob"]  # rotated at the backend and in the command
+        token_file.write_text(TOKENS["bob"])
+        assert await provider.revisions(ref) is not None  # answered after one renewal
+        refused = [s for s in broken.seen if s.auth == f"Bearer {TOKENS['alice']}"]
+        assert refused and refused[-1].path.endswith("/runs")
+        token_file.write_text(TOKENS["carol"])  # the command now gives a token the server refuses
+        accepted["token"] = TOKENS["alice"]
+        with pytest.raises(AuthError) as refused_again:
+            await provider.revisions(ref)
+        assert "401 the token from `cat" in str(refused_again.value)
+        assert_no_token(str(refused_again.value))
+    finally:
+        await provider.close()

@@ -325,6 +325,29 @@ async def test_a_running_job_is_followed_until_it_completes(gh: FakeGitHub) -> N
     assert seen == ["step one", "step two", "done"]
 
 
+async def test_follow_starts_from_the_last_tail_lines_then_shows_what_comes(
+    gh: FakeGitHub,
+) -> None:
+    gh.runs[REPO].append(run(203, "deploy-site.yml", status="in_progress", conclusion=None))
+    running = job(2201, "build", status="in_progress", conclusion=None)
+    gh.jobs[203] = [running]
+    gh.logs[2201] = "".join(f"2026-03-01T10:00:0{n}Z step {n}\n" for n in range(1, 6))
+    provider = build(gh)
+    provider.log_pause = provider.log_max_pause = 0.05
+    ref = TargetRef("ci", "website", "staging", f"{REPO}:deploy-site.yml")
+    seen: list[str] = []
+    try:
+        async for line in provider.logs(ref, follow=True, tail=2):
+            seen.append(line.text)
+            if line.text == "step 5":
+                gh.logs[2201] += "2026-03-01T10:00:06Z step 6\n"
+                running.update(status="completed", conclusion="success")
+                gh.runs[REPO][-1].update(status="completed", conclusion="success")
+    finally:
+        await provider.close()
+    assert seen == ["step 4", "step 5", "step 6"]  # the tail once, then only new lines
+
+
 async def test_polling_slows_down_before_the_rate_limit_runs_out(gh: FakeGitHub) -> None:
     gh.remaining = 400  # of 5000, resetting in an hour
     provider = build(gh)

@@ -5,12 +5,13 @@ token, manual jobs played and earlier deployments retried through the actions pa
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 
-from console.domain.model import TargetRef
+from console.domain.model import TargetRef, utcnow
 from providers.base import ProviderContext
 from providers.gitlab import GitLabProvider
 from tests.ci_support import TOKENS, Quorum, assert_no_token, audit_records, loopback_server
@@ -198,6 +199,33 @@ async def test_a_running_job_trace_is_followed(gl: FakeGitLab) -> None:
     finally:
         await provider.close()
     assert seen == ["start", "synced 40 pages"]
+
+
+async def test_a_followed_trace_starts_with_the_since_window_then_new_lines(
+    gl: FakeGitLab,
+) -> None:
+    running = job(9200, "sync", "sync", "running", 503)
+    gl.pipelines.append(pipeline(503, "running"))
+    gl.jobs[503] = [running]
+    recent = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
+    gl.traces[9200] = f"2020-01-01T00:00:00Z long ago\n{recent} recent\n"
+    provider = GitLabProvider(
+        "gitlab",
+        {"project": PROJECT, "api_url": gl.url, "token_env": "GITLAB_TOKEN", "ref": "main"},
+        ProviderContext(data_dir=Path(".")),
+    )
+    provider.log_pause = provider.log_max_pause = 0.05
+    seen = []
+    try:
+        ref = TargetRef("gitlab", "website", "ci", f"{PROJECT}:pipeline")
+        async for line in provider.logs(ref, follow=True, since=timedelta(hours=1)):
+            seen.append(line.text)
+            if line.text == "recent":
+                gl.traces[9200] += "more\n"
+                running["status"] = "success"
+    finally:
+        await provider.close()
+    assert seen == ["recent", "more"]
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,6 @@ console say that votes are unsigned.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -22,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from console.domain.acts import ProposalAct
-from console.domain.consensus import FINAL, Proposal, State
+from console.domain.consensus import FINAL, Proposal, State, same_change
 from console.domain.derive import (
     CLOCK_SKEW,
     Act,
@@ -84,6 +83,25 @@ class _Pending:
         return version == self.version and self.at <= now < self.until
 
 
+def signing_badge(config: Config) -> str:
+    """The few words the console's status line keeps in sight (it is cut at 80 columns
+    before anything else on it); `quorum config check` says what they mean."""
+    if config.signers is None:
+        return "votes unsigned"
+    keyless = sum(1 for m in config.members if not config.signers.keys_for(m))
+    if keyless:
+        return f"votes signed, {keyless} member{'s' if keyless != 1 else ''} keyless"
+    return "votes signed"
+
+
+class AlreadyPending(PolicyRefused):
+    """The change asked for is already proposed and still pending (`derived`)."""
+
+    def __init__(self, derived: Derived) -> None:
+        self.derived = derived
+        super().__init__(f"proposal {derived.proposal.id} already proposes this change")
+
+
 class Ledger:
     def __init__(
         self,
@@ -105,7 +123,6 @@ class Ledger:
         signers = config.signers
         self.verify = None if signers is None else lru_cache(maxsize=65536)(signers.valid)
         self._pending: _Pending | None = None
-        self._pending_lock = threading.Lock()
 
     @property
     def signed(self) -> bool:
@@ -225,8 +242,9 @@ class Ledger:
         """`pending` and the instant until which it holds, the file unchanged."""
         now = now or self.clock()
         # One derivation at a time: the console's refresh and its catch-up ask at once,
-        # and the second is answered by the first's result.
-        with self._pending_lock:
+        # and the second is answered by the first's result. The store's own lock, which
+        # the write paths hold when they ask (a proposal checks for a pending twin).
+        with self.store.lock:
             version = self.version()
             memo = self._pending
             if memo is None or not memo.holds(version, now):
@@ -263,8 +281,18 @@ class Ledger:
         return Signed(act, self.signer.sign(message_for(act, proposal)))
 
     def propose(self, draft: Proposal, make: Callable[[Proposal], ProposalAct]) -> Derived:
-        """Stores a new proposal: a cached row gives it an id, then its signed act."""
-        created = self.store.create(draft)
+        """Stores a new proposal: a cached row gives it an id, then its signed act.
+
+        The same change still pending is refused (`AlreadyPending`), checked in the
+        transaction that writes the row, so two processes proposing it at once open one.
+        """
+
+        def refuse_same() -> None:
+            for derived in self.pending():
+                if same_change(derived.proposal, draft):
+                    raise AlreadyPending(derived)
+
+        created = self.store.create(draft, before=refuse_same)
         signed = self._sign(make(created), None)
         with self.store.writing():
             self.acts.add(signed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
@@ -22,9 +23,10 @@ from console.domain.errors import QuorumError
 from console.domain.model import LogLine, ProviderApproval, Series, TargetRef, utcnow
 from console.engine import reads
 from console.engine.hub import ProviderState
+from console.engine.ledger import signing_badge
 from console.tui import views
 from providers.base import Capability, Provider
-from widgets.base.chrome import ProviderStatus
+from widgets.base.chrome import ActionProgress, ProviderStatus
 from widgets.base.pane import Pane
 from widgets.panes.services import ServiceView
 
@@ -97,6 +99,8 @@ class Feeds:
         self._open_hidden = (0, 0)  # open proposals left out of the pane, of how many
         self._last_slow: float | None = None  # time.monotonic() of the last slow read
         self._notes_said: set[str] = set()
+        self.ledger_badge = signing_badge(app.session.config)
+        self._loop_thread = threading.get_ident()  # the console is built on its loop's thread
 
     # ---- the start: Services first, the rest after the first frame --------------
 
@@ -131,6 +135,7 @@ class Feeds:
                 self.watch_metrics()
             self.refresh_side(force=True)
         app = self.app
+        app.run_worker(self._check_audit_head, thread=True, group="head", exit_on_error=False)
         app.set_interval(1.0, self.tick)
         app.set_interval(self.side_interval, self.refresh_side)
         app.set_interval(self.side_interval, self.catch_up)
@@ -151,7 +156,9 @@ class Feeds:
         shown = views.service_views(states.values(), app.session.config)
         self.views = {view.key: view for view in shown}
         app.services.update_views(shown)
-        app.main.query_one(ProviderStatus).show(views.provider_lines(states.values()), utcnow())
+        app.main.query_one(ProviderStatus).show(
+            views.provider_lines(states.values()), utcnow(), ledger=self.ledger_badge
+        )
         self._say_notes(states.values())
         if shown and not self.started:
             app.call_after_refresh(self.start)
@@ -351,16 +358,25 @@ class Feeds:
         )
 
     def _show_approvals(self, proposals: list) -> None:
+        """In the engine's order (console.engine.waiting.people_first); the pane only
+        renders it."""
+        from console.engine.waiting import people_first
+
         pane = self.app.approvals_pane
-        shown = [views.approval_view(v) for v in sorted(proposals, key=lambda v: v.id)]
-        shown += [views.provider_approval_view(a) for a in self.provider_approvals]
-        pane.show(shown)
+        pane.show(
+            [views.waiting_view(item) for item in people_first(proposals, self.provider_approvals)]
+        )
         notes = list(self.provider_errors)
         hidden, total = self._open_hidden
         if hidden:
             newest = f"the {OPEN_SHOWN} newest of {total} open proposals"
             notes.insert(0, f"{newest}; `quorum approvals` lists them all")
         pane.set_status("; ".join(notes))
+
+    def reveal_proposal(self, pid: int) -> None:
+        """Select proposal `pid` in Approvals (now, or once the next read shows it)."""
+        with contextlib.suppress(NoMatches):
+            self.app.approvals_pane.reveal(views.proposal_key(pid))
 
     def read_provider_approvals(self) -> None:
         """Ask every provider with approvals of its own (console.engine.reads, bounded by
@@ -399,6 +415,27 @@ class Feeds:
             self.app.say(line, title="consensus")
         if done.votes or done.ran:
             self.refresh_side()
+
+    def _check_audit_head(self) -> None:
+        """Every start reports a log whose remembered head is gone (truncated or
+        rewritten since this account last saw it), as every command does."""
+        from console.engine.audit_watch import check_and_note
+
+        gone = check_and_note(self.app.session.audit_path)
+        if gone is not None:
+            self.app.call_from_thread(self.app.say, gone, error=True, title="audit")
+
+    def progress(self, what: str, done: int, total: int) -> None:
+        """A long change's progress (Actions' sink): providers may report it from a
+        worker thread (boto3 calls run there), so it is handed to the loop's thread."""
+        if threading.get_ident() == self._loop_thread:
+            self._show_progress(what, done, total)
+        else:
+            self.app.call_from_thread(self._show_progress, what, done, total)
+
+    def _show_progress(self, what: str, done: int, total: int) -> None:
+        with contextlib.suppress(NoMatches):  # the console is closing
+            self.app.main.query_one(ActionProgress).show(what, done, total)
 
     def verify_audit(self) -> None:
         """`v` in Audit: verify the chain in a thread, then say the verdict."""

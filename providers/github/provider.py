@@ -34,7 +34,7 @@ from providers.base import (
     Refused,
     Setting,
 )
-from providers.ci.loglines import lines_of
+from providers.ci.loglines import history, lines_of
 from providers.ci.settings import fill
 from providers.ci.times import parse_time
 from providers.github import runs
@@ -199,17 +199,16 @@ class GitHubProvider(Provider):
         if run is None:
             raise NotFound(f"no runs of {workflow} in {repo} yet")
         jobs = await self._chosen_jobs(repo, run, job_name)
-        if not follow:
-            lines: list[LogLine] = []
-            for job in jobs:
-                lines += lines_of(
-                    (await self._job_log(repo, job)).splitlines(), job["name"], since=since
-                )
-            for line in lines[-tail:] if tail is not None else lines:
-                yield line
-            return
-        async for line in self._follow(repo, run, job_name):
+        past = history(
+            [(job["id"], job["name"], await self._job_log(repo, job)) for job in jobs],
+            since=since,
+            tail=tail,
+        )
+        for line in past.lines:
             yield line
+        if follow:
+            async for line in self._follow(repo, run, job_name, past.covered):
+                yield line
 
     async def _chosen_jobs(
         self, repo: str, run: dict[str, Any], job_name: str | None
@@ -231,9 +230,10 @@ class GitHubProvider(Provider):
             return ""
 
     async def _follow(
-        self, repo: str, run: dict[str, Any], job_name: str | None
+        self, repo: str, run: dict[str, Any], job_name: str | None, covered: dict[Any, int]
     ) -> AsyncIterator[LogLine]:
-        """Each job's log in turn, a running one polled until it completes, until the run ends."""
+        """Each job's log in turn after the `covered` lines already shown, a running one
+        polled until it completes, until the run ends."""
         shown: set[int] = set()
         while True:
             run = await self.client.get(f"repos/{repo}/actions/runs/{run['id']}")
@@ -244,6 +244,7 @@ class GitHubProvider(Provider):
                     lambda job=job: self._job_done(repo, job),
                     first_pause=self.log_pause,
                     max_pause=self.log_max_pause,
+                    seen=covered.get(job["id"], 0),
                 ):
                     yield lines_of([text], job["name"])[0]
                 shown.add(job["id"])

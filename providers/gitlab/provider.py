@@ -31,7 +31,7 @@ from providers.base import (
     Refused,
     Setting,
 )
-from providers.ci.loglines import lines_of
+from providers.ci.loglines import history, lines_of
 from providers.ci.times import parse_time
 from providers.gitlab import pipelines
 from providers.gitlab.settings import DECLARED, check, parse, project_path
@@ -212,14 +212,14 @@ class GitLabProvider(Provider):
     ) -> AsyncIterator[LogLine]:
         project, env = self._split(target)
         jobs = await self._log_jobs(project, env, job_name)
+        past = history(
+            [(job["id"], job["name"], await self._trace(project, job)) for job in jobs],
+            since=since,
+            tail=tail,
+        )
+        for line in past.lines:
+            yield line
         if not follow:
-            lines: list[LogLine] = []
-            for job in jobs:
-                lines += lines_of(
-                    (await self._trace(project, job)).splitlines(), job["name"], since=since
-                )
-            for line in lines[-tail:] if tail is not None else lines:
-                yield line
             return
         for job in jobs:
             async for text in follow_text(
@@ -227,6 +227,7 @@ class GitLabProvider(Provider):
                 lambda job=job: self._job_done(project, job),
                 first_pause=self.log_pause,
                 max_pause=self.log_max_pause,
+                seen=past.covered.get(job["id"], 0),
             ):
                 yield lines_of([text], job["name"])[0]
 

@@ -216,9 +216,17 @@ class HttpClient:
         if cached:
             headers["If-None-Match"] = cached[0]
         attempt = 0
+        renewed = False
         while True:
             response = await self._send(method, url, params, body, headers)
             self._observe(response)
+            if response.status_code == 401 and not renewed:
+                renewed = True  # a refused request was not applied: safe to send again
+                fresh = await self.tokens.renew(token)
+                if fresh is not None:
+                    token = fresh
+                    headers.update(self.auth_header(fresh))
+                    continue
             wait = self._retry_wait(method, response, attempt)
             if wait is None:
                 break

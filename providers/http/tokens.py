@@ -1,8 +1,10 @@
 """Where an HTTP provider's token comes from: an environment variable or a command.
 
 Never from the config text (the config loader refuses it there). The command runs
-without a shell, with a timeout, and its output is read once per process; none of
-the errors below repeats the token or the command's output, which may hold it.
+without a shell, with a timeout; its output is kept until the server refuses it, then
+read once more, so a token rotated behind a running console (`gh auth refresh`, a
+vault lease) is picked up without a restart. None of the errors below repeats the
+token or the command's output, which may hold it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class TokenSource:
     def __init__(self, settings: HttpSettings) -> None:
         self.settings = settings
         self._token: str | None = None
+        self._spent: set[str] = set()  # refused earlier: still scrubbed from messages
         self._lock = asyncio.Lock()
 
     @property
@@ -41,6 +44,25 @@ class TokenSource:
                 elif self.settings.token_env:
                     self._token = self._read_env(self.settings.token_env)
             return self._token
+
+    async def renew(self, refused: str | None) -> str | None:
+        """After a 401 with `refused`: a different token to try once, or None.
+
+        Requests that were refused together share one renewal (the first one runs the
+        command; the others find the new token already there). An environment
+        variable cannot change under a running process, so it is not asked again.
+        """
+        async with self._lock:
+            if self._token != refused:
+                return self._token
+            if not self.settings.token_command or refused is None:
+                return None
+            fresh = await asyncio.to_thread(self._run)
+            if fresh == refused:
+                return None
+            self._spent.add(refused)
+            self._token = fresh
+            return fresh
 
     @staticmethod
     def _read_env(name: str) -> str:
@@ -79,6 +101,7 @@ class TokenSource:
 
     def scrub(self, text: str) -> str:
         """`text` with the token replaced, for messages built from a backend's answer."""
-        if self._token and self._token in text:
-            return text.replace(self._token, "[token]")
+        for token in (self._token, *self._spent):
+            if token and token in text:
+                text = text.replace(token, "[token]")
         return text

@@ -35,6 +35,8 @@ WINDOWS: dict[str, tuple[str, timedelta | None, int | None]] = {
     "5": ("30m", timedelta(minutes=30), None),
     "6": ("1h", timedelta(hours=1), None),
 }
+# The footer shows the windows as one entry, `0-6 Window`; the help lists each.
+WINDOW = Binding.Group("Window")
 YIELD_EVERY = 256  # lines consumed between yields to the event loop during a flood
 
 # (since, tail, container, previous) -> lines; container None is the provider's default.
@@ -53,13 +55,13 @@ class LogPane(Pane):
         Binding("s", "toggle('autoscroll')", "Autoscroll"),
         Binding("w", "toggle('wrap')", "Wrap"),
         Binding("t", "toggle('timestamps')", "Timestamps"),
-        Binding("0", "window('0')", "Tail"),
-        Binding("1", "window('1')", "Head"),
-        Binding("2", "window('2')", "1m"),
-        Binding("3", "window('3')", "5m"),
-        Binding("4", "window('4')", "15m"),
-        Binding("5", "window('5')", "30m"),
-        Binding("6", "window('6')", "1h"),
+        Binding("0", "window('0')", "Tail", group=WINDOW),
+        Binding("1", "window('1')", "Head", group=WINDOW),
+        Binding("2", "window('2')", "1m", group=WINDOW),
+        Binding("3", "window('3')", "5m", group=WINDOW),
+        Binding("4", "window('4')", "15m", group=WINDOW),
+        Binding("5", "window('5')", "30m", group=WINDOW),
+        Binding("6", "window('6')", "1h", group=WINDOW),
         Binding("c", "container", "Container"),
         Binding("p", "previous", "Previous"),
         Binding("ctrl+s", "save", "Save"),

@@ -19,7 +19,7 @@ from textual.widget import Widget
 from textual.worker import Worker
 
 from console.domain.inert import neutralise
-from console.domain.model import CPU, ERROR_RATE, MEMORY, P99, Series
+from console.domain.model import CPU, ERROR_RATE, MEMORY, P99, Health, Series
 from console.domain.thresholds import Thresholds
 from widgets.base.format import LEVEL_STYLES
 from widgets.base.pane import Pane
@@ -46,21 +46,48 @@ def resample(values: Sequence[float], width: int) -> list[float]:
     return out
 
 
+def reading(value: float | None) -> str:
+    """A latest value as the header shows it: a decimal below 100, whole numbers above
+    (a p99 of 1315 ms needs no tenths, and the room goes to the thresholds)."""
+    if value is None:
+        return "-"
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.1f}"
+
+
+def header(
+    name: str, latest: float | None, level: Health, levels: tuple[float, float] | None, width: int
+) -> list[Text]:
+    """The plot's name, latest value and thresholds, on one line when they fit whole,
+    else the thresholds on a second line: a threshold is never cut to a stray digit."""
+    head = Text(f"{SHORT.get(name, name)} ", style="bold")
+    head.append(reading(latest), style=LEVEL_STYLES[level])
+    if not levels:
+        return [head]
+    warn, crit = f"{levels[0]:g}", f"{levels[1]:g}"
+    for words in (("warn ", "crit "), ("", "")):
+        limits = Text(f"┄{words[0]}{warn}", style="yellow")
+        limits.append(f" ┄{words[1]}{crit}", style="red")
+        if head.cell_len + 1 + limits.cell_len <= width:
+            return [Text.assemble(head, " ", limits)]
+    return [head, limits]
+
+
 def plot(
     name: str, values: Sequence[float], levels: tuple[float, float] | None, width: int, height: int
 ) -> Text:
-    """A header line and `height - 1` rows of bars with the threshold lines drawn in."""
+    """Header lines and then rows of bars with the threshold lines drawn in."""
     thresholds = Thresholds({name: levels} if levels else {})
     latest = values[-1] if values else None
-    level = thresholds.classify(name, latest)
-    head = Text(f"{SHORT.get(name, name)} ", style="bold")
-    head.append("-" if latest is None else f"{latest:.1f}", style=LEVEL_STYLES[level])
-    if levels:
-        long = len(head) + len(f" ┄warn {levels[0]:g} ┄crit {levels[1]:g}") <= width
-        head.append(f" ┄{'warn ' if long else ''}{levels[0]:g}", style="yellow")
-        head.append(f" ┄{'crit ' if long else ''}{levels[1]:g}", style="red")
-    head.truncate(width)
-    rows = max(height - 1, 1)
+    lines = header(name, latest, thresholds.classify(name, latest), levels, width)
+    if len(lines) > 1 and height < 4:
+        lines = [Text.assemble(lines[0], " ", lines[1])]  # too low for two: cut instead
+    out = Text(no_wrap=True, end="")
+    for n, line in enumerate(lines):
+        line.truncate(width)
+        if n:
+            out.append("\n")
+        out.append_text(line)
+    rows = max(height - len(lines), 1)
     points = resample(values, width)
     top = max([*points, (levels[1] * 1.15) if levels else 0.0, 1e-9])
     warn_row = _row_of(levels[0], top, rows) if levels else None
@@ -68,8 +95,6 @@ def plot(
     styles = [
         LEVEL_STYLES[thresholds.classify(name, value)] if levels else "cyan" for value in points
     ]
-    out = Text(no_wrap=True, end="")
-    out.append_text(head)
     for r in range(rows - 1, -1, -1):  # top row first
         out.append("\n")
         line_style = "red" if r == crit_row else "yellow" if r == warn_row else ""

@@ -49,6 +49,8 @@ COLUMNS = [
     Column("message", "MESSAGE", 10, flex=True, priority=3),
 ]
 SORTS = {"name": "service", "status": "status", "age": "age"}
+# The footer shows the three sorts as one entry, `N/S/A Sort`; the help lists each.
+SORT = Binding.Group("Sort")
 
 
 @dataclass(frozen=True)
@@ -84,9 +86,9 @@ class ServicesPane(Pane):
     ALIASES = ("services", "service", "deploy")
 
     BINDINGS = [
-        Binding("N", "sort('name')", "Sort name"),
-        Binding("S", "sort('status')", "Sort status"),
-        Binding("A", "sort('age')", "Sort age"),
+        Binding("N", "sort('name')", "Sort name", group=SORT),
+        Binding("S", "sort('status')", "Sort status", group=SORT),
+        Binding("A", "sort('age')", "Sort age", group=SORT),
         Binding("l", "app.show_logs", "Logs"),
         Binding("m", "app.show_pane('metrics')", "Metrics"),
         # k9s habits; the app checks the provider and the backend's access review first.
