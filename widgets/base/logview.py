@@ -2,18 +2,25 @@
 
 Lines arrive into a pending buffer and are moved onto the screen by a timer at
 15 Hz, so a backend writing 20,000 lines a second costs one repaint per tick, not
-one per line, and keys are never starved. Only the lines in view are rendered
-(`render_line`), from a deque capped at `cap` lines, so an hour of a chatty pod
-holds the same memory as a minute. Every line is neutralised and shown as plain
-text: escape sequences and Rich markup from a backend are visible, never obeyed.
+one per line, and keys are never starved. Lines that would scroll a full view of a
+log nobody is reading (another pane has the focus) wait for at most `scroll_every`
+seconds and go on screen together: scrolling re-sends every row of the view (Textual
+cannot ask the terminal to scroll part of the screen), so over SSH a few lines a
+second, each scrolling the view, cost more than the rest of the screen together.
+Lines that land below the last one shown without moving it are drawn at the next
+tick, and only their rows. Only the lines in view are rendered (`render_line`), from
+a deque capped at `cap` lines, so an hour of a chatty pod holds the same memory as a
+minute. Every line is neutralised and shown as plain text: escape sequences and Rich
+markup from a backend are visible, never obeyed.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from bisect import bisect_right
 from collections import OrderedDict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from rich.cells import cell_len
@@ -21,14 +28,15 @@ from rich.segment import Segment
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
-from textual.scroll_view import ScrollView
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.timer import Timer
 
 from console.domain.inert import neutralise
 from console.domain.model import LogLine
+from console.domain.pace import DEFAULT as DEFAULT_PACE
 from widgets.base.filtering import compile_filter
+from widgets.base.scrollbar import SteadyScrollView
 
 LEVEL_STYLES = {
     "ERROR": "bold red",
@@ -43,6 +51,9 @@ SOURCE_STYLE = "cyan"
 FULL_SOURCE_WIDTH = 100  # narrower views show a line's pod compactly (short_source)
 SHORT_PART = 10  # a source's `/` part this short is shown whole
 FLUSH_HZ = 15
+# Seconds between two redraws that scroll a full view, unfocused and focused.
+SCROLL_EVERY = DEFAULT_PACE.log_scroll
+SCROLL_EVERY_FOCUSED = DEFAULT_PACE.log_scroll_focused
 _CACHE_SIZE = 2_000
 
 
@@ -76,7 +87,7 @@ def format_line(line: LogLine, timestamps: bool, width: int | None = None) -> st
     return prefix + text
 
 
-class LogView(ScrollView, can_focus=True):
+class LogView(SteadyScrollView, can_focus=True):
     """The lines of one stream; toggles for wrap, timestamps and autoscroll.
 
     Without wrap a long line is cut at the edge (as in k9s); `w` shows all of it.
@@ -92,9 +103,21 @@ class LogView(ScrollView, can_focus=True):
         Binding("end,G", "scroll_end", "Bottom", show=False),
     ]
 
-    def __init__(self, cap: int = 10_000, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        cap: int = 10_000,
+        *,
+        scroll_every: float = SCROLL_EVERY,
+        scroll_every_focused: float = SCROLL_EVERY_FOCUSED,
+        clock: Callable[[], float] = time.monotonic,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.cap = cap
+        self.scroll_every = scroll_every
+        self.scroll_every_focused = scroll_every_focused
+        self._clock = clock
+        self._scrolled_at = float("-inf")
         self.wrap = False
         self.timestamps = False
         self.autoscroll = True
@@ -123,15 +146,26 @@ class LogView(ScrollView, can_focus=True):
             self._timer.resume()
 
     def flush(self) -> int:
-        """Move pending lines onto the screen in one repaint; returns how many."""
+        """Move pending lines onto the screen in one repaint; returns how many.
+
+        Lines that would scroll a full view stay pending until `scroll_every` (while
+        the view has the focus, `scroll_every_focused`) has passed since the last such
+        redraw; they then go on screen together, in order."""
         if not self._pending:
             if self._timer is not None:
                 self._timer.pause()
+            return 0
+        now = self._clock()
+        scrolls = self.autoscroll and self._total - self._base >= self._view_height()
+        every = self.scroll_every_focused if self.has_focus else self.scroll_every
+        if scrolls and now - self._scrolled_at < every:
             return 0
         batch = list(self._pending)
         self._pending.clear()
         self.lines.extend(batch)
         evicted_rows = 0
+        top = self._base + int(self.scroll_y)  # the absolute row at the top of the view
+        first_new = self._total - top  # the view row where the first new line lands
         width = self._text_width()
         for line in batch:
             if not self.matches(line):
@@ -142,8 +176,16 @@ class LogView(ScrollView, can_focus=True):
             self.scroll_end(animate=False, immediate=True, x_axis=False)
         elif evicted_rows:
             self.scroll_to(y=max(self.scroll_y - evicted_rows, 0), animate=False, immediate=True)
-        self.refresh()
+        if self._base + int(self.scroll_y) != top:
+            self._scrolled_at = now
+            self.refresh_content()  # at the cap lines move up while scroll_y stays
+        elif first_new < self._view_height():
+            area = self.content_area()
+            self.refresh(Region(0, first_new, area.width, area.height - first_new))
         return len(batch)
+
+    def _view_height(self) -> int:
+        return self.scrollable_content_region.height
 
     def clear(self) -> None:
         self.lines.clear()
@@ -234,13 +276,26 @@ class LogView(ScrollView, can_focus=True):
         self.refresh()
 
     def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(self._text_width(), self._total - self._base)
+        self.set_virtual_size(Size(self._text_width(), self._total - self._base))
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self._scrolled_at = self._clock()
+
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        """Lines that overflow the view lay it out again with a scrollbar, and only then
+        can it scroll: a view that follows the end goes there now."""
+        if shown and self.autoscroll:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def on_resize(self, event: events.Resize) -> None:
         if self.wrap:
             self._rebuild()
         else:
             self._update_virtual_size()
+            if self.autoscroll:  # a following log stays at its end (once laid out)
+                self.scroll_end(animate=False, x_axis=False)
 
     # ---- rendering --------------------------------------------------------------
 
@@ -288,4 +343,4 @@ class LogView(ScrollView, can_focus=True):
         sub = row - self._starts[index]
         strip = strips[sub] if sub < len(strips) else Strip([])
         segments = Segment.apply_style(strip, style)
-        return Strip(segments).adjust_cell_length(width, style)
+        return Strip(segments).adjust_cell_length(width, style).simplify()

@@ -22,7 +22,7 @@ from textual.worker import Worker
 
 from console.domain.inert import neutralise
 from console.domain.model import LogLine
-from widgets.base.logview import LogView
+from widgets.base.logview import SCROLL_EVERY, SCROLL_EVERY_FOCUSED, LogView
 from widgets.base.pane import Pane
 
 # k9s log windows: 0 tail, 1 head (everything the backend keeps), 2-6 the last N minutes.
@@ -79,12 +79,16 @@ class LogPane(Pane):
         self,
         *,
         cap: int = 10_000,
+        scroll_every: float = SCROLL_EVERY,
+        scroll_every_focused: float = SCROLL_EVERY_FOCUSED,
         save_dir: Path | None = None,
         now: Callable[[], datetime] | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self.cap = cap
+        self.scroll_every = scroll_every
+        self.scroll_every_focused = scroll_every_focused
         self.save_dir = save_dir or Path.cwd()
         self.now = now
         self.window = "0"
@@ -96,7 +100,12 @@ class LogPane(Pane):
         self.last_saved: Path | None = None
 
     def compose(self) -> ComposeResult:
-        yield LogView(self.cap, id="log-view")
+        yield LogView(
+            self.cap,
+            scroll_every=self.scroll_every,
+            scroll_every_focused=self.scroll_every_focused,
+            id="log-view",
+        )
 
     @property
     def view(self) -> LogView:
