@@ -106,6 +106,12 @@ class QuorumApp(App[int]):
         self.prompt = Prompt(
             self,
             {
+                "describe": self.action_describe,
+                "restart": self.action_restart,
+                "scale": self.action_scale,
+                "rollback": self.action_rollback,
+                "propose": self.flows.propose,
+                "verify": self.feeds.verify_audit,
                 "calendar": self.rotation_forms.calendar,
                 "incomplete": self.flows.show_incomplete,
                 "messages": self.show_messages,
@@ -228,8 +234,12 @@ class QuorumApp(App[int]):
         markup: bool = True,
     ) -> None:
         """A toast, also kept in `notices` (`:messages`): a toast missed is not lost."""
-        self.notices.append(f"{self.now():%H:%M:%S} {title + ': ' if title else ''}{message}")
+        self.record(message, title=title)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def record(self, message: str, *, title: str = "") -> None:
+        """Kept for `:messages` without a toast: the detail behind a summary toast."""
+        self.notices.append(f"{self.now():%H:%M:%S} {title + ': ' if title else ''}{message}")
 
     def say(self, message: str, *, error: bool = False, title: str = "") -> None:
         """A notification with backend text made inert and never parsed as markup."""
@@ -254,7 +264,7 @@ class QuorumApp(App[int]):
 
         lines = [(str(i), text) for i, text in enumerate(reversed(self.notices))]
         note = "The latest notifications, newest first." if lines else "No notifications yet."
-        self.push_screen(PickScreen("messages", lines, note=note))
+        self.push_screen(PickScreen("messages", lines, note=note, hint="↑↓: scroll · Esc: close"))
 
     # ---- the hub and the panes' messages -----------------------------------------
 
@@ -283,6 +293,23 @@ class QuorumApp(App[int]):
 
     def on_audit_pane_verify_requested(self, event: AuditPane.VerifyRequested) -> None:
         self.feeds.verify_audit()
+
+    def on_audit_pane_record_requested(self, event: AuditPane.RecordRequested) -> None:
+        """Enter in Audit: the record with every field, in one kept dialog."""
+        from console.tui.views import audit_fields
+        from widgets.dialogs.record import RecordScreen
+
+        record = self.audit_pane.records.get(event.seq)
+        if record is None:
+            return
+        title = f"audit record {record.seq}"
+        fields = audit_fields(record)
+        if not self.is_screen_installed("audit-record"):
+            self.install_screen(RecordScreen(title, fields), "audit-record")
+        screen = self.get_screen("audit-record")
+        assert isinstance(screen, RecordScreen)
+        screen.show(title, fields)
+        self.push_screen(screen)
 
     def on_approvals_pane_propose_requested(self, event: ApprovalsPane.ProposeRequested) -> None:
         self.flows.propose()

@@ -35,6 +35,7 @@ from textual.timer import Timer
 from console.domain.inert import neutralise
 from console.domain.model import LogLine
 from console.domain.pace import DEFAULT as DEFAULT_PACE
+from widgets.base.filtering import compile_filter
 from widgets.base.scrollbar import SteadyScrollView
 
 LEVEL_STYLES = {
@@ -46,6 +47,9 @@ LEVEL_STYLES = {
     "DEBUG": "dim",
 }
 MATCH_STYLE = "black on yellow"
+SOURCE_STYLE = "cyan"
+FULL_SOURCE_WIDTH = 100  # narrower views show a line's pod compactly (short_source)
+SHORT_PART = 10  # a source's `/` part this short is shown whole
 FLUSH_HZ = 15
 # Seconds between two redraws that scroll a full view, unfocused and focused.
 SCROLL_EVERY = DEFAULT_PACE.log_scroll
@@ -53,23 +57,33 @@ SCROLL_EVERY_FOCUSED = DEFAULT_PACE.log_scroll_focused
 _CACHE_SIZE = 2_000
 
 
-def compile_filter(pattern: str) -> re.Pattern[str] | None:
-    """A case-insensitive regex; text that is not a valid regex is matched literally."""
-    if not pattern:
-        return None
-    try:
-        return re.compile(pattern, re.IGNORECASE)
-    except re.error:
-        return re.compile(re.escape(pattern), re.IGNORECASE)
+def short_source(source: str) -> str:
+    """Where a line came from, compact: each `/` part kept when short, else the part
+    that tells replicas apart, as a pod's last `-` segment (`api-46rb224t6v-vwqsb` →
+    `vwqsb`) or a task id's first eight characters (`web/5f2e7d1c`)."""
+    parts = []
+    for part in source.split("/"):
+        if len(part) > SHORT_PART:
+            part = part.rpartition("-")[2] or part
+            part = part[:8]
+        parts.append(part)
+    return "/".join(parts)
 
 
-def format_line(line: LogLine, timestamps: bool) -> str:
-    """The plain text of one line as shown and saved: inert, with optional timestamp."""
+def format_line(line: LogLine, timestamps: bool, width: int | None = None) -> str:
+    """The plain text of one line as shown: inert, with optional timestamp, and the pod
+    (or task) it came from, whole from FULL_SOURCE_WIDTH cells up (and when `width` is
+    None), compact below (see short_source)."""
     level = (line.level or "").upper()[:5]
     text = neutralise(line.text)
     prefix = f"{level:<5} " if level else ""
     if timestamps:
         prefix = f"{line.ts:%H:%M:%S} " + prefix
+    if line.source:
+        source = neutralise(line.source)
+        if width is not None and width < FULL_SOURCE_WIDTH:
+            source = short_source(source)
+        prefix += f"{source} "
     return prefix + text
 
 
@@ -154,7 +168,7 @@ class LogView(SteadyScrollView, can_focus=True):
         first_new = self._total - top  # the view row where the first new line lands
         width = self._text_width()
         for line in batch:
-            if self.pattern is not None and not self.pattern.search(line.text):
+            if not self.matches(line):
                 continue
             evicted_rows += self._append_shown(line, width)
         self._update_virtual_size()
@@ -179,6 +193,14 @@ class LogView(SteadyScrollView, can_focus=True):
         self._rebuild()
 
     # ---- toggles ----------------------------------------------------------------
+
+    def matches(self, line: LogLine) -> bool:
+        """Whether `line` passes the filter: its text, its level or its pod, as each is
+        shown, so `/warn` finds the WARN lines and `/vwqsb` one pod's."""
+        pattern = self.pattern
+        if pattern is None:
+            return True
+        return any(pattern.search(part) for part in (line.text, line.level, line.source) if part)
 
     def set_filter(self, pattern: str) -> None:
         self.pattern = compile_filter(pattern)
@@ -224,7 +246,7 @@ class LogView(SteadyScrollView, can_focus=True):
     def _height_of(self, line: LogLine, width: int) -> int:
         if not self.wrap:
             return 1
-        return max(1, -(-cell_len(format_line(line, self.timestamps)) // width))
+        return max(1, -(-cell_len(format_line(line, self.timestamps, width)) // width))
 
     def _append_shown(self, line: LogLine, width: int) -> int:
         evicted = 0
@@ -246,7 +268,7 @@ class LogView(SteadyScrollView, can_focus=True):
         self._cache.clear()
         width = self._text_width()
         for line in self.lines:
-            if self.pattern is None or self.pattern.search(line.text):
+            if self.matches(line):
                 self._append_shown(line, width)
         self._update_virtual_size()
         if self.autoscroll:
@@ -283,13 +305,18 @@ class LogView(SteadyScrollView, can_focus=True):
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        text = Text(format_line(line, self.timestamps), no_wrap=not self.wrap, end="")
+        text = Text(format_line(line, self.timestamps, width), no_wrap=not self.wrap, end="")
         offset = 9 if self.timestamps else 0
         if self.timestamps:
             text.stylize("dim", 0, 8)
         level = (line.level or "").upper()
         if level in LEVEL_STYLES:
             text.stylize(LEVEL_STYLES[level], offset, offset + 5)
+        if line.level:
+            offset += 6
+        if line.source:
+            end = text.plain.index(" ", offset)
+            text.stylize(SOURCE_STYLE, offset, end)
         if self.pattern is not None:
             text.highlight_regex(self.pattern, MATCH_STYLE)
         console = self.app.console
