@@ -110,6 +110,8 @@ class SandboxProvider(Provider):
         | Capability.PAUSE
     )
     declared_settings = sandbox_settings.DECLARED
+    # A snapshot reads the world's file and replays every target's timeline.
+    blocking = True
 
     def __init__(
         self,

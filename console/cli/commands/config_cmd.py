@@ -19,9 +19,10 @@ from console.domain import exitcodes
 from console.domain.identity import current_identity
 from console.domain.inert import neutralise
 from console.domain.settings import Config
+from console.domain.wording import count
 from console.engine.deploy_command import command_problem
-from console.engine.ledger import signing_status
 from console.engine.session import Session, open_session
+from console.engine.signing_state import signing_status
 from console.store.files import sharing_problems
 
 
@@ -116,13 +117,7 @@ def summary(config: Config) -> str:
         (len(config.notify), "notify sink"),
         (len(config.members), "member"),
     )
-    return ", ".join(f"{n} {_plural(word, n)}" for n, word in counts)
-
-
-def _plural(word: str, n: int) -> str:
-    if n == 1:
-        return word
-    return word[:-1] + "ies" if word.endswith("y") else word + "s"
+    return ", ".join(count(n, word) for n, word in counts)
 
 
 def _fail(problems: list[ConfigProblem]) -> int:
