@@ -21,7 +21,7 @@ def test_a_misspelt_option_shows_the_commands_usage_and_the_near_option(
 ) -> None:
     lines = _usage_error(capsys, "status", "--jsno")
     assert lines[0].startswith("usage: quorum status ")
-    usage = " ".join(lines[:-1])  # wrapped over as many lines as its options take
+    usage = " ".join(lines[:-1])  # argparse wraps a long usage over lines
     assert "--json" in usage and "COMMAND" not in usage
     assert lines[-1] == (
         "quorum status: error: unrecognized arguments: --jsno (did you mean --json?)"
