@@ -38,8 +38,21 @@ def _app(tmp_path: Path) -> QuorumApp:
 async def _loaded(pilot) -> None:
     app: QuorumApp = pilot.app
     await settle(pilot, lambda: len(app.services.table.keys) == 20)
+    table = app.services.table
+    # Whichever simulated provider answers first holds the cursor (its rows came first);
+    # the picture is of the top row, as a person pressing Home would see it.
+    if table.cursor_key != table.keys[0]:
+        await pilot.press("home")
+    first = table.keys[0]
+    await settle(pilot, lambda: app.selected is not None and app.selected.key == first)
+    ref = app.selected.target.ref
+    subject = f"{ref.service}@{ref.environment}"
+    await settle(
+        pilot,
+        lambda: app.logs.subject == subject and app.metrics.subject.startswith(f"{subject} "),
+    )
     await settle(pilot, lambda: len(app.logs.view.lines) > 0 and not app.logs.view._pending)
-    await settle(pilot, lambda: app.metrics.fetches >= 1)
+    await settle(pilot, lambda: bool(app.metrics.series))
     pane = app.screen.query_one(RotationPane)
     await settle(pilot, lambda: len(pane.table.keys) == 2)
     await pilot.pause()
