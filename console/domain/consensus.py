@@ -235,13 +235,12 @@ def evaluate(
     if proposal.state not in VOTABLE:
         return proposal
     if now - proposal.updated_at > policy.vote_ttl:
-        return replace(proposal, state=State.EXPIRED)
-    result = tally(proposal, policy, now, rotation_holder)
-    if result.blocked:
-        return replace(proposal, state=State.BLOCKED)
-    if result.quorum:
-        return replace(proposal, state=State.APPROVED)
-    return replace(proposal, state=State.OPEN)
+        state = State.EXPIRED
+    else:
+        result = tally(proposal, policy, now, rotation_holder)
+        state = State.BLOCKED if result.blocked else State.APPROVED if result.quorum else State.OPEN
+    # Unchanged, the same value: listings evaluate thousands of proposals twice each.
+    return proposal if proposal.state is state else replace(proposal, state=state)
 
 
 def _votable(

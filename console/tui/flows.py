@@ -19,6 +19,7 @@ from textual.worker import Worker
 from console.domain.bounds import MAX_REPLICAS
 from console.domain.errors import QuorumError
 from console.domain.model import Revision, TargetRef
+from console.domain.wording import count
 from console.engine import reads
 from console.tui import views
 from providers.base import Capability, ProviderError
@@ -201,10 +202,9 @@ class ConsensusFlows:
         if not picked:
             return
         policy = app.session.config.policy(ref.environment)
-        count = policy.min_approvals
         note = (
-            f"{ref.environment} needs {count} approval{'s' if count > 1 else ''}"
-            if count
+            f"{ref.environment} needs {count(policy.min_approvals, 'approval')}"
+            if policy.min_approvals
             else f"{ref.environment} needs no vote: this deploys at once"
         )
         fields = [Field("reason", "Reason:", required=False)]
@@ -501,9 +501,10 @@ class ConsensusFlows:
     # ---- actions a crash left incomplete -----------------------------------------
 
     @flow("incomplete", exclusive=True)
-    async def show_incomplete(self) -> None:
+    async def show_incomplete(self, at_start: bool = False) -> None:
         """At start and on `:incomplete`: actions between started and finished, to
-        resolve by hand once someone checked the target."""
+        resolve by hand once someone checked the target. Asked for, none is an answer
+        too; at start, none needs no word."""
         from widgets.dialogs.modals import PickScreen
 
         app = self.app
@@ -513,6 +514,8 @@ class ConsensusFlows:
             app.say(f"cannot read incomplete actions: {exc}", error=True)
             return
         if not records:
+            if not at_start:
+                app.say("no incomplete actions: every action recorded as started has finished")
             return
         note = (
             "These actions started and never finished (a console or command died during the "

@@ -9,6 +9,7 @@ and the level of each metric travel in the view, and no widget classifies again.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from console.domain.model import Health, ProviderApproval, Revision
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from console.store.claims import Claim
     from console.store.rotation import Swap
     from widgets.panes.approvals import ApprovalView
+    from widgets.panes.audit import Record
 
 _WORST = (Health.UNKNOWN, Health.OK, Health.WARNING, Health.CRITICAL)
 
@@ -198,6 +200,27 @@ def revision_options(revisions: Iterable[Revision]) -> list[tuple[str, str]]:
             + (f"  {r.description}" if r.description else ""),
         )
         for r in revisions
+    ]
+
+
+def audit_fields(record: Record) -> list[tuple[str, str]]:
+    """Every field of an audit record, labelled, as the record dialog shows it. An
+    override's comment is its reason, and is labelled so."""
+    from console.domain.instants import iso_utc
+
+    return [
+        ("seq", str(record.seq)),
+        ("time", (isinstance(record.ts, datetime) and iso_utc(record.ts)) or str(record.ts)),
+        ("who", record.who),
+        ("action", record.action),
+        ("target", record.target),
+        ("environment", record.environment),
+        ("revision", record.revision),
+        ("outcome", record.outcome),
+        ("reason" if "override" in record.action else "comment", record.comment),
+        ("key", record.key),
+        ("previous hash", record.prev_hash),
+        ("hash", record.hash),
     ]
 
 

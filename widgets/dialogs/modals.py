@@ -90,7 +90,8 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
             value = values[field.name]
             problem = None
             if field.required and not value:
-                problem = f"{field.label.split(' (')[0].rstrip(':')} is required"
+                # The label may already say why ("Reason (required, ...):"): name it only.
+                problem = f"{field.label.split('(')[0].strip().rstrip(':')} is required"
             elif field.check is not None:
                 problem = field.check(value)
             if problem:
