@@ -177,7 +177,8 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
             box.border_title = Text("confirm")
-            yield Label(Text(neutralise(self.question)))
+            # Wrapped, never cut: the question names what changes, from what, to what.
+            yield Label(Text(neutralise(self.question)), classes="dialog-question")
             if self.expect:
                 name = neutralise(self.expect)
                 yield Label(Text(f"Type {name} then Enter to confirm · Esc: cancel"))
