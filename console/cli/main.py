@@ -42,6 +42,12 @@ def common_options() -> argparse.ArgumentParser:
         help="use the built-in simulated team",
     )
     common.add_argument(
+        "--slow-link",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="redraw less often, for a slow or metered link (also QUORUM_SLOW_LINK=1)",
+    )
+    common.add_argument(
         "--readonly",
         action="store_true",
         default=argparse.SUPPRESS,
@@ -122,7 +128,12 @@ def _named_command(common: argparse.ArgumentParser, argv: Sequence[str] | None) 
 
 
 def _normalise(args: argparse.Namespace) -> argparse.Namespace:
-    for key, default in (("config", None), ("sandbox", False), ("readonly", False)):
+    for key, default in (
+        ("config", None),
+        ("sandbox", False),
+        ("readonly", False),
+        ("slow_link", False),
+    ):
         if not hasattr(args, key):
             setattr(args, key, default)
     return args

@@ -300,6 +300,23 @@ def add_vote(
     return evaluate(voted, policy, ballot.at, rotation_holder)
 
 
+def completes_quorum(
+    proposal: Proposal,
+    policy: Policy,
+    *,
+    voter: str,
+    now: datetime,
+    rotation_holder: str | None = None,
+) -> bool:
+    """Whether `voter`'s approval at `now` would approve `proposal`, and so run it: the
+    console asks before such a vote. Raises what `vote` would refuse."""
+    before = evaluate(proposal, policy, now, rotation_holder)
+    after = vote(
+        before, policy, voter=voter, approve=True, now=now, rotation_holder=rotation_holder
+    )
+    return before.state is not State.APPROVED and after.state is State.APPROVED
+
+
 def amend(
     proposal: Proposal,
     policy: Policy,

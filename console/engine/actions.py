@@ -96,6 +96,7 @@ _AUDITED_AS = {
 }
 
 __all__ = [
+    "ActionIncomplete",
     "Actions",
     "AlreadyProposed",
     "NeedsConsensus",
@@ -234,9 +235,12 @@ class NeedsConsensus(PolicyRefused):
 
     def __init__(self, view: ProposalView) -> None:
         self.view = view
+        # The proposer reads this: where they may not approve their own change, the
+        # vote is the others' to cast.
+        voters = "members vote" if view.policy.allow_self_approval else "the other members vote"
         super().__init__(
             f"{view.proposal.ref.environment} needs consensus: opened proposal {view.id} "
-            f"({view.tally.summary()}); vote with `quorum vote {view.id} approve`"
+            f"({view.tally.summary()}); {voters} with `quorum vote {view.id} approve|reject`"
         )
 
 
@@ -693,6 +697,18 @@ class Actions:
         """
         return await self._vote(self.identity, pid, approve, comment, seen_version)
 
+    def approval_completes(self, view: ProposalView) -> bool:
+        """Whether this person's approval, cast now on `view`, completes the quorum and so
+        runs the change (the consensus rules decide, as for the vote itself); raises the
+        PolicyRefused the vote would meet (a self-approval, a settled proposal)."""
+        return rules.completes_quorum(
+            view.proposal,
+            view.policy,
+            voter=self.identity.name,
+            now=self.clock(),
+            rotation_holder=view.tally.rotation_holder,
+        )
+
     async def vote_as_teammate(self, name: str, pid: int, approve: bool, comment: str) -> Result:
         """A sandbox teammate's vote; refused for anyone the config does not simulate."""
         if name not in {t.name for t in self.config.simulated_teammates}:
@@ -923,7 +939,7 @@ class Actions:
 
     def _write_certificate(self, derived: Derived) -> Path:
         """The certificate file a deploy command finds in QUORUM_CERTIFICATE."""
-        folder = self.session.data_dir / "certificates"
+        folder = self.session.team_dir / "certificates"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"proposal-{derived.proposal.id}.json"
         tmp = path.with_suffix(".tmp")
@@ -981,6 +997,7 @@ class Actions:
             raise UsageError(f"replicas must be from 0 to {MAX_REPLICAS}")
         if revision:
             rules.check_revision(revision)
+        rules.check_text(reason, "a change's reason (--reason)")
         if CHANGES[kind].anyone:
             doing = "roll back" if kind is Kind.ROLLBACK else "pause a rollout"
             self._mutating(doing)
@@ -1035,7 +1052,7 @@ class Actions:
             )
             raise NeedsConsensus(result.proposal)
         return await self._execute(
-            kind, ref, revision=revision, replicas=replicas, key=_user_key(key, kind)
+            kind, ref, revision=revision, replicas=replicas, key=_user_key(key, kind), reason=reason
         )
 
     async def resolve(
@@ -1115,7 +1132,13 @@ class Actions:
         replicas: int | None = None,
         proposal: Proposal | None = None,
         override: bool = False,
+        reason: str = "",
     ) -> Outcome:
+        """Runs one change on the one path (claim, audit, provider, audit, notify).
+
+        `reason` is a direct change's why (`deploy --reason`), kept in its "started"
+        audit record; a proposal's reason is in the proposal itself.
+        """
         provider = self._provider(ref, kind)
         refusal = await self.denied(ref, kind)
         if refusal:
@@ -1170,6 +1193,8 @@ class Actions:
             await self.in_worker(lambda: self._write_certificate(approved[0])) if approved else None
         )
         context = f"proposal {proposal.id}" if proposal else "direct"
+        if reason and proposal is None:
+            context += f"; {reason}"
         if override:
             context += " (override)"
         try:

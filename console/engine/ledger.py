@@ -49,21 +49,6 @@ def proposal_key(pid: int) -> str:
     return f"proposal-{pid}"
 
 
-def signing_status(config: Config) -> str:
-    """What the team's votes prove, in one line, for `config check` and the console."""
-    if config.signers is None:
-        return (
-            "votes are unsigned: [team] allowed_signers is not set, so anyone who can write "
-            "the shared file can add votes or change a proposal's state; set it to sign "
-            "every act with the members' SSH keys"
-        )
-    keyless = sorted(m for m in config.members if not config.signers.keys_for(m))
-    line = f"votes are signed: {len(config.signers.entries)} keys in {config.signers.source}"
-    if keyless:
-        line += f"; no key for {', '.join(keyless)}: their acts will not count"
-    return line
-
-
 NEVER = datetime.max.replace(tzinfo=UTC)
 
 
@@ -81,17 +66,6 @@ class _Pending:
 
     def holds(self, version: tuple[int, int], now: datetime) -> bool:
         return version == self.version and self.at <= now < self.until
-
-
-def signing_badge(config: Config) -> str:
-    """The few words the console's status line keeps in sight (it is cut at 80 columns
-    before anything else on it); `quorum config check` says what they mean."""
-    if config.signers is None:
-        return "votes unsigned"
-    keyless = sum(1 for m in config.members if not config.signers.keys_for(m))
-    if keyless:
-        return f"votes signed, {keyless} member{'s' if keyless != 1 else ''} keyless"
-    return "votes signed"
 
 
 class AlreadyPending(PolicyRefused):
@@ -283,19 +257,16 @@ class Ledger:
     def propose(self, draft: Proposal, make: Callable[[Proposal], ProposalAct]) -> Derived:
         """Stores a new proposal: a cached row gives it an id, then its signed act.
 
-        The same change still pending is refused (`AlreadyPending`), checked in the
-        transaction that writes the row, so two processes proposing it at once open one.
+        The same change still pending is refused (`AlreadyPending`). The check, the row
+        and the act are one write transaction, so two processes proposing the same
+        change at once open it once.
         """
-
-        def refuse_same() -> None:
-            for derived in self.pending():
-                if same_change(derived.proposal, draft):
-                    raise AlreadyPending(derived)
-
-        created = self.store.create(draft, before=refuse_same)
-        signed = self._sign(make(created), None)
         with self.store.writing():
-            self.acts.add(signed)
+            for pending in self.pending():
+                if same_change(pending.proposal, draft):
+                    raise AlreadyPending(pending)
+            created = self.store.insert(draft)
+            self.acts.add(self._sign(make(created), None))
             derived = self.derived(created.id)
             self.store.put(derived.proposal)
         return derived

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -157,17 +157,17 @@ class ProposalStore(Store):
             with contextlib.suppress(sqlite3.OperationalError), self.writing():
                 self.conn.execute(_UPDATED_INDEX)
 
-    def create(self, draft: Proposal, before: Callable[[], None] | None = None) -> Proposal:
-        """Stores `draft` (its id is ignored) with its votes; returns it with its new id.
+    def create(self, draft: Proposal) -> Proposal:
+        """Stores `draft` (its id is ignored) with its votes; returns it with its new id."""
+        with self.writing():
+            return self.insert(draft)
 
-        `before` runs inside the same write transaction and may refuse by raising, so a
-        check of what is stored holds until the row is written (duplicates)."""
-        with self.writing() as db:
-            if before is not None:
-                before()
-            pid = db["proposals"].insert(_row(draft)).last_pk
-            created = replace(draft, id=int(pid or 0))
-            self._write_votes(created.id, created.votes)
+    def insert(self, draft: Proposal) -> Proposal:
+        """`create` inside the caller's `writing()`, so what the caller checked before
+        still holds when the row is written."""
+        pid = self.db["proposals"].insert(_row(draft)).last_pk
+        created = replace(draft, id=int(pid or 0))
+        self._write_votes(created.id, created.votes)
         return created
 
     def put(self, p: Proposal) -> None:

@@ -23,7 +23,7 @@ from console.domain.errors import QuorumError
 from console.domain.model import LogLine, ProviderApproval, Series, TargetRef, utcnow
 from console.engine import reads
 from console.engine.hub import ProviderState
-from console.engine.ledger import signing_badge
+from console.engine.signing_state import signing_badge
 from console.tui import views
 from providers.base import Capability, Provider
 from widgets.base.chrome import ActionProgress, ProviderStatus
@@ -44,6 +44,7 @@ OPEN_SHOWN = 200
 # The longest an unchanged Approvals pane waits to redraw its age column (minutes, hours).
 AGES_EVERY = timedelta(seconds=15)
 START_WAIT = 0.5  # seconds the rest of the start waits for a first target to paint
+MAX_TOASTS_AT_ONCE = 2  # more notices at once (a catch-up, providers' notes) make one toast
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class Feeds:
         self._open_hidden = (0, 0)  # open proposals left out of the pane, of how many
         self._last_slow: float | None = None  # time.monotonic() of the last slow read
         self._notes_said: set[str] = set()
+        self._waiting_said = False  # the start's "proposals wait for your vote" toast
         self.ledger_badge = signing_badge(app.session.config)
         self._loop_thread = threading.get_ident()  # the console is built on its loop's thread
 
@@ -140,7 +142,7 @@ class Feeds:
         app.set_interval(1.0, self.tick)
         app.set_interval(self.side_interval, self.refresh_side)
         app.set_interval(self.side_interval, self.catch_up)
-        app.call_after_refresh(app.flows.show_incomplete)
+        app.call_after_refresh(app.flows.show_incomplete, at_start=True)
 
     def tick(self) -> None:
         with contextlib.suppress(NoMatches):  # the panes are gone while shutting down
@@ -169,13 +171,25 @@ class Feeds:
 
     def _say_notes(self, states: Iterable[ProviderState]) -> None:
         """What a provider leaves out and why (kinds its credentials may not list), said
-        once per console: it is a standing fact, not news at every refresh."""
-        for state in states:
-            for note in state.snapshot.notes if state.snapshot else ():
-                line = f"{state.name}: {note}"
-                if line not in self._notes_said:
-                    self._notes_said.add(line)
-                    self.app.say(line, title="hidden from view")
+        once per console: it is a standing fact, not news at every refresh. Several at
+        once make one toast; each line stays in :messages."""
+        lines = (
+            f"{state.name}: {note}"
+            for state in states
+            for note in (state.snapshot.notes if state.snapshot else ())
+        )
+        new = [line for line in dict.fromkeys(lines) if line not in self._notes_said]
+        self._notes_said.update(new)
+        if len(new) > MAX_TOASTS_AT_ONCE:
+            for line in new:
+                self.app.record(line, title="hidden from view")
+            self.app.say(
+                f"{len(new)} notes on what providers leave out — :messages lists them",
+                title="hidden from view",
+            )
+            return
+        for line in new:
+            self.app.say(line, title="hidden from view")
 
     def known(self, attribute: str) -> list[str]:
         """The environments or providers seen so far (for `:env`, `:ctx` and ctrl+p)."""
@@ -357,6 +371,11 @@ class Feeds:
         self._approvals_shown = ShownApprovals.of(
             version, self.provider_approvals, now, until, shown
         )
+        if not self._waiting_said:  # once, at start: what waits for this person
+            self._waiting_said = True
+            waiting = views.waiting_for(app.identity.name, shown)
+            if waiting:
+                app.say(waiting, title="waiting for you")
 
     def _show_approvals(self, proposals: list) -> None:
         """In the engine's order (console.engine.waiting.people_first); the pane only
@@ -412,8 +431,15 @@ class Feeds:
             done = await catch_up(self.app.actions, self.app.now())
         finally:
             self._catching_up = False
-        for line in done.lines():
-            self.app.say(line, title="consensus")
+        said = views.caught_up_notices(done)
+        if len(said) > MAX_TOASTS_AT_ONCE:  # a stack of toasts would cover the panes
+            for title, line, _ in said:
+                self.app.record(line, title=title)
+            failed = any(error for _, _, error in said)
+            self.app.say(views.caught_up_summary(done), title="catch-up", error=failed)
+        else:
+            for title, line, error in said:
+                self.app.say(line, title=title, error=error)
         if done.votes or done.ran:
             self.refresh_side()
 
