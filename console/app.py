@@ -128,6 +128,7 @@ class QuorumApp(App[int]):
                 on_output=self.feeds.deploy_output,
                 on_waiting=self._ledger_waiting,
                 on_warning=lambda line: self.say(line, error=True, title="warning"),
+                on_progress=self.feeds.progress,
                 clock=self.now,
             )
         return self._actions
@@ -319,6 +320,7 @@ class QuorumApp(App[int]):
         if self.prompt.provider:
             scope.append(f"provider={self.prompt.provider}")
         wide = self.main.wide
+        clock = self.now().strftime("%Y-%m-%d %H:%M:%S UTC" if wide else "%H:%M:%S")
         self.main.query_one(TopBar).show(
             team=self.session.config.team_name,
             user=self.identity.name,
@@ -326,8 +328,9 @@ class QuorumApp(App[int]):
             panes=[] if wide else list(LOWER),
             current=self.main.lower,
             readonly=self.readonly,
+            sandbox=self.session.config.sandbox,
+            room=self.main.size.width - len(clock) - 1 if self.main.size.width else None,
         )
-        clock = self.now().strftime("%Y-%m-%d %H:%M:%S UTC" if wide else "%H:%M:%S")
         self.main.query_one(Clock).show(clock)
 
     # ---- keys -----------------------------------------------------------------------
@@ -352,6 +355,9 @@ class QuorumApp(App[int]):
 
     def action_show_pane(self, name: str) -> None:
         self.focus_pane(name)
+
+    def action_cycle_pane(self, step: int) -> None:
+        self.prompt.cycle(step)
 
     def action_show_logs(self) -> None:
         self.focus_pane("logs")

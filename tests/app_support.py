@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rich.text import Text
+from textual.app import App
 from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
@@ -231,14 +232,17 @@ async def settle(
     raise AssertionError("the console never reached the expected state")
 
 
-async def open_by_command(pilot: Pilot, command: str, pane: Pane) -> None:
-    """Type `:command` and wait until `pane` holds the focus.
+async def open_by_command(pilot: Pilot, command: str, pane: Callable[[], Pane] | Pane) -> None:
+    """Type `:command` and wait until the pane (or what `pane()` finds, once the panes
+    mounted after the first frame are there) holds the focus.
 
     A person sees the pane take the cursor before pressing its keys; a key sent
     before the prompt has handed over the focus would land elsewhere.
     """
+    find = pane if callable(pane) else (lambda: pane)
+    await settle(pilot, lambda: find() is not None)  # mounted (NoMatches until then)
     await pilot.press("colon", *command, "enter")
-    await settle(pilot, lambda: pane.has_focus_within)
+    await settle(pilot, lambda: find().has_focus_within)
 
 
 def sandbox_session(data_dir: Path, *, readonly: bool = False) -> Session:
@@ -285,3 +289,8 @@ def status_of(pane: Pane) -> str:
 def visible_text(view: LogView) -> list[str]:
     """The plain text of each line of a log view on screen now, as rendered."""
     return [view.render_line(y).text.rstrip() for y in range(view.scrollable_content_region.height)]
+
+
+def screen_lines(app: App) -> list[str]:
+    """The terminal's lines as a person reads them now (what the compositor paints)."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]

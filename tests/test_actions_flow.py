@@ -257,6 +257,34 @@ def test_rotation_holder_must_approve_where_the_policy_says() -> None:
     run(session, scenario)
 
 
+def test_a_holder_proposing_under_rotation_approval_is_told_it_cannot_pass() -> None:
+    from console.engine.presentation import proposal_lines
+
+    base = sandbox()
+    holder = holder_at(base.config, "on-call", utcnow(), base.audit_path)
+    assert holder is not None
+    others = [m for m in base.config.members if m != holder]
+    policy = Policy("production", min_approvals=1, require_rotation_approval="on-call")
+    session = sandbox(policies={**base.config.policies, "production": policy})
+    run(base, lambda: asyncio.sleep(0))
+
+    async def scenario() -> None:
+        ref = await ref_of(session, "auth", "production")
+        opened = await as_(session, holder).propose(Kind.DEPLOY, ref, revision="v3.13.0")
+        pid = opened.proposal.id
+        voted = await as_(session, others[0]).vote(pid, True)
+        assert voted.proposal.state is State.OPEN and voted.proposal.tally.needed == 0
+        why = f"cannot pass by votes: {holder} holds on-call and proposed it"
+        assert why in voted.proposal.summary
+        assert voted.proposal.to_json()["stuck"].startswith(why)
+        assert any("withdraw and propose again" in line for line in proposal_lines(voted.proposal))
+        # Someone else's proposal is not stuck: the holder's approval passes it.
+        other = await as_(session, others[0]).propose(Kind.DEPLOY, ref, revision="v3.13.1")
+        assert other.proposal.to_json()["stuck"] is None
+
+    run(session, scenario)
+
+
 def test_deploy_command_gets_the_consensus_environment_and_its_exit_code_counts(
     tmp_path: Path,
 ) -> None:
@@ -381,7 +409,7 @@ def test_an_approved_proposal_left_unexecuted_by_a_crash_runs_once() -> None:
         ).proposal
         now = utcnow()
         fresh = me.ledger.propose(
-            replace(draft, created_at=now, updated_at=now),
+            replace(draft, revision="v3.99.1", created_at=now, updated_at=now),
             lambda row: ProposalAct(content_at(row), "alice", "", now),
         ).proposal
         ran = await me.run_approved()

@@ -56,7 +56,7 @@ async def test_propose_then_teammates_reach_quorum_and_it_deploys(tmp_path: Path
     async with app.run_test(size=(120, 40)) as pilot:
         await _select(pilot, app, API_PROD)
         before = app.selected.target.revision
-        await open_by_command(pilot, "apr", _pane(app))
+        await open_by_command(pilot, "apr", lambda: _pane(app))
         await pilot.press("n")
         await settle(pilot, lambda: isinstance(app.screen, PickScreen))
         options = [key for key, _ in app.screen.options]
@@ -101,7 +101,7 @@ async def test_reject_asks_for_a_comment_and_approve_counts(tmp_path: Path) -> N
         second = await alice.propose(Kind.DEPLOY, ref, revision="v9.9.8", reason="other")
         alice.close()
         await settle(pilot, lambda: len(_pane(app).items) == 2)
-        await open_by_command(pilot, "apr", _pane(app))
+        await open_by_command(pilot, "apr", lambda: _pane(app))
         move_cursor(_pane(app).table, f"proposal-{first.proposal.id}")
         await pilot.press("x")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
@@ -131,7 +131,7 @@ async def test_override_needs_a_reason_and_the_name_then_review(tmp_path: Path) 
         alice = _as(app, "alice", clock)
         mine = await alice.propose(Kind.DEPLOY, ref, revision="v9.9.9", reason="fix")
         await settle(pilot, lambda: len(_pane(app).items) == 1)
-        await open_by_command(pilot, "apr", _pane(app))
+        await open_by_command(pilot, "apr", lambda: _pane(app))
         await pilot.press("o")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
         await pilot.press(*"site down, paging", "enter")
@@ -169,7 +169,7 @@ async def test_review_of_someone_elses_override(tmp_path: Path) -> None:
             pilot, lambda: key in _pane(app).items and _pane(app).items[key].awaiting_review
         )
         assert "1 override to review" in title_of(_pane(app))
-        await open_by_command(pilot, "apr", _pane(app))
+        await open_by_command(pilot, "apr", lambda: _pane(app))
         await pilot.press("R")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
         await pilot.press(*"looked fine", "enter")
@@ -225,7 +225,7 @@ async def test_readonly_refuses_every_consensus_key(tmp_path: Path) -> None:
         await _select(pilot, app, API_PROD)
         await pilot.press("ctrl+l")
         assert isinstance(app.screen, MainScreen)
-        await open_by_command(pilot, "apr", _pane(app))
+        await open_by_command(pilot, "apr", lambda: _pane(app))
         for key in ("n", "a", "x", "o", "R"):
             await pilot.press(key)
             assert isinstance(app.screen, MainScreen)

@@ -11,7 +11,7 @@ from console.app import QuorumApp
 from console.config.sandbox_team import sandbox_config
 from console.tui.keys import focused_pane
 from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
-from widgets.base.chrome import CommandBar
+from widgets.base.chrome import CommandBar, TopBar
 from widgets.dialogs.help import HelpScreen
 from widgets.dialogs.modals import PickScreen
 from widgets.main import MainScreen
@@ -167,3 +167,36 @@ async def test_messages_keeps_notices_after_their_toasts_fade(tmp_path: Path) ->
         await pilot.press("colon", *"messages", "enter")
         await settle(pilot, lambda: isinstance(app.screen, PickScreen))
         assert "unknown command :bogus" in app.screen.options[0][1]
+
+
+def _strip_current(app: QuorumApp) -> str:
+    """The pane the top bar's strip marks as shown (in reverse video)."""
+    bar = app.main.query_one(TopBar).render()
+    marked = [
+        bar.plain[span.start : span.end].strip()
+        for span in bar.spans
+        if "reverse" in str(span.style) and "Quorum" not in bar.plain[span.start : span.end]
+    ]
+    assert len(marked) == 1, marked
+    return marked[0]
+
+
+async def test_tab_shows_each_lower_pane_in_turn_at_80x24(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: len(app.services.table.keys) == 4)
+        await settle(pilot, lambda: "audit" in app.main.panes)
+        order = ["logs", "metrics", "approvals", "rotation", "audit"]
+        for name in order:
+            await pilot.press("tab")
+            await settle(pilot, lambda n=name: focused_pane(app) is app.pane(n))
+            shown = [pane.id for pane in app.main.panes.values() if pane.display]
+            assert sorted(shown) == sorted(["services", name])
+            assert _strip_current(app) == name
+        await pilot.press("tab")
+        await settle(pilot, lambda: focused_pane(app) is app.services)
+        await pilot.press("shift+tab")
+        await settle(pilot, lambda: focused_pane(app) is app.pane("audit"))
+        await pilot.press("shift+tab")
+        await settle(pilot, lambda: focused_pane(app) is app.pane("rotation"))
+        assert app.main.lower == "rotation"

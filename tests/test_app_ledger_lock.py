@@ -64,7 +64,7 @@ async def test_keys_answer_while_another_process_holds_the_write_lock(tmp_path: 
         key = f"proposal-{proposal.id}"
         await settle(pilot, lambda: key in app.approvals_pane.table.keys)
         pane = app.screen_stack[0].query_one(ApprovalsPane)
-        await open_by_command(pilot, "apr", app.approvals_pane)
+        await open_by_command(pilot, "apr", lambda: app.approvals_pane)
         move_cursor(pane.table, key)
         holder = subprocess.Popen(
             [sys.executable, "-c", HOLDER, str(session.audit_path)],

@@ -74,7 +74,7 @@ async def test_a_providers_pending_approval_is_listed_and_the_vote_sent_there(
         )
         assert item.proposal_id is None and "https://example.invalid/run/42" in item.notes
         assert title_of(_pane(app)).startswith("approvals (1 waiting)")
-        await open_by_command(pilot, "apr", _pane(app))
+        await open_by_command(pilot, "apr", lambda: _pane(app))
         await pilot.press("a")
         await settle(pilot, lambda: provider.answers == [("run-42", True, "")])
         sent = "gh:run-42: me votes approve; approved sent: review recorded"

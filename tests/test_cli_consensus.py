@@ -182,3 +182,26 @@ def test_a_proposal_where_no_votes_are_needed_runs_at_once(q: Quorum) -> None:
     assert isinstance(made, dict)
     assert (made["state"], made["needed"], made["execution"]["ok"]) == ("executed", 0, True)
     assert q.revision("web", "staging") == "v8.2.0"
+
+
+def test_the_same_change_proposed_twice_points_to_the_open_proposal(q: Quorum) -> None:
+    assert q("deploy", "api", "--env", "production", "--revision", "v3.0.0") == 3
+    assert "opened proposal 1" in q.err
+    assert q("deploy", "api", "--env", "production", "--revision", "v3.0.0", who="alice") == 3
+    assert "not proposed again: proposal 1 already proposes deploy api@production to v3.0.0" in (
+        q.err
+    )
+    assert q.err.count("\n") == 1
+    again = q("propose", "deploy", "api", "--env", "production", "--revision", "v3.0.0", "--json")
+    assert again == 3
+    shown = json.loads(q.out)
+    assert (shown["id"], shown["already_open"], shown["state"]) == (1, True, "open")
+    waiting = q.json("approvals")
+    assert isinstance(waiting, dict)
+    assert [p["id"] for p in waiting["proposals"]] == [1]
+    # Another revision is another change; once withdrawn, the same one may be proposed again.
+    made = q.json("propose", "deploy", "api", "--env", "production", "--revision", "v3.0.1")
+    assert isinstance(made, dict) and made["id"] == 2
+    assert q("propose", "withdraw", "1") == 0
+    reopened = q.json("propose", "deploy", "api", "--env", "production", "--revision", "v3.0.0")
+    assert isinstance(reopened, dict) and reopened["id"] == 3

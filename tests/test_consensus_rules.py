@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -184,6 +185,22 @@ def test_rotation_holder_must_approve() -> None:
     assert p.state is c.State.APPROVED
     nobody = c.tally(p, policy, T0, None)
     assert nobody.rotation_missing and "nobody holds it now" in nobody.summary()
+
+
+def test_a_holder_who_proposed_cannot_approve_and_the_summary_says_what_unblocks() -> None:
+    policy = Policy("production", min_approvals=1, require_rotation_approval="on-call")
+    mine = replace(fresh(), proposer="bob")
+    p = c.vote(mine, policy, voter="alice", approve=True, now=T0, rotation_holder="bob")
+    stuck = c.tally(p, policy, T0, "bob")
+    assert p.state is c.State.OPEN and stuck.needed == 0
+    assert stuck.stuck.startswith("cannot pass by votes: bob holds on-call and proposed it")
+    assert "swap" in stuck.summary() and "emergency override" in stuck.summary()
+    # Someone else holding it, or self-approval allowed: votes can still pass it.
+    assert c.tally(p, policy, T0, "carol").stuck == ""
+    allowed = replace(policy, allow_self_approval=True)
+    assert c.tally(p, allowed, T0, "bob").stuck == ""
+    p = c.vote(p, allowed, voter="bob", approve=True, now=T0, rotation_holder="bob")
+    assert p.state is c.State.APPROVED
 
 
 def test_summary_line() -> None:

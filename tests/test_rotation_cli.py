@@ -274,3 +274,49 @@ def test_an_unusable_database_is_one_line_not_a_traceback(data, capsys):
     assert code == 1
     assert err.startswith(f"quorum: rotation schedule {data / 'sandbox' / 'audit.db'}: ")
     assert len(err.strip().splitlines()) == 1
+
+
+def _override(capsys, start: str, end: str) -> str:
+    code, out, _ = run(
+        capsys, "rotation", "override", "on-call", "--who", "alice", "--from", start,
+        "--to", end, "--reason", "cover", "--json", "--sandbox",
+    )  # fmt: skip
+    assert code == 0
+    return json.loads(out)["id"]
+
+
+def test_cancelling_a_future_override_says_it_never_began(data, capsys):
+    override_id = _override(capsys, "2030-02-01", "2030-02-02")
+    code, out, _ = run(capsys, "rotation", "cancel", override_id, "--sandbox")
+    assert code == 0
+    assert out.strip() == (
+        f"{override_id}  on-call: override of alice (2030-02-01 00:00 UTC to"
+        " 2030-02-02 00:00 UTC) cancelled before it began"
+    )
+    assert "until" not in out and "nobody" not in out
+
+
+def test_cancelling_a_running_override_says_when_it_ended(data, capsys):
+    override_id = _override(capsys, "now", "2030-02-02")
+    before = datetime.now(UTC).replace(second=0, microsecond=0)
+    code, out, _ = run(capsys, "rotation", "cancel", override_id, "--sandbox")
+    after = datetime.now(UTC)
+    assert code == 0
+    ended = out.strip().rpartition(" ended at ")[2]
+    assert before <= datetime.strptime(ended, "%Y-%m-%d %H:%M UTC").replace(tzinfo=UTC) <= after
+    assert out.startswith(f"{override_id}  on-call: override of alice (")
+
+
+@pytest.mark.parametrize(
+    ("argv", "doing"),
+    [
+        (["swap", "request", "on-call", "--from", "2030-02-01", "--to", "2030-02-02"],
+         "request a swap"),
+        (["swap", "take", "abcdef"], "take a swap"),
+        (["cancel", "abcdef"], "cancel a schedule change"),
+    ],
+)  # fmt: skip
+def test_schedule_changes_are_refused_read_only_in_the_readmes_words(data, capsys, argv, doing):
+    code, out, err = run(capsys, "rotation", *argv, "--readonly", "--sandbox")
+    assert (code, out) == (3, "")
+    assert err == f"quorum: read-only console (--readonly): cannot {doing}\n"

@@ -15,11 +15,12 @@ from pathlib import Path
 
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widget import MountError
 
-from widgets.base.chrome import Clock, CommandBar, ProviderStatus, TopBar
+from widgets.base.chrome import ActionProgress, Clock, CommandBar, ProviderStatus, TopBar
 from widgets.base.pane import Pane
 from widgets.panes.services import ServicesPane
 
@@ -30,7 +31,16 @@ LOWER = ("logs", "metrics", "approvals", "rotation", "audit")
 class MainScreen(Screen[None]):
     """Holds the panes; the app feeds them."""
 
-    ALLOW_IN_MAXIMIZED_VIEW = "#top,ProviderStatus,CommandBar,Footer,.-textual-system"
+    ALLOW_IN_MAXIMIZED_VIEW = (
+        "#top,ProviderStatus,ActionProgress,CommandBar,Footer,.-textual-system"
+    )
+
+    # Tab goes from pane to pane, not from widget to widget, and in a narrow terminal it
+    # shows the next lower pane, as `:logs` and the pane strip do.
+    BINDINGS = [
+        Binding("tab", "app.cycle_pane(1)", "Next pane", show=False),
+        Binding("shift+tab", "app.cycle_pane(-1)", "Previous pane", show=False),
+    ]
 
     def __init__(
         self,
@@ -62,6 +72,7 @@ class MainScreen(Screen[None]):
         with Container(id="panes"):
             yield ServicesPane(self.now, id="services")
         yield ProviderStatus(id="provider-status")
+        yield ActionProgress(id="action-progress")
         command_bar = CommandBar(self.commands, self.on_command, id="command-bar")
         command_bar.display = False
         yield command_bar

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from console.cli import commands
+from console.cli.usage import parse_command_line
 from console.domain import exitcodes
 from console.domain.errors import QuorumError, UsageError
 from console.domain.inert import neutralise
@@ -108,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(argv: Sequence[str] | None) -> int:
     try:
         _check_encoding(sys.argv[1:] if argv is None else argv)
-        args = _console_args(argv) or _normalise(build_parser().parse_args(argv))
+        args = _console_args(argv) or _normalise(parse_command_line(build_parser(), argv))
         if args.command is None:
             # Start-up allocates some hundred thousand objects and leaves almost no
             # cycles behind (a few hundred): the cyclic collector's passes over them

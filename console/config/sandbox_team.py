@@ -34,7 +34,7 @@ def sandbox_config() -> Config:
     me = current_user()
     members = (me, *[m for m in SIMULATED_TEAMMATES if m != me])
     return Config(
-        team_name="collective (sandbox)",
+        team_name="collective",
         members=members,
         # They vote on open proposals a few seconds in (console/engine/sandbox_teammates.py):
         # alice approves, carol rejects now and then (no single veto), bob approves.

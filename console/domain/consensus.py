@@ -120,6 +120,9 @@ class Tally:
     block_on_rejections: int
     rotation: str | None = None
     rotation_holder: str | None = None
+    # The rotation's holder proposed the change and the policy refuses self-approval:
+    # the one approval the rotation needs can never be given.
+    holder_proposed: bool = False
 
     @property
     def needed(self) -> int:
@@ -137,6 +140,20 @@ class Tally:
         return len(self.rejections) >= self.block_on_rejections
 
     @property
+    def stuck(self) -> str:
+        """Why no vote can ever approve the proposal, and what unblocks it; "" when votes
+        still can. The holder is fixed when the proposal is made, so handing the
+        rotation over later does not change who must approve this one."""
+        if not (self.rotation_missing and self.holder_proposed):
+            return ""
+        return (
+            f"cannot pass by votes: {self.rotation_holder} holds {self.rotation} and proposed "
+            "it, and self-approval is off; to unblock, hand "
+            f"{self.rotation} to someone else (a swap or a rotation override), then withdraw "
+            "and propose again, or use an emergency override"
+        )
+
+    @property
     def quorum(self) -> bool:
         return not self.blocked and self.needed == 0 and not self.rotation_missing
 
@@ -149,7 +166,9 @@ class Tally:
         parts = []
         if self.needed:
             parts.append(f"needs {self.needed} more approval{'s' if self.needed > 1 else ''}")
-        if self.rotation_missing:
+        if self.stuck:
+            parts.append(self.stuck)
+        elif self.rotation_missing:
             if self.rotation_holder is None:
                 parts.append(f"needs the {self.rotation} holder's approval (nobody holds it now)")
             else:
@@ -158,6 +177,11 @@ class Tally:
             parts.append("quorum reached")
         parts.append(f"rejections {len(self.rejections)} of {self.block_on_rejections} to block")
         return "; ".join(parts)
+
+
+def same_change(a: Proposal, b: Proposal) -> bool:
+    """Whether two proposals ask for the same change: a second one would split the votes."""
+    return (a.kind, a.ref, a.revision, a.replicas) == (b.kind, b.ref, b.revision, b.replicas)
 
 
 def cast(votes: tuple[Vote, ...], vote: Vote) -> tuple[Vote, ...]:
@@ -197,6 +221,7 @@ def tally(
         block_on_rejections=policy.block_on_rejections,
         rotation=policy.require_rotation_approval,
         rotation_holder=rotation_holder,
+        holder_proposed=rotation_holder == proposal.proposer and not policy.allow_self_approval,
     )
 
 

@@ -142,6 +142,12 @@ class Config:
     # Only the built-in sandbox sets this; the config loader accepts no key for it.
     simulated_teammates: tuple[SimulatedTeammate, ...] = ()
 
+    @property
+    def sandbox(self) -> bool:
+        """Whether this is the built-in sandbox (a config from no file), which the console
+        marks on every screen so it is never mistaken for a real team."""
+        return self.source is None
+
     def policy(self, environment: str) -> Policy:
         return self.policies.get(environment) or Policy.default_for(environment)
 

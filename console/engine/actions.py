@@ -58,7 +58,7 @@ from console.engine.deploy_command import (
 )
 from console.engine.dispatch import CHANGES, capability_of
 from console.engine.guard import refuse_if_readonly
-from console.engine.ledger import Ledger, proposal_key
+from console.engine.ledger import AlreadyPending, Ledger, proposal_key
 from console.engine.owner import Owner, alive, this_process
 from console.engine.reads import bounded
 from console.engine.session import Session
@@ -91,7 +91,15 @@ _AUDITED_AS = {
     ReviewAct: "review",
 }
 
-__all__ = ["Actions", "NeedsConsensus", "Outcome", "ProposalView", "Result", "proposal_key"]
+__all__ = [
+    "Actions",
+    "AlreadyProposed",
+    "NeedsConsensus",
+    "Outcome",
+    "ProposalView",
+    "Result",
+    "proposal_key",
+]
 
 
 @dataclass(frozen=True)
@@ -146,6 +154,7 @@ class ProposalView:
             "blocked_at": t.block_on_rejections,
             "rotation": t.rotation,
             "rotation_holder": t.rotation_holder,
+            "stuck": (t.stuck or None) if p.state in rules.VOTABLE else None,
             "created_at": p.created_at,
             "expires_at": p.updated_at + self.policy.vote_ttl,
             "votes": [
@@ -224,6 +233,18 @@ class NeedsConsensus(PolicyRefused):
         super().__init__(
             f"{view.proposal.ref.environment} needs consensus: opened proposal {view.id} "
             f"({view.tally.summary()}); vote with `quorum vote {view.id} approve`"
+        )
+
+
+class AlreadyProposed(PolicyRefused):
+    """The same change is proposed and still pending: pointed to, never opened twice."""
+
+    def __init__(self, view: ProposalView) -> None:
+        self.view = view
+        p = view.proposal
+        super().__init__(
+            f"not proposed again: proposal {p.id} already proposes {p.describe()} "
+            f"({p.state.value}, proposed by {p.proposer}; {view.summary})"
         )
 
 
@@ -593,11 +614,16 @@ class Actions:
             updated_at=now,
             replicas=replicas,
         )
-        derived = await self.in_worker(
-            lambda: self.ledger.propose(
-                draft, lambda row: ProposalAct(content_at(row), self.identity.name, reason, now)
+        try:
+            derived = await self.in_worker(
+                lambda: self.ledger.propose(
+                    draft, lambda row: ProposalAct(content_at(row), self.identity.name, reason, now)
+                )
             )
-        )
+        except AlreadyPending as exc:
+            pending = exc.derived
+            view = await self.in_worker(lambda: self._derived_view(pending))
+            raise AlreadyProposed(view) from None
         created = derived.proposal
         key = proposal_key(created.id)
         await self._audit(
@@ -1004,6 +1030,17 @@ class Actions:
             await self._settle(record.proposal_id)
         return record
 
+    async def revision_problem(self, ref: TargetRef, revision: str) -> str | None:
+        """Why a deploy of `revision` to `ref` would be refused before anyone votes, or
+        None: a revision typed in the console is checked while its form is still open,
+        by the same checks `propose` makes."""
+        try:
+            rules.check_revision(revision)
+            await self._deployable(self._provider(ref, Kind.DEPLOY), ref, revision)
+        except (QuorumError, ProviderError) as exc:
+            return str(exc)
+        return None
+
     async def _deployable(self, provider: Provider, ref: TargetRef, revision: str) -> None:
         """Refuses a revision the provider would refuse, and a deploy command that is not
         there, before anyone votes on a change that could never run."""
@@ -1104,7 +1141,8 @@ class Actions:
             )
         except AuditError as exc:
             raise await self._not_started(key, kind, exc) from None
-        sink = progress_sink.set(self.on_progress)
+        reported = _Reported(self.on_progress)
+        sink = progress_sink.set(reported if self.on_progress else None)
         try:
             detail = await self._call(
                 provider, kind, ref, revision, replicas, proposal, override, certificate
@@ -1119,6 +1157,8 @@ class Actions:
         result = FINISHED if ok else FAILED
         warning = await self._record_end(key, kind, ref, label, result, detail)
         what = proposal.describe() if proposal else f"{kind.value} {ref.service}@{ref.environment}"
+        if reported.any:  # the bar that was shown ends, full, with the outcome
+            reported(f"{what}: {result}", 1, 1)
         await self._notify(
             f"{what}: {result}",
             f"{self.identity.name}: {detail}" + (f" ({warning})" if warning else ""),
@@ -1234,3 +1274,17 @@ def _user_key(key: str | None, kind: Kind) -> str:
             "choose another --key"
         )
     return key
+
+
+class _Reported:
+    """The caller's progress sink, noting whether the provider reported anything, so
+    a bar that was shown is closed when the action ends and none appears otherwise."""
+
+    def __init__(self, sink: Progress | None) -> None:
+        self.sink = sink
+        self.any = False
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        if self.sink is not None:
+            self.any = True
+            self.sink(what, done, total)

@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from console.domain.acts import ProposalAct
-from console.domain.consensus import FINAL, Proposal, State
+from console.domain.consensus import FINAL, Proposal, State, same_change
 from console.domain.derive import (
     Act,
     Derived,
@@ -72,6 +72,14 @@ def signing_badge(config: Config) -> str:
     if keyless:
         return f"votes signed, {keyless} member{'s' if keyless != 1 else ''} keyless"
     return "votes signed"
+
+
+class AlreadyPending(PolicyRefused):
+    """The change asked for is already proposed and still pending (`derived`)."""
+
+    def __init__(self, derived: Derived) -> None:
+        self.derived = derived
+        super().__init__(f"proposal {derived.proposal.id} already proposes this change")
 
 
 class Ledger:
@@ -180,8 +188,18 @@ class Ledger:
         return Signed(act, self.signer.sign(message_for(act, proposal)))
 
     def propose(self, draft: Proposal, make: Callable[[Proposal], ProposalAct]) -> Derived:
-        """Stores a new proposal: a cached row gives it an id, then its signed act."""
-        created = self.store.create(draft)
+        """Stores a new proposal: a cached row gives it an id, then its signed act.
+
+        The same change still pending is refused (`AlreadyPending`), checked in the
+        transaction that writes the row, so two processes proposing it at once open one.
+        """
+
+        def refuse_same() -> None:
+            for derived in self.pending():
+                if same_change(derived.proposal, draft):
+                    raise AlreadyPending(derived)
+
+        created = self.store.create(draft, before=refuse_same)
         signed = self._sign(make(created), None)
         with self.store.writing():
             self.acts.add(signed)

@@ -51,7 +51,7 @@ class Session:
         overrides never enter a real team's log."""
         if self.config.audit_path is not None:
             return self.config.audit_path
-        if self.config.source is None:
+        if self.config.sandbox:
             return self.data_dir / "sandbox" / "audit.db"
         return self.data_dir / "audit.db"
 

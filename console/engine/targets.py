@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from console.domain.errors import UsageError
 from console.domain.model import Target
+from console.domain.suggest import did_you_mean, listing
 from console.engine.reads import ReadFailed, snapshots
 from console.engine.session import Session
 
@@ -18,13 +19,36 @@ async def resolve_target(session: Session, service: str, environment: str) -> Ta
     Providers that fail or time out are skipped, so one unreachable backend does not
     hide a target served by another; an unknown pair is a usage error naming what exists.
     """
-    known: set[str] = set()
-    for answer in (await snapshots(session)).values():
+    environments: dict[str, set[str]] = {}  # service -> the environments it runs in
+    unread: list[str] = []
+    for name, answer in (await snapshots(session)).items():
         if isinstance(answer, ReadFailed):
+            unread.append(name)
             continue
         for target in answer.targets:
-            known.add(f"{target.ref.service}@{target.ref.environment}")
+            environments.setdefault(target.ref.service, set()).add(target.ref.environment)
             if target.ref.service == service and target.ref.environment == environment:
                 return target
-    hint = ", ".join(sorted(known)[:12]) or "no targets could be read"
-    raise UsageError(f"no service {service!r} in environment {environment!r} (known: {hint})")
+    raise UsageError(unknown_target(service, environment, environments, unread))
+
+
+def unknown_target(
+    service: str, environment: str, environments: dict[str, set[str]], unread: list[str]
+) -> str:
+    """The one line for a pair nobody serves: the near name, and what exists instead.
+
+    An unknown service is answered with the services; a known one with the
+    environments it runs in, so `--env prod` shows `production` among them.
+    """
+    line = f"no service {service!r} in environment {environment!r}"
+    if not environments:
+        line += "; no targets could be read"
+    elif service not in environments:
+        line += did_you_mean(service, environments)
+        line += f" (services: {listing(environments)})"
+    else:
+        line += did_you_mean(environment, environments[service])
+        line += f" ({service} runs in: {listing(environments[service])})"
+    if unread:
+        line += f"; providers that did not answer: {listing(unread)}"
+    return line

@@ -9,9 +9,11 @@ while the ledger is read in a worker thread.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from console.domain.consensus import FINAL
 from console.domain.model import ProviderApproval
 from console.engine import reads
 from console.engine.actions import Actions, ProposalView
@@ -45,3 +47,28 @@ async def what_waits(actions: Actions, *, settled_since: datetime | None = None)
         settled(),
     )
     return Waiting(proposals, asked.items, review, incomplete, asked.errors, done)
+
+
+def waits_for_someone(item: ProposalView | ProviderApproval) -> bool:
+    """Whether a person still has something to do here: a vote on an open or blocked
+    proposal (or one on its way to running), a review of an override, or an approval a
+    provider holds. The rest has settled: it ran, failed, expired or was withdrawn."""
+    if isinstance(item, ProviderApproval):
+        return True
+    return item.state not in FINAL or item.proposal.awaiting_review
+
+
+def people_first(
+    proposals: Iterable[ProposalView], provider_approvals: Iterable[ProviderApproval] = ()
+) -> list[ProposalView | ProviderApproval]:
+    """The order in which people read what waits: everything that waits for someone
+    first, newest first, so at 3 a.m. it is above the fold; then what settled, newest
+    first. The console's Approvals pane shows this order as it is."""
+
+    def when(item: ProposalView | ProviderApproval) -> tuple[float, int]:
+        if isinstance(item, ProviderApproval):
+            return (item.requested_at.timestamp() if item.requested_at else 0.0, 0)
+        return (item.proposal.created_at.timestamp(), item.id)
+
+    newest_first = sorted([*proposals, *provider_approvals], key=when, reverse=True)
+    return sorted(newest_first, key=lambda item: not waits_for_someone(item))  # stable

@@ -9,7 +9,7 @@ believed by a read or an execution.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -136,9 +136,14 @@ class ProposalStore(Store):
         super().__init__(path)
         self.ensure(["proposals", "proposal_votes"], _create)
 
-    def create(self, draft: Proposal) -> Proposal:
-        """Stores `draft` (its id is ignored) with its votes; returns it with its new id."""
+    def create(self, draft: Proposal, before: Callable[[], None] | None = None) -> Proposal:
+        """Stores `draft` (its id is ignored) with its votes; returns it with its new id.
+
+        `before` runs inside the same write transaction and may refuse by raising, so a
+        check of what is stored holds until the row is written (duplicates)."""
         with self.writing() as db:
+            if before is not None:
+                before()
             pid = db["proposals"].insert(_row(draft)).last_pk
             created = replace(draft, id=int(pid or 0))
             self._write_votes(created.id, created.votes)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import timedelta
@@ -24,7 +25,7 @@ from console.engine.hub import ProviderState
 from console.engine.ledger import signing_badge
 from console.tui import views
 from providers.base import Capability, Provider
-from widgets.base.chrome import ProviderStatus
+from widgets.base.chrome import ActionProgress, ProviderStatus
 from widgets.base.pane import Pane
 from widgets.panes.services import ServiceView
 
@@ -58,6 +59,7 @@ class Feeds:
         self._last_slow: float | None = None  # time.monotonic() of the last slow read
         self._notes_said: set[str] = set()
         self.ledger_badge = signing_badge(app.session.config)
+        self._loop_thread = threading.get_ident()  # the console is built on its loop's thread
 
     # ---- the start: Services first, the rest after the first frame --------------
 
@@ -296,11 +298,20 @@ class Feeds:
         self._show_approvals(list(found.values()))
 
     def _show_approvals(self, proposals: list) -> None:
+        """In the engine's order (console.engine.waiting.people_first); the pane only
+        renders it."""
+        from console.engine.waiting import people_first
+
         pane = self.app.approvals_pane
-        shown = [views.approval_view(v) for v in sorted(proposals, key=lambda v: v.id)]
-        shown += [views.provider_approval_view(a) for a in self.provider_approvals]
-        pane.show(shown)
+        pane.show(
+            [views.waiting_view(item) for item in people_first(proposals, self.provider_approvals)]
+        )
         pane.set_status("; ".join(self.provider_errors))
+
+    def reveal_proposal(self, pid: int) -> None:
+        """Select proposal `pid` in Approvals (now, or once the next read shows it)."""
+        with contextlib.suppress(NoMatches):
+            self.app.approvals_pane.reveal(views.proposal_key(pid))
 
     def read_provider_approvals(self) -> None:
         """Ask every provider with approvals of its own (console.engine.reads, bounded by
@@ -348,6 +359,18 @@ class Feeds:
         gone = check_and_note(self.app.session.audit_path)
         if gone is not None:
             self.app.call_from_thread(self.app.say, gone, error=True, title="audit")
+
+    def progress(self, what: str, done: int, total: int) -> None:
+        """A long change's progress (Actions' sink): providers may report it from a
+        worker thread (boto3 calls run there), so it is handed to the loop's thread."""
+        if threading.get_ident() == self._loop_thread:
+            self._show_progress(what, done, total)
+        else:
+            self.app.call_from_thread(self._show_progress, what, done, total)
+
+    def _show_progress(self, what: str, done: int, total: int) -> None:
+        with contextlib.suppress(NoMatches):  # the console is closing
+            self.app.main.query_one(ActionProgress).show(what, done, total)
 
     def verify_audit(self) -> None:
         """`v` in Audit: verify the chain in a thread, then say the verdict."""

@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any
 from textual.worker import Worker
 
 from console.domain.errors import QuorumError
-from console.domain.model import TargetRef
+from console.domain.model import Revision, TargetRef
 from console.domain.wording import count
 from console.engine import reads
 from console.tui import views
 from providers.base import Capability, ProviderError
+
+TYPED = "\0typed"  # the pick list's entry for a revision typed by hand, never a revision id
 
 if TYPE_CHECKING:
     from console.domain.consensus import Kind
@@ -74,7 +76,7 @@ class ConsensusFlows:
 
     async def change(self, act: Callable[[], Awaitable[object]], done: str) -> None:
         """Run one change through the engine's actions; its errors become one line."""
-        from console.engine.actions import NeedsConsensus
+        from console.engine.actions import NeedsConsensus, Result
         from console.engine.presentation import describe_result
 
         app = self.app
@@ -83,10 +85,13 @@ class ConsensusFlows:
                 result = await act()
         except NeedsConsensus as exc:
             app.say(str(exc), title="proposal opened")
+            app.feeds.reveal_proposal(exc.view.id)
         except (QuorumError, ProviderError) as exc:
             app.say(str(exc), error=True)
         else:
             app.say(describe_result(done, result), title="consensus")
+            if isinstance(result, Result):  # the proposal acted on is the one shown
+                app.feeds.reveal_proposal(result.proposal.id)
         app.feeds.refresh_side()
         app.hub.refresh_now()
 
@@ -96,9 +101,9 @@ class ConsensusFlows:
             self.app.say("select a target in services first")
         return selected
 
-    async def _pick_revision(self, ref: TargetRef, title: str) -> str | None:
-        from widgets.dialogs.modals import PickScreen
-
+    async def _history(self, ref: TargetRef) -> list[Revision] | None:
+        """The target's revisions, newest first; None (said in one line) when there are none
+        to read."""
         app = self.app
         provider = app.feeds.provider_of(ref)
         if provider is None or not provider.can(Capability.REVISIONS):
@@ -112,7 +117,22 @@ class ConsensusFlows:
         if not revisions:
             app.say(f"{ref} has no revision history")
             return None
-        return await app.push_screen_wait(PickScreen(title, views.revision_options(revisions)))
+        return revisions
+
+    async def _pick_earlier(self, ref: TargetRef, current: str, title: str) -> str | None:
+        """A revision to roll back to: the running one is never offered (going "back" to
+        it changes nothing and records a failed action), and the one before it is the
+        default. With no other revision, one line and no dialog."""
+        from widgets.dialogs.modals import PickScreen
+
+        revisions = await self._history(ref)
+        if revisions is None:
+            return None
+        earlier = [r for r in revisions if not r.current and r.id != current]
+        if not earlier:
+            self.app.say(f"{ref.service}@{ref.environment} has no revision before {current}")
+            return None
+        return await self.app.push_screen_wait(PickScreen(title, views.revision_options(earlier)))
 
     async def _allowed(self, ref: TargetRef, kind: Kind) -> bool:
         """Whether the provider can make the change and its access review allows it;
@@ -134,17 +154,24 @@ class ConsensusFlows:
 
     @flow("propose")
     async def propose(self) -> None:
-        """`n`: propose a deploy of the selected target, the revision from its history."""
+        """`n`: propose a deploy of the selected target, to a revision from its history or
+        one typed in (a new build), which the provider checks before the form closes."""
         from console.domain.consensus import Kind
-        from widgets.dialogs.modals import Field, FormScreen
+        from widgets.dialogs.modals import Field, FormScreen, PickScreen
 
         app = self.app
         if app.feeds.selected is None:
             app.say("select a target in services first, then press n here")
             return
         ref = app.feeds.selected.target.ref
-        revision = await self._pick_revision(ref, f"deploy {ref.service}@{ref.environment} to")
-        if not revision:
+        where = f"{ref.service}@{ref.environment}"
+        provider = app.feeds.provider_of(ref)
+        history: list[Revision] = []
+        if provider is not None and provider.can(Capability.REVISIONS):
+            history = await self._history(ref) or []
+        options = [*views.revision_options(history), (TYPED, "another revision: type it…")]
+        picked = await app.push_screen_wait(PickScreen(f"deploy {where} to", options))
+        if not picked:
             return
         policy = app.session.config.policy(ref.environment)
         note = (
@@ -153,8 +180,18 @@ class ConsensusFlows:
             else f"{ref.environment} needs no vote: this deploys at once"
         )
         fields = [Field("reason", "Reason:", required=False)]
-        values = await app.push_screen_wait(FormScreen(f"deploy {ref} to {revision}", fields, note))
+        title = f"deploy {ref} to {picked}"
+        validate = None
+        if picked == TYPED:
+            fields.insert(0, Field("revision", "Revision (tag or build):"))
+            title = f"deploy {ref} to"
+
+            async def validate(values: dict[str, str]) -> str | None:
+                return await app.actions.revision_problem(ref, values["revision"])
+
+        values = await app.push_screen_wait(FormScreen(title, fields, note, validate))
         if values is not None:
+            revision = values.get("revision", picked)
             await self.change(
                 lambda: app.actions.propose(
                     Kind.DEPLOY, ref, revision=revision, reason=values["reason"]
@@ -313,7 +350,7 @@ class ConsensusFlows:
         if not await self._allowed(ref, Kind.ROLLBACK):
             return
         where = f"{ref.service}@{ref.environment}"
-        revision = await self._pick_revision(ref, f"roll back {where} to")
+        revision = await self._pick_earlier(ref, current, f"roll back {where} from {current} to")
         if not revision:
             return
         question = (

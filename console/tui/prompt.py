@@ -106,6 +106,17 @@ class Prompt:
         self.app.paint_chrome()
         main.query_one(f"#{name}", Pane).focus_body()
 
+    def cycle(self, step: int) -> None:
+        """Tab (1) or Shift-Tab (-1): the next or previous pane in screen order, focused,
+        and in a narrow terminal shown under Services. A zoomed pane keeps the screen."""
+        main = self.app.main
+        if main.maximized is not None:
+            return
+        order = [name for name in ("services", *LOWER) if name in main.panes]
+        pane = focused_pane(self.app)
+        here = pane.id if pane is not None and pane.id in order else "services"
+        self.focus_pane(order[(order.index(here) + step) % len(order)])
+
     def scope(self, what: str, name: str | None) -> bool:
         """`:env NAME` or `:provider NAME` (`all` clears): scope the Services table."""
         app = self.app

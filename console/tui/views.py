@@ -57,9 +57,23 @@ def provider_lines(states: Iterable[ProviderState]) -> list[ProviderLine]:
     return lines
 
 
+def proposal_key(pid: int) -> str:
+    """The Approvals row key of proposal `pid`."""
+    return f"proposal-{pid}"
+
+
+def waiting_view(item: ProposalView | ProviderApproval) -> ApprovalView:
+    """A proposal or a provider's own approval as its Approvals row; what waits for no
+    one (console.engine.waiting.waits_for_someone) is marked settled, so it is dimmed."""
+    if isinstance(item, ProviderApproval):
+        return provider_approval_view(item)
+    return approval_view(item)
+
+
 def approval_view(view: ProposalView) -> ApprovalView:
     """A proposal as the Approvals pane shows it: votes, what it needs, overrides."""
     from console.engine.presentation import override_note
+    from console.engine.waiting import waits_for_someone
     from widgets.panes.approvals import ApprovalView, VoteView
 
     p = view.proposal
@@ -72,7 +86,7 @@ def approval_view(view: ProposalView) -> ApprovalView:
     if p.detail:
         notes.append(p.detail)
     return ApprovalView(
-        key=f"proposal-{p.id}",
+        key=proposal_key(p.id),
         what=p.describe(),
         proposer=p.proposer,
         state=p.state.value,
@@ -85,6 +99,7 @@ def approval_view(view: ProposalView) -> ApprovalView:
         proposal_id=p.id,
         version=p.version,
         awaiting_review=p.awaiting_review,
+        settled=not waits_for_someone(view),
     )
 
 

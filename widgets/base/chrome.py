@@ -35,8 +35,17 @@ class ProviderLine:
     since: datetime | None = None
 
 
+# The pane strip of a narrow terminal names panes by their `:` aliases where those are
+# shorter, so the team and the sandbox marker always fit at 80 columns.
+STRIP_LABELS = {"approvals": "apr", "rotation": "rot"}
+
+
 class TopBar(Widget):
-    """Title, team, identity, scope and the pane strip (the clock is its neighbour)."""
+    """Title, team, identity, scope and the pane strip (the clock is its neighbour).
+
+    What says where the keys act comes first and is never cut: the team, and a marker
+    for the sandbox and for a read-only console. The strip comes last: Tab and `:`
+    reach the same panes."""
 
     DEFAULT_CSS = "TopBar { width: auto; height: 1; }"
 
@@ -56,24 +65,33 @@ class TopBar(Widget):
         panes: Sequence[str],
         current: str,
         readonly: bool,
+        sandbox: bool = False,
+        room: int | None = None,
     ) -> None:
-        """`panes` empty means a wide layout (every pane on screen, no strip needed)."""
+        """`panes` empty means a wide layout (every pane on screen, no strip needed).
+        `room`: the cells it may take (the clock keeps the rest); the strip's end is cut
+        first, so what comes before it always shows."""
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append(" Quorum ", style="bold reverse")
-        if not panes:
-            text.append(f" {neutralise(team)}", style="bold")
-        text.append(f" {neutralise(user)} ")
-        if readonly:
-            text.append(" READ-ONLY ", style="bold black on yellow")
+        if sandbox:
             text.append(" ")
+            text.append(" SANDBOX ", style="bold black on magenta")
+        text.append(f" {neutralise(team)}", style="bold")
+        if readonly:
+            text.append(" ")
+            text.append(" READ-ONLY ", style="bold black on yellow")
+        text.append(f" {neutralise(user)} ")
         if scope:
             text.append(f"{neutralise(scope)} ", style="cyan")
         for name in panes:
             look = Style.parse("bold reverse" if name == current else "dim")
             # Clicking a name shows that pane: the mouse works, nothing needs it.
             text.append(
-                f" {name} ", style=look + Style(meta={"@click": f"app.show_pane({name!r})"})
+                f" {STRIP_LABELS.get(name, name)} ",
+                style=look + Style(meta={"@click": f"app.show_pane({name!r})"}),
             )
+        if room is not None and text.cell_len > room:
+            text.truncate(max(room, 0), overflow="ellipsis")
         if text != self._shown:
             layout = text.cell_len != self._shown.cell_len
             self._shown = text
@@ -144,6 +162,42 @@ class ProviderStatus(Static):
             lines_before = getattr(self, "_shown", Text()).plain.count("\n")
             self._shown = text
             self.update(text, layout=text.plain.count("\n") != lines_before)
+
+
+class ActionProgress(Static):
+    """How far a long change has got (an ECS rollout, a site upload), under the panes.
+
+    Hidden while nothing runs. The final report (done == total) shows the outcome for
+    a few seconds, then the line goes, so an idle console sends nothing for it.
+    """
+
+    WIDTH = 20
+    LINGER = 5.0
+
+    def on_mount(self) -> None:
+        self.display = False
+        self._shown = 0  # reports shown so far: a timer hides only the report it was set for
+
+    def show(self, what: str, done: int, total: int) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        if total > 0:
+            filled = min(self.WIDTH, self.WIDTH * max(done, 0) // total)
+            text.append(" ▕")
+            text.append("█" * filled, style="green")
+            text.append("░" * (self.WIDTH - filled), style="dim")
+            text.append(f"▏ {done}/{total} ")
+        else:
+            text.append(" … ", style="bold")
+        text.append(neutralise(what))
+        self.update(text)
+        self.display = True
+        self._shown += 1
+        if total > 0 and done >= total:
+            self.set_timer(self.LINGER, lambda shown=self._shown: self._hide(shown))
+
+    def _hide(self, shown: int) -> None:
+        if shown == self._shown:  # no later action has started reporting since
+            self.display = False
 
 
 class CommandBar(Input):

@@ -162,6 +162,13 @@ class KeyedTable(ScrollView, can_focus=True):
         self.repaints += len(changed)
         return len(changed)
 
+    def select(self, key: str) -> bool:
+        """Put the cursor on `key`'s row; False when no such row is shown."""
+        if key not in self._cells:
+            return False
+        self._set_cursor(self._keys.index(key))
+        return True
+
     def _place_cursor(self) -> None:
         if self._cursor_key in self._cells:
             self._set_cursor(self._keys.index(self._cursor_key))

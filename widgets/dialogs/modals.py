@@ -1,12 +1,14 @@
 """Small modal dialogs: a form of text fields, a pick list, a typed confirmation.
 
 Each dismisses with its answer, or None when cancelled with Esc, so the caller's
-code reads as one question and one answer.
+code reads as one question and one answer. They behave alike: a problem with the
+input is said inside the dialog, which stays open with what was typed, and each
+says how to submit and how to cancel.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -32,16 +34,35 @@ class Field:
     check: Callable[[str], str | None] | None = None
 
 
+# Asked once every field passed its own check: a problem only the backend or the
+# engine can see (a revision the provider refuses, a swap the schedule refuses), or None.
+Validate = Callable[[dict[str, str]], Awaitable[str | None]]
+FORM_HINT = "Enter: next field, on the last one submit · Esc: cancel"
+PICK_HINT = "↑↓: choose · Enter: pick · Esc: cancel"
+
+
 class FormScreen(ModalScreen[dict[str, str] | None]):
-    """A titled form; Enter on the last field submits, Esc cancels."""
+    """A titled form; Enter on the last field submits, Esc cancels.
+
+    With `validate`, the answer is checked before the form closes: a problem shows
+    under the fields and the input stays, as a field's own check does.
+    """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, fields: Sequence[Field], note: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        fields: Sequence[Field],
+        note: str = "",
+        validate: Validate | None = None,
+    ) -> None:
         super().__init__()
         self.form_title = title
         self.fields = list(fields)
         self.note = note
+        self.validate = validate
+        self.checking = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
@@ -52,6 +73,7 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
                 yield Label(field.label)
                 yield Input(value=field.value, placeholder=field.placeholder, id=f"f-{field.name}")
             yield Label("", id="form-error", classes="dialog-error")
+            yield Label(FORM_HINT, classes="dialog-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -73,10 +95,30 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
             elif field.check is not None:
                 problem = field.check(value)
             if problem:
-                self.query_one("#form-error", Label).update(Text(problem))
+                self.show_error(problem)
                 self.query_one(f"#f-{field.name}", Input).focus()
                 return
-        self.dismiss(values)
+        if self.validate is None:
+            self.dismiss(values)
+        elif not self.checking:
+            self.checking = True
+            self.show_error("checking…")
+            self.run_worker(self._validated(values), group="form-check", exit_on_error=False)
+
+    async def _validated(self, values: dict[str, str]) -> None:
+        assert self.validate is not None
+        try:
+            problem = await self.validate(values)
+        finally:
+            self.checking = False
+        if problem:
+            self.show_error(problem)
+        else:
+            self.dismiss(values)
+
+    def show_error(self, problem: str) -> None:
+        """Says what is wrong under the fields; what was typed stays."""
+        self.query_one("#form-error", Label).update(Text(neutralise(problem)))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -101,6 +143,7 @@ class PickScreen(ModalScreen[str | None]):
             yield OptionList(
                 *(Option(Text(neutralise(label)), id=key) for key, label in self.options)
             )
+            yield Label(PICK_HINT, classes="dialog-hint")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -62,6 +62,7 @@ class ApprovalView:
     awaiting_review: bool = False
     provider: str = ""  # the backend that holds it, when it is not a Quorum proposal
     approval_id: str = ""  # its id there, PROVIDER:REFERENCE (as `quorum approvals` lists)
+    settled: bool = False  # ran, failed, expired or withdrawn: shown after, dimmed
 
 
 class ApprovalsPane(Pane):
@@ -117,6 +118,10 @@ class ApprovalsPane(Pane):
         super().__init__(id=id)
         self.now = now
         self.items: dict[str, ApprovalView] = {}
+        self._wanted: str | None = None  # a row to select once it is shown (`reveal`)
+        # The row the pane itself put the cursor on; while the person has not moved it,
+        # it stays on the first row as rows come and go.
+        self._placed: str | None = None
 
     def compose(self) -> ComposeResult:
         yield KeyedTable(COLUMNS, empty_text="no proposal waits for a vote", id="approvals-table")
@@ -174,7 +179,22 @@ class ApprovalsPane(Pane):
             return
         self.post_message(self.ReviewRequested(item.proposal_id, item.what))
 
+    def reveal(self, key: str) -> None:
+        """Select `key` now, or as soon as a refresh shows it: after `n`, the detail is
+        the new proposal's, wherever the cursor was."""
+        self._wanted = key
+        if key in self.items:
+            self._select_wanted()
+
+    def _select_wanted(self) -> None:
+        if self._wanted is not None and self.table.select(self._wanted):
+            self._wanted = self._placed = None
+
     def show(self, items: Sequence[ApprovalView]) -> None:
+        """`items` in the order given (waiting first, newest first, then settled): the
+        console owns the order; settled rows are dimmed. Until the person moves the
+        cursor, it stays on the first row: the newest of what waits for someone."""
+        untouched = self.table.cursor_key in (None, self._placed)
         self.items = {item.key: item for item in items}
         now = self.now()
         rows = []
@@ -202,7 +222,11 @@ class ApprovalsPane(Pane):
         review = sum(1 for i in items if i.awaiting_review)
         extra = f" · {count(review, 'override')} to review" if review else ""
         self.set_title(f"approvals ({waiting} waiting){extra}")
-        self.table.set_rows(rows)
+        self.table.set_rows(rows, dim={item.key for item in items if item.settled})
+        if untouched and items:
+            self._placed = items[0].key
+            self.table.select(self._placed)
+        self._select_wanted()
         self.show_detail()
 
     def show_detail(self) -> None:

@@ -2,8 +2,10 @@
 
 `deploy`, `restart`, `scale` and `resume` execute where the environment's policy
 needs no votes; where it does, they open a proposal and exit 3 saying so (with
-`--json`, the proposal is printed). `rollback` and `pause` (the emergency brake on a
-rollout) need no vote anywhere and notify the team.
+`--json`, the proposal is printed); where the same change is already proposed and
+pending, they open none, exit 3 naming it (`--json`: that proposal, `already_open`
+true). `rollback` and `pause` (the emergency brake on a rollout) need no vote anywhere
+and notify the team.
 `--key` makes a retry safe: a key that already ran is not run again.
 """
 
@@ -20,7 +22,7 @@ from console.cli.runner import (
 )
 from console.domain.bounds import MAX_REPLICAS, count_type
 from console.domain.consensus import Kind
-from console.engine.actions import Actions, NeedsConsensus, Outcome
+from console.engine.actions import Actions, AlreadyProposed, NeedsConsensus, Outcome
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -67,5 +69,9 @@ def run(args: argparse.Namespace) -> int:
     except NeedsConsensus as exc:
         if args.json:
             print_json(proposal_json(exc.view))
+        raise
+    except AlreadyProposed as exc:
+        if args.json:
+            print_json({**proposal_json(exc.view), "already_open": True})
         raise
     return emit_outcome(args, outcome)

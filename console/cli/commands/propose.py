@@ -2,17 +2,20 @@
 
 `deploy` and `rollback` are the design's fixed forms; `restart`, `scale`, `amend`
 (the proposer moves it to another revision, which dismisses stale votes where the
-policy says so) and `withdraw` complete them.
+policy says so) and `withdraw` complete them. The same change already proposed and
+pending is not proposed twice: exit 3 naming it (`--json`: that proposal, with
+`already_open` true).
 """
 
 from __future__ import annotations
 
 import argparse
 
-from console.cli.runner import emit, run_mutating, target_of
+from console.cli.output import print_json
+from console.cli.runner import emit, proposal_json, run_mutating, target_of
 from console.domain.bounds import MAX_REPLICAS, count_type
 from console.domain.consensus import Kind
-from console.engine.actions import Actions, Result
+from console.engine.actions import Actions, AlreadyProposed, Result
 from console.store.proposals import parse_id
 
 
@@ -64,7 +67,12 @@ async def _step(args: argparse.Namespace, actions: Actions) -> Result:
 
 
 def run(args: argparse.Namespace) -> int:
-    result = run_mutating(
-        args, f"propose {args.proposal}", lambda a: _step(args, a), json_out=args.json
-    )
+    try:
+        result = run_mutating(
+            args, f"propose {args.proposal}", lambda a: _step(args, a), json_out=args.json
+        )
+    except AlreadyProposed as exc:
+        if args.json:
+            print_json({**proposal_json(exc.view), "already_open": True})
+        raise
     return emit(args, result.proposal, result.outcome)

@@ -343,11 +343,18 @@ def run_cancel(args: argparse.Namespace) -> int:
     elif isinstance(change, store.Swap):
         print(neutralise(f"{change.id}  {change.rotation}: swap withdrawn"))
     else:
-        print(
-            neutralise(f"{change.id}  {change.rotation}: {change.who} until {_when(change.until)}")
-        )
+        print(neutralise(f"{change.id}  {change.rotation}: {cancelled_text(change)}"))
     _notices(errors)
     return exitcodes.OK
+
+
+def cancelled_text(override: store.Override) -> str:
+    """What cancelling did: an override that had not begun never takes effect at all,
+    so it is not described by an end ("until" its own start would read as a gap)."""
+    span = f"{_when(override.starts_at)} to {_when(override.ends_at)}"
+    if override.until <= override.starts_at:
+        return f"override of {override.who} ({span}) cancelled before it began"
+    return f"override of {override.who} ({span}) ended at {_when(override.until)}"
 
 
 def run_notify(args: argparse.Namespace) -> int:

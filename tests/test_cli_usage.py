@@ -1,0 +1,53 @@
+"""A mistake on the command line is answered by the command it was made in."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from console.cli.main import build_parser, main
+
+
+def _usage_error(capsys: pytest.CaptureFixture[str], *argv: str) -> list[str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--sandbox"])
+    assert exit_info.value.code == 2
+    return capsys.readouterr().err.splitlines()
+
+
+def test_a_misspelt_option_shows_the_commands_usage_and_the_near_option(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lines = _usage_error(capsys, "status", "--jsno")
+    assert lines[0].startswith("usage: quorum status ")
+    assert "--json" in lines[0] and "COMMAND" not in "\n".join(lines)
+    assert lines[-1] == (
+        "quorum status: error: unrecognized arguments: --jsno (did you mean --json?)"
+    )
+
+
+def test_a_nested_command_answers_for_itself(capsys: pytest.CaptureFixture[str]) -> None:
+    lines = _usage_error(capsys, "rotation", "swap", "list", "--bogus")
+    assert lines[0].startswith("usage: quorum rotation swap list ")
+    assert lines[-1] == "quorum rotation swap list: error: unrecognized arguments: --bogus"
+
+
+def test_a_stray_word_is_named_without_a_far_fetched_suggestion(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lines = _usage_error(capsys, "audit", "tail", "--nn", "3")
+    assert lines[-1] == "quorum audit tail: error: unrecognized arguments: --nn 3"
+
+
+def _commands() -> list[str]:
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return sorted(sub.choices)
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_every_command_reports_an_unknown_option_itself(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = _usage_error(capsys, command, "--no-such-option")
+    assert lines[-1].startswith(f"quorum {command}")
