@@ -12,7 +12,7 @@ import pytest
 
 from console.app import QuorumApp
 from console.engine.audit_watch import check_and_note
-from console.engine.ledger import signing_badge
+from console.engine.signing_state import signing_badge
 from console.store.audit import AuditLog
 from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
 from tests.signing_support import SshTeam, start_team

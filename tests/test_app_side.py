@@ -132,8 +132,13 @@ async def test_override_and_swaps_from_the_rotation_pane(tmp_path: Path) -> None
         records = AuditLog(app.session.audit_path).tail()
         assert any(r.action == "rotation.override" and r.target == "on-call" for r in records)
         # Offer the first hours of that override as a swap, then try to take it oneself.
+        # The form offers the rotation this person holds, wherever the cursor is.
+        other = next(key for key in pane.table.keys if key != "on-call")
+        move_cursor(pane.table, other)
         await pilot.press("w")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
+        assert app.screen.fields[0].value == "on-call"
+        assert "Enter" in str(app.screen.query_one(".dialog-hint").render())
         end = (NOW + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%MZ")
         await pilot.press("enter", "enter", *("backspace",) * 17, *end, "enter", "enter")
         await settle(pilot, lambda: pane.open_swaps == 1)
@@ -146,7 +151,7 @@ async def test_override_and_swaps_from_the_rotation_pane(tmp_path: Path) -> None
         assert pane.open_swaps == 1
 
 
-async def test_a_bad_date_in_the_override_form_is_one_line(tmp_path: Path) -> None:
+async def test_a_bad_date_in_the_override_form_is_said_in_the_form(tmp_path: Path) -> None:
     app = _app(tmp_path)
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot, lambda: app.screen.query_one(RotationPane) is not None)
@@ -155,10 +160,14 @@ async def test_a_bad_date_in_the_override_form_is_one_line(tmp_path: Path) -> No
         await open_by_command(pilot, "rotation", lambda: app.pane("rotation"))
         await pilot.press("o")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
+        form = app.screen
         await pilot.press("enter", "enter", *("backspace",) * 17, *"next tuesday", "enter")
         await pilot.press("enter", *"why not", "enter")
-        await settle(pilot, lambda: any("not a date" in m for m in app.notices))
-        assert app.is_running
+        error = form.query_one("#form-error")
+        await settle(pilot, lambda: "not a date" in str(error.render()))
+        # Said in the form, which stays open with what was typed.
+        assert app.screen is form and form.query_one("#f-reason").value == "why not"
+        assert form.query_one("#f-starts").value == "next tuesday"
 
 
 async def test_a_rotation_change_tells_the_team(tmp_path: Path, httpserver, monkeypatch) -> None:

@@ -17,6 +17,7 @@ from textual.suggester import SuggestFromList
 from console.tui.commands import BY_NAME, COMMANDS, CommandTable
 from console.tui.keys import focused_pane, read_only_refusal
 from widgets.base.chrome import CommandBar
+from widgets.base.filtering import FilterError
 from widgets.base.pane import Pane
 from widgets.main import LOWER, MainScreen
 from widgets.panes.services import ServicesPane
@@ -64,7 +65,12 @@ class Prompt:
         if mode == "/":
             target = self._filter_target
             if value is not None and target is not None:
-                target.set_filter(value.strip())
+                try:
+                    target.set_filter(value.strip())
+                except FilterError as exc:  # said in one line; the text stays to fix
+                    app.say(f"{exc}; the filter is unchanged", error=True)
+                    app.main.query_one(CommandBar).open("/", value)
+                    return
             if target is not None:
                 target.focus_body()
             return

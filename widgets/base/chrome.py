@@ -207,7 +207,12 @@ class CommandBar(Input):
     a fast typist's `:logs⏎` followed by another key never loses a key to a pane.
     """
 
-    BINDINGS = [Binding("escape", "close", "Close", show=False)]
+    # Tab completes the suggested command here; elsewhere it goes to the next pane, which
+    # would leave the prompt open behind it.
+    BINDINGS = [
+        Binding("escape", "close", "Close", show=False),
+        Binding("tab", "complete", "Complete", show=False),
+    ]
 
     def __init__(
         self,
@@ -239,6 +244,11 @@ class CommandBar(Input):
 
     def action_close(self) -> None:
         self._finish(None)
+
+    def action_complete(self) -> None:
+        if self._suggestion:
+            self.value = self._suggestion
+            self.cursor_position = len(self.value)
 
     async def action_submit(self) -> None:
         self._finish(self.value)

@@ -19,8 +19,9 @@ from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from widgets.base.scrollbar import SteadyScrollView
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Column:
 Row = tuple[str, tuple[Text, ...]]
 
 
-class KeyedTable(ScrollView, can_focus=True):
+class KeyedTable(SteadyScrollView, can_focus=True):
     """Rows by key with a cursor that follows its row across sorts and updates."""
 
     HELP_GROUP = "table"
@@ -106,6 +107,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self._widths_for: tuple[object, list[tuple[Column, int]]] | None = None
         self._rows_seen = 0  # counts the rows given, so fitted widths know when to change
         self.repaints = 0  # rows repainted by diffs; tests and the bench read it
+        self.drawn = 0  # row lines rendered (not served from the cache); tests read it
 
     # ---- data -------------------------------------------------------------------
 
@@ -142,14 +144,16 @@ class KeyedTable(ScrollView, can_focus=True):
             self._dim = dim
             self._strips.clear()
             self._place_cursor()
-            self.virtual_size = self._virtual(self.size)
-            self.refresh()
+            self.set_virtual_size(self._virtual(self.size))
+            self.refresh_content()
             self.repaints += len(new_keys)
             return len(new_keys)
+        shown = self._shown_columns()
         changed = [
             i
             for i, key in enumerate(new_keys)
-            if new_cells[key] != self._cells.get(key) or (key in dim) != (key in self._dim)
+            if (key in dim) != (key in self._dim)
+            or self._visible(new_cells[key], shown) != self._visible(self._cells.get(key), shown)
         ]
         before = self.widths(self._width) if changed and self._fits else None
         self._cells = new_cells
@@ -165,6 +169,22 @@ class KeyedTable(ScrollView, can_focus=True):
             self._refresh_index(index)
         self.repaints += len(changed)
         return len(changed)
+
+    def _shown_columns(self) -> list[int]:
+        """Indexes of the columns the current width shows (all of them before a layout).
+
+        Rows are compared on these only: a poll that changes a metric in a column
+        the pane is too narrow to show sends nothing; the cells are kept, so a wider
+        pane shows the new value."""
+        width = self._width
+        if width <= 0:
+            return list(range(len(self.columns)))
+        by_key = {c.key: i for i, c in enumerate(self.columns)}
+        return [by_key[column.key] for column, _ in self.widths(width)]
+
+    @staticmethod
+    def _visible(cells: tuple[Text, ...] | None, shown: list[int]) -> tuple[Text, ...] | None:
+        return None if cells is None else tuple(cells[i] for i in shown)
 
     def select(self, key: str) -> bool:
         """Put the cursor on `key`'s row; False when no such row is shown."""
@@ -293,7 +313,7 @@ class KeyedTable(ScrollView, can_focus=True):
             if n < len(widths) - 1:
                 line.append(" ")
         segments = Segment.apply_style(line.render(self.app.console), style)
-        return Strip(segments).adjust_cell_length(self._width, style)
+        return Strip(segments).adjust_cell_length(self._width, style).simplify()
 
     def render_line(self, y: int) -> Strip:
         width = self._width
@@ -314,7 +334,9 @@ class KeyedTable(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         key = self._keys[index]
         cursor = index == self._cursor
-        signature = (self._cells[key], widths, cursor, self.has_focus, key in self._dim)
+        # Compared on the cells shown at these widths: a hidden column's change sends nothing.
+        shown = self._visible(self._cells[key], self._shown_columns())
+        signature = (shown, widths, cursor, self.has_focus, key in self._dim)
         cached = self._strips.get(key)
         if cached is not None and cached[0] == signature:
             return cached[1]
@@ -326,4 +348,5 @@ class KeyedTable(ScrollView, can_focus=True):
             style = style + self.get_component_rich_style(component)
         strip = self._line(self._cells[key], widths, style)
         self._strips[key] = (signature, strip)
+        self.drawn += 1
         return strip

@@ -17,8 +17,8 @@ from textual.binding import Binding
 from textual.message import Message
 
 from console.domain.inert import neutralise
+from widgets.base.filtering import compile_filter
 from widgets.base.format import OUTCOME_STYLES
-from widgets.base.logview import compile_filter
 from widgets.base.pane import Pane
 from widgets.base.table import Column, KeyedTable
 
@@ -77,6 +77,9 @@ class Record(Protocol):
     revision: str
     outcome: str
     comment: str
+    key: str
+    prev_hash: str
+    hash: str
 
 
 class AuditPane(Pane):
@@ -86,16 +89,30 @@ class AuditPane(Pane):
     COMMAND = "audit"
     ALIASES = ("log-audit", "aud")
 
-    BINDINGS = [Binding("v", "verify", "Verify chain")]
+    # Enter opens the record under the cursor, whole; `f` still zooms the pane.
+    BINDINGS = [
+        Binding("enter", "open_record", "Open record"),
+        Binding("v", "verify", "Verify chain"),
+    ]
 
     class VerifyRequested(Message):
         """The user asked to verify the chain; the app runs it and reports."""
+
+    class RecordRequested(Message):
+        """Enter on a row: the app shows that record with every field."""
+
+        def __init__(self, seq: int) -> None:
+            super().__init__()
+            self.seq = seq
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.records: dict[int, Record] = {}
         self.filter_text = ""
         self.verdict = ""
+        # The row the pane itself put the cursor on: until the person moves it, the
+        # cursor stays on the newest record as new ones arrive above it.
+        self._placed: str | None = None
 
     def compose(self) -> ComposeResult:
         yield KeyedTable(COLUMNS, empty_text="no audit records yet", id="audit-table")
@@ -117,6 +134,9 @@ class AuditPane(Pane):
         self.render_rows()
 
     def set_filter(self, text: str) -> None:
+        """Filter the rows by `text` (a regex); an invalid one raises FilterError and
+        leaves the filter as it was."""
+        compile_filter(text)
         self.filter_text = text
         self.render_rows()
 
@@ -172,7 +192,18 @@ class AuditPane(Pane):
             )
         extra = f" [/{self.filter_text}]" if self.filter_text else ""
         self.set_title(f"audit ({len(rows)}){extra}")
+        untouched = self.table.cursor_key in (None, self._placed)
         self.table.set_rows(rows)
+        if untouched and rows:
+            self._placed = rows[0][0]
+            self.table.select(self._placed)
+
+    def action_open_record(self) -> None:
+        key = self.table.cursor_key
+        if key is None:
+            self.notify("no audit record selected", markup=False)
+            return
+        self.post_message(self.RecordRequested(int(key)))
 
     def action_verify(self) -> None:
         self.post_message(self.VerifyRequested())

@@ -17,8 +17,8 @@ from textual.message import Message
 
 from console.domain.inert import neutralise
 from console.domain.model import CPU, ERROR_RATE, MEMORY, P99, Health, RolloutStatus, Target
+from widgets.base.filtering import compile_filter
 from widgets.base.format import HEALTH_STYLES, STATUS_STYLES, age
-from widgets.base.logview import compile_filter
 from widgets.base.pane import Pane
 from widgets.base.table import Column, KeyedTable
 
@@ -144,6 +144,9 @@ class ServicesPane(Pane):
         self.render_rows()
 
     def set_filter(self, text: str) -> None:
+        """Filter the rows by `text` (a regex); an invalid one raises FilterError and
+        leaves the filter as it was."""
+        compile_filter(text)
         self.filter_text = text
         self.render_rows()
 
