@@ -25,10 +25,10 @@ def _app(tmp_path: Path, *providers: FakeProvider) -> QuorumApp:
     return QuorumApp(session, now=lambda: NOW, poll_interval=0.05)
 
 
-async def _quiet(pilot, alpha: FakeProvider) -> None:
+async def _quiet(pilot, alpha: FakeProvider, rows: int = 4) -> None:
     """Wait until the first polls are on screen and two more changed nothing."""
     table = pilot.app.services.table
-    await settle(pilot, lambda: len(table.keys) == 4 and alpha.polls >= 3)
+    await settle(pilot, lambda: len(table.keys) == rows and alpha.polls >= 3)
     polls = alpha.polls
     await settle(pilot, lambda: alpha.polls >= polls + 2)
     await pilot.pause()
@@ -37,11 +37,13 @@ async def _quiet(pilot, alpha: FakeProvider) -> None:
 async def test_a_row_whose_only_change_is_in_hidden_columns_is_not_redrawn(
     tmp_path: Path,
 ) -> None:
-    alpha = FakeProvider("alpha", standard_targets(), tmp_path)
+    # Names as long as real ones fill the fitted columns, so 80 columns hide the metrics.
+    wide = target("alpha", "notifications-gateway", "production", revision="sha-7f3e9a1c2b4d")
+    alpha = FakeProvider("alpha", [*standard_targets(), wide], tmp_path)
     app = _app(tmp_path, alpha)
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.services.table
-        await _quiet(pilot, alpha)
+        await _quiet(pilot, alpha, rows=5)
         shown = [c.key for c, _ in table.widths(table.scrollable_content_region.width)]
         assert CPU not in shown and MEMORY not in shown  # 80 columns: metrics are hidden
         repaints, drawn = table.repaints, table.drawn
