@@ -320,6 +320,8 @@ class HttpClient:
         text = ""
         if isinstance(body, dict):
             found = body.get("message") or body.get("error") or ""
+            if isinstance(found, dict) and isinstance(found.get("message"), str):
+                found = found["message"]  # Vercel: {"error": {"code", "message"}}
             text = found if isinstance(found, str) else json.dumps(found)
         text = self.tokens.scrub(" ".join(text.split()))
         return text[:_MESSAGE_LIMIT]
