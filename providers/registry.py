@@ -33,6 +33,7 @@ BUILTIN = {
     "github": "providers.github:GitHubProvider",
     "gitlab": "providers.gitlab:GitLabProvider",
     "vercel": "providers.vercel:VercelProvider",
+    "netlify": "providers.netlify:NetlifyProvider",
 }
 
 
