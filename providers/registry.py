@@ -34,6 +34,7 @@ BUILTIN = {
     "gitlab": "providers.gitlab:GitLabProvider",
     "vercel": "providers.vercel:VercelProvider",
     "netlify": "providers.netlify:NetlifyProvider",
+    "cloudflare": "providers.cloudflare:CloudflareProvider",
 }
 
 
