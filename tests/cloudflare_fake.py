@@ -26,6 +26,7 @@ def pool(pid: str, name: str, *addresses: str, enabled: bool = True) -> dict:
     return {
         "id": pid, "name": name, "enabled": enabled, "minimum_origins": 1,
         "monitor": "mon1", "check_regions": ["WEU", "ENAM"],
+        "modified_on": f"2026-03-0{len(addresses)}T09:00:00.000000Z",
         "origins": [{"name": f"{name}-{i}", "address": a, "enabled": True, "weight": 1}
                     for i, a in enumerate(addresses, 1)],
     }  # fmt: skip

@@ -104,6 +104,7 @@ def test_the_row_names_the_serving_pool_and_each_pools_health(
                                                                      "vercel")  # fmt: skip
     assert row["status"] == "degraded"  # the backup pool fails in one region
     assert (row["ready"], row["desired"]) == (1, 3)
+    assert row["updated_at"] == "2026-03-02T09:00:00Z"  # the last change to a pool
     assert q("describe", "site", "--env", "production") == 0, q.err
     assert "serving pool vercel (vercel-1) · steering off" in q.out
     assert "netlify unhealthy in 1 of 2 regions (HTTP 502)" in q.out

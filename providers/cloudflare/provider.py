@@ -29,6 +29,7 @@ from providers.base import (
     Refused,
     Setting,
 )
+from providers.ci.times import parse_time
 from providers.cloudflare import pools as pl
 from providers.cloudflare.settings import DECLARED, check, parse
 from providers.http import HttpClient
@@ -136,7 +137,9 @@ class CloudflareProvider(Provider):
             status=pl.status_of(pools, health, serving),
             ready=sum(1 for p in pools if p.get("enabled") and health[str(p["id"])].ok),
             desired=len(pools),
-            updated_at=utcnow(),
+            updated_at=max(
+                (t for p in pools if (t := parse_time(p.get("modified_on")))), default=None
+            ),
             message=" · ".join(parts),
         )
 
