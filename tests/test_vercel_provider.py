@@ -205,6 +205,20 @@ def test_build_logs_of_the_newest_deployment(q: Quorum) -> None:
     assert len(q.out.splitlines()) == 1 and "Cannot find module" in q.out
 
 
+async def test_a_stderr_line_has_the_error_level(vc: FakeVercel) -> None:
+    p = provider(vc)
+    try:
+        lines = [line async for line in p.logs(PRODUCTION)]
+    finally:
+        await p.close()
+    assert [(line.level, line.text) for line in lines] == [
+        ("", "Cloning github.com/collective/site"),
+        ("", 'Running "npm run build"'),
+        ("error", "Error: Cannot find module 'next'"),
+    ]
+    assert lines[0].ts.isoformat() == "2026-03-01T10:13:21+00:00"  # the event's own time
+
+
 async def test_a_building_deployments_log_is_followed(vc: FakeVercel) -> None:
     building = deployment(6, "BUILDING")
     vc.deployments.append(building)

@@ -6,12 +6,16 @@ INITIALIZING, BUILDING, READY, ERROR, CANCELED; its times are epoch milliseconds
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from console.domain.model import RolloutStatus, Target, TargetRef
+from console.domain.model import LogLine, RolloutStatus, Target, TargetRef
 
 BUILDING = frozenset({"QUEUED", "INITIALIZING", "BUILDING"})
+# How a stderr line is marked in the log text, so the CI log helpers give it the error
+# level (they read GitHub's `##[error]`); `unmark` takes it off again.
+ERROR_MARK = "##[error]"
 READY = "READY"
 
 
@@ -122,5 +126,13 @@ def event_text(events: list[Any]) -> str:
             continue
         at = ms_time(payload.get("date") or event.get("created") or event.get("date"))
         stamp = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ") + " " if at else ""
-        lines += [stamp + line for line in text.splitlines()]
+        mark = ERROR_MARK if event.get("type") == "stderr" else ""
+        lines += [stamp + mark + line for line in text.splitlines()]
     return "\n".join(lines)
+
+
+def unmark(line: LogLine) -> LogLine:
+    """A line without the stderr mark `event_text` put on it (its level stays)."""
+    if line.text.startswith(ERROR_MARK):
+        return replace(line, text=line.text.removeprefix(ERROR_MARK))
+    return line

@@ -295,7 +295,7 @@ class VercelProvider(Provider):
             tail=tail,
         )
         for line in past.lines:
-            yield line
+            yield dep.unmark(line)
         if not follow:
             return
         async for text in follow_text(
@@ -305,7 +305,7 @@ class VercelProvider(Provider):
             max_pause=self.log_max_pause,
             seen=past.covered.get(deployment_id, 0),
         ):
-            yield lines_of([text], deployment_id)[0]
+            yield dep.unmark(lines_of([text], deployment_id)[0])
 
     async def _build_log(self, deployment_id: str) -> str:
         events = await self.client.get(
