@@ -108,6 +108,7 @@ def test_status_shows_production_live_and_newest_and_the_preview(q: Quorum, vc: 
     assert (rows["preview"]["status"], rows["preview"]["revision"]) == ("ready", "dpl_4")
     assert rows["preview"]["updated_at"].startswith("2026-03-01T10:")
     assert all(s.auth == TOKENS["alice"] and s.query["teamId"] == TEAM for s in vc.seen)
+    assert len(vc.requests("GET", "/v9/projects/")) == 1  # one read for both targets
     assert q("describe", "site", "--env", "production") == 0, q.err
     assert 'live dpl_2 READY · by erin · 02c0ffee "Add the donate page"' in q.out
     assert "newest dpl_3 ERROR" in q.out
@@ -290,7 +291,7 @@ def test_a_wrong_team_is_not_found(
 def test_a_server_error_is_retried_a_bounded_number_of_times(two: Quorum, vc: FakeVercel) -> None:
     vc.fault = lambda request: Response("<html>oops</html>", 500)
     check_status(two, "bad response: /v9/projects/collective-site: 500")
-    assert len(vc.seen) == 2 * 3  # two targets: one try and `retries = 2` more each
+    assert len(vc.seen) == 3  # the project, read once for both targets: one try, 2 more
 
 
 def test_429_waits_for_retry_after_then_answers(two: Quorum, vc: FakeVercel) -> None:

@@ -127,10 +127,16 @@ class VercelProvider(Provider):
             return self._last
         self.pacer.start()
         refs = self._refs()
-        found = await asyncio.gather(
-            *(self._target(project, target, ref) for project, target, ref in refs),
-            return_exceptions=True,
-        )
+        # each project is read once per refresh, however many targets it has
+        projects = {p: asyncio.ensure_future(self._project(p)) for p in self.config.projects}
+        try:
+            found = await asyncio.gather(
+                *(self._target(projects[project], target, ref) for project, target, ref in refs),
+                return_exceptions=True,
+            )
+        finally:
+            for task in projects.values():
+                task.cancel()
         self.pacer.finish()
         errors = [r for r in found if isinstance(r, BaseException)]
         if errors and len(errors) == len(found):
@@ -146,12 +152,18 @@ class VercelProvider(Provider):
         self, project: str, target: str
     ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None]:
         """The project, its target's recent deployments (newest first), and the live one."""
-        found = await self._project(project)
+        return await self._listed(await self._project(project), target)
+
+    async def _listed(
+        self, found: dict[str, Any], target: str
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None]:
         listed = await self._deployments(str(found["id"]), target)
         return found, listed, _live(found, target, listed)
 
-    async def _target(self, project: str, target: str, ref: TargetRef) -> Target:
-        _, listed, live = await self._state(project, target)
+    async def _target(
+        self, project: asyncio.Future[dict[str, Any]], target: str, ref: TargetRef
+    ) -> Target:
+        _, listed, live = await self._listed(await asyncio.shield(project), target)
         if not listed:
             return Target(ref, "", RolloutStatus.UNKNOWN, message=f"no {target} deployments yet")
         return dep.target_of(ref, listed[0], live)
