@@ -32,6 +32,9 @@ BUILTIN = {
     "static-site": "providers.aws:StaticSiteProvider",
     "github": "providers.github:GitHubProvider",
     "gitlab": "providers.gitlab:GitLabProvider",
+    "vercel": "providers.vercel:VercelProvider",
+    "netlify": "providers.netlify:NetlifyProvider",
+    "cloudflare": "providers.cloudflare:CloudflareProvider",
 }
 
 

@@ -54,6 +54,7 @@ class FakeGitLab:
     jobs: dict[int, list[dict]] = field(default_factory=dict)  # pipeline id -> jobs
     traces: dict[int, str] = field(default_factory=dict)
     deployments: list[dict] = field(default_factory=list)
+    pages: dict | None = None  # GET /projects/:id/pages; None: not deployed (404)
     seen: list[Seen] = field(default_factory=list)
     fault: Callable[[Request], Response | None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -122,6 +123,8 @@ class FakeGitLab:
             if action == "/retry" and post:
                 return self.json({**match[0], "id": job_id + 1000, "status": "pending"}, 201)
             return self.json(match[0])
+        if rest == "pages":
+            return self.json(self.pages) if self.pages is not None else self.missing()
         if rest == "deployments":
             chosen = [d for d in self.deployments
                       if args.get("environment") in (None, d["environment"]["name"])

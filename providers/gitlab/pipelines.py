@@ -120,3 +120,26 @@ def deployment_event(deployment: dict[str, Any]) -> EventInfo:
         + approval_rules(deployment),
         source=f"deployment/{deployment.get('id')}",
     )
+
+
+def pages_target(ref: TargetRef, pages: dict[str, Any] | None) -> Target:
+    """A project's GitLab Pages as a read-only row: where it is served and when it was
+    last deployed (`GET /projects/:id/pages`); None when Pages is not deployed."""
+    if pages is None:
+        return Target(ref, "", RolloutStatus.UNKNOWN, message="GitLab Pages not deployed")
+    deployments = [d for d in pages.get("deployments") or [] if isinstance(d, dict)]
+    times = [t for d in deployments if (t := parse_time(d.get("created_at")))]
+    last = max(times, default=None)
+    parts = [f"Pages at {pages.get('url') or '?'}"]
+    if last is not None:
+        parts.append(f"last deploy {last:%Y-%m-%d %H:%M} UTC")
+    prefixes = [str(d.get("path_prefix")) for d in deployments if d.get("path_prefix")]
+    if prefixes:
+        parts.append("also under " + ", ".join(prefixes))
+    return Target(
+        ref=ref,
+        revision="",
+        status=RolloutStatus.READY if deployments else RolloutStatus.UNKNOWN,
+        updated_at=last,
+        message=" · ".join(parts) if deployments else "GitLab Pages has no deployment",
+    )

@@ -95,6 +95,11 @@ class GitLabProvider(Provider):
             env = what.removeprefix("environment/")
             if what.startswith("environment/") and env in self.config.environments.values():
                 return project, env
+            if what == "pages" and self.config.pages:
+                raise Refused(
+                    "the GitLab Pages row is read-only: its status and last deploy; "
+                    "Pages deploys with the project's pipeline"
+                )
         raise NotFound(f"{ref.target or ref.key} is not a target of provider {self.name}")
 
     async def snapshot(self) -> Snapshot:
@@ -102,10 +107,13 @@ class GitLabProvider(Provider):
             return self._last
         self.pacer.start()
         refs = self._refs()
+        pages = self._pages_refs()
         found = await asyncio.gather(
             *(self._target(project, env, ref) for project, env, ref in refs),
+            *(self._pages(project, ref) for project, ref in pages),
             return_exceptions=True,
         )
+        refs += [(project, None, ref) for project, ref in pages]
         self.pacer.finish()
         errors = [r for r in found if isinstance(r, BaseException)]
         if errors and len(errors) == len(found):
@@ -116,6 +124,26 @@ class GitLabProvider(Provider):
         )
         self._last = Snapshot(self.name, targets, utcnow())
         return self._last
+
+    def _pages_refs(self) -> list[tuple[str, TargetRef]]:
+        """(project, ref) of each project's read-only Pages row, when `pages` names its
+        environment."""
+        env = self.config.pages
+        if env is None:
+            return []
+        return [
+            (p, TargetRef(self.name, self.config.service_of(p), env, f"{p}:pages"))
+            for p in self.config.projects
+        ]
+
+    async def _pages(self, project: str, ref: TargetRef) -> Target:
+        try:
+            found = await self.client.get(f"{project_path(project)}/pages")
+        except NotFound:  # Pages never deployed, or switched off
+            found = None
+        if found is not None and not isinstance(found, dict):
+            raise BadResponse(f"Pages of {project}: expected an object")
+        return pipelines.pages_target(ref, found)
 
     async def _target(self, project: str, env: str | None, ref: TargetRef) -> Target:
         if env is None:
@@ -163,6 +191,9 @@ class GitLabProvider(Provider):
         )
 
     async def details(self, target: TargetRef) -> TargetDetails:
+        pages = {ref.target: project for project, ref in self._pages_refs()}
+        if target.target in pages:
+            return TargetDetails(target=await self._pages(pages[target.target], target))
         project, env = self._split(target)
         events: list[EventInfo] = []
         if env is None:

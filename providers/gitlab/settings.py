@@ -21,6 +21,7 @@ DECLARED = (
     Setting("pipeline_environment", "string", "ci", "the environment pipelines are shown in"),
     Setting("services", "table", None, "group/name = service (default: the name)"),
     Setting("deploy_jobs", "table", None, "environment = the manual job a deploy plays"),
+    Setting("pages", "string", None, "the environment a read-only GitLab Pages row is shown in"),
     *http.DECLARED,
 )
 
@@ -37,6 +38,8 @@ class Settings:
     environments: dict[str, str] = field(default_factory=dict)
     # Quorum environment -> the manual job a deploy plays
     deploy_jobs: dict[str, str] = field(default_factory=dict)
+    # the Quorum environment of each project's GitLab Pages row; None: no such row
+    pages: str | None = None
 
     def service_of(self, project: str) -> str:
         return self.services.get(project) or project.rsplit("/", 1)[-1]
@@ -72,6 +75,12 @@ def check(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
         problems.append(
             ("pipeline_environment", f"{pipeline_env!r} is also a deployment environment")
         )
+    pages = settings.get("pages")
+    if isinstance(pages, str):
+        if not pages.strip():
+            problems.append(("pages", "must name the environment of the Pages row"))
+        elif pages == pipeline_env or (isinstance(environments, Mapping) and pages in environments):
+            problems.append(("pages", f"{pages!r} already shows a pipeline or a deployment"))
     return problems
 
 
@@ -91,4 +100,5 @@ def parse(settings: Mapping[str, Any]) -> Settings:
         services=dict(settings.get("services") or {}),
         environments=dict(settings.get("environments") or {}),
         deploy_jobs=dict(settings.get("deploy_jobs") or {}),
+        pages=settings.get("pages") or None,
     )

@@ -320,6 +320,11 @@ class HttpClient:
         text = ""
         if isinstance(body, dict):
             found = body.get("message") or body.get("error") or ""
+            if isinstance(found, dict) and isinstance(found.get("message"), str):
+                found = found["message"]  # Vercel: {"error": {"code", "message"}}
+            errors = body.get("errors")
+            if not found and isinstance(errors, list) and errors and isinstance(errors[0], dict):
+                found = errors[0].get("message") or ""  # Cloudflare: {"errors": [{...}]}
             text = found if isinstance(found, str) else json.dumps(found)
         text = self.tokens.scrub(" ".join(text.split()))
         return text[:_MESSAGE_LIMIT]

@@ -121,15 +121,15 @@ def test_every_block_of_a_built_in_kind_fits_that_kinds_declared_settings():
     blocks = [p for doc in documents for p in doc.get("providers", [])]
     seen = set()
     for block in blocks:
-        if block["kind"] not in ("sandbox", "kubernetes", "ecs", "static-site", "github", "gitlab"):
+        if block["kind"] not in BUILTIN:
             continue
         cls = load_provider_class(block["kind"])
         seen.add(block["kind"])
         assert declared_problems(cls.declared_settings, block) == [], block["name"]
-        if block["kind"] in ("github", "gitlab"):  # and their own rules
+        if block["kind"] not in ("sandbox", "kubernetes", "ecs", "static-site"):  # own rules
             settings = {k: v for k, v in block.items() if k not in ("name", "kind")}
             assert cls.check_settings(settings) == [], block["name"]
-    assert seen == {"sandbox", "kubernetes", "ecs", "static-site", "github", "gitlab"}
+    assert seen == set(BUILTIN)
     # Every Kubernetes setting is shown in the example, with the default it documents.
     [kube] = [b for b in blocks if b["kind"] == "kubernetes"]
     declared = load_provider_class("kubernetes").declared_settings

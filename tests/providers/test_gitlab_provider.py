@@ -247,3 +247,56 @@ async def test_revisions_are_the_environments_successful_deployments(gl: FakeGit
         await provider.close()
     assert [(r.id, r.current) for r in found] == [("dddddddd", False), ("00000000", False)]
     assert found[0].description == "deployment 41 of main by dana"
+
+
+PAGES = {
+    "url": "https://collective.gitlab.io/website",
+    "is_unique_domain_enabled": False,
+    "force_https": True,
+    "deployments": [
+        {"created_at": "2026-03-02T08:15:00.000Z", "url": "https://collective.gitlab.io/website/",
+         "path_prefix": "", "root_directory": None},
+        {"created_at": "2026-03-01T09:00:00.000Z",
+         "url": "https://collective.gitlab.io/website/beta/", "path_prefix": "beta",
+         "root_directory": None},
+    ],
+    "primary_domain": None,
+}  # fmt: skip
+
+
+@pytest.fixture
+def qp(tmp_path: Path, gl: FakeGitLab, capsys, monkeypatch) -> Quorum:  # noqa: ANN001
+    config = write_config(tmp_path, gl)
+    config.write_text(config.read_text() + 'pages = "pages"\n')
+    return Quorum(config, capsys, monkeypatch, "GITLAB_TOKEN")
+
+
+def test_pages_is_a_read_only_row_with_its_last_deploy(qp: Quorum, gl: FakeGitLab) -> None:
+    gl.pages = PAGES
+    rows = {r["environment"]: r for r in qp.json("status")}
+    assert set(rows) == {"ci", "production", "pages"}
+    assert rows["pages"]["status"] == "ready"
+    assert rows["pages"]["updated_at"] == "2026-03-02T08:15:00Z"
+    assert qp("describe", "website", "--env", "pages") == 0, qp.err
+    assert "Pages at https://collective.gitlab.io/website" in qp.out
+    assert "last deploy 2026-03-02 08:15 UTC · also under beta" in qp.out
+    assert qp("rollback", "website", "--env", "pages") != 0
+    assert "the GitLab Pages row is read-only" in qp.out + qp.err
+    assert gl.requests("POST") == []
+
+
+def test_pages_never_deployed_is_said_without_failing_the_provider(
+    qp: Quorum, gl: FakeGitLab
+) -> None:
+    rows = {r["environment"]: r for r in qp.json("status")}
+    assert rows["pages"]["status"] == "unknown" and rows["production"]["status"] == "paused"
+    assert qp("describe", "website", "--env", "pages") == 0, qp.err
+    assert "GitLab Pages not deployed" in qp.out
+
+
+def test_pages_cannot_share_an_environment_with_a_deployment() -> None:
+    problems = GitLabProvider.check_settings(
+        {"project": PROJECT, "token_env": "GITLAB_TOKEN", "pages": "production",
+         "environments": {"production": "production"}}
+    )  # fmt: skip
+    assert problems == [("pages", "'production' already shows a pipeline or a deployment")]
