@@ -11,8 +11,10 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from console.cli.main import main
-from tests.alertmanager_support import Alertmanager, alertmanager_fixture  # noqa: F401
+from tests.alertmanager_support import Alertmanager, alertmanager_fixture
 from tests.ci_support import audit_records, loopback_server
+
+__all__ = ["alertmanager_fixture"]  # the `alertmanager` fixture, used below by name
 
 
 @pytest.fixture
@@ -195,3 +197,14 @@ def test_an_unreachable_alertmanager_is_one_line_and_exit_1(
     run = Run(write_config(tmp_path, f"http://127.0.0.1:{free_port()}", hook), capsys, monkeypatch)
     assert run("alerts") == 1
     assert "am" in run.err and "unreachable" in run.err
+
+
+def test_a_block_without_its_url_is_a_config_problem_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "quorum.toml"
+    config.write_text('[[providers]]\nname = "am"\nkind = "alertmanager"\nservice_labels = []\n')
+    assert main(["config", "check", "--config", str(config)]) != 0
+    err = capsys.readouterr()
+    said = err.out + err.err
+    assert "providers[0].api_url" in said and "service_labels" in said
