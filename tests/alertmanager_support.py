@@ -17,6 +17,9 @@ import httpx
 import pytest
 
 BINARIES = ("alertmanager", "prometheus-alertmanager")
+# Not a timing assertion: only keeps a broken server from hanging the run (an alert a
+# Prometheus rule fires takes about 7 s to arrive; a posted one a few milliseconds).
+PATIENCE = 90.0
 CONFIG = """\
 route:
   receiver: quorum-tests
@@ -26,16 +29,16 @@ receivers:
 """
 
 
-def find_binary() -> str:
-    for name in BINARIES:
+def find_binary(names: tuple[str, ...] = BINARIES, package: str = "prometheus-alertmanager") -> str:
+    for name in names:
         found = shutil.which(name) or (
             f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").exists() else None
         )
         if found:
             return found
     pytest.fail(
-        "the Alertmanager binary is not installed (neither `alertmanager` nor "
-        "`prometheus-alertmanager` on PATH): apt-get install prometheus-alertmanager"
+        f"{' or '.join(names)} is not installed (not on PATH nor in /usr/bin): "
+        f"apt-get install {package}"
     )
 
 
@@ -43,6 +46,21 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    """Until the server at `url` says it is ready; a crash fails at once with its log."""
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{process.args[0]} exited: {log.read_text()}")
+        try:
+            if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    pytest.fail(f"{process.args[0]} never became ready: {log.read_text()}")
 
 
 class Alertmanager:
@@ -71,7 +89,8 @@ class Alertmanager:
     def alert(self, name: str, **labels: str) -> dict[str, Any]:
         """The alert with this name and labels, as Alertmanager lists it (waits for it:
         a posted alert is listed once Alertmanager has taken it in)."""
-        while True:
+        deadline = time.monotonic() + PATIENCE
+        while time.monotonic() < deadline:
             for alert in self.alerts():
                 have = alert["labels"]
                 if have.get("alertname") == name and all(
@@ -79,6 +98,7 @@ class Alertmanager:
                 ):
                     return alert
             time.sleep(0.05)
+        raise AssertionError(f"Alertmanager never listed {name} {labels}")
 
     def silences(self) -> list[dict[str, Any]]:
         return httpx.get(f"{self.url}/api/v2/silences", timeout=5).json()
@@ -107,15 +127,7 @@ def alertmanager_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[A
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        while True:  # ready within a second or so; a crash fails at once with its log
-            if process.poll() is not None:
-                pytest.fail(f"alertmanager exited: {(home / 'alertmanager.log').read_text()}")
-            try:
-                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
+        wait_ready(process, url, home / "alertmanager.log")
         yield Alertmanager(url)
     finally:
         process.terminate()
