@@ -208,3 +208,27 @@ def test_a_block_without_its_url_is_a_config_problem_naming_the_key(
     err = capsys.readouterr()
     said = err.out + err.err
     assert "providers[0].api_url" in said and "service_labels" in said
+
+
+def test_status_names_the_alert_on_the_rows_of_its_service_and_raises_their_health(
+    tmp_path: Path,
+    alertmanager: Alertmanager,
+    hook: HTTPServer,
+    capsys,
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    tag = unique()
+    alertmanager.fire(f"Queue{tag}", "critical", service="worker", env="staging")
+    extra = (
+        '\n[[providers]]\nname = "sim"\nkind = "sandbox"\nplatform = "kubernetes"\npaused = true\n'
+    )
+    run = Run(write_config(tmp_path, alertmanager.url, hook, extra), capsys, monkeypatch)
+    assert run("status", "--json") == 0, run.err
+    rows = {(r["service"], r["environment"]): r for r in json.loads(run.out)}
+    named = rows["worker", "staging"]
+    assert named["health"] == "critical"
+    assert [a["name"] for a in named["alerts"] if tag in a["name"]] == [f"Queue{tag}"]
+    assert not any(tag in a["name"] for a in rows["worker", "production"]["alerts"])
+    assert run("status") == 0
+    line = next(x for x in run.out.splitlines() if x.startswith("worker") and "staging" in x)
+    assert f"🔔Queue{tag}" in line
