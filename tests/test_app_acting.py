@@ -183,6 +183,37 @@ async def test_the_approval_that_completes_a_production_quorum_asks_for_the_name
         assert not any("consensus:" in m or "quorum vote" in m for m in app.notices)
 
 
+async def test_an_approval_that_became_the_completing_one_meanwhile_is_not_cast_unasked(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    app = _app(tmp_path, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _select(pilot, app, API_PROD)
+        ref = app.selected.target.ref
+        alice = _as(app, "alice", clock)
+        made = await alice.propose(Kind.DEPLOY, ref, revision="v2.9.2")
+        alice.close()
+        key = f"proposal-{made.proposal.id}"
+        await settle(pilot, lambda: key in _pane(app).items)
+        await open_by_command(pilot, "apr", lambda: _pane(app))
+        move_cursor(_pane(app).table, key)
+        await pilot.press("a")
+        await settle(pilot, lambda: isinstance(app.screen, FormScreen))
+        form = app.screen
+        assert form.note == "" and [f.name for f in form.fields] == ["comment"]
+        bob = _as(app, "bob", clock)
+        await bob.vote(made.proposal.id, True)  # while the form is open
+        bob.close()
+        await pilot.press("enter")
+        await settle(pilot, lambda: "yours now completes the quorum" in _error_of(form))
+        assert app.screen is form
+        assert not any(v.voter == app.identity.name for v in _pane(app).items[key].votes)
+        await pilot.press("escape", "a")
+        await settle(pilot, lambda: isinstance(app.screen, FormScreen) and app.screen is not form)
+        assert "completes the quorum" in app.screen.note
+
+
 async def test_a_proposer_pressing_a_is_refused_at_once_and_told_who_votes(tmp_path: Path) -> None:
     app = _app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -45,7 +45,7 @@ async def test_the_pane_lists_the_newest_open_proposals_and_says_how_many(
             await settle(pilot, lambda: bool(app.screen_stack[0].query(ApprovalsPane)))
             pane = app.screen_stack[0].query_one(ApprovalsPane)
             await settle(pilot, lambda: set(pane.items) == newest)
-            assert pane._shown_status.startswith("the 3 newest of 5 open proposals")
+            assert pane._shown_status.startswith("+2 older: quorum approvals")
 
             # Another console's vote changes the file: the next refresh shows it.
             await alice.vote(ids[-1], True)

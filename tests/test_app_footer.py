@@ -16,6 +16,7 @@ from console.app import QuorumApp
 from console.config.sandbox_team import sandbox_config
 from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
 from widgets.base.footer import KeyFooter
+from widgets.dialogs.calendar import CalendarScreen
 from widgets.dialogs.help import HelpScreen
 from widgets.main import MainScreen
 
@@ -123,3 +124,23 @@ async def test_no_footer_hides_help_or_cuts_a_key(tmp_path: Path) -> None:
                         )
                     ]
                     assert not missing, f"{missing} missing: {where}"
+
+
+async def test_typing_a_command_keeps_the_footer_and_a_dialog_opened_by_it_too(
+    tmp_path: Path,
+) -> None:
+    """Keys typed into the `:` prompt are text, so the footer keeps the pane's keys
+    while it is open, and a dialog the command opens does not leave it without `?`."""
+    app = _app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: len(app.services.table.keys) == 4)
+        await settle(pilot, lambda: app.main.query("#audit") and _footer_settled(app))
+        before = [k.key for k in _footer_keys(app)]
+        assert "question_mark" in before
+        await pilot.press("colon", *"cal")
+        await pilot.pause()
+        assert [k.key for k in _footer_keys(app)] == before
+        await pilot.press(*"endar", "enter")
+        await settle(pilot, lambda: isinstance(app.screen, CalendarScreen))
+        await pilot.pause()
+        assert "question_mark" in [k.key for k in _footer_keys(app)]

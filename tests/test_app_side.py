@@ -229,7 +229,7 @@ async def test_the_calendar_at_80x24_tags_rotations_and_names_holders_whole(
     tmp_path: Path,
 ) -> None:
     """Day cells have room for a few letters: each rotation gets a tag that tells it from
-    the others, and the legend under the grid names every holder of the month whole."""
+    the others, and the legend above the grid names every holder of the month whole."""
     app = _app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, lambda: app.screen.query(RotationPane))
