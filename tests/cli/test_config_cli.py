@@ -8,9 +8,9 @@ import pytest
 
 from console.cli.main import main
 from console.domain.identity import current_identity
-from tests.test_config_load import MALFORMED
+from tests.config.test_config_load import MALFORMED
+from tests.paths import CONFIGS, ROOT
 
-CONFIGS = Path(__file__).parent / "configs"
 PLUGINS = CONFIGS / "plugins"
 ME = current_identity().name
 
@@ -143,7 +143,7 @@ def test_problems_are_neutralised_on_the_terminal(tmp_path, capsys):
 
 
 def test_the_example_config_checks_ok_end_to_end_from_anywhere(capsys, tmp_path, monkeypatch):
-    example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    example = ROOT / "config.example.toml"
     monkeypatch.chdir(tmp_path)  # nothing it names lives beside it
     assert main(["config", "check", "--config", str(example)]) == 0
     out, err = capsys.readouterr()
@@ -161,7 +161,7 @@ def test_the_example_config_checks_ok_end_to_end_from_anywhere(capsys, tmp_path,
 def test_the_example_config_with_its_one_edit_lets_its_reader_change_things(
     capsys, tmp_path, monkeypatch
 ):
-    example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    example = ROOT / "config.example.toml"
     edited = tmp_path / "quorum.toml"
     text = example.read_text()
     assert text.count('members = ["alice", "bob", "carol"]        # EDIT') == 1

@@ -11,8 +11,7 @@ import pytest
 
 from console.cli.main import main
 from console.store.audit import AuditLog
-
-FORGER = Path(__file__).with_name("forger.py")
+from tests.paths import FORGER
 
 
 @pytest.fixture

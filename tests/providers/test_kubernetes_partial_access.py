@@ -16,7 +16,7 @@ from tests.k8s_fixtures import (
     service,
     statefulset,
 )
-from tests.test_kubernetes_cli import write_config
+from tests.providers.test_kubernetes_cli import write_config
 
 FORBIDDEN = (
     'daemonsets.apps is forbidden: User "system:serviceaccount:ops:viewer" cannot list '

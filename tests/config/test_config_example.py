@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 import tomllib
 from datetime import date, timedelta
-from pathlib import Path
 
 from console.config.load import NOTIFY_KINDS, load_config
 from console.config.provider_settings import declared_problems
 from console.domain.settings import Policy
 from providers.registry import BUILTIN, load_provider_class
+from tests.paths import ROOT
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
+EXAMPLE = ROOT / "config.example.toml"
 
 # The seeds' monthly schedule, January/July first.
 SEED_ROTATION = (

@@ -14,8 +14,9 @@ import pytest
 from console.config.load import config_problems, load_config
 from console.engine.session import open_session
 from providers.registry import available_kinds, load_provider_class
+from tests.paths import CONFIGS
 
-PLUGINS = Path(__file__).parent / "configs" / "plugins"
+PLUGINS = CONFIGS / "plugins"
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ from console.domain.model import CPU, ERROR_RATE, MEMORY, P99, Health, LogLine, 
 from console.domain.thresholds import Thresholds
 from providers.base import NotFound
 from providers.sandbox import SandboxProvider
-from tests.test_sandbox_world import T0, Clock, make, ref, snap, target
+from tests.providers.test_sandbox_world import T0, Clock, make, ref, snap, target
 
 LEVELS = {"DEBUG", "INFO", "WARN", "ERROR"}
 THRESHOLDS = Thresholds()

@@ -16,7 +16,7 @@ from console.cli.main import main
 from console.domain.model import RolloutStatus, Target
 from providers.base import Capability, Refused, Unsupported
 from providers.sandbox import SandboxProvider
-from tests.test_sandbox_world import Clock, make, ref, target
+from tests.providers.test_sandbox_world import Clock, make, ref, target
 
 
 def _watch(

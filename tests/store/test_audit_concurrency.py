@@ -8,6 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from console.store.audit import AuditLog
+from tests.paths import ROOT
 
 PROCESSES = 8
 APPENDS = 100
@@ -27,7 +28,7 @@ with AuditLog(path) as log:
 
 def test_eight_processes_append_concurrently(tmp_path: Path) -> None:
     path = tmp_path / "shared" / "audit.db"
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     logs = [tmp_path / f"writer{n}.err" for n in range(PROCESSES)]
     writers = [
         subprocess.Popen(

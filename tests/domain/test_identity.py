@@ -14,8 +14,8 @@ from console.domain.errors import PolicyRefused
 from console.domain.identity import ACT_AS_VAR, Identity, current_identity, require_member
 from console.domain.names import current_user
 from console.domain.settings import Config
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 

@@ -20,8 +20,7 @@ from console.domain.settings import (
 )
 from console.domain.thresholds import Thresholds
 from providers.registry import available_kinds
-
-CONFIGS = Path(__file__).parent / "configs"
+from tests.paths import CONFIGS
 
 SECRET = "secrets are never written in the config; "
 

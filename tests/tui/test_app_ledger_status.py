@@ -15,10 +15,9 @@ from console.engine.audit_watch import check_and_note
 from console.engine.signing_state import signing_badge
 from console.store.audit import AuditLog
 from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
+from tests.paths import FORGER
 from tests.signing_support import SshTeam, start_team
 from widgets.base.chrome import ProviderStatus
-
-FORGER = Path(__file__).with_name("forger.py")
 
 
 @pytest.fixture

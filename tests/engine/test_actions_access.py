@@ -16,7 +16,7 @@ from console.engine.actions import Actions
 from console.engine.session import Session
 from console.store.audit import AuditLog
 from tests.k8s_fixtures import Cluster, cluster_fixture, provider, service
-from tests.test_kubernetes_access import REVIEWS, rbac
+from tests.providers.test_kubernetes_access import REVIEWS, rbac
 
 __all__ = ["cluster_fixture"]  # the `cluster` fixture, used below by name
 

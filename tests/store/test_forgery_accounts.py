@@ -35,12 +35,12 @@ from console.engine.actions import Actions, proposal_key
 from console.engine.session import Session, open_session
 from console.engine.targets import resolve_target
 from console.store.audit import AuditLog
+from tests.paths import FORGER
 from tests.signing_support import SshTeam, start_team
 
 T = TypeVar("T")
 ACCOUNT, GROUP = "qmallory", "qshare"
 MEMBERS = ("alice", "bob", "carol", "dave", "mallory")
-FORGER = Path(__file__).with_name("forger.py")
 
 
 def _system_python() -> str | None:

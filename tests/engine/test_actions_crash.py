@@ -15,8 +15,7 @@ import pytest
 
 from console.cli.main import main
 from console.store.audit import AuditLog
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.paths import ROOT
 
 
 @pytest.fixture

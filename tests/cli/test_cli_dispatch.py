@@ -15,8 +15,7 @@ import pytest
 
 from console.cli import commands
 from console.cli.main import COMMANDS, build_parser, command_module, common_options, main
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.paths import ROOT
 
 
 def test_the_table_names_every_command_as_its_module_registers_it() -> None:

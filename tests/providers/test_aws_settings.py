@@ -8,7 +8,7 @@ from pathlib import Path
 from console.cli.main import main
 from console.config.provider_settings import setting_problems
 from providers.aws import EcsProvider, StaticSiteProvider
-from tests.test_config_example import EXAMPLE, commented_blocks
+from tests.config.test_config_example import EXAMPLE, commented_blocks
 
 
 def test_the_examples_aws_blocks_are_valid() -> None:

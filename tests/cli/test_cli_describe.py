@@ -17,7 +17,7 @@ from tests.k8s_fixtures import (
     event,
     service,
 )
-from tests.test_kubernetes_cli import write_config
+from tests.providers.test_kubernetes_cli import write_config
 
 TARGET_KEYS = {
     "service", "environment", "provider", "target", "revision", "status",

@@ -12,9 +12,9 @@ import pytest
 
 from console.signing.signer import Signer
 from console.store.audit import AuditLog
+from tests.paths import FORGER
 from tests.signing_support import SshTeam, start_team
 
-FORGER = Path(__file__).with_name("forger.py")
 MEMBERS = frozenset({"alice", "bob", "carol", "mallory"})
 
 

@@ -16,6 +16,7 @@ from console.domain.model import TargetRef
 from console.store.acts import ActStore
 from console.store.audit import AuditLog
 from console.store.proposals import ProposalStore
+from tests.paths import ROOT
 
 VOTERS = [f"voter{i}" for i in range(8)]
 PROPOSALS = 100
@@ -85,7 +86,7 @@ def test_concurrent_votes_all_land(tmp_path: Path) -> None:
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", WORKER, voter, str(config)],
-            cwd=Path(__file__).resolve().parent.parent,
+            cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -148,7 +149,7 @@ def test_the_same_changes_proposed_at_once_by_four_processes_open_once_each(
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", PROPOSER, str(i)],
-            cwd=Path(__file__).resolve().parent.parent,
+            cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
