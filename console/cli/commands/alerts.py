@@ -15,7 +15,7 @@ from console.domain.alerts import Alert
 from console.domain.durations import duration_type
 from console.domain.inert import neutralise
 from console.domain.instants import iso_utc
-from console.engine.silences import expire_silence, read_alerts, silence_alert
+from console.engine.silences import SilenceResult, expire_silence, read_alerts, silence_alert
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -96,13 +96,20 @@ def run_list(args: argparse.Namespace) -> int:
     return 1 if reading.errors else 0
 
 
+def _print_result(args: argparse.Namespace, result: SilenceResult) -> None:
+    if args.json:
+        print_json(result.to_json())
+    else:
+        print(neutralise(result.describe()))
+
+
 def run_silence(args: argparse.Namespace) -> int:
     result = run_mutating(
         args,
         "silence an alert",
         lambda actions: silence_alert(actions, args.alert, args.duration, args.comment),
     )
-    print_json(result.to_json()) if args.json else print(neutralise(result.describe()))
+    _print_result(args, result)
     return 0
 
 
@@ -112,5 +119,5 @@ def run_expire(args: argparse.Namespace) -> int:
         "expire a silence",
         lambda actions: expire_silence(actions, args.silence, args.provider),
     )
-    print_json(result.to_json()) if args.json else print(neutralise(result.describe()))
+    _print_result(args, result)
     return 0
