@@ -111,6 +111,7 @@ class QuorumApp(App[int]):
                 "scale": self.action_scale,
                 "rollback": self.action_rollback,
                 "propose": self.flows.propose,
+                "silence": self.flows.silence,
                 "verify": self.feeds.verify_audit,
                 "calendar": self.rotation_forms.calendar,
                 "incomplete": self.flows.show_incomplete,

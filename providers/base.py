@@ -14,10 +14,11 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
+from console.domain.alerts import Alert
 from console.domain.model import (
     LogLine,
     ProviderApproval,
@@ -41,11 +42,16 @@ class Capability(enum.Flag):
     REVISIONS = enum.auto()
     PAUSE = enum.auto()  # pause and resume a rollout
     ANSWER = enum.auto()  # approve or reject the backend's own approvals (`answer`)
+    ALERTS = enum.auto()  # snapshots carry active alerts (`Snapshot.alerts`)
+    SILENCE = enum.auto()  # silence an alert for a while, expire a silence
 
     @classmethod
     def mutating(cls) -> Capability:
         """What `--readonly` takes away."""
-        return cls.DEPLOY | cls.ROLLBACK | cls.RESTART | cls.SCALE | cls.PAUSE | cls.ANSWER
+        return (
+            cls.DEPLOY | cls.ROLLBACK | cls.RESTART | cls.SCALE | cls.PAUSE | cls.ANSWER
+            | cls.SILENCE
+        )  # fmt: skip
 
 
 class ProviderError(Exception):
@@ -219,6 +225,14 @@ class Provider(ABC):
         review. Returns the backend's answer in one line, for the audit log.
         """
         raise Unsupported(f"{self.kind} provider cannot answer approvals")
+
+    async def silence(self, alert: Alert, until: datetime, comment: str, author: str) -> str:
+        """Silences `alert` (all its labels) until `until`; returns the silence's id."""
+        raise Unsupported(f"{self.kind} provider cannot silence alerts")
+
+    async def expire(self, silence: str) -> str:
+        """Ends silence `silence` now; returns the backend's answer in one line."""
+        raise Unsupported(f"{self.kind} provider cannot expire silences")
 
     async def deploy(self, target: TargetRef, revision: str) -> str:
         raise Unsupported(f"{self.kind} provider cannot deploy")

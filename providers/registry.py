@@ -35,6 +35,7 @@ BUILTIN = {
     "vercel": "providers.vercel:VercelProvider",
     "netlify": "providers.netlify:NetlifyProvider",
     "cloudflare": "providers.cloudflare:CloudflareProvider",
+    "alertmanager": "providers.alertmanager:AlertmanagerProvider",
 }
 
 

@@ -20,6 +20,7 @@ from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widget import MountError
 
+from widgets.base.alerts import AlertsStrip
 from widgets.base.chrome import ActionProgress, Clock, CommandBar, ProviderStatus, TopBar
 from widgets.base.pane import Pane
 from widgets.panes.services import ServicesPane
@@ -32,7 +33,7 @@ class MainScreen(Screen[None]):
     """Holds the panes; the app feeds them."""
 
     ALLOW_IN_MAXIMIZED_VIEW = (
-        "#top,ProviderStatus,ActionProgress,CommandBar,Footer,.-textual-system"
+        "#top,AlertsStrip,ProviderStatus,ActionProgress,CommandBar,Footer,.-textual-system"
     )
 
     # Tab goes from pane to pane, not from widget to widget, and in a narrow terminal it
@@ -73,6 +74,7 @@ class MainScreen(Screen[None]):
             yield Clock(id="clock")
         with Container(id="panes"):
             yield ServicesPane(self.now, id="services")
+        yield AlertsStrip(id="alerts-strip")
         yield ProviderStatus(id="provider-status")
         yield ActionProgress(id="action-progress")
         command_bar = CommandBar(self.commands, self.on_command, id="command-bar")

@@ -60,6 +60,7 @@ def common_options() -> argparse.ArgumentParser:
 # in the order the help lists them (a test keeps this equal to what the modules register).
 COMMANDS: dict[str, tuple[str, str]] = {
     "actions": ("actions", "actions that never finished"),
+    "alerts": ("alerts", "active alerts and the services they name; silence one, expire a silence"),
     "approvals": ("approvals", "open proposals and provider approvals, with votes"),
     "audit": ("audit", "read and verify the audit log"),
     "certificate": ("certificate", "print a proposal's consensus certificate, or verify one"),

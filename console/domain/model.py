@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from console.domain.alerts import Alert
+
 
 def utcnow() -> datetime:
     """One clock for the whole program, always timezone-aware UTC."""
@@ -118,6 +120,8 @@ class Snapshot:
     # What this snapshot leaves out and why, one line each (kinds the credentials may
     # not list): shown once beside the targets, never as a failure of the provider.
     notes: tuple[str, ...] = ()
+    # Active alerts, from a kind that watches alerts (Alertmanager); each names a service.
+    alerts: tuple[Alert, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from console.domain.alerts import Alert, firing, is_critical
 from console.domain.model import Health, Snapshot, Target, utcnow
 from console.domain.thresholds import Thresholds
 from console.engine.reads import READ_TIMEOUT, describe_failure, take_snapshot
 from console.engine.session import Session
 from providers.base import Provider
+
+_WORST = (Health.UNKNOWN, Health.OK, Health.WARNING, Health.CRITICAL)
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class TargetRow:
     health: Health
     stale: bool = False
     error: str | None = None
+    # The firing alerts naming this target's service (and environment), worst first.
+    alerts: tuple[Alert, ...] = ()
 
     @property
     def key(self) -> str:
@@ -163,17 +168,24 @@ class Hub:
         """Every known target, with health from the thresholds and staleness."""
         rows: list[TargetRow] = []
         config = self.session.config
+        alerts = firing(a for s in self.states.values() if s.snapshot for a in s.snapshot.alerts)
         for state in self.states.values():
             if state.snapshot is None:
                 continue
             for target in state.snapshot.targets:
                 thresholds: Thresholds = config.thresholds_for(target.ref.service)
+                on = tuple(a for a in alerts if a.names(target.ref.service, target.ref.environment))
+                health = thresholds.health(target.metrics, target.alarms)
+                for alert in on:  # an alert is a level like a metric's: the worst wins
+                    level = Health.CRITICAL if is_critical(alert) else Health.WARNING
+                    health = max(health, level, key=_WORST.index)
                 rows.append(
                     TargetRow(
                         target=target,
-                        health=thresholds.health(target.metrics, target.alarms),
+                        health=health,
                         stale=state.stale,
                         error=state.error,
+                        alerts=on,
                     )
                 )
         return rows

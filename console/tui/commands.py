@@ -33,6 +33,9 @@ COMMANDS = (
     Command("scale", (), does="scale the selected target (s in Services)", mutating=True),
     Command("rollback", ("undo",), does="roll back the selected target (ctrl+l)", mutating=True),
     Command("propose", ("new",), does="propose a deploy of the selected target (n)", mutating=True),
+    Command(
+        "silence", (), does="silence a firing alert for a while, with a comment", mutating=True
+    ),
     Command("verify", (), does="verify the audit log's hash chain (v in Audit)"),
     Command("calendar", ("cal",), does="the month calendar of every rotation"),
     Command("incomplete", ("crash",), does="actions started and never finished, to resolve"),

@@ -26,6 +26,7 @@ from console.engine.hub import ProviderState
 from console.engine.signing_state import signing_badge
 from console.tui import views
 from providers.base import Capability, Provider
+from widgets.base.alerts import AlertsStrip
 from widgets.base.chrome import ActionProgress, ProviderStatus
 from widgets.base.pane import Pane
 from widgets.panes.services import ServiceView
@@ -156,7 +157,9 @@ class Feeds:
         if not self._panes_ready:
             return  # the panes are still mounting; panes_mounted shows what arrived
         app = self.app
-        shown = views.service_views(states.values(), app.session.config)
+        alerts = views.firing_alerts(states.values())
+        shown = views.service_views(states.values(), app.session.config, alerts)
+        app.main.query_one(AlertsStrip).show(alerts)
         self.views = {view.key: view for view in shown}
         app.services.update_views(shown)
         app.main.query_one(ProviderStatus).show(

@@ -339,6 +339,53 @@ class ConsensusFlows:
             app.say(result.describe(), title="vote")
         app.feeds.refresh_side(force=True)
 
+    @flow("silence", exclusive=True)
+    async def silence(self) -> None:
+        """`:silence`: pick a firing alert, say for how long and why; sent to its
+        Alertmanager through the engine (console.engine.silences: audited, team told)."""
+        from console.domain.durations import DurationError, parse_duration
+        from console.engine.silences import silence_alert
+        from widgets.base.alerts import where
+        from widgets.dialogs.modals import Field, FormScreen, PickScreen
+
+        app = self.app
+        alerts = views.firing_alerts(app.hub.states.values())
+        if not alerts:
+            app.say("no alert is firing: nothing to silence")
+            return
+        options = [
+            (a.id, f"{a.severity or 'alert'} {a.name} {where(a)} {a.summary}".strip())
+            for a in alerts
+        ]
+        picked = await app.push_screen_wait(PickScreen("silence which alert?", options))
+        if not picked:
+            return
+
+        def duration(text: str) -> str | None:
+            try:
+                parse_duration(text)
+            except DurationError as exc:
+                return str(exc)
+            return None
+
+        fields = [
+            Field("duration", "For how long:", value="2h", check=duration),
+            Field("comment", "Why (comment):"),
+        ]
+        values = await app.push_screen_wait(FormScreen(f"silence {picked}", fields))
+        if values is None:
+            return
+        try:
+            with self.under_way():
+                result = await silence_alert(
+                    app.actions, picked, parse_duration(values["duration"]), values["comment"]
+                )
+        except (QuorumError, ProviderError) as exc:
+            app.say(str(exc), error=True, title="silence refused")
+        else:
+            app.say(result.describe(), title="silence")
+        app.hub.refresh_now()
+
     @flow("override")
     async def override(self, pid: int, what: str) -> None:
         """`o` in Approvals: the emergency override, with a reason and the target's name."""

@@ -8,10 +8,11 @@ and the level of each metric travel in the view, and no widget classifies again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from console.domain.alerts import Alert, firing, is_critical
 from console.domain.model import Health, ProviderApproval, Revision
 from console.domain.settings import Config
 from console.engine.hub import ProviderState
@@ -30,8 +31,18 @@ if TYPE_CHECKING:
 _WORST = (Health.UNKNOWN, Health.OK, Health.WARNING, Health.CRITICAL)
 
 
-def service_views(states: Iterable[ProviderState], config: Config) -> list[ServiceView]:
-    """Every target the providers' last good snapshots hold, stale ones marked."""
+def firing_alerts(states: Iterable[ProviderState]) -> list[Alert]:
+    """Every alert that fires now (not silenced, not inhibited), most severe first, from
+    the alert providers' last good snapshots."""
+    return firing(a for s in states if s.snapshot is not None for a in s.snapshot.alerts)
+
+
+def service_views(
+    states: Iterable[ProviderState], config: Config, alerts: Sequence[Alert] = ()
+) -> list[ServiceView]:
+    """Every target the providers' last good snapshots hold, stale ones marked; the
+    alerts naming a target's service (and environment) raise its health and are named
+    on its row."""
     views = []
     for state in states:
         if state.snapshot is None:
@@ -39,8 +50,11 @@ def service_views(states: Iterable[ProviderState], config: Config) -> list[Servi
         for target in state.snapshot.targets:
             thresholds = config.thresholds_for(target.ref.service)
             levels = {name: thresholds.classify(name, v) for name, v in target.metrics.items()}
-            health = max(levels.values(), key=_WORST.index, default=Health.UNKNOWN)
-            views.append(ServiceView(target, health, state.stale, levels))
+            on = [a for a in alerts if a.names(target.ref.service, target.ref.environment)]
+            found = [Health.CRITICAL if is_critical(a) else Health.WARNING for a in on]
+            health = max([*levels.values(), *found], key=_WORST.index, default=Health.UNKNOWN)
+            names = tuple(dict.fromkeys(a.name for a in on))
+            views.append(ServiceView(target, health, state.stale, levels, names))
     return views
 
 

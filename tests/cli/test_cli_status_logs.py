@@ -13,7 +13,7 @@ from console.cli.main import main
 
 STATUS_KEYS = {
     "service", "environment", "provider", "target", "revision", "status",
-    "ready", "desired", "updated_at", "health", "alarms", "stale", "error",
+    "ready", "desired", "updated_at", "health", "alarms", "alerts", "stale", "error",
 }  # fmt: skip
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 

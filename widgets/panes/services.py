@@ -67,10 +67,27 @@ class ServiceView:
     health: Health
     stale: bool = False
     levels: Mapping[str, Health] = field(default_factory=dict)
+    # The firing alerts naming this service here, most severe first (names only).
+    alerts: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
         return self.target.ref.key
+
+
+def _health(view: ServiceView) -> Text:
+    """The health word, or `🔔alert` in its colour while an alert names the row (which
+    alert is said in MESSAGE and on the alerts strip; 80 columns leave no room here)."""
+    word = "🔔alert" if view.alerts else str(view.health)
+    return Text(word, style=HEALTH_STYLES.get(view.health, ""))
+
+
+def _message(view: ServiceView) -> Text:
+    """The row's message, after the alerts that name its service (they matter more)."""
+    text = Text(neutralise(view.target.message), style="dim")
+    if view.alerts:
+        text = Text.assemble((f"🔔 {neutralise(', '.join(view.alerts))} ", "bold red"), text)
+    return text
 
 
 def _metric(view: ServiceView, name: str, fmt: str) -> Text:
@@ -224,12 +241,12 @@ class ServicesPane(Pane):
             Text(str(t.status), style=STATUS_STYLES.get(t.status, "")),
             Text(f"{t.ready}/{t.desired}", style=ready_style),
             Text(age(now, t.updated_at)),
-            Text(str(view.health), style=HEALTH_STYLES.get(view.health, "")),
+            _health(view),
             _metric(view, CPU, ".0f"),
             _metric(view, MEMORY, ".0f"),
             _metric(view, ERROR_RATE, ".1f"),
             _metric(view, P99, ".0f"),
-            Text(neutralise(t.message), style="dim"),
+            _message(view),
         )
 
     def on_keyed_table_cursor_moved(self, event: KeyedTable.CursorMoved) -> None:

@@ -51,6 +51,10 @@ def row_json(row: TargetRow) -> dict[str, object]:
         "alarms": [
             {"name": a.name, "state": a.state, "reason": a.reason} for a in row.target.alarms
         ],
+        "alerts": [
+            {"id": a.id, "name": a.name, "severity": a.severity, "summary": a.summary}
+            for a in row.alerts
+        ],
         "stale": row.stale,
         "error": row.error,
     }
@@ -86,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
                     r.target.revision,
                     r.target.status.value + (" (stale)" if r.stale else ""),
                     f"{r.target.ready}/{r.target.desired}",
-                    r.health.value,
+                    r.health.value + "".join(f" 🔔{a.name}" for a in r.alerts),
                     iso_utc(r.target.updated_at) or "",
                 ]
                 for r in rows
