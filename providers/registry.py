@@ -32,6 +32,7 @@ BUILTIN = {
     "static-site": "providers.aws:StaticSiteProvider",
     "github": "providers.github:GitHubProvider",
     "gitlab": "providers.gitlab:GitLabProvider",
+    "health": "providers.health:HealthProvider",
 }
 
 
