@@ -31,6 +31,7 @@ SEED_THRESHOLDS = {
     "error_rate": (1.0, 5.0),
     "p99": (500.0, 1000.0),
 }
+BUILT_IN = ("sandbox", "kubernetes", "ecs", "static-site", "github", "gitlab", "health")
 PLANNED_KINDS = {
     "kubernetes",
     "ecs",
@@ -115,15 +116,15 @@ def test_every_block_of_a_built_in_kind_fits_that_kinds_declared_settings():
     blocks = [p for doc in documents for p in doc.get("providers", [])]
     seen = set()
     for block in blocks:
-        if block["kind"] not in ("sandbox", "kubernetes", "ecs", "static-site", "github", "gitlab"):
+        if block["kind"] not in BUILT_IN:
             continue
         cls = load_provider_class(block["kind"])
         seen.add(block["kind"])
         assert declared_problems(cls.declared_settings, block) == [], block["name"]
-        if block["kind"] in ("github", "gitlab"):  # and their own rules
+        if block["kind"] in ("github", "gitlab", "health"):  # and their own rules
             settings = {k: v for k, v in block.items() if k not in ("name", "kind")}
             assert cls.check_settings(settings) == [], block["name"]
-    assert seen == {"sandbox", "kubernetes", "ecs", "static-site", "github", "gitlab"}
+    assert seen == set(BUILT_IN)
     # Every Kubernetes setting is shown in the example, with the default it documents.
     [kube] = [b for b in blocks if b["kind"] == "kubernetes"]
     declared = load_provider_class("kubernetes").declared_settings
@@ -131,3 +132,12 @@ def test_every_block_of_a_built_in_kind_fits_that_kinds_declared_settings():
     assert "# in_cluster = true" in text
     label = next(s for s in declared if s.name == "label")
     assert kube["label"] == label.default
+
+
+def test_every_commented_notify_block_loads(tmp_path: Path) -> None:
+    blocks = [b for b in commented_blocks(EXAMPLE.read_text()) if "[[notify]]" in b]
+    assert {tomllib.loads(b)["notify"][0]["kind"] for b in blocks} >= {"email", "pagerduty"}
+    for block in blocks:
+        path = tmp_path / "notify.toml"
+        path.write_text(f'[team]\nmembers = ["alice"]\n\n{block}')
+        assert len(load_config(path).notify) == 1, block
