@@ -33,6 +33,7 @@ BUILTIN = {
     "github": "providers.github:GitHubProvider",
     "gitlab": "providers.gitlab:GitLabProvider",
     "health": "providers.health:HealthProvider",
+    "prometheus": "providers.prometheus:PrometheusProvider",
 }
 
 

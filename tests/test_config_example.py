@@ -31,7 +31,16 @@ SEED_THRESHOLDS = {
     "error_rate": (1.0, 5.0),
     "p99": (500.0, 1000.0),
 }
-BUILT_IN = ("sandbox", "kubernetes", "ecs", "static-site", "github", "gitlab", "health")
+BUILT_IN = (
+    "sandbox",
+    "kubernetes",
+    "ecs",
+    "static-site",
+    "github",
+    "gitlab",
+    "health",
+    "prometheus",
+)
 PLANNED_KINDS = {
     "kubernetes",
     "ecs",
@@ -121,7 +130,7 @@ def test_every_block_of_a_built_in_kind_fits_that_kinds_declared_settings():
         cls = load_provider_class(block["kind"])
         seen.add(block["kind"])
         assert declared_problems(cls.declared_settings, block) == [], block["name"]
-        if block["kind"] in ("github", "gitlab", "health"):  # and their own rules
+        if block["kind"] in ("github", "gitlab", "health", "prometheus"):  # and their own rules
             settings = {k: v for k, v in block.items() if k not in ("name", "kind")}
             assert cls.check_settings(settings) == [], block["name"]
     assert seen == set(BUILT_IN)
