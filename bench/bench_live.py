@@ -63,9 +63,13 @@ def areas(output: bytes) -> Counter[tuple[int, int]]:
     """Bytes per run start (row, column): a cursor move and what follows up to the next."""
     counts: Counter[tuple[int, int]] = Counter()
     moves = list(_MOVE.finditer(output))
+    start = (0, 0)
     for move, following in zip(moves, [*moves[1:], None], strict=True):
         end = following.start() if following else len(output)
-        counts[(int(move.group(1)), int(move.group(2)))] += end - move.start()
+        if output[move.end() : end].strip(b"\r\n"):
+            start = (int(move.group(1)), int(move.group(2)))
+        # else a move with no cells after it, ending the run before it: counted there
+        counts[start] += end - move.start()
     return counts
 
 
@@ -113,10 +117,30 @@ def main() -> None:
     else:
         print(f"(target <= 3 %) {'OK' if pct <= 3 else 'MISS'}")
     if args.areas:
-        by_start = areas(live)
-        print("bytes/s by run start (row, column), largest first:")
-        for (row, col), count in by_start.most_common(25):
-            print(f"  row {row:>2} col {col:>3}: {count / args.seconds:8.1f}")
+        print("bytes/s by screen area (row range, column range of where each run starts):")
+        by_area: Counter[str] = Counter()
+        for (row, col), count in areas(live).items():
+            by_area[_area(row, col)] += count
+        for name, count in by_area.most_common():
+            print(f"  {name:<28} {count / args.seconds:8.1f}")
+
+
+def _area(row: int, col: int) -> str:
+    """The 120x40 default layout's panes, by where a run of cells starts."""
+    if row == 1:
+        return "top bar and clock (row 1)"
+    if row >= 38:
+        return "status and footer (38-40)"
+    top = row <= 19
+    if col <= 84 and top:
+        return "services (2-19, 1-84)"
+    if top:
+        return "approvals (2-19, 85-120)"
+    if col <= 50:
+        return "logs (20-37, 1-50)"
+    if col <= 84:
+        return "metrics (20-37, 51-84)"
+    return "rotation and audit (20-37, 85-120)"
 
 
 if __name__ == "__main__":

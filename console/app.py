@@ -10,6 +10,7 @@ fixed clock give the same screen on every run.
 from __future__ import annotations
 
 import argparse
+import os
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -28,6 +29,7 @@ import widgets
 from console.domain.identity import Identity, current_identity
 from console.domain.inert import neutralise
 from console.domain.model import utcnow
+from console.domain.pace import Pace, pace_for
 from console.engine.hub import Hub, ProviderState
 from console.engine.session import Session, open_session
 from console.tui.feeds import Feeds, guard_panes
@@ -84,8 +86,13 @@ class QuorumApp(App[int]):
         side_interval: float = 2.0,
         log_cap: int = 10_000,
         identity: Identity | None = None,
+        pace: Pace | None = None,
     ) -> None:
+        """`pace`, when given, sets the three intervals (see console.domain.pace)."""
         super().__init__()
+        self.pace = pace or Pace(poll=poll_interval, side=side_interval, metrics=metrics_interval)
+        poll_interval, side_interval = self.pace.poll, self.pace.side
+        metrics_interval = self.pace.metrics
         self.session = session
         self.now = now
         self.readonly = session.readonly
@@ -99,6 +106,12 @@ class QuorumApp(App[int]):
         self.prompt = Prompt(
             self,
             {
+                "describe": self.action_describe,
+                "restart": self.action_restart,
+                "scale": self.action_scale,
+                "rollback": self.action_rollback,
+                "propose": self.flows.propose,
+                "verify": self.feeds.verify_audit,
                 "calendar": self.rotation_forms.calendar,
                 "incomplete": self.flows.show_incomplete,
                 "messages": self.show_messages,
@@ -138,6 +151,7 @@ class QuorumApp(App[int]):
         return MainScreen(
             now=self.now,
             log_cap=self.log_cap,
+            log_scroll=(self.pace.log_scroll, self.pace.log_scroll_focused),
             save_dir=self.session.data_dir / "logs",
             commands=self.prompt.table.completions(),
             on_command=self.prompt.done,
@@ -220,8 +234,12 @@ class QuorumApp(App[int]):
         markup: bool = True,
     ) -> None:
         """A toast, also kept in `notices` (`:messages`): a toast missed is not lost."""
-        self.notices.append(f"{self.now():%H:%M:%S} {title + ': ' if title else ''}{message}")
+        self.record(message, title=title)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def record(self, message: str, *, title: str = "") -> None:
+        """Kept for `:messages` without a toast: the detail behind a summary toast."""
+        self.notices.append(f"{self.now():%H:%M:%S} {title + ': ' if title else ''}{message}")
 
     def say(self, message: str, *, error: bool = False, title: str = "") -> None:
         """A notification with backend text made inert and never parsed as markup."""
@@ -246,7 +264,7 @@ class QuorumApp(App[int]):
 
         lines = [(str(i), text) for i, text in enumerate(reversed(self.notices))]
         note = "The latest notifications, newest first." if lines else "No notifications yet."
-        self.push_screen(PickScreen("messages", lines, note=note))
+        self.push_screen(PickScreen("messages", lines, note=note, hint="↑↓: scroll · Esc: close"))
 
     # ---- the hub and the panes' messages -----------------------------------------
 
@@ -275,6 +293,23 @@ class QuorumApp(App[int]):
 
     def on_audit_pane_verify_requested(self, event: AuditPane.VerifyRequested) -> None:
         self.feeds.verify_audit()
+
+    def on_audit_pane_record_requested(self, event: AuditPane.RecordRequested) -> None:
+        """Enter in Audit: the record with every field, in one kept dialog."""
+        from console.tui.views import audit_fields
+        from widgets.dialogs.record import RecordScreen
+
+        record = self.audit_pane.records.get(event.seq)
+        if record is None:
+            return
+        title = f"audit record {record.seq}"
+        fields = audit_fields(record)
+        if not self.is_screen_installed("audit-record"):
+            self.install_screen(RecordScreen(title, fields), "audit-record")
+        screen = self.get_screen("audit-record")
+        assert isinstance(screen, RecordScreen)
+        screen.show(title, fields)
+        self.push_screen(screen)
 
     def on_approvals_pane_propose_requested(self, event: ApprovalsPane.ProposeRequested) -> None:
         self.flows.propose()
@@ -314,7 +349,9 @@ class QuorumApp(App[int]):
         if self.prompt.provider:
             scope.append(f"provider={self.prompt.provider}")
         wide = self.main.wide
-        clock = self.now().strftime("%Y-%m-%d %H:%M:%S UTC" if wide else "%H:%M:%S")
+        clock = self.now().strftime(
+            self.pace.clock_format if wide else self.pace.short_clock_format
+        )
         self.main.query_one(TopBar).show(
             team=self.session.config.team_name,
             user=self.identity.name,
@@ -395,6 +432,6 @@ class QuorumApp(App[int]):
 def run_tui(args: argparse.Namespace) -> int:
     """`quorum` with no command: open the session and run the console until quit."""
     session = open_session(args)
-    app = QuorumApp(session)
+    app = QuorumApp(session, pace=pace_for(bool(getattr(args, "slow_link", False)), os.environ))
     result = app.run()
     return int(result or 0)

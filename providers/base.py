@@ -152,6 +152,11 @@ class Provider(ABC):
     # Whether `logs()` takes a `pattern` the backend filters by (CloudWatch's filter
     # syntax...); for other kinds `quorum logs --filter` matches text itself.
     log_filter: ClassVar[bool] = False
+    # Whether `snapshot()` does its work without awaiting (reading files, computing):
+    # Quorum then runs it in a worker thread, on an event loop of its own, so a slow
+    # snapshot never holds the console's keys or the other providers' polls. Such a
+    # snapshot must not touch asyncio objects shared with the provider's other calls.
+    blocking: ClassVar[bool] = False
 
     def __init__(self, name: str, settings: Mapping[str, Any], context: ProviderContext):
         self.name = name

@@ -114,10 +114,14 @@ async def test_reject_asks_for_a_comment_and_approve_counts(tmp_path: Path) -> N
         assert (vote.approve, vote.comment) == (False, "breaks checkout")
         assert "rejections 1 of 2 to block" in _pane(app).items[key].summary
         move_cursor(_pane(app).table, f"proposal-{second.proposal.id}")
-        await pilot.press("a")
+        await pilot.press("a")  # an approval offers a comment too; none is needed
+        await settle(pilot, lambda: isinstance(app.screen, FormScreen))
+        assert app.screen.note == ""  # one approval of two: nothing runs yet
+        await pilot.press(*"looks good", "enter")
         key2 = f"proposal-{second.proposal.id}"
         await settle(pilot, lambda: _pane(app).items[key2].votes != ())
         assert _pane(app).items[key2].summary.startswith("needs 1 more approval")
+        assert _pane(app).items[key2].votes[0].comment == "looks good"
         detail = str(_pane(app).query_one("#approval-detail").render())
         assert "approve" in detail and app.identity.name in detail
 
@@ -144,11 +148,11 @@ async def test_override_needs_a_reason_and_the_name_then_review(tmp_path: Path) 
         await settle(pilot, lambda: _pane(app).items[key].state == "executed")
         assert _pane(app).items[key].awaiting_review
         assert any("override by" in note for note in _pane(app).items[key].notes)
-        # The overrider cannot review their own override; alice can.
+        # The overrider cannot review their own override: refused at once, no comment
+        # asked for; alice can.
         await pilot.press("R")
-        await settle(pilot, lambda: isinstance(app.screen, FormScreen))
-        await pilot.press("enter")
         await settle(pilot, lambda: any("cannot review it" in m for m in app.notices))
+        assert isinstance(app.screen, MainScreen)
         await alice.review(mine.proposal.id, "checked the dashboards")
         alice.close()
         await settle(pilot, lambda: not _pane(app).items[key].awaiting_review)
@@ -168,7 +172,7 @@ async def test_review_of_someone_elses_override(tmp_path: Path) -> None:
         await settle(
             pilot, lambda: key in _pane(app).items and _pane(app).items[key].awaiting_review
         )
-        assert "1 override(s) to review" in title_of(_pane(app))
+        assert "1 override to review" in title_of(_pane(app))
         await open_by_command(pilot, "apr", lambda: _pane(app))
         await pilot.press("R")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))

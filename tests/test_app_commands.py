@@ -10,6 +10,7 @@ from console.app import QuorumApp
 from console.tui.commands import COMMANDS, CommandError, CommandTable, Parsed
 from console.tui.keys import focused_pane
 from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
+from widgets.dialogs.modals import PickScreen
 from widgets.panes.approvals import ApprovalsPane
 from widgets.panes.audit import AuditPane
 from widgets.panes.logs import LogPane
@@ -96,3 +97,47 @@ async def test_every_alias_typed_in_the_console_focuses_its_pane(tmp_path: Path)
             await pilot.press("colon", *name, "enter")
             await settle(pilot, lambda p=pane: focused_pane(app) is app.pane(p))
         assert not any("unknown command" in m for m in app.notices)
+
+
+def _palette(app: QuorumApp) -> dict[str, object]:
+    return {c.title: c for c in app.prompt.palette()}
+
+
+async def test_the_palette_lists_every_command_of_the_table(tmp_path: Path) -> None:
+    """ctrl+p is the `:` table: every pane, every command, every scope; each line runs
+    the way the typed command does (`:messages` opens the notices)."""
+    provider = FakeProvider("alpha", standard_targets(), tmp_path)
+    app = QuorumApp(make_session(tmp_path / "data", [provider]), now=lambda: NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: len(app.services.table.keys) == 4)
+        await settle(pilot, lambda: len(app.prompt.table.panes) == len(PANES))
+        palette = _palette(app)
+        helps = " ".join(str(c.help) for c in palette.values())
+        for command in COMMANDS:
+            assert f":{command.name}" in helps, command.name
+        for key, cls in PANES.items():
+            assert f"Go to {key}" in palette and f":{cls.COMMAND}" in helps
+        assert {"Environment: staging", "Environment: all", "Provider (context): alpha"} <= set(
+            palette
+        )
+        assert "Actions started and never finished, to resolve" in palette
+        assert "Roll back the selected target (ctrl+l)" in palette
+        palette["The latest notifications, newest first"].callback()
+        await settle(pilot, lambda: isinstance(app.screen, PickScreen))
+        assert app.screen.pick_title == "messages"
+
+
+async def test_a_read_only_console_neither_offers_nor_runs_a_change(tmp_path: Path) -> None:
+    provider = FakeProvider("alpha", standard_targets(), tmp_path)
+    session = make_session(tmp_path / "data", [provider])
+    session.readonly = True
+    app = QuorumApp(session, now=lambda: NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: len(app.services.table.keys) == 4)
+        await settle(pilot, lambda: len(app.prompt.table.panes) == len(PANES))
+        helps = " ".join(str(c.help) for c in _palette(app).values())
+        for command in COMMANDS:
+            assert (f":{command.name}" in helps) is not command.mutating, command.name
+        await pilot.press("colon", *"rollback", "enter")
+        await settle(pilot, lambda: any("read-only console: :rollback" in m for m in app.notices))
+        assert app.screen is app.main

@@ -104,3 +104,21 @@ async def test_a_provider_without_details_gives_a_notice_and_no_screen(tmp_path:
         await settle(pilot, lambda: any("fake provider has no details" in m for m in app.notices))
         assert any("cannot describe web@staging" in m for m in app.notices)
         assert not isinstance(app.screen, DetailsScreen)
+
+
+async def test_at_80_columns_pod_names_and_event_reasons_stay_on_one_line(tmp_path: Path) -> None:
+    """A pod name folded over two lines reads as two pods: at 80x24 each is whole."""
+    session = sandbox_session(tmp_path / "data", readonly=True)
+    app = QuorumApp(session, now=lambda: PAUSED_AT, poll_interval=0.2, side_interval=0.3)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _select(pilot, app, "sim-ecs/search/production")
+        details = await session.providers["sim-ecs"].details(app.selected.target.ref)
+        assert details.pods and details.events
+        await pilot.press("d")
+        await settle(pilot, lambda: isinstance(app.screen, DetailsScreen))
+        pods = _text(app, "#details-pods").splitlines()
+        for pod in details.pods:
+            assert any(pod.name in line for line in pods), pods
+        events = _text(app, "#details-events").splitlines()
+        for event in details.events:
+            assert any(event.reason in line for line in events), events

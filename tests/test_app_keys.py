@@ -11,7 +11,7 @@ from console.app import QuorumApp
 from console.config.sandbox_team import sandbox_config
 from console.tui.keys import focused_pane
 from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
-from widgets.base.chrome import CommandBar, TopBar
+from widgets.base.chrome import STRIP_LABELS, CommandBar, TopBar
 from widgets.dialogs.help import HelpScreen
 from widgets.dialogs.modals import PickScreen
 from widgets.main import MainScreen
@@ -85,6 +85,7 @@ async def test_palette_offers_the_same_commands(tmp_path: Path) -> None:
     app = _app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, lambda: len(app.services.table.keys) == 4)
+        await settle(pilot, lambda: len(app.prompt.table.panes) == 6)
         titles = {c.title: c for c in app.get_system_commands(app.screen)}
         assert {"Go to logs", "Environment: production", "Provider (context): alpha"} <= set(titles)
         titles["Environment: production"].callback()
@@ -191,7 +192,7 @@ async def test_tab_shows_each_lower_pane_in_turn_at_80x24(tmp_path: Path) -> Non
             await settle(pilot, lambda n=name: focused_pane(app) is app.pane(n))
             shown = [pane.id for pane in app.main.panes.values() if pane.display]
             assert sorted(shown) == sorted(["services", name])
-            assert _strip_current(app) == name
+            assert _strip_current(app) == STRIP_LABELS.get(name, name)
         await pilot.press("tab")
         await settle(pilot, lambda: focused_pane(app) is app.services)
         await pilot.press("shift+tab")
@@ -199,3 +200,16 @@ async def test_tab_shows_each_lower_pane_in_turn_at_80x24(tmp_path: Path) -> Non
         await pilot.press("shift+tab")
         await settle(pilot, lambda: focused_pane(app) is app.pane("rotation"))
         assert app.main.lower == "rotation"
+
+
+async def test_tab_in_the_prompt_completes_the_command(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: "audit" in app.main.panes)
+        bar = app.main.query_one(CommandBar)
+        await pilot.press("colon", *"rot")
+        await settle(pilot, lambda: bar._suggestion == "rotation")
+        await pilot.press("tab")
+        assert bar.display and bar.has_focus and bar.value == "rotation"
+        await pilot.press("enter")
+        await settle(pilot, lambda: focused_pane(app) is app.pane("rotation"))

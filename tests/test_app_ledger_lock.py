@@ -26,6 +26,7 @@ from tests.app_support import (
     standard_targets,
 )
 from widgets.dialogs.help import HelpScreen
+from widgets.dialogs.modals import FormScreen
 from widgets.panes.approvals import ApprovalsPane
 
 # Holds the write lock until told to let go on stdin, or for 10 s at most (a test that
@@ -74,7 +75,9 @@ async def test_keys_answer_while_another_process_holds_the_write_lock(tmp_path: 
         )
         try:
             assert holder.stdout.readline().strip() == "locked"
-            await pilot.press("a")  # the vote now waits for the lock, off the event loop
+            await pilot.press("a")
+            await settle(pilot, lambda: isinstance(app.screen, FormScreen))
+            await pilot.press("enter")  # the vote now waits for the lock, off the event loop
             await settle(pilot, lambda: any("waiting" in m for m in app.notices))
             await pilot.press("question_mark")  # a key pressed meanwhile is answered
             await settle(pilot, lambda: isinstance(app.screen, HelpScreen))

@@ -57,13 +57,13 @@ async def test_selected_target_is_followed(tmp_path: Path) -> None:
         assert "api@production" in title_of(app.logs)
         text = visible_text(app.logs.view)
         assert text[:3] == [
-            "INFO  GET /orders 200",
-            "ERROR payment declined for order 17",
-            "INFO  GET /health 200",
+            "INFO  pod-1 GET /orders 200",
+            "ERROR pod-1 payment declined for order 17",
+            "INFO  pod-1 GET /health 200",
         ]
         # Lines fed later arrive through the follow stream.
         provider.feed.put_nowait([line("late line", seconds=9)])
-        await settle(pilot, lambda: "INFO  late line" in visible_text(app.logs.view))
+        await settle(pilot, lambda: "INFO  pod-1 late line" in visible_text(app.logs.view))
         # Another row restarts the stream for that target; the old one is cancelled.
         await pilot.press("down")
         await settle(pilot, lambda: len(provider.log_calls) == 2)
@@ -106,7 +106,7 @@ async def test_toggles_for_autoscroll_wrap_and_timestamps(tmp_path: Path) -> Non
         assert view.virtual_size.height >= 3  # the long line takes two rows or more
         await pilot.press("t")
         assert view.timestamps is True
-        assert visible_text(view)[0] == "09:00:00 INFO  first"
+        assert visible_text(view)[0] == "09:00:00 INFO  pod-1 first"
         await pilot.press("t", "w", "s")
         assert (view.autoscroll, view.wrap, view.timestamps) == (True, False, False)
         assert view.virtual_size.height == 2

@@ -20,6 +20,7 @@ from tests.app_support import (
     status_of,
     title_of,
 )
+from widgets.dialogs.modals import FormScreen
 from widgets.panes.approvals import ApprovalsPane
 
 PENDING = ProviderApproval(
@@ -75,7 +76,9 @@ async def test_a_providers_pending_approval_is_listed_and_the_vote_sent_there(
         assert item.proposal_id is None and "https://example.invalid/run/42" in item.notes
         assert title_of(_pane(app)).startswith("approvals (1 waiting)")
         await open_by_command(pilot, "apr", lambda: _pane(app))
-        await pilot.press("a")
+        await pilot.press("a")  # a comment is offered, not required
+        await settle(pilot, lambda: isinstance(app.screen, FormScreen))
+        await pilot.press("enter")
         await settle(pilot, lambda: provider.answers == [("run-42", True, "")])
         sent = "gh:run-42: me votes approve; approved sent: review recorded"
         await settle(pilot, lambda: any(sent in m for m in app.notices))

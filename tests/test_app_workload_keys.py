@@ -82,14 +82,14 @@ async def test_s_asks_for_replicas_rejects_words_and_scales_to_three(tmp_path: P
         assert before != 3
         await pilot.press("s")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))
+        form = app.screen
         await pilot.press("ctrl+u", "x", "enter")  # clear the current count, type a word
-        await settle(pilot, lambda: isinstance(app.screen, MainScreen))
-        assert any(
-            "replicas must be a whole number of 0 or more, not 'x'" in m for m in app.notices
+        error = form.query_one("#form-error")
+        await settle(
+            pilot, lambda: "replicas must be a whole number from 0 to" in str(error.render())
         )
+        assert app.screen is form and form.query_one("#f-replicas").value == "x"  # kept
         assert _audit(app, "scale") == []
-        await pilot.press("s")
-        await settle(pilot, lambda: isinstance(app.screen, FormScreen))
         await pilot.press("ctrl+u", "3", "enter")
         await settle(pilot, lambda: _desired(app, API_STAGING) == 3)
         await settle(pilot, lambda: app.services.table.cells(API_STAGING)[5].endswith("/3"))

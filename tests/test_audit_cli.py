@@ -113,3 +113,22 @@ def test_a_broken_file_is_one_line_and_exit_1(
     assert captured.err.startswith("quorum: audit log ")
     assert captured.err.count("\n") == 1
     assert "Traceback" not in captured.err
+
+
+def test_the_text_of_tail_shows_an_overrides_reason(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUORUM_SANDBOX_TEAMMATES", "off")
+    reason = "checkout is down, customers cannot pay"
+    code = main(["propose", "deploy", "web", "--env", "production", "--revision", "v9",
+                 "--json", "--sandbox"])  # fmt: skip
+    pid = json.loads(capsys.readouterr().out)["id"]
+    assert code == 0
+    assert main(["override", str(pid), "--reason", reason, "--sandbox"]) == 0
+    capsys.readouterr()
+    assert main(["audit", "tail", "--sandbox"]) == 0
+    header, *rows = capsys.readouterr().out.splitlines()
+    comment_at = header.index("COMMENT")
+    overrides = [row for row in rows if row.split()[3] == "override"]
+    assert len(overrides) == 1
+    assert overrides[0][comment_at:].endswith(f": {reason}")

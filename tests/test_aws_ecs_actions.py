@@ -109,6 +109,23 @@ def test_deploy_a_chosen_revision(moto: str, tmp_path: Path, capsys) -> None:
     assert service(moto)["taskDefinition"].endswith("task-definition/web:2")
 
 
+def test_a_revision_ecs_cannot_take_is_refused_before_anything_starts(
+    moto: str, tmp_path: Path, capsys
+) -> None:
+    seeded(moto)
+    config = ecs_config(tmp_path, moto)
+    common = ["web", "--env", "production", "--config", str(config)]
+    assert main(["deploy", *common, "--revision", "web:9"]) == 2
+    assert "cannot deploy this revision: unable to find task definition web:9" in (
+        capsys.readouterr().err
+    )
+    assert main(["deploy", *common, "--revision", "sidecar=envoy:1.31"]) == 2
+    assert "has no container 'sidecar' (web)" in capsys.readouterr().err
+    assert main(["propose", "deploy", *common, "--revision", "web:9", "--reason", "x"]) == 2
+    assert service(moto)["taskDefinition"].endswith("task-definition/web:2")  # untouched
+    assert audit(config, capsys, "deploy") == []  # nothing started, nothing to resolve
+
+
 def test_rollback_goes_to_the_previous_revision_or_a_chosen_one(
     moto: str, tmp_path: Path, capsys
 ) -> None:

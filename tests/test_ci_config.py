@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from console.cli.main import main
+from console.domain.identity import current_identity
 
 GH_TOKEN = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
 GL_TOKEN = "glpat-abcdefghijklmnopqrstuvwx"
@@ -94,9 +95,9 @@ token_command = []
 def test_a_valid_ci_config_checks_clean(tmp_path: Path, capsys) -> None:  # noqa: ANN001
     code, problems = check(
         tmp_path,
-        """
+        f"""
 [team]
-members = ["alice", "bob"]
+members = ["alice", "bob", "{current_identity().name}"]
 
 [policy.production]
 min_approvals = 2
@@ -107,7 +108,7 @@ name = "ci"
 kind = "github"
 repos = ["collective/website", "collective/bluesky-tools"]
 token_command = ["gh", "auth", "token"]
-workflows = { "ci.yml" = "ci", "production.yml" = "production" }
+workflows = {{ "ci.yml" = "ci", "production.yml" = "production" }}
 rollback = "rerun"
 
 [[providers]]
@@ -115,8 +116,8 @@ name = "gitlab"
 kind = "gitlab"
 project = "collective/website"
 token_env = "GITLAB_TOKEN"
-environments = { production = "production" }
-deploy_jobs = { production = "deploy-production" }
+environments = {{ production = "production" }}
+deploy_jobs = {{ production = "deploy-production" }}
 """,
         capsys,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,20 @@ def test_logs_tail_prints_that_many_timestamped_lines(capsys: pytest.CaptureFixt
     for line in lines:
         stamp, level = line.split()[:2]
         assert ISO.match(stamp) and level in {"DEBUG", "INFO", "WARN", "ERROR"}
+
+
+def test_logs_without_a_window_print_the_last_hour_as_help_says(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["logs", "--help"])
+    assert exit_info.value.code == 0
+    assert "default: the last hour on the sandbox" in " ".join(capsys.readouterr().out.split())
+    row = status_json(capsys)[0]
+    assert main(["logs", row["service"], "--env", row["environment"], "--sandbox"]) == 0
+    stamps = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    first, last = (datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ") for s in (stamps[0], stamps[-1]))
+    assert timedelta(minutes=59) <= last - first <= timedelta(hours=1)
 
 
 def test_logs_of_an_unknown_service_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,7 +21,8 @@ def test_a_misspelt_option_shows_the_commands_usage_and_the_near_option(
 ) -> None:
     lines = _usage_error(capsys, "status", "--jsno")
     assert lines[0].startswith("usage: quorum status ")
-    assert "--json" in lines[0] and "COMMAND" not in "\n".join(lines)
+    usage = " ".join(lines[:-1])  # argparse wraps a long usage over lines
+    assert "--json" in usage and "COMMAND" not in usage
     assert lines[-1] == (
         "quorum status: error: unrecognized arguments: --jsno (did you mean --json?)"
     )
@@ -51,3 +52,16 @@ def test_every_command_reports_an_unknown_option_itself(
 ) -> None:
     lines = _usage_error(capsys, command, "--no-such-option")
     assert lines[-1].startswith(f"quorum {command}")
+
+
+def test_a_misspelt_command_is_answered_with_the_near_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lines = _usage_error(capsys, "stauts")
+    assert lines[-1] == (
+        "quorum: error: unknown command 'stauts'; did you mean 'status'? "
+        "(`quorum --help` lists them)"
+    )
+    lines = _usage_error(capsys, "zzz")
+    assert lines[-1].startswith("quorum: error: argument COMMAND: invalid choice: 'zzz'")
+    assert all(f"'{command}'" in lines[-1] for command in _commands())

@@ -7,10 +7,12 @@ from pathlib import Path
 import pytest
 
 from console.cli.main import main
+from console.domain.identity import current_identity
 from tests.test_config_load import MALFORMED
 
 CONFIGS = Path(__file__).parent / "configs"
 PLUGINS = CONFIGS / "plugins"
+ME = current_identity().name
 
 VALID = """
 [team]
@@ -53,7 +55,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_valid_config_is_ok_with_a_summary(tmp_path, plugins, capsys):
-    path = write(tmp_path, VALID)
+    path = write(tmp_path, VALID.replace('"alice", "bob", "carol"', f'"alice", "bob", "{ME}"'))
     assert main(["config", "check", "--config", str(path)]) == 0
     out, err = capsys.readouterr()
     assert out == (
@@ -140,16 +142,43 @@ def test_problems_are_neutralised_on_the_terminal(tmp_path, capsys):
     assert err.endswith("must be 0 or more\n")
 
 
-def test_the_example_config_checks_ok_end_to_end(capsys, tmp_path, monkeypatch):
+def test_the_example_config_checks_ok_end_to_end_from_anywhere(capsys, tmp_path, monkeypatch):
     example = Path(__file__).resolve().parent.parent / "config.example.toml"
-    # Its deploy_command, ./scripts/deploy.sh, runs from the directory quorum runs in.
-    script = tmp_path / "scripts" / "deploy.sh"
-    script.parent.mkdir()
-    script.write_text("#!/bin/sh\n")
-    script.chmod(0o755)
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # nothing it names lives beside it
     assert main(["config", "check", "--config", str(example)]) == 0
-    assert capsys.readouterr().out.splitlines()[0] == (
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0] == (
         f"ok: {example} (3 providers, 1 service, 3 policies, 2 rotations, 0 notify sinks, "
         "3 members)"
     )
+    # Until its one edit is made, it says so: the person checking is not a member.
+    assert err == (
+        f"warning: [team] members does not list {ME}: you ({ME}) can read, but not vote, "
+        "override, review or make changes with this config\n"
+    )
+
+
+def test_the_example_config_with_its_one_edit_lets_its_reader_change_things(
+    capsys, tmp_path, monkeypatch
+):
+    example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    edited = tmp_path / "quorum.toml"
+    text = example.read_text()
+    assert text.count('members = ["alice", "bob", "carol"]        # EDIT') == 1
+    edited.write_text(
+        text.replace(
+            'members = ["alice", "bob", "carol"]', f'members = ["{ME}", "alice", "bob", "carol"]'
+        )
+    )
+    monkeypatch.setenv("QUORUM_SANDBOX_TEAMMATES", "off")
+    assert main(["config", "check", "--config", str(edited)]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["rollback", "api", "--env", "production", "--config", str(edited)]) == 0
+    assert capsys.readouterr().out.startswith("rollback finished: ")
+    assert main(["deploy", "api", "--env", "staging", "--revision", "v9.9.9",
+                 "--config", str(edited)]) == 0  # fmt: skip
+    assert capsys.readouterr().out.startswith("deploy finished: deployment/api (staging)")
+    # Production waits for two of the others: a proposal, not a refusal.
+    assert main(["deploy", "api", "--env", "production", "--revision", "v9.9.9",
+                 "--config", str(edited)]) == 3  # fmt: skip
+    assert "opened proposal 1" in capsys.readouterr().err

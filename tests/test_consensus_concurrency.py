@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -115,3 +116,54 @@ def test_concurrent_votes_all_land(tmp_path: Path) -> None:
     result = log.verify()
     assert result.ok and result.checked == len(VOTERS) * PROPOSALS, result.reason
     log.close()
+
+
+PROPOSER = textwrap.dedent(
+    """
+    import sys
+    from console.cli.main import main
+    changes = [(s, r) for s in ("api", "auth", "search") for r in ("v9.1", "v9.2", "v9.3")]
+    if int(sys.argv[1]) % 2:
+        changes.reverse()
+    codes = [
+        main(["--sandbox", "propose", "deploy", s, "--env", "production", "--revision", r])
+        for s, r in changes
+    ]
+    print(" ".join(map(str, codes)))  # the last line, after what each command printed
+    """
+)
+
+
+def test_the_same_changes_proposed_at_once_by_four_processes_open_once_each(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    from console.cli.main import main
+
+    env = {
+        "QUORUM_DATA_DIR": str(tmp_path / "data"),
+        "QUORUM_STATE_DIR": str(tmp_path / "state"),
+        "QUORUM_SANDBOX_TEAMMATES": "off",
+        "PATH": "/usr/bin:/bin",
+    }
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", PROPOSER, str(i)],
+            cwd=Path(__file__).resolve().parent.parent,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(4)
+    ]
+    outputs = [p.communicate(timeout=240) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in outputs]
+    codes = [int(c) for out, _ in outputs for c in out.splitlines()[-1].split()]
+    assert sorted(set(codes)) == [0, 3]  # opened, or pointed to the one already open
+    assert codes.count(0) == 9
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["--sandbox", "approvals", "--json"]) == 0
+    proposals = json.loads(capsys.readouterr().out)["proposals"]
+    changes = sorted((p["service"], p["revision"]) for p in proposals)
+    assert changes == [(s, r) for s in ("api", "auth", "search") for r in ("v9.1", "v9.2", "v9.3")]

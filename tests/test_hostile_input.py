@@ -164,6 +164,18 @@ def test_the_sandbox_keeps_its_own_audit_log(
     assert json.loads(out)["proposals"] == []
 
 
+def test_the_sandbox_keeps_its_certificates_beside_its_audit_log(
+    capsys: pytest.CaptureFixture[str], isolated_quorum: Path
+) -> None:
+    code, out, _ = run(capsys, "propose", "deploy", "api", "--env", "staging",
+                       "--revision", "v2", "--json", "--sandbox")  # fmt: skip
+    proposal = json.loads(out)
+    assert (code, proposal["state"]) == (0, "executed")  # staging needs no vote: it ran
+    written = isolated_quorum / "sandbox" / "certificates" / f"proposal-{proposal['id']}.json"
+    assert json.loads(written.read_text())["proposal"]["id"] == proposal["id"]
+    assert not (isolated_quorum / "certificates").exists()
+
+
 # -- config problems ---------------------------------------------------------------------
 
 

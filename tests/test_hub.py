@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,38 @@ async def test_refresh_now_and_watch_wake_the_loop_early(tmp_path: Path, manual:
         await until(lambda: provider.calls == 2, "second poll long before the interval")
     finally:
         await hub.stop()
+
+
+async def test_a_blocking_provider_does_not_stall_another_providers_refresh(
+    tmp_path: Path,
+) -> None:
+    """A snapshot that blocks its thread (file reads, computation) runs beside the loop:
+    the other provider's poll finishes while it is still blocked, and the loop stays free."""
+    release = threading.Event()
+    order: list[str] = []
+
+    class Blocking(Scripted):
+        blocking = True
+
+        async def snapshot(self) -> Snapshot:
+            order.append("blocking started")
+            # Blocks its thread without awaiting; the bound only keeps a regression from hanging.
+            release.wait(timeout=10)
+            order.append("blocking answered")
+            return await super().snapshot()
+
+    class Quick(Scripted):
+        async def snapshot(self) -> Snapshot:
+            await until(lambda: "blocking started" in order, "the blocking snapshot started")
+            order.append("quick answered")
+            return await super().snapshot()
+
+    providers = {"slow": Blocking("slow", "ok", tmp_path), "quick": Quick("quick", "ok", tmp_path)}
+    hub = Hub(Session(Config(), tmp_path, False, providers=dict(providers)), timeout=20)
+    cycle = asyncio.create_task(hub.refresh_all())
+    await until(lambda: hub.states["quick"].snapshot is not None, "the quick provider's poll")
+    assert order == ["blocking started", "quick answered"]
+    release.set()
+    states = {s.name: s for s in await cycle}
+    assert order[-1] == "blocking answered"
+    assert states["slow"].snapshot is not None and states["slow"].error is None

@@ -74,7 +74,9 @@ def test_holders_table_and_offsets(data, capsys):
     ("argv", "code", "message"),
     [
         (["rotation", "--at", "yesterday"], 2, "'yesterday' is not a date or datetime"),
-        (["rotation", "schedule", "nope"], 2, "unknown rotation 'nope'"),
+        (["rotation", "schedule", "nope"], 2, "unknown rotation 'nope' (known: "),
+        (["rotation", "schedule", "oncall"], 2,
+         "unknown rotation 'oncall'; did you mean 'on-call'? (known: infrastructure, on-call)"),
         (
             ["rotation", "override", "nope", "--who", "a", "--from", "2030-01-01", "--to",
              "2030-01-02", "--reason", "x"],

@@ -47,6 +47,7 @@ class MainScreen(Screen[None]):
         *,
         now: Callable[[], datetime],
         log_cap: int,
+        log_scroll: tuple[float, float],
         save_dir: Path,
         commands: list[str],
         on_command: Callable[[str, str | None], None],
@@ -56,6 +57,7 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.now = now
         self.log_cap = log_cap
+        self.log_scroll = log_scroll
         self.save_dir = save_dir
         self.commands = commands
         self.on_command = on_command
@@ -106,7 +108,14 @@ class MainScreen(Screen[None]):
 
         panes = (
             ApprovalsPane(self.now, id="approvals"),
-            LogPane(cap=self.log_cap, save_dir=self.save_dir, now=self.now, id="logs"),
+            LogPane(
+                cap=self.log_cap,
+                scroll_every=self.log_scroll[0],
+                scroll_every_focused=self.log_scroll[1],
+                save_dir=self.save_dir,
+                now=self.now,
+                id="logs",
+            ),
             MetricsPane(id="metrics"),
             RotationPane(self.now, id="rotation"),
             AuditPane(id="audit"),

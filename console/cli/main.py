@@ -1,9 +1,12 @@
 """The `quorum` command: the TUI with no subcommand, headless subcommands otherwise.
 
 Each command group lives in its own module under `console/cli/commands/` and registers
-itself through `register(subparsers, common)`; modules are found there, not listed
-here, so adding a command touches no shared file. This module only builds the
-parser, dispatches, and turns expected errors into one-line messages and exit codes.
+its options through `register(subparsers, common)`. `COMMANDS` names them, with the
+one line `quorum --help` shows, so the parser is built without importing them: only
+the module of the command being run is imported (with what it uses), and a script
+that runs `quorum status` pays nothing for the notifier, the rotation store or the
+other commands. This module only builds the parser, dispatches, and turns expected
+errors into one-line messages and exit codes.
 """
 
 from __future__ import annotations
@@ -12,12 +15,10 @@ import argparse
 import gc
 import importlib
 import os
-import pkgutil
 import sqlite3
 import sys
 from collections.abc import Sequence
 
-from console.cli import commands
 from console.cli.usage import parse_command_line
 from console.domain import exitcodes
 from console.domain.errors import QuorumError, UsageError
@@ -41,6 +42,12 @@ def common_options() -> argparse.ArgumentParser:
         help="use the built-in simulated team",
     )
     common.add_argument(
+        "--slow-link",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="redraw less often, for a slow or metered link (also QUORUM_SLOW_LINK=1)",
+    )
+    common.add_argument(
         "--readonly",
         action="store_true",
         default=argparse.SUPPRESS,
@@ -49,7 +56,42 @@ def common_options() -> argparse.ArgumentParser:
     return common
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Every command: its module under console/cli/commands/ and its line in `quorum --help`,
+# in the order the help lists them (a test keeps this equal to what the modules register).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "actions": ("actions", "actions that never finished"),
+    "approvals": ("approvals", "open proposals and provider approvals, with votes"),
+    "audit": ("audit", "read and verify the audit log"),
+    "certificate": ("certificate", "print a proposal's consensus certificate, or verify one"),
+    "config": ("config_cmd", "inspect the configuration"),
+    "deploy": ("deploy", "deploy a revision (opens a proposal where the policy needs votes)"),
+    "rollback": ("deploy", "roll back now: anyone, no vote, team notified"),
+    "restart": ("deploy", "restart a target (opens a proposal where the policy needs votes)"),
+    "scale": ("deploy", "scale a target (opens a proposal where the policy needs votes)"),
+    "pause": ("deploy", "pause a rollout now: anyone, no vote, team notified"),
+    "resume": ("deploy", "resume a paused rollout (opens a proposal where the policy needs votes)"),
+    "describe": ("describe", "a target's pods and recent events, then exit"),
+    "logs": ("logs", "print or follow a target's logs"),
+    "override": ("override", "emergency bypass of a proposal (reason required)"),
+    "review": ("override", "mark an override reviewed (not by its author)"),
+    "propose": ("propose", "open a proposal for a change"),
+    "rotation": (
+        "rotation",
+        "who holds each rotation; schedule, calendar feed, overrides, swaps",
+    ),
+    "status": ("status", "one snapshot of every target, then exit"),
+    "vote": ("vote", "approve or reject a proposal or a provider approval"),
+}
+
+
+def command_module(name: str) -> str:
+    """The dotted name of the module that registers and runs command `name`."""
+    return f"console.cli.commands.{COMMANDS[name][0]}"
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The full parser for `argv`: the named command's module registers its real options;
+    every other command is a name and a help line, so none of them is imported."""
     common = common_options()
     parser = argparse.ArgumentParser(
         prog="quorum",
@@ -57,14 +99,41 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        module.register(sub, common)
+    chosen = _named_command(common, argv)
+    module = COMMANDS[chosen][0] if chosen else None
+    registered: set[str] = set()
+    for name, (owner, help_text) in COMMANDS.items():
+        if name in registered:
+            continue
+        if owner == module:
+            before = set(sub.choices)
+            importlib.import_module(command_module(name)).register(sub, common)
+            registered |= set(sub.choices) - before
+        else:
+            # Never parsed: a command named in argv is always registered for real above.
+            sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
+def _named_command(common: argparse.ArgumentParser, argv: Sequence[str] | None) -> str | None:
+    """The command `argv` names (its first word after the common options), if any."""
+    probe = argparse.ArgumentParser(add_help=False, parents=[common])
+    probe.exit_on_error = False
+    try:
+        _, rest = probe.parse_known_args(argv)
+    except argparse.ArgumentError:
+        return None
+    words = [w for w in rest if not w.startswith("-")]
+    return words[0] if words and words[0] in COMMANDS else None
+
+
 def _normalise(args: argparse.Namespace) -> argparse.Namespace:
-    for key, default in (("config", None), ("sandbox", False), ("readonly", False)):
+    for key, default in (
+        ("config", None),
+        ("sandbox", False),
+        ("readonly", False),
+        ("slow_link", False),
+    ):
         if not hasattr(args, key):
             setattr(args, key, default)
     return args
@@ -109,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(argv: Sequence[str] | None) -> int:
     try:
         _check_encoding(sys.argv[1:] if argv is None else argv)
-        args = _console_args(argv) or _normalise(parse_command_line(build_parser(), argv))
+        args = _console_args(argv) or _normalise(parse_command_line(build_parser(argv), argv))
         if args.command is None:
             # Start-up allocates some hundred thousand objects and leaves almost no
             # cycles behind (a few hundred): the cyclic collector's passes over them

@@ -16,8 +16,13 @@ from collections.abc import Sequence
 def parse_command_line(
     parser: argparse.ArgumentParser, argv: Sequence[str] | None
 ) -> argparse.Namespace:
-    """`parser.parse_args(argv)`, but unknown arguments are the chosen command's error."""
-    args, extras = parser.parse_known_args(argv)
+    """`parser.parse_args(argv)`, but unknown arguments are the chosen command's error,
+    and a misspelt command is answered with the near one."""
+    parser.exit_on_error = False  # an unknown command comes back here, to be suggested
+    try:
+        args, extras = parser.parse_known_args(argv)
+    except argparse.ArgumentError as exc:
+        parser.error(_misspelt_command(parser, exc) or str(exc))
     if extras:
         chosen = chosen_parser(parser, args)
         chosen.error(f"unrecognized arguments: {' '.join(extras)}{_hint(chosen, extras)}")
@@ -35,6 +40,25 @@ def chosen_parser(
             if sub is not None:
                 return chosen_parser(sub, args)
     return parser
+
+
+def _misspelt_command(parser: argparse.ArgumentParser, exc: argparse.ArgumentError) -> str:
+    """`unknown command 'stauts'; did you mean 'status'? ...` when a command name is near
+    the word given, else "" (argparse's own message, with every choice, stands)."""
+    from console.domain.suggest import nearest
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and exc.argument_name in (
+            action.metavar,
+            action.dest,
+        ):
+            word = str(exc).partition("invalid choice: ")[2].partition(" (")[0].strip("'")
+            near = nearest(word, action.choices) if word else None
+            if near:
+                return (
+                    f"unknown command {word!r}; did you mean {near!r}? (`quorum --help` lists them)"
+                )
+    return ""
 
 
 def _hint(parser: argparse.ArgumentParser, extras: list[str]) -> str:

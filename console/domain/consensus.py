@@ -235,13 +235,12 @@ def evaluate(
     if proposal.state not in VOTABLE:
         return proposal
     if now - proposal.updated_at > policy.vote_ttl:
-        return replace(proposal, state=State.EXPIRED)
-    result = tally(proposal, policy, now, rotation_holder)
-    if result.blocked:
-        return replace(proposal, state=State.BLOCKED)
-    if result.quorum:
-        return replace(proposal, state=State.APPROVED)
-    return replace(proposal, state=State.OPEN)
+        state = State.EXPIRED
+    else:
+        result = tally(proposal, policy, now, rotation_holder)
+        state = State.BLOCKED if result.blocked else State.APPROVED if result.quorum else State.OPEN
+    # Unchanged, the same value: listings evaluate thousands of proposals twice each.
+    return proposal if proposal.state is state else replace(proposal, state=state)
 
 
 def _votable(
@@ -299,6 +298,23 @@ def add_vote(
     check_text(ballot.comment, "a vote's comment (--comment)")
     voted = replace(proposal, votes=cast(proposal.votes, ballot), updated_at=ballot.at)
     return evaluate(voted, policy, ballot.at, rotation_holder)
+
+
+def completes_quorum(
+    proposal: Proposal,
+    policy: Policy,
+    *,
+    voter: str,
+    now: datetime,
+    rotation_holder: str | None = None,
+) -> bool:
+    """Whether `voter`'s approval at `now` would approve `proposal`, and so run it: the
+    console asks before such a vote. Raises what `vote` would refuse."""
+    before = evaluate(proposal, policy, now, rotation_holder)
+    after = vote(
+        before, policy, voter=voter, approve=True, now=now, rotation_holder=rotation_holder
+    )
+    return before.state is not State.APPROVED and after.state is State.APPROVED
 
 
 def amend(

@@ -113,7 +113,7 @@ def derive(
         updated_at=base.at,
         replicas=base.content.replicas,
     )
-    why = _refusal(facts.proposal, base.message(), verify, members)
+    why = _refusal(facts.proposal, base.message, verify, members)
     if why:
         return Derived(replace(proposal, state=State.INVALID), (), ((facts.proposal, why),))
     proposal = rules.evaluate(proposal, policy, base.at, rotation_holder)
@@ -132,7 +132,7 @@ def derive(
         if message is None:
             ignored.append((signed, f"signed over version {act.version}, which never existed"))
             continue
-        why = _refusal(signed, message, verify, members)
+        why = _refusal(signed, lambda known=message: known, verify, members)
         if why:
             ignored.append((signed, why))
             continue
@@ -192,8 +192,13 @@ def _message(act: Act, contents: dict[int, Content]) -> bytes | None:
 
 
 def _refusal(
-    signed: Signed, message: bytes, verify: Verifier | None, members: frozenset[str] | None
+    signed: Signed,
+    message: Callable[[], bytes],
+    verify: Verifier | None,
+    members: frozenset[str] | None,
 ) -> str:
+    """Why `signed` does not count, or "". `message` is built only to check a signature:
+    a team without keys (`verify` None) never pays for encoding it."""
     author = signed.act.author
     if members is not None and author not in members:
         return f"{author} is not a member of the team"
@@ -201,7 +206,7 @@ def _refusal(
         return ""
     if not signed.signature:
         return f"not signed by {author}"
-    if not verify(author, message, signed.signature):
+    if not verify(author, message(), signed.signature):
         return f"the signature is not {author}'s over this content"
     return ""
 

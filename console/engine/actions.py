@@ -73,6 +73,10 @@ from providers.base import Progress, Provider, ProviderError, progress_sink
 
 T = TypeVar("T")
 WAITING_AFTER = 0.5  # seconds a store call may take before `on_waiting` is told
+SETTLED = (State.EXECUTED, State.FAILED, State.WITHDRAWN)
+# The most settled proposals a listing of recent outcomes shows: a window of a busy
+# team's history stays one bounded read.
+SETTLED_SHOWN = 200
 
 
 def needs_votes(policy: Policy) -> bool:
@@ -92,6 +96,7 @@ _AUDITED_AS = {
 }
 
 __all__ = [
+    "ActionIncomplete",
     "Actions",
     "AlreadyProposed",
     "NeedsConsensus",
@@ -230,9 +235,12 @@ class NeedsConsensus(PolicyRefused):
 
     def __init__(self, view: ProposalView) -> None:
         self.view = view
+        # The proposer reads this: where they may not approve their own change, the
+        # vote is the others' to cast.
+        voters = "members vote" if view.policy.allow_self_approval else "the other members vote"
         super().__init__(
             f"{view.proposal.ref.environment} needs consensus: opened proposal {view.id} "
-            f"({view.tally.summary()}); vote with `quorum vote {view.id} approve`"
+            f"({view.tally.summary()}); {voters} with `quorum vote {view.id} approve|reject`"
         )
 
 
@@ -295,6 +303,10 @@ class Actions:
         self._ledger: Ledger | None = None
         self._claims: ClaimStore | None = None
         self._opening = threading.Lock()
+        # The open proposals' views as last derived: (file version, when, valid until, views).
+        self._open: tuple[tuple[int, int], datetime, datetime, tuple[ProposalView, ...]] | None = (
+            None
+        )
 
     # The stores open on first use (creating their tables may wait on the file's lock),
     # which is in a worker thread when that use is `in_worker`.
@@ -361,8 +373,8 @@ class Actions:
     def policy(self, environment: str) -> Policy:
         return self.config.policy(environment)
 
-    def _derived_view(self, derived: Derived) -> ProposalView:
-        now = self.clock()
+    def _derived_view(self, derived: Derived, now: datetime | None = None) -> ProposalView:
+        now = now or self.clock()
         p = derived.proposal
         policy = self.policy(p.ref.environment)
         holder = self.ledger.holder(policy, p.created_at)
@@ -377,23 +389,46 @@ class Actions:
         return self._derived_view(self.ledger.derived(pid))
 
     def open_proposals(self) -> list[ProposalView]:
-        """Proposals still waiting for votes or execution (expired ones drop out), oldest first."""
-        return [self._derived_view(d) for d in self.ledger.pending()]
+        """Proposals still waiting for votes or execution (expired ones drop out), oldest first.
+
+        Kept, like the ledger's `pending`, while the file is unchanged and no vote or
+        proposal has reached its time: the console asks every two seconds.
+        """
+        return list(self.open_until()[0])
+
+    def open_until(self) -> tuple[tuple[ProposalView, ...], datetime]:
+        """`open_proposals` and the instant until which they hold, the file unchanged."""
+        now = self.clock()
+        version = self.ledger.version()
+        memo = self._open
+        if memo is not None and memo[0] == version and memo[1] <= now < memo[2]:
+            return memo[3], memo[2]
+        found, until = self.ledger.pending_until(now)
+        views = tuple(self._derived_view(d, now) for d in found)
+        self._open = (version, now, until, views)
+        return views, until
+
+    def ledger_version(self) -> tuple[int, int]:
+        """Changes whenever the shared file does (`Ledger.version`): a reader that saw
+        this value before has nothing new to read while it stays the same."""
+        return self.ledger.version()
 
     def awaiting_review(self) -> list[ProposalView]:
         """Overrides nobody but their author has looked at yet: the review queue."""
-        done = self.ledger.every()
+        done = self.ledger.overridden()
         return [self._derived_view(d) for d in done if d.proposal.awaiting_review]
 
     def incomplete(self) -> list[Claim]:
         """Actions that started and never finished (crash recovery; the TUI shows them at start)."""
         return self.claims.incomplete()
 
-    def settled_since(self, since: datetime) -> list[ProposalView]:
-        """Proposals executed, failed or withdrawn since `since`, so an outcome stays in view."""
-        done = self.proposals.list((State.EXECUTED, State.FAILED, State.WITHDRAWN))
-        views = [self.view(p) for p in done if p.updated_at >= since]
-        return [v for v in views if v.state in (State.EXECUTED, State.FAILED, State.WITHDRAWN)]
+    def settled_since(self, since: datetime, limit: int = SETTLED_SHOWN) -> list[ProposalView]:
+        """Proposals executed, failed or withdrawn since `since`, so an outcome stays in view:
+        the `limit` newest, oldest first. Only rows inside the window are read (SQL picks
+        them on the `updated_at` index), however long the history."""
+        done = self.proposals.settled_since(SETTLED, since, limit)
+        views = [self.view(p) for p in reversed(done)]
+        return [v for v in views if v.state in SETTLED]
 
     # -- the same reads for async callers, off the event loop -------------------------
 
@@ -402,6 +437,12 @@ class Actions:
 
     async def fetch_open(self) -> list[ProposalView]:
         return await self.in_worker(self.open_proposals)
+
+    async def fetch_open_until(self) -> tuple[tuple[ProposalView, ...], datetime]:
+        return await self.in_worker(self.open_until)
+
+    async def fetch_ledger_version(self) -> tuple[int, int]:
+        return await self.in_worker(self.ledger_version)
 
     async def fetch_awaiting_review(self) -> list[ProposalView]:
         return await self.in_worker(self.awaiting_review)
@@ -656,6 +697,18 @@ class Actions:
         """
         return await self._vote(self.identity, pid, approve, comment, seen_version)
 
+    def approval_completes(self, view: ProposalView) -> bool:
+        """Whether this person's approval, cast now on `view`, completes the quorum and so
+        runs the change (the consensus rules decide, as for the vote itself); raises the
+        PolicyRefused the vote would meet (a self-approval, a settled proposal)."""
+        return rules.completes_quorum(
+            view.proposal,
+            view.policy,
+            voter=self.identity.name,
+            now=self.clock(),
+            rotation_holder=view.tally.rotation_holder,
+        )
+
     async def vote_as_teammate(self, name: str, pid: int, approve: bool, comment: str) -> Result:
         """A sandbox teammate's vote; refused for anyone the config does not simulate."""
         if name not in {t.name for t in self.config.simulated_teammates}:
@@ -886,7 +939,7 @@ class Actions:
 
     def _write_certificate(self, derived: Derived) -> Path:
         """The certificate file a deploy command finds in QUORUM_CERTIFICATE."""
-        folder = self.session.data_dir / "certificates"
+        folder = self.session.team_dir / "certificates"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"proposal-{derived.proposal.id}.json"
         tmp = path.with_suffix(".tmp")
@@ -944,6 +997,7 @@ class Actions:
             raise UsageError(f"replicas must be from 0 to {MAX_REPLICAS}")
         if revision:
             rules.check_revision(revision)
+        rules.check_text(reason, "a change's reason (--reason)")
         if CHANGES[kind].anyone:
             doing = "roll back" if kind is Kind.ROLLBACK else "pause a rollout"
             self._mutating(doing)
@@ -998,7 +1052,7 @@ class Actions:
             )
             raise NeedsConsensus(result.proposal)
         return await self._execute(
-            kind, ref, revision=revision, replicas=replicas, key=_user_key(key, kind)
+            kind, ref, revision=revision, replicas=replicas, key=_user_key(key, kind), reason=reason
         )
 
     async def resolve(
@@ -1078,7 +1132,13 @@ class Actions:
         replicas: int | None = None,
         proposal: Proposal | None = None,
         override: bool = False,
+        reason: str = "",
     ) -> Outcome:
+        """Runs one change on the one path (claim, audit, provider, audit, notify).
+
+        `reason` is a direct change's why (`deploy --reason`), kept in its "started"
+        audit record; a proposal's reason is in the proposal itself.
+        """
         provider = self._provider(ref, kind)
         refusal = await self.denied(ref, kind)
         if refusal:
@@ -1133,6 +1193,8 @@ class Actions:
             await self.in_worker(lambda: self._write_certificate(approved[0])) if approved else None
         )
         context = f"proposal {proposal.id}" if proposal else "direct"
+        if reason and proposal is None:
+            context += f"; {reason}"
         if override:
             context += " (override)"
         try:

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from console.domain.model import Health, Snapshot, Target, utcnow
 from console.domain.thresholds import Thresholds
-from console.engine.reads import READ_TIMEOUT, describe_failure
+from console.engine.reads import READ_TIMEOUT, describe_failure, take_snapshot
 from console.engine.session import Session
 from providers.base import Provider
 
@@ -91,7 +91,7 @@ class Hub:
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
             # cancellation that lands as the call completes, and stop() then waits forever.
             async with asyncio.timeout(self.timeout):
-                snapshot = await provider.snapshot()
+                snapshot = await take_snapshot(provider)
             if not isinstance(snapshot, Snapshot) or not all(
                 isinstance(t, Target) for t in snapshot.targets
             ):

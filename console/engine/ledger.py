@@ -14,15 +14,16 @@ console say that votes are unsigned.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
 from console.domain.acts import ProposalAct
 from console.domain.consensus import FINAL, Proposal, State, same_change
 from console.domain.derive import (
+    CLOCK_SKEW,
     Act,
     Derived,
     Facts,
@@ -46,6 +47,25 @@ def proposal_key(pid: int) -> str:
     Users cannot choose keys in this namespace (`console.engine.actions` refuses them).
     """
     return f"proposal-{pid}"
+
+
+NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """The live proposals as derived at `at` from the file at `version`: the same answer
+    until the file changes or the clock reaches `until`; `refreshed` when the cached rows
+    were brought up to that answer too."""
+
+    version: tuple[int, int]
+    at: datetime
+    until: datetime
+    found: tuple[Derived, ...]
+    moved: tuple[Proposal, ...]  # derived in another state than their cached rows say
+
+    def holds(self, version: tuple[int, int], now: datetime) -> bool:
+        return version == self.version and self.at <= now < self.until
 
 
 class AlreadyPending(PolicyRefused):
@@ -76,6 +96,7 @@ class Ledger:
         self.members = frozenset(config.members) if config.members else None
         signers = config.signers
         self.verify = None if signers is None else lru_cache(maxsize=65536)(signers.valid)
+        self._pending: _Pending | None = None
 
     @property
     def signed(self) -> bool:
@@ -98,15 +119,36 @@ class Ledger:
         rotation = policy.require_rotation_approval
         return holder_at(self.config, rotation, proposal_created, self.path, as_known=True)
 
-    def _outcome(self, pid: int) -> tuple[bool, str] | None:
-        claim = self.claims.get(proposal_key(pid))
-        if claim is None or claim.incomplete:
-            return None
-        return claim.outcome == FINISHED, claim.detail
+    def version(self) -> tuple[int, int]:
+        """A value that changes whenever the shared file does: SQLite's `data_version`
+        (moved by every other connection's commit, this process's other stores included)
+        and this connection's own changes (which `data_version` does not count)."""
+        with self.store.lock:
+            (data_version,) = self.store.conn.execute("PRAGMA data_version").fetchone()
+            return data_version, self.store.conn.total_changes
 
-    def _derive(self, facts: Facts, now: datetime | None = None) -> Derived:
+    def _outcomes(self, pids: Iterable[int]) -> dict[int, tuple[bool, str]]:
+        """How the execution of each of `pids` ended, for those whose execution did."""
+        keys = {proposal_key(pid): pid for pid in pids}
+        return {
+            keys[key]: (outcome == FINISHED, detail)
+            for key, (outcome, detail) in self.claims.outcomes(keys).items()
+            if outcome
+        }
+
+    def _derive(
+        self,
+        facts: Facts,
+        now: datetime | None = None,
+        outcomes: dict[int, tuple[bool, str]] | None = None,
+    ) -> Derived:
+        """`facts` derived at `now`; `outcomes` read beforehand for many at once, else
+        the proposal's own execution is read."""
         base = facts.proposal.act
+        pid = base.content.id
         policy = self.policy(base.content.ref.environment)
+        if outcomes is None:
+            outcomes = self._outcomes([pid])
         return derive(
             facts,
             policy,
@@ -114,8 +156,20 @@ class Ledger:
             verify=self.verify,
             members=self.members,
             rotation_holder=self.holder(policy, base.at),
-            outcome=self._outcome(base.content.id),
+            outcome=outcomes.get(pid),
         )
+
+    def changes_at(self, facts: Facts, derived: Derived, now: datetime) -> datetime:
+        """The first instant after `now` at which deriving `facts` again could answer
+        otherwise, the file unchanged: an act dated ahead of the clock comes into reach,
+        the proposal expires, or a vote stops counting (`rules.evaluate`, `rules.tally`)."""
+        times = [s.act.at - CLOCK_SKEW for s in facts.acts() if s.act.at > now + CLOCK_SKEW]
+        p = derived.proposal
+        if p.state not in FINAL:
+            ttl = self.policy(p.ref.environment).vote_ttl
+            times.append(p.updated_at + ttl)
+            times.extend(v.at + ttl for v in p.votes)
+        return min(times, default=NEVER)
 
     def derived(self, pid: int, now: datetime | None = None) -> Derived:
         facts = self.acts.facts([pid]).get(pid)
@@ -130,7 +184,15 @@ class Ledger:
         """Every proposal, derived, oldest first (a cached row that says settled is not
         believed: only an execution's recorded outcome settles one)."""
         facts = self.acts.facts(self.store.ids())
-        return [self._derive(facts[pid], now) for pid in sorted(facts)]
+        outcomes = self._outcomes(facts)
+        return [self._derive(facts[pid], now, outcomes) for pid in sorted(facts)]
+
+    def overridden(self, now: datetime | None = None) -> list[Derived]:
+        """Every proposal that has an override act, derived, oldest first: the only ones
+        that can await a review. Picked by their acts, not by the cached rows."""
+        facts = self.acts.facts(self.acts.ids_with("override"))
+        outcomes = self._outcomes(facts)
+        return [self._derive(facts[pid], now, outcomes) for pid in sorted(facts)]
 
     def pending(self, now: datetime | None = None, *, refresh: bool = False) -> list[Derived]:
         """Proposals whose derived state is still open, blocked or approved.
@@ -140,16 +202,47 @@ class Ledger:
         is left out of this list, which lets nothing through: every vote and execution
         derives its own proposal. `refresh` (mutating paths only) rewrites the rows of
         candidates whose derived state moved on (expired, withdrawn...).
+
+        The answer is kept while the file does not change (`version`) and the clock has
+        not reached the first instant it could differ (`changes_at`): the console asks
+        every two seconds, and a team's thousands of open proposals are derived again
+        only when something happened to them.
         """
+        return list(self.pending_until(now, refresh=refresh)[0])
+
+    def pending_until(
+        self, now: datetime | None = None, *, refresh: bool = False
+    ) -> tuple[tuple[Derived, ...], datetime]:
+        """`pending` and the instant until which it holds, the file unchanged."""
+        now = now or self.clock()
+        # One derivation at a time: the console's refresh and its catch-up ask at once,
+        # and the second is answered by the first's result. The store's own lock, which
+        # the write paths hold when they ask (a proposal checks for a pending twin).
+        with self.store.lock:
+            version = self.version()
+            memo = self._pending
+            if memo is None or not memo.holds(version, now):
+                memo = self._derive_pending(version, now)
+            if refresh and memo.moved:
+                with self.store.writing():
+                    for proposal in memo.moved:
+                        self.store.put(proposal)
+                self._pending = None  # the rows moved the version: derived again next time
+            else:
+                self._pending = memo
+        return memo.found, memo.until
+
+    def _derive_pending(self, version: tuple[int, int], now: datetime) -> _Pending:
         live = {p.id: p for p in self.store.list([State.OPEN, State.BLOCKED, State.APPROVED])}
         facts = self.acts.facts(live)
-        found = [self._derive(facts[pid], now) for pid in sorted(facts)]
-        if refresh:
-            for derived in found:
-                if derived.proposal.state is not live[derived.proposal.id].state:
-                    with self.store.writing():
-                        self.store.put(derived.proposal)
-        return [d for d in found if d.proposal.state not in FINAL]
+        outcomes = self._outcomes(facts)
+        found = [self._derive(facts[pid], now, outcomes) for pid in sorted(facts)]
+        until = min((self.changes_at(facts[d.proposal.id], d, now) for d in found), default=NEVER)
+        moved = tuple(
+            d.proposal for d in found if d.proposal.state is not live[d.proposal.id].state
+        )
+        result = tuple(d for d in found if d.proposal.state not in FINAL)
+        return _Pending(version, now, until, result, moved)
 
     # -- writing -----------------------------------------------------------------------
 
@@ -164,19 +257,16 @@ class Ledger:
     def propose(self, draft: Proposal, make: Callable[[Proposal], ProposalAct]) -> Derived:
         """Stores a new proposal: a cached row gives it an id, then its signed act.
 
-        The same change still pending is refused (`AlreadyPending`), checked in the
-        transaction that writes the row, so two processes proposing it at once open one.
+        The same change still pending is refused (`AlreadyPending`). The check, the row
+        and the act are one write transaction, so two processes proposing the same
+        change at once open it once.
         """
-
-        def refuse_same() -> None:
-            for derived in self.pending():
-                if same_change(derived.proposal, draft):
-                    raise AlreadyPending(derived)
-
-        created = self.store.create(draft, before=refuse_same)
-        signed = self._sign(make(created), None)
         with self.store.writing():
-            self.acts.add(signed)
+            for pending in self.pending():
+                if same_change(pending.proposal, draft):
+                    raise AlreadyPending(pending)
+            created = self.store.insert(draft)
+            self.acts.add(self._sign(make(created), None))
             derived = self.derived(created.id)
             self.store.put(derived.proposal)
         return derived

@@ -181,6 +181,23 @@ async def open_logs(
             await close()
 
 
+async def take_snapshot(provider: Provider) -> Snapshot:
+    """`provider.snapshot()`, for the hub's polls and the one-off reads alike: a provider
+    whose snapshot blocks (`Provider.blocking`) answers from a worker thread, on an event
+    loop of its own there, while this loop goes on with the keys and the other polls.
+
+    A timeout around this stops the wait, not the thread: a blocking snapshot that never
+    returns keeps one worker busy, and the next poll goes on without it.
+    """
+    if provider.blocking:
+        return await asyncio.to_thread(_snapshot_apart, provider)
+    return await provider.snapshot()
+
+
+def _snapshot_apart(provider: Provider) -> Snapshot:
+    return asyncio.run(provider.snapshot())
+
+
 @dataclass(frozen=True)
 class ProviderApprovals:
     """What the providers hold for people to approve, and who could not be asked."""
@@ -222,7 +239,7 @@ async def snapshots(
 
     async def ask(provider: Provider) -> Snapshot:
         async with gate:
-            return await bounded(provider, "snapshot", provider.snapshot(), timeout)
+            return await bounded(provider, "snapshot", take_snapshot(provider), timeout)
 
     providers = list(session.providers.values())
     answers = await asyncio.gather(*(ask(p) for p in providers), return_exceptions=True)

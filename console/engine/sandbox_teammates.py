@@ -74,6 +74,9 @@ async def sandbox_teammates_vote(actions: Actions, now: datetime) -> list[Teamma
         if not _simulated(actions, view.proposal):
             continue  # a real proposal in a data directory shared with a real team
         for mate in sorted(mates, key=lambda m: m.delay):
+            listed = view.proposal  # who proposed it and when never change: no read needed
+            if mate.name == listed.proposer or now < listed.created_at + mate.delay:
+                continue
             proposal = (await actions.fetch_proposal(view.id)).proposal
             if proposal.state not in VOTABLE:
                 break

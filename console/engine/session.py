@@ -45,15 +45,18 @@ class Session:
     broken: list[BrokenProvider] = field(default_factory=list)
 
     @property
+    def team_dir(self) -> Path:
+        """Where this team's own files go: the data directory, or for the built-in sandbox
+        `<data dir>/sandbox/`, so its proposals, votes, overrides and certificates never
+        mix with a real team's."""
+        return self.data_dir / "sandbox" if self.config.sandbox else self.data_dir
+
+    @property
     def audit_path(self) -> Path:
-        """The configured path, else `<data dir>/audit.db`; the built-in sandbox (a config
-        from no file) keeps its own under `<data dir>/sandbox/`, so its proposals, votes and
-        overrides never enter a real team's log."""
+        """The configured path, else `audit.db` in the team's folder (`team_dir`)."""
         if self.config.audit_path is not None:
             return self.config.audit_path
-        if self.config.sandbox:
-            return self.data_dir / "sandbox" / "audit.db"
-        return self.data_dir / "audit.db"
+        return self.team_dir / "audit.db"
 
     async def close(self) -> None:
         for provider in self.providers.values():

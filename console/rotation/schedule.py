@@ -25,6 +25,7 @@ from console.domain.errors import UsageError
 from console.domain.instants import iso_utc
 from console.domain.model import RotationSlot
 from console.domain.settings import Config, RotationConfig
+from console.domain.suggest import did_you_mean
 from console.rotation.layers import Layer, aware, compile_rotation, zone
 from console.store import rotation as store
 
@@ -96,8 +97,9 @@ def find_rotation(config: Config, name: str) -> RotationConfig:
     for rotation in config.rotations:
         if rotation.name == name:
             return rotation
-    known = ", ".join(r.name for r in config.rotations) or "none configured"
-    raise UsageError(f"unknown rotation {name!r} (known: {known})")
+    names = [r.name for r in config.rotations]
+    known = ", ".join(names) or "none configured"
+    raise UsageError(f"unknown rotation {name!r}{did_you_mean(name, names)} (known: {known})")
 
 
 def _utc(at: datetime) -> datetime:

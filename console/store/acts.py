@@ -138,6 +138,15 @@ class ActStore:
             ),
         )
 
+    def ids_with(self, kind: str) -> list[int]:
+        """The proposals that have at least one stored act of `kind`, as written (whether
+        it verifies is for the derivation to say)."""
+        with self.store.lock:
+            rows = self.store.conn.execute(
+                "SELECT DISTINCT proposal_id FROM proposal_acts WHERE kind = ?", (kind,)
+            )
+            return [pid for (pid,) in rows]
+
     def facts(self, pids: Iterable[int]) -> dict[int, Facts]:
         """The stored acts of each proposal in `pids` that has its proposal act.
 

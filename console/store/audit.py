@@ -60,6 +60,8 @@ _FIELDS = (
     "hash",
 )
 _COLUMNS = ", ".join(_FIELDS)
+# A record's fields and its author's signature ("" or NULL when it has none).
+_SIGNED_COLUMNS = ", ".join(f"l.{name}" for name in _FIELDS) + ", s.signature"
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS audit_log (
@@ -288,18 +290,22 @@ def check_chain(rows: Iterable[tuple], head: tuple[int, str] | None) -> VerifyRe
     return VerifyResult(ok=True, checked=last)
 
 
-def _pin_problem(rows: list[tuple], pinned: tuple[int, str]) -> VerifyResult | None:
-    """Whether the record a head seen earlier names is still there, unchanged."""
+def _pin_problem(
+    conn: sqlite3.Connection, checked: int, pinned: tuple[int, str]
+) -> VerifyResult | None:
+    """Whether the record a head seen earlier names is still there, unchanged; `checked`
+    records, 1 to `checked`, were just found chained (read in the same snapshot)."""
     seq, digest = pinned
     if seq == 0:
         return None
-    if seq > len(rows):
+    if seq > checked:
         return _bad(
-            len(rows) + 1,
-            f"missing: the log ends at record {len(rows)}, but record {seq} was seen "
+            checked + 1,
+            f"missing: the log ends at record {checked}, but record {seq} was seen "
             "earlier (the log was truncated or rebuilt)",
         )
-    if rows[seq - 1][11] != digest:
+    row = conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (seq,)).fetchone()
+    if row is None or row[0] != digest:
         return _bad(seq, "is not the record seen earlier (the log was rewritten from here)")
     return None
 
@@ -438,6 +444,8 @@ class AuditLog(Store):
         (records up to a head whose signatures were checked before, and whose hashes
         the chain still vouches for) must carry its author's signature. `pinned`, a
         (seq, hash) seen earlier or kept elsewhere, must still be in the chain.
+
+        Records are streamed, never all held: memory stays flat however long the log.
         """
         conn = self._conn
         try:
@@ -450,29 +458,27 @@ class AuditLog(Store):
                             ok=False, checked=0, reason="the chain head was deleted"
                         )
                     rows = conn.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq")
-                    if signers is None and pinned is None:
-                        return check_chain(rows, head)
-                    kept = rows.fetchall()
-                    result = check_chain(kept, head)
+                    result = check_chain(rows, head)
                     if not result.ok:
                         return result
                     if pinned is not None:
-                        moved = _pin_problem(kept, pinned)
+                        moved = _pin_problem(conn, result.checked, pinned)
                         if moved:
                             return moved
                     if signers is None:
                         return result
-                    signatures = dict(
-                        conn.execute(
-                            "SELECT seq, signature FROM audit_signatures WHERE seq > ?",
-                            (signed_through,),
-                        ).fetchall()
+                    signed = conn.execute(
+                        f"SELECT {_SIGNED_COLUMNS} FROM audit_log AS l LEFT JOIN audit_signatures"
+                        " AS s ON s.seq = l.seq WHERE l.seq > ? ORDER BY l.seq",
+                        (signed_through,),
+                    )
+                    bad = audit_signatures.first_bad(
+                        ((row[:-1], row[-1] or "") for row in signed), signers, members
                     )
                 finally:
                     conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise self._failure(exc) from None
-        bad = audit_signatures.first_bad(kept[signed_through:], signatures, signers, members)
         if bad is not None:
             return _bad(*bad)
         return result

@@ -17,8 +17,10 @@ verification is some 60-150 µs against ~6 µs for a hash), so it runs on every 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import islice
 
 from console.domain.acts import audit_message
 from console.domain.signers import AllowedSigners
@@ -41,37 +43,48 @@ _CHUNK = 2048
 
 
 def first_bad(
-    rows: Sequence[tuple],
-    signatures: Mapping[int, str],
+    signed: Iterable[tuple[tuple, str]],
     allowed: AllowedSigners,
     members: frozenset[str] | None,
     workers: int | None = None,
 ) -> tuple[int, str] | None:
     """The first record (seq, why) whose author's signature is missing or wrong, if any.
 
-    `rows` are records in the chain's field order (seq .. hash), already checked by
-    the chain; chunks of them are verified in parallel and the lowest bad seq wins.
+    `signed` yields each record in the chain's field order (seq .. hash), already
+    checked by the chain, with its signature ("" when it has none), by seq. Chunks of
+    them are verified in parallel, a bounded number at a time (memory stays flat over a
+    long log), and the lowest bad seq wins.
     """
-    chunks = [rows[i : i + _CHUNK] for i in range(0, len(rows), _CHUNK)]
-    if not chunks:
-        return None
 
-    def check(chunk: Sequence[tuple]) -> tuple[int, str] | None:
-        for row in chunk:
-            why = _problem(row, signatures.get(row[0], ""), allowed, members)
+    def check(chunk: list[tuple[tuple, str]]) -> tuple[int, str] | None:
+        for row, signature in chunk:
+            why = _problem(row, signature, allowed, members)
             if why:
                 return row[0], why
         return None
 
+    chunks = _chunks(iter(signed))
     workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(chunks) == 1:
-        found = map(check, chunks)
-        return next((bad for bad in found if bad is not None), None)
+    if workers == 1:
+        return next((bad for bad in map(check, chunks) if bad is not None), None)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for bad in pool.map(check, chunks):  # in order: the first bad chunk is the earliest
+        pending: deque[Future[tuple[int, str] | None]] = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(check, chunk))
+            if len(pending) > 2 * workers:
+                bad = pending.popleft().result()  # in order: the earliest bad chunk wins
+                if bad is not None:
+                    return bad
+        while pending:
+            bad = pending.popleft().result()
             if bad is not None:
                 return bad
     return None
+
+
+def _chunks(signed: Iterator[tuple[tuple, str]]) -> Iterator[list[tuple[tuple, str]]]:
+    while chunk := list(islice(signed, _CHUNK)):
+        yield chunk
 
 
 def _problem(

@@ -9,7 +9,7 @@ records what really happened with `resolve`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -210,6 +210,21 @@ class ClaimStore(Store):
     def _get(self, key: str) -> Claim | None:
         rows = list(self.db[TABLE].rows_where("key = ?", [key]))
         return _claim(rows[0]) if rows else None
+
+    def outcomes(self, keys: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """(outcome, detail) of each key in `keys` that was claimed, in one query per 500
+        keys: the ledger reads the executions of every listed proposal at once."""
+        wanted = sorted(set(keys))
+        found: dict[str, tuple[str, str]] = {}
+        with self.lock:
+            for i in range(0, len(wanted), 500):
+                chunk = wanted[i : i + 500]
+                marks = ", ".join("?" * len(chunk))
+                rows = self.conn.execute(
+                    f"SELECT key, outcome, detail FROM {TABLE} WHERE key IN ({marks})", chunk
+                )
+                found.update((key, (outcome, detail)) for key, outcome, detail in rows)
+        return found
 
     def incomplete(self) -> list[Claim]:
         """Actions that started and have no outcome yet, oldest first."""

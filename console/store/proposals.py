@@ -8,9 +8,12 @@ believed by a read or an execution.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable, Iterable
+import sqlite3
+from collections.abc import Iterable
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -109,9 +112,15 @@ def _proposal(row: dict, votes: tuple[Vote, ...]) -> Proposal:
     )
 
 
+# The settled window is read newest first by `updated_at`; files made before this index
+# gain it on open (`ProposalStore.__init__`).
+_UPDATED_INDEX = "CREATE INDEX IF NOT EXISTS proposals_updated ON proposals(updated_at)"
+
+
 def _create(db: sqlite_utils.Database) -> None:
     db.execute(_PROPOSALS)
     db["proposals"].create_index(["state"], "proposals_state", if_not_exists=True)
+    db.execute(_UPDATED_INDEX)
     db["proposal_votes"].create(
         {
             "proposal_id": int,
@@ -135,18 +144,30 @@ class ProposalStore(Store):
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         self.ensure(["proposals", "proposal_votes"], _create)
+        self._index_updated_at()
 
-    def create(self, draft: Proposal, before: Callable[[], None] | None = None) -> Proposal:
-        """Stores `draft` (its id is ignored) with its votes; returns it with its new id.
+    def _index_updated_at(self) -> None:
+        """Adds the `updated_at` index to a file made before it; a reader that may not
+        write keeps reading without it (the window is then a scan, still correct)."""
+        with self.lock:
+            found = self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'proposals_updated'"
+            ).fetchone()
+        if found is None:
+            with contextlib.suppress(sqlite3.OperationalError), self.writing():
+                self.conn.execute(_UPDATED_INDEX)
 
-        `before` runs inside the same write transaction and may refuse by raising, so a
-        check of what is stored holds until the row is written (duplicates)."""
-        with self.writing() as db:
-            if before is not None:
-                before()
-            pid = db["proposals"].insert(_row(draft)).last_pk
-            created = replace(draft, id=int(pid or 0))
-            self._write_votes(created.id, created.votes)
+    def create(self, draft: Proposal) -> Proposal:
+        """Stores `draft` (its id is ignored) with its votes; returns it with its new id."""
+        with self.writing():
+            return self.insert(draft)
+
+    def insert(self, draft: Proposal) -> Proposal:
+        """`create` inside the caller's `writing()`, so what the caller checked before
+        still holds when the row is written."""
+        pid = self.db["proposals"].insert(_row(draft)).last_pk
+        created = replace(draft, id=int(pid or 0))
+        self._write_votes(created.id, created.votes)
         return created
 
     def put(self, p: Proposal) -> None:
@@ -199,10 +220,31 @@ class ProposalStore(Store):
             wanted = [s.value for s in states]
             return self._select(f"state IN ({', '.join('?' * len(wanted))})", wanted)
 
-    def _select(self, where: str | None, params: list) -> list[Proposal]:
-        rows = list(self.db["proposals"].rows_where(where, params, order_by="id"))
+    def settled_since(self, states: Iterable[State], since: datetime, limit: int) -> list[Proposal]:
+        """At most `limit` rows in `states` updated at `since` or later, newest first.
+
+        The window and the limit are SQL's (on the `updated_at` index), so a long history
+        costs a refresh nothing: rows older than the window are never read.
+        """
+        wanted = [s.value for s in states]
+        where = f"state IN ({', '.join('?' * len(wanted))}) AND updated_at >= ?"
+        with self.lock:
+            return self._select(where, [*wanted, to_text(since)], "updated_at DESC", limit)
+
+    def _select(
+        self, where: str | None, params: list, order: str = "id", limit: int | None = None
+    ) -> list[Proposal]:
+        rows = self._rows(where, params, order, limit)
         votes = self._votes([r["id"] for r in rows])
         return [_proposal(r, votes.get(r["id"], ())) for r in rows]
+
+    def _rows(self, where: str | None, params: list, order: str, limit: int | None) -> list[dict]:
+        """The matching rows as dicts, in one raw query (listings read thousands)."""
+        sql = "SELECT * FROM proposals" + (f" WHERE {where}" if where else "")
+        sql += f" ORDER BY {order}" + ("" if limit is None else f" LIMIT {int(limit)}")
+        cursor = self.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
 
     def _votes(self, ids: list[int]) -> dict[int, tuple[Vote, ...]]:
         if not ids:

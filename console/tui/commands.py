@@ -3,7 +3,8 @@
 k9s keeps its command interpreter apart with an alias table; so does Quorum. A pane
 declares the name that opens it (`COMMAND`) and its aliases (`ALIASES`); the console's
 own commands are declared below. `CommandTable` joins both, refuses a name claimed
-twice, and resolves what a person typed into one `Parsed` for the app to run.
+twice, and resolves what a person typed into one `Parsed` for the app to run. The
+command palette (ctrl+p) is made from the same table, so the two never differ.
 """
 
 from __future__ import annotations
@@ -14,23 +15,33 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Command:
-    """A console command: its name, aliases, and whether it takes an argument."""
+    """A console command: its name, aliases, whether it takes an argument, what it does
+    (the palette's line), and whether it changes something (refused read-only)."""
 
     name: str
     aliases: tuple[str, ...] = ()
     argument: str = ""  # shown in the hint; the completion adds a space after the name
+    does: str = ""
+    mutating: bool = False
 
 
 COMMANDS = (
-    Command("env", ("ns", "environment"), argument="NAME|all"),
-    Command("provider", ("ctx", "context"), argument="NAME|all"),
-    Command("calendar", ("cal",)),
-    Command("incomplete", ("crash",)),
-    Command("messages", ("msg", "notices")),
-    Command("refresh", ("r",)),
-    Command("help", ("h",)),
-    Command("quit", ("q", "q!", "exit")),
+    Command("env", ("ns", "environment"), "NAME|all", "show one environment in Services"),
+    Command("provider", ("ctx", "context"), "NAME|all", "show one provider in Services"),
+    Command("describe", ("desc",), does="pods and events of the selected target (d)"),
+    Command("restart", (), does="restart the selected target (r in Services)", mutating=True),
+    Command("scale", (), does="scale the selected target (s in Services)", mutating=True),
+    Command("rollback", ("undo",), does="roll back the selected target (ctrl+l)", mutating=True),
+    Command("propose", ("new",), does="propose a deploy of the selected target (n)", mutating=True),
+    Command("verify", (), does="verify the audit log's hash chain (v in Audit)"),
+    Command("calendar", ("cal",), does="the month calendar of every rotation"),
+    Command("incomplete", ("crash",), does="actions started and never finished, to resolve"),
+    Command("messages", ("msg", "notices"), does="the latest notifications, newest first"),
+    Command("refresh", ("r",), does="poll every provider now (ctrl+r)"),
+    Command("help", ("h",), does="every key of the focused view (?)"),
+    Command("quit", ("q", "q!", "exit"), does="leave the console (q)"),
 )
+BY_NAME = {command.name: command for command in COMMANDS}
 
 
 @dataclass(frozen=True)
@@ -53,9 +64,11 @@ class CommandTable:
         """`panes`: (pane id, its COMMAND, its ALIASES) for every mounted pane."""
         self.names: dict[str, Parsed] = {}
         self.pane_names: list[str] = []
+        self.panes: list[tuple[str, str, tuple[str, ...]]] = []  # as given, for the palette
         self._suggested: list[str] = []
         for pane_id, command, aliases in panes:
             self.pane_names.append(command)
+            self.panes.append((pane_id, command, tuple(aliases)))
             for name in (command, pane_id, *aliases):
                 self._claim(name, Parsed("pane", pane=pane_id), allow_same=True)
         for command in COMMANDS:

@@ -13,7 +13,8 @@ import gc
 import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from textual.css.query import NoMatches
@@ -30,12 +31,52 @@ from widgets.base.pane import Pane
 from widgets.panes.services import ServiceView
 
 if TYPE_CHECKING:
+    from console.engine.actions import ProposalView
     from console.tui.host import Console
 
 METRICS_WINDOW = timedelta(minutes=15)
 RECENT = timedelta(minutes=30)  # settled proposals stay in Approvals this long
 SLOW_EVERY = 30.0  # seconds between reads of the schedule and the providers' approvals
+# The most open proposals the Approvals pane lists (the newest): a table of ten thousand
+# rows takes seconds to build on the event loop and nobody reads it; 200 rows take some
+# 60 ms, paid again when the pane redraws its ages.
+OPEN_SHOWN = 200
+# The longest an unchanged Approvals pane waits to redraw its age column (minutes, hours).
+AGES_EVERY = timedelta(seconds=15)
 START_WAIT = 0.5  # seconds the rest of the start waits for a first target to paint
+MAX_TOASTS_AT_ONCE = 2  # more notices at once (a catch-up, providers' notes) make one toast
+
+
+@dataclass(frozen=True)
+class ShownApprovals:
+    """What the Approvals pane shows was read from the file at `version`, with the
+    providers' approvals `provider_items`, and holds until `until`: the first instant a
+    proposal expires, a vote stops counting or a settled one leaves the window, or a
+    row's age label is due to move."""
+
+    version: tuple[int, int]
+    provider_items: list[ProviderApproval]
+    until: datetime
+
+    @classmethod
+    def of(
+        cls,
+        version: tuple[int, int],
+        provider_items: list[ProviderApproval],
+        now: datetime,
+        until: datetime,
+        shown: list[ProposalView],
+    ) -> ShownApprovals:
+        # Ages under a minute count seconds: such a row is redrawn on every refresh.
+        young = any(now - v.proposal.created_at < timedelta(minutes=1) for v in shown)
+        return cls(version, provider_items, min(until, now if young else now + AGES_EVERY))
+
+    def holds(
+        self, version: tuple[int, int], provider_items: list[ProviderApproval], now: datetime
+    ) -> bool:
+        return (
+            version == self.version and provider_items is self.provider_items and now < self.until
+        )
 
 
 class Feeds:
@@ -56,8 +97,11 @@ class Feeds:
         self._reading_approvals = False
         self._reading_side = False
         self._catching_up = False
+        self._approvals_shown: ShownApprovals | None = None
+        self._open_hidden = (0, 0)  # open proposals left out of the pane, of how many
         self._last_slow: float | None = None  # time.monotonic() of the last slow read
         self._notes_said: set[str] = set()
+        self._waiting_said = False  # the start's "proposals wait for your vote" toast
         self.ledger_badge = signing_badge(app.session.config)
         self._loop_thread = threading.get_ident()  # the console is built on its loop's thread
 
@@ -98,7 +142,7 @@ class Feeds:
         app.set_interval(1.0, self.tick)
         app.set_interval(self.side_interval, self.refresh_side)
         app.set_interval(self.side_interval, self.catch_up)
-        app.call_after_refresh(app.flows.show_incomplete)
+        app.call_after_refresh(app.flows.show_incomplete, at_start=True)
 
     def tick(self) -> None:
         with contextlib.suppress(NoMatches):  # the panes are gone while shutting down
@@ -127,13 +171,25 @@ class Feeds:
 
     def _say_notes(self, states: Iterable[ProviderState]) -> None:
         """What a provider leaves out and why (kinds its credentials may not list), said
-        once per console: it is a standing fact, not news at every refresh."""
-        for state in states:
-            for note in state.snapshot.notes if state.snapshot else ():
-                line = f"{state.name}: {note}"
-                if line not in self._notes_said:
-                    self._notes_said.add(line)
-                    self.app.say(line, title="hidden from view")
+        once per console: it is a standing fact, not news at every refresh. Several at
+        once make one toast; each line stays in :messages."""
+        lines = (
+            f"{state.name}: {note}"
+            for state in states
+            for note in (state.snapshot.notes if state.snapshot else ())
+        )
+        new = [line for line in dict.fromkeys(lines) if line not in self._notes_said]
+        self._notes_said.update(new)
+        if len(new) > MAX_TOASTS_AT_ONCE:
+            for line in new:
+                self.app.record(line, title="hidden from view")
+            self.app.say(
+                f"{len(new)} notes on what providers leave out — :messages lists them",
+                title="hidden from view",
+            )
+            return
+        for line in new:
+            self.app.say(line, title="hidden from view")
 
     def known(self, attribute: str) -> list[str]:
         """The environments or providers seen so far (for `:env`, `:ctx` and ctrl+p)."""
@@ -281,21 +337,45 @@ class Feeds:
 
     async def refresh_approvals(self) -> None:
         """Open, awaiting-review and recently settled proposals, then what the providers
-        hold themselves (asked on their own, slower cadence: see read_provider_approvals)."""
+        hold themselves (asked on their own, slower cadence: see read_provider_approvals).
+
+        Nothing is read or redrawn while the shared file is unchanged (SQLite's
+        `data_version`), the providers' approvals are the ones shown, and no shown row
+        has reached a time that changes it: a long history costs the keys nothing."""
         app = self.app
         pane = app.approvals_pane
         actions = app.actions
+        now = app.now()
         try:
-            found = {v.id: v for v in await actions.fetch_open()}
+            version = await actions.fetch_ledger_version()
+            if self._approvals_shown is not None and self._approvals_shown.holds(
+                version, self.provider_approvals, now
+            ):
+                return
+            opened, until = await actions.fetch_open_until()
+            hidden = max(0, len(opened) - OPEN_SHOWN)  # oldest first: the newest are kept
+            found = {v.id: v for v in opened[hidden:]}
             for view in await actions.fetch_awaiting_review():
                 found.setdefault(view.id, view)
             # Recently settled ones stay a while, so a vote's outcome is seen where it was cast.
-            for view in await actions.fetch_settled_since(app.now() - RECENT):
+            for view in await actions.fetch_settled_since(now - RECENT):
                 found.setdefault(view.id, view)
+                until = min(until, view.proposal.updated_at + RECENT)
         except QuorumError as exc:
             pane.set_status(f"cannot read proposals: {exc}")
+            self._approvals_shown = None
             return
-        self._show_approvals(list(found.values()))
+        shown = list(found.values())
+        self._open_hidden = (hidden, len(opened))
+        self._show_approvals(shown)
+        self._approvals_shown = ShownApprovals.of(
+            version, self.provider_approvals, now, until, shown
+        )
+        if not self._waiting_said:  # once, at start: what waits for this person
+            self._waiting_said = True
+            waiting = views.waiting_for(app.identity.name, shown)
+            if waiting:
+                app.say(waiting, title="waiting for you")
 
     def _show_approvals(self, proposals: list) -> None:
         """In the engine's order (console.engine.waiting.people_first); the pane only
@@ -306,7 +386,12 @@ class Feeds:
         pane.show(
             [views.waiting_view(item) for item in people_first(proposals, self.provider_approvals)]
         )
-        pane.set_status("; ".join(self.provider_errors))
+        notes = list(self.provider_errors)
+        hidden, total = self._open_hidden
+        if hidden:
+            newest = f"the {OPEN_SHOWN} newest of {total} open proposals"
+            notes.insert(0, f"{newest}; `quorum approvals` lists them all")
+        pane.set_status("; ".join(notes))
 
     def reveal_proposal(self, pid: int) -> None:
         """Select proposal `pid` in Approvals (now, or once the next read shows it)."""
@@ -346,8 +431,15 @@ class Feeds:
             done = await catch_up(self.app.actions, self.app.now())
         finally:
             self._catching_up = False
-        for line in done.lines():
-            self.app.say(line, title="consensus")
+        said = views.caught_up_notices(done)
+        if len(said) > MAX_TOASTS_AT_ONCE:  # a stack of toasts would cover the panes
+            for title, line, _ in said:
+                self.app.record(line, title=title)
+            failed = any(error for _, _, error in said)
+            self.app.say(views.caught_up_summary(done), title="catch-up", error=failed)
+        else:
+            for title, line, error in said:
+                self.app.say(line, title=title, error=error)
         if done.votes or done.ran:
             self.refresh_side()
 

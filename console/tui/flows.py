@@ -16,18 +16,28 @@ from typing import TYPE_CHECKING, Any
 
 from textual.worker import Worker
 
+from console.domain.bounds import MAX_REPLICAS
 from console.domain.errors import QuorumError
 from console.domain.model import Revision, TargetRef
+from console.domain.wording import count
 from console.engine import reads
 from console.tui import views
 from providers.base import Capability, ProviderError
 
+PROPOSED = "proposed"  # what `change` says of a proposal opened from the console
 TYPED = "\0typed"  # the pick list's entry for a revision typed by hand, never a revision id
 
 if TYPE_CHECKING:
     from console.domain.consensus import Kind
     from console.tui.host import Console
     from widgets.panes.services import ServiceView
+
+
+def _replicas(text: str) -> str | None:
+    """The scale form's check: said in the form, which keeps what was typed."""
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_REPLICAS:
+        return f"replicas must be a whole number from 0 to {MAX_REPLICAS}, not {text!r}"
+    return None
 
 
 def flow(
@@ -73,9 +83,11 @@ class ConsensusFlows:
 
     # ---- making the change -------------------------------------------------------
 
-    async def change(self, act: Callable[[], Awaitable[object]], done: str) -> None:
-        """Run one change through the engine's actions; its errors become one line."""
-        from console.engine.actions import NeedsConsensus, Result
+    async def change(self, act: Callable[[], Awaitable[object]], done: str, *, title: str) -> None:
+        """Run one change through the engine's actions; its errors become one line. The
+        notice is titled by what happened: `title` (vote, rollback...), or the change a
+        step ran ("deploy finished")."""
+        from console.engine.actions import ActionIncomplete, NeedsConsensus, Result
         from console.engine.presentation import describe_result
 
         app = self.app
@@ -83,12 +95,27 @@ class ConsensusFlows:
             with self.under_way():
                 result = await act()
         except NeedsConsensus as exc:
-            app.say(str(exc), title="proposal opened")
+            app.say(views.opened_line(exc.view), title="proposal opened")
             app.feeds.reveal_proposal(exc.view.id)
+        except ActionIncomplete as exc:
+            record = exc.record
+            app.say(
+                f"{record.action} {record.ref.service}@{record.ref.environment} started at "
+                f"{record.started_at:%H:%M:%S}Z and never finished: check the target, then "
+                "record what happened with :incomplete",
+                error=True,
+                title=f"{title} refused",
+            )
         except (QuorumError, ProviderError) as exc:
-            app.say(str(exc), error=True)
+            app.say(str(exc), error=True, title=f"{title} refused")
         else:
-            app.say(describe_result(done, result), title="consensus")
+            ran = result.outcome if isinstance(result, Result) else None
+            said = describe_result(done, result)
+            if ran is not None:
+                title = f"{ran.action} {'finished' if ran.ok else 'failed'}"
+            elif isinstance(result, Result) and done == PROPOSED:
+                said = views.opened_line(result.proposal)
+            app.say(said, title=title, error=ran is not None and not ran.ok)
             if isinstance(result, Result):  # the proposal acted on is the one shown
                 app.feeds.reveal_proposal(result.proposal.id)
         app.feeds.refresh_side()
@@ -173,10 +200,9 @@ class ConsensusFlows:
         if not picked:
             return
         policy = app.session.config.policy(ref.environment)
-        count = policy.min_approvals
         note = (
-            f"{ref.environment} needs {count} approval{'s' if count > 1 else ''}"
-            if count
+            f"{ref.environment} needs {count(policy.min_approvals, 'approval')}"
+            if policy.min_approvals
             else f"{ref.environment} needs no vote: this deploys at once"
         )
         fields = [Field("reason", "Reason:", required=False)]
@@ -196,53 +222,93 @@ class ConsensusFlows:
                 lambda: app.actions.propose(
                     Kind.DEPLOY, ref, revision=revision, reason=values["reason"]
                 ),
-                "proposed",
+                PROPOSED,
+                title="proposal",
             )
 
     @flow("vote")
     async def vote(self, pid: int, approve: bool, version: int | None = None) -> None:
-        """`a` approves at once; `x` asks why first. Either is signed over `version`, the
-        proposal as the pane showed it, so an amendment made meanwhile refuses the vote."""
+        """`a` approves with an optional comment; `x` asks why. Either is signed over
+        `version`, the proposal as the pane showed it, so an amendment made meanwhile
+        refuses the vote. An approval that completes the quorum runs the change, so the
+        dialog says so, and for production asks for the service's name; one the rules
+        refuse (a self-approval) is refused at once, with no dialog."""
+        from console.domain.consensus import Kind
+        from console.domain.errors import PolicyRefused
         from widgets.dialogs.modals import Field, FormScreen
 
         app = self.app
-        if approve:
-            await self.change(
-                lambda: app.actions.vote(pid, True, seen_version=version),
-                f"approved proposal {pid}",
+        verb = "approved" if approve else "rejected"
+
+        def cast(comment: str) -> Awaitable[None]:
+            return self.change(
+                lambda: app.actions.vote(pid, approve, comment, seen_version=version),
+                f"{verb} proposal {pid}",
+                title="vote",
             )
+
+        view = await app.actions.fetch_proposal(pid)
+        p = view.proposal
+        if version is not None and version != p.version:
+            await cast("")  # amended since the pane showed it: the engine refuses and says so
             return
-        what = (await app.actions.fetch_proposal(pid)).proposal.describe()
-        fields = [Field("comment", "Why (comment):")]
-        values = await app.push_screen_wait(FormScreen(f"reject: {what}", fields))
+        if not approve:
+            fields = [Field("comment", "Why (comment):")]
+            values = await app.push_screen_wait(FormScreen(f"reject: {p.describe()}", fields))
+            if values is not None:
+                await cast(values["comment"])
+            return
+        try:
+            completes = app.actions.approval_completes(view)
+        except PolicyRefused:
+            await cast("")  # the engine refuses it, records the refusal and says why
+            return
+        fields = [Field("comment", "Comment (optional):", required=False)]
+        note = ""
+        if completes:
+            note = f"Your approval completes the quorum: {p.describe()} runs now."
+            if p.ref.environment == "production":
+                name = p.ref.service
+                what = (
+                    f"deploy {name} {p.revision} to production"
+                    if p.kind is Kind.DEPLOY
+                    else p.describe()
+                )
+                note = f"Your approval completes the quorum: {what} now? Type {name} to go ahead."
+                fields.append(
+                    Field(
+                        "confirm",
+                        f"Type {name} to run it now:",
+                        required=False,
+                        check=lambda typed: None if typed == name else f"type {name} to run it",
+                    )
+                )
+        values = await app.push_screen_wait(FormScreen(f"approve: {p.describe()}", fields, note))
         if values is not None:
-            await self.change(
-                lambda: app.actions.vote(pid, False, values["comment"], seen_version=version),
-                f"rejected proposal {pid}",
-            )
+            await cast(values["comment"])
 
     @flow("vote")
     async def provider_vote(self, approval_id: str, approve: bool) -> None:
         """`a`/`x` on a provider's own approval: sent to that provider as this person's
-        review (console.engine.provider_votes), a rejection with a comment."""
+        review (console.engine.provider_votes), with a comment (required to reject)."""
         from console.engine.provider_votes import vote_on_provider_approval
         from widgets.dialogs.modals import Field, FormScreen
 
         app = self.app
-        comment = ""
-        if not approve:
-            fields = [Field("comment", "Why (comment):")]
-            values = await app.push_screen_wait(FormScreen(f"reject: {approval_id}", fields))
-            if values is None:
-                return
-            comment = values["comment"]
+        label = "Why (comment):" if not approve else "Comment (optional):"
+        fields = [Field("comment", label, required=not approve)]
+        verb = "approve" if approve else "reject"
+        values = await app.push_screen_wait(FormScreen(f"{verb}: {approval_id}", fields))
+        if values is None:
+            return
+        comment = values["comment"]
         try:
             with self.under_way():
                 result = await vote_on_provider_approval(app.actions, approval_id, approve, comment)
         except (QuorumError, ProviderError) as exc:
             app.say(str(exc), error=True)
         else:
-            app.say(result.describe(), title="consensus")
+            app.say(result.describe(), title="vote")
         app.feeds.refresh_side(force=True)
 
     @flow("override")
@@ -252,7 +318,7 @@ class ConsensusFlows:
 
         app = self.app
         name = (await app.actions.fetch_proposal(pid)).proposal.ref.service
-        fields = [Field("reason", "Reason (required, goes to the audit log):")]
+        fields = [Field("reason", "Reason (goes to the audit log):")]
         values = await app.push_screen_wait(FormScreen(f"override: {what}", fields))
         if values is None:
             return
@@ -262,7 +328,11 @@ class ConsensusFlows:
         )
         if await app.push_screen_wait(ConfirmScreen(question, expect=name)):
             reason = values["reason"]
-            await self.change(lambda: app.actions.override(pid, reason), f"overrode proposal {pid}")
+            await self.change(
+                lambda: app.actions.override(pid, reason),
+                f"overrode proposal {pid}",
+                title="override",
+            )
 
     @flow("review")
     async def review(self, pid: int, what: str) -> None:
@@ -270,12 +340,21 @@ class ConsensusFlows:
         from widgets.dialogs.modals import Field, FormScreen
 
         app = self.app
+        p = (await app.actions.fetch_proposal(pid)).proposal
+        if p.override_by == app.identity.name:  # refused at once: no comment asked for
+            await self.change(
+                lambda: app.actions.review(pid, ""),
+                f"reviewed override of proposal {pid}",
+                title="review",
+            )
+            return
         fields = [Field("comment", "Review comment:", required=False)]
         values = await app.push_screen_wait(FormScreen(f"review override: {what}", fields))
         if values is not None:
             await self.change(
                 lambda: app.actions.review(pid, values["comment"]),
                 f"reviewed override of proposal {pid}",
+                title="review",
             )
 
     # ---- Services: restart, scale, roll back, describe ---------------------------
@@ -299,7 +378,9 @@ class ConsensusFlows:
         expect = ref.service if ref.environment == "production" else None
         if await app.push_screen_wait(ConfirmScreen(question, expect=expect)):
             await self.change(
-                lambda: app.actions.restart(ref), f"restarted {ref.service}@{ref.environment}"
+                lambda: app.actions.restart(ref),
+                f"restarted {ref.service}@{ref.environment}",
+                title="restart",
             )
 
     @flow("scale", exclusive=True)
@@ -321,20 +402,19 @@ class ConsensusFlows:
             if needs_votes(policy)
             else f"{ref.environment} needs no vote: this scales at once"
         )
-        fields = [Field("replicas", "Replicas (0 or more):", str(desired))]
+        fields = [
+            Field("replicas", f"Replicas (0 to {MAX_REPLICAS}):", str(desired), check=_replicas)
+        ]
         values = await app.push_screen_wait(
             FormScreen(f"scale {ref} (now {desired})", fields, note)
         )
         if values is None:
             return
-        text = values["replicas"]
-        if not (text.isascii() and text.isdigit()):
-            app.say(f"replicas must be a whole number of 0 or more, not {text!r}", error=True)
-            return
-        replicas = int(text)
+        replicas = int(values["replicas"])
         await self.change(
             lambda: app.actions.scale(ref, replicas),
             f"scaled {ref.service}@{ref.environment} to {replicas}",
+            title="scale",
         )
 
     @flow("rollback", exclusive=True)
@@ -362,6 +442,7 @@ class ConsensusFlows:
             await self.change(
                 lambda: app.actions.rollback(ref, to=revision),
                 f"rolled back {where} to {revision}",
+                title="rollback",
             )
 
     @flow("describe", exclusive=True)
@@ -392,9 +473,10 @@ class ConsensusFlows:
     # ---- actions a crash left incomplete -----------------------------------------
 
     @flow("incomplete", exclusive=True)
-    async def show_incomplete(self) -> None:
+    async def show_incomplete(self, at_start: bool = False) -> None:
         """At start and on `:incomplete`: actions between started and finished, to
-        resolve by hand once someone checked the target."""
+        resolve by hand once someone checked the target. Asked for, none is an answer
+        too; at start, none needs no word."""
         from widgets.dialogs.modals import PickScreen
 
         app = self.app
@@ -404,6 +486,8 @@ class ConsensusFlows:
             app.say(f"cannot read incomplete actions: {exc}", error=True)
             return
         if not records:
+            if not at_start:
+                app.say("no incomplete actions: every action recorded as started has finished")
             return
         note = (
             "These actions started and never finished (a console or command died during the "
@@ -426,4 +510,5 @@ class ConsensusFlows:
             await self.change(
                 lambda: app.actions.resolve(key, chosen, "recorded from the console"),
                 f"recorded {key} as {chosen}",
+                title="incomplete action",
             )

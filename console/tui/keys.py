@@ -59,11 +59,16 @@ class ReadOnlyGuard:
                     and key in binding.key.split(",")
                     and is_mutating(owner, binding.action)
                 ):
-                    return (
-                        f"read-only console: {binding.description.lower()} is disabled"
-                        " (started with --readonly or the provider is read-only)"
-                    )
+                    return read_only_refusal(binding.description.lower())
         return None
+
+
+def read_only_refusal(what: str) -> str:
+    """The one line a change refused by a read-only console gets, key or command."""
+    return (
+        f"read-only console: {what} is disabled"
+        " (started with --readonly or the provider is read-only)"
+    )
 
 
 def prompt_allowed(app: App, main_screen: type) -> bool:

@@ -2,7 +2,8 @@
 
 The table of names lives in console.tui.commands; this runs what it resolves to:
 show a pane, scope Services (`:env`, `:provider`), or one of the console's commands.
-The same commands are offered in the command palette (ctrl+p).
+The command palette (ctrl+p) lists the same table and runs its lines through `run`,
+so a command behaves the same from either, read-only refusals included.
 """
 
 from __future__ import annotations
@@ -13,17 +14,16 @@ from typing import TYPE_CHECKING
 from textual.app import SystemCommand
 from textual.suggester import SuggestFromList
 
-from console.tui.commands import CommandTable
-from console.tui.keys import focused_pane
+from console.tui.commands import BY_NAME, COMMANDS, CommandTable
+from console.tui.keys import focused_pane, read_only_refusal
 from widgets.base.chrome import CommandBar
+from widgets.base.filtering import FilterError
 from widgets.base.pane import Pane
 from widgets.main import LOWER, MainScreen
 from widgets.panes.services import ServicesPane
 
 if TYPE_CHECKING:
     from console.tui.host import Console
-
-PALETTE_PANES = ("services", "logs", "metrics", "approvals", "rotation", "audit")
 
 
 class Prompt:
@@ -65,7 +65,12 @@ class Prompt:
         if mode == "/":
             target = self._filter_target
             if value is not None and target is not None:
-                target.set_filter(value.strip())
+                try:
+                    target.set_filter(value.strip())
+                except FilterError as exc:  # said in one line; the text stays to fix
+                    app.say(f"{exc}; the filter is unchanged", error=True)
+                    app.main.query_one(CommandBar).open("/", value)
+                    return
             if target is not None:
                 target.focus_body()
             return
@@ -93,6 +98,9 @@ class Prompt:
             self.focus_pane(parsed.pane or (app.main.lower if not app.main.wide else "services"))
         elif parsed.command in ("env", "provider"):
             return self.scope(parsed.command, parsed.args[0] if parsed.args else None)
+        elif BY_NAME[parsed.command].mutating and app.readonly:
+            app.say(read_only_refusal(f":{parsed.command}"), error=True)
+            return False
         else:
             self.commands[parsed.command]()
         return True
@@ -136,21 +144,25 @@ class Prompt:
         return True
 
     def palette(self) -> Iterable[SystemCommand]:
-        """The `:` commands as the command palette (ctrl+p) lists them."""
+        """The command table as the command palette (ctrl+p) lists it: every pane, every
+        command (each scope value spelled out), none that a read-only console refuses."""
         known = self.app.feeds.known
-        for name in PALETTE_PANES:
-            yield SystemCommand(f"Go to {name}", f":{name}", lambda n=name: self.focus_pane(n))
-        for env in known("environment"):
-            yield SystemCommand(
-                f"Environment: {env}", f":env {env}", lambda e=env: self.scope("env", e)
-            )
-        yield SystemCommand("Environment: all", ":env all", lambda: self.scope("env", None))
-        for name in known("provider"):
-            yield SystemCommand(
-                f"Provider (context): {name}",
-                f":provider {name} / :ctx {name}",
-                lambda n=name: self.scope("provider", n),
-            )
-        yield SystemCommand("Provider: all", ":provider all", lambda: self.scope("provider", None))
-        yield SystemCommand("Rotation calendar", ":calendar", self.commands["calendar"])
-        yield SystemCommand("Refresh", "poll every provider now (ctrl+r)", self.commands["refresh"])
+        for pane_id, command, aliases in self.table.panes:
+            names = " ".join(f":{name}" for name in (command, *aliases))
+            yield SystemCommand(f"Go to {pane_id}", names, lambda c=command: self.run(c))
+        for command in COMMANDS:
+            if command.mutating and self.app.readonly:
+                continue
+            names = " ".join(f":{name}" for name in (command.name, *command.aliases))
+            if command.name in ("env", "provider"):
+                label = "environment" if command.name == "env" else "provider"
+                title = "Environment" if command.name == "env" else "Provider (context)"
+                for value in (*known(label), "all"):
+                    yield SystemCommand(
+                        f"{title}: {value}",
+                        f":{command.name} {value} · {command.does}",
+                        lambda line=f"{command.name} {value}": self.run(line),
+                    )
+                continue
+            title = command.does[0].upper() + command.does[1:]
+            yield SystemCommand(title, names, lambda name=command.name: self.run(name))

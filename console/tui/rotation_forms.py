@@ -18,6 +18,7 @@ from console.tui.flows import flow
 if TYPE_CHECKING:
     from console.engine.rotation_changes import RotationChange
     from console.tui.host import Console
+    from widgets.dialogs.modals import Field
 
 SPAN_NOTE = (
     "A date, or a date and time; without an offset (Z, +01:00) it is read in the "
@@ -56,12 +57,35 @@ class RotationForms:
 
         app.push_screen(CalendarScreen(load, self._names(), app.now().date()))
 
+    async def _held(self, selected: str | None) -> str:
+        """The rotation a swap is offered from: one this person holds now (the selected
+        one first), else the selected or the first, which the engine then refuses."""
+        from console.rotation.schedule import holder_at
+
+        app = self.app
+        config, path, now = app.session.config, app.session.audit_path, app.now()
+        names = self._names()
+        if selected in names:
+            names.remove(selected)
+            names.insert(0, selected)
+
+        def held() -> str | None:
+            return next(
+                (n for n in names if holder_at(config, n, now, path) == app.identity.name), None
+            )
+
+        try:
+            mine = await asyncio.to_thread(held)
+        except QuorumError:
+            mine = None
+        return mine or self._rotation(selected)
+
     @flow("rotation-form")
     async def override(self, selected: str | None) -> None:
         """`o`: put someone on a rotation for a span, with a reason."""
         from console.engine.rotation_changes import override_rotation
         from console.rotation.changes import span_in_zone
-        from widgets.dialogs.modals import Field, FormScreen
+        from widgets.dialogs.modals import Field
 
         app = self.app
         starts, ends = self._span()
@@ -70,44 +94,68 @@ class RotationForms:
             Field("who", "Who holds it:", app.identity.name),
             Field("starts", "From:", starts),
             Field("ends", "To:", ends),
-            Field("reason", "Reason (required):"),
+            Field("reason", "Reason (goes to the audit log):"),
         ]
-        values = await app.push_screen_wait(FormScreen("rotation override", fields, SPAN_NOTE))
-        if values:
 
-            async def make() -> RotationChange:
-                rotation = values["rotation"]
-                span = span_in_zone(app.session.config, rotation, values["starts"], values["ends"])
-                return await override_rotation(
-                    app.actions, rotation, values["who"], *span, values["reason"]
-                )
+        async def make(values: dict[str, str]) -> RotationChange:
+            rotation = values["rotation"]
+            span = span_in_zone(app.session.config, rotation, values["starts"], values["ends"])
+            return await override_rotation(
+                app.actions, rotation, values["who"], *span, values["reason"]
+            )
 
-            await self._change(make, "override recorded")
+        await self._form("rotation override", fields, make, "override recorded")
 
     @flow("rotation-form")
     async def offer_swap(self, selected: str | None) -> None:
         """`w`: offer part of one's own time for someone to take."""
         from console.engine.rotation_changes import offer_swap
         from console.rotation.changes import span_in_zone
-        from widgets.dialogs.modals import Field, FormScreen
+        from widgets.dialogs.modals import Field
 
         app = self.app
         starts, ends = self._span()
         fields = [
-            Field("rotation", "Rotation:", self._rotation(selected)),
+            Field("rotation", "Rotation:", await self._held(selected), ", ".join(self._names())),
             Field("starts", "From:", starts),
             Field("ends", "To:", ends),
             Field("reason", "Reason:", required=False),
         ]
-        values = await app.push_screen_wait(FormScreen("offer a swap", fields, SPAN_NOTE))
-        if values:
 
-            async def make() -> RotationChange:
-                rotation = values["rotation"]
-                span = span_in_zone(app.session.config, rotation, values["starts"], values["ends"])
-                return await offer_swap(app.actions, rotation, *span, values["reason"])
+        async def make(values: dict[str, str]) -> RotationChange:
+            rotation = values["rotation"]
+            span = span_in_zone(app.session.config, rotation, values["starts"], values["ends"])
+            return await offer_swap(app.actions, rotation, *span, values["reason"])
 
-            await self._change(make, "swap offered")
+        await self._form("offer a swap", fields, make, "swap offered", title="swap")
+
+    async def _form(
+        self,
+        heading: str,
+        fields: list[Field],
+        make: Callable[[dict[str, str]], Awaitable[RotationChange]],
+        done: str,
+        *,
+        title: str = "",
+    ) -> None:
+        """A schedule change's form: the change is made when it is submitted, and what
+        the schedule refuses is said inside the form, which keeps what was typed."""
+        from widgets.dialogs.modals import FormScreen
+
+        app = self.app
+        made: list[RotationChange] = []
+
+        async def attempt(values: dict[str, str]) -> str | None:
+            try:
+                with app.flows.under_way():
+                    made.append(await make(values))
+            except QuorumError as exc:
+                return str(exc)
+            return None
+
+        screen = FormScreen(heading, fields, SPAN_NOTE, validate=attempt)
+        if await app.push_screen_wait(screen) and made:
+            self._said(made[0], done, title or heading)
 
     @flow("rotation-form")
     async def take_swap(self) -> None:
@@ -126,18 +174,25 @@ class RotationForms:
             return
         swap_id = await app.push_screen_wait(PickScreen("take a swap", views.swap_options(swaps)))
         if swap_id:
-            await self._change(lambda: take_swap(app.actions, swap_id), "swap taken")
+            await self._change(lambda: take_swap(app.actions, swap_id), "swap taken", title="swap")
 
-    async def _change(self, make: Callable[[], Awaitable[RotationChange]], done: str) -> None:
+    async def _change(
+        self, make: Callable[[], Awaitable[RotationChange]], done: str, *, title: str
+    ) -> None:
         """Make a schedule change, then say so and what the team's notice met."""
         app = self.app
         try:
             with app.flows.under_way():
                 made = await make()
         except QuorumError as exc:
-            app.say(str(exc), error=True)
+            app.say(str(exc), error=True, title=f"{title} refused")
             return
-        app.say(done, title="rotation")
+        self._said(made, done, title)
+
+    def _said(self, made: RotationChange, done: str, title: str) -> None:
+        """Says a schedule change was made and what the team's notice met."""
+        app = self.app
+        app.say(done, title=title)
         for error in made.notice_errors:
-            app.say(f"notice not delivered: {error}", error=True)
+            app.say(f"notice not delivered: {error}", error=True, title="warning")
         app.feeds.refresh_side(force=True)

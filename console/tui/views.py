@@ -9,6 +9,7 @@ and the level of each metric travel in the view, and no widget classifies again.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from console.domain.model import Health, ProviderApproval, Revision
@@ -20,9 +21,11 @@ from widgets.panes.services import ServiceView
 if TYPE_CHECKING:
     # After the first frame, like the Approvals pane they fill.
     from console.engine.actions import ProposalView
+    from console.engine.catch_up import CaughtUp
     from console.store.claims import Claim
     from console.store.rotation import Swap
     from widgets.panes.approvals import ApprovalView
+    from widgets.panes.audit import Record
 
 _WORST = (Health.UNKNOWN, Health.OK, Health.WARNING, Health.CRITICAL)
 
@@ -103,6 +106,67 @@ def approval_view(view: ProposalView) -> ApprovalView:
     )
 
 
+def opened_line(view: ProposalView) -> str:
+    """A proposal just opened from the console, and what happens next in the console's
+    own keys: its proposer is pointed to their own approval only where the policy
+    allows self-approval."""
+    p = view.proposal
+    then = (
+        "approve it with :apr then a"
+        if view.policy.allow_self_approval
+        else "your teammates vote on it (:apr shows it)"
+    )
+    return f"opened proposal {p.id}, {p.describe()}: {view.summary}; {then}"
+
+
+def waiting_for(name: str, proposals: Iterable[ProposalView]) -> str:
+    """One line for the proposals that wait for `name`'s vote (open or blocked, not
+    theirs, not voted on yet), with the console keys to vote; "" when none do."""
+    from console.domain.consensus import VOTABLE
+
+    waiting = [
+        v
+        for v in proposals
+        if v.state in VOTABLE
+        and v.proposal.proposer != name
+        and not any(vote.voter == name for vote in v.proposal.votes)
+    ]
+    if not waiting:
+        return ""
+    if len(waiting) == 1:
+        p = waiting[0].proposal
+        return f"proposal {p.id} waits for your vote: {p.describe()} — :apr then a or x"
+    return f"{len(waiting)} proposals wait for your vote — :apr then a or x"
+
+
+def caught_up_notices(done: CaughtUp) -> list[tuple[str, str, bool]]:
+    """What a catch-up did as notices (title, line, error): each titled by what
+    happened, a teammate's vote or the change it ran."""
+    said = []
+    for vote, line in zip(done.votes, done.lines(), strict=False):
+        ran = vote.result.outcome
+        title = "vote" if ran is None else f"{ran.action} {'finished' if ran.ok else 'failed'}"
+        said.append((title, line, ran is not None and not ran.ok))
+    for outcome, line in zip(done.ran, done.lines()[len(done.votes) :], strict=True):
+        if isinstance(outcome, Exception):
+            said.append(("not run", line, True))
+        else:
+            state = "finished" if outcome.ok else "failed"
+            said.append((f"{outcome.action} {state}", line, not outcome.ok))
+    return said
+
+
+def caught_up_summary(done: CaughtUp) -> str:
+    """Several catch-up notices as one line (each stays in :messages)."""
+    parts = []
+    if done.votes:
+        parts.append(f"teammates cast {len(done.votes)} vote{'s' if len(done.votes) > 1 else ''}")
+    ran = len(done.ran) + sum(1 for v in done.votes if v.result.outcome is not None)
+    if ran:
+        parts.append(f"{ran} approved change{'s' if ran > 1 else ''} ran")
+    return "; ".join(parts) + " — :messages lists each, :apr shows them"
+
+
 def provider_approval_view(approval: ProviderApproval) -> ApprovalView:
     """An approval a backend holds itself (a GitHub pending deployment...): shown
     beside the proposals, answered in that backend."""
@@ -136,6 +200,27 @@ def revision_options(revisions: Iterable[Revision]) -> list[tuple[str, str]]:
             + (f"  {r.description}" if r.description else ""),
         )
         for r in revisions
+    ]
+
+
+def audit_fields(record: Record) -> list[tuple[str, str]]:
+    """Every field of an audit record, labelled, as the record dialog shows it. An
+    override's comment is its reason, and is labelled so."""
+    from console.domain.instants import iso_utc
+
+    return [
+        ("seq", str(record.seq)),
+        ("time", (isinstance(record.ts, datetime) and iso_utc(record.ts)) or str(record.ts)),
+        ("who", record.who),
+        ("action", record.action),
+        ("target", record.target),
+        ("environment", record.environment),
+        ("revision", record.revision),
+        ("outcome", record.outcome),
+        ("reason" if "override" in record.action else "comment", record.comment),
+        ("key", record.key),
+        ("previous hash", record.prev_hash),
+        ("hash", record.hash),
     ]
 
 

@@ -358,6 +358,23 @@ class EcsProvider(Provider):
         self._taken = 0.0  # the next snapshot reads the change
         return answer.get("service") or {}
 
+    async def check_revision(self, target: TargetRef, revision: str) -> str | None:
+        """A task definition revision must be registered; an image must name a container
+        the current revision has (and be a valid image): asked before anyone votes."""
+        _, name, service = await self._describe(target)
+        current = str(service.get("taskDefinition") or "")
+        chosen = ecs_revisions.chosen_revision(revision, current)
+        try:
+            if chosen is not None:
+                await self._arn(chosen)
+            else:
+                ecs_revisions.with_image(await self.task_definitions.get(current), name, revision)
+        except Refused as exc:
+            return str(exc.args[0]) if exc.args else str(exc)  # the reason, without "refused:"
+        except ValueError as exc:
+            return f"{target.target}: {exc}"
+        return None
+
     async def deploy(self, target: TargetRef, revision: str) -> str:
         """A chosen revision, or a new one registered from the current with a new image."""
         self._writable(Capability.DEPLOY)

@@ -42,10 +42,19 @@ from providers.base import (
 )
 from providers.sandbox import metrics, pods
 from providers.sandbox import settings as sandbox_settings
-from providers.sandbox.catalog import ECS, STATIC, ServiceSpec, services_on
+from providers.sandbox.catalog import ECS, KUBERNETES, STATIC, ServiceSpec, services_on
 from providers.sandbox.logs import LogWriter
 from providers.sandbox.revisions import history, valid_revision
-from providers.sandbox.store import DEPLOY, RESTART, ROLLBACK, SCALE, Change, WorldStore
+from providers.sandbox.store import (
+    DEPLOY,
+    PAUSE,
+    RESTART,
+    RESUME,
+    ROLLBACK,
+    SCALE,
+    Change,
+    WorldStore,
+)
 from providers.sandbox.timeline import TargetState, Timeline
 
 # The instant a paused world stands at (seed 1): web in production at the height of its
@@ -98,8 +107,11 @@ class SandboxProvider(Provider):
         | Capability.ROLLBACK
         | Capability.RESTART
         | Capability.SCALE
+        | Capability.PAUSE
     )
     declared_settings = sandbox_settings.DECLARED
+    # A snapshot reads the world's file and replays every target's timeline.
+    blocking = True
 
     def __init__(
         self,
@@ -123,10 +135,13 @@ class SandboxProvider(Provider):
 
     @property
     def effective_capabilities(self) -> Capability:
-        """A static site has no replicas to scale."""
+        """A static site has no replicas to scale; only Kubernetes pauses a rollout
+        (`kubectl rollout pause`), as on the platforms the sandbox plays."""
         caps = super().effective_capabilities
         if self.config.platform == STATIC:
             caps &= ~Capability.SCALE
+        if self.config.platform != KUBERNETES:
+            caps &= ~Capability.PAUSE
         return caps
 
     # -- the world -------------------------------------------------------------
@@ -319,7 +334,12 @@ class SandboxProvider(Provider):
         if problem:
             raise Refused(problem)
         spec = self._spec(target)
-        change = await self._record(target, lambda tl, now: Change(now, DEPLOY, revision))
+
+        def decide(timeline: Timeline, now: float) -> Change:
+            self._not_paused(timeline, now, "deploy")
+            return Change(now, DEPLOY, revision)
+
+        change = await self._record(target, decide)
         desired = self._timeline(target, change.at).desired_at(change.at)[0]
         where = _where(spec, target.environment)
         return f"{where}: rolling out {revision} to {self._unit(spec, desired)}"
@@ -332,6 +352,7 @@ class SandboxProvider(Provider):
 
         def decide(timeline: Timeline, now: float) -> Change:
             nonlocal current
+            self._not_paused(timeline, now, "roll back")
             known = history(timeline, now)
             current = known[0].revision
             ids = [d.revision for d in known]
@@ -352,7 +373,12 @@ class SandboxProvider(Provider):
     async def restart(self, target: TargetRef) -> str:
         self._allowed(Capability.RESTART, "restart")
         spec = self._spec(target)
-        change = await self._record(target, lambda tl, now: Change(now, RESTART))
+
+        def decide(timeline: Timeline, now: float) -> Change:
+            self._not_paused(timeline, now, "restart")
+            return Change(now, RESTART)
+
+        change = await self._record(target, decide)
         if spec.platform == STATIC:
             return f"{_where(spec, target.environment)}: invalidating the CDN cache"
         desired = self._timeline(target, change.at).desired_at(change.at)[0]
@@ -379,6 +405,45 @@ class SandboxProvider(Provider):
         await self._record(target, decide)
         where = _where(spec, target.environment)
         return f"{where}: scaling from {before} to {self._unit(spec, replicas)}"
+
+    @staticmethod
+    def _not_paused(timeline: Timeline, now: float, verb: str) -> None:
+        """A paused target takes no new rollout, as Kubernetes refuses a rollback or
+        restart of a paused Deployment: resuming it is the way on."""
+        if timeline.paused_since(now) is not None:
+            service, env = timeline.spec.name, timeline.environment
+            raise Refused(
+                f"can't {verb} {service}@{env}: its rollout is paused"
+                f" (resume it first: quorum resume {service} --env {env})"
+            )
+
+    async def pause(self, target: TargetRef) -> str:
+        """Stops the rollout under way where it stands; nothing new rolls out until resume."""
+        return await self._set_paused(target, True)
+
+    async def resume(self, target: TargetRef) -> str:
+        return await self._set_paused(target, False)
+
+    async def _set_paused(self, target: TargetRef, pausing: bool) -> str:
+        verb = "pause" if pausing else "resume"
+        self._allowed(Capability.PAUSE, verb)
+        spec = self._spec(target)
+        where = f"{spec.name}@{target.environment}"
+
+        def decide(timeline: Timeline, now: float) -> Change:
+            if (timeline.paused_since(now) is not None) == pausing:
+                raise Refused(f"{where} is {'already' if pausing else 'not'} paused")
+            return Change(now, PAUSE if pausing else RESUME)
+
+        change = await self._record(target, decide)
+        place = _where(spec, target.environment)
+        if not pausing:
+            return f"{place}: rollout resumed"
+        state = self._timeline(target, change.at).state(change.at)
+        if state.replacing:
+            updated = f"{state.ready} of {self._unit(spec, state.desired)}"
+            return f"{place}: rollout paused with {updated} updated"
+        return f"{place}: paused (no rollout under way; none starts until resumed)"
 
     async def close(self) -> None:
         self.store.close()

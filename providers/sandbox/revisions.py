@@ -1,5 +1,5 @@
 """A target's history as people read it: revisions to roll back to, and the events
-(deploys, rollbacks, restarts, scaling) the details pane lists.
+(deploys, rollbacks, restarts, scaling, pauses) the details pane lists.
 """
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from providers.sandbox.store import DEPLOY, RESTART, ROLLBACK, SCALE
+from providers.sandbox.store import DEPLOY, PAUSE, RESTART, RESUME, ROLLBACK, SCALE
 from providers.sandbox.timeline import BUILD, RELEASE, Timeline
 
 # Like an image tag or a git ref: what a deploy accepts as a revision.
@@ -20,6 +20,8 @@ _DESCRIPTION = {
     ROLLBACK: "rolled back to",
     RESTART: "restarted",
     SCALE: "scaled",
+    PAUSE: "paused",
+    RESUME: "resumed",
 }
 _REASON = {
     RELEASE: "Deployed",
@@ -28,6 +30,8 @@ _REASON = {
     ROLLBACK: "RolledBack",
     RESTART: "Restarted",
     SCALE: "Scaled",
+    PAUSE: "Paused",
+    RESUME: "Resumed",
 }
 
 
@@ -52,6 +56,8 @@ class Entry:
             return f"scaled to {self.replicas}"
         if self.kind == RESTART:
             return "restarted every replica"
+        if self.kind in (PAUSE, RESUME):
+            return f"rollout {self.description}"
         return f"{self.description} {self.revision}"
 
 
@@ -82,5 +88,6 @@ def history(
         return unique[:limit]
     entries += [Entry(at, RESTART) for at in timeline.restarts if at <= now]
     entries += [Entry(at, SCALE, replicas=n) for at, n in timeline.scales if at <= now]
+    entries += [Entry(at, PAUSE if p else RESUME) for at, p in timeline.pauses if at <= now]
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]

@@ -35,6 +35,8 @@ DEPLOY = "deploy"
 ROLLBACK = "rollback"
 RESTART = "restart"
 SCALE = "scale"
+PAUSE = "pause"  # `kubectl rollout pause`: a rollout under way stands still
+RESUME = "resume"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS world (key TEXT PRIMARY KEY, value TEXT NOT NULL);

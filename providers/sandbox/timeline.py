@@ -18,7 +18,7 @@ from console.domain.model import RolloutStatus
 from providers.sandbox import incidents
 from providers.sandbox.catalog import CDN, ECS, JOBS, PRODUCTION, STAGING, STATIC, ServiceSpec
 from providers.sandbox.noise import hexdigits, key, mix
-from providers.sandbox.store import DEPLOY, RESTART, ROLLBACK, SCALE, Change
+from providers.sandbox.store import DEPLOY, PAUSE, RESTART, RESUME, ROLLBACK, SCALE, Change
 
 HOUR = 3600.0
 DAY = 24 * HOUR
@@ -96,6 +96,8 @@ class Timeline:
         self.restarts = [c.at for _, c in ordered if c.kind == RESTART]
         self.scales = [(c.at, c.replicas) for _, c in ordered if c.kind == SCALE]
         self._scale_times = [at for at, _ in self.scales]
+        self.pauses = [(c.at, c.kind == PAUSE) for _, c in ordered if c.kind in (PAUSE, RESUME)]
+        self._pause_times = [at for at, _ in self.pauses]
         self.releases = () if environment == STAGING else self._releases(born)
         # Staging builds arrive every four to six minutes, each service on its own beat.
         self.build_period = 240.0 + (self.key % 121)
@@ -134,10 +136,30 @@ class Timeline:
         found = list(self.deploys[max(0, i - limit) : i])
         found += [r for r in self.releases if r.at <= t][-limit:]
         if self.environment == STAGING:
-            j = math.floor((t - self.build_phase) / self.build_period)
-            found += [self._build(j - n) for n in range(limit)]
+            found += self._builds(t, limit)
         found.sort(key=lambda d: (d.at, d.order), reverse=True)
         return found[:limit] or list(self.releases[:1])
+
+    def _builds(self, t: float, limit: int) -> list[Deployment]:
+        """The last `limit` CI builds at or before `t`, newest first, as the target took
+        them: none while it was paused, then the newest of those pushed meanwhile,
+        rolled out when it was resumed."""
+        taken: list[Deployment] = []
+        j = math.floor((t - self.build_phase) / self.build_period)
+        while len(taken) < limit:
+            build = self._build(j)
+            i = bisect_right(self._pause_times, build.at)
+            if not (i and self.pauses[i - 1][1]):
+                taken.append(build)
+                j -= 1
+                continue
+            paused_at = self.pauses[i - 1][0]
+            resumed = self.pauses[i][0] if i < len(self.pauses) else None
+            if resumed is not None and resumed <= t:
+                taken.append(Deployment(resumed, build.revision, BUILD))
+            # The other builds of that pause were never taken: go on before it.
+            j = math.ceil((paused_at - self.build_phase) / self.build_period) - 1
+        return taken
 
     def desired_at(self, t: float) -> tuple[int, int, float]:
         """(replicas wanted at `t`, replicas wanted before that, when it last changed)."""
@@ -158,6 +180,30 @@ class Timeline:
             return self.restarts[i - 1], RESTART, current.revision
         return current.at, current.kind, current.revision
 
+    def paused_since(self, t: float) -> float | None:
+        """When the target was paused, if it is paused at `t`; else None."""
+        i = bisect_right(self._pause_times, t)
+        if i and self.pauses[i - 1][1]:
+            return self.pauses[i - 1][0]
+        return None
+
+    def active(self, start: float, t: float) -> float:
+        """Seconds from `start` to `t` that were not paused: how far a rollout got,
+        since a paused rollout stands still and goes on where it stopped."""
+        stood = 0.0
+        since: float | None = None  # the start of the pause under way, if any
+        for at, pausing in self.pauses:
+            if at > t:
+                break
+            if pausing and since is None:
+                since = at
+            elif not pausing and since is not None:
+                stood += max(0.0, at - max(since, start))
+                since = None
+        if since is not None:
+            stood += max(0.0, t - max(since, start))
+        return max(0.0, t - start - stood)
+
     # -- state -----------------------------------------------------------------
 
     def state(self, t: float) -> TargetState:
@@ -166,15 +212,16 @@ class Timeline:
         started, kind, revision = self.rollout_at(t)
         desired, before, scaled_at = self.desired_at(t)
         duration = rollout_seconds(spec.platform, desired)
+        progress = self.active(started, t) / duration
         level = incidents.intensity(self.seed, spec.name, self.environment, t)
         if level and started >= incidents.incident_start(t):
             # A rollback, deploy or restart during the incident clears it as it rolls out.
-            level *= min(1.0, max(0.0, 1.0 - (t - started) / duration))
-        updated = max(started, scaled_at)
-        if t < started + duration:
-            ready = min(desired, math.floor((t - started) / duration * desired))
+            level *= min(1.0, max(0.0, 1.0 - progress))
+        paused = self.paused_since(t)
+        updated = max(started, scaled_at, paused or -math.inf)
+        if progress < 1.0:
+            ready = min(desired, math.floor(progress * desired))
             status = RolloutStatus.PROGRESSING
-            progress = (t - started) / duration
             message = self._rollout_message(kind, revision, ready, desired, progress)
         elif desired > before and t < scaled_at + (desired - before) * scale_step(spec.platform):
             ready = before + math.floor((t - scaled_at) / scale_step(spec.platform))
@@ -188,6 +235,9 @@ class Timeline:
             ready = desired
             status = RolloutStatus.READY
             message = ""
+        if paused is not None:
+            status = RolloutStatus.PAUSED
+            message = f"paused{': ' + message if message else ''} (resume to go on)"
         return TargetState(
             revision=revision,
             rollout_at=started,
@@ -197,7 +247,7 @@ class Timeline:
             message=message,
             updated_at=updated,
             incident=level,
-            replacing=t < started + duration,
+            replacing=progress < 1.0,
         )
 
     @property

@@ -20,7 +20,8 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from console.domain.inert import neutralise
-from widgets.base.format import since
+from console.domain.wording import count
+from widgets.base.format import age
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ class ProviderStatus(Static):
         if not bad:
             waiting = sum(1 for line in lines if line.state == "waiting")
             ok = sum(1 for line in lines if line.state == "ok")
-            text.append(f" ✓ {ok} provider{'s' if ok != 1 else ''} live", style="green")
+            text.append(f" ✓ {count(ok, 'provider')} live", style="green")
             if waiting:
                 text.append(f" · {waiting} waiting for a first answer", style="dim")
         for n, line in enumerate(bad):
@@ -148,7 +149,12 @@ class ProviderStatus(Static):
                 text.append(neutralise(line.detail), style="red")
             else:
                 text.append(" ⚠ ", style="bold yellow")
-                text.append(f"{neutralise(line.name)} stale, last good {since(now, line.since)}: ")
+                if line.since is None:  # failed from the first call: nothing of it shown
+                    text.append(f"{neutralise(line.name)} never answered, nothing shown from it: ")
+                else:
+                    text.append(
+                        f"{neutralise(line.name)} stale, last good {age(now, line.since)} ago: "
+                    )
                 text.append(neutralise(line.detail), style="yellow")
         if text != getattr(self, "_shown", None):
             # Polls that change nothing repaint nothing; a layout pass only when the
@@ -201,7 +207,12 @@ class CommandBar(Input):
     a fast typist's `:logs⏎` followed by another key never loses a key to a pane.
     """
 
-    BINDINGS = [Binding("escape", "close", "Close", show=False)]
+    # Tab completes the suggested command here; elsewhere it goes to the next pane, which
+    # would leave the prompt open behind it.
+    BINDINGS = [
+        Binding("escape", "close", "Close", show=False),
+        Binding("tab", "complete", "Complete", show=False),
+    ]
 
     def __init__(
         self,
@@ -233,6 +244,11 @@ class CommandBar(Input):
 
     def action_close(self) -> None:
         self._finish(None)
+
+    def action_complete(self) -> None:
+        if self._suggestion:
+            self.value = self._suggestion
+            self.cursor_position = len(self.value)
 
     async def action_submit(self) -> None:
         self._finish(self.value)

@@ -56,11 +56,6 @@ def age(now: datetime, then: datetime | None) -> str:
     return f"{seconds}s"
 
 
-def since(now: datetime, then: datetime | None) -> str:
-    """When something was last good, for a status line."""
-    return "never ok" if then is None else f"{age(now, then)} ago"
-
-
 def countdown(now: datetime, then: datetime) -> str:
     """`then - now` as `3d 04h`, `4h 05m`, `12m 30s`; `now` once passed."""
     seconds = int((then - now).total_seconds())

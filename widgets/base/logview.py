@@ -2,18 +2,25 @@
 
 Lines arrive into a pending buffer and are moved onto the screen by a timer at
 15 Hz, so a backend writing 20,000 lines a second costs one repaint per tick, not
-one per line, and keys are never starved. Only the lines in view are rendered
-(`render_line`), from a deque capped at `cap` lines, so an hour of a chatty pod
-holds the same memory as a minute. Every line is neutralised and shown as plain
-text: escape sequences and Rich markup from a backend are visible, never obeyed.
+one per line, and keys are never starved. Lines that would scroll a full view of a
+log nobody is reading (another pane has the focus) wait for at most `scroll_every`
+seconds and go on screen together: scrolling re-sends every row of the view (Textual
+cannot ask the terminal to scroll part of the screen), so over SSH a few lines a
+second, each scrolling the view, cost more than the rest of the screen together.
+Lines that land below the last one shown without moving it are drawn at the next
+tick, and only their rows. Only the lines in view are rendered (`render_line`), from
+a deque capped at `cap` lines, so an hour of a chatty pod holds the same memory as a
+minute. Every line is neutralised and shown as plain text: escape sequences and Rich
+markup from a backend are visible, never obeyed.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from bisect import bisect_right
 from collections import OrderedDict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from rich.cells import cell_len
@@ -21,13 +28,15 @@ from rich.segment import Segment
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
-from textual.scroll_view import ScrollView
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.timer import Timer
 
 from console.domain.inert import neutralise
 from console.domain.model import LogLine
+from console.domain.pace import DEFAULT as DEFAULT_PACE
+from widgets.base.filtering import compile_filter
+from widgets.base.scrollbar import SteadyScrollView
 
 LEVEL_STYLES = {
     "ERROR": "bold red",
@@ -38,31 +47,47 @@ LEVEL_STYLES = {
     "DEBUG": "dim",
 }
 MATCH_STYLE = "black on yellow"
+SOURCE_STYLE = "cyan"
+FULL_SOURCE_WIDTH = 100  # narrower views show a line's pod compactly (short_source)
+SHORT_PART = 10  # a source's `/` part this short is shown whole
 FLUSH_HZ = 15
+# Seconds between two redraws that scroll a full view, unfocused and focused.
+SCROLL_EVERY = DEFAULT_PACE.log_scroll
+SCROLL_EVERY_FOCUSED = DEFAULT_PACE.log_scroll_focused
 _CACHE_SIZE = 2_000
 
 
-def compile_filter(pattern: str) -> re.Pattern[str] | None:
-    """A case-insensitive regex; text that is not a valid regex is matched literally."""
-    if not pattern:
-        return None
-    try:
-        return re.compile(pattern, re.IGNORECASE)
-    except re.error:
-        return re.compile(re.escape(pattern), re.IGNORECASE)
+def short_source(source: str) -> str:
+    """Where a line came from, compact: each `/` part kept when short, else the part
+    that tells replicas apart, as a pod's last `-` segment (`api-46rb224t6v-vwqsb` →
+    `vwqsb`) or a task id's first eight characters (`web/5f2e7d1c`)."""
+    parts = []
+    for part in source.split("/"):
+        if len(part) > SHORT_PART:
+            part = part.rpartition("-")[2] or part
+            part = part[:8]
+        parts.append(part)
+    return "/".join(parts)
 
 
-def format_line(line: LogLine, timestamps: bool) -> str:
-    """The plain text of one line as shown and saved: inert, with optional timestamp."""
+def format_line(line: LogLine, timestamps: bool, width: int | None = None) -> str:
+    """The plain text of one line as shown: inert, with optional timestamp, and the pod
+    (or task) it came from, whole from FULL_SOURCE_WIDTH cells up (and when `width` is
+    None), compact below (see short_source)."""
     level = (line.level or "").upper()[:5]
     text = neutralise(line.text)
     prefix = f"{level:<5} " if level else ""
     if timestamps:
         prefix = f"{line.ts:%H:%M:%S} " + prefix
+    if line.source:
+        source = neutralise(line.source)
+        if width is not None and width < FULL_SOURCE_WIDTH:
+            source = short_source(source)
+        prefix += f"{source} "
     return prefix + text
 
 
-class LogView(ScrollView, can_focus=True):
+class LogView(SteadyScrollView, can_focus=True):
     """The lines of one stream; toggles for wrap, timestamps and autoscroll.
 
     Without wrap a long line is cut at the edge (as in k9s); `w` shows all of it.
@@ -78,9 +103,21 @@ class LogView(ScrollView, can_focus=True):
         Binding("end,G", "scroll_end", "Bottom", show=False),
     ]
 
-    def __init__(self, cap: int = 10_000, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        cap: int = 10_000,
+        *,
+        scroll_every: float = SCROLL_EVERY,
+        scroll_every_focused: float = SCROLL_EVERY_FOCUSED,
+        clock: Callable[[], float] = time.monotonic,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.cap = cap
+        self.scroll_every = scroll_every
+        self.scroll_every_focused = scroll_every_focused
+        self._clock = clock
+        self._scrolled_at = float("-inf")
         self.wrap = False
         self.timestamps = False
         self.autoscroll = True
@@ -109,18 +146,29 @@ class LogView(ScrollView, can_focus=True):
             self._timer.resume()
 
     def flush(self) -> int:
-        """Move pending lines onto the screen in one repaint; returns how many."""
+        """Move pending lines onto the screen in one repaint; returns how many.
+
+        Lines that would scroll a full view stay pending until `scroll_every` (while
+        the view has the focus, `scroll_every_focused`) has passed since the last such
+        redraw; they then go on screen together, in order."""
         if not self._pending:
             if self._timer is not None:
                 self._timer.pause()
+            return 0
+        now = self._clock()
+        scrolls = self.autoscroll and self._total - self._base >= self._view_height()
+        every = self.scroll_every_focused if self.has_focus else self.scroll_every
+        if scrolls and now - self._scrolled_at < every:
             return 0
         batch = list(self._pending)
         self._pending.clear()
         self.lines.extend(batch)
         evicted_rows = 0
+        top = self._base + int(self.scroll_y)  # the absolute row at the top of the view
+        first_new = self._total - top  # the view row where the first new line lands
         width = self._text_width()
         for line in batch:
-            if self.pattern is not None and not self.pattern.search(line.text):
+            if not self.matches(line):
                 continue
             evicted_rows += self._append_shown(line, width)
         self._update_virtual_size()
@@ -128,8 +176,16 @@ class LogView(ScrollView, can_focus=True):
             self.scroll_end(animate=False, immediate=True, x_axis=False)
         elif evicted_rows:
             self.scroll_to(y=max(self.scroll_y - evicted_rows, 0), animate=False, immediate=True)
-        self.refresh()
+        if self._base + int(self.scroll_y) != top:
+            self._scrolled_at = now
+            self.refresh_content()  # at the cap lines move up while scroll_y stays
+        elif first_new < self._view_height():
+            area = self.content_area()
+            self.refresh(Region(0, first_new, area.width, area.height - first_new))
         return len(batch)
+
+    def _view_height(self) -> int:
+        return self.scrollable_content_region.height
 
     def clear(self) -> None:
         self.lines.clear()
@@ -137,6 +193,14 @@ class LogView(ScrollView, can_focus=True):
         self._rebuild()
 
     # ---- toggles ----------------------------------------------------------------
+
+    def matches(self, line: LogLine) -> bool:
+        """Whether `line` passes the filter: its text, its level or its pod, as each is
+        shown, so `/warn` finds the WARN lines and `/vwqsb` one pod's."""
+        pattern = self.pattern
+        if pattern is None:
+            return True
+        return any(pattern.search(part) for part in (line.text, line.level, line.source) if part)
 
     def set_filter(self, pattern: str) -> None:
         self.pattern = compile_filter(pattern)
@@ -182,7 +246,7 @@ class LogView(ScrollView, can_focus=True):
     def _height_of(self, line: LogLine, width: int) -> int:
         if not self.wrap:
             return 1
-        return max(1, -(-cell_len(format_line(line, self.timestamps)) // width))
+        return max(1, -(-cell_len(format_line(line, self.timestamps, width)) // width))
 
     def _append_shown(self, line: LogLine, width: int) -> int:
         evicted = 0
@@ -204,7 +268,7 @@ class LogView(ScrollView, can_focus=True):
         self._cache.clear()
         width = self._text_width()
         for line in self.lines:
-            if self.pattern is None or self.pattern.search(line.text):
+            if self.matches(line):
                 self._append_shown(line, width)
         self._update_virtual_size()
         if self.autoscroll:
@@ -212,13 +276,26 @@ class LogView(ScrollView, can_focus=True):
         self.refresh()
 
     def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(self._text_width(), self._total - self._base)
+        self.set_virtual_size(Size(self._text_width(), self._total - self._base))
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self._scrolled_at = self._clock()
+
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        """Lines that overflow the view lay it out again with a scrollbar, and only then
+        can it scroll: a view that follows the end goes there now."""
+        if shown and self.autoscroll:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def on_resize(self, event: events.Resize) -> None:
         if self.wrap:
             self._rebuild()
         else:
             self._update_virtual_size()
+            if self.autoscroll:  # a following log stays at its end (once laid out)
+                self.scroll_end(animate=False, x_axis=False)
 
     # ---- rendering --------------------------------------------------------------
 
@@ -228,13 +305,18 @@ class LogView(ScrollView, can_focus=True):
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        text = Text(format_line(line, self.timestamps), no_wrap=not self.wrap, end="")
+        text = Text(format_line(line, self.timestamps, width), no_wrap=not self.wrap, end="")
         offset = 9 if self.timestamps else 0
         if self.timestamps:
             text.stylize("dim", 0, 8)
         level = (line.level or "").upper()
         if level in LEVEL_STYLES:
             text.stylize(LEVEL_STYLES[level], offset, offset + 5)
+        if line.level:
+            offset += 6
+        if line.source:
+            end = text.plain.index(" ", offset)
+            text.stylize(SOURCE_STYLE, offset, end)
         if self.pattern is not None:
             text.highlight_regex(self.pattern, MATCH_STYLE)
         console = self.app.console
@@ -261,4 +343,4 @@ class LogView(ScrollView, can_focus=True):
         sub = row - self._starts[index]
         strip = strips[sub] if sub < len(strips) else Strip([])
         segments = Segment.apply_style(strip, style)
-        return Strip(segments).adjust_cell_length(width, style)
+        return Strip(segments).adjust_cell_length(width, style).simplify()

@@ -10,7 +10,7 @@ The header is line 0 and stays pinned while rows scroll beneath it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.segment import Segment
 from rich.style import Style
@@ -19,8 +19,9 @@ from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from widgets.base.scrollbar import SteadyScrollView
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,9 @@ class Column:
     """One column: `width` cells, or the flexible remainder when `flex`.
 
     `priority` 0 columns always show; higher ones are dropped first when the pane
-    is too narrow, so the table fits 80 columns and uses 160 well.
+    is too narrow, so the table fits 80 columns and uses 160 well. A `fit` column is
+    as wide as its longest value (or label), at most `width`: a column of short
+    names leaves its room to the others, one of long names is not cut short.
     """
 
     key: str
@@ -37,12 +40,13 @@ class Column:
     flex: bool = False
     priority: int = 0
     justify: str = "left"
+    fit: bool = False
 
 
 Row = tuple[str, tuple[Text, ...]]
 
 
-class KeyedTable(ScrollView, can_focus=True):
+class KeyedTable(SteadyScrollView, can_focus=True):
     """Rows by key with a cursor that follows its row across sorts and updates."""
 
     HELP_GROUP = "table"
@@ -101,6 +105,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self._cursor_key: str | None = None
         self._strips: dict[str, tuple[object, Strip]] = {}
         self.repaints = 0  # rows repainted by diffs; tests and the bench read it
+        self.drawn = 0  # row lines rendered (not served from the cache); tests read it
 
     # ---- data -------------------------------------------------------------------
 
@@ -117,6 +122,14 @@ class KeyedTable(ScrollView, can_focus=True):
         """The plain text of a row's cells (what tests and copy read)."""
         return tuple(cell.plain for cell in self._cells[key])
 
+    def set_columns(self, columns: Sequence[Column]) -> None:
+        """Other widths for the same columns (a pane fitting its values); repaints only
+        when they change."""
+        if list(columns) != self.columns:
+            self.columns = list(columns)
+            self._strips.clear()
+            self.refresh()
+
     def set_rows(self, rows: Sequence[Row], dim: set[str] | None = None) -> int:
         """Show `rows` in this order; repaint only what changed. Returns rows repainted."""
         dim = dim or set()
@@ -128,21 +141,46 @@ class KeyedTable(ScrollView, can_focus=True):
             self._dim = dim
             self._strips.clear()
             self._place_cursor()
-            self.virtual_size = self._virtual(self.size)
-            self.refresh()
+            self.set_virtual_size(self._virtual(self.size))
+            self.refresh_content()
             self.repaints += len(new_keys)
             return len(new_keys)
+        shown = self._shown_columns()
         changed = [
             i
             for i, key in enumerate(new_keys)
-            if new_cells[key] != self._cells.get(key) or (key in dim) != (key in self._dim)
+            if (key in dim) != (key in self._dim)
+            or self._visible(new_cells[key], shown) != self._visible(self._cells.get(key), shown)
         ]
+        before = self.widths(self._width) if changed and self._fits else None
         self._cells = new_cells
         self._dim = dim
+        if before is not None and self.widths(self._width) != before:
+            # A fitted column changed its width: every row moves, not only these.
+            self._strips.clear()
+            self.refresh()
+            self.repaints += len(new_keys)
+            return len(new_keys)
         for index in changed:
             self._refresh_index(index)
         self.repaints += len(changed)
         return len(changed)
+
+    def _shown_columns(self) -> list[int]:
+        """Indexes of the columns the current width shows (all of them before a layout).
+
+        Rows are compared on these only: a poll that changes a metric in a column
+        the pane is too narrow to show sends nothing; the cells are kept, so a wider
+        pane shows the new value."""
+        width = self._width
+        if width <= 0:
+            return list(range(len(self.columns)))
+        by_key = {c.key: i for i, c in enumerate(self.columns)}
+        return [by_key[column.key] for column, _ in self.widths(width)]
+
+    @staticmethod
+    def _visible(cells: tuple[Text, ...] | None, shown: list[int]) -> tuple[Text, ...] | None:
+        return None if cells is None else tuple(cells[i] for i in shown)
 
     def select(self, key: str) -> bool:
         """Put the cursor on `key`'s row; False when no such row is shown."""
@@ -219,23 +257,33 @@ class KeyedTable(ScrollView, can_focus=True):
     # ---- rendering --------------------------------------------------------------
 
     def widths(self, total: int) -> list[tuple[Column, int]]:
-        """Columns that fit in `total` cells with their widths; flexible ones share the rest."""
-        shown = list(self.columns)
+        """Columns that fit in `total` cells with their widths. A flexible column's
+        `width` is its least useful width: below it, columns are dropped by priority
+        first; above it, the flexible ones share the rest in proportion to it."""
+        shown = [self._fitted(c) if c.fit else c for c in self.columns]
         while True:
             fixed = sum(c.width for c in shown if not c.flex) + len(shown) - 1
-            flex = [c for c in shown if c.flex]
-            if fixed + 8 * len(flex) <= total or not any(c.priority for c in shown):
+            least = sum(c.width for c in shown if c.flex)
+            if fixed + least <= total or not any(c.priority for c in shown):
                 break
             worst = max(c.priority for c in shown)
             shown.remove([c for c in shown if c.priority == worst][-1])
         spare = max(total - fixed, 0)
-        out = []
-        for column in shown:
-            width = column.width
-            if column.flex:
-                width = max(spare // max(len(flex), 1), 1)
-            out.append((column, width))
-        return out
+        flex = [c for c in shown if c.flex]
+        shares = [spare * c.width // max(least, 1) for c in flex]
+        if shares:
+            shares[0] += spare - sum(shares)  # the first flexible column takes what is left
+        share = dict(zip([c.key for c in flex], shares, strict=True))
+        return [(c, max(share[c.key], 1) if c.flex else c.width) for c in shown]
+
+    @property
+    def _fits(self) -> bool:
+        return any(c.fit for c in self.columns)
+
+    def _fitted(self, column: Column) -> Column:
+        index = self.columns.index(column)
+        longest = max((self._cells[k][index].cell_len for k in self._keys), default=0)
+        return replace(column, width=min(max(longest, len(column.label)), column.width))
 
     @property
     def _width(self) -> int:
@@ -255,7 +303,7 @@ class KeyedTable(ScrollView, can_focus=True):
             if n < len(widths) - 1:
                 line.append(" ")
         segments = Segment.apply_style(line.render(self.app.console), style)
-        return Strip(segments).adjust_cell_length(self._width, style)
+        return Strip(segments).adjust_cell_length(self._width, style).simplify()
 
     def render_line(self, y: int) -> Strip:
         width = self._width
@@ -276,7 +324,9 @@ class KeyedTable(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         key = self._keys[index]
         cursor = index == self._cursor
-        signature = (self._cells[key], width, cursor, self.has_focus, key in self._dim)
+        # Compared on the cells shown at these widths: a hidden column's change sends nothing.
+        shown = self._visible(self._cells[key], self._shown_columns())
+        signature = (shown, widths, cursor, self.has_focus, key in self._dim)
         cached = self._strips.get(key)
         if cached is not None and cached[0] == signature:
             return cached[1]
@@ -288,4 +338,5 @@ class KeyedTable(ScrollView, can_focus=True):
             style = style + self.get_component_rich_style(component)
         strip = self._line(self._cells[key], widths, style)
         self._strips[key] = (signature, strip)
+        self.drawn += 1
         return strip

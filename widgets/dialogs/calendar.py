@@ -22,7 +22,17 @@ from textual.widgets import Static
 
 from console.domain.inert import neutralise
 
-MARKS = "⚑ override  ⇄ swap  ? open swap  » handoff  ∅ gap"
+MARKS = "⚑ override  ⇄ swap  ? open swap  » handoff (who takes over)  ∅ gap"
+
+
+def tags(rotations: Sequence[str]) -> dict[str, str]:
+    """Each rotation's tag in a day cell: the fewest leading letters, the same number
+    for all, that tell the rotations apart ("I", "O"; "ON", "OP")."""
+    names = [neutralise(r).upper() for r in rotations]
+    for size in range(1, max((len(n) for n in names), default=0) + 1):
+        if len({n[:size] for n in names}) == len(names):
+            return {r: n[:size] for r, n in zip(rotations, names, strict=True)}
+    return {r: str(i + 1) for i, r in enumerate(rotations)}  # names that repeat
 
 
 def month_table(
@@ -35,6 +45,7 @@ def month_table(
     by_day: dict[date, list[object]] = {}
     for cell in cells:
         by_day.setdefault(cell.day, []).append(cell)
+    tag = tags(rotations) if len(rotations) > 1 else {}
     for week in calendar.Calendar().monthdatescalendar(year, month):
         row = []
         for day in week:
@@ -44,13 +55,33 @@ def month_table(
             text = Text(f"{day.day:>2}", style="bold reverse" if day == today else "bold")
             for cell in by_day.get(day, []):
                 text.append("\n")
-                text.append_text(_cell_text(cell, len(rotations) > 1))
+                text.append_text(_cell_text(cell, tag.get(cell.rotation, "")))
             row.append(text)
         table.add_row(*row)
     return table
 
 
-def _cell_text(cell: object, with_rotation: bool) -> Text:
+def legend(cells: Sequence[object], rotations: Sequence[str]) -> Text:
+    """Under the grid, whole: each rotation's tag and name, and who holds it this month in
+    order (a day cell has room for a few letters of a name)."""
+    tag = tags(rotations) if len(rotations) > 1 else {}
+    holders: dict[str, list[str]] = {r: [] for r in rotations}
+    for cell in sorted(cells, key=lambda c: c.day):
+        for who in cell.holders:
+            if who and who not in holders.setdefault(cell.rotation, []):
+                holders[cell.rotation].append(who)
+    text = Text()
+    for rotation, people in holders.items():
+        if text:
+            text.append("\n")
+        if tag.get(rotation):
+            text.append(f"{tag[rotation]} ", style="bold")
+        text.append(neutralise(rotation), style="cyan")
+        text.append(f": {neutralise(', '.join(people)) or '∅ nobody'}")
+    return text
+
+
+def _cell_text(cell: object, tag: str) -> Text:
     marks = ""
     if cell.override:
         marks += "⚑"
@@ -58,14 +89,15 @@ def _cell_text(cell: object, with_rotation: bool) -> Text:
         marks += "⇄"
     if cell.open_swap:
         marks += "?"
-    if cell.handoff:
-        marks += "»"
     if cell.gap:
         marks += "∅"
-    prefix = f"{cell.rotation[:3]}:" if with_rotation else ""
-    who = " / ".join(h or "∅" for h in cell.holders) or "∅"
+    # On a handoff day, who takes over: the one to call from then on.
+    who = next((h for h in reversed(cell.holders) if h), "∅")
     style = "red" if cell.gap else "magenta" if cell.override else "cyan" if cell.swap else ""
-    text = Text(f"{prefix}{neutralise(who)}", style=style)
+    text = Text(f"{tag} " if tag else "", style="bold dim")
+    if cell.handoff:
+        text.append("»", style="bold")
+    text.append(neutralise(who), style=style)
     if marks:
         text.append(f" {marks}", style="bold")
     return text
@@ -97,6 +129,7 @@ class CalendarScreen(ModalScreen[None]):
         with VerticalScroll(classes="dialog calendar") as box:
             box.border_title = "calendar"
             yield Static(id="calendar-grid")
+            yield Static(id="calendar-legend")
             yield Static(Text(MARKS, style="dim"), classes="dialog-note")
 
     def on_mount(self) -> None:
@@ -115,6 +148,7 @@ class CalendarScreen(ModalScreen[None]):
         self.query_one("#calendar-grid", Static).update(
             month_table(self.year, self.month, self.cells, self.rotations, self.today)
         )
+        self.query_one("#calendar-legend", Static).update(legend(self.cells, self.rotations))
 
     def action_move(self, delta: int) -> None:
         index = self.year * 12 + self.month - 1 + delta

@@ -7,8 +7,10 @@ Waiting reasons and Warning events are highlighted because they are why one look
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -40,11 +42,24 @@ def _cell(value: object, style: str = "") -> Text:
     return Text(neutralise("" if value is None else str(value)), style=style)
 
 
-def _table(*headers: str) -> Table:
+def _table(*headers: str, whole: dict[str, int] | None = None, wraps: str = "") -> Table:
+    """Columns in `whole` (names, reasons: header → longest value) are never wrapped or
+    cut: a pod name folded over two lines reads as two pods. The `wraps` column takes
+    the rest and folds; the others are cut with an ellipsis when the dialog is narrow."""
+    whole = whole or {}
     table = Table(box=None, show_header=True, header_style="bold", expand=True)
     for header in headers:
-        table.add_column(header, overflow="fold")
+        if header in whole:
+            table.add_column(header, no_wrap=True, min_width=max(whole[header], len(header)))
+        elif header == wraps:
+            table.add_column(header, overflow="fold", ratio=1)
+        else:
+            table.add_column(header, no_wrap=True, overflow="ellipsis")
     return table
+
+
+def _longest(values: Iterable[object]) -> int:
+    return max((cell_len(neutralise(str(v))) for v in values if v), default=0)
 
 
 class DetailsScreen(ModalScreen[None]):
@@ -63,7 +78,7 @@ class DetailsScreen(ModalScreen[None]):
         self.now = now
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog help") as box:
+        with VerticalScroll(classes="dialog help details") as box:
             box.border_title = self._title()
             yield Static(self._summary(), id="details-target")
             yield Static(Text("pods", style="bold underline"), classes="dialog-note")
@@ -108,7 +123,19 @@ class DetailsScreen(ModalScreen[None]):
     def _pods(self) -> Table | Text:
         if not self.details.pods:
             return Text("no pods", style="dim")
-        table = _table("NAME", "PHASE", "READY", "RESTARTS", "REASON", "NODE", "AGE")
+        table = _table(
+            "NAME",
+            "PHASE",
+            "READY",
+            "RESTARTS",
+            "REASON",
+            "NODE",
+            "AGE",
+            whole={
+                "NAME": _longest(p.name for p in self.details.pods),
+                "REASON": _longest(p.reason for p in self.details.pods),
+            },
+        )
         for pod in self.details.pods:
             bad = pod.reason in BAD_REASONS
             table.add_row(
@@ -125,7 +152,16 @@ class DetailsScreen(ModalScreen[None]):
     def _events(self) -> Table | Text:
         if not self.details.events:
             return Text("no recent events", style="dim")
-        table = _table("AGE", "TYPE", "REASON", "MESSAGE", "COUNT", "SOURCE")
+        table = _table(
+            "AGE",
+            "TYPE",
+            "REASON",
+            "MESSAGE",
+            "COUNT",
+            "SOURCE",
+            whole={"REASON": _longest(e.reason for e in self.details.events)},
+            wraps="MESSAGE",
+        )
         for event in self.details.events:
             warning = event.type == "Warning"
             table.add_row(

@@ -90,7 +90,8 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
             value = values[field.name]
             problem = None
             if field.required and not value:
-                problem = f"{field.label.rstrip(':')} is required"
+                # The label may already say why ("Reason (required, ...):"): name it only.
+                problem = f"{field.label.split('(')[0].strip().rstrip(':')} is required"
             elif field.check is not None:
                 problem = field.check(value)
             if problem:
@@ -128,11 +129,18 @@ class PickScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, options: Sequence[tuple[str, str]], note: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        options: Sequence[tuple[str, str]],
+        note: str = "",
+        hint: str = PICK_HINT,
+    ) -> None:
         super().__init__()
         self.pick_title = title
         self.options = list(options)
         self.note = note
+        self.hint = hint
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
@@ -142,7 +150,7 @@ class PickScreen(ModalScreen[str | None]):
             yield OptionList(
                 *(Option(Text(neutralise(label)), id=key) for key, label in self.options)
             )
-            yield Label(PICK_HINT, classes="dialog-hint")
+            yield Label(self.hint, classes="dialog-hint")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
@@ -169,12 +177,14 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
             box.border_title = Text("confirm")
-            yield Label(Text(neutralise(self.question)))
+            # Wrapped, never cut: the question names what changes, from what, to what.
+            yield Label(Text(neutralise(self.question)), classes="dialog-question")
             if self.expect:
-                yield Label(Text(f"Type {neutralise(self.expect)} to confirm, Esc to cancel"))
+                name = neutralise(self.expect)
+                yield Label(Text(f"Type {name} then Enter to confirm · Esc: cancel"))
                 yield Input(placeholder=neutralise(self.expect), id="confirm-input")
             else:
-                yield Label(Text("y to confirm, n or Esc to cancel"))
+                yield Label(Text("y: confirm · n or Esc: cancel"))
             yield Label("", id="form-error", classes="dialog-error")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -20,13 +20,14 @@ from textual.message import Message
 from textual.widgets import Static
 
 from console.domain.inert import neutralise
+from console.domain.wording import count
 from widgets.base.format import STATE_STYLES, age
 from widgets.base.pane import Pane
 from widgets.base.table import Column, KeyedTable
 
 COLUMNS = [
     Column("id", "ID", 4, justify="right"),
-    Column("what", "CHANGE", 24, flex=True),
+    Column("what", "CHANGE", 32, flex=True),
     Column("by", "BY", 8, priority=1),
     Column("state", "STATE", 9),
     Column("votes", "VOTES", 5),
@@ -219,7 +220,7 @@ class ApprovalsPane(Pane):
             )
         waiting = sum(1 for i in items if i.state in ("open", "blocked", "pending"))
         review = sum(1 for i in items if i.awaiting_review)
-        extra = f" · {review} override(s) to review" if review else ""
+        extra = f" · {count(review, 'override')} to review" if review else ""
         self.set_title(f"approvals ({waiting} waiting){extra}")
         self.table.set_rows(rows, dim={item.key for item in items if item.settled})
         if untouched and items:

@@ -22,7 +22,7 @@ from textual.worker import Worker
 
 from console.domain.inert import neutralise
 from console.domain.model import LogLine
-from widgets.base.logview import LogView
+from widgets.base.logview import SCROLL_EVERY, SCROLL_EVERY_FOCUSED, LogView
 from widgets.base.pane import Pane
 
 # k9s log windows: 0 tail, 1 head (everything the backend keeps), 2-6 the last N minutes.
@@ -79,12 +79,16 @@ class LogPane(Pane):
         self,
         *,
         cap: int = 10_000,
+        scroll_every: float = SCROLL_EVERY,
+        scroll_every_focused: float = SCROLL_EVERY_FOCUSED,
         save_dir: Path | None = None,
         now: Callable[[], datetime] | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self.cap = cap
+        self.scroll_every = scroll_every
+        self.scroll_every_focused = scroll_every_focused
         self.save_dir = save_dir or Path.cwd()
         self.now = now
         self.window = "0"
@@ -96,7 +100,12 @@ class LogPane(Pane):
         self.last_saved: Path | None = None
 
     def compose(self) -> ComposeResult:
-        yield LogView(self.cap, id="log-view")
+        yield LogView(
+            self.cap,
+            scroll_every=self.scroll_every,
+            scroll_every_focused=self.scroll_every_focused,
+            id="log-view",
+        )
 
     @property
     def view(self) -> LogView:
@@ -149,8 +158,10 @@ class LogPane(Pane):
         self._retitle()
 
     def set_filter(self, text: str) -> None:
-        self.filter_text = text
+        """Show only lines matching `text` (a regex); an invalid one raises FilterError
+        and leaves the filter as it was."""
         self.view.set_filter(text)
+        self.filter_text = text
         self._retitle()
 
     def action_toggle(self, flag: str) -> None:
@@ -160,7 +171,11 @@ class LogPane(Pane):
             "wrap": view.toggle_wrap,
             "timestamps": view.toggle_timestamps,
         }[flag]()
-        self.app.notify(f"{flag} {'on' if value else 'off'}", timeout=2)
+        if flag == "autoscroll":  # said as the title says it
+            said = "following" if value else "paused: new lines arrive below, s follows again"
+        else:
+            said = f"{flag} {'on' if value else 'off'}"
+        self.app.notify(said, timeout=2)
         self._retitle()
 
     def action_window(self, key: str) -> None:
@@ -203,19 +218,29 @@ class LogPane(Pane):
         self.app.notify(f"saved {count} lines to {path}", title="logs", markup=False)
 
     def _retitle(self) -> None:
+        """The title starts with the filter, then the target and one state: following,
+        or paused after `s` (the stream goes on underneath); the time window and the
+        toggles come last, where a narrow pane may cut them. The bottom edge says only
+        what is not following: ended, stopped and why, no logs."""
         view = self.view
-        flags = [f"window {WINDOWS[self.window][0]}"]
+        head = "logs"
+        if self.filter_text:
+            head += f" /{self.filter_text}/"
+        if self.subject:
+            head += f" {self.subject}"
+        flags = []
+        if not view.autoscroll:
+            flags.append("paused")
+        elif self.stream_state == "following":
+            flags.append("following")
+        flags.append(f"window {WINDOWS[self.window][0]}")
         if self.container:
             flags.append(f"container {neutralise(self.container)}")
         if self.previous:
             flags.append("previous")
-        flags.append("autoscroll" if view.autoscroll else "paused")
         if view.wrap:
             flags.append("wrap")
         if view.timestamps:
             flags.append("ts")
-        if self.filter_text:
-            flags.append(f"/{self.filter_text}")
-        subject = f" {self.subject}" if self.subject else ""
-        self.set_title(f"logs{subject} · {' · '.join(flags)}")
-        self.set_status(self.stream_state)
+        self.set_title(" · ".join([head, *flags]))
+        self.set_status("" if self.stream_state == "following" else self.stream_state)

@@ -15,6 +15,7 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Grid
+from textual.geometry import Region
 from textual.widget import Widget
 from textual.worker import Worker
 
@@ -137,9 +138,20 @@ class MetricChart(Widget):
         self.levels: tuple[float, float] | None = None
 
     def show(self, values: Sequence[float], levels: tuple[float, float] | None) -> None:
-        if list(values) != self.values or levels != self.levels:
-            self.values, self.levels = list(values), levels
+        """Plot new data, repainting only the rows it changes: a new sample moves the
+        bars, while the rows above them and the threshold lines mostly stay the same."""
+        if list(values) == self.values and levels == self.levels:
+            return
+        before = self.render().split("\n", allow_blank=True)
+        self.values, self.levels = list(values), levels
+        after = self.render().split("\n", allow_blank=True)
+        width = self.content_region.width
+        if len(before) != len(after) or not width:
             self.refresh()
+            return
+        for y, (old, new) in enumerate(zip(before, after, strict=True)):
+            if old != new:
+                self.refresh(Region(0, y, width, 1))
 
     def render(self) -> Text:
         size = self.content_region.size

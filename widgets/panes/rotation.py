@@ -18,15 +18,18 @@ from textual.message import Message
 
 from console.domain.inert import neutralise
 from console.domain.model import RotationSlot
+from console.domain.wording import count
 from widgets.base.format import countdown
 from widgets.base.pane import Pane
 from widgets.base.table import Column, KeyedTable
 
+# The holder takes what the others leave; a rotation's and the next holder's names
+# take what they need, and the countdown (`29d 21h`) its seven cells.
 COLUMNS = [
-    Column("rotation", "ROTATION", 14),
+    Column("rotation", "ROTATION", 20, fit=True),
     Column("holder", "HOLDER", 14, flex=True),
-    Column("next", "NEXT", 14, priority=1),
-    Column("handoff", "HANDOFF IN", 11, justify="right"),
+    Column("next", "NEXT", 24, priority=1, fit=True),
+    Column("handoff", "HANDOFF", 7, justify="right"),
     Column("at", "AT (UTC)", 12, priority=2),
 ]
 
@@ -129,6 +132,6 @@ class RotationPane(Pane):
                     ),
                 )
             )
-        swaps = f" · {self.open_swaps} open swap(s), t to take" if self.open_swaps else ""
+        swaps = f" · {count(self.open_swaps, 'open swap')}, t to take" if self.open_swaps else ""
         self.set_title(f"rotation ({len(rows)}){swaps}")
         self.table.set_rows(rows)

@@ -17,8 +17,8 @@ from textual.message import Message
 
 from console.domain.inert import neutralise
 from console.domain.model import CPU, ERROR_RATE, MEMORY, P99, Health, RolloutStatus, Target
+from widgets.base.filtering import compile_filter
 from widgets.base.format import HEALTH_STYLES, STATUS_STYLES, age
-from widgets.base.logview import compile_filter
 from widgets.base.pane import Pane
 from widgets.base.table import Column, KeyedTable
 
@@ -46,7 +46,7 @@ COLUMNS = [
     Column("memory", "MEM%", 5, priority=2, justify="right"),
     Column("errors", "ERR%", 5, priority=2, justify="right"),
     Column("p99", "P99ms", 6, priority=2, justify="right"),
-    Column("message", "MESSAGE", 10, flex=True, priority=3),
+    Column("message", "MESSAGE", 8, flex=True, priority=3),
 ]
 SORTS = {"name": "service", "status": "status", "age": "age"}
 # The footer shows the three sorts as one entry, `N/S/A Sort`; the help lists each.
@@ -140,6 +140,9 @@ class ServicesPane(Pane):
         self.render_rows()
 
     def set_filter(self, text: str) -> None:
+        """Filter the rows by `text` (a regex); an invalid one raises FilterError and
+        leaves the filter as it was."""
+        compile_filter(text)
         self.filter_text = text
         self.render_rows()
 

@@ -16,8 +16,10 @@ from pathlib import Path
 from console.config.load import ConfigProblem, config_problems, load_config, problem_at
 from console.config.paths import check_choice, config_path, data_dir
 from console.domain import exitcodes
+from console.domain.identity import current_identity
 from console.domain.inert import neutralise
 from console.domain.settings import Config
+from console.domain.wording import count
 from console.engine.deploy_command import command_problem
 from console.engine.session import Session, open_session
 from console.engine.signing_state import signing_status
@@ -59,7 +61,7 @@ def run_check(args: argparse.Namespace) -> int:
     broken = _broken_providers(args, path, config) + _missing_commands(path, config)
     if broken:
         return _fail(broken)
-    for warning in _sharing(config):
+    for warning in [*_not_a_member(config), *_sharing(config)]:
         print(f"warning: {neutralise(warning)}", file=sys.stderr)
     print(f"ok: {neutralise(str(path))} ({summary(config)})")
     print(neutralise(signing_status(config)))
@@ -76,6 +78,19 @@ def _missing_commands(path: Path, config: Config) -> list[ConfigProblem]:
             key = ("policy", environment, "deploy_command")
             problems.append(problem_at(path, key, found))
     return problems
+
+
+def _not_a_member(config: Config) -> list[str]:
+    """The person checking, when the team would refuse them every change: found here,
+    not at the first rollback they need. (No members at all is a personal config, where
+    anyone running it may change things.)"""
+    me = current_identity().name
+    if not config.members or me in config.members:
+        return []
+    return [
+        f"[team] members does not list {me}: you ({me}) can read, but not vote, override, "
+        "review or make changes with this config"
+    ]
 
 
 def _sharing(config: Config) -> list[str]:
@@ -102,13 +117,7 @@ def summary(config: Config) -> str:
         (len(config.notify), "notify sink"),
         (len(config.members), "member"),
     )
-    return ", ".join(f"{n} {_plural(word, n)}" for n, word in counts)
-
-
-def _plural(word: str, n: int) -> str:
-    if n == 1:
-        return word
-    return word[:-1] + "ies" if word.endswith("y") else word + "s"
+    return ", ".join(count(n, word) for n, word in counts)
 
 
 def _fail(problems: list[ConfigProblem]) -> int:

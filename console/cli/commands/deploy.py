@@ -36,8 +36,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         return p
 
     deploy = add("deploy", "deploy a revision (opens a proposal where the policy needs votes)")
-    deploy.add_argument("--revision", required=True, metavar="REV")
-    deploy.add_argument("--reason", default="", metavar="TEXT")
+    deploy.add_argument("--revision", required=True, metavar="REV", help="the revision to deploy")
+    deploy.add_argument(
+        "--reason",
+        default="",
+        metavar="TEXT",
+        help="why: the proposal's reason where votes are needed, else in the audit log",
+    )
     add("rollback", "roll back now: anyone, no vote, team notified").add_argument(
         "--to", metavar="REV", help="revision to go back to (default: the previous one)"
     )

@@ -27,7 +27,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.add_argument("service")
     parser.add_argument("--env", required=True, metavar="ENV", help="environment")
     parser.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
-    parser.add_argument("--since", type=duration_type, metavar="DURATION", help="e.g. 5m, 1h")
+    parser.add_argument(
+        "--since",
+        type=duration_type,
+        metavar="DURATION",
+        help="only lines of the last DURATION, e.g. 5m, 1h (default: the last hour on the "
+        "sandbox and ECS, what the kubelet keeps on Kubernetes, a CI job's whole log)",
+    )
     parser.add_argument(
         "--tail", type=count_type(0, MAX_LINES), metavar="N", help="only the last N lines"
     )

@@ -1,0 +1,122 @@
+"""Scripts: each command against its own work, and `approvals --json` at 10,000 proposals.
+
+- **own work**: `quorum --sandbox CMD` as a script runs it (the `quorum` entry point:
+  the parser, the dispatch, the command) against a process that imports only that
+  command's module, registers only its parser and runs it: what the command itself
+  needs. Target <= 1.2x for every command.
+- **approvals**: `quorum --sandbox approvals --json` over a ledger of 10,000 open
+  proposals against an empty ledger, output to a file, once buffered and once with
+  `PYTHONUNBUFFERED=1`. Target <= 2x.
+
+Runs alternate for `--rounds` rounds; medians are compared. `--tree PATH` runs another
+checkout (the tree before a change) with the same interpreter.
+
+    python bench/bench_cli.py [--rounds N] [--count N] [--tree PATH] [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ledger_seed import seed
+
+COMMANDS = {
+    "status --json": "status",
+    "approvals --json": "approvals",
+    "audit tail --json": "audit",
+    "rotation --json": "rotation",
+    "actions incomplete --json": "actions",
+    "config check": "config_cmd",
+    "describe api --env staging --json": "describe",
+}
+FULL = "from console.cli.main import entry; entry()"
+# Only the command's own module: its parser and its run, as `quorum` would call them.
+OWN = """
+import argparse, sys
+from console.cli.commands import {module} as command
+from console.cli.main import common_options
+parser = argparse.ArgumentParser(prog="quorum")
+command.register(parser.add_subparsers(dest="command"), common_options())
+args = parser.parse_args(sys.argv[1:])
+for key, default in (("config", None), ("sandbox", False), ("readonly", False)):
+    setattr(args, key, getattr(args, key, default))
+sys.exit(int(args.func(args)))
+"""
+
+
+def timed(code: str, argv: list[str], env: dict[str, str], out: Path) -> float:
+    started = time.perf_counter()
+    with out.open("wb") as sink:
+        subprocess.run(
+            [sys.executable, "-c", code, *argv],
+            env={**os.environ, **env},
+            stdout=sink,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--tree", type=Path, default=Path(__file__).resolve().parent.parent)
+    parser.add_argument("--data", type=Path, help="keep the seeded ledgers here (reused)")
+    args = parser.parse_args()
+    root = args.data or Path(tempfile.mkdtemp())
+    empty, full = root / "empty", root / "open"
+    if not (full / "sandbox" / "audit.db").exists():
+        seed(full, open_count=args.count)
+    seed(empty)
+    out = root / "out.json"
+    base = {
+        "PYTHONPATH": str(args.tree),
+        "QUORUM_SANDBOX_TEAMMATES": "off",
+        "QUORUM_CONFIG": "",
+        "PYTHONUNBUFFERED": "",
+    }
+    times: dict[str, list[float]] = {}
+
+    def add(name: str, value: float) -> None:
+        times.setdefault(name, []).append(value)
+
+    for _ in range(args.rounds):
+        for line, module in COMMANDS.items():
+            argv = ["--sandbox", *line.split()]
+            env = {**base, "QUORUM_DATA_DIR": str(empty)}
+            add(f"{line} quorum", timed(FULL, argv, env, out))
+            add(f"{line} own", timed(OWN.format(module=module), argv, env, out))
+        for unbuffered in ("", "1"):
+            argv = ["--sandbox", "approvals", "--json"]
+            env = {**base, "PYTHONUNBUFFERED": unbuffered}
+            add(
+                f"empty {unbuffered}",
+                timed(FULL, argv, {**env, "QUORUM_DATA_DIR": str(empty)}, out),
+            )
+            add(f"full {unbuffered}", timed(FULL, argv, {**env, "QUORUM_DATA_DIR": str(full)}, out))
+    median = {name: statistics.median(values) for name, values in times.items()}
+    print(f"tree {args.tree}, {args.rounds} rounds, load average {os.getloadavg()[0]:.1f}")
+    for line in COMMANDS:
+        mine, own = median[f"{line} quorum"], median[f"{line} own"]
+        print(
+            f"quorum {line:36} {mine * 1000:6.0f} ms vs own work {own * 1000:6.0f} ms: "
+            f"{mine / own:.2f}x (target <= 1.2x)"
+        )
+    for unbuffered, label in (("", "buffered"), ("1", "PYTHONUNBUFFERED=1")):
+        a, b = median[f"full {unbuffered}"], median[f"empty {unbuffered}"]
+        print(
+            f"approvals --json, {args.count} open vs empty, {label:18} "
+            f"{a * 1000:6.0f} ms vs {b * 1000:6.0f} ms: {a / b:.2f}x (target <= 2x)"
+        )
+
+
+if __name__ == "__main__":
+    main()
