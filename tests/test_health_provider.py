@@ -3,6 +3,7 @@ and garbage endpoints, the figures a /metrics page allows, and the connection bo
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -180,6 +181,21 @@ async def test_later_cycles_give_the_interval_figures_and_the_metrics_pane_plots
     assert len(series[P99].points) == 2
 
 
+async def test_an_idle_interval_says_so_instead_of_inventing_figures(
+    server: HTTPServer, tmp_path: Path
+) -> None:
+    serve(server, "/api", (200, {"status": "healthy"}), (200, {"status": "ready"}),
+          exposition(980, 20, BUCKETS))  # fmt: skip
+    p = provider(tmp_path, {"api": server.url_for("/api")})
+    try:
+        first = (await p.probe_all()).targets[0]
+        idle = (await p.probe_all()).targets[0]  # the same counters: no request since
+    finally:
+        await p.close()
+    assert first.metrics and idle.metrics == {}
+    assert idle.message.endswith("no requests since the last probe")
+
+
 async def test_no_more_probes_open_at_once_than_max_connections(
     server: HTTPServer, tmp_path: Path
 ) -> None:
@@ -272,3 +288,27 @@ urls = {{ api = "{server.url_for("/api")}" }}
     (row,) = json.loads(capsys.readouterr().out)
     assert (row["service"], row["environment"], row["status"]) == ("api", "staging", "degraded")
     assert row["revision"] == "v3"
+
+
+async def test_a_cycle_cut_off_by_the_refresh_deadline_goes_on_for_the_next_refresh(
+    server: HTTPServer, tmp_path: Path
+) -> None:
+    released = threading.Event()
+
+    def held(request: Request) -> Response:
+        released.wait(30)
+        return Response(json.dumps({"status": "healthy"}), content_type="application/json")
+
+    server.expect_request("/api/health").respond_with_handler(held)
+    p = provider(tmp_path, {"api": server.url_for("/api")}, paths={"ready": "", "metrics": ""})
+    try:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.2):  # the hub's deadline, cut short
+                await p.snapshot()
+        released.set()
+        snap = await p.snapshot()  # the same cycle, finished meanwhile
+    finally:
+        released.set()
+        await p.close()
+    assert [t.status for t in snap.targets] == [RolloutStatus.READY]
+    assert len(server.log) == 1  # one probe: the cycle was not started again

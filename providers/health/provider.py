@@ -132,7 +132,11 @@ class HealthProvider(Provider):
             return {}, f"metrics {exc}"
         figures = exposition.derive(scrape, self._scrapes.get(service))
         self._scrapes[service] = scrape
-        return figures, "" if figures else "metrics without request counts or latency buckets"
+        if figures:
+            return figures, ""
+        if scrape.requests is None and not scrape.buckets:
+            return {}, "metrics without request counts or latency buckets"
+        return {}, "no requests since the last probe"
 
     async def metrics(self, target: TargetRef, window: timedelta) -> list[Series]:
         """Error rate and p99 of each cycle inside `window`, oldest first."""
