@@ -106,6 +106,12 @@ def test_settings_problems() -> None:
     problems = setting_problems(
         PrometheusProvider,
         {"services": [], "queries": {"cpu": "up", "latency": "x{service}"},
-         "service_label": "a-b"},
+         "service_label": "a-b", "environments": {"production": 3}},
     )  # fmt: skip
-    assert sorted(k for k, _ in problems) == ["queries", "queries", "service_label", "services"]
+    assert sorted(k for k, _ in problems) == [
+        "environments",
+        "queries",
+        "queries",
+        "service_label",
+        "services",
+    ]

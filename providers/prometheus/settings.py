@@ -64,6 +64,12 @@ def check(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
                                  f"{', '.join(METRICS)})"))  # fmt: skip
             elif not isinstance(query, str) or "{service}" not in query:
                 problems.append(("queries", f"{metric}: expected PromQL naming {{service}}"))
+    environments = settings.get("environments")
+    if isinstance(environments, Mapping) and not all(
+        isinstance(v, str) and v for v in environments.values()
+    ):
+        problems.append(("environments", "expected environment = the value {environment} "
+                         "becomes, a string"))  # fmt: skip
     interval = settings.get("interval")
     if isinstance(interval, int | float) and not isinstance(interval, bool) and interval < 1:
         problems.append(("interval", "must be 1 second or more"))
