@@ -161,8 +161,20 @@ def test_non_members_cannot_vote_and_bad_ids_are_usage_errors(q: Quorum) -> None
     assert "mallory is not in [team] members" in q.err
     assert q("vote", "abc", "approve") == 2
     assert q("vote", "99", "approve", who="alice") == 2
-    assert "no proposal 99" in q.err
+    assert q.err.endswith(
+        "no proposal 99 (there is only proposal 1; `quorum approvals` lists the open ones)\n"
+    )
+    assert q("propose", "deploy", "web", "--env", "production", "--revision", "v2") == 0
+    assert q("review", "7", who="alice") == 2
+    assert q.err.endswith(
+        "no proposal 7 (ids run from 1 to 2; `quorum approvals` lists the open ones)\n"
+    )
     assert q("deploy", "nosuch", "--env", "production", "--revision", "v1") == 2
+
+
+def test_an_id_before_any_proposal_says_none_was_made(q: Quorum) -> None:
+    assert q("vote", "1", "approve", who="alice") == 2
+    assert q.err.endswith("no proposal 1 (none has been made yet)\n")
 
 
 def test_amend_dismisses_stale_votes_and_withdraw_closes(q: Quorum) -> None:

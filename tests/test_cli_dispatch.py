@@ -52,7 +52,7 @@ def test_an_unknown_command_is_one_usage_error(capsys: pytest.CaptureFixture[str
         main(["statsu"])
     assert exit_.value.code == 2
     err = capsys.readouterr().err
-    assert "invalid choice: 'statsu'" in err and "'status'" in err
+    assert "unknown command 'statsu'; did you mean 'status'?" in err
 
 
 def test_status_imports_no_other_command_and_no_sdk_it_does_not_use(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ class Pace:
     # New log lines that scroll a full view are drawn together, at most this often while
     # the log is a side pane, and as they come (15 times a second at most) while it holds
     # the focus: someone is reading it then.
-    log_scroll: float = 1.5
+    log_scroll: float = 2.0
     log_scroll_focused: float = 0.0
     clock_seconds: bool = True  # the clock shows seconds (else it changes once a minute)
 

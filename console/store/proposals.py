@@ -209,8 +209,17 @@ class ProposalStore(Store):
     def _load(self, pid: int) -> Proposal:
         found = self._select("id = ?", [pid])
         if not found:
-            raise UsageError(f"no proposal {pid}")
+            raise UsageError(f"no proposal {pid} ({self._range()})")
         return found[0]
+
+    def _range(self) -> str:
+        """Which ids exist, for the line that says an id does not: a mistyped id is
+        usually a neighbour, and the list of open ones is one command away."""
+        newest = self.conn.execute("SELECT MAX(id) FROM proposals").fetchone()[0]
+        if newest is None:
+            return "none has been made yet"
+        made = "there is only proposal 1" if newest == 1 else f"ids run from 1 to {newest}"
+        return f"{made}; `quorum approvals` lists the open ones"
 
     def list(self, states: Iterable[State] | None = None) -> list[Proposal]:
         """Proposals in `states` (all when None), oldest first."""
