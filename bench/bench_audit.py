@@ -15,7 +15,7 @@ alternated; times and peak resident memory. Targets: <= 3x the scan's time; memo
 flat (the verify's peak within a few MiB of the scan's, whatever the log's length).
 
 Run: python bench/bench_audit.py [--appends N] [--records N] [--rounds N] [--million N]
-     [--million-db PATH] [--only-million]
+     [--million-db PATH] [--only-million] [--tree PATH]
 """
 
 from __future__ import annotations
@@ -173,17 +173,16 @@ def build_million(path: Path, n: int) -> None:
     conn.close()
 
 
-def measured(path: Path, what: str, n: int) -> tuple[float, float]:
-    """(seconds, peak RSS in MiB) of `what` over the log at `path`, in a fresh process."""
-    code = MEASURED.format(
-        root=str(Path(__file__).resolve().parent.parent), path=str(path), what=what, n=n
-    )
+def measured(path: Path, what: str, n: int, tree: Path) -> tuple[float, float]:
+    """(seconds, peak RSS in MiB) of `what` over the log at `path`, in a fresh process
+    running the checkout at `tree`."""
+    code = MEASURED.format(root=str(tree), path=str(path), what=what, n=n)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     took, kib = out.stdout.split()
     return float(took), int(kib) / 1024
 
 
-def bench_million(path: Path, n: int, rounds: int) -> None:
+def bench_million(path: Path, n: int, rounds: int, tree: Path) -> None:
     if not path.exists():
         started = time.perf_counter()
         build_million(path, n)
@@ -191,8 +190,8 @@ def bench_million(path: Path, n: int, rounds: int) -> None:
     verify: list[tuple[float, float]] = []
     scan: list[tuple[float, float]] = []
     for _ in range(rounds):
-        verify.append(measured(path, "verify", n))
-        scan.append(measured(path, "scan", n))
+        verify.append(measured(path, "verify", n, tree))
+        scan.append(measured(path, "scan", n, tree))
     verify_t, scan_t = min(t for t, _ in verify), min(t for t, _ in scan)
     verify_m, scan_m = max(m for _, m in verify), max(m for _, m in scan)
     print(
@@ -210,10 +209,18 @@ def main() -> None:
     parser.add_argument("--million", type=int, default=1_000_000)
     parser.add_argument("--million-db", type=Path, help="keep the million-record log here")
     parser.add_argument("--only-million", action="store_true")
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent,
+        help="the checkout whose AuditLog.verify the million-record run measures",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        bench_million(args.million_db or folder / "million.db", args.million, args.rounds)
+        bench_million(
+            args.million_db or folder / "million.db", args.million, args.rounds, args.tree
+        )
         if args.only_million:
             return
         audit_rate, plain_rate = bench_append(folder, args.appends, args.rounds)

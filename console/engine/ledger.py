@@ -55,8 +55,8 @@ NEVER = datetime.max.replace(tzinfo=UTC)
 @dataclass(frozen=True)
 class _Pending:
     """The live proposals as derived at `at` from the file at `version`: the same answer
-    until the file changes or the clock reaches `until`; `refreshed` when the cached rows
-    were brought up to that answer too."""
+    until the file changes or the clock reaches `until`. `moved` are those whose cached
+    row still says another state, for a refreshing caller to rewrite."""
 
     version: tuple[int, int]
     at: datetime

@@ -98,7 +98,7 @@ class Feeds:
         self._reading_side = False
         self._catching_up = False
         self._approvals_shown: ShownApprovals | None = None
-        self._open_hidden = (0, 0)  # open proposals left out of the pane, of how many
+        self._open_hidden = 0  # the older open proposals the pane leaves out
         self._last_slow: float | None = None  # time.monotonic() of the last slow read
         self._notes_said: set[str] = set()
         self._waiting_said = False  # the start's "proposals wait for your vote" toast
@@ -366,7 +366,7 @@ class Feeds:
             self._approvals_shown = None
             return
         shown = list(found.values())
-        self._open_hidden = (hidden, len(opened))
+        self._open_hidden = hidden
         self._show_approvals(shown)
         self._approvals_shown = ShownApprovals.of(
             version, self.provider_approvals, now, until, shown
@@ -387,10 +387,9 @@ class Feeds:
             [views.waiting_view(item) for item in people_first(proposals, self.provider_approvals)]
         )
         notes = list(self.provider_errors)
-        hidden, total = self._open_hidden
-        if hidden:
-            newest = f"the {OPEN_SHOWN} newest of {total} open proposals"
-            notes.insert(0, f"{newest}; `quorum approvals` lists them all")
+        hidden = self._open_hidden
+        if hidden:  # short: the side pane's bottom edge is some 30 columns
+            notes.insert(0, f"+{hidden} older: quorum approvals")
         pane.set_status("; ".join(notes))
 
     def reveal_proposal(self, pid: int) -> None:

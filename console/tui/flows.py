@@ -29,7 +29,9 @@ TYPED = "\0typed"  # the pick list's entry for a revision typed by hand, never a
 
 if TYPE_CHECKING:
     from console.domain.consensus import Kind
+    from console.engine.actions import ProposalView
     from console.tui.host import Console
+    from widgets.dialogs.modals import FormScreen
     from widgets.panes.services import ServiceView
 
 
@@ -233,7 +235,6 @@ class ConsensusFlows:
         refuses the vote. An approval that completes the quorum runs the change, so the
         dialog says so, and for production asks for the service's name; one the rules
         refuse (a self-approval) is refused at once, with no dialog."""
-        from console.domain.consensus import Kind
         from console.domain.errors import PolicyRefused
         from widgets.dialogs.modals import Field, FormScreen
 
@@ -263,29 +264,56 @@ class ConsensusFlows:
         except PolicyRefused:
             await cast("")  # the engine refuses it, records the refusal and says why
             return
+        values = await app.push_screen_wait(self._approval_form(view, completes))
+        if values is not None:
+            await cast(values["comment"])
+
+    def _approval_form(self, view: ProposalView, completes: bool) -> FormScreen:
+        """`a`'s form: an optional comment; where the approval completes the quorum, that
+        the change runs now, and in production the service's name to type. A vote that
+        came while it was open and made this approval the completing one is said in the
+        form, which then does not cast it unasked."""
+        from console.domain.consensus import Kind
+        from console.domain.errors import PolicyRefused
+        from widgets.dialogs.modals import Field, FormScreen
+
+        app, p = self.app, view.proposal
+        production = p.ref.environment == "production"
         fields = [Field("comment", "Comment (optional):", required=False)]
         note = ""
         if completes:
             note = f"Your approval completes the quorum: {p.describe()} runs now."
-            if p.ref.environment == "production":
-                name = p.ref.service
-                what = (
-                    f"deploy {name} {p.revision} to production"
-                    if p.kind is Kind.DEPLOY
-                    else p.describe()
+        if completes and production:
+            name = p.ref.service
+            what = (
+                f"deploy {name} {p.revision} to production"
+                if p.kind is Kind.DEPLOY
+                else p.describe()
+            )
+            note = f"Your approval completes the quorum: {what} now? Type {name} to go ahead."
+            fields.append(
+                Field(
+                    "confirm",
+                    f"Type {name} to run it now:",
+                    required=False,
+                    check=lambda typed: None if typed == name else f"type {name} to run it",
                 )
-                note = f"Your approval completes the quorum: {what} now? Type {name} to go ahead."
-                fields.append(
-                    Field(
-                        "confirm",
-                        f"Type {name} to run it now:",
-                        required=False,
-                        check=lambda typed: None if typed == name else f"type {name} to run it",
-                    )
+            )
+
+        async def unchanged(values: dict[str, str]) -> str | None:
+            try:
+                latest = await app.actions.fetch_proposal(p.id)
+                now_completes = app.actions.approval_completes(latest)
+            except PolicyRefused:
+                return None  # the engine refuses the vote and says why
+            if now_completes and production and not completes:
+                return (
+                    "another approval came meanwhile: yours now completes the quorum and runs "
+                    "the change; Esc, then a again to confirm it"
                 )
-        values = await app.push_screen_wait(FormScreen(f"approve: {p.describe()}", fields, note))
-        if values is not None:
-            await cast(values["comment"])
+            return None
+
+        return FormScreen(f"approve: {p.describe()}", fields, note, validate=unchanged)
 
     @flow("vote")
     async def provider_vote(self, approval_id: str, approve: bool) -> None:

@@ -67,6 +67,12 @@ class Change:
 TargetKey = tuple[str, str]  # (service, environment)
 
 
+# One first open at a time in this process: the providers' snapshots run in worker
+# threads, and SQLite refuses at once ("database is locked"), without waiting, a
+# connection that switches a new file to WAL while another connection does the same.
+_OPENING = threading.Lock()
+
+
 class WorldStore:
     """Reads and appends the world's changes; one connection per thread, opened lazily."""
 
@@ -78,8 +84,9 @@ class WorldStore:
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = open_connection(self.path)
-            conn.executescript(_SCHEMA)
+            with _OPENING:
+                conn = open_connection(self.path)
+                conn.executescript(_SCHEMA)
             self._local.conn = conn
         return conn
 

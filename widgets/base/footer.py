@@ -26,7 +26,7 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 from textual.widgets._footer import FooterKey
 
 # The command palette's key, docked at the right: its border, key, label and padding.
@@ -114,7 +114,10 @@ class KeyFooter(Footer):
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
-        self._shown = self._keys(self.screen)
+        if self._shown is None or self.screen is self.app.screen:
+            # A rebuild asked for before a dialog opened runs under it, where the
+            # screen's keys lack the app's own: the keys already worked out stay.
+            self._shown = self._keys(self.screen)
         for entry in self._shown:
             yield FooterKey(
                 entry.key,
@@ -149,6 +152,10 @@ class KeyFooter(Footer):
         if screen is not screen.app.screen:
             # Under a dialog the keys are those of the screen's own focus chain without
             # the app's; they come back with the screen, so the keys shown stay.
+            return
+        if isinstance(screen.focused, Input) and self._shown is not None:
+            # Typing in the `:` or `/` prompt, every key is text but Enter and Esc: the
+            # keys of the pane the prompt was opened from stay until it closes.
             return
         if screen.app.app_focus and self.is_attached and screen is self.screen:
             keys = self._keys(screen)

@@ -104,6 +104,8 @@ class KeyedTable(SteadyScrollView, can_focus=True):
         self._cursor = 0
         self._cursor_key: str | None = None
         self._strips: dict[str, tuple[object, Strip]] = {}
+        self._widths_for: tuple[object, list[tuple[Column, int]]] | None = None
+        self._rows_seen = 0  # counts the rows given, so fitted widths know when to change
         self.repaints = 0  # rows repainted by diffs; tests and the bench read it
         self.drawn = 0  # row lines rendered (not served from the cache); tests read it
 
@@ -138,6 +140,7 @@ class KeyedTable(SteadyScrollView, can_focus=True):
         if new_keys != self._keys:
             self._keys = new_keys
             self._cells = new_cells
+            self._rows_seen += 1
             self._dim = dim
             self._strips.clear()
             self._place_cursor()
@@ -154,6 +157,7 @@ class KeyedTable(SteadyScrollView, can_focus=True):
         ]
         before = self.widths(self._width) if changed and self._fits else None
         self._cells = new_cells
+        self._rows_seen += 1
         self._dim = dim
         if before is not None and self.widths(self._width) != before:
             # A fitted column changed its width: every row moves, not only these.
@@ -260,6 +264,9 @@ class KeyedTable(SteadyScrollView, can_focus=True):
         """Columns that fit in `total` cells with their widths. A flexible column's
         `width` is its least useful width: below it, columns are dropped by priority
         first; above it, the flexible ones share the rest in proportion to it."""
+        key = (total, self._rows_seen, tuple(self.columns))
+        if self._widths_for is not None and self._widths_for[0] == key:
+            return self._widths_for[1]
         shown = [self._fitted(c) if c.fit else c for c in self.columns]
         while True:
             fixed = sum(c.width for c in shown if not c.flex) + len(shown) - 1
@@ -274,7 +281,10 @@ class KeyedTable(SteadyScrollView, can_focus=True):
         if shares:
             shares[0] += spare - sum(shares)  # the first flexible column takes what is left
         share = dict(zip([c.key for c in flex], shares, strict=True))
-        return [(c, max(share[c.key], 1) if c.flex else c.width) for c in shown]
+        out = [(c, max(share[c.key], 1) if c.flex else c.width) for c in shown]
+        # Every line asks; the answer changes only with the width, the rows or columns.
+        self._widths_for = (key, out)
+        return out
 
     @property
     def _fits(self) -> bool:

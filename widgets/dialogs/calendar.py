@@ -62,7 +62,7 @@ def month_table(
 
 
 def legend(cells: Sequence[object], rotations: Sequence[str]) -> Text:
-    """Under the grid, whole: each rotation's tag and name, and who holds it this month in
+    """Above the grid, whole: each rotation's tag and name, and who holds it this month in
     order (a day cell has room for a few letters of a name)."""
     tag = tags(rotations) if len(rotations) > 1 else {}
     holders: dict[str, list[str]] = {r: [] for r in rotations}
@@ -126,11 +126,13 @@ class CalendarScreen(ModalScreen[None]):
         self.year, self.month = today.year, today.month
 
     def compose(self) -> ComposeResult:
+        # The legend first and the marks on the frame: at 80x24 a six-week month fills
+        # the dialog, and whatever scrolls out of view should be days, not the names.
         with VerticalScroll(classes="dialog calendar") as box:
             box.border_title = "calendar"
+            box.border_subtitle = Text(MARKS)
+            yield Static(id="calendar-legend", classes="dialog-note")
             yield Static(id="calendar-grid")
-            yield Static(id="calendar-legend")
-            yield Static(Text(MARKS, style="dim"), classes="dialog-note")
 
     def on_mount(self) -> None:
         self.render_month()

@@ -25,14 +25,17 @@ from widgets.base.format import STATE_STYLES, age
 from widgets.base.pane import Pane
 from widgets.base.table import Column, KeyedTable
 
+# The change is what a row is read for: a narrow pane (about 30 cells at 120x40) gives
+# up NEEDS (the detail below says it whole), then who and when and the state (waiting
+# rows come first and settled ones are dimmed), then the votes, before it cuts it.
 COLUMNS = [
     Column("id", "ID", 4, justify="right"),
-    Column("what", "CHANGE", 32, flex=True),
-    Column("by", "BY", 8, priority=1),
-    Column("state", "STATE", 9),
-    Column("votes", "VOTES", 5),
-    Column("needs", "NEEDS", 22, flex=True, priority=2),
-    Column("age", "AGE", 4, justify="right", priority=1),
+    Column("what", "CHANGE", 30, flex=True),
+    Column("by", "BY", 8, priority=2),
+    Column("state", "STATE", 9, priority=2),
+    Column("votes", "VOTES", 5, priority=1),
+    Column("needs", "NEEDS", 22, flex=True, priority=3),
+    Column("age", "AGE", 4, justify="right", priority=2),
 ]
 
 

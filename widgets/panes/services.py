@@ -33,11 +33,15 @@ STATUS_ORDER = [
 ]
 STALE_MARK = "⚠"
 
+# Names and revisions as wide as the longest shown (up to a bound), so at 80 columns a
+# revision is not cut for room a short service name leaves unused. STATUS and HEALTH
+# keep fixed widths: they change with every rollout, and a fitted width that changes
+# repaints every row, not the one that changed.
 COLUMNS = [
-    Column("service", "SERVICE", 12),
-    Column("environment", "ENV", 10),
-    Column("provider", "PROVIDER", 9),
-    Column("revision", "REVISION", 10),
+    Column("service", "SERVICE", 20, fit=True),
+    Column("environment", "ENV", 12, fit=True),
+    Column("provider", "PROVIDER", 12, fit=True),
+    Column("revision", "REVISION", 14, fit=True),
     Column("status", "STATUS", 11),
     Column("ready", "READY", 5, justify="right"),
     Column("age", "AGE", 4, justify="right"),

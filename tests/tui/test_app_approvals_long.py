@@ -1,0 +1,56 @@
+"""A long list of open proposals: the Approvals pane lists the newest and says how many
+it leaves out, and takes in a change made by another console."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from console.app import QuorumApp
+from console.domain.consensus import Kind
+from console.domain.identity import Identity
+from console.domain.model import TargetRef
+from console.engine.actions import Actions
+from console.tui import feeds, views
+from providers.sandbox import PAUSED_AT
+from tests.app_support import sandbox_session, settle
+from widgets.panes.approvals import ApprovalsPane
+
+API_PROD = TargetRef("sim-k8s", "api", "production", "deployment/api")
+
+
+@pytest.fixture(autouse=True)
+def quiet_teammates(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUORUM_SANDBOX_TEAMMATES", "off")
+    monkeypatch.setattr(feeds, "OPEN_SHOWN", 3)
+
+
+async def test_the_pane_lists_the_newest_open_proposals_and_says_how_many(
+    tmp_path: Path,
+) -> None:
+    session = sandbox_session(tmp_path / "data")
+    bob = Actions(session, identity=Identity("bob", "root", via_seam=True), clock=lambda: PAUSED_AT)
+    alice = Actions(
+        session, identity=Identity("alice", "root", via_seam=True), clock=lambda: PAUSED_AT
+    )
+    ids = [
+        (await bob.propose(Kind.DEPLOY, API_PROD, revision=f"v9.{i}.0")).proposal.id
+        for i in range(5)
+    ]
+    app = QuorumApp(session, now=lambda: PAUSED_AT, poll_interval=0.5, side_interval=0.3)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            newest = {views.proposal_key(pid) for pid in ids[-3:]}
+            await settle(pilot, lambda: bool(app.screen_stack[0].query(ApprovalsPane)))
+            pane = app.screen_stack[0].query_one(ApprovalsPane)
+            await settle(pilot, lambda: set(pane.items) == newest)
+            assert pane._shown_status.startswith("+2 older: quorum approvals")
+
+            # Another console's vote changes the file: the next refresh shows it.
+            await alice.vote(ids[-1], True)
+            key = views.proposal_key(ids[-1])
+            await settle(pilot, lambda: any(v.voter == "alice" for v in pane.items[key].votes))
+    finally:
+        bob.close()
+        alice.close()
