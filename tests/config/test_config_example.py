@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from datetime import date, timedelta
+from pathlib import Path
 
 from console.config.load import load_config
 from console.config.notify_sinks import KINDS as NOTIFY_KINDS

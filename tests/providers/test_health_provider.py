@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -142,10 +143,13 @@ async def test_garbage_is_a_failed_check_or_a_note_never_a_crash(
 
 
 async def test_a_closed_port_is_unreachable(tmp_path: Path) -> None:
-    garbage = GarbageServer()
-    url = garbage.url
-    garbage.close()  # nothing listens there any more
-    found = await targets(provider(tmp_path, {"gone": url}))
+    # Bound but not listening: connections are refused, and no other process can take
+    # the port while the test runs.
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        found = await targets(
+            provider(tmp_path, {"gone": f"http://127.0.0.1:{held.getsockname()[1]}"})
+        )
     assert found["gone"].status is RolloutStatus.FAILED
     assert "connection refused or unreachable" in found["gone"].message
 
