@@ -36,6 +36,8 @@ BUILTIN = {
     "netlify": "providers.netlify:NetlifyProvider",
     "cloudflare": "providers.cloudflare:CloudflareProvider",
     "alertmanager": "providers.alertmanager:AlertmanagerProvider",
+    "health": "providers.health:HealthProvider",
+    "prometheus": "providers.prometheus:PrometheusProvider",
 }
 
 

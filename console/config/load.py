@@ -28,17 +28,16 @@ from console.config.checks import (
     TABLE,
     Checker,
     ConfigProblem,
-    closest,
     quoted,
     render_key,
 )
 from console.config.lines import KeyPath, LineIndex
+from console.config.notify_sinks import notify_sinks
 from console.config.provider_settings import setting_problems
 from console.domain.durations import DurationError, parse_duration
 from console.domain.errors import UsageError
 from console.domain.model import METRIC_LABELS
 from console.domain.settings import (
-    MAX_NOTIFY_TIMEOUT,
     Config,
     NotifyConfig,
     Policy,
@@ -57,12 +56,9 @@ TEAM_KEYS = ("name", "members", "allowed_signers")
 AUDIT_KEYS = ("path",)
 POLICY_KEYS = tuple(f.name for f in dataclasses.fields(Policy) if f.name != "environment")
 SERVICE_KEYS = ("name", "thresholds")
-NOTIFY_KEYS = ("kind", "url_env", "timeout")
-NOTIFY_KINDS = ("slack", "matrix", "webhook")
 
 _AT_LINE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _AT_END = " (at end of document)"
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class ConfigError(UsageError):
@@ -387,32 +383,4 @@ class _Loader:
         return levels
 
     def notify(self, raw: dict[str, Any]) -> tuple[NotifyConfig, ...]:
-        check = self.check
-        sinks: list[NotifyConfig] = []
-        for path, block in check.blocks(raw, "notify"):
-            check.unknown_keys(block, path, NOTIFY_KEYS)
-            kind = check.get(block, path, "kind", STRING, required=True)
-            if kind is not None and kind not in NOTIFY_KINDS:
-                near = closest(kind, NOTIFY_KINDS)
-                hint = f"; did you mean {near}?" if near else f" (known: {', '.join(NOTIFY_KINDS)})"
-                check.add((*path, "kind"), f"unknown notify kind{quoted(kind)}{hint}")
-                kind = None
-            url_env = check.get(block, path, "url_env", STRING, required=True)
-            if url_env is not None and not _ENV_NAME.fullmatch(url_env):
-                check.add(
-                    (*path, "url_env"),
-                    "expected the name of an environment variable that holds the URL "
-                    "(letters, digits and _), not a value",
-                )
-                url_env = None
-            timeout = check.get(block, path, "timeout", NUMBER)
-            if timeout is not None and not 0 < timeout <= MAX_NOTIFY_TIMEOUT:
-                check.add(
-                    (*path, "timeout"),
-                    f"must be more than 0 and at most {MAX_NOTIFY_TIMEOUT:g} seconds",
-                )
-                timeout = None
-            if kind is not None and url_env is not None:
-                extra = {} if timeout is None else {"timeout": float(timeout)}
-                sinks.append(NotifyConfig(kind=kind, url_env=url_env, **extra))
-        return tuple(sinks)
+        return notify_sinks(self.check, raw)

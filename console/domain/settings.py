@@ -66,11 +66,31 @@ class ServiceConfig:
 MAX_NOTIFY_TIMEOUT = 30.0
 
 
+PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    """Where an `email` sink sends: an SMTP server spoken to with STARTTLS."""
+
+    smtp_host: str
+    sender: str
+    to: tuple[str, ...]
+    smtp_port: int = 587
+    starttls: bool = True  # off only for a relay on the same host
+    username: str = ""
+    password_env: str = ""  # the variable holding the password; never the config
+    ca_file: str = ""  # a private CA to trust besides the system's
+
+
 @dataclass(frozen=True)
 class NotifyConfig:
-    kind: str  # slack | matrix | webhook
-    url_env: str
+    kind: str  # slack | matrix | webhook | email | pagerduty
+    url_env: str = ""  # slack, matrix, webhook: the variable holding the URL
     timeout: float = 5.0  # seconds, more than 0 and at most MAX_NOTIFY_TIMEOUT
+    email: EmailConfig | None = None
+    routing_key_env: str = ""  # pagerduty: the variable holding the integration key
+    events_url: str = PAGERDUTY_EVENTS_URL  # pagerduty: the Events API v2 endpoint
 
 
 @dataclass(frozen=True)

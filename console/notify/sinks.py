@@ -1,11 +1,12 @@
-"""Tells the team what happened, through the webhooks in the config's [[notify]] tables.
+"""Tells the team what happened, through the sinks in the config's [[notify]] tables:
+chat webhooks (Slack, Matrix, any webhook), email over SMTP and PagerDuty events.
 
 A notification is a courtesy on top of the audit log, never a reason for an action
 to fail: every sink is sent at once with its own deadline, and a sink that is
 missing, refuses or hangs yields a failed `SinkResult` (and an audit record) instead
 of an exception or a wait. Webhook URLs often carry a token (Slack's path, Matrix's
-`access_token`), so they come from an environment variable and no message here ever
-quotes them.
+`access_token`), so they come from an environment variable, as do the SMTP password
+and PagerDuty's routing key, and no message here ever quotes them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import httpx
 from console.domain.inert import neutralise
 from console.domain.names import current_user
 from console.domain.settings import MAX_NOTIFY_TIMEOUT, NotifyConfig
+from console.notify import pagerduty
+from console.notify.email import send_email
 from console.store.audit import AuditLog
 
 SEVERITIES = ("info", "warning", "critical")
@@ -95,23 +98,43 @@ def _failure(exc: BaseException, timeout: float) -> str:
     return f"unexpected error ({type(exc).__name__})"
 
 
-async def _send(client: httpx.AsyncClient, sink: NotifyConfig, notice: Notice) -> str:
-    """Posts to one sink; returns "" on success or the one-line reason it failed."""
-    url = os.environ.get(sink.url_env, "").strip()
-    if not url:
-        return f"${sink.url_env} is not set"
-    if sink.kind not in ("slack", "matrix", "webhook"):
-        return f"unknown notify kind {neutralise(sink.kind)!r}"
-    # Bounded whatever the settings say (a NotifyConfig built in code skips the config's
-    # check, and `inf` or `nan` would wait for ever).
-    timeout = sink.timeout if 0 < sink.timeout <= MAX_NOTIFY_TIMEOUT else MAX_NOTIFY_TIMEOUT
+def _bounded(timeout: float) -> float:
+    """The sink's timeout, bounded whatever the settings say (a NotifyConfig built in
+    code skips the config's check, and `inf` or `nan` would wait for ever)."""
+    return timeout if 0 < timeout <= MAX_NOTIFY_TIMEOUT else MAX_NOTIFY_TIMEOUT
+
+
+async def _post(client: httpx.AsyncClient, url: str, body: object, timeout: float) -> str:
+    """One POST under one deadline; "" on a 2xx or the one-line reason it failed."""
     try:
         async with asyncio.timeout(timeout):  # the whole exchange, not just each read
-            response = await client.post(url, json=body_for(sink.kind, notice), timeout=timeout)
+            response = await client.post(url, json=body, timeout=timeout)
             response.raise_for_status()
     except Exception as exc:  # a sink's failure is a result, never a crash
         return _failure(exc, timeout)
     return ""
+
+
+async def _send(client: httpx.AsyncClient, sink: NotifyConfig, notice: Notice) -> str:
+    """Sends to one sink; returns "" on success or the one-line reason it failed."""
+    timeout = _bounded(sink.timeout)
+    if sink.kind == "email":
+        if sink.email is None:
+            return "no SMTP server configured"
+        subject = f"[{notice.severity}] {notice.title}"
+        return await send_email(sink.email, subject, _plain(notice), timeout)
+    if sink.kind == "pagerduty":
+        key = os.environ.get(sink.routing_key_env, "").strip()
+        if not key:
+            return f"${sink.routing_key_env} is not set"
+        body = pagerduty.event(key, notice.title, notice.text, notice.severity, notice.fields)
+        return await _post(client, sink.events_url, body, timeout)
+    if sink.kind not in ("slack", "matrix", "webhook"):
+        return f"unknown notify kind {neutralise(sink.kind)!r}"
+    url = os.environ.get(sink.url_env, "").strip()
+    if not url:
+        return f"${sink.url_env} is not set"
+    return await _post(client, url, body_for(sink.kind, notice), timeout)
 
 
 async def send_all(

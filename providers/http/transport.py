@@ -21,9 +21,15 @@ POOL_SIZE = 8
 class PooledTransport(httpx.AsyncBaseTransport):
     def __init__(self, max_connections: int) -> None:
         count = max(1, math.ceil(max_connections / POOL_SIZE))
-        size = math.ceil(max_connections / count)
-        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-        self.pools = [httpx.AsyncHTTPTransport(limits=limits) for _ in range(count)]
+        # Sizes as even as they go and adding up to `max_connections` exactly, so the
+        # pools together never hold more sockets than the block allows.
+        base, extra = divmod(max(max_connections, count), count)
+        self.pools = [
+            httpx.AsyncHTTPTransport(
+                limits=httpx.Limits(max_connections=n, max_keepalive_connections=n)
+            )
+            for n in [base + 1] * extra + [base] * (count - extra)
+        ]
         self._turn = itertools.cycle(self.pools)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

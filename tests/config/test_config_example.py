@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 import tomllib
 from datetime import date, timedelta
+from pathlib import Path
 
-from console.config.load import NOTIFY_KINDS, load_config
+from console.config.load import load_config
+from console.config.notify_sinks import KINDS as NOTIFY_KINDS
 from console.config.provider_settings import declared_problems
 from console.domain.settings import Policy
 from providers.registry import BUILTIN, load_provider_class
@@ -137,3 +139,12 @@ def test_every_block_of_a_built_in_kind_fits_that_kinds_declared_settings():
     assert "# in_cluster = true" in text
     label = next(s for s in declared if s.name == "label")
     assert kube["label"] == label.default
+
+
+def test_every_commented_notify_block_loads(tmp_path: Path) -> None:
+    blocks = [b for b in commented_blocks(EXAMPLE.read_text()) if "[[notify]]" in b]
+    assert {tomllib.loads(b)["notify"][0]["kind"] for b in blocks} >= {"email", "pagerduty"}
+    for block in blocks:
+        path = tmp_path / "notify.toml"
+        path.write_text(f'[team]\nmembers = ["alice"]\n\n{block}')
+        assert len(load_config(path).notify) == 1, block
