@@ -74,7 +74,9 @@ async def _loaded(pilot) -> None:
     opens, and the clock is paused at the moment it opened), no toast on screen."""
     app: QuorumApp = pilot.app
     await settle(pilot, lambda: len(app.services.table.keys) == 20)
-    await settle(pilot, lambda: len(app.logs.view.lines) > 0 and not app.logs.view._pending)
+    # The whole tail window (200 lines), drawn: an unfocused log holds lines back for
+    # a while, so "some lines and none pending" could be a moment between two batches.
+    await settle(pilot, lambda: len(app.logs.view.lines) >= 200 and not app.logs.view._pending)
     await settle(pilot, lambda: app.metrics.fetches >= 1)
     rotation = app.screen.query_one(RotationPane)
     await settle(pilot, lambda: len(rotation.table.keys) == 2)
