@@ -20,6 +20,7 @@ import console.store.audit as audit_store
 from console.app import QuorumApp
 from console.domain.consensus import Kind
 from console.domain.identity import Identity
+from console.domain.pace import Pace
 from console.engine.actions import Actions
 from providers.sandbox import PAUSED_AT
 from tests.app_support import move_cursor, open_by_command, sandbox_session, settle
@@ -60,13 +61,10 @@ def _app(tmp_path: Path) -> QuorumApp:
         replace(r, members=TEAM) if r.name == "on-call" else r for r in config.rotations
     )
     session.config = replace(config, members=TEAM, rotations=rotations)
-    return QuorumApp(
-        session,
-        now=lambda: PAUSED_AT,
-        identity=Identity("dana", "dana"),
-        poll_interval=30.0,
-        metrics_interval=30.0,
-    )
+    # Log lines are drawn as they come (no held batch), so a picture never catches the
+    # moment between two batches; what batching sends is measured in bench/.
+    pace = Pace(poll=30.0, side=2.0, metrics=30.0, log_scroll=0.0)
+    return QuorumApp(session, now=lambda: PAUSED_AT, identity=Identity("dana", "dana"), pace=pace)
 
 
 async def _loaded(pilot) -> None:
@@ -87,7 +85,7 @@ async def _loaded(pilot) -> None:
         pilot,
         lambda: app.logs.subject == subject and app.metrics.subject.startswith(f"{subject} "),
     )
-    await settle(pilot, lambda: len(app.logs.view.lines) > 0 and not app.logs.view._pending)
+    await settle(pilot, lambda: len(app.logs.view.lines) >= 200 and not app.logs.view._pending)
     await settle(pilot, lambda: bool(app.metrics.series))
     rotation = app.screen.query_one(RotationPane)
     await settle(pilot, lambda: len(rotation.table.keys) == 2)
