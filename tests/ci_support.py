@@ -3,14 +3,21 @@ that acts as one member with that member's own token."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from console.cli.main import main
+from console.engine.hub import Hub, ProviderState
+from console.engine.session import open_session
 from console.store.audit import AuditLog
 
 TOKENS = {
@@ -65,3 +72,47 @@ def assert_no_token(*texts: object) -> None:
     for text in texts:
         for token in TOKENS.values():
             assert token not in str(text)
+
+
+async def hang_one_provider(config: Path, fake: Any) -> tuple[str, str | None]:
+    """Runs the hub on `config` while `fake` (the provider named `broken`) never answers,
+    until `healthy` has polled three times and `broken` has failed; returns both errors.
+
+    The hanging handler is released before the server stops, so no thread is left waiting.
+    """
+    release = threading.Event()
+
+    def hang(request: Request) -> Response:
+        release.wait(30)
+        return Response("{}", 200)
+
+    fake.fault = hang
+    session = open_session(argparse.Namespace(config=str(config), sandbox=False, readonly=False))
+    polls = {"healthy": 0}
+    done = asyncio.Event()
+
+    def seen(state: ProviderState) -> None:
+        if state.name == "healthy" and state.error is None:
+            polls["healthy"] += 1
+        if polls["healthy"] >= 3 and hub.states["broken"].error:
+            done.set()
+
+    hub = Hub(session, interval=0.05, timeout=5, on_update=seen)
+    hub.start()
+    try:
+        await asyncio.wait_for(done.wait(), 20)
+    finally:
+        release.set()
+        await hub.stop()
+        await session.close()
+    return hub.states["broken"].error or "", hub.states["healthy"].error
+
+
+def team_config(tmp_path: Path, body: str, approvals: int = 0) -> Path:
+    """A config of alice, bob and carol whose production needs `approvals` votes."""
+    config = tmp_path / "quorum.toml"
+    config.write_text(
+        f'[team]\nmembers = ["alice", "bob", "carol"]\n'
+        f"[policy.production]\nmin_approvals = {approvals}\n" + body
+    )
+    return config

@@ -5,11 +5,8 @@ audit record or notification."""
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
 import logging
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,11 +16,16 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from console.domain.model import TargetRef
-from console.engine.hub import Hub
-from console.engine.session import open_session
 from providers.base import AuthError, ProviderContext
 from providers.github import GitHubProvider
-from tests.ci_support import TOKENS, Quorum, assert_no_token, audit_records, loopback_server
+from tests.ci_support import (
+    TOKENS,
+    Quorum,
+    assert_no_token,
+    audit_records,
+    hang_one_provider,
+    loopback_server,
+)
 from tests.github_fake import FakeGitHub, pending, run
 
 REPO = "collective/website"
@@ -167,35 +169,10 @@ def test_a_body_that_is_not_json(q: Quorum, broken: FakeGitHub) -> None:
 async def test_a_hanging_server_times_out_while_the_others_keep_updating(
     q: Quorum, broken: FakeGitHub, monkeypatch
 ) -> None:  # noqa: ANN001
-    release = threading.Event()
-
-    def hang(request: Request) -> Response:
-        release.wait(30)
-        return Response("{}", 200)
-
-    broken.fault = hang
     monkeypatch.setenv("GITHUB_TOKEN", TOKENS["alice"])
-    session = open_session(argparse.Namespace(config=str(q.config), sandbox=False, readonly=False))
-    polls = {"healthy": 0}
-    done = asyncio.Event()
-
-    def seen(state) -> None:  # noqa: ANN001
-        if state.name == "healthy" and state.error is None:
-            polls["healthy"] += 1
-        if polls["healthy"] >= 3 and hub.states["broken"].error:
-            done.set()
-
-    hub = Hub(session, interval=0.05, timeout=5, on_update=seen)
-    hub.start()
-    try:
-        await asyncio.wait_for(done.wait(), 20)
-    finally:
-        release.set()
-        await hub.stop()
-        await session.close()
-    error = hub.states["broken"].error or ""
+    error, healthy = await hang_one_provider(q.config, broken)
     assert error.startswith("timeout: 127.0.0.1 gave no answer in time"), error
-    assert hub.states["healthy"].error is None
+    assert healthy is None
     assert_no_token(error)
 
 

@@ -5,10 +5,7 @@ applies), and what a person sees when the API misbehaves."""
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,11 +14,17 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from console.domain.model import TargetRef
-from console.engine.hub import Hub
-from console.engine.session import open_session
 from providers.base import ProviderContext
 from providers.cloudflare import CloudflareProvider
-from tests.ci_support import TOKENS, Quorum, assert_no_token, audit_records, loopback_server
+from tests.ci_support import (
+    TOKENS,
+    Quorum,
+    assert_no_token,
+    audit_records,
+    hang_one_provider,
+    loopback_server,
+    team_config,
+)
 from tests.cloudflare_fake import ACCOUNT, HOST, ZONE, FakeCloudflare, pool, region
 
 
@@ -76,18 +79,9 @@ token_env = "CLOUDFLARE_API_TOKEN"
 """
 
 
-def write_config(tmp_path: Path, body: str, approvals: int = 0) -> Path:
-    config = tmp_path / "quorum.toml"
-    config.write_text(
-        f'[team]\nmembers = ["alice", "bob", "carol"]\n'
-        f"[policy.production]\nmin_approvals = {approvals}\n" + body
-    )
-    return config
-
-
 @pytest.fixture
 def q(tmp_path: Path, cf: FakeCloudflare, capsys, monkeypatch) -> Quorum:  # noqa: ANN001
-    return Quorum(write_config(tmp_path, block("edge", cf)), capsys, monkeypatch,
+    return Quorum(team_config(tmp_path, block("edge", cf)), capsys, monkeypatch,
                   "CLOUDFLARE_API_TOKEN")  # fmt: skip
 
 
@@ -160,7 +154,7 @@ def test_the_production_policy_turns_a_failover_into_a_proposal(
     capsys,
     monkeypatch,  # noqa: ANN001
 ) -> None:
-    config = write_config(tmp_path, block("edge", cf), approvals=2)
+    config = team_config(tmp_path, block("edge", cf), approvals=2)
     q = Quorum(config, capsys, monkeypatch, "CLOUDFLARE_API_TOKEN")
     assert q("deploy", "site", "--env", "production", "--revision", "enable:gitlab-pages") == 3
     assert cf.requests("PATCH") == []
@@ -224,7 +218,7 @@ def two(tmp_path: Path, cf: FakeCloudflare, api2: HTTPServer, capsys, monkeypatc
     body = block("broken", cf, "retries = 2\nread_timeout = 0.5") + block(
         "healthy", healthy, 'service = "site2"'
     )
-    return Quorum(write_config(tmp_path, body), capsys, monkeypatch, "CLOUDFLARE_API_TOKEN")
+    return Quorum(team_config(tmp_path, body), capsys, monkeypatch, "CLOUDFLARE_API_TOKEN")
 
 
 def check_status(q: Quorum, expected: str) -> None:
@@ -273,32 +267,6 @@ def test_429_waits_for_retry_after_then_answers(two: Quorum, cf: FakeCloudflare)
 async def test_a_hanging_server_times_out_while_the_others_keep_updating(
     two: Quorum, cf: FakeCloudflare
 ) -> None:
-    release = threading.Event()
-
-    def hang(request: Request) -> Response:
-        release.wait(30)
-        return Response("{}", 200)
-
-    cf.fault = hang
-    args = argparse.Namespace(config=str(two.config), sandbox=False, readonly=False)
-    session = open_session(args)
-    polls = {"healthy": 0}
-    done = asyncio.Event()
-
-    def seen(state) -> None:  # noqa: ANN001
-        if state.name == "healthy" and state.error is None:
-            polls["healthy"] += 1
-        if polls["healthy"] >= 3 and hub.states["broken"].error:
-            done.set()
-
-    hub = Hub(session, interval=0.05, timeout=5, on_update=seen)
-    hub.start()
-    try:
-        await asyncio.wait_for(done.wait(), 20)
-    finally:
-        release.set()
-        await hub.stop()
-        await session.close()
-    error = hub.states["broken"].error or ""
+    error, healthy = await hang_one_provider(two.config, cf)
     assert error.startswith("timeout: 127.0.0.1 gave no answer in time"), error
-    assert hub.states["healthy"].error is None
+    assert healthy is None

@@ -5,10 +5,7 @@ person sees when the API misbehaves."""
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,11 +14,17 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from console.domain.model import TargetRef
-from console.engine.hub import Hub
-from console.engine.session import open_session
 from providers.base import ProviderContext
 from providers.netlify import NetlifyProvider
-from tests.ci_support import TOKENS, Quorum, assert_no_token, audit_records, loopback_server
+from tests.ci_support import (
+    TOKENS,
+    Quorum,
+    assert_no_token,
+    audit_records,
+    hang_one_provider,
+    loopback_server,
+    team_config,
+)
 from tests.netlify_fake import SITE_ID, SITE_NAME, FakeNetlify, deploy
 
 
@@ -65,18 +68,9 @@ services = {{ "{SITE_NAME}.netlify.app" = "site" }}
 """
 
 
-def write_config(tmp_path: Path, body: str, approvals: int = 0) -> Path:
-    config = tmp_path / "quorum.toml"
-    config.write_text(
-        f'[team]\nmembers = ["alice", "bob", "carol"]\n'
-        f"[policy.production]\nmin_approvals = {approvals}\n" + body
-    )
-    return config
-
-
 @pytest.fixture
 def q(tmp_path: Path, nf: FakeNetlify, capsys, monkeypatch) -> Quorum:  # noqa: ANN001
-    config = write_config(tmp_path, block("netlify", nf))
+    config = team_config(tmp_path, block("netlify", nf))
     return Quorum(config, capsys, monkeypatch, "NETLIFY_AUTH_TOKEN")
 
 
@@ -146,7 +140,7 @@ def test_production_policy_turns_a_publish_into_a_proposal(
     capsys,
     monkeypatch,  # noqa: ANN001
 ) -> None:
-    config = write_config(tmp_path, block("netlify", nf), approvals=2)
+    config = team_config(tmp_path, block("netlify", nf), approvals=2)
     q = Quorum(config, capsys, monkeypatch, "NETLIFY_AUTH_TOKEN")
     assert q("deploy", "site", "--env", "production", "--revision", "66500001") == 3, q.err
     assert nf.requests("POST") == []
@@ -159,7 +153,7 @@ def test_pause_locks_auto_publishing_and_resume_unlocks_it(
     monkeypatch,  # noqa: ANN001
     isolated_quorum: Path,
 ) -> None:
-    config = write_config(tmp_path, block("netlify", nf), approvals=1)
+    config = team_config(tmp_path, block("netlify", nf), approvals=1)
     q = Quorum(config, capsys, monkeypatch, "NETLIFY_AUTH_TOKEN")
     assert q("pause", "site", "--env", "production") == 0, q.err  # the brake: no vote
     (post,) = nf.requests("POST")
@@ -198,7 +192,7 @@ def two(tmp_path: Path, nf: FakeNetlify, api2: HTTPServer, capsys, monkeypatch) 
     body = block("broken", nf, "retries = 2\nread_timeout = 0.5") + block(
         "healthy", healthy
     ).replace('"site"', '"site2"')
-    return Quorum(write_config(tmp_path, body), capsys, monkeypatch, "NETLIFY_AUTH_TOKEN")
+    return Quorum(team_config(tmp_path, body), capsys, monkeypatch, "NETLIFY_AUTH_TOKEN")
 
 
 def check_status(q: Quorum, expected: str) -> None:
@@ -226,7 +220,7 @@ def test_an_unknown_site_is_not_found(
     capsys,
     monkeypatch,  # noqa: ANN001
 ) -> None:
-    config = write_config(tmp_path, block("netlify", nf).replace("collective-site", "other"))
+    config = team_config(tmp_path, block("netlify", nf).replace("collective-site", "other"))
     q = Quorum(config, capsys, monkeypatch, "NETLIFY_AUTH_TOKEN")
     assert q("status", "--json") == 1
     assert "not found: /api/v1/sites/other.netlify.app: 404: Not Found" in q.err
@@ -254,32 +248,6 @@ def test_429_waits_for_retry_after_then_answers(two: Quorum, nf: FakeNetlify) ->
 async def test_a_hanging_server_times_out_while_the_others_keep_updating(
     two: Quorum, nf: FakeNetlify
 ) -> None:
-    release = threading.Event()
-
-    def hang(request: Request) -> Response:
-        release.wait(30)
-        return Response("{}", 200)
-
-    nf.fault = hang
-    args = argparse.Namespace(config=str(two.config), sandbox=False, readonly=False)
-    session = open_session(args)
-    polls = {"healthy": 0}
-    done = asyncio.Event()
-
-    def seen(state) -> None:  # noqa: ANN001
-        if state.name == "healthy" and state.error is None:
-            polls["healthy"] += 1
-        if polls["healthy"] >= 3 and hub.states["broken"].error:
-            done.set()
-
-    hub = Hub(session, interval=0.05, timeout=5, on_update=seen)
-    hub.start()
-    try:
-        await asyncio.wait_for(done.wait(), 20)
-    finally:
-        release.set()
-        await hub.stop()
-        await session.close()
-    error = hub.states["broken"].error or ""
+    error, healthy = await hang_one_provider(two.config, nf)
     assert error.startswith("timeout: 127.0.0.1 gave no answer in time"), error
-    assert hub.states["healthy"].error is None
+    assert healthy is None

@@ -5,10 +5,7 @@ build logs, and what a person sees when the API misbehaves."""
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,11 +14,17 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from console.domain.model import TargetRef
-from console.engine.hub import Hub
-from console.engine.session import open_session
 from providers.base import ProviderContext
 from providers.vercel import VercelProvider
-from tests.ci_support import TOKENS, Quorum, assert_no_token, audit_records, loopback_server
+from tests.ci_support import (
+    TOKENS,
+    Quorum,
+    assert_no_token,
+    audit_records,
+    hang_one_provider,
+    loopback_server,
+    team_config,
+)
 from tests.vercel_fake import PROJECT_ID, PROJECT_NAME, TEAM, FakeVercel, deployment, event
 
 
@@ -69,18 +72,9 @@ services = {{ "{PROJECT_NAME}" = "site" }}
 """
 
 
-def write_config(tmp_path: Path, body: str, approvals: int = 0) -> Path:
-    config = tmp_path / "quorum.toml"
-    config.write_text(
-        f'[team]\nmembers = ["alice", "bob", "carol"]\n'
-        f"[policy.production]\nmin_approvals = {approvals}\n" + body
-    )
-    return config
-
-
 @pytest.fixture
 def q(tmp_path: Path, vc: FakeVercel, capsys, monkeypatch) -> Quorum:  # noqa: ANN001
-    return Quorum(write_config(tmp_path, block("vercel", vc)), capsys, monkeypatch,
+    return Quorum(team_config(tmp_path, block("vercel", vc)), capsys, monkeypatch,
                   "VERCEL_TOKEN")  # fmt: skip
 
 
@@ -171,7 +165,7 @@ def test_production_policy_turns_a_promote_into_a_proposal(
     capsys,
     monkeypatch,  # noqa: ANN001
 ) -> None:
-    q = Quorum(write_config(tmp_path, block("vercel", vc), approvals=2), capsys, monkeypatch,
+    q = Quorum(team_config(tmp_path, block("vercel", vc), approvals=2), capsys, monkeypatch,
                "VERCEL_TOKEN")  # fmt: skip
     assert q("deploy", "site", "--env", "production", "--revision", "dpl_1") == 3, q.err
     assert "proposal" in (q.out + q.err).lower()
@@ -255,7 +249,7 @@ def two(tmp_path: Path, vc: FakeVercel, api2: HTTPServer, capsys, monkeypatch) -
     body = block("broken", vc, "retries = 2\nread_timeout = 0.5") + block(
         "healthy", healthy
     ).replace('"site"', '"site2"')
-    return Quorum(write_config(tmp_path, body), capsys, monkeypatch, "VERCEL_TOKEN")
+    return Quorum(team_config(tmp_path, body), capsys, monkeypatch, "VERCEL_TOKEN")
 
 
 def check_status(q: Quorum, expected: str) -> None:
@@ -282,7 +276,7 @@ def test_a_wrong_team_is_not_found(
     capsys,
     monkeypatch,  # noqa: ANN001
 ) -> None:
-    config = write_config(tmp_path, block("vercel", vc).replace(TEAM, "team_other"))
+    config = team_config(tmp_path, block("vercel", vc).replace(TEAM, "team_other"))
     q = Quorum(config, capsys, monkeypatch, "VERCEL_TOKEN")
     assert q("status", "--json") == 1
     assert "not found: /v9/projects/collective-site: 404: The project was not found" in q.err
@@ -310,32 +304,6 @@ def test_429_waits_for_retry_after_then_answers(two: Quorum, vc: FakeVercel) -> 
 async def test_a_hanging_server_times_out_while_the_others_keep_updating(
     two: Quorum, vc: FakeVercel
 ) -> None:
-    release = threading.Event()
-
-    def hang(request: Request) -> Response:
-        release.wait(30)
-        return Response("{}", 200)
-
-    vc.fault = hang
-    session = open_session(argparse.Namespace(config=str(two.config), sandbox=False,
-                                              readonly=False))  # fmt: skip
-    polls = {"healthy": 0}
-    done = asyncio.Event()
-
-    def seen(state) -> None:  # noqa: ANN001
-        if state.name == "healthy" and state.error is None:
-            polls["healthy"] += 1
-        if polls["healthy"] >= 3 and hub.states["broken"].error:
-            done.set()
-
-    hub = Hub(session, interval=0.05, timeout=5, on_update=seen)
-    hub.start()
-    try:
-        await asyncio.wait_for(done.wait(), 20)
-    finally:
-        release.set()
-        await hub.stop()
-        await session.close()
-    error = hub.states["broken"].error or ""
+    error, healthy = await hang_one_provider(two.config, vc)
     assert error.startswith("timeout: 127.0.0.1 gave no answer in time"), error
-    assert hub.states["healthy"].error is None
+    assert healthy is None
