@@ -11,6 +11,7 @@ import contextlib
 import io
 import os
 from pathlib import Path
+from unittest import mock
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -116,9 +117,11 @@ def commands() -> st.SearchStrategy[list[str]]:
 )
 @given(argv=commands())
 def test_any_input_ends_with_a_documented_exit_code(argv: list[str], isolated_quorum: Path) -> None:
-    os.environ["QUORUM_SANDBOX_TEAMMATES"] = "off"
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    # Teammates kept quiet for this run only: a variable left set would silence them in
+    # every later test of the process.
+    quiet = mock.patch.dict(os.environ, {"QUORUM_SANDBOX_TEAMMATES": "off"})
+    with quiet, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             code = main([*argv, "--sandbox"])
         except SystemExit as exc:  # argparse's usage errors
