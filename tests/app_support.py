@@ -242,7 +242,14 @@ async def open_by_command(pilot: Pilot, command: str, pane: Callable[[], Pane] |
     find = pane if callable(pane) else (lambda: pane)
     await settle(pilot, lambda: find() is not None)  # mounted (NoMatches until then)
     await pilot.press("colon", *command, "enter")
-    await settle(pilot, lambda: find().has_focus_within)
+    try:
+        await settle(pilot, lambda: find().has_focus_within)
+    except AssertionError:
+        app = pilot.app
+        raise AssertionError(
+            f":{command} never gave its pane the focus: screen {app.screen!r}, "
+            f"focused {app.focused!r}, notices {list(getattr(app, 'notices', []))[-3:]}"
+        ) from None
 
 
 def sandbox_session(data_dir: Path, *, readonly: bool = False) -> Session:
