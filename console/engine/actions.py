@@ -450,8 +450,12 @@ class Actions:
     async def fetch_settled_since(self, since: datetime) -> list[ProposalView]:
         return await self.in_worker(lambda: self.settled_since(since))
 
-    async def fetch_incomplete(self) -> list[Claim]:
-        return await self.in_worker(self.incomplete)
+    async def fetch_incomplete(self, *, crashed_only: bool = False) -> list[Claim]:
+        """`crashed_only` leaves out actions whose process still runs on this host: a
+        console opened while a teammate's deploy is under way must not offer it as a
+        crash to resolve."""
+        found = await self.in_worker(self.incomplete)
+        return [c for c in found if not (crashed_only and still_running(c))]
 
     async def fetch_audit(self, after_seq: int = 0, limit: int = 200) -> list[AuditRecord]:
         """Records after `after_seq`, or the last `limit` ones when it is 0, oldest first."""
@@ -1303,6 +1307,13 @@ class Actions:
                 raise DeployCommandError(f"deploy command exited with status {code}")
             return f"deploy command finished (exit 0) for {revision}"
         return await CHANGES[kind].call(provider, ref, revision, replicas)
+
+
+def still_running(record: Claim) -> bool:
+    """Whether the process that started the action is known to run still (on this host)."""
+    if record.owner_pid is None:
+        return False
+    return alive(Owner(record.owner_host, record.owner_pid, record.owner_start)) is True
 
 
 def _refuse_if_running(record: Claim) -> None:

@@ -556,7 +556,8 @@ class ConsensusFlows:
 
         app = self.app
         try:
-            records = await app.actions.fetch_incomplete()
+            # At start, only what a crash left: an action still running here is no news.
+            records = await app.actions.fetch_incomplete(crashed_only=at_start)
         except QuorumError as exc:
             app.say(f"cannot read incomplete actions: {exc}", error=True)
             return
