@@ -28,7 +28,9 @@ TOKENS = {
 
 
 def loopback_server() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0)
+    """Threaded, so a connection a client opened and never used cannot hold up `stop`
+    (a single-threaded server waits in that connection's read for ever)."""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
     server.start()
     try:
         yield server

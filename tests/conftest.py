@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
+
+from tests.ci_support import loopback_server
 
 
 @pytest.fixture(autouse=True)
@@ -16,3 +20,10 @@ def isolated_quorum(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("QUORUM_CONFIG", raising=False)
     monkeypatch.delenv("QUORUM_ACT_AS", raising=False)
     return data
+
+
+@pytest.fixture(scope="session")
+def make_httpserver() -> Iterator[HTTPServer]:
+    """The plugin's shared server, threaded: single-threaded, one idle connection left
+    open by a client would make its `stop` wait for ever at the end of the session."""
+    yield from loopback_server()

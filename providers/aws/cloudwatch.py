@@ -9,7 +9,6 @@ TargetGroup of the service's load balancer).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +16,7 @@ from typing import Any
 
 from console.domain.model import CPU, ERROR_RATE, MEMORY, P99, Alarm, utcnow
 from providers.aws.connection import Aws
+from providers.reads import together
 
 MAX_QUERIES = 500
 ALARM_STATES = ("ALARM", "INSUFFICIENT_DATA")
@@ -99,7 +99,7 @@ async def _metric_data(
             if not token:
                 return results
 
-    pages = await asyncio.gather(*(one(c) for c in _chunks(queries, MAX_QUERIES)))
+    pages = await together(*(one(c) for c in _chunks(queries, MAX_QUERIES)))
     return [r for page in pages for r in page]
 
 
@@ -152,7 +152,7 @@ async def load_balancers(aws: Aws, target_group_arns: Iterable[str]) -> dict[str
     if not arns:
         return {}
     elbv2 = aws.client("elbv2")
-    pages = await asyncio.gather(
+    pages = await together(
         *(
             aws.call(
                 "target groups", elbv2.describe_target_groups, TargetGroupArns=arns[i : i + 20]
@@ -186,7 +186,7 @@ async def alarms(aws: Aws) -> list[dict[str, Any]]:
             if not token:
                 return found
 
-    pages = await asyncio.gather(*(state(s) for s in ALARM_STATES))
+    pages = await together(*(state(s) for s in ALARM_STATES))
     return [a for page in pages for a in page]
 
 

@@ -53,6 +53,7 @@ from providers.base import (
     Refused,
     report_progress,
 )
+from providers.reads import together
 
 TERMINAL = ("COMPLETED", "FAILED")
 CLOUDWATCH_WAIT = 5.0  # seconds a listing waits for its metrics and alarms
@@ -119,7 +120,7 @@ class EcsProvider(Provider):
             clusters = list(dict.fromkeys(self.config.environments.values()))
             if not clusters:
                 clusters = await ecs_api.clusters(self.aws)
-            found = await asyncio.gather(*(self._list(c) for c in clusters))
+            found = await together(*(self._list(c) for c in clusters))
             services = {
                 (cluster, str(s.get("serviceName"))): s
                 for cluster, listed in zip(clusters, found, strict=True)
@@ -249,7 +250,7 @@ class EcsProvider(Provider):
         """Deployments, the circuit breaker, recent service events and tasks with their
         last status and stopped reason."""
         cluster, name, service = await self._describe(target)
-        tasks, td = await asyncio.gather(
+        tasks, td = await together(
             ecs_api.tasks(self.aws, cluster, name),
             self.task_definitions.get(str(service.get("taskDefinition"))),
         )
@@ -284,7 +285,7 @@ class EcsProvider(Provider):
         _, _, service = await self._describe(target)
         current = str(service.get("taskDefinition") or "")
         arns = await self.task_definitions.family(ecs_revisions.family_of(current))
-        found = await asyncio.gather(*(self.task_definitions.get(a) for a in arns))
+        found = await together(*(self.task_definitions.get(a) for a in arns))
         return [
             Revision(
                 id=short_task_definition(arn),

@@ -22,6 +22,7 @@ from typing import Any
 from console.domain.model import LogLine, utcnow
 from providers.aws.connection import Aws, error_code
 from providers.base import AuthError, NotFound, Unsupported
+from providers.reads import together
 
 DEFAULT_SINCE = timedelta(hours=1)
 MAX_SEEN = 10_000  # event ids remembered to drop repeats between polls
@@ -139,7 +140,7 @@ class LogReader:
         start = utcnow() - (since or DEFAULT_SINCE)
         start_ms = int(start.timestamp() * 1000)
         seen: dict[LogSource, deque[str]] = {s: deque(maxlen=MAX_SEEN) for s in found}
-        batches = await asyncio.gather(*(self._since(s, start_ms, pattern, seen[s]) for s in found))
+        batches = await together(*(self._since(s, start_ms, pattern, seen[s]) for s in found))
         merged = list(heapq.merge(*batches, key=lambda line: line.ts))
         if tail is not None:
             merged = merged[-tail:] if tail else []
@@ -180,7 +181,7 @@ class LogReader:
         mark = int(newest.timestamp() * 1000)
         while True:
             await asyncio.sleep(self.poll_interval)
-            batches = await asyncio.gather(*(self._since(s, mark, pattern, seen[s]) for s in found))
+            batches = await together(*(self._since(s, mark, pattern, seen[s]) for s in found))
             for line in heapq.merge(*batches, key=lambda line: line.ts):
                 if (line.ts, line.source, line.text) in live:
                     continue
@@ -216,7 +217,7 @@ class LogReader:
                 if not closed:
                     loop.call_soon_threadsafe(queue.put_nowait, _live_error(exc, self.aws))
 
-        arns = await asyncio.gather(*(self._group_arn(s.group) for s in found))
+        arns = await together(*(self._group_arn(s.group) for s in found))
         for source, arn in zip(found, arns, strict=True):
             self.aws.thread(functools.partial(pump, source, arn), "live-tail")
         ended = 0

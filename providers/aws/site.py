@@ -35,6 +35,7 @@ from providers.base import (
     Refused,
     report_progress,
 )
+from providers.reads import together
 
 MANIFEST = ".quorum/deploy.json"
 MAX_PATHS = 15  # more changed paths than this invalidate "/*" (one path, billed once)
@@ -115,7 +116,7 @@ class StaticSiteProvider(Provider):
                 self.config.poll_interval
             ):
                 return self._snapshot
-            targets = await asyncio.gather(*(self._target(s) for s in self.config.sites))
+            targets = await together(*(self._target(s) for s in self.config.sites))
             self._snapshot = Snapshot(self.name, tuple(targets), utcnow())
             self._taken = time.monotonic()
             return self._snapshot
@@ -143,7 +144,7 @@ class StaticSiteProvider(Provider):
 
     async def _target(self, site: Site) -> Target:
         cloudfront = self.aws.client("cloudfront")
-        distribution, invalidations, manifest = await asyncio.gather(
+        distribution, invalidations, manifest = await together(
             self.aws.call(f"distribution of {site.name}", cloudfront.get_distribution,
                           Id=site.distribution),
             self.aws.call(f"invalidations of {site.name}", cloudfront.list_invalidations,
@@ -195,7 +196,7 @@ class StaticSiteProvider(Provider):
             manifest = await self._manifest(site)
             return [_revision(manifest, True)] if manifest else []
         history = (await self._history(site))[:20]
-        manifests = await asyncio.gather(*(self._manifest(site, v["VersionId"]) for v in history))
+        manifests = await together(*(self._manifest(site, v["VersionId"]) for v in history))
         return [_revision(m, i == 0) for i, m in enumerate(manifests) if m]
 
     # --- changes --------------------------------------------------------------------
@@ -300,7 +301,7 @@ class StaticSiteProvider(Provider):
                 report_progress(f"{site.name}: uploaded {f.key}", done, total)
             return result
 
-        return list(await asyncio.gather(*(one(f) for f in files)))
+        return list(await together(*(one(f) for f in files)))
 
     async def _delete(self, site: Site, keys: list[str]) -> None:
         s3 = self.aws.client("s3")
@@ -353,7 +354,7 @@ class StaticSiteProvider(Provider):
                 "deploy the earlier build directory again (and enable versioning for rollbacks)"
             )
         history = await self._history(site)
-        manifests = await asyncio.gather(*(self._manifest(site, v["VersionId"]) for v in history))
+        manifests = await together(*(self._manifest(site, v["VersionId"]) for v in history))
         deploys = [m for m in manifests if m]
         if not deploys:
             raise Refused(f"site {site.name} has no deploy by Quorum to roll back")

@@ -6,7 +6,6 @@ notifications apply to it like to any deploy."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -33,6 +32,7 @@ from providers.ci.times import parse_time
 from providers.cloudflare import pools as pl
 from providers.cloudflare.settings import DECLARED, check, parse
 from providers.http import HttpClient
+from providers.reads import together
 
 _VERBS = ("disable", "enable")
 
@@ -84,16 +84,14 @@ class CloudflareProvider(Provider):
         self,
     ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, pl.Health], dict[str, Any] | None]:
         """(pools, raw health by pool id, health by pool id, the load balancer)."""
-        pools_found, lb = await asyncio.gather(
-            self._result(self._pools_path()), self._load_balancer()
-        )
+        pools_found, lb = await together(self._result(self._pools_path()), self._load_balancer())
         if not isinstance(pools_found, list):
             raise BadResponse("pools: expected a list")
         pools = [p for p in pools_found if isinstance(p, dict) and p.get("id")]
         if lb is not None:  # only the load balancer's own pools, in its order
             ids = [*(lb.get("default_pools") or []), lb.get("fallback_pool")]
             pools = [p for p in pools if p["id"] in ids]
-        raw = await asyncio.gather(*(self._health(p) for p in pools))
+        raw = await together(*(self._health(p) for p in pools))
         health = {str(p["id"]): h for p, h in zip(pools, raw, strict=True)}
         return pools, health, {k: pl.pool_health(v) for k, v in health.items()}, lb
 

@@ -43,6 +43,7 @@ from providers.github.settings import DECLARED, check, parse
 from providers.http import HttpClient
 from providers.http.follow import FIRST_PAUSE, MAX_PAUSE, follow_text
 from providers.http.pacing import Pacer
+from providers.reads import together
 
 HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 
@@ -260,7 +261,7 @@ class GitHubProvider(Provider):
 
     async def approvals(self) -> list[ProviderApproval]:
         """Every waiting run's pending deployments, one approval per run and environment."""
-        found = await asyncio.gather(*(self._waiting(repo) for repo in self.config.repos))
+        found = await together(*(self._waiting(repo) for repo in self.config.repos))
         return [a for per_repo in found for a in per_repo]
 
     async def _waiting(self, repo: str) -> list[ProviderApproval]:
@@ -269,7 +270,7 @@ class GitHubProvider(Provider):
             {"status": "waiting", "per_page": 100},
             key="workflow_runs",
         )
-        pending = await asyncio.gather(*(self._pending(repo, run["id"]) for run in waiting))
+        pending = await together(*(self._pending(repo, run["id"]) for run in waiting))
         return [
             approval_of(self.name, self.config, repo, run, item)
             for run, items in zip(waiting, pending, strict=True)

@@ -38,6 +38,7 @@ from providers.gitlab.settings import DECLARED, check, parse, project_path
 from providers.http import HttpClient
 from providers.http.follow import FIRST_PAUSE, MAX_PAUSE, follow_text
 from providers.http.pacing import Pacer
+from providers.reads import together
 
 
 def private_token(token: str) -> dict[str, str]:
@@ -298,7 +299,7 @@ class GitLabProvider(Provider):
 
     async def approvals(self) -> list[ProviderApproval]:
         """Blocked deployments waiting for approval, in every configured environment."""
-        found = await asyncio.gather(*(self._blocked(p) for p in self.config.projects))
+        found = await together(*(self._blocked(p) for p in self.config.projects))
         return [a for per_project in found for a in per_project]
 
     async def _blocked(self, project: str) -> list[ProviderApproval]:

@@ -34,6 +34,7 @@ from providers.health import exposition
 from providers.health.probe import Probe, probe
 from providers.health.settings import DECLARED, check, parse
 from providers.http.transport import PooledTransport
+from providers.reads import together
 
 HISTORY = 720  # cycles of figures kept per service: six hours at 30 s
 
@@ -100,7 +101,7 @@ class HealthProvider(Provider):
     async def probe_all(self) -> Snapshot:
         """One cycle: every service probed at once, within the connection bound."""
         services = list(self.config.urls)
-        targets = await asyncio.gather(*(self._service(s) for s in services))
+        targets = await together(*(self._service(s) for s in services))
         return Snapshot(self.name, tuple(targets), utcnow())
 
     async def _probe(self, check_name: str, url: str) -> Probe:
@@ -112,7 +113,7 @@ class HealthProvider(Provider):
     async def _service(self, service: str) -> Target:
         base = self.config.urls[service]
         checks = list(self.config.paths.items())
-        probes = await asyncio.gather(*(self._probe(name, base + path) for name, path in checks))
+        probes = await together(*(self._probe(name, base + path) for name, path in checks))
         found = {p.check: p for p in probes}
         figures, note = self._figures(service, found.get("metrics"))
         at = utcnow()

@@ -8,7 +8,6 @@ on the figures; the rows of the platform that runs the service carry its rollout
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ from console.domain.model import RolloutStatus, Series, Snapshot, Target, Target
 from providers.base import BadResponse, Capability, NotFound, Provider, ProviderContext, Setting
 from providers.http import HttpClient
 from providers.prometheus.settings import DECLARED, check, parse, render
+from providers.reads import together
 
 MAX_POINTS = 240  # a plot is at most a terminal wide
 
@@ -69,9 +69,7 @@ class PrometheusProvider(Provider):
             for env, label in self.config.environments.items()
             for metric, query in self.config.queries.items()
         ]
-        answers = await asyncio.gather(
-            *(self._result("api/v1/query", {"query": q}) for _, _, q in jobs)
-        )
+        answers = await together(*(self._result("api/v1/query", {"query": q}) for _, _, q in jobs))
         figures: dict[tuple[str, str], dict[str, float]] = {}
         for (env, metric, _), result in zip(jobs, answers, strict=True):
             for sample in result:
@@ -105,7 +103,7 @@ class PrometheusProvider(Provider):
         step = max(1, int(window.total_seconds() / MAX_POINTS))
         params = {"start": (end - window).timestamp(), "end": end.timestamp(), "step": step}
         metrics = list(self.config.queries)
-        answers = await asyncio.gather(
+        answers = await together(
             *(
                 self._result(
                     "api/v1/query_range",
