@@ -40,7 +40,7 @@ def encode(tag: str, *fields: object) -> bytes:
     return _ENCODER.encode([f"quorum-{tag}/{FORMAT}", *fields]).encode()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Content:
     """What a proposal asks for at one version: the part a voter reads and signs."""
 
@@ -66,7 +66,7 @@ class Content:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProposalAct:
     content: Content  # at version 1
     proposer: str
@@ -83,7 +83,7 @@ class ProposalAct:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AmendAct:
     proposal_id: int
     version: int  # the version this amendment creates
@@ -101,7 +101,7 @@ class AmendAct:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VoteAct:
     proposal_id: int
     version: int  # the version the voter saw
@@ -119,7 +119,7 @@ class VoteAct:
         return encode("vote", *seen.fields(), self.voter, choice, self.comment, stamp(self.at))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OverrideAct:
     proposal_id: int
     version: int
@@ -135,7 +135,7 @@ class OverrideAct:
         return encode("override", *seen.fields(), self.by, self.reason, stamp(self.at))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WithdrawAct:
     proposal_id: int
     version: int
@@ -150,7 +150,7 @@ class WithdrawAct:
         return encode("withdraw", *seen.fields(), self.by, stamp(self.at))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReviewAct:
     proposal_id: int
     override_by: str

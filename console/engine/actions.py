@@ -107,7 +107,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProposalView:
     """A proposal as shown at one instant: its state evaluated, its votes tallied."""
 
