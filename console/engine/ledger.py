@@ -14,9 +14,7 @@ console say that votes are unsigned.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -36,6 +34,7 @@ from console.domain.derive import (
 )
 from console.domain.errors import PolicyRefused
 from console.domain.settings import Config, Policy
+from console.engine import collector
 from console.rotation.schedule import holder_at
 from console.signing.signer import Signer
 from console.store.acts import ActStore
@@ -68,24 +67,6 @@ class _Pending:
 
     def holds(self, version: tuple[int, int], now: datetime) -> bool:
         return version == self.version and self.at <= now < self.until
-
-
-@contextmanager
-def _bulk() -> Iterator[None]:
-    """The cyclic collector paused while thousands of proposals are derived.
-
-    A derivation allocates only frozen values that reference each other one way (acts,
-    proposals, tallies): reference counting frees all of it and the collector's passes
-    find nothing, yet with 10,000 proposals they cost about a fifth of the derivation.
-    Left as it was when done (a caller that had it off, the console's start, keeps it off).
-    """
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 class AlreadyPending(PolicyRefused):
@@ -203,7 +184,7 @@ class Ledger:
     def every(self, now: datetime | None = None) -> list[Derived]:
         """Every proposal, derived, oldest first (a cached row that says settled is not
         believed: only an execution's recorded outcome settles one)."""
-        with _bulk():
+        with collector.paused():
             facts = self.acts.facts(self.store.ids())
             outcomes = self._outcomes(facts)
             return [self._derive(facts[pid], now, outcomes) for pid in sorted(facts)]
@@ -255,7 +236,7 @@ class Ledger:
 
     def _derive_pending(self, version: tuple[int, int], now: datetime) -> _Pending:
         live = self.store.states([State.OPEN, State.BLOCKED, State.APPROVED])
-        with _bulk():
+        with collector.paused():
             facts = self.acts.facts(live)
             outcomes = self._outcomes(facts)
             found = [self._derive(facts[pid], now, outcomes) for pid in sorted(facts)]
