@@ -205,6 +205,11 @@ class Ledger:
         derives its own proposal. `refresh` (mutating paths only) rewrites the rows of
         candidates whose derived state moved on (expired, withdrawn...).
 
+        Each answer has its proposal and the acts that did not count, but not the acts
+        replayed (`counted` is empty): listings and the duplicate check need only the
+        former, and a team's thousands of open proposals are held between refreshes.
+        Whoever needs the replayed acts derives the one proposal (`derived`).
+
         The answer is kept while the file does not change (`version`) and the clock has
         not reached the first instant it could differ (`changes_at`): the console asks
         every two seconds, and a team's thousands of open proposals are derived again
@@ -242,7 +247,11 @@ class Ledger:
             found = [self._derive(facts[pid], now, outcomes) for pid in sorted(facts)]
         until = min((self.changes_at(facts[d.proposal.id], d, now) for d in found), default=NEVER)
         moved = tuple(d.proposal for d in found if d.proposal.state is not live[d.proposal.id])
-        result = tuple(d for d in found if d.proposal.state not in FINAL)
+        # Kept without the acts replayed: no caller of the list reads them, and held
+        # between refreshes they would keep every proposal's acts alive.
+        result = tuple(
+            Derived(d.proposal, (), d.ignored) for d in found if d.proposal.state not in FINAL
+        )
         return _Pending(version, now, until, result, moved)
 
     # -- writing -----------------------------------------------------------------------
