@@ -69,6 +69,10 @@ class ServiceView:
     levels: Mapping[str, Health] = field(default_factory=dict)
     # The firing alerts naming this service here, most severe first (names only).
     alerts: tuple[str, ...] = ()
+    # A site row's platforms (console.domain.sites), the serving one first; empty for
+    # any other row.
+    platforms: tuple[str, ...] = ()
+    live: str = ""  # the platform serving a site row now; "" when none does
 
     @property
     def key(self) -> str:
@@ -88,6 +92,15 @@ def _message(view: ServiceView) -> Text:
     if view.alerts:
         text = Text.assemble((f"🔔 {neutralise(', '.join(view.alerts))} ", "bold red"), text)
     return text
+
+
+def _provider(view: ServiceView) -> str:
+    """The provider, or for a site row the platform that serves it and how many stand by
+    (`vercel+2`): which one serves is what matters at a glance."""
+    if not view.live:
+        return view.target.ref.provider
+    more = len(view.platforms) - 1
+    return view.live + (f"+{more}" if more else "")
 
 
 def _metric(view: ServiceView, name: str, fmt: str) -> Text:
@@ -193,8 +206,9 @@ class ServicesPane(Pane):
     def _haystack(view: ServiceView) -> str:
         t = view.target
         return " ".join(
-            (t.ref.service, t.ref.environment, t.ref.provider, t.revision, t.status, view.health)
-        )
+            (t.ref.service, t.ref.environment, t.ref.provider, t.revision, t.status, view.health,
+             *view.platforms)
+        )  # fmt: skip
 
     def _sort_key(self, view: ServiceView) -> tuple:
         t = view.target
@@ -231,7 +245,7 @@ class ServicesPane(Pane):
 
     def _cells(self, view: ServiceView, now: datetime) -> tuple[Text, ...]:
         t = view.target
-        provider = t.ref.provider + (f" {STALE_MARK}" if view.stale else "")
+        provider = _provider(view) + (f" {STALE_MARK}" if view.stale else "")
         ready_style = "" if t.ready >= t.desired else "yellow"
         return (
             Text(neutralise(t.ref.service), style="bold"),
