@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from console.domain.alerts import Alert, firing, is_critical
+from console.domain.canary import judge
 from console.domain.model import Health, ProviderApproval, Revision, Target
 from console.domain.settings import Config
 from console.domain.sites import merge_sites
@@ -85,7 +86,18 @@ def _view(
     found = [Health.CRITICAL if is_critical(a) else Health.WARNING for a in on]
     health = max([*levels.values(), *found], key=_WORST.index, default=Health.UNKNOWN)
     names = tuple(dict.fromkeys(a.name for a in on))
-    return ServiceView(target, health, stale, levels, names, platforms, live)
+    verdict = judge(target.canary, thresholds) if target.canary is not None else None
+    return ServiceView(
+        target,
+        health,
+        stale,
+        levels,
+        names,
+        platforms,
+        live,
+        canary=verdict.line() if verdict else "",
+        verdict=str(verdict.verdict) if verdict else "",
+    )
 
 
 def provider_lines(states: Iterable[ProviderState]) -> list[ProviderLine]:

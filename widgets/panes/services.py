@@ -52,6 +52,7 @@ COLUMNS = [
     Column("p99", "P99ms", 6, priority=2, justify="right"),
     Column("message", "MESSAGE", 8, flex=True, priority=3),
 ]
+VERDICT_STYLES = {"promote": "green", "roll back": "red", "wait": "yellow"}
 SORTS = {"name": "service", "status": "status", "age": "age"}
 # The footer shows the three sorts as one entry, `N/S/A Sort`; the help lists each.
 SORT = Binding.Group("Sort")
@@ -73,6 +74,9 @@ class ServiceView:
     # any other row.
     platforms: tuple[str, ...] = ()
     live: str = ""  # the platform serving a site row now; "" when none does
+    # A canary's verdict in one line (console.domain.canary), and the verdict alone.
+    canary: str = ""
+    verdict: str = ""
 
     @property
     def key(self) -> str:
@@ -89,6 +93,9 @@ def _health(view: ServiceView) -> Text:
 def _message(view: ServiceView) -> Text:
     """The row's message, after the alerts that name its service (they matter more)."""
     text = Text(neutralise(view.target.message), style="dim")
+    if view.canary:
+        style = VERDICT_STYLES.get(view.verdict, "yellow")
+        text = Text.assemble((f"{neutralise(view.canary)} ", f"bold {style}"), text)
     if view.alerts:
         text = Text.assemble((f"🔔 {neutralise(', '.join(view.alerts))} ", "bold red"), text)
     return text
