@@ -46,3 +46,35 @@ def judge(canary: Canary, thresholds: Thresholds) -> CanaryVerdict:
     if rate > high:
         return CanaryVerdict(canary, Verdict.ROLLBACK, f"errors {rate:g}% > {high:g}%")
     return CanaryVerdict(canary, Verdict.WAIT, f"errors {rate:g}% between {low:g}% and {high:g}%")
+
+
+@dataclass(frozen=True)
+class Step:
+    """The change a verdict asks of the target that runs the service: a deploy of the
+    canary's revision (promote) or a rollback to the stable revision."""
+
+    kind: str  # "deploy" | "rollback"
+    revision: str
+
+
+def step_for(judged: CanaryVerdict, runs: str, stable: str) -> Step | str:
+    """What acting on `judged` does to a target that runs revision `runs` while the
+    rest of the traffic is on `stable`; a line saying why nothing is done otherwise.
+
+    Promote deploys the canary's revision there (the environment's policy decides
+    whether that needs votes). Roll back is a rollback only where that target itself
+    runs the canary's revision, back to `stable`; a canary running beside it has to
+    be stopped where it runs, and the line says so."""
+    canary = judged.canary.revision
+    if judged.verdict is Verdict.WAIT:
+        return f"{judged.line()}: nothing to do yet"
+    if judged.verdict is Verdict.PROMOTE:
+        if runs == canary:
+            return f"it already runs {canary}: nothing to promote"
+        return Step("deploy", canary)
+    if runs != canary:
+        return (
+            f"it runs {runs or 'another revision'}, not the canary's {canary}: stop the "
+            "canary where it runs"
+        )
+    return Step("rollback", stable if stable and stable != canary else "")

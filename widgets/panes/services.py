@@ -120,7 +120,8 @@ def _metric(view: ServiceView, name: str, fmt: str) -> Text:
 
 class ServicesPane(Pane):
     """Services across providers; Shift-N/S/A sort, `/` filters, the cursor selects,
-    `r`/`s` restart/scale and `d` describes the selected target."""
+    `r`/`s` restart/scale, `d` describes the selected target and `c` acts on its
+    canary's verdict."""
 
     TITLE = "services"
     COMMAND = "svc"
@@ -136,6 +137,8 @@ class ServicesPane(Pane):
         Binding("r", "app.restart", "Restart"),
         Binding("s", "app.scale", "Scale"),
         Binding("d", "app.describe", "Describe"),
+        # Acts on the row's canary verdict: promote or roll back, through the policy.
+        Binding("c", "app.canary", "Canary"),
     ]
 
     class Selected(Message):
