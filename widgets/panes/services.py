@@ -137,8 +137,9 @@ class ServicesPane(Pane):
         Binding("r", "app.restart", "Restart"),
         Binding("s", "app.scale", "Scale"),
         Binding("d", "app.describe", "Describe"),
-        # Acts on the row's canary verdict: promote or roll back, through the policy.
-        Binding("c", "app.canary", "Canary"),
+        # Acts on the row's canary verdict (promote or roll back, through the policy); kept
+        # out of the footer, where most rows have no canary: the help lists it.
+        Binding("c", "app.canary", "Canary", show=False),
     ]
 
     class Selected(Message):
