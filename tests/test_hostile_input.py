@@ -3,6 +3,7 @@ nothing hidden from the person reading, and nothing recorded that should not be.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sqlite3
@@ -263,6 +264,38 @@ def test_a_config_path_that_never_ends_is_refused(
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "x = " + "[" * 50_000 + "]" * 50_000 + "\n",
+        "[team]\nname = " + "{a=" * 5_000 + "1" + "}" * 5_000 + "\n",
+    ],
+    ids=["arrays", "inline-tables"],
+)
+def test_a_config_nested_beyond_reason_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str
+) -> None:
+    path = write(tmp_path, text)
+    code, _, err = run(capsys, "config", "check", "--config", str(path))
+    assert (code, err) == (2, f"{path}: nested too deeply to be a Quorum config\n")
+    code, _, err = run(capsys, "status", "--config", str(path))
+    assert (code, err) == (2, f"quorum: {path}: nested too deeply to be a Quorum config\n")
+
+
+def test_an_allowed_signers_file_that_never_ends_is_a_config_problem(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    fifo = tmp_path / "signers.fifo"
+    os.mkfifo(fifo)
+    for signers in ("/dev/zero", str(fifo)):
+        path = write(tmp_path, f'[team]\nmembers = ["{ME}"]\nallowed_signers = "{signers}"\n')
+        code, _, err = run(capsys, "config", "check", "--config", str(path))
+        assert (code, err) == (
+            2,
+            f"{path}:3: team.allowed_signers: {signers}: not a regular file\n",
+        )
+
+
+@pytest.mark.parametrize(
     "secret",
     [
         "https://discord.com/api/webhooks/123456/abcdefghijklmnop",
@@ -481,3 +514,55 @@ def test_a_database_with_corrupt_schema_bytes_is_one_line(
     code, _, err = run(capsys, *argv, "--sandbox")
     assert code == 1, err
     assert one_line(err).startswith("quorum: ") and str(path) in err
+
+
+# -- certificates handed in to verify -----------------------------------------------------
+
+
+@pytest.fixture
+def signers(tmp_path: Path) -> Path:
+    path = tmp_path / "allowed_signers"
+    path.write_text("")
+    return path
+
+
+def test_a_certificate_or_signers_file_that_never_ends_is_one_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, signers: Path
+) -> None:
+    fifo = tmp_path / "cert.fifo"
+    os.mkfifo(fifo)
+    for name in ("/dev/zero", str(fifo)):
+        code, out, err = run(capsys, "certificate", "verify", name,
+                             "--allowed-signers", str(signers), "--sandbox")  # fmt: skip
+        assert (code, out, err) == (2, "", f"quorum: certificate {name}: not a regular file\n")
+        code, out, err = run(capsys, "certificate", "verify", str(signers),
+                             "--allowed-signers", name, "--sandbox")  # fmt: skip
+        assert (code, out) == (2, "")
+        assert err == f"quorum: --allowed-signers {name}: not a regular file\n"
+
+
+def test_a_certificate_on_stdin_is_read_to_a_bound(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, signers: Path
+) -> None:
+    endless = open("/dev/zero", "rb")  # noqa: SIM115 - closed below
+    try:
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(endless))
+        code, out, err = run(capsys, "certificate", "verify", "-",
+                             "--allowed-signers", str(signers), "--sandbox")  # fmt: skip
+    finally:
+        endless.close()
+    assert (code, out, err) == (2, "", "quorum: certificate -: larger than 1 MiB\n")
+
+
+def test_a_certificate_nested_beyond_reason_is_one_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, signers: Path
+) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000)
+    code, out, err = run(capsys, "certificate", "verify", str(deep),
+                         "--allowed-signers", str(signers), "--sandbox")  # fmt: skip
+    assert (code, out, err) == (
+        2,
+        "",
+        f"quorum: certificate {deep}: not JSON (nested too deeply)\n",
+    )
