@@ -136,6 +136,14 @@ def test_a_reason_of_only_invisible_characters_is_no_reason(
             " ",
             "quorum: $QUORUM_CONFIG is set but empty: name a config file or unset it\n",
         ),  # fmt: skip
+        # The console itself (no command) refuses the same before it opens.
+        (["--config", ""], None, "quorum: --config is empty: name a config file\n"),
+        ([], "", "quorum: $QUORUM_CONFIG is set but empty: name a config file or unset it\n"),
+        (
+            ["--sandbox", "--config", "/etc/quorum.toml"],
+            None,
+            "quorum: --sandbox and --config exclude each other: use one of them\n",
+        ),
     ],
 )
 def test_an_empty_or_ignored_config_choice_is_an_error(
