@@ -173,6 +173,30 @@ def test_the_sandbox_keeps_its_own_audit_log(
     assert json.loads(out)["proposals"] == []
 
 
+def test_the_sandbox_keeps_its_own_rotation_overrides(
+    capsys: pytest.CaptureFixture[str], isolated_quorum: Path, tmp_path: Path
+) -> None:
+    team = tmp_path / "team.toml"
+    team.write_text(
+        f'[team]\nmembers = ["{ME}", "alice", "bob"]\n\n[[rotation]]\nname = "on-call"\n'
+        f'every = "week"\nmembers = ["{ME}", "alice", "bob"]\nstart = 2026-01-05\n'
+    )
+    span = ["--from", "2030-01-01", "--to", "2030-01-02", "--reason", "cover"]
+    code, _, err = run(capsys, "rotation", "override", "on-call", "--who", "bob", *span,
+                       "--sandbox")  # fmt: skip
+    assert code == 0, err
+    at = ["--at", "2030-01-01T12:00:00Z", "--json"]
+    code, out, _ = run(capsys, "rotation", *at, "--sandbox")
+    (sandboxed,) = json.loads(out)["rotations"][1:]
+    assert (sandboxed["holder"], sandboxed["override"]) == ("bob", True)
+    code, out, err = run(capsys, "rotation", *at, "--config", str(team))
+    assert code == 0, err
+    (real,) = json.loads(out)["rotations"]
+    assert real["override"] is False
+    code, out, _ = run(capsys, "audit", "tail", "--json", "--config", str(team))
+    assert json.loads(out) == []
+
+
 def test_the_sandbox_keeps_its_certificates_beside_its_audit_log(
     capsys: pytest.CaptureFixture[str], isolated_quorum: Path
 ) -> None:
