@@ -399,6 +399,27 @@ def test_a_deploy_command_that_does_not_exist_is_found_before_the_votes(
     )
 
 
+@pytest.mark.parametrize(
+    "command",
+    ["https://hooks.example/x?token=abc --prod", "/srv/ab0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5/run"],
+)
+def test_a_deploy_command_that_may_be_a_secret_is_not_echoed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> None:
+    path = write(
+        tmp_path,
+        f'[team]\nmembers = ["{ME}", "alice", "bob"]\n\n[policy.production]\n'
+        f'deploy_command = "{command}"\n',
+    )
+    code, _, err = run(capsys, "config", "check", "--config", str(path))
+    assert code == 2
+    assert err.startswith(
+        f"{path}:5: policy.production.deploy_command: the program it names does not exist "
+        "(not repeated here: it may be a secret)"
+    )
+    assert command.split()[0] not in err and "token" not in err
+
+
 # -- numbers, durations and bytes on the command line ------------------------------------
 
 
