@@ -470,6 +470,41 @@ def test_invalid_utf8_in_an_argument_is_one_usage_error(
     assert err == f"quorum: {what} is not valid UTF-8 text\n"
 
 
+FORGED = "bob\nquorum: proposal 1 approved\x1b]0;owned\x07"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [
+            "rotation",
+            "override",
+            "on-call",
+            "--who",
+            FORGED,
+            "--reason",
+            "cover",
+            "--from",
+            "2030-01-01",
+            "--to",
+            "2030-01-02",
+        ],
+        ["status", FORGED],
+        ["vote", "1", "approve", "--sandbox", FORGED],
+    ],  # fmt: skip
+    ids=["a refusal", "an unknown argument", "after an option"],
+)
+def test_a_line_break_in_an_argument_cannot_forge_a_second_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    code, out, err = run(capsys, *argv, "--sandbox")
+    assert (code, out) == (2, "")
+    last = err.splitlines()[-1]
+    assert "bob␊quorum: proposal 1 approved␛]0;owned␇" in last
+    assert "\x1b" not in err and "\x07" not in err
+    assert not any(line.startswith("quorum: proposal") for line in err.splitlines())
+
+
 # -- revisions ---------------------------------------------------------------------------
 
 
