@@ -172,6 +172,17 @@ def test_alb_p99_and_error_rate_come_from_get_metric_data(
     moto: str, proxy: Proxy, tmp_path: Path
 ) -> None:
     data = alb_world(moto, proxy)
+    [group] = client(moto, "elbv2").describe_target_groups(Names=["slow-tg"])["TargetGroups"]
+    tg = "targetgroup/" + group["TargetGroupArn"].partition(":targetgroup/")[2]
+    cloudwatch = client(moto, "cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName="slow-latency", Namespace="AWS/ApplicationELB",
+        MetricName="TargetResponseTime", Dimensions=[{"Name": "TargetGroup", "Value": tg}],
+        ExtendedStatistic="p99", Period=60, EvaluationPeriods=1, Threshold=0.5,
+        ComparisonOperator="GreaterThanThreshold",
+    )  # fmt: skip
+    cloudwatch.set_alarm_state(AlarmName="slow-latency", StateValue="ALARM",
+                               StateReason="p99 0.75 > 0.5")  # fmt: skip
     settings = {"region": REGION, "endpoint_url": proxy.url,
                 "environments": {"production": "prod"}}  # fmt: skip
 
@@ -190,6 +201,9 @@ def test_alb_p99_and_error_rate_come_from_get_metric_data(
     assert rows["stuck"].metrics[ERROR_RATE] == 1.0  # 1 of 100 requests
     assert rows["fast"].metrics == {CPU: 30.0, ERROR_RATE: 0.5, P99: 320.0}
     assert {s.name: s.latest for s in series}[P99] == 1250.0
+    # An alarm on the target group (CloudWatch's `targetgroup/name/id`) lands on its service.
+    assert [a.name for a in rows["slow"].alarms] == ["slow-latency"]
+    assert rows["fast"].alarms == () and rows["stuck"].alarms == ()
     # The percentile was asked of CloudWatch: three services, then one service's series.
     assert data.stats_asked["p99"] == 4 and data.calls == 2
 
