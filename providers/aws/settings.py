@@ -45,6 +45,8 @@ SITE_DECLARED = (
         required=True,
     ),  # fmt: skip
     Setting("poll_interval", "number", 30.0, "seconds between reads of the sites"),
+    Setting("rollout_timeout", "number", 600.0, "seconds a change follows its invalidation"),
+    Setting("rollout_interval", "number", 5.0, "seconds between reads of a rollout"),
 )
 SITE_FIELDS = frozenset({"bucket", "distribution", "environment", "prefix"})
 
@@ -110,6 +112,10 @@ class SiteSettings:
     connection: Connection
     sites: tuple[Site, ...] = ()
     poll_interval: float = 30.0
+    # How long a deploy or rollback follows its invalidation (0: not at all), and how
+    # often a distribution or invalidation still InProgress is read again.
+    rollout_timeout: float = 600.0
+    rollout_interval: float = 5.0
 
 
 def _number(settings: Mapping[str, Any], key: str, low: float, high: float) -> list:
@@ -165,6 +171,8 @@ def check_sites(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
     if "environments" in settings:
         problems.append(("environments", "a static site names its environment in `sites`"))
     problems += _number(settings, "poll_interval", 1, 3600)
+    problems += _number(settings, "rollout_timeout", 0, 7200)
+    problems += _number(settings, "rollout_interval", 0.1, 60)
     sites = settings.get("sites")
     if not isinstance(sites, Mapping) or not sites:
         return [*problems, ("sites", "must be a table of name = { bucket, distribution }")]
@@ -228,4 +236,6 @@ def parse_sites(settings: Mapping[str, Any]) -> SiteSettings:
         connection=parse_connection(settings),
         sites=sites,
         poll_interval=float(settings.get("poll_interval", 30.0)),
+        rollout_timeout=float(settings.get("rollout_timeout", 600.0)),
+        rollout_interval=float(settings.get("rollout_interval", 5.0)),
     )
