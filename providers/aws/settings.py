@@ -34,6 +34,7 @@ ECS_DECLARED = (
     Setting("log_poll_interval", "number", 2.0, "seconds between log polls"),
     Setting("rollout_timeout", "number", 900.0, "seconds an action follows its rollout"),
     Setting("rollout_interval", "number", 5.0, "seconds between reads of a rollout"),
+    Setting("access_check", "boolean", True, "ask IAM's policy simulator before offering"),
 )
 SITE_DECLARED = (
     *CONNECTION,
@@ -87,6 +88,8 @@ class EcsSettings:
     # How long an action follows the deployment it started (0: not at all), how often.
     rollout_timeout: float = 900.0
     rollout_interval: float = 5.0
+    # Whether a change is offered only after IAM's policy simulator allows it.
+    access_check: bool = True
 
     def environment_of(self, cluster: str) -> str:
         for env, name in self.environments.items():
@@ -217,6 +220,7 @@ def parse_ecs(settings: Mapping[str, Any]) -> EcsSettings:
         log_poll_interval=float(settings.get("log_poll_interval", defaults.log_poll_interval)),
         rollout_timeout=float(settings.get("rollout_timeout", defaults.rollout_timeout)),
         rollout_interval=float(settings.get("rollout_interval", defaults.rollout_interval)),
+        access_check=bool(settings.get("access_check", defaults.access_check)),
     )
 
 
