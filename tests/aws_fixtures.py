@@ -34,7 +34,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from tests.aws_wire import MetricData
+from tests.aws_wire import Iam, MetricData, Role
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -439,3 +439,25 @@ def alb_world(moto: str, proxy: Proxy) -> MetricData:
         data.put("AWS/ECS", "CPUUtilization", ecs, "Average", 30.0, at)
     proxy.fronts.append(data)
     return data
+
+
+@pytest.fixture(name="iam")
+def iam_fixture(moto: str, proxy: Proxy) -> Iam:
+    """prod/web and stage/web on moto; the caller assumed role `deployer` (path
+    /teams/), which may update the services of cluster prod only."""
+    for name in ("prod", "stage"):
+        cluster(moto, name)
+        ecs_service(moto, name, "web", register(moto, "web", "registry.example/web:1.0"))
+    server = Iam(
+        account=ACCOUNT,
+        caller=f"arn:aws:sts::{ACCOUNT}:assumed-role/deployer/alice@example.org",
+        roles={
+            "deployer": Role(
+                "deployer",
+                "/teams/",
+                allow={"ecs:UpdateService": [f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/prod/*"]},
+            )
+        },
+    )
+    proxy.fronts.append(server)
+    return server

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
-
 from console.cli.main import main
 from console.domain.model import TargetRef
 from providers.aws.ecs import EcsProvider
@@ -22,36 +20,17 @@ from tests.aws_fixtures import (  # noqa: F401 - fixtures
     REGION,
     Proxy,
     client,
-    cluster,
     ecs_config,
-    ecs_service,
+    iam_fixture,
     moto_fixture,
     moto_url_fixture,
     proxy_fixture,
-    register,
 )
-from tests.aws_wire import Iam, Role
+from tests.aws_wire import Iam
 
 WEB = TargetRef("aws", "web", "production", "prod/web")
 STAGE_WEB = TargetRef("aws", "web", "staging", "stage/web")
-PROD = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/prod/*"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/teams/deployer"
-
-
-@pytest.fixture
-def iam(moto: str, proxy: Proxy) -> Iam:
-    """prod/web and stage/web on moto; the caller assumed role `deployer` (path
-    /teams/), which may update the services of cluster prod only."""
-    for name in ("prod", "stage"):
-        cluster(moto, name)
-        ecs_service(moto, name, "web", register(moto, "web", "registry.example/web:1.0"))
-    server = Iam(
-        account=ACCOUNT,
-        caller=f"arn:aws:sts::{ACCOUNT}:assumed-role/deployer/alice@example.org",
-        roles={"deployer": Role("deployer", "/teams/", allow={"ecs:UpdateService": [PROD]})},
-    )
-    proxy.fronts.append(server)
-    return server
 
 
 def ask(proxy: Proxy, tmp_path: Path, *questions: tuple[TargetRef, Capability]) -> list:
