@@ -144,6 +144,7 @@ class CloudFront:
 
     distributions: dict[str, Distribution] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
+    invalidation_denied: bool = False  # the caller may not call GetInvalidation
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, ident: str, status: str = "Deployed") -> Distribution:
@@ -177,6 +178,9 @@ class CloudFront:
                 return _xml(201, _invalidation_xml(made), Location=location)
             if len(parts) == 5 and parts[3] == "invalidation" and method == "GET":
                 self.counts["GetInvalidation"] += 1
+                if self.invalidation_denied:
+                    denial = "not authorized to perform: cloudfront:GetInvalidation"
+                    return _xml_error(403, "AccessDenied", denial)
                 return self._get(found, parts[4])
         return _xml_error(400, "InvalidArgument", f"{method} {path} is not served here")
 

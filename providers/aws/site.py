@@ -5,10 +5,10 @@ object's ETag (or, where the ETag is not an MD5, from the last manifest), remove
 files the previous deploy put there and this one lacks, writes a manifest
 (`.quorum/deploy.json`: version, files, who and when) and then invalidates the
 changed paths, following the invalidation until CloudFront reports it Completed
-(a distribution or invalidation still InProgress keeps the site's row
-progressing, read again every `rollout_interval`). The manifest's own object versions are the deploy
-history, so on a versioned bucket a rollback restores every file of an earlier
-deploy from its recorded version id; an unversioned bucket keeps no earlier
+(a distribution or invalidation still InProgress keeps the site's row progressing,
+read again every `rollout_interval`). The manifest's own object versions are the
+deploy history, so on a versioned bucket a rollback restores every file of an
+earlier deploy from its recorded version id; an unversioned bucket keeps no earlier
 contents, and a rollback there is refused plainly.
 """
 
@@ -34,6 +34,7 @@ from providers.base import (
     NotFound,
     Provider,
     ProviderContext,
+    ProviderError,
     Refused,
     report_progress,
 )
@@ -336,7 +337,8 @@ class StaticSiteProvider(Provider):
 
     async def _invalidate(self, site: Site, paths: list[str], version: str) -> str:
         """Invalidate `paths` and follow the invalidation until CloudFront completes it
-        (or `rollout_timeout` passes); says its id and how it ended."""
+        (or `rollout_timeout` passes); says its id and how it ended. The files are in
+        place by then, so a failure to read the invalidation is said, not raised."""
         if not paths:
             return "not needed"
         if len(paths) > MAX_PATHS:
@@ -360,12 +362,15 @@ class StaticSiteProvider(Provider):
             if time.monotonic() >= deadline:
                 return f"{ident} still {IN_PROGRESS} (followed on its row)"
             await asyncio.sleep(self.config.rollout_interval)
-            found = await self.aws.call(
-                f"invalidation {ident} of {site.name}",
-                cloudfront.get_invalidation,
-                DistributionId=site.distribution,
-                Id=ident,
-            )
+            try:
+                found = await self.aws.call(
+                    f"invalidation {ident} of {site.name}",
+                    cloudfront.get_invalidation,
+                    DistributionId=site.distribution,
+                    Id=ident,
+                )
+            except ProviderError as exc:
+                return f"{ident} {IN_PROGRESS} (no longer followed: {exc})"
             status = str((found.get("Invalidation") or {}).get("Status") or "")
             if status != IN_PROGRESS:
                 report_progress(f"{site.name}: invalidation {ident} {status}", 1, 1)

@@ -270,3 +270,17 @@ def test_a_deploy_that_stops_following_leaves_the_row_progressing(
     assert main(["status", "--json", "--config", str(config)]) == 0
     [row] = json.loads(capsys.readouterr().out)
     assert row["status"] == "progressing"
+
+
+def test_an_invalidation_that_cannot_be_read_ends_the_deploy_saying_so(
+    moto: str, proxy: Proxy, cloudfront: CloudFront, tmp_path: Path, capsys
+) -> None:
+    cloudfront.add(DIST)
+    cloudfront.invalidation_denied = True
+    config = site_config(tmp_path, proxy.url, DIST, extra="rollout_interval = 0.1")
+    assert main(deploy(config, build(tmp_path / "v1", {"index.html": "v1"}))) == 0
+    [made] = cloudfront.distributions[DIST].invalidations
+    out = capsys.readouterr().out
+    assert f"invalidation {made.ident} InProgress (no longer followed: auth: " in out
+    assert "access denied: not authorized to perform: cloudfront:GetInvalidation" in out
+    assert body(moto, "index.html") == "v1"  # the deploy itself stands
