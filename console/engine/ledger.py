@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from console.domain.acts import ProposalAct
+from console.domain.bulk_verify import BulkVerifier
 from console.domain.consensus import FINAL, Proposal, State, same_change
 from console.domain.derive import (
     CLOCK_SKEW,
@@ -95,7 +96,9 @@ class Ledger:
         self.acts = ActStore(self.store)
         self.members = frozenset(config.members) if config.members else None
         signers = config.signers
-        self.verify = None if signers is None else lru_cache(maxsize=65536)(signers.valid)
+        self.verify = (
+            None if signers is None else lru_cache(maxsize=65536)(BulkVerifier(signers).valid)
+        )
         self._pending: _Pending | None = None
 
     @property
