@@ -25,7 +25,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -378,7 +378,9 @@ class Actions:
         p = derived.proposal
         policy = self.policy(p.ref.environment)
         holder = self.ledger.holder(policy, p.created_at)
-        tally = rules.tally(p, policy, now, holder)
+        # The votes of a legacy or invalid proposal stay readable on it, and none counts.
+        counting = p if p.state not in (State.INVALID, State.LEGACY) else replace(p, votes=())
+        tally = rules.tally(counting, policy, now, holder)
         return ProposalView(p, tally, policy, derived.ignored, self.ledger.signed)
 
     def view(self, proposal: Proposal) -> ProposalView:
