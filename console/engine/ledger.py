@@ -14,7 +14,9 @@ console say that votes are unsigned.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -67,6 +69,24 @@ class _Pending:
 
     def holds(self, version: tuple[int, int], now: datetime) -> bool:
         return version == self.version and self.at <= now < self.until
+
+
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """The cyclic collector paused while thousands of proposals are derived.
+
+    A derivation allocates only frozen values that reference each other one way (acts,
+    proposals, tallies): reference counting frees all of it and the collector's passes
+    find nothing, yet with 10,000 proposals they cost about a fifth of the derivation.
+    Left as it was when done (a caller that had it off, the console's start, keeps it off).
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 class AlreadyPending(PolicyRefused):
@@ -195,9 +215,10 @@ class Ledger:
     def every(self, now: datetime | None = None) -> list[Derived]:
         """Every proposal, derived, oldest first (a cached row that says settled is not
         believed: only an execution's recorded outcome settles one)."""
-        facts = self.acts.facts(self.store.ids())
-        outcomes = self._outcomes(facts)
-        return [self._derive(facts[pid], now, outcomes) for pid in sorted(facts)]
+        with _bulk():
+            facts = self.acts.facts(self.store.ids())
+            outcomes = self._outcomes(facts)
+            return [self._derive(facts[pid], now, outcomes) for pid in sorted(facts)]
 
     def overridden(self, now: datetime | None = None) -> list[Derived]:
         """Every proposal that has an override act, derived, oldest first: the only ones
@@ -245,14 +266,13 @@ class Ledger:
         return memo.found, memo.until
 
     def _derive_pending(self, version: tuple[int, int], now: datetime) -> _Pending:
-        live = {p.id: p for p in self.store.list([State.OPEN, State.BLOCKED, State.APPROVED])}
-        facts = self.acts.facts(live)
-        outcomes = self._outcomes(facts)
-        found = [self._derive(facts[pid], now, outcomes) for pid in sorted(facts)]
+        live = self.store.states([State.OPEN, State.BLOCKED, State.APPROVED])
+        with _bulk():
+            facts = self.acts.facts(live)
+            outcomes = self._outcomes(facts)
+            found = [self._derive(facts[pid], now, outcomes) for pid in sorted(facts)]
         until = min((self.changes_at(facts[d.proposal.id], d, now) for d in found), default=NEVER)
-        moved = tuple(
-            d.proposal for d in found if d.proposal.state is not live[d.proposal.id].state
-        )
+        moved = tuple(d.proposal for d in found if d.proposal.state is not live[d.proposal.id])
         result = tuple(d for d in found if d.proposal.state not in FINAL)
         return _Pending(version, now, until, result, moved)
 
