@@ -14,6 +14,8 @@ What each covers, and why:
   amendment makes earlier votes count for nothing by construction: they were
   signed over other bytes;
 - a review: the override it reviews (its author and time) besides the proposal id;
+- a vote on a provider's own approval (a gate): the gate's id and environment as the
+  provider listed them, so a vote cannot be moved to another gate;
 - an audit record: every field the hash chain covers, `prev_hash` included, so a
   record cannot be inserted or moved under someone else's name.
 """
@@ -173,6 +175,29 @@ class ReviewAct:
             self.comment,
             stamp(self.at),
         )
+
+
+@dataclass(frozen=True)
+class GateVoteAct:
+    """A vote on a provider's approval held until Quorum's quorum (`forward_after_quorum`)."""
+
+    gate: str  # PROVIDER:REFERENCE, as `quorum approvals` lists it
+    environment: str
+    voter: str
+    approve: bool
+    at: datetime
+    comment: str = ""
+
+    @property
+    def author(self) -> str:
+        return self.voter
+
+    def message(self) -> bytes:
+        choice = "approve" if self.approve else "reject"
+        return encode(
+            "gate-vote", self.gate, self.environment, self.voter, choice, self.comment,
+            stamp(self.at),
+        )  # fmt: skip
 
 
 def audit_message(chained: tuple[object, ...]) -> bytes:

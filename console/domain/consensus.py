@@ -50,11 +50,15 @@ class State(StrEnum):
     EXECUTED = "executed"
     FAILED = "failed"
     INVALID = "invalid"  # its own act does not prove its proposer: it never counts
+    # Made before Quorum kept signed acts: readable as it was recorded, never counts.
+    LEGACY = "legacy"
 
 
 # States in which votes, amendments and overrides still apply.
 VOTABLE = frozenset({State.OPEN, State.BLOCKED})
-FINAL = frozenset({State.EXPIRED, State.WITHDRAWN, State.EXECUTED, State.FAILED, State.INVALID})
+FINAL = frozenset(
+    {State.EXPIRED, State.WITHDRAWN, State.EXECUTED, State.FAILED, State.INVALID, State.LEGACY}
+)
 
 
 @dataclass(frozen=True, slots=True)

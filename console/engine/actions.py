@@ -25,7 +25,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -386,7 +386,9 @@ class Actions:
         for derived in found:
             p = derived.proposal
             policy = self.policy(p.ref.environment)
-            tally = rules.tally(p, policy, now, ledger.holder(policy, p.created_at))
+            # The votes of a legacy or invalid proposal stay readable on it, and none counts.
+            counting = p if p.state not in (State.INVALID, State.LEGACY) else replace(p, votes=())
+            tally = rules.tally(counting, policy, now, ledger.holder(policy, p.created_at))
             views.append(ProposalView(p, tally, policy, derived.ignored, signed))
         return views
 

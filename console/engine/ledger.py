@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from console.domain.acts import ProposalAct
+from console.domain.bulk_verify import BulkVerifier
 from console.domain.consensus import FINAL, Proposal, State, same_change
 from console.domain.derive import (
     CLOCK_SKEW,
@@ -96,7 +97,9 @@ class Ledger:
         self.acts = ActStore(self.store)
         self.members = frozenset(config.members) if config.members else None
         signers = config.signers
-        self.verify = None if signers is None else lru_cache(maxsize=65536)(signers.valid)
+        self.verify = (
+            None if signers is None else lru_cache(maxsize=65536)(BulkVerifier(signers).valid)
+        )
         self._pending: _Pending | None = None
 
     @property
@@ -175,11 +178,20 @@ class Ledger:
     def derived(self, pid: int, now: datetime | None = None) -> Derived:
         facts = self.acts.facts([pid]).get(pid)
         if facts is None:
-            # A row without its proposal act (opened before acts were kept, or inserted
-            # by hand) is shown as it is, invalid: it never counts and never runs.
-            row = self.store.get(pid)  # UsageError "no proposal N" when there is none
-            return Derived(replace(row, state=State.INVALID), (), ())
+            return self._actless(pid)
         return self._derive(facts, now)
+
+    def _actless(self, pid: int) -> Derived:
+        """A row without its proposal act, shown as it is and never counting or running:
+        legacy when an older Quorum made it before acts were kept (its row says what it
+        recorded, unsigned), else invalid (inserted by hand)."""
+        row = self.store.get(pid)  # UsageError "no proposal N" when there is none
+        if not self.acts.made_before_acts(pid):
+            return Derived(replace(row, state=State.INVALID), (), ())
+        votes = ", ".join(f"{v.voter} {'approve' if v.approve else 'reject'}" for v in row.votes)
+        said = f"made before Quorum signed its acts, unsigned; recorded as {row.state.value}"
+        said += f" ({votes})" if votes else ""
+        return Derived(replace(row, state=State.LEGACY, detail=said), (), ())
 
     def every(self, now: datetime | None = None) -> list[Derived]:
         """Every proposal, derived, oldest first (a cached row that says settled is not
@@ -289,6 +301,11 @@ class Ledger:
         """
         with self.store.writing():
             before = self.derived(pid)
+            if before.proposal.state is State.LEGACY:
+                raise PolicyRefused(
+                    f"proposal {pid} was made before Quorum signed its acts (legacy, "
+                    "unsigned); it never counts: propose the change again"
+                )
             if not before.valid:
                 raise PolicyRefused(
                     f"proposal {pid} is invalid (its proposer's act is missing or does not "
