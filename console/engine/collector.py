@@ -4,8 +4,8 @@ Deriving 10,000 proposals, tallying their views or turning them into a JSON docu
 allocates hundreds of thousands of objects that only reference each other one way
 (frozen acts, proposals, tallies, dicts and lists of plain values): reference counting
 frees all of it, and the collector's passes find nothing to collect. Yet each pass walks
-every young object, and the long-lived ones once they have grown by a quarter, which with
-a long history was a fifth of `quorum approvals --json` and one pause of ~70 ms.
+every young object, and the long-lived ones once they have grown by a quarter: with
+10,000 open proposals, a fifth of the derivation's CPU, and a full pass of ~70 ms.
 """
 
 from __future__ import annotations
