@@ -9,6 +9,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.ci_support import loopback_server
+from tests.pg_support import PgServer, running
 
 
 @pytest.fixture(autouse=True)
@@ -27,3 +28,10 @@ def make_httpserver() -> Iterator[HTTPServer]:
     """The plugin's shared server, threaded: single-threaded, one idle connection left
     open by a client would make its `stop` wait for ever at the end of the session."""
     yield from loopback_server()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One real PostgreSQL 15 server for the session's ledger tests (tests/pg_support.py)."""
+    with running() as server:
+        yield server
