@@ -63,6 +63,21 @@ class Session:
             await provider.close()
 
 
+def _refuse_postgres_ledger(config: Config) -> None:
+    """A console or command on a config that names a PostgreSQL ledger stops here: the
+    schema and its server-side rules exist (`quorum ledger init`), but proposals, votes
+    and the audit log are still kept only in SQLite. Running on the local file instead
+    would split the team's ledger without anyone noticing, so nothing runs."""
+    from console.domain.errors import UsageError
+
+    assert config.ledger is not None
+    raise UsageError(
+        f"the config's [ledger] names a PostgreSQL ledger ({config.ledger.where}): "
+        "`quorum ledger init` prepares it, but consoles and commands do not run on it yet; "
+        "remove [ledger] to keep the team on the SQLite ledger"
+    )
+
+
 def _sign_audit_records(config: Config) -> None:
     """Where the team has keys, every audit record this process appends is signed by
     the person running it, whichever module appends it (rotation changes and
@@ -78,8 +93,12 @@ def _sign_audit_records(config: Config) -> None:
         sys.modules["console.store.audit"].sign_records(None)
 
 
-def open_session(args: argparse.Namespace) -> Session:
+def open_session(args: argparse.Namespace, *, checking: bool = False) -> Session:
+    """The session `args` describe; `checking` (`config check`) only builds it to report
+    what fails, so a ledger the console cannot run on yet is reported, not refused."""
     config = resolve_config(getattr(args, "config", None), getattr(args, "sandbox", False))
+    if config.ledger is not None and not checking:
+        _refuse_postgres_ledger(config)
     readonly = bool(getattr(args, "readonly", False))
     session = Session(config=config, data_dir=data_dir(), readonly=readonly)
     _sign_audit_records(config)
