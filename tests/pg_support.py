@@ -26,6 +26,10 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import psycopg
 
 BIN = Path("/usr/lib/postgresql/15/bin")
 OWNER = "quorum_owner"
@@ -212,3 +216,25 @@ def running() -> Iterator[PgServer]:
         yield server
     finally:
         stop_server(server)
+
+
+def initialised(server: PgServer, name: str, members: tuple[str, ...] = MEMBERS) -> str:
+    """A fresh database `name` set up by the owner with `quorum ledger init`'s own code,
+    for a team of `members`; returns the database's name."""
+    import psycopg
+
+    from console.domain.settings import Config, LedgerConfig
+    from console.store.postgres.setup import init
+
+    fresh_database(server, name)
+    ledger = LedgerConfig(url=f"postgresql://127.0.0.1:{server.port}/{name}")
+    with psycopg.connect(server.conninfo(OWNER, name)) as conn:
+        init(conn, Config(team_name="ops", members=members), ledger)
+    return name
+
+
+def connect_as(server: PgServer, role: str, database: str) -> psycopg.Connection:
+    """`role`'s own connection, autocommit, as their psql would be."""
+    import psycopg
+
+    return psycopg.connect(server.conninfo(role, database), autocommit=True)
