@@ -83,6 +83,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "status": ("status", "one snapshot of every target, then exit"),
     "vote": ("vote", "approve or reject a proposal or a provider approval"),
+    "whoami": ("whoami", "who Quorum says you are, and from where"),
 }
 
 

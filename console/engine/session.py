@@ -66,15 +66,17 @@ class Session:
 def _refuse_postgres_ledger(config: Config) -> None:
     """A console or command on a config that names a PostgreSQL ledger stops here: the
     schema and its server-side rules exist (`quorum ledger init`), but proposals, votes
-    and the audit log are still kept only in SQLite. Running on the local file instead
-    would split the team's ledger without anyone noticing, so nothing runs."""
+    and claims are still kept only in SQLite. Running on the local file instead
+    would split the team's ledger without anyone noticing, so nothing runs that has not
+    learnt the PostgreSQL ledger (`quorum audit` and `quorum whoami` have)."""
     from console.domain.errors import UsageError
 
     assert config.ledger is not None
     raise UsageError(
         f"the config's [ledger] names a PostgreSQL ledger ({config.ledger.where}): "
-        "`quorum ledger init` prepares it, but consoles and commands do not run on it yet; "
-        "remove [ledger] to keep the team on the SQLite ledger"
+        "`quorum ledger init`, `quorum audit` and `quorum whoami` work on it, but the "
+        "console and the other commands do not yet; remove [ledger] to keep the team on "
+        "the SQLite ledger"
     )
 
 
@@ -93,11 +95,11 @@ def _sign_audit_records(config: Config) -> None:
         sys.modules["console.store.audit"].sign_records(None)
 
 
-def open_session(args: argparse.Namespace, *, checking: bool = False) -> Session:
-    """The session `args` describe; `checking` (`config check`) only builds it to report
-    what fails, so a ledger the console cannot run on yet is reported, not refused."""
+def open_session(args: argparse.Namespace, *, postgres_ready: bool = False) -> Session:
+    """The session `args` describe. `postgres_ready`: the caller works on a PostgreSQL
+    ledger too (`config check`, `audit`, `whoami`); any other stops on one."""
     config = resolve_config(getattr(args, "config", None), getattr(args, "sandbox", False))
-    if config.ledger is not None and not checking:
+    if config.ledger is not None and not postgres_ready:
         _refuse_postgres_ledger(config)
     readonly = bool(getattr(args, "readonly", False))
     session = Session(config=config, data_dir=data_dir(), readonly=readonly)

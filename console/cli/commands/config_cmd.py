@@ -108,7 +108,7 @@ def _sharing(config: Config) -> list[str]:
 
 def _broken_providers(args: argparse.Namespace, path: Path, config: Config) -> list[ConfigProblem]:
     """Providers the file describes correctly but that fail when the session builds them."""
-    session = open_session(args, checking=True)
+    session = open_session(args, postgres_ready=True)
     asyncio.run(session.close())
     index = {pc.name: i for i, pc in enumerate(config.providers)}
     return [problem_at(path, ("providers", index[b.name]), b.reason) for b in session.broken]
