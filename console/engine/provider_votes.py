@@ -117,6 +117,9 @@ async def fetch_gate_tallies(
         return {}
     now = actions.clock()
 
+    if actions.config.ledger is not None:
+        return {}  # gate votes are not kept on the PostgreSQL ledger (`cast_gate_vote`)
+
     def read() -> dict[str, Tally]:
         with GateStore(actions.session.audit_path) as store:
             tallies = {}
@@ -224,6 +227,11 @@ async def _hold_or_send(
     def decide(votes: tuple[Vote, ...]) -> str | None:
         return gates.decision(gates.tally(approval.id, votes, policy, now, holder))
 
+    if actions.config.ledger is not None:
+        raise PolicyRefused(
+            "votes on a provider's own approvals are not kept on the PostgreSQL ledger yet; "
+            f"answer {approval.id} in {approval.provider} itself"
+        )
     store = await actions.in_worker(lambda: GateStore(actions.session.audit_path))
     try:
         cast = await actions.in_worker(lambda: store.cast(approval.id, ballot, decide))

@@ -66,17 +66,17 @@ class Session:
 def _refuse_postgres_ledger(config: Config) -> None:
     """A console or command on a config that names a PostgreSQL ledger stops here: the
     schema and its server-side rules exist (`quorum ledger init`), but proposals, votes
-    and claims are still kept only in SQLite. Running on the local file instead
-    would split the team's ledger without anyone noticing, so nothing runs that has not
-    learnt the PostgreSQL ledger (`quorum audit` and `quorum whoami` have)."""
+    and claims are kept there only by the commands `console.cli.runner.ON_POSTGRES`
+    names, `audit` and `whoami`. Running anything else on the local file would split
+    the team's ledger without anyone noticing, so it does not run."""
     from console.domain.errors import UsageError
 
     assert config.ledger is not None
     raise UsageError(
         f"the config's [ledger] names a PostgreSQL ledger ({config.ledger.where}): "
-        "`quorum ledger init`, `quorum audit` and `quorum whoami` work on it, but the "
-        "console and the other commands do not yet; remove [ledger] to keep the team on "
-        "the SQLite ledger"
+        "proposals, votes, overrides, deploys, actions, `audit` and `whoami` work on it, "
+        "but the console and this command do not yet; remove [ledger] to keep the team "
+        "on the SQLite ledger"
     )
 
 

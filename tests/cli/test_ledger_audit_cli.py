@@ -136,7 +136,7 @@ def test_whoami_names_the_database_role_and_its_membership(
     assert "NOT a member of quorum_member: the server refuses your acts" in out
     code, _, err = quorum(capsys, config, "audit", "verify")
     assert code == 3
-    assert "permission denied" in err
+    assert "the ledger's server refused: permission denied" in err
 
 
 APPENDER = """

@@ -91,7 +91,7 @@ def test_check_names_the_ledger_and_commands_refuse_to_run_beside_it(
     assert "ledger: PostgreSQL at postgresql://db.internal/quorum; the team is the members" in out
     code, out = check_status(path, capsys)
     assert code == 2
-    assert "the console and the other commands do not yet; remove [ledger]" in out
+    assert "the console and this command do not yet; remove [ledger]" in out
     assert not (tmp_path / "quorum-data" / "audit.db").exists()
 
 

@@ -50,6 +50,14 @@ def connect(ledger: LedgerConfig, *, autocommit: bool = False) -> psycopg.Connec
         raise LedgerUnreachable(f"ledger {ledger.where}: {first_line(exc)}") from None
 
 
+def session_user(ledger: LedgerConfig) -> str:
+    """The role the server authenticates this process as: who acts on the ledger."""
+    with connect(ledger, autocommit=True) as conn:
+        row = conn.execute("SELECT session_user").fetchone()
+    assert row is not None
+    return str(row[0])
+
+
 def first_line(exc: BaseException) -> str:
     """The server's or libpq's message, one inert line."""
     text = str(exc).strip().splitlines()
@@ -63,6 +71,8 @@ def refusal(exc: BaseException) -> QuorumError:
     import psycopg
 
     line = first_line(exc)
+    if line.startswith("permission denied"):
+        return PolicyRefused(f"the ledger's server refused: {line} (only the team's role may)")
     if isinstance(exc, psycopg.errors.InsufficientPrivilege | psycopg.errors.CheckViolation):
         return PolicyRefused(line.removeprefix("quorum: "))
     if isinstance(exc, psycopg.errors.NoDataFound):

@@ -299,6 +299,13 @@ RETURNS text LANGUAGE sql STABLE {_DEFINER} AS $$
     SELECT (quorum.derived(pid, now_)).state
 $$;
 
+-- The listing's state counted again now (a proposal expires without any act).
+CREATE OR REPLACE FUNCTION quorum.refresh_state(pid bigint) RETURNS void
+LANGUAGE sql VOLATILE {_DEFINER} AS $$
+    UPDATE quorum.proposals SET state = quorum.proposal_state(pid)
+    WHERE id = pid AND quorum.actor() IS NOT NULL
+$$;
+
 -- A new proposal's id, taken before its act is signed (the act covers the id).
 CREATE OR REPLACE FUNCTION quorum.next_proposal_id() RETURNS bigint
 LANGUAGE sql VOLATILE {_DEFINER} AS $$
@@ -504,6 +511,7 @@ MEMBER_FUNCTIONS = (
     "quorum.proposal_state(bigint, timestamptz)",
     "quorum.derived(bigint, timestamptz)",
     "quorum.next_proposal_id()",
+    "quorum.refresh_state(bigint)",
     "quorum.propose(bigint, text, text, text, text, text, text, integer, text, timestamptz,"
     " text, text)",
     "quorum.add_act(bigint, text, timestamptz, text, text)",
