@@ -62,7 +62,7 @@ class PgAuditLog:
             with self._conn.transaction():
                 yield self._conn
         except psycopg.Error as exc:
-            raise refusal(exc) from None
+            raise refusal(exc, self.path) from None
 
     def append(
         self,
@@ -160,7 +160,7 @@ class PgAuditLog:
                         ((row[:-1], row[-1] or "") for row in signed), signers, members
                     )
         except psycopg.Error as exc:
-            raise refusal(exc) from None
+            raise refusal(exc, self.path) from None
         return result if bad is None else _bad(*bad)
 
     def _pin_problem(

@@ -45,7 +45,7 @@ class PgStore:
                 with self.conn.transaction():
                     yield self.conn
             except psycopg.Error as exc:
-                raise refusal(exc) from None
+                raise refusal(exc, self.path) from None
 
     @contextmanager
     def writing(self) -> Iterator[psycopg.Connection]:

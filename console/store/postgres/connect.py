@@ -64,10 +64,10 @@ def first_line(exc: BaseException) -> str:
     return neutralise(text[0] if text else type(exc).__name__)
 
 
-def refusal(exc: BaseException) -> QuorumError:
+def refusal(exc: BaseException, where: str = "") -> QuorumError:
     """What a failed call means to a person: the server refused the act (its rule's
-    words, without the "quorum: " prefix the functions give them), or the ledger is
-    out of reach."""
+    words, without the "quorum: " prefix the functions give them), or the ledger at
+    `where` is out of reach: no change is kept anywhere else to send later."""
     import psycopg
 
     line = first_line(exc)
@@ -77,4 +77,4 @@ def refusal(exc: BaseException) -> QuorumError:
         return PolicyRefused(line.removeprefix("quorum: "))
     if isinstance(exc, psycopg.errors.NoDataFound):
         return PolicyRefused(line.removeprefix("quorum: "))
-    return LedgerUnreachable(line)
+    return LedgerUnreachable(f"ledger {where}: {line}" if where else line)
