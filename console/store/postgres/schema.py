@@ -127,20 +127,24 @@ CREATE TRIGGER audit_head_kept BEFORE DELETE ON quorum.audit_head
 
 MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1),)
 
-# Replaced on every init. `$$`-quoted bodies; every SECURITY DEFINER function pins its
-# search_path, so a member cannot shadow a table or operator with one of their own.
+# Replaced on every init. PL/pgSQL throughout, never LANGUAGE sql for anything but a
+# one-expression helper: PostgreSQL plans a SQL function's body again on every call
+# (bench/bench_ledger_pg.py), PL/pgSQL keeps its plans. `$$`-quoted bodies; every
+# SECURITY DEFINER function pins its search_path, so a member cannot shadow a table or
+# operator with one of their own.
 _DEFINER = "SECURITY DEFINER SET search_path = quorum, pg_catalog, pg_temp"
 
 FUNCTIONS = f"""
 CREATE OR REPLACE FUNCTION quorum.is_member(role_name text) RETURNS boolean
-LANGUAGE sql STABLE {_DEFINER} AS $$
-    SELECT EXISTS (
-        SELECT 1 FROM pg_auth_members m
-        JOIN pg_roles r ON r.oid = m.member
-        JOIN pg_roles g ON g.oid = m.roleid
-        WHERE r.rolname = is_member.role_name
-          AND g.rolname = (SELECT value FROM quorum.settings WHERE key = 'member_role'))
-$$;
+LANGUAGE plpgsql STABLE {_DEFINER} AS $$
+BEGIN
+    -- A role dropped since it acted is no member (pg_has_role raises on unknown names).
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = role_name) THEN
+        RETURN false;
+    END IF;
+    RETURN pg_has_role(role_name,
+        (SELECT value FROM quorum.settings WHERE key = 'member_role'), 'MEMBER');
+END $$;
 
 -- The acting member: the role the server authenticated, never an argument.
 CREATE OR REPLACE FUNCTION quorum.actor() RETURNS text
@@ -165,12 +169,17 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION quorum.policy_for(env text) RETURNS quorum.policies
-LANGUAGE sql STABLE {_DEFINER} AS $$
-    SELECT coalesce(
-        (SELECT p FROM quorum.policies p WHERE p.environment = env),
-        ROW(env, CASE WHEN env = 'production' THEN 2 ELSE 0 END, false, 2,
-            interval '24 hours', true)::quorum.policies)
-$$;
+LANGUAGE plpgsql STABLE {_DEFINER} AS $$
+DECLARE
+    chosen quorum.policies;
+BEGIN
+    SELECT * INTO chosen FROM quorum.policies p WHERE p.environment = env;
+    IF NOT FOUND THEN
+        chosen := ROW(env, CASE WHEN env = 'production' THEN 2 ELSE 0 END, false, 2,
+            interval '24 hours', true)::quorum.policies;
+    END IF;
+    RETURN chosen;
+END $$;
 
 -- consensus.evaluate: the state votes decide at `at` (a final state never moves here).
 CREATE OR REPLACE FUNCTION quorum.evaluate(
@@ -295,23 +304,26 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION quorum.proposal_state(pid bigint, now_ timestamptz DEFAULT now())
-RETURNS text LANGUAGE sql STABLE {_DEFINER} AS $$
-    SELECT (quorum.derived(pid, now_)).state
-$$;
+RETURNS text LANGUAGE plpgsql STABLE {_DEFINER} AS $$
+BEGIN
+    RETURN (quorum.derived(pid, now_)).state;
+END $$;
 
 -- The listing's state counted again now (a proposal expires without any act).
 CREATE OR REPLACE FUNCTION quorum.refresh_state(pid bigint) RETURNS void
-LANGUAGE sql VOLATILE {_DEFINER} AS $$
-    UPDATE quorum.proposals SET state = quorum.proposal_state(pid)
-    WHERE id = pid AND quorum.actor() IS NOT NULL
-$$;
+LANGUAGE plpgsql VOLATILE {_DEFINER} AS $$
+BEGIN
+    PERFORM quorum.actor();
+    UPDATE quorum.proposals SET state = quorum.proposal_state(pid) WHERE id = pid;
+END $$;
 
 -- A new proposal's id, taken before its act is signed (the act covers the id).
 CREATE OR REPLACE FUNCTION quorum.next_proposal_id() RETURNS bigint
-LANGUAGE sql VOLATILE {_DEFINER} AS $$
-    SELECT CASE WHEN quorum.actor() IS NOT NULL
-        THEN nextval('quorum.proposals_id_seq') END
-$$;
+LANGUAGE plpgsql VOLATILE {_DEFINER} AS $$
+BEGIN
+    PERFORM quorum.actor();
+    RETURN nextval('quorum.proposals_id_seq');
+END $$;
 
 CREATE OR REPLACE FUNCTION quorum.propose(
     pid bigint, kind text, provider text, service text, environment text, target text,
@@ -445,10 +457,11 @@ END $$;
 
 -- Forgets the caller's own claim of an action that never started.
 CREATE OR REPLACE FUNCTION quorum.release(key text) RETURNS void
-LANGUAGE sql VOLATILE {_DEFINER} AS $$
+LANGUAGE plpgsql VOLATILE {_DEFINER} AS $$
+BEGIN
     DELETE FROM quorum.action_claims c
-    WHERE c.key = release.key AND c.outcome = '' AND c.who = quorum.actor()
-$$;
+    WHERE c.key = release.key AND c.outcome = '' AND c.who = quorum.actor();
+END $$;
 
 -- The next record's seq, prev_hash and time, under the head's row lock (held to the
 -- end of the transaction): the author signs these before `audit_append`.
@@ -488,7 +501,9 @@ BEGIN
         RAISE EXCEPTION 'quorum: control characters are never written into the audit log'
             USING ERRCODE = 'check_violation';
     END IF;
-    SELECT n.seq, n.prev_hash, n.ts INTO seq, prev_hash, ts FROM quorum.audit_next() n;
+    SELECT h.seq + 1, h.hash INTO seq, prev_hash FROM quorum.audit_head h WHERE h.id = 1
+        FOR UPDATE;
+    ts := to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
     hash := encode(sha256(convert_to(quorum.audit_text(seq, ts, who, action, target,
         environment, revision, outcome, comment, key, prev_hash), 'UTF8')), 'hex');
     INSERT INTO quorum.audit_log (seq, ts, who, action, target, environment, revision,
