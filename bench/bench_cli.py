@@ -38,12 +38,15 @@ COMMANDS = {
 }
 FULL = "from console.cli.main import entry; entry()"
 # Only the command's own module: its parser and its run, as `quorum` would call them.
+# The common options go on the top parser too, as `quorum` has them: `--sandbox` comes
+# before the command name, and without them this parser stops at a usage error.
 OWN = """
 import argparse, sys
 from console.cli.commands import {module} as command
 from console.cli.main import common_options
-parser = argparse.ArgumentParser(prog="quorum")
-command.register(parser.add_subparsers(dest="command"), common_options())
+common = common_options()
+parser = argparse.ArgumentParser(prog="quorum", parents=[common])
+command.register(parser.add_subparsers(dest="command"), common)
 args = parser.parse_args(sys.argv[1:])
 for key, default in (("config", None), ("sandbox", False), ("readonly", False)):
     setattr(args, key, getattr(args, key, default))
@@ -52,16 +55,24 @@ sys.exit(int(args.func(args)))
 
 
 def timed(code: str, argv: list[str], env: dict[str, str], out: Path) -> float:
+    """Seconds for one run; a run that fails or prints nothing is not a measurement, so
+    it stops the bench (a baseline that exits at a usage error measures nothing)."""
     started = time.perf_counter()
     with out.open("wb") as sink:
-        subprocess.run(
+        done = subprocess.run(
             [sys.executable, "-c", code, *argv],
             env={**os.environ, **env},
             stdout=sink,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             check=False,
         )
-    return time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0 or out.stat().st_size == 0:
+        raise SystemExit(
+            f"quorum {' '.join(argv)} exited {done.returncode} with "
+            f"{out.stat().st_size} bytes out: {done.stderr.decode(errors='replace')[-300:]}"
+        )
+    return elapsed
 
 
 def main() -> None:

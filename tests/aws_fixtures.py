@@ -8,7 +8,8 @@ DescribeServices of more than 10 services as ECS does. The proxy also counts the
 requests per operation, answers ThrottlingException when told to, can answer
 every call with a credentials error in the documented JSON shape, and can hold a
 CloudWatch Logs live tail session open in the event-stream framing (moto's
-replays the group and ends).
+replays the group and ends). APIs moto lacks are answered by the fronts of
+tests.aws_wire, put in `fronts`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.client import HTTPConnection
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,6 +33,8 @@ from typing import Any
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
+
+from tests.aws_wire import Iam, MetricData, Role
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -131,6 +135,8 @@ class Proxy:
     # When set, StartLiveTail is answered here: a session that stays open and sends each
     # list of results put in the queue as a sessionUpdate, until None.
     live_tail: queue.Queue[list[dict[str, Any]] | None] | None = None
+    # Servers of what moto lacks (tests.aws_wire): the first that answers a request wins.
+    fronts: list[Any] = field(default_factory=list)
     url: str = ""
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -170,14 +176,22 @@ class Proxy:
                     return self.json_error(400, "ThrottlingException", "Rate exceeded")
                 if op == "StartLiveTail" and proxy.live_tail is not None:
                     return self.live_session(json.loads(body))
+                for front in proxy.fronts:
+                    reply = front.answer(self.command, self.path, dict(self.headers), body)
+                    if reply is not None:
+                        return self.reply(*reply)
                 if op == "DescribeServices" and len(json.loads(body).get("services", [])) > 10:
                     return self.json_error(400, "InvalidParameterException",
                                            "services can have at most 10 items.")  # fmt: skip
                 status, headers, answer = proxy.relay(self.command, self.path, self.headers, body)
                 if op == "ListServices" and status == 200:
                     answer = page_services(json.loads(body), json.loads(answer))
+                self.reply(status, headers, answer)
+
+            def reply(self, status: int, headers: Any, answer: bytes) -> None:
                 self.send_response(status)
-                for name, value in headers:
+                pairs = headers.items() if isinstance(headers, dict) else headers
+                for name, value in pairs:
                     if name.lower() not in HOP:
                         self.send_header(name, value)
                 self.send_header("Content-Length", str(len(answer)))
@@ -378,3 +392,72 @@ rollout_interval = 0.1
 """
     )
     return path
+
+
+def alb_service(url: str, cluster_name: str, name: str, task_definition: str) -> tuple[str, str]:
+    """An ECS service behind its own application load balancer (VPC, two subnets, a
+    target group, a listener forwarding to it); returns the CloudWatch dimension
+    values of its target group and load balancer."""
+    ec2, elbv2 = client(url, "ec2"), client(url, "elbv2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24",
+                          AvailabilityZone=f"{REGION}{zone}")["Subnet"]["SubnetId"]
+        for i, zone in ((1, "a"), (2, "b"))
+    ]  # fmt: skip
+    balancer = elbv2.create_load_balancer(Name=f"{name}-alb", Subnets=subnets)["LoadBalancers"][0]
+    group = elbv2.create_target_group(Name=f"{name}-tg", Protocol="HTTP", Port=80, VpcId=vpc,
+                                      TargetType="ip")["TargetGroups"][0]  # fmt: skip
+    elbv2.create_listener(
+        LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}],
+    )  # fmt: skip
+    ecs_service(url, cluster_name, name, task_definition, loadBalancers=[{
+        "targetGroupArn": group["TargetGroupArn"], "containerName": name, "containerPort": 80,
+    }])  # fmt: skip
+    # As CloudWatch documents them: TargetGroup = targetgroup/<name>/<id>,
+    # LoadBalancer = app/<name>/<id> (each the end of the resource's ARN).
+    tg = "targetgroup/" + group["TargetGroupArn"].partition(":targetgroup/")[2]
+    return tg, balancer["LoadBalancerArn"].partition(":loadbalancer/")[2]
+
+
+def alb_world(moto: str, proxy: Proxy) -> MetricData:
+    """Three services behind load balancers whose p99 is fine, slow and too slow (their
+    error rates all within bounds, so the p99 alone sets their health), and
+    a CloudWatch in front of moto that has their ALB numbers (percentiles included)."""
+    cluster(moto, "prod")
+    at = datetime.now(UTC) - timedelta(minutes=2)
+    data = MetricData()
+    for name, p99, requests, errors in (("fast", 0.32, 400.0, 2.0), ("slow", 0.75, 200.0, 1.0),
+                                        ("stuck", 1.25, 100.0, 1.0)):  # fmt: skip
+        tg, lb = alb_service(moto, "prod", name, register(moto, name, f"registry.example/{name}:1"))
+        alb = {"TargetGroup": tg, "LoadBalancer": lb}
+        data.put("AWS/ApplicationELB", "TargetResponseTime", alb, "p99", p99, at)
+        data.put("AWS/ApplicationELB", "RequestCount", alb, "Sum", requests, at)
+        data.put("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", alb, "Sum", errors, at)
+        ecs = {"ClusterName": "prod", "ServiceName": name}
+        data.put("AWS/ECS", "CPUUtilization", ecs, "Average", 30.0, at)
+    proxy.fronts.append(data)
+    return data
+
+
+@pytest.fixture(name="iam")
+def iam_fixture(moto: str, proxy: Proxy) -> Iam:
+    """prod/web and stage/web on moto; the caller assumed role `deployer` (path
+    /teams/), which may update the services of cluster prod only."""
+    for name in ("prod", "stage"):
+        cluster(moto, name)
+        ecs_service(moto, name, "web", register(moto, "web", "registry.example/web:1.0"))
+    server = Iam(
+        account=ACCOUNT,
+        caller=f"arn:aws:sts::{ACCOUNT}:assumed-role/deployer/alice@example.org",
+        roles={
+            "deployer": Role(
+                "deployer",
+                "/teams/",
+                allow={"ecs:UpdateService": [f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/prod/*"]},
+            )
+        },
+    )
+    proxy.fronts.append(server)
+    return server

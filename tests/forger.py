@@ -7,6 +7,7 @@ system's own Python, with no access to Quorum's code or to anyone's keys:
     python3 forger.py DB delete-audit SEQ          (and re-hash every record after it)
     python3 forger.py DB delete-audit-of WHO ACTION KEY   (the same, found by content)
     python3 forger.py DB insert-vote PROPOSAL VOTER approve|reject [COPY_SIGNATURE_OF]
+    python3 forger.py DB insert-gate-vote GATE VOTER approve|reject [COPY_SIGNATURE_OF]
     python3 forger.py DB set-state PROPOSAL STATE
     python3 forger.py DB delete-vote PROPOSAL VOTER
 
@@ -122,6 +123,19 @@ def main(argv: list[str]) -> None:
             "INSERT INTO proposal_acts (proposal_id, kind, author, at, body, signature) "
             "VALUES (?, 'vote', ?, ?, ?, ?)",
             (int(pid), voter, now(), json.dumps(body, sort_keys=True), signature),
+        )
+    elif command == "insert-gate-vote":
+        gate, voter, choice, *copied = rest
+        signature = ""
+        if copied:  # a real member's signature on this gate, replayed under another name
+            (signature,) = db.execute(
+                "SELECT signature FROM gate_votes WHERE gate = ? AND voter = ?",
+                (gate, copied[0]),
+            ).fetchone()
+        db.execute(
+            "INSERT OR REPLACE INTO gate_votes (gate, voter, approve, at, comment, signature) "
+            "VALUES (?, ?, ?, ?, '', ?)",
+            (gate, voter, int(choice == "approve"), now(), signature),
         )
     elif command == "set-state":
         pid, state = rest

@@ -3,6 +3,7 @@ nothing hidden from the person reading, and nothing recorded that should not be.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sqlite3
@@ -135,6 +136,14 @@ def test_a_reason_of_only_invisible_characters_is_no_reason(
             " ",
             "quorum: $QUORUM_CONFIG is set but empty: name a config file or unset it\n",
         ),  # fmt: skip
+        # The console itself (no command) refuses the same before it opens.
+        (["--config", ""], None, "quorum: --config is empty: name a config file\n"),
+        ([], "", "quorum: $QUORUM_CONFIG is set but empty: name a config file or unset it\n"),
+        (
+            ["--sandbox", "--config", "/etc/quorum.toml"],
+            None,
+            "quorum: --sandbox and --config exclude each other: use one of them\n",
+        ),
     ],
 )
 def test_an_empty_or_ignored_config_choice_is_an_error(
@@ -162,6 +171,30 @@ def test_the_sandbox_keeps_its_own_audit_log(
     assert (code, json.loads(out)) == (0, [])
     code, out, _ = run(capsys, "approvals", "--json", "--config", str(team))
     assert json.loads(out)["proposals"] == []
+
+
+def test_the_sandbox_keeps_its_own_rotation_overrides(
+    capsys: pytest.CaptureFixture[str], isolated_quorum: Path, tmp_path: Path
+) -> None:
+    team = tmp_path / "team.toml"
+    team.write_text(
+        f'[team]\nmembers = ["{ME}", "alice", "bob"]\n\n[[rotation]]\nname = "on-call"\n'
+        f'every = "week"\nmembers = ["{ME}", "alice", "bob"]\nstart = 2026-01-05\n'
+    )
+    span = ["--from", "2030-01-01", "--to", "2030-01-02", "--reason", "cover"]
+    code, _, err = run(capsys, "rotation", "override", "on-call", "--who", "bob", *span,
+                       "--sandbox")  # fmt: skip
+    assert code == 0, err
+    at = ["--at", "2030-01-01T12:00:00Z", "--json"]
+    code, out, _ = run(capsys, "rotation", *at, "--sandbox")
+    (sandboxed,) = json.loads(out)["rotations"][1:]
+    assert (sandboxed["holder"], sandboxed["override"]) == ("bob", True)
+    code, out, err = run(capsys, "rotation", *at, "--config", str(team))
+    assert code == 0, err
+    (real,) = json.loads(out)["rotations"]
+    assert real["override"] is False
+    code, out, _ = run(capsys, "audit", "tail", "--json", "--config", str(team))
+    assert json.loads(out) == []
 
 
 def test_the_sandbox_keeps_its_certificates_beside_its_audit_log(
@@ -263,6 +296,38 @@ def test_a_config_path_that_never_ends_is_refused(
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "x = " + "[" * 50_000 + "]" * 50_000 + "\n",
+        "[team]\nname = " + "{a=" * 5_000 + "1" + "}" * 5_000 + "\n",
+    ],
+    ids=["arrays", "inline-tables"],
+)
+def test_a_config_nested_beyond_reason_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str
+) -> None:
+    path = write(tmp_path, text)
+    code, _, err = run(capsys, "config", "check", "--config", str(path))
+    assert (code, err) == (2, f"{path}: nested too deeply to be a Quorum config\n")
+    code, _, err = run(capsys, "status", "--config", str(path))
+    assert (code, err) == (2, f"quorum: {path}: nested too deeply to be a Quorum config\n")
+
+
+def test_an_allowed_signers_file_that_never_ends_is_a_config_problem(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    fifo = tmp_path / "signers.fifo"
+    os.mkfifo(fifo)
+    for signers in ("/dev/zero", str(fifo)):
+        path = write(tmp_path, f'[team]\nmembers = ["{ME}"]\nallowed_signers = "{signers}"\n')
+        code, _, err = run(capsys, "config", "check", "--config", str(path))
+        assert (code, err) == (
+            2,
+            f"{path}:3: team.allowed_signers: {signers}: not a regular file\n",
+        )
+
+
+@pytest.mark.parametrize(
     "secret",
     [
         "https://discord.com/api/webhooks/123456/abcdefghijklmnop",
@@ -334,6 +399,27 @@ def test_a_deploy_command_that_does_not_exist_is_found_before_the_votes(
     )
 
 
+@pytest.mark.parametrize(
+    "command",
+    ["https://hooks.example/x?token=abc --prod", "/srv/ab0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5/run"],
+)
+def test_a_deploy_command_that_may_be_a_secret_is_not_echoed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str
+) -> None:
+    path = write(
+        tmp_path,
+        f'[team]\nmembers = ["{ME}", "alice", "bob"]\n\n[policy.production]\n'
+        f'deploy_command = "{command}"\n',
+    )
+    code, _, err = run(capsys, "config", "check", "--config", str(path))
+    assert code == 2
+    assert err.startswith(
+        f"{path}:5: policy.production.deploy_command: the program it names does not exist "
+        "(not repeated here: it may be a secret)"
+    )
+    assert command.split()[0] not in err and "token" not in err
+
+
 # -- numbers, durations and bytes on the command line ------------------------------------
 
 
@@ -382,6 +468,41 @@ def test_invalid_utf8_in_an_argument_is_one_usage_error(
     assert (code, out) == (2, "")
     what = f"the value of {flag}" if flag.startswith("--") else flag
     assert err == f"quorum: {what} is not valid UTF-8 text\n"
+
+
+FORGED = "bob\nquorum: proposal 1 approved\x1b]0;owned\x07"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [
+            "rotation",
+            "override",
+            "on-call",
+            "--who",
+            FORGED,
+            "--reason",
+            "cover",
+            "--from",
+            "2030-01-01",
+            "--to",
+            "2030-01-02",
+        ],
+        ["status", FORGED],
+        ["vote", "1", "approve", "--sandbox", FORGED],
+    ],  # fmt: skip
+    ids=["a refusal", "an unknown argument", "after an option"],
+)
+def test_a_line_break_in_an_argument_cannot_forge_a_second_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    code, out, err = run(capsys, *argv, "--sandbox")
+    assert (code, out) == (2, "")
+    last = err.splitlines()[-1]
+    assert "bob␊quorum: proposal 1 approved␛]0;owned␇" in last
+    assert "\x1b" not in err and "\x07" not in err
+    assert not any(line.startswith("quorum: proposal") for line in err.splitlines())
 
 
 # -- revisions ---------------------------------------------------------------------------
@@ -481,3 +602,55 @@ def test_a_database_with_corrupt_schema_bytes_is_one_line(
     code, _, err = run(capsys, *argv, "--sandbox")
     assert code == 1, err
     assert one_line(err).startswith("quorum: ") and str(path) in err
+
+
+# -- certificates handed in to verify -----------------------------------------------------
+
+
+@pytest.fixture
+def signers(tmp_path: Path) -> Path:
+    path = tmp_path / "allowed_signers"
+    path.write_text("")
+    return path
+
+
+def test_a_certificate_or_signers_file_that_never_ends_is_one_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, signers: Path
+) -> None:
+    fifo = tmp_path / "cert.fifo"
+    os.mkfifo(fifo)
+    for name in ("/dev/zero", str(fifo)):
+        code, out, err = run(capsys, "certificate", "verify", name,
+                             "--allowed-signers", str(signers), "--sandbox")  # fmt: skip
+        assert (code, out, err) == (2, "", f"quorum: certificate {name}: not a regular file\n")
+        code, out, err = run(capsys, "certificate", "verify", str(signers),
+                             "--allowed-signers", name, "--sandbox")  # fmt: skip
+        assert (code, out) == (2, "")
+        assert err == f"quorum: --allowed-signers {name}: not a regular file\n"
+
+
+def test_a_certificate_on_stdin_is_read_to_a_bound(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, signers: Path
+) -> None:
+    endless = open("/dev/zero", "rb")  # noqa: SIM115 - closed below
+    try:
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(endless))
+        code, out, err = run(capsys, "certificate", "verify", "-",
+                             "--allowed-signers", str(signers), "--sandbox")  # fmt: skip
+    finally:
+        endless.close()
+    assert (code, out, err) == (2, "", "quorum: certificate -: larger than 1 MiB\n")
+
+
+def test_a_certificate_nested_beyond_reason_is_one_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, signers: Path
+) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000)
+    code, out, err = run(capsys, "certificate", "verify", str(deep),
+                         "--allowed-signers", str(signers), "--sandbox")  # fmt: skip
+    assert (code, out, err) == (
+        2,
+        "",
+        f"quorum: certificate {deep}: not JSON (nested too deeply)\n",
+    )

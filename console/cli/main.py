@@ -192,7 +192,8 @@ def _run(argv: Sequence[str] | None) -> int:
             return run_tui(args)
         return int(args.func(args))
     except QuorumError as exc:
-        _say(str(exc))
+        problems = getattr(exc, "problems", None)  # a config's: one line each
+        _say([str(p) for p in problems] if problems else str(exc))
         return exc.exit_code
     except ProviderError as exc:  # a backend's failure, already one line
         _say(str(exc))
@@ -206,9 +207,11 @@ def _run(argv: Sequence[str] | None) -> int:
         return 130
 
 
-def _say(message: str) -> None:
-    """One line per line of `message` (a config's problems are one each), made inert."""
-    for line in message.splitlines() or [""]:
+def _say(message: str | list[str]) -> None:
+    """One line for a message, or one per line of a list (a config's problems), made
+    inert: a line break inside a value (a name given on the command line) is shown as
+    `␊`, so it cannot start a second, forged `quorum:` line."""
+    for line in [message] if isinstance(message, str) else message:
         print(f"quorum: {neutralise(line)}", file=sys.stderr)
 
 

@@ -25,7 +25,10 @@ def parse_command_line(
         parser.error(_misspelt_command(parser, exc) or str(exc))
     if extras:
         chosen = chosen_parser(parser, args)
-        chosen.error(f"unrecognized arguments: {' '.join(extras)}{_hint(chosen, extras)}")
+        from console.domain.inert import neutralise
+
+        words = " ".join(neutralise(word) for word in extras)  # shown, never obeyed
+        chosen.error(f"unrecognized arguments: {words}{_hint(chosen, extras)}")
     return args
 
 

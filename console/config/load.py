@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import re
-import stat
 import tomllib
 from datetime import timedelta
 from pathlib import Path
@@ -35,6 +33,7 @@ from console.config.ledger import ledger
 from console.config.lines import KeyPath, LineIndex
 from console.config.notify_sinks import notify_sinks
 from console.config.provider_settings import setting_problems
+from console.config.small_files import Unreadable, read_small_text
 from console.domain.durations import DurationError, parse_duration
 from console.domain.errors import UsageError
 from console.domain.model import METRIC_LABELS
@@ -51,6 +50,7 @@ from providers.registry import ProviderLoadError, available_kinds, is_known, loa
 
 __all__ = ["ConfigError", "ConfigProblem", "load_config", "problem_at"]
 
+DEEP = "nested too deeply to be a Quorum config"
 MAX_COUNT = 1000  # approvals or rejections: far beyond any team
 SECTIONS = (
     "team",
@@ -110,10 +110,12 @@ def _load(path: Path, *, strict: bool = False) -> tuple[Config, list[ConfigProbl
     text = _read(path)
     try:
         raw = tomllib.loads(text)
+        loader = _Loader(Checker(path, LineIndex(text)))
+        config = loader.config(raw)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([_syntax_problem(path, text, exc)]) from None
-    loader = _Loader(Checker(path, LineIndex(text)))
-    config = loader.config(raw)
+    except RecursionError:  # arrays or tables thousands deep: no config is like that
+        raise ConfigError.single(path, None, "", DEEP) from None
     problems = list(loader.check.problems)
     if strict:
         problems += loader.provider_problems
@@ -129,32 +131,13 @@ def problem_at(file: Path, key: KeyPath, message: str) -> ConfigProblem:
     return ConfigProblem(file, line, render_key(key), message)
 
 
-MAX_CONFIG_BYTES = 1 << 20
-
-
 def _read(path: Path) -> str:
     """The file's text; a FIFO, a device (/dev/zero) or a huge file is refused, not read
     forever."""
     try:
-        with open(path, "rb", opener=_nonblocking) as file:
-            info = os.fstat(file.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise ConfigError.single(path, None, "", "not a regular file")
-            data = file.read(MAX_CONFIG_BYTES + 1)
-        if len(data) > MAX_CONFIG_BYTES:
-            raise ConfigError.single(path, None, "", f"larger than {MAX_CONFIG_BYTES >> 20} MiB")
-        return data.decode("utf-8")
-    except FileNotFoundError:
-        raise ConfigError.single(path, None, "", "no such file") from None
-    except OSError as exc:
-        raise ConfigError.single(path, None, "", f"cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError.single(path, None, "", "not UTF-8 text") from None
-
-
-def _nonblocking(path: str, flags: int) -> int:
-    """Opening a FIFO for reading waits for a writer; O_NONBLOCK returns at once."""
-    return os.open(path, flags | os.O_NONBLOCK)
+        return read_small_text(path)
+    except Unreadable as exc:
+        raise ConfigError.single(path, None, "", str(exc)) from None
 
 
 def _syntax_problem(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> ConfigProblem:
@@ -228,10 +211,9 @@ class _Loader:
         path = Path(value).expanduser()
         path = path if path.is_absolute() else self.check.file.parent / path
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            self.check.add(("team", "allowed_signers"), f"{path}: {why}")
+            text = read_small_text(path)
+        except Unreadable as exc:
+            self.check.add(("team", "allowed_signers"), f"{path}: {exc}")
             return None
         signers = parse_allowed_signers(text, str(path))
         for problem in signers.problems:

@@ -14,6 +14,8 @@ What each covers, and why:
   amendment makes earlier votes count for nothing by construction: they were
   signed over other bytes;
 - a review: the override it reviews (its author and time) besides the proposal id;
+- a vote on a provider's own approval (a gate): the gate's id and environment as the
+  provider listed them, so a vote cannot be moved to another gate;
 - an audit record: every field the hash chain covers, `prev_hash` included, so a
   record cannot be inserted or moved under someone else's name.
 """
@@ -40,7 +42,7 @@ def encode(tag: str, *fields: object) -> bytes:
     return _ENCODER.encode([f"quorum-{tag}/{FORMAT}", *fields]).encode()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Content:
     """What a proposal asks for at one version: the part a voter reads and signs."""
 
@@ -66,7 +68,7 @@ class Content:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProposalAct:
     content: Content  # at version 1
     proposer: str
@@ -83,7 +85,7 @@ class ProposalAct:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AmendAct:
     proposal_id: int
     version: int  # the version this amendment creates
@@ -101,7 +103,7 @@ class AmendAct:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VoteAct:
     proposal_id: int
     version: int  # the version the voter saw
@@ -119,7 +121,7 @@ class VoteAct:
         return encode("vote", *seen.fields(), self.voter, choice, self.comment, stamp(self.at))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OverrideAct:
     proposal_id: int
     version: int
@@ -135,7 +137,7 @@ class OverrideAct:
         return encode("override", *seen.fields(), self.by, self.reason, stamp(self.at))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WithdrawAct:
     proposal_id: int
     version: int
@@ -150,7 +152,7 @@ class WithdrawAct:
         return encode("withdraw", *seen.fields(), self.by, stamp(self.at))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReviewAct:
     proposal_id: int
     override_by: str
@@ -173,6 +175,29 @@ class ReviewAct:
             self.comment,
             stamp(self.at),
         )
+
+
+@dataclass(frozen=True)
+class GateVoteAct:
+    """A vote on a provider's approval held until Quorum's quorum (`forward_after_quorum`)."""
+
+    gate: str  # PROVIDER:REFERENCE, as `quorum approvals` lists it
+    environment: str
+    voter: str
+    approve: bool
+    at: datetime
+    comment: str = ""
+
+    @property
+    def author(self) -> str:
+        return self.voter
+
+    def message(self) -> bytes:
+        choice = "approve" if self.approve else "reject"
+        return encode(
+            "gate-vote", self.gate, self.environment, self.voter, choice, self.comment,
+            stamp(self.at),
+        )  # fmt: skip
 
 
 def audit_message(chained: tuple[object, ...]) -> bytes:

@@ -50,14 +50,18 @@ class State(StrEnum):
     EXECUTED = "executed"
     FAILED = "failed"
     INVALID = "invalid"  # its own act does not prove its proposer: it never counts
+    # Made before Quorum kept signed acts: readable as it was recorded, never counts.
+    LEGACY = "legacy"
 
 
 # States in which votes, amendments and overrides still apply.
 VOTABLE = frozenset({State.OPEN, State.BLOCKED})
-FINAL = frozenset({State.EXPIRED, State.WITHDRAWN, State.EXECUTED, State.FAILED, State.INVALID})
+FINAL = frozenset(
+    {State.EXPIRED, State.WITHDRAWN, State.EXECUTED, State.FAILED, State.INVALID, State.LEGACY}
+)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Vote:
     voter: str
     approve: bool
@@ -67,7 +71,7 @@ class Vote:
     version: int = 1  # the proposal's version the voter saw (each amendment adds one)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Proposal:
     """A gated change and everything that happened to it."""
 
@@ -109,7 +113,7 @@ class Proposal:
         return f"{what} to the previous revision" if self.kind is Kind.ROLLBACK else what
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tally:
     """What the valid votes add up to under a policy, at one instant."""
 

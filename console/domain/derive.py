@@ -45,13 +45,13 @@ CLOCK_SKEW = timedelta(minutes=5)
 _RANK = {ProposalAct: 0, AmendAct: 1, VoteAct: 2, WithdrawAct: 3, OverrideAct: 4, ReviewAct: 5}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Signed(Generic[A]):
     act: A
     signature: str = ""  # the SSHSIG blob's base64; "" when unsigned
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Facts:
     """Everything stored about one proposal; none of it trusted until `derive` checks it."""
 
@@ -73,7 +73,7 @@ class Facts:
         ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Derived:
     proposal: Proposal
     counted: tuple[Signed, ...]  # the acts replayed, in order
@@ -113,7 +113,7 @@ def derive(
         updated_at=base.at,
         replicas=base.content.replicas,
     )
-    why = _refusal(facts.proposal, base.message, verify, members)
+    why = refusal(facts.proposal, base.message, verify, members)
     if why:
         return Derived(replace(proposal, state=State.INVALID), (), ((facts.proposal, why),))
     proposal = rules.evaluate(proposal, policy, base.at, rotation_holder)
@@ -132,7 +132,7 @@ def derive(
         if message is None:
             ignored.append((signed, f"signed over version {act.version}, which never existed"))
             continue
-        why = _refusal(signed, lambda known=message: known, verify, members)
+        why = refusal(signed, lambda known=message: known, verify, members)
         if why:
             ignored.append((signed, why))
             continue
@@ -191,7 +191,7 @@ def _message(act: Act, contents: dict[int, Content]) -> bytes | None:
     return act.message()
 
 
-def _refusal(
+def refusal(
     signed: Signed,
     message: Callable[[], bytes],
     verify: Verifier | None,

@@ -5,6 +5,11 @@ one person one vote, `vote_ttl`, `min_approvals`, `block_on_rejections`, the
 rotation holder. A gate has no proposer among the team (the backend asked) and no
 revision that could move under the votes, so neither self-approval nor stale
 votes apply. The decision says what to send the provider, if anything yet.
+
+Like a proposal's acts, a stored vote counts only when its author is a current
+member and, where the team has keys, its signature verifies over the gate's id and
+environment (`GateVoteAct.message`): a row inserted or edited with plain sqlite3
+proves nothing and does not move the gate.
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from console.domain import consensus as rules
+from console.domain.acts import GateVoteAct
 from console.domain.consensus import Kind, Proposal, Tally, Vote
+from console.domain.derive import CLOCK_SKEW, Signed, Verifier, refusal
 from console.domain.model import TargetRef
 from console.domain.settings import Policy
 
@@ -20,8 +27,35 @@ APPROVED = "approved"
 REJECTED = "rejected"
 
 
-def ballot(gate: str, voter: str, approve: bool, now: datetime, comment: str = "") -> Vote:
-    return Vote(voter=voter, approve=approve, at=now, revision=gate, comment=comment)
+def ballot(
+    gate: str, environment: str, voter: str, approve: bool, now: datetime, comment: str = ""
+) -> GateVoteAct:
+    return GateVoteAct(gate, environment, voter, approve, now, comment)
+
+
+def counted(
+    stored: tuple[Signed[GateVoteAct], ...],
+    now: datetime,
+    *,
+    verify: Verifier | None,
+    members: frozenset[str] | None,
+) -> tuple[tuple[Vote, ...], tuple[tuple[Signed[GateVoteAct], str], ...]]:
+    """The stored votes on one gate that count, and those that do not with why: the
+    same tests as a proposal's acts (`derive.refusal`). The store builds each act with
+    the gate's id and environment as the provider lists them now, so a signature made
+    for another gate or environment does not verify."""
+    votes: list[Vote] = []
+    ignored: list[tuple[Signed[GateVoteAct], str]] = []
+    for signed in stored:
+        act = signed.act
+        why = refusal(signed, act.message, verify, members)
+        if not why and act.at > now + CLOCK_SKEW:
+            why = f"dated {act.at:%Y-%m-%d %H:%M:%S}Z, in the future"
+        if why:
+            ignored.append((signed, why))
+            continue
+        votes.append(Vote(act.voter, act.approve, act.at, act.gate, act.comment))
+    return tuple(votes), tuple(ignored)
 
 
 def tally(

@@ -55,7 +55,7 @@ METRIC_LABELS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class TargetRef:
     """Names one (service, environment) as served by one provider.
 

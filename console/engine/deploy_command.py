@@ -15,6 +15,8 @@ import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from console.domain.inert import echo
+
 OnOutput = Callable[[str], None]
 _LINE_LIMIT = 1 << 20  # one output line may be long (a JSON blob); 64 KiB is asyncio's default
 
@@ -36,16 +38,26 @@ def command_problem(command: str) -> str | None:
     if not argv:
         return "is empty"
     program = argv[0]
-    if "/" not in program:
-        found = shutil.which(program)
-        return None if found else f"{program} is not on $PATH"
-    path = Path(program).expanduser()
+    if _may_be_secret(program):  # named by its place in the config, never repeated
+        program, hidden = "the program it names", " (not repeated here: it may be a secret)"
+    else:
+        hidden = ""
+    if "/" not in argv[0]:
+        found = shutil.which(argv[0])
+        return None if found else f"{program} is not on $PATH{hidden}"
+    path = Path(argv[0]).expanduser()
     where = "" if path.is_absolute() else f" (from {Path.cwd()})"
     if not path.is_file():
-        return f"{program} does not exist{where}"
+        return f"{program} does not exist{hidden}{where}"
     if not os.access(path, os.X_OK):
-        return f"{program} is not executable{where}; run `chmod +x {program}`"
+        fix = "" if hidden else f"; run `chmod +x {program}`"
+        return f"{program} is not executable{hidden}{where}{fix}"
     return None
+
+
+def _may_be_secret(program: str) -> bool:
+    """A URL with a token or a long token-like name pasted where the program goes."""
+    return "://" in program or any(echo(part) is None for part in program.split("/") if part)
 
 
 def consensus_environment(

@@ -10,6 +10,10 @@ once. With it, votes are recorded in Quorum's ledger (`console.store.gates`) and
 tallied by the proposals' rules; nothing is sent until the quorum is reached,
 then one approval goes out, or, once the rejections block, the rejection. Every
 vote and every answer, with the provider's response, is in the audit log.
+
+Held votes are signed by their voters like every act on a proposal, and every tally
+(the one that decides what to send, and `quorum approvals`') counts only those that
+verify, by current members: a vote inserted in the shared file by hand sends nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from console.domain import gates
+from console.domain.acts import GateVoteAct
 from console.domain.consensus import Tally, Vote
+from console.domain.derive import Signed
 from console.domain.errors import PolicyRefused, QuorumError, UsageError
 from console.domain.identity import require_member
 from console.domain.model import ProviderApproval, TargetRef
@@ -125,12 +131,35 @@ async def fetch_gate_tallies(
             tallies = {}
             for approval in held:
                 policy = actions.policy(approval.environment)
-                votes = store.votes(approval.id)
+                stored = store.votes(approval.id, approval.environment)
                 holder = _holder(actions, policy, now)
-                tallies[approval.id] = gates.tally(approval.id, votes, policy, now, holder)
+                tallies[approval.id] = _tally(actions, approval, stored, policy, now, holder)
             return tallies
 
     return await actions.in_worker(read)
+
+
+def _counted(
+    actions: Actions, stored: tuple[Signed[GateVoteAct], ...], now: datetime
+) -> tuple[Vote, ...]:
+    """The stored votes that prove their author: signed where the team has keys
+    (`allowed_signers`), by current members, as for proposals."""
+    signers = actions.config.signers
+    members = frozenset(actions.config.members) if actions.config.members else None
+    verify = None if signers is None else signers.valid
+    votes, _ = gates.counted(stored, now, verify=verify, members=members)
+    return votes
+
+
+def _tally(
+    actions: Actions,
+    approval: ProviderApproval,
+    stored: tuple[Signed[GateVoteAct], ...],
+    policy: Policy,
+    now: datetime,
+    holder: str | None,
+) -> Tally:
+    return gates.tally(approval.id, _counted(actions, stored, now), policy, now, holder)
 
 
 def _provider_of(actions: Actions, approval_id: str) -> tuple[Provider, str]:
@@ -222,10 +251,16 @@ async def _hold_or_send(
     policy = actions.policy(approval.environment)
     now = actions.clock()
     holder = await actions.in_worker(lambda: _holder(actions, policy, now))
-    ballot = gates.ballot(approval.id, actions.identity.name, approve, now, comment)
+    ballot = gates.ballot(
+        approval.id, approval.environment, actions.identity.name, approve, now, comment
+    )
+    signer = actions.signer
+    signed = Signed(ballot)
+    if signer is not None:  # through the voter's ssh-agent, before anything is written
+        signed = Signed(ballot, await actions.in_worker(lambda: signer.sign(ballot.message())))
 
-    def decide(votes: tuple[Vote, ...]) -> str | None:
-        return gates.decision(gates.tally(approval.id, votes, policy, now, holder))
+    def decide(stored: tuple[Signed[GateVoteAct], ...]) -> str | None:
+        return gates.decision(_tally(actions, approval, stored, policy, now, holder))
 
     if actions.config.ledger is not None:
         raise PolicyRefused(
@@ -234,8 +269,8 @@ async def _hold_or_send(
         )
     store = await actions.in_worker(lambda: GateStore(actions.session.audit_path))
     try:
-        cast = await actions.in_worker(lambda: store.cast(approval.id, ballot, decide))
-        result = gates.tally(approval.id, cast.votes, policy, now, holder)
+        cast = await actions.in_worker(lambda: store.cast(signed, decide))
+        result = _tally(actions, approval, cast.votes, policy, now, holder)
         verdict = "approve" if approve else "reject"
         said = verdict + (f": {comment}" if comment else "")
         await _audit(actions, "gate-vote", approval, "recorded", f"{said}; {result.summary()}")
@@ -244,7 +279,8 @@ async def _hold_or_send(
             if cast.answer is not None:
                 note = f"{cast.answer.decision} is being sent by {cast.answer.by}"
             return GateVote(approval, actions.identity.name, approve, None, note, True, result)
-        text = gates.answer_comment(result, cast.votes, cast.claimed)
+        counted = _counted(actions, cast.votes, now)
+        text = gates.answer_comment(result, counted, cast.claimed)
         sent = await _send(
             actions, provider, approval, reference, cast.claimed == gates.APPROVED, text,
             approve, result,

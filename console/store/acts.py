@@ -5,11 +5,18 @@ fields as JSON and its signature, in the shared SQLite file. Nothing here is
 trusted on its own: `console.domain.derive` replays the rows whose signatures
 verify. Rows are append-only by trigger; a member who drops the trigger and edits
 a row only makes that act stop counting, since its signature no longer matches.
+
+`proposal_acts_began` remembers, once, the last proposal made before acts were kept
+(by an older Quorum): such a proposal has no acts and is legacy, readable as its row
+recorded it; a later one without acts was written by hand and is invalid. Neither
+ever counts, so a member who edits this mark changes only a label.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -52,6 +59,28 @@ BEGIN SELECT RAISE(ABORT, 'proposal_acts is append-only: DELETE refused'); END""
 
 def _create(db: sqlite_utils.Database) -> None:
     for statement in _SCHEMA:  # raw SQL: sqlite-utils declares no triggers
+        db.execute(statement)
+
+
+# The proposals before the first one with an act (or, with none yet, every proposal
+# so far) were made by a Quorum that kept no acts.
+_BEGAN = (
+    """CREATE TABLE IF NOT EXISTS proposal_acts_began (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    after_proposal INTEGER NOT NULL
+)""",
+    """INSERT OR IGNORE INTO proposal_acts_began (id, after_proposal) VALUES (1, COALESCE(
+    (SELECT MIN(proposal_id) - 1 FROM proposal_acts),
+    (SELECT MAX(id) FROM proposals),
+    0))""",
+    """CREATE TRIGGER IF NOT EXISTS proposal_acts_began_no_update
+BEFORE UPDATE ON proposal_acts_began
+BEGIN SELECT RAISE(ABORT, 'proposal_acts_began is kept once: UPDATE refused'); END""",
+)
+
+
+def _mark_beginning(db: sqlite_utils.Database) -> None:
+    for statement in _BEGAN:
         db.execute(statement)
 
 
@@ -121,6 +150,21 @@ class ActStore:
     def __init__(self, store: Store) -> None:
         self.store = store
         store.ensure(["proposal_acts"], _create)
+        # A reader that may not write a file from before the mark reads on without it
+        # (its act-less proposals then read as invalid, which counts the same: never).
+        with contextlib.suppress(sqlite3.OperationalError):
+            store.ensure(["proposal_acts_began"], _mark_beginning)
+
+    def made_before_acts(self, pid: int) -> bool:
+        """Whether proposal `pid` was made before this file kept acts (legacy)."""
+        with self.store.lock:
+            try:
+                row = self.store.conn.execute(
+                    "SELECT after_proposal FROM proposal_acts_began WHERE id = 1"
+                ).fetchone()
+            except sqlite3.OperationalError:  # no mark: see __init__
+                return False
+        return row is not None and pid <= int(row[0])
 
     def add(self, signed: Signed) -> None:
         act = signed.act

@@ -87,12 +87,20 @@ class Blocked:
     mode: int
     fix: str
 
+    read_only_mount: Path | None = None  # set when the filesystem itself refuses writes
+
     def __str__(self) -> str:
+        if self.read_only_mount is not None:
+            return (
+                f"{self.path} is on a read-only filesystem, so no account can write it; "
+                f"run `mount -o remount,rw {self.read_only_mount}` (as root) or move the "
+                "ledger to a writable folder ([audit] path or $QUORUM_DATA_DIR)"
+            )
         me = _account(os.getuid())
+        who = "root" if self.owner == "root" else f"{self.owner} or root"
         return (
             f"{self.path} is owned by {self.owner}:{self.group} with mode "
-            f"{self.mode:04o} and {me} cannot write it; run `{self.fix}` "
-            f"(as {self.owner} or root)"
+            f"{self.mode:04o} and {me} cannot write it; run `{self.fix}` (as {who})"
         )
 
 
@@ -107,6 +115,10 @@ def blocked(path: Path) -> Blocked | None:
             continue
         if os.access(file, os.W_OK):
             continue
+        owner, group = _account(info.st_uid), _group(info.st_gid)
+        mount = _read_only_mount(file)
+        if mount is not None:  # no chmod or chgrp can help
+            return Blocked(file, owner, group, stat.S_IMODE(info.st_mode), "", mount)
         me = _account(os.getuid())
         if not shared(folder):  # a private folder: the file should be this account's
             fix = f"chown {me} {file}" if file != folder else f"chmod 2770 {folder}"
@@ -116,9 +128,22 @@ def blocked(path: Path) -> Blocked | None:
             fix = f"chgrp {team} {file} && chmod 660 {file}"
         if shared(folder) and team not in _groups_of_me():
             fix += f"`, then `usermod -aG {team} {me}"
-        owner, group = _account(info.st_uid), _group(info.st_gid)
         return Blocked(file, owner, group, stat.S_IMODE(info.st_mode), fix)
     return None
+
+
+def _read_only_mount(path: Path) -> Path | None:
+    """The mount point of `path`'s filesystem when it is mounted read-only, else None."""
+    try:
+        if not os.statvfs(path).f_flag & os.ST_RDONLY:
+            return None
+        device = path.stat().st_dev
+        mount = path
+        while mount.parent != mount and mount.parent.stat().st_dev == device:
+            mount = mount.parent
+    except OSError:
+        return None
+    return mount
 
 
 def explain(error: BaseException) -> str:

@@ -6,10 +6,16 @@ also claims the answer in the same `BEGIN IMMEDIATE` transaction, so of two vote
 completing the quorum at the same moment exactly one sends it. A claim that failed
 to send is dropped (the next vote tries again); one older than `STALE_CLAIM` whose
 process died is taken over.
+
+Each vote row keeps its author's signature (`console.domain.acts.GateVoteAct`); the
+rows are only what members wrote, and `console.domain.gates.counted` decides which
+of them count. A file made before votes were signed gains the column on open.
 """
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,7 +23,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from console.domain.consensus import Vote
+from console.domain.acts import GateVoteAct, stamp
+from console.domain.derive import Signed
 from console.domain.errors import PolicyRefused
 from console.store.db import Store, from_text, to_text
 
@@ -42,17 +49,17 @@ class GateAnswer:
 class Cast:
     """A gate's votes after one vote, and the decision this vote claimed (None: wait)."""
 
-    votes: tuple[Vote, ...]
+    votes: tuple[Signed[GateVoteAct], ...]  # as stored: `gates.counted` says which count
     claimed: str | None
     answer: GateAnswer | None  # an answer another voter is sending or sent
 
 
 def _create(db: sqlite_utils.Database) -> None:
     db[VOTES].create(
-        {"gate": str, "voter": str, "approve": int, "at": str, "comment": str},
+        {"gate": str, "voter": str, "approve": int, "at": str, "comment": str, "signature": str},
         pk=("gate", "voter"),
-        not_null={"approve", "at", "comment"},
-        defaults={"comment": ""},
+        not_null={"approve", "at", "comment", "signature"},
+        defaults={"comment": "", "signature": ""},
         if_not_exists=True,
     )
     db[ANSWERS].create(
@@ -68,20 +75,36 @@ class GateStore(Store):
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         self.ensure([VOTES, ANSWERS], _create)
+        self._add_signatures()
 
-    def votes(self, gate: str) -> tuple[Vote, ...]:
+    def _add_signatures(self) -> None:
+        """Gives a file made before votes were signed its signature column; its old votes
+        are unsigned, so they count only for a team without keys. A reader that may not
+        write keeps reading (every vote then reads as unsigned)."""
+        if "signature" in self.db[VOTES].columns_dict:
+            return
+        with contextlib.suppress(sqlite3.OperationalError), self.writing():
+            self.conn.execute(f"ALTER TABLE {VOTES} ADD COLUMN signature TEXT NOT NULL DEFAULT ''")
+
+    def votes(self, gate: str, environment: str) -> tuple[Signed[GateVoteAct], ...]:
+        """The votes stored on `gate`, read as acts on it in `environment` (the gate's as
+        the provider lists it): a signature made for another gate does not verify."""
         with self.lock:
-            return self._votes(gate)
+            return self._votes(gate, environment)
 
-    def _votes(self, gate: str) -> tuple[Vote, ...]:
+    def _votes(self, gate: str, environment: str) -> tuple[Signed[GateVoteAct], ...]:
         rows = self.db[VOTES].rows_where("gate = ?", [gate], order_by="at")
         return tuple(
-            Vote(
-                voter=r["voter"],
-                approve=bool(r["approve"]),
-                at=from_text(r["at"]),
-                revision=gate,
-                comment=r["comment"],
+            Signed(
+                GateVoteAct(
+                    gate,
+                    environment,
+                    r["voter"],
+                    bool(r["approve"]),
+                    from_text(r["at"]),
+                    r["comment"],
+                ),
+                r.get("signature") or "",
             )  # fmt: skip
             for r in rows
         )
@@ -96,8 +119,15 @@ class GateStore(Store):
                               r["detail"])  # fmt: skip
         return None
 
-    def cast(self, gate: str, vote: Vote, decide: Callable[[tuple[Vote, ...]], str | None]) -> Cast:
-        """Records `vote` (replacing the voter's earlier one) and claims the decision, if any."""
+    def cast(
+        self,
+        signed: Signed[GateVoteAct],
+        decide: Callable[[tuple[Signed[GateVoteAct], ...]], str | None],
+    ) -> Cast:
+        """Records the vote `signed` (replacing its voter's earlier one) and claims the
+        decision `decide` takes on the gate's stored votes, if any."""
+        vote = signed.act
+        gate = vote.gate
         with self.writing() as db:
             answer = self._answer(gate)
             if answer is not None and answer.state == SENT:
@@ -106,10 +136,10 @@ class GateStore(Store):
                 )
             db[VOTES].upsert(
                 {"gate": gate, "voter": vote.voter, "approve": int(vote.approve),
-                 "at": to_text(vote.at), "comment": vote.comment},
+                 "at": stamp(vote.at), "comment": vote.comment, "signature": signed.signature},
                 pk=("gate", "voter"),
             )  # fmt: skip
-            votes = self._votes(gate)
+            votes = self._votes(gate, vote.environment)
             if answer is not None and vote.at - answer.at < STALE_CLAIM:
                 return Cast(votes, None, answer)
             decided = decide(votes)

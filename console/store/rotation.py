@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from console.domain.errors import QuorumError
 from console.domain.instants import iso_utc
 from console.store.db import Store, from_text, maybe_from_text, to_text
+from console.store.files import blocked, denied
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -157,6 +158,13 @@ class Swap:
 class RotationStoreError(QuorumError):
     """The shared database could not be read or written (locked too long, unwritable...)."""
 
+    @classmethod
+    def of(cls, path: Path, exc: BaseException) -> RotationStoreError:
+        """One line; a file this account cannot write is named with its owner, mode and fix,
+        as the audit log names it, since both live in the same file."""
+        found = blocked(path) if denied(exc) else None
+        return cls(str(found) if found else f"rotation schedule {path}: {exc}")
+
 
 def _override(row: dict) -> Override:
     return Override(
@@ -217,7 +225,7 @@ class RotationStore(Store):
             for name in _SCHEMA:
                 self._upgrade_times(name)
         except (sqlite3.Error, OSError) as exc:
-            raise RotationStoreError(f"rotation schedule {path}: {exc}") from None
+            raise RotationStoreError.of(path, exc) from None
 
     def _upgrade_times(self, name: str) -> None:
         columns = _TIMES[name]
@@ -241,14 +249,14 @@ class RotationStore(Store):
             with self.lock:
                 return list(self.db[table].rows_where(where, params, order_by=order_by))
         except sqlite3.Error as exc:
-            raise RotationStoreError(f"rotation schedule {self.path}: {exc}") from None
+            raise RotationStoreError.of(self.path, exc) from None
 
     def _write(self, sql: str, params: list) -> int:
         try:
             with self.writing():
                 return self.conn.execute(sql, params).rowcount
         except sqlite3.Error as exc:
-            raise RotationStoreError(f"rotation schedule {self.path}: {exc}") from None
+            raise RotationStoreError.of(self.path, exc) from None
 
     def overrides(self, lo: datetime, hi: datetime, rotation: str | None = None) -> list[Override]:
         """Overrides in force somewhere in [lo, hi), oldest created first (a later one wins)."""
@@ -321,7 +329,7 @@ class RotationStore(Store):
             with self.writing() as db:
                 db[table].insert(row)
         except sqlite3.Error as exc:
-            raise RotationStoreError(f"rotation schedule {self.path}: {exc}") from None
+            raise RotationStoreError.of(self.path, exc) from None
 
     def delete(self, table: str, row_id: str) -> None:
         """Takes back a change whose audit record could not be written."""

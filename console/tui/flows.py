@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from textual.worker import Worker
 
-from console.domain.bounds import MAX_REPLICAS
+from console.domain.bounds import MAX_REPLICAS, whole
 from console.domain.errors import QuorumError
+from console.domain.inert import echo
 from console.domain.model import Revision, TargetRef
 from console.domain.wording import count
 from console.engine import reads
@@ -37,8 +38,11 @@ if TYPE_CHECKING:
 
 def _replicas(text: str) -> str | None:
     """The scale form's check: said in the form, which keeps what was typed."""
-    if not (text.isascii() and text.isdigit()) or int(text) > MAX_REPLICAS:
-        return f"replicas must be a whole number from 0 to {MAX_REPLICAS}, not {text!r}"
+    if not (text.isascii() and text.isdigit()) or whole(text, 0, MAX_REPLICAS) is None:
+        shown = echo(text)
+        return f"replicas must be a whole number from 0 to {MAX_REPLICAS}" + (
+            f", not {shown}" if shown else ""
+        )
     return None
 
 

@@ -34,8 +34,13 @@ class ServiceKey:
 
 
 def dimension_of(arn: str, marker: str) -> str:
-    """The CloudWatch dimension value inside an ELB ARN (`targetgroup/...`, `app/...`)."""
-    return arn.partition(f":{marker}/")[2] if f":{marker}/" in arn else arn
+    """The CloudWatch dimension value of an ELB ARN: a target group's keeps its
+    `targetgroup/` (`targetgroup/name/id`), a load balancer's drops `loadbalancer/`
+    (`app/name/id`), as the AWS/ApplicationELB dimensions name them."""
+    if f":{marker}/" not in arn:
+        return arn
+    resource = f"{marker}/" + arn.partition(f":{marker}/")[2]
+    return resource.removeprefix("loadbalancer/")
 
 
 def queries_for(key: ServiceKey, index: int, stat_period: int) -> list[dict[str, Any]]:

@@ -32,6 +32,7 @@ from console.domain.model import (
 from providers.aws import cloudwatch, ecs_api, ecs_revisions
 from providers.aws.cloudwatch import ServiceKey
 from providers.aws.connection import Aws
+from providers.aws.ecs_access import AccessCheck
 from providers.aws.ecs_logs import LogReader, sources
 from providers.aws.ecs_status import (
     as_time,
@@ -84,6 +85,7 @@ class EcsProvider(Provider):
         self.aws = Aws(name, self.config.connection)
         self.task_definitions = ecs_api.TaskDefinitions(self.aws)
         self.log_reader = LogReader(self.aws, self.config.log_poll_interval)
+        self.access = AccessCheck(self.aws)
         self._snapshot: Snapshot | None = None
         self._taken = 0.0  # monotonic time of the last listing
         self._services: dict[tuple[str, str], dict[str, Any]] = {}
@@ -344,6 +346,21 @@ class EcsProvider(Provider):
                 yield line
         finally:
             await stream.aclose()
+
+    # --- permissions ----------------------------------------------------------------
+
+    async def denied(self, target: TargetRef, capability: Capability) -> str | None:
+        """Why this change may not be offered, from IAM's policy simulator for the
+        caller (see providers.aws.ecs_access); `access_check = false` skips it."""
+        if not self.can(capability):
+            return "read-only" if self.readonly else f"{self.kind} cannot do that"
+        if not self.config.access_check:
+            return None
+        service = self._services.get(self._key(target))
+        if service is None:
+            _, _, service = await self._describe(target)
+        arn = str(service.get("serviceArn") or "")
+        return await self.access.denied(arn) if arn else None
 
     # --- actions --------------------------------------------------------------------
 

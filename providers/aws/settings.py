@@ -34,6 +34,7 @@ ECS_DECLARED = (
     Setting("log_poll_interval", "number", 2.0, "seconds between log polls"),
     Setting("rollout_timeout", "number", 900.0, "seconds an action follows its rollout"),
     Setting("rollout_interval", "number", 5.0, "seconds between reads of a rollout"),
+    Setting("access_check", "boolean", True, "ask IAM's policy simulator before offering"),
 )
 SITE_DECLARED = (
     *CONNECTION,
@@ -45,6 +46,8 @@ SITE_DECLARED = (
         required=True,
     ),  # fmt: skip
     Setting("poll_interval", "number", 30.0, "seconds between reads of the sites"),
+    Setting("rollout_timeout", "number", 600.0, "seconds a change follows its invalidation"),
+    Setting("rollout_interval", "number", 5.0, "seconds between reads of a rollout"),
 )
 SITE_FIELDS = frozenset({"bucket", "distribution", "environment", "prefix"})
 
@@ -85,6 +88,8 @@ class EcsSettings:
     # How long an action follows the deployment it started (0: not at all), how often.
     rollout_timeout: float = 900.0
     rollout_interval: float = 5.0
+    # Whether a change is offered only after IAM's policy simulator allows it.
+    access_check: bool = True
 
     def environment_of(self, cluster: str) -> str:
         for env, name in self.environments.items():
@@ -110,6 +115,10 @@ class SiteSettings:
     connection: Connection
     sites: tuple[Site, ...] = ()
     poll_interval: float = 30.0
+    # How long a deploy or rollback follows its invalidation (0: not at all), and how
+    # often a distribution or invalidation still InProgress is read again.
+    rollout_timeout: float = 600.0
+    rollout_interval: float = 5.0
 
 
 def _number(settings: Mapping[str, Any], key: str, low: float, high: float) -> list:
@@ -165,6 +174,8 @@ def check_sites(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
     if "environments" in settings:
         problems.append(("environments", "a static site names its environment in `sites`"))
     problems += _number(settings, "poll_interval", 1, 3600)
+    problems += _number(settings, "rollout_timeout", 0, 7200)
+    problems += _number(settings, "rollout_interval", 0.1, 60)
     sites = settings.get("sites")
     if not isinstance(sites, Mapping) or not sites:
         return [*problems, ("sites", "must be a table of name = { bucket, distribution }")]
@@ -209,6 +220,7 @@ def parse_ecs(settings: Mapping[str, Any]) -> EcsSettings:
         log_poll_interval=float(settings.get("log_poll_interval", defaults.log_poll_interval)),
         rollout_timeout=float(settings.get("rollout_timeout", defaults.rollout_timeout)),
         rollout_interval=float(settings.get("rollout_interval", defaults.rollout_interval)),
+        access_check=bool(settings.get("access_check", defaults.access_check)),
     )
 
 
@@ -228,4 +240,6 @@ def parse_sites(settings: Mapping[str, Any]) -> SiteSettings:
         connection=parse_connection(settings),
         sites=sites,
         poll_interval=float(settings.get("poll_interval", 30.0)),
+        rollout_timeout=float(settings.get("rollout_timeout", 600.0)),
+        rollout_interval=float(settings.get("rollout_interval", 5.0)),
     )

@@ -4,9 +4,11 @@ A deploy uploads a local build directory, only the files whose MD5 differs from 
 object's ETag (or, where the ETag is not an MD5, from the last manifest), removes the
 files the previous deploy put there and this one lacks, writes a manifest
 (`.quorum/deploy.json`: version, files, who and when) and then invalidates the
-changed paths. The manifest's own object versions are the deploy
-history, so on a versioned bucket a rollback restores every file of an earlier
-deploy from its recorded version id; an unversioned bucket keeps no earlier
+changed paths, following the invalidation until CloudFront reports it Completed
+(a distribution or invalidation still InProgress keeps the site's row progressing,
+read again every `rollout_interval`). The manifest's own object versions are the
+deploy history, so on a versioned bucket a rollback restores every file of an
+earlier deploy from its recorded version id; an unversioned bucket keeps no earlier
 contents, and a rollback there is refused plainly.
 """
 
@@ -32,6 +34,7 @@ from providers.base import (
     NotFound,
     Provider,
     ProviderContext,
+    ProviderError,
     Refused,
     report_progress,
 )
@@ -39,6 +42,7 @@ from providers.reads import together
 
 MANIFEST = ".quorum/deploy.json"
 MAX_PATHS = 15  # more changed paths than this invalidate "/*" (one path, billed once)
+IN_PROGRESS = "InProgress"  # CloudFront's word for a distribution or invalidation not done
 
 
 @dataclass(frozen=True)
@@ -110,11 +114,17 @@ class StaticSiteProvider(Provider):
 
     # --- reading --------------------------------------------------------------------
 
+    def _interval(self) -> float:
+        """`rollout_interval` while a distribution or invalidation is InProgress, so its
+        row turns ready soon after CloudFront finishes; `poll_interval` otherwise."""
+        rolling = self._snapshot is not None and any(
+            t.status is RolloutStatus.PROGRESSING for t in self._snapshot.targets
+        )
+        return self.config.rollout_interval if rolling else self.config.poll_interval
+
     async def snapshot(self) -> Snapshot:
         async with self._lock:
-            if self._snapshot is not None and time.monotonic() - self._taken < (
-                self.config.poll_interval
-            ):
+            if self._snapshot is not None and time.monotonic() - self._taken < self._interval():
                 return self._snapshot
             targets = await together(*(self._target(s) for s in self.config.sites))
             self._snapshot = Snapshot(self.name, tuple(targets), utcnow())
@@ -158,7 +168,7 @@ class StaticSiteProvider(Provider):
         parts = [f"distribution {state or 'unknown'}"]
         if last:
             parts.append(f"last invalidation {last.get('Id')} {last.get('Status')}")
-            if last.get("Status") == "InProgress":
+            if last.get("Status") == IN_PROGRESS:
                 status = RolloutStatus.PROGRESSING
         if manifest is None:
             parts.append("no deploy by Quorum yet")
@@ -244,11 +254,11 @@ class StaticSiteProvider(Provider):
         }
         await self._put_manifest(site, manifest)
         paths = [f"/{f.key}" for f in changed] + [f"/{k}" for k in gone]
-        invalidation = await self._invalidate(site, paths, version)
         self._taken = 0.0
+        invalidation = await self._invalidate(site, paths, version)
         return (
             f"site {site.name} at {version}: {len(uploads)} uploaded, {len(files) - len(changed)} "
-            f"unchanged, {len(gone)} removed; invalidation {invalidation or 'not needed'}"
+            f"unchanged, {len(gone)} removed; invalidation {invalidation}"
         )
 
     def _same(
@@ -326,8 +336,11 @@ class StaticSiteProvider(Provider):
         )
 
     async def _invalidate(self, site: Site, paths: list[str], version: str) -> str:
+        """Invalidate `paths` and follow the invalidation until CloudFront completes it
+        (or `rollout_timeout` passes); says its id and how it ended. The files are in
+        place by then, so a failure to read the invalidation is said, not raised."""
         if not paths:
-            return ""
+            return "not needed"
         if len(paths) > MAX_PATHS:
             paths = ["/*"]
         cloudfront = self.aws.client("cloudfront")
@@ -340,9 +353,28 @@ class StaticSiteProvider(Provider):
                 "CallerReference": f"quorum-{version}-{time.time_ns()}",
             },
         )
-        ident = str((answer.get("Invalidation") or {}).get("Id") or "")
-        report_progress(f"{site.name}: invalidation {ident} of {len(paths)} paths", 1, 1)
-        return ident
+        made = answer.get("Invalidation") or {}
+        ident, status = str(made.get("Id") or ""), str(made.get("Status") or "")
+        report_progress(f"{site.name}: invalidation {ident} of {len(paths)} paths {status}",
+                        int(status != IN_PROGRESS), 1)  # fmt: skip
+        deadline = time.monotonic() + self.config.rollout_timeout
+        while status == IN_PROGRESS:
+            if time.monotonic() >= deadline:
+                return f"{ident} still {IN_PROGRESS} (followed on its row)"
+            await asyncio.sleep(self.config.rollout_interval)
+            try:
+                found = await self.aws.call(
+                    f"invalidation {ident} of {site.name}",
+                    cloudfront.get_invalidation,
+                    DistributionId=site.distribution,
+                    Id=ident,
+                )
+            except ProviderError as exc:
+                return f"{ident} {IN_PROGRESS} (no longer followed: {exc})"
+            status = str((found.get("Invalidation") or {}).get("Status") or "")
+            if status != IN_PROGRESS:
+                report_progress(f"{site.name}: invalidation {ident} {status}", 1, 1)
+        return f"{ident} {status}"
 
     async def rollback(self, target: TargetRef, to: str | None = None) -> str:
         """Restore an earlier deploy's files from their object versions (versioned buckets)."""
@@ -399,11 +431,11 @@ class StaticSiteProvider(Provider):
                         deployed_at=utcnow().isoformat(), by=current_identity().name)  # fmt: skip
         await self._put_manifest(site, restored)
         paths = [f"/{k}" for k in copy] + [f"/{k}" for k in gone]
-        invalidation = await self._invalidate(site, paths, str(chosen.get("version")))
         self._taken = 0.0
+        invalidation = await self._invalidate(site, paths, str(chosen.get("version")))
         return (
             f"site {site.name} rolled back to {chosen.get('version')}: {len(copy)} restored, "
-            f"{len(gone)} removed; invalidation {invalidation or 'not needed'}"
+            f"{len(gone)} removed; invalidation {invalidation}"
         )
 
 

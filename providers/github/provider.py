@@ -43,7 +43,7 @@ from providers.github.settings import DECLARED, check, parse
 from providers.http import HttpClient
 from providers.http.follow import FIRST_PAUSE, MAX_PAUSE, follow_text
 from providers.http.pacing import Pacer
-from providers.reads import together
+from providers.reads import SlowestFirst, together
 
 HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 
@@ -69,6 +69,7 @@ class GitHubProvider(Provider):
         self.config = parse(self.settings)
         self.client = HttpClient(self.config.http, headers=HEADERS)
         self.pacer = Pacer(self.client)
+        self._order = SlowestFirst()
         self._last: Snapshot | None = None
         self._runs: dict[str, dict[str, Any]] = {}  # target -> its latest run
         self._jobs: dict[tuple[int, int], list[dict[str, Any]]] = {}  # finished runs' jobs
@@ -105,8 +106,8 @@ class GitHubProvider(Provider):
             return self._last
         self.pacer.start()
         refs = self._refs()
-        found = await asyncio.gather(
-            *(self._target(repo, wf, ref) for repo, wf, ref in refs), return_exceptions=True
+        found = await self._order.gather(
+            [(ref.target, self._target(repo, wf, ref)) for repo, wf, ref in refs]
         )
         self.pacer.finish()
         errors = [r for r in found if isinstance(r, BaseException)]

@@ -5,7 +5,6 @@ previous successful deployment's job as rollback (what GitLab's own re-deploy do
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -38,7 +37,7 @@ from providers.gitlab.settings import DECLARED, check, parse, project_path
 from providers.http import HttpClient
 from providers.http.follow import FIRST_PAUSE, MAX_PAUSE, follow_text
 from providers.http.pacing import Pacer
-from providers.reads import together
+from providers.reads import SlowestFirst, together
 
 
 def private_token(token: str) -> dict[str, str]:
@@ -65,6 +64,7 @@ class GitLabProvider(Provider):
         self.config = parse(self.settings)
         self.client = HttpClient(self.config.http, auth_header=private_token)
         self.pacer = Pacer(self.client)
+        self._order = SlowestFirst()
         self._last: Snapshot | None = None
 
     @classmethod
@@ -109,10 +109,9 @@ class GitLabProvider(Provider):
         self.pacer.start()
         refs = self._refs()
         pages = self._pages_refs()
-        found = await asyncio.gather(
-            *(self._target(project, env, ref) for project, env, ref in refs),
-            *(self._pages(project, ref) for project, ref in pages),
-            return_exceptions=True,
+        found = await self._order.gather(
+            [(ref.target, self._target(project, env, ref)) for project, env, ref in refs]
+            + [(ref.target, self._pages(project, ref)) for project, ref in pages]
         )
         refs += [(project, None, ref) for project, ref in pages]
         self.pacer.finish()

@@ -104,7 +104,8 @@ class HttpClient:
         self.conditional = True  # ETags on; the benchmark turns them off to compare
         self.stats = Counters()
         self.rate: RateLimit | None = None
-        self._etags: dict[str, tuple[str, Any]] = {}
+        # URL -> (ETag, body, Link header) of its last 200: a 304 may leave Link out.
+        self._etags: dict[str, tuple[str, Any, str | None]] = {}
         self._client: httpx.AsyncClient | None = None
 
     @property
@@ -206,19 +207,22 @@ class HttpClient:
         token = await self.tokens.get()
         headers = dict(self.auth_header(token)) if token else {}
         url = self.url(path)
+        # Parsed once here and handed to httpx as it is. Params are merged into a query
+        # the URL already has (a Link header's next page), as httpx would merge them.
+        target = httpx.URL(url).copy_merge_params(params) if params else httpx.URL(url)
         use_etag = (
             method == "GET"
             and not raw
             and (self.conditional if conditional is None else conditional)
         )
-        cache_key = str(httpx.URL(url, params=params)) if use_etag else ""
+        cache_key = str(target) if use_etag else ""
         cached = self._etags.get(cache_key) if use_etag else None
         if cached:
             headers["If-None-Match"] = cached[0]
         attempt = 0
         renewed = False
         while True:
-            response = await self._send(method, url, params, body, headers)
+            response = await self._send(method, target, body, headers)
             self._observe(response)
             if response.status_code == 401 and not renewed:
                 renewed = True  # a refused request was not applied: safe to send again
@@ -235,7 +239,10 @@ class HttpClient:
             await self.sleep(wait)
         if response.status_code == 304 and cached:
             self.stats.not_modified += 1
-            return Answer(304, cached[1], response.headers, cached=True)
+            seen = response.headers.copy()
+            if cached[2] and "link" not in seen:
+                seen["link"] = cached[2]  # the next page is still the one the 200 named
+            return Answer(304, cached[1], seen, cached=True)
         self.stats.charged += 1
         if response.status_code >= 400:
             raise self._status_error(response, _where(url))
@@ -244,17 +251,15 @@ class HttpClient:
         data = self._decode(response, path)
         etag = response.headers.get("etag")
         if use_etag and etag:
-            self._etags[cache_key] = (etag, data)
+            self._etags[cache_key] = (etag, data, response.headers.get("link"))
         return Answer(response.status_code, data, response.headers)
 
     async def _send(
-        self, method: str, url: str, params: Any, body: Any, headers: dict[str, str]
+        self, method: str, target: httpx.URL, body: Any, headers: dict[str, str]
     ) -> httpx.Response:
         self.stats.sent += 1
         try:
-            return await self._http().request(
-                method, url, params=params, json=body, headers=headers
-            )
+            return await self._http().request(method, target, json=body, headers=headers)
         except httpx.HTTPError as exc:
             raise self._transport_error(exc) from None
 

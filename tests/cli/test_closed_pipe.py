@@ -27,6 +27,9 @@ READERS = [
     ["approvals"],
     ["approvals", "--json"],
     ["actions", "incomplete", "--json"],
+    ["alerts"],
+    ["alerts", "--json"],
+    ["rotation", "swap", "list"],
     ["logs", "api", "--env", "staging", "--tail", "500"],
     ["describe", "api", "--env", "staging"],
     ["config", "check"],
@@ -77,3 +80,45 @@ def test_a_reader_gone_before_the_first_line_gives_141(argv: list[str], busy_log
     assert "Traceback" not in err and "BrokenPipe" not in err and "Exception" not in err
     # argparse prints --help itself and ends with 0 whatever became of the text.
     assert proc.returncode in ((0, 141) if argv == ["--help"] else (141,)), err
+
+
+# Changes whose reader is gone: the change is made and recorded with how it really ended,
+# whatever became of the line that would have said so.
+SPAN = ["--from", "2030-01-01", "--to", "2030-01-02"]
+WRITERS = [
+    (["deploy", "api", "--env", "staging", "--revision", "v9"], ("deploy", "finished")),
+    (["rollback", "api", "--env", "staging"], ("rollback", "finished")),
+    (["scale", "api", "--env", "staging", "--replicas", "3"], ("scale", "finished")),
+    (["pause", "api", "--env", "staging"], ("pause", "finished")),
+    (["vote", "1", "approve"], ("vote", "approve")),
+    (["override", "1", "--reason", "outage"], ("deploy", "finished")),
+    (
+        ["rotation", "override", "on-call", "--who", "bob", "--reason", "cover", *SPAN],
+        ("rotation.override", "recorded"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("argv", "recorded"), WRITERS, ids=lambda v: " ".join(v[:3]))
+def test_a_change_whose_reader_is_gone_is_made_and_recorded(
+    argv: list[str], recorded: tuple[str, str], isolated_quorum: Path
+) -> None:
+    env = {**os.environ, "QUORUM_SANDBOX_TEAMMATES": "off", "QUORUM_ACT_AS": "alice"}
+    opened = subprocess.run(
+        quorum("propose", "deploy", "api", "--env", "production", "--revision", "v9"),
+        capture_output=True,
+        env={**env, "QUORUM_ACT_AS": "bob"},
+        check=True,
+    )
+    assert opened.returncode == 0
+    proc = subprocess.Popen(
+        quorum(*argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert proc.returncode == 141, err
+    with AuditLog(isolated_quorum / "sandbox" / "audit.db") as log:
+        assert log.verify().ok
+        assert (log.tail(1)[0].action, log.tail(1)[0].outcome) == recorded

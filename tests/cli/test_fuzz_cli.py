@@ -41,6 +41,8 @@ WHEN = st.one_of(
     st.sampled_from(["now", "9999-12-31T23:59:59-12:00", "0001-01-01", "2030-02-30"]),
     TEXT,
 )
+# A file a command reads: text as above, or something that is no certificate at all.
+FILE = st.one_of(TEXT, st.sampled_from(["/dev/zero", "/", "/etc/passwd", "/proc/self/mem"]))
 ENV = st.sampled_from(["production", "staging", "dev", "nowhere"])
 SERVICE = st.one_of(st.sampled_from(["api", "web", "billing"]), TEXT)
 
@@ -107,6 +109,14 @@ def commands() -> st.SearchStrategy[list[str]]:
             opt("--comment", TEXT),
         ),  # fmt: skip
         join(fixed("describe"), target),
+        join(fixed("logs"), target, opt("--filter", TEXT)),
+        join(
+            fixed("alerts", "silence"), word(TEXT), opt("--for", DURATION), opt("--comment", TEXT)
+        ),
+        join(fixed("alerts", "expire"), word(TEXT)),
+        join(fixed("certificate"), word(NUMBER)),
+        join(fixed("certificate", "verify"), word(FILE), opt("--allowed-signers", FILE)),
+        join(fixed("certificate", "verify"), word(FILE), opt("--vote-ttl", DURATION)),
     )
 
 
@@ -121,7 +131,9 @@ def test_any_input_ends_with_a_documented_exit_code(argv: list[str], isolated_qu
     # Teammates kept quiet for this run only: a variable left set would silence them in
     # every later test of the process.
     quiet = mock.patch.dict(os.environ, {"QUORUM_SANDBOX_TEAMMATES": "off"})
-    with quiet, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    # `-` names stdin, which is empty here, as under cron.
+    stdin = mock.patch("sys.stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    with quiet, stdin, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             code = main([*argv, "--sandbox"])
         except SystemExit as exc:  # argparse's usage errors

@@ -15,7 +15,10 @@ from pathlib import Path
 import pytest
 
 from console.cli.main import main
+from console.domain.model import TargetRef, utcnow
+from console.engine.owner import this_process
 from console.store.audit import AuditLog
+from console.store.claims import Claim, ClaimStore
 from tests.paths import ROOT
 
 
@@ -122,3 +125,26 @@ def test_forced_while_running_the_real_end_is_still_recorded_and_said(
         ]
     finally:
         log.close()
+
+
+def test_a_reused_pid_is_not_taken_for_the_owner(
+    team: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crashed action's pid now belongs to another process (this one): its start time
+    differs, so the action is crashed, not running, and may be resolved unforced."""
+    me = this_process()
+    assert me.start  # Linux: /proc/PID/stat is there to read
+    ref = TargetRef("demo", "api", "staging", "deployment/api")
+    store = ClaimStore(team.parent / "audit.db")
+    for key, start in (("K1", str(int(me.start) - 1)), ("K2", me.start)):
+        store.claim(Claim(key, "deploy", "alice", ref, "v9", None, utcnow(), owner_host=me.host,
+                          owner_pid=me.pid, owner_start=start))  # fmt: skip
+    store.close()
+    assert main(["--config", str(team), "actions", "incomplete", "--json"]) == 0
+    listed = {c["key"]: c["running"] for c in json.loads(capsys.readouterr().out)}
+    assert listed == {"K1": False, "K2": True}
+    monkeypatch.setenv("QUORUM_ACT_AS", "bob")
+    assert resolve(team) == 0
+    resolve_k2 = ["actions", "resolve", "K2", "--outcome", "failed"]
+    assert main(["--config", str(team), *resolve_k2]) == 3
+    assert "action K2 is still running" in capsys.readouterr().err

@@ -289,7 +289,9 @@ def completing(wire_env: None) -> Iterator[EcsWire]:
 def test_restart_follows_the_deployment_until_completed(
     completing: EcsWire, tmp_path: Path, capsys
 ) -> None:
-    config = ecs_config(tmp_path, completing.url, environments='{ production = "prod" }')
+    # The wire speaks ECS alone: no IAM to ask first.
+    config = ecs_config(tmp_path, completing.url, environments='{ production = "prod" }',
+                        access_check="false")  # fmt: skip
     assert main(["restart", "web", "--env", "production", "--config", str(config)]) == 0
     captured = capsys.readouterr()
     assert completing.updates == [{"cluster": "prod", "service": "web", "forceNewDeployment": True}]
@@ -305,7 +307,8 @@ def test_a_failed_rollout_fails_the_action_with_the_reason(
     reason = "ECS deployment circuit breaker: tasks failed to start."
     wire = EcsWire([("COMPLETED", 2, ""), ("IN_PROGRESS", 0, ""), ("FAILED", 0, reason)])
     try:
-        config = ecs_config(tmp_path, wire.url, environments='{ production = "prod" }')
+        config = ecs_config(tmp_path, wire.url, environments='{ production = "prod" }',
+                            access_check="false")  # fmt: skip
         assert main(["restart", "web", "--env", "production", "--config", str(config)]) == 1
         assert f"deployment ecs-svc/42 FAILED: {reason}" in capsys.readouterr().out
         outcomes = audit(config, capsys, "restart")

@@ -1,8 +1,8 @@
 """CloudWatch metrics and alarms tied to the right ECS services, in batched calls.
 
 moto cannot compute percentile statistics (a `p99` query answers HTTP 500), so the
-load balancer's p99 is not exercised against it; services here have no target
-group, and the ALB arithmetic (error rate, p99 in ms) is checked on its own.
+load balancers' numbers come from tests.aws_wire.MetricData in front of moto, which
+answers GetMetricData as CloudWatch documents it; ELB and ECS stay moto's.
 """
 
 from __future__ import annotations
@@ -14,15 +14,13 @@ from pathlib import Path
 
 from console.cli.main import main
 from console.domain.model import CPU, ERROR_RATE, MEMORY, P99, Health, TargetRef
-from providers.aws import cloudwatch
 from providers.aws.cloudwatch import ERRORS_5XX, REQUESTS, _derived
-from providers.aws.connection import Aws
 from providers.aws.ecs import EcsProvider
-from providers.aws.settings import Connection
 from providers.base import ProviderContext
 from tests.aws_fixtures import (  # noqa: F401 - fixtures
     REGION,
     Proxy,
+    alb_world,
     client,
     cluster,
     ecs_config,
@@ -170,40 +168,44 @@ def test_one_services_series_for_the_metrics_pane(moto: str, tmp_path: Path) -> 
     assert series[CPU].latest == 93.0 and series[MEMORY].latest == 40.0
 
 
-def test_a_target_group_gets_its_load_balancers_alb_queries(moto: str) -> None:
-    """The ELB side against moto: the target group's load balancer is found and named
-    as CloudWatch's dimensions name it (only the percentile answer is out of reach)."""
-    ec2, elbv2 = client(moto, "ec2"), client(moto, "elbv2")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24",
-                          AvailabilityZone=f"{REGION}{zone}")["Subnet"]["SubnetId"]
-        for i, zone in ((1, "a"), (2, "b"))
-    ]  # fmt: skip
-    balancer = elbv2.create_load_balancer(Name="web-alb", Subnets=subnets)["LoadBalancers"][0]
-    group = elbv2.create_target_group(Name="web-tg", Protocol="HTTP", Port=80, VpcId=vpc,
-                                      TargetType="ip")["TargetGroups"][0]  # fmt: skip
-    elbv2.create_listener(
-        LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="HTTP", Port=80,
-        DefaultActions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}],
+def test_alb_p99_and_error_rate_come_from_get_metric_data(
+    moto: str, proxy: Proxy, tmp_path: Path
+) -> None:
+    data = alb_world(moto, proxy)
+    [group] = client(moto, "elbv2").describe_target_groups(Names=["slow-tg"])["TargetGroups"]
+    tg = "targetgroup/" + group["TargetGroupArn"].partition(":targetgroup/")[2]
+    cloudwatch = client(moto, "cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName="slow-latency", Namespace="AWS/ApplicationELB",
+        MetricName="TargetResponseTime", Dimensions=[{"Name": "TargetGroup", "Value": tg}],
+        ExtendedStatistic="p99", Period=60, EvaluationPeriods=1, Threshold=0.5,
+        ComparisonOperator="GreaterThanThreshold",
     )  # fmt: skip
-    aws = Aws("aws", Connection(region=REGION, endpoint_url=moto))
-    try:
-        found = asyncio.run(cloudwatch.load_balancers(aws, [group["TargetGroupArn"]]))
-    finally:
-        aws.close()
-    lb_dim = balancer["LoadBalancerArn"].partition(":loadbalancer/")[2]
-    assert found == {group["TargetGroupArn"]: lb_dim} and lb_dim.startswith("app/web-alb/")
-    tg_dim = cloudwatch.dimension_of(group["TargetGroupArn"], "targetgroup")
-    key = cloudwatch.ServiceKey("prod", "web", (tg_dim,), (lb_dim,))
-    queries = {q["Id"]: q["MetricStat"] for q in cloudwatch.queries_for(key, 3, 60)}
-    assert set(queries) == {"s3_cpu", "s3_memory", "s3_requests", "s3_errors_5xx", "s3_p99"}
-    p99 = queries["s3_p99"]
-    assert p99["Stat"] == "p99" and p99["Metric"]["MetricName"] == "TargetResponseTime"
-    assert p99["Metric"]["Dimensions"] == [
-        {"Name": "TargetGroup", "Value": tg_dim},
-        {"Name": "LoadBalancer", "Value": lb_dim},
-    ]
+    cloudwatch.set_alarm_state(AlarmName="slow-latency", StateValue="ALARM",
+                               StateReason="p99 0.75 > 0.5")  # fmt: skip
+    settings = {"region": REGION, "endpoint_url": proxy.url,
+                "environments": {"production": "prod"}}  # fmt: skip
+
+    async def take():
+        made = EcsProvider("aws", settings, ProviderContext(tmp_path))
+        try:
+            rows = {t.ref.service: t for t in (await made.snapshot()).targets}
+            return rows, await made.metrics(rows["stuck"].ref, timedelta(minutes=30))
+        finally:
+            await made.close()
+
+    rows, series = asyncio.run(take())
+    assert {name: t.metrics.get(P99) for name, t in rows.items()} == {
+        "fast": 320.0, "slow": 750.0, "stuck": 1250.0,
+    }  # fmt: skip
+    assert rows["stuck"].metrics[ERROR_RATE] == 1.0  # 1 of 100 requests
+    assert rows["fast"].metrics == {CPU: 30.0, ERROR_RATE: 0.5, P99: 320.0}
+    assert {s.name: s.latest for s in series}[P99] == 1250.0
+    # An alarm on the target group (CloudWatch's `targetgroup/name/id`) lands on its service.
+    assert [a.name for a in rows["slow"].alarms] == ["slow-latency"]
+    assert rows["fast"].alarms == () and rows["stuck"].alarms == ()
+    # The percentile was asked of CloudWatch: three services, then one service's series.
+    assert data.stats_asked["p99"] == 4 and data.calls == 2
 
 
 def test_metrics_that_cannot_be_read_are_named_on_the_rows(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from console.cli.main import main
-from console.domain.model import TargetRef
+from console.domain.model import RolloutStatus, Target, TargetRef
 from providers.aws.site import StaticSiteProvider
 from providers.base import ProviderContext
 from tests.aws_fixtures import (  # noqa: F401 - fixtures
@@ -20,6 +20,7 @@ from tests.aws_fixtures import (  # noqa: F401 - fixtures
     moto_url_fixture,
     proxy_fixture,
 )
+from tests.aws_wire import CloudFront
 
 BUCKET = "collective-docs"
 
@@ -42,7 +43,9 @@ def distribution(url: str) -> str:
     return answer["Distribution"]["Id"]
 
 
-def site_config(tmp_path: Path, url: str, dist: str, min_approvals: int = 0) -> Path:
+def site_config(
+    tmp_path: Path, url: str, dist: str, min_approvals: int = 0, extra: str = ""
+) -> Path:
     path = tmp_path / "quorum.toml"
     path.write_text(
         f"""
@@ -58,6 +61,7 @@ kind = "static-site"
 region = "{REGION}"
 endpoint_url = "{url}"
 sites = {{ docs = {{ bucket = "{BUCKET}", distribution = "{dist}" }} }}
+{extra}
 """
     )
     return path
@@ -175,3 +179,108 @@ def test_a_production_site_deploy_waits_for_consensus(
     assert main(deploy(config, build(tmp_path / "v1", {"index.html": "v1"}))) == 3
     assert "needs consensus" in capsys.readouterr().err
     assert "Contents" not in client(moto, "s3").list_objects_v2(Bucket=BUCKET)
+
+
+# --- CloudFront rollouts: moto reports every distribution and invalidation done at once,
+# so these run against tests.aws_wire.CloudFront, which keeps them InProgress until told.
+
+DIST = "E2QUORUMDOCS"
+
+
+@pytest.fixture
+def cloudfront(moto: str, proxy: Proxy) -> CloudFront:
+    client(moto, "s3").create_bucket(
+        Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    front = CloudFront()
+    proxy.fronts.append(front)
+    return front
+
+
+def test_a_site_is_progressing_until_cloudfront_has_deployed_and_invalidated(
+    proxy: Proxy, cloudfront: CloudFront, tmp_path: Path
+) -> None:
+    dist = cloudfront.add(DIST, status="InProgress")
+    # An hour between reads: only `rollout_interval`, used while a row is progressing,
+    # can bring the later states in.
+    settings = {"region": REGION, "endpoint_url": proxy.url, "poll_interval": 3600,
+                "rollout_interval": 0.1,
+                "sites": {"docs": {"bucket": BUCKET, "distribution": DIST}}}  # fmt: skip
+
+    async def until(made: StaticSiteProvider, done) -> Target:
+        for _ in range(200):
+            [row] = (await made.snapshot()).targets
+            if done(row):
+                return row
+            await asyncio.sleep(0.05)
+        return row
+
+    async def go() -> list[Target]:
+        made = StaticSiteProvider("sites", settings, ProviderContext(tmp_path))
+        try:
+            [deploying] = (await made.snapshot()).targets
+            dist.status = "Deployed"
+            ident = cloudfront.invalidate(DIST, ["/*"])
+            invalidating = await until(made, lambda t: ident in t.message)
+            dist.invalidations[0].status = "Completed"
+            done = await until(made, lambda t: t.status is RolloutStatus.READY)
+            return [deploying, invalidating, done]
+        finally:
+            await made.close()
+
+    deploying, invalidating, done = asyncio.run(go())
+    assert (deploying.status, deploying.ready) == (RolloutStatus.PROGRESSING, 0)
+    assert deploying.message.startswith("distribution InProgress")
+    ident = dist.invalidations[0].ident
+    assert (invalidating.status, invalidating.ready) == (RolloutStatus.PROGRESSING, 1)
+    assert f"distribution Deployed; last invalidation {ident} InProgress" in invalidating.message
+    assert (done.status, done.ready) == (RolloutStatus.READY, 1)
+    assert f"last invalidation {ident} Completed" in done.message
+
+
+def test_a_deploy_follows_its_invalidation_until_completed(
+    moto: str, proxy: Proxy, cloudfront: CloudFront, tmp_path: Path, capsys
+) -> None:
+    cloudfront.add(DIST).completes_after = 2  # InProgress for two reads, then Completed
+    config = site_config(tmp_path, proxy.url, DIST, extra="rollout_interval = 0.1")
+    assert main(deploy(config, build(tmp_path / "v1", {"index.html": "v1"}))) == 0
+    captured = capsys.readouterr()
+    [made] = cloudfront.distributions[DIST].invalidations
+    assert made.paths == ["/index.html"]
+    assert f"invalidation {made.ident} Completed" in captured.out
+    assert f"0/1 docs: invalidation {made.ident} of 1 paths InProgress" in captured.err
+    assert f"1/1 docs: invalidation {made.ident} Completed" in captured.err
+    assert cloudfront.counts["GetInvalidation"] == 3
+    assert main(["status", "--json", "--config", str(config)]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["status"] == "ready"
+
+
+def test_a_deploy_that_stops_following_leaves_the_row_progressing(
+    moto: str, proxy: Proxy, cloudfront: CloudFront, tmp_path: Path, capsys
+) -> None:
+    cloudfront.add(DIST)  # its invalidations stay InProgress until told
+    config = site_config(tmp_path, proxy.url, DIST, extra="rollout_timeout = 0")
+    assert main(deploy(config, build(tmp_path / "v1", {"index.html": "v1"}))) == 0
+    [made] = cloudfront.distributions[DIST].invalidations
+    assert f"invalidation {made.ident} still InProgress (followed on its row)" in (
+        capsys.readouterr().out
+    )
+    assert cloudfront.counts["GetInvalidation"] == 0
+    assert main(["status", "--json", "--config", str(config)]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["status"] == "progressing"
+
+
+def test_an_invalidation_that_cannot_be_read_ends_the_deploy_saying_so(
+    moto: str, proxy: Proxy, cloudfront: CloudFront, tmp_path: Path, capsys
+) -> None:
+    cloudfront.add(DIST)
+    cloudfront.invalidation_denied = True
+    config = site_config(tmp_path, proxy.url, DIST, extra="rollout_interval = 0.1")
+    assert main(deploy(config, build(tmp_path / "v1", {"index.html": "v1"}))) == 0
+    [made] = cloudfront.distributions[DIST].invalidations
+    out = capsys.readouterr().out
+    assert f"invalidation {made.ident} InProgress (no longer followed: auth: " in out
+    assert "access denied: not authorized to perform: cloudfront:GetInvalidation" in out
+    assert body(moto, "index.html") == "v1"  # the deploy itself stands

@@ -5,20 +5,26 @@ voter's own review, dispatch and re-run through the actions path, job logs."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 
 from console.cli.main import main
+from console.domain import gates
 from console.domain.model import TargetRef
+from console.store.db import from_text
 from providers.base import ProviderContext
 from providers.github import GitHubProvider
 from tests.ci_support import TOKENS, Quorum, assert_no_token, audit_records, loopback_server
 from tests.github_fake import SHA, FakeGitHub, job, pending, run
+from tests.paths import FORGER
+from tests.signing_support import start_team
 
 REPO = "collective/website"
 
@@ -52,13 +58,22 @@ def gh(api: HTTPServer, download: HTTPServer) -> FakeGitHub:
     return fake
 
 
-def write_config(tmp_path: Path, gh: FakeGitHub, *, forward: bool = False, extra: str = "") -> Path:
+def write_config(
+    tmp_path: Path,
+    gh: FakeGitHub,
+    *,
+    forward: bool = False,
+    extra: str = "",
+    signers: Path | None = None,
+) -> Path:
     config = tmp_path / "quorum.toml"
+    keys = f'allowed_signers = "{signers}"' if signers else ""
     config.write_text(
         f"""
 [team]
 name = "collective"
 members = ["alice", "bob", "carol"]
+{keys}
 
 [policy.production]
 min_approvals = 2
@@ -203,6 +218,40 @@ def test_forward_after_quorum_holds_the_approval_until_the_quorum_then_sends_one
         ("gate-vote", "bob", "recorded"),
         ("provider-answer", "bob", "finished"),
     ]
+
+
+def test_held_votes_are_signed_and_one_written_into_the_file_by_hand_sends_nothing(
+    tmp_path: Path,
+    gh: FakeGitHub,
+    capsys,
+    monkeypatch,
+    isolated_quorum,  # noqa: ANN001
+) -> None:
+    for team in start_team(tmp_path / "keys", ("alice", "bob", "carol")):
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(team.socket))
+        config = write_config(tmp_path, gh, forward=True, signers=team.allowed_path)
+        q = Quorum(config, capsys, monkeypatch, "GITHUB_TOKEN")
+        assert q.json("vote", "ci:301/production", "approve", who="alice")["approvals"] == ["alice"]
+        db = isolated_quorum / "audit.db"
+        # bob's approval written with plain sqlite3, once with alice's signature copied.
+        for copied in ((), ("alice",)):
+            forged = [sys.executable, str(FORGER), str(db), "insert-gate-vote"]
+            subprocess.run([*forged, "ci:301/production", "bob", "approve", *copied], check=True)
+            again = q.json("vote", "ci:301/production", "approve", who="alice")
+            assert (again["sent"], again["approvals"], again["needed"]) == (None, ["alice"], 1)
+            (held,) = q.json("approvals")["provider_approvals"]
+            assert held["quorum"]["approvals"] == ["alice"]
+        assert gh.requests("POST") == []
+        sent = q.json("vote", "ci:301/production", "approve", who="bob")  # bob's own, signed
+        assert (sent["sent"], sent["approvals"]) == ("approved", ["alice", "bob"])
+        (post,) = gh.requests("POST")
+        assert post.auth == f"Bearer {TOKENS['bob']}"
+        # Each stored vote is its voter's SSH signature over the gate, in Quorum's namespace.
+        with closing(sqlite3.connect(db)) as conn:
+            rows = conn.execute("SELECT voter, at, signature FROM gate_votes ORDER BY voter")
+            for voter, at, signature in rows.fetchall():
+                act = gates.ballot("ci:301/production", "production", voter, True, from_text(at))
+                team.allowed().check(voter, act.message(), signature)
 
 
 def test_rejections_that_block_send_the_rejection(

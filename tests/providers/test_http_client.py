@@ -340,3 +340,26 @@ async def test_a_secondary_rate_limit_403_is_rate_limited_not_forbidden(server: 
     finally:
         await api.close()
     assert len(server.log) == 1 and waits.pauses == []
+
+
+async def test_each_page_of_a_listing_keeps_its_own_etag(server: HTTPServer) -> None:
+    """A Link header's next page carries its query; its ETag is kept under that query,
+    so a second poll of an unchanged two-page listing is two 304s."""
+
+    def page(request: Request) -> Response:
+        n = int(request.args.get("page", 1))
+        etag = f'"page{n}"'
+        if request.headers.get("If-None-Match") == etag:
+            return Response(status=304, headers={"ETag": etag})
+        link = {"Link": f'<{server.url_for("/api/items")}?page=2>; rel="next"'} if n == 1 else {}
+        return Response(json.dumps({"items": [n]}), headers={"ETag": etag, **link},
+                        content_type="application/json")  # fmt: skip
+
+    server.expect_request("/api/items").respond_with_handler(page)
+    api = client(server)
+    try:
+        assert await api.pages("items", key="items") == [1, 2]
+        assert await api.pages("items", key="items") == [1, 2]
+    finally:
+        await api.close()
+    assert (api.stats.charged, api.stats.not_modified) == (2, 2)

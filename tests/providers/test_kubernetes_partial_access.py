@@ -53,3 +53,31 @@ def test_a_kind_the_role_may_not_list_is_hidden_not_fatal(
         "daemonsets/production (forbidden: the credentials may not list it); "
         "daemonsets/staging (forbidden: the credentials may not list it)\n"
     )
+
+
+def test_a_kind_the_server_does_not_serve_is_hidden_not_fatal(
+    cluster: Cluster, tmp_path: Path, capsys
+) -> None:
+    """A 404 on one kind's list (an API server without it, or a proxy that only passes
+    some paths): the other kinds are shown and this one named once."""
+
+    def missing(request: kmock.Request) -> kmock.KubernetesError:
+        return kmock.KubernetesError(status=404, reason="NotFound", message="the server "
+                                     "could not find the requested resource")  # fmt: skip
+
+    cluster.react(kmock.resource("apps", "v1", "statefulsets"), missing)
+    cluster.add(
+        *service("web", "production", "registry.example/web:1.2"),
+        statefulset("postgres", "production", "postgres:16.4", replicas=2, ready=2),
+        daemonset("node-agent", "production", "agent:0.9", nodes=4),
+    )
+    config = write_config(cluster, tmp_path)
+    assert main(["status", "--json", "--config", str(config)]) == 0
+    captured = capsys.readouterr()
+    rows = {(r["service"], r["environment"]) for r in json.loads(captured.out)}
+    assert rows == {("web", "production"), ("node-agent", "production")}
+    assert captured.err == (
+        "quorum: provider main-cluster: not shown: "
+        "statefulsets/production (not found: the server does not serve it here); "
+        "statefulsets/staging (not found: the server does not serve it here)\n"
+    )

@@ -96,6 +96,27 @@ async def test_s_asks_for_replicas_rejects_words_and_scales_to_three(tmp_path: P
         assert (API_STAGING, "finished") in _audit(app, "scale")
 
 
+async def test_a_pasted_number_of_any_length_is_refused_in_the_form(tmp_path: Path) -> None:
+    """5,000 digits pasted into replicas: Python refuses to read such an int at all, so
+    the check must not try; the form says why and keeps what was typed."""
+    app = _sandbox_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _select(pilot, app, API_STAGING)
+        await pilot.press("s")
+        await settle(pilot, lambda: isinstance(app.screen, FormScreen))
+        form = app.screen
+        pasted = "9" * 5000
+        form.query_one("#f-replicas").value = pasted
+        await pilot.press("enter")
+        error = form.query_one("#form-error")
+        await settle(
+            pilot, lambda: "replicas must be a whole number from 0 to" in str(error.render())
+        )
+        assert app.is_running and app.screen is form
+        assert form.query_one("#f-replicas").value == pasted
+        assert _audit(app, "scale") == []
+
+
 async def test_production_restart_needs_the_name_and_opens_a_proposal(tmp_path: Path) -> None:
     app = _sandbox_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:

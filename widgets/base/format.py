@@ -40,6 +40,7 @@ STATE_STYLES = {
     "failed": "bold red",
     "expired": "dim",
     "withdrawn": "dim",
+    "legacy": "dim",
     "pending": "yellow",
 }
 OUTCOME_STYLES = {"failed": "bold red", "finished": "green", "started": "cyan"}

@@ -19,6 +19,7 @@ from console.cli.output import print_json
 from console.cli.runner import run_reading
 from console.config.load import load_config
 from console.config.paths import config_path
+from console.config.small_files import Unreadable, read_small_stream, read_small_text
 from console.domain import certificate, exitcodes
 from console.domain.durations import DurationError, parse_duration
 from console.domain.errors import UsageError
@@ -88,17 +89,20 @@ def _config(args: argparse.Namespace) -> Config | None:
 
 
 def _read(name: str) -> object:
+    """The certificate's JSON, from a file or stdin (`-`), read to a bound: a path that
+    never ends or a document nested thousands deep is one line, not a hang or a trace."""
     import sys
 
     try:
-        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise UsageError(f"certificate {name}: {why}") from None
+        text = read_small_stream(sys.stdin.buffer) if name == "-" else read_small_text(Path(name))
+    except Unreadable as exc:
+        raise UsageError(f"certificate {name}: {exc}") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"certificate {name}: not JSON ({exc.msg}, line {exc.lineno})") from None
+    except RecursionError:
+        raise UsageError(f"certificate {name}: not JSON (nested too deeply)") from None
 
 
 def _policy(args: argparse.Namespace, config: Config | None, environment: str) -> Policy:
@@ -122,10 +126,9 @@ def run_verify(args: argparse.Namespace) -> int:
     config = _config(args)
     if args.allowed_signers:
         try:
-            text = Path(args.allowed_signers).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise UsageError(f"--allowed-signers {args.allowed_signers}: {why}") from None
+            text = read_small_text(Path(args.allowed_signers))
+        except Unreadable as exc:
+            raise UsageError(f"--allowed-signers {args.allowed_signers}: {exc}") from None
         allowed = parse_allowed_signers(text, args.allowed_signers)
     elif config is not None and config.signers is not None:
         allowed = config.signers
