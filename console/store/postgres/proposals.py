@@ -91,6 +91,15 @@ class PgProposalStore(PgStore):
             return self._select(None, [])
         return self._select("p.state = ANY(%s)", [[s.value for s in states]])
 
+    def states(self, states: Iterable[State]) -> dict[int, State]:
+        """The id and listed state of each proposal in `states`, oldest first."""
+        with self.reading() as conn:
+            rows = conn.execute(
+                "SELECT id, state FROM quorum.proposals WHERE state = ANY(%s) ORDER BY id",
+                ([s.value for s in states],),
+            ).fetchall()
+        return {int(pid): State(state) for pid, state in rows}
+
     def settled_since(self, states: Iterable[State], since: datetime, limit: int) -> list[Proposal]:
         rows = self._select(
             "p.state = ANY(%s)", [[s.value for s in states]], "updated_at DESC", limit
@@ -139,6 +148,12 @@ class PgActStore:
             "SELECT quorum.add_act(%s, %s, %s, %s, %s)",
             (act.proposal_id, _KIND[type(act)], act.at, text, signed.signature),
         )
+
+    def made_before_acts(self, pid: int) -> bool:
+        """Never on PostgreSQL: every proposal there was made with its act (an import
+        carries a file's legacy proposals, which then read as invalid: neither counts)."""
+        del pid
+        return False
 
     def ids_with(self, kind: str) -> list[int]:
         with self.store.reading() as conn:
