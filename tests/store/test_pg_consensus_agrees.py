@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -80,7 +81,7 @@ def store(conn: psycopg.Connection, proposer: str, sequence: list[Act]) -> int:
 
 def python_state(pid: int, proposer: str, sequence: list[Act], policy: Policy, now: datetime):
     base = ProposalAct(Content(pid, 1, Kind.DEPLOY, REF, "v1", None), proposer, "r", T0)
-    mine = [type(a)(pid, *list(vars(a).values())[1:]) for a in sequence]  # type: ignore[arg-type]
+    mine = [replace(a, proposal_id=pid) for a in sequence]
     facts = Facts(
         Signed(base),
         amendments=tuple(Signed(a) for a in mine if isinstance(a, AmendAct)),
