@@ -105,8 +105,8 @@ def _run(
 
     async def main() -> None:
         session = open_session(args, postgres_ready=args.command in ON_POSTGRES)
-        on_file = session.config.ledger is None  # remembered heads: the SQLite file's
-        gone = check_and_note(session.audit_path) if on_file else None
+        config = session.config
+        gone = check_and_note(session.audit_path, config=config)
         if gone:
             print(neutralise(f"quorum: warning: {gone}"), file=sys.stderr)
         actions = Actions(
@@ -124,8 +124,7 @@ def _run(
         finally:
             actions.close()
             await session.close()
-            if on_file:
-                check_and_note(session.audit_path)  # the head this command leaves behind
+            check_and_note(session.audit_path, config=config)  # the head it leaves behind
 
     # The result is handed over beside `asyncio.run`, not returned through it: on
     # Python 3.11 the runner formats the finished task's repr, result included, which

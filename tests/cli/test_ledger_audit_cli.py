@@ -173,3 +173,31 @@ def test_appends_from_three_roles_in_twelve_processes_never_fork_the_chain(
     with PgAuditLog(ledger_of(pg_server, database)) as log:
         authors = Counter(r.who for r in log.tail(600))
     assert authors == {"alice": 200, "bob": 200, "carol": 200}
+
+
+def test_a_command_says_when_the_head_it_saw_is_gone_from_the_ledger(
+    pg_server: PgServer,
+    database: str,
+    config: Path,
+    as_role: As,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The owner can rewrite what the triggers guard; each member's own memory of the head
+    (in their state directory) is what shows a log cut short."""
+    as_role("bob")
+    with PgAuditLog(ledger_of(pg_server, database)) as log:
+        for n in range(3):
+            log.append(action="note", comment=f"record {n + 1}")
+    code, _, err = quorum(capsys, config, "approvals")
+    assert (code, err) == (0, "")
+    with connect_as(pg_server, OWNER, database) as owner:
+        owner.execute("ALTER TABLE quorum.audit_log DISABLE TRIGGER audit_log_append_only")
+        owner.execute("DELETE FROM quorum.audit_log WHERE seq > 1")
+        owner.execute("UPDATE quorum.audit_head SET seq = 1, hash = "
+                      "(SELECT hash FROM quorum.audit_log WHERE seq = 1)")  # fmt: skip
+    code, _, err = quorum(capsys, config, "approvals")
+    assert code == 0
+    assert "ends at record 1, but this account saw record 3 earlier" in err
+    code, out, _ = quorum(capsys, config, "audit", "verify")
+    assert code == 1
+    assert out.startswith(f"failed: the audit log {ledger_of(pg_server, database).url} ends at ")
