@@ -238,3 +238,27 @@ def connect_as(server: PgServer, role: str, database: str) -> psycopg.Connection
     import psycopg
 
     return psycopg.connect(server.conninfo(role, database), autocommit=True)
+
+
+class Ledgers:
+    """One audit log of either kind, opened as a given member: the SQLite file (any
+    name is taken as given) or a fresh PostgreSQL ledger (the member logs in as their
+    role, which the server records as the author). For suites that must hold on both."""
+
+    def __init__(self, folder: Path, server: PgServer | None, name: str) -> None:
+        self.folder, self.server = folder, server
+        self.database = initialised(server, name) if server is not None else ""
+
+    def log(self, who: str = "alice") -> object:
+        """An open log as `who` (`AuditLog` or `PgAuditLog`); the caller closes it."""
+        if self.server is None:
+            from console.store.audit import AuditLog
+
+            return AuditLog(self.folder / "audit.db")
+        from console.domain.settings import LedgerConfig
+        from console.store.postgres.audit import PgAuditLog
+
+        for key, value in self.server.env(who).items():
+            os.environ[key] = value
+        url = f"postgresql://127.0.0.1:{self.server.port}/{self.database}"
+        return PgAuditLog(LedgerConfig(url=url))
