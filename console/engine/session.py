@@ -63,7 +63,7 @@ class Session:
             await provider.close()
 
 
-def _refuse_postgres_ledger(config: Config) -> None:
+def refuse_beside_postgres(config: Config) -> None:
     """A console or command on a config that names a PostgreSQL ledger stops here: the
     schema and its server-side rules exist (`quorum ledger init`), but proposals, votes
     and claims are kept there only by the commands `console.cli.runner.ON_POSTGRES`
@@ -97,10 +97,11 @@ def _sign_audit_records(config: Config) -> None:
 
 def open_session(args: argparse.Namespace, *, postgres_ready: bool = False) -> Session:
     """The session `args` describe. `postgres_ready`: the caller works on a PostgreSQL
-    ledger too (`config check`, `audit`, `whoami`); any other stops on one."""
+    ledger too (`config check`, `audit`, `whoami`, what reads only providers); any
+    other stops on one."""
     config = resolve_config(getattr(args, "config", None), getattr(args, "sandbox", False))
     if config.ledger is not None and not postgres_ready:
-        _refuse_postgres_ledger(config)
+        refuse_beside_postgres(config)
     readonly = bool(getattr(args, "readonly", False))
     session = Session(config=config, data_dir=data_dir(), readonly=readonly)
     _sign_audit_records(config)

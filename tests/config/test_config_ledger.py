@@ -89,13 +89,15 @@ def test_check_names_the_ledger_and_commands_refuse_to_run_beside_it(
     code, out = check(path, capsys)
     assert code == 0
     assert "ledger: PostgreSQL at postgresql://db.internal/quorum; the team is the members" in out
-    code, out = check_status(path, capsys)
+    code, out = command(path, capsys, "rotation", "schedule")
     assert code == 2
     assert "the console and this command do not yet; remove [ledger]" in out
+    code, out = command(path, capsys, "status", "--json")  # providers only: no ledger
+    assert (code, out) == (0, "[]\n")
     assert not (tmp_path / "quorum-data" / "audit.db").exists()
 
 
-def check_status(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    code = main(["status", "--config", str(path)])
+def command(path: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main([*argv, "--config", str(path)])
     captured = capsys.readouterr()
     return code, captured.out + captured.err

@@ -101,7 +101,10 @@ def _not_a_member(config: Config) -> list[str]:
 
 
 def _sharing(config: Config) -> list[str]:
-    """Members of the team who could not write the audit log (README: a shared path)."""
+    """Members of the team who could not write the audit log (README: a shared path);
+    none to check on a PostgreSQL ledger, where the server grants access."""
+    if config.ledger is not None:
+        return []
     session = Session(config=config, data_dir=data_dir(), readonly=True)
     return sharing_problems(session.audit_path, config.members)
 
