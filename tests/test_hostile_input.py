@@ -466,6 +466,15 @@ def test_huge_numbers_are_one_usage_error(
     )
 
 
+@pytest.mark.parametrize("when", ["9" * 5000, "https://hooks.example/x?token=abc"])
+def test_a_long_or_secret_looking_date_is_not_echoed_back(
+    capsys: pytest.CaptureFixture[str], when: str
+) -> None:
+    code, out, err = run(capsys, "rotation", "--at", when, "--sandbox")
+    assert (code, out) == (2, "")
+    assert err == ("quorum: not a date or datetime (e.g. 2026-12-24 or 2026-12-24T09:00+01:00)\n")
+
+
 @pytest.mark.parametrize(
     ("argv", "flag"),
     [
