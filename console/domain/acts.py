@@ -42,7 +42,7 @@ def encode(tag: str, *fields: object) -> bytes:
     return _ENCODER.encode([f"quorum-{tag}/{FORMAT}", *fields]).encode()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Content:
     """What a proposal asks for at one version: the part a voter reads and signs."""
 
@@ -68,7 +68,7 @@ class Content:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProposalAct:
     content: Content  # at version 1
     proposer: str
@@ -85,7 +85,7 @@ class ProposalAct:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AmendAct:
     proposal_id: int
     version: int  # the version this amendment creates
@@ -103,7 +103,7 @@ class AmendAct:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VoteAct:
     proposal_id: int
     version: int  # the version the voter saw
@@ -121,7 +121,7 @@ class VoteAct:
         return encode("vote", *seen.fields(), self.voter, choice, self.comment, stamp(self.at))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OverrideAct:
     proposal_id: int
     version: int
@@ -137,7 +137,7 @@ class OverrideAct:
         return encode("override", *seen.fields(), self.by, self.reason, stamp(self.at))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WithdrawAct:
     proposal_id: int
     version: int
@@ -152,7 +152,7 @@ class WithdrawAct:
         return encode("withdraw", *seen.fields(), self.by, stamp(self.at))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReviewAct:
     proposal_id: int
     override_by: str

@@ -61,7 +61,7 @@ FINAL = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Vote:
     voter: str
     approve: bool
@@ -71,7 +71,7 @@ class Vote:
     version: int = 1  # the proposal's version the voter saw (each amendment adds one)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Proposal:
     """A gated change and everything that happened to it."""
 
@@ -113,7 +113,7 @@ class Proposal:
         return f"{what} to the previous revision" if self.kind is Kind.ROLLBACK else what
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tally:
     """What the valid votes add up to under a policy, at one instant."""
 

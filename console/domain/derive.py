@@ -45,13 +45,13 @@ CLOCK_SKEW = timedelta(minutes=5)
 _RANK = {ProposalAct: 0, AmendAct: 1, VoteAct: 2, WithdrawAct: 3, OverrideAct: 4, ReviewAct: 5}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Signed(Generic[A]):
     act: A
     signature: str = ""  # the SSHSIG blob's base64; "" when unsigned
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Facts:
     """Everything stored about one proposal; none of it trusted until `derive` checks it."""
 
@@ -73,7 +73,7 @@ class Facts:
         ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Derived:
     proposal: Proposal
     counted: tuple[Signed, ...]  # the acts replayed, in order

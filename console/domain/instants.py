@@ -21,7 +21,12 @@ def iso_utc(value: datetime | None) -> str | None:
     """ISO-8601 in UTC with a `Z`, to the second; None stays None."""
     if value is None:
         return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = value if value.tzinfo is UTC else value.astimezone(UTC)
+    if utc.year < 1000:  # strftime's year is not padded to four digits
+        return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # The same text as strftime's, at a third of the cost: a JSON listing formats tens of
+    # thousands of instants.
+    return utc.isoformat(timespec="seconds")[:-6] + "Z"
 
 
 # Schedules are computed around a date and a horizon of years: far dates overflow.

@@ -24,7 +24,7 @@ import sqlite3
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -48,6 +48,7 @@ from console.domain.errors import PolicyRefused, QuorumError, UsageError
 from console.domain.identity import Identity, current_identity, require_member
 from console.domain.model import TargetRef, utcnow
 from console.domain.settings import Policy
+from console.engine import collector
 from console.engine.audit_watch import head_gone, seen_heads
 from console.engine.deploy_command import (
     DeployCommandError,
@@ -107,7 +108,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProposalView:
     """A proposal as shown at one instant: its state evaluated, its votes tallied."""
 
@@ -374,14 +375,22 @@ class Actions:
         return self.config.policy(environment)
 
     def _derived_view(self, derived: Derived, now: datetime | None = None) -> ProposalView:
-        now = now or self.clock()
-        p = derived.proposal
-        policy = self.policy(p.ref.environment)
-        holder = self.ledger.holder(policy, p.created_at)
-        # The votes of a legacy or invalid proposal stay readable on it, and none counts.
-        counting = p if p.state not in (State.INVALID, State.LEGACY) else replace(p, votes=())
-        tally = rules.tally(counting, policy, now, holder)
-        return ProposalView(p, tally, policy, derived.ignored, self.ledger.signed)
+        return self._derived_views([derived], now or self.clock())[0]
+
+    def _derived_views(self, found: Iterable[Derived], now: datetime) -> list[ProposalView]:
+        """Each of `found` tallied at `now`; the ledger and its settings looked up once, as
+        the open list has thousands."""
+        ledger = self.ledger
+        signed = ledger.signed
+        views = []
+        for derived in found:
+            p = derived.proposal
+            policy = self.policy(p.ref.environment)
+            # The votes of a legacy or invalid proposal stay readable on it, and none counts.
+            counting = p if p.state not in (State.INVALID, State.LEGACY) else replace(p, votes=())
+            tally = rules.tally(counting, policy, now, ledger.holder(policy, p.created_at))
+            views.append(ProposalView(p, tally, policy, derived.ignored, signed))
+        return views
 
     def view(self, proposal: Proposal) -> ProposalView:
         """`proposal` as its signed acts make it now (the fields passed in are not believed)."""
@@ -406,7 +415,8 @@ class Actions:
         if memo is not None and memo[0] == version and memo[1] <= now < memo[2]:
             return memo[3], memo[2]
         found, until = self.ledger.pending_until(now)
-        views = tuple(self._derived_view(d, now) for d in found)
+        with collector.paused():
+            views = tuple(self._derived_views(found, now))
         self._open = (version, now, until, views)
         return views, until
 

@@ -35,6 +35,7 @@ from console.domain.derive import (
 )
 from console.domain.errors import PolicyRefused
 from console.domain.settings import Config, Policy
+from console.engine import collector
 from console.rotation.schedule import holder_at
 from console.signing.signer import Signer
 from console.store.acts import ActStore
@@ -195,9 +196,10 @@ class Ledger:
     def every(self, now: datetime | None = None) -> list[Derived]:
         """Every proposal, derived, oldest first (a cached row that says settled is not
         believed: only an execution's recorded outcome settles one)."""
-        facts = self.acts.facts(self.store.ids())
-        outcomes = self._outcomes(facts)
-        return [self._derive(facts[pid], now, outcomes) for pid in sorted(facts)]
+        with collector.paused():
+            facts = self.acts.facts(self.store.ids())
+            outcomes = self._outcomes(facts)
+            return [self._derive(facts[pid], now, outcomes) for pid in sorted(facts)]
 
     def overridden(self, now: datetime | None = None) -> list[Derived]:
         """Every proposal that has an override act, derived, oldest first: the only ones
@@ -214,6 +216,11 @@ class Ledger:
         is left out of this list, which lets nothing through: every vote and execution
         derives its own proposal. `refresh` (mutating paths only) rewrites the rows of
         candidates whose derived state moved on (expired, withdrawn...).
+
+        Each answer has its proposal and the acts that did not count, but not the acts
+        replayed (`counted` is empty): listings and the duplicate check need only the
+        former, and a team's thousands of open proposals are held between refreshes.
+        Whoever needs the replayed acts derives the one proposal (`derived`).
 
         The answer is kept while the file does not change (`version`) and the clock has
         not reached the first instant it could differ (`changes_at`): the console asks
@@ -245,15 +252,18 @@ class Ledger:
         return memo.found, memo.until
 
     def _derive_pending(self, version: tuple[int, int], now: datetime) -> _Pending:
-        live = {p.id: p for p in self.store.list([State.OPEN, State.BLOCKED, State.APPROVED])}
-        facts = self.acts.facts(live)
-        outcomes = self._outcomes(facts)
-        found = [self._derive(facts[pid], now, outcomes) for pid in sorted(facts)]
+        live = self.store.states([State.OPEN, State.BLOCKED, State.APPROVED])
+        with collector.paused():
+            facts = self.acts.facts(live)
+            outcomes = self._outcomes(facts)
+            found = [self._derive(facts[pid], now, outcomes) for pid in sorted(facts)]
         until = min((self.changes_at(facts[d.proposal.id], d, now) for d in found), default=NEVER)
-        moved = tuple(
-            d.proposal for d in found if d.proposal.state is not live[d.proposal.id].state
+        moved = tuple(d.proposal for d in found if d.proposal.state is not live[d.proposal.id])
+        # Kept without the acts replayed: no caller of the list reads them, and held
+        # between refreshes they would keep every proposal's acts alive.
+        result = tuple(
+            Derived(d.proposal, (), d.ignored) for d in found if d.proposal.state not in FINAL
         )
-        result = tuple(d for d in found if d.proposal.state not in FINAL)
         return _Pending(version, now, until, result, moved)
 
     # -- writing -----------------------------------------------------------------------

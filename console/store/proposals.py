@@ -229,6 +229,16 @@ class ProposalStore(Store):
             wanted = [s.value for s in states]
             return self._select(f"state IN ({', '.join('?' * len(wanted))})", wanted)
 
+    def states(self, states: Iterable[State]) -> dict[int, State]:
+        """The id and cached state of each row in `states`, oldest first: what picks the
+        candidates for a derivation, without reading the rest of the rows and their votes
+        (which the derivation rebuilds from the acts anyway)."""
+        wanted = [s.value for s in states]
+        sql = f"SELECT id, state FROM proposals WHERE state IN ({', '.join('?' * len(wanted))})"
+        with self.lock:
+            rows = self.conn.execute(sql + " ORDER BY id", wanted).fetchall()
+        return {pid: State(state) for pid, state in rows}
+
     def settled_since(self, states: Iterable[State], since: datetime, limit: int) -> list[Proposal]:
         """At most `limit` rows in `states` updated at `since` or later, newest first.
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -144,6 +145,54 @@ def test_open_proposals_are_derived_again_only_when_the_file_or_their_time_moves
         finally:
             me.close()
             alice.close()
+            await session.close()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("collector_on", [True, False])
+def test_deriving_the_open_list_leaves_the_cyclic_collector_as_it_found_it(
+    collector_on: bool,
+) -> None:
+    """The collector is paused while thousands of proposals are derived; the console's
+    start runs with it off and turns it on itself, so a derivation must not turn it on."""
+    session = _session()
+
+    async def scenario() -> None:
+        me = Actions(session, identity=Identity(ME, ME))
+        try:
+            ref = (await resolve_target(session, "api", "production")).ref
+            pid = (await me.propose(Kind.DEPLOY, ref, revision="v1")).proposal.id
+            (gc.enable if collector_on else gc.disable)()
+            listed = [(v.id, v.state) for v in me.open_proposals()]
+            assert gc.isenabled() is collector_on
+            assert listed == [(pid, State.OPEN)]
+        finally:
+            gc.enable()
+            me.close()
+            await session.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_cached_row_that_says_open_does_not_list_a_withdrawn_proposal() -> None:
+    """Candidates are picked by their cached state alone; what is listed is derived."""
+    session = _session()
+
+    async def scenario() -> None:
+        me = Actions(session, identity=Identity(ME, ME))
+        try:
+            ref = (await resolve_target(session, "api", "production")).ref
+            gone = (await me.propose(Kind.DEPLOY, ref, revision="v1")).proposal.id
+            await me.withdraw(gone)
+            kept = (await me.propose(Kind.DEPLOY, ref, revision="v2")).proposal.id
+            with me.proposals.writing():
+                me.proposals.conn.execute(
+                    "UPDATE proposals SET state = 'open' WHERE id = ?", (gone,)
+                )
+            assert [v.id for v in me.open_proposals()] == [kept]
+        finally:
+            me.close()
             await session.close()
 
     asyncio.run(scenario())
