@@ -424,6 +424,9 @@ class QuorumApp(App[int]):
     def action_describe(self) -> None:
         self.flows.describe()
 
+    def action_canary(self) -> None:
+        self.flows.canary()
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The `:` commands, also in the command palette (ctrl+p)."""
         yield from super().get_system_commands(screen)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 GROUP = "quorum.providers"
 BUILTIN = {
     "sandbox": "providers.sandbox:SandboxProvider",
+    "sandbox-watch": "providers.sandbox:SandboxWatchProvider",
     "kubernetes": "providers.kubernetes:KubernetesProvider",
     "ecs": "providers.aws:EcsProvider",
     "static-site": "providers.aws:StaticSiteProvider",

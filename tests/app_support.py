@@ -252,8 +252,12 @@ async def open_by_command(pilot: Pilot, command: str, pane: Callable[[], Pane] |
         ) from None
 
 
-def sandbox_session(data_dir: Path, *, readonly: bool = False) -> Session:
-    """The built-in sandbox team on a paused world: the same screen on every run."""
+def sandbox_session(data_dir: Path, *, readonly: bool = False, watch: bool = False) -> Session:
+    """The built-in sandbox team on a paused world: the same screen on every run.
+
+    Its monitoring (sim-watch: health rows and the alerts strip) only with `watch`: the
+    paused instant has an incident firing, whose strip and rows would change every
+    screen a test reads for something else."""
     from console.config.sandbox_team import sandbox_config
     from providers.registry import build_provider
 
@@ -261,7 +265,9 @@ def sandbox_session(data_dir: Path, *, readonly: bool = False) -> Session:
     config = replace(
         config,
         providers=tuple(
-            replace(pc, settings={**pc.settings, "paused": True}) for pc in config.providers
+            replace(pc, settings={**pc.settings, "paused": True})
+            for pc in config.providers
+            if watch or pc.kind != "sandbox-watch"
         ),
     )
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,8 @@ def sandbox_config() -> Config:
             ProviderConfig(name="sim-k8s", kind="sandbox", settings={"platform": "kubernetes"}),
             ProviderConfig(name="sim-ecs", kind="sandbox", settings={"platform": "ecs"}),
             ProviderConfig(name="sim-sites", kind="sandbox", settings={"platform": "static"}),
+            # Its monitoring: health checks of production and the alerts its incidents fire.
+            ProviderConfig(name="sim-watch", kind="sandbox-watch", settings={}),
         ),
         rotations=(
             RotationConfig(

@@ -94,6 +94,36 @@ class Alarm:
 
 
 @dataclass(frozen=True)
+class Route:
+    """One origin behind a front (a load balancer), as the front sees it now.
+
+    `host` is the origin's address; a platform target that answers at that host (see
+    `Target.hosts`) is the origin, which is how console.domain.sites merges the
+    platforms behind one front into one site row.
+    """
+
+    host: str
+    pool: str = ""
+    enabled: bool = True
+    healthy: bool | None = None  # None: not checked
+    serving: bool = False  # takes the traffic now
+
+
+@dataclass(frozen=True)
+class Canary:
+    """A second revision taking part of a target's traffic, as its provider reports it.
+
+    `error_rate` is the canary's own (percent of its requests), `share` the percent of
+    the target's traffic it takes; None where the provider cannot tell.
+    """
+
+    revision: str
+    error_rate: float | None = None
+    share: float | None = None
+    requests: float | None = None  # requests a second the canary answers
+
+
+@dataclass(frozen=True)
 class Target:
     """One deployed thing as a provider last saw it."""
 
@@ -108,6 +138,12 @@ class Target:
     metrics: dict[str, float] = field(default_factory=dict, compare=True, hash=False)
     # The backend's own alarms on this target that need a person (see Alarm).
     alarms: tuple[Alarm, ...] = ()
+    # The hosts a site platform answers at (a front's origins name them), lower case.
+    hosts: tuple[str, ...] = ()
+    # A front's origins and which of them serve now (a load balancer's pools).
+    routes: tuple[Route, ...] = ()
+    # A second revision taking part of the traffic, while one does.
+    canary: Canary | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from console.domain.alerts import Alert, firing, is_critical
+from console.domain.canary import CanaryVerdict, judge
 from console.domain.model import Health, Snapshot, Target, utcnow
 from console.domain.thresholds import Thresholds
 from console.engine.reads import READ_TIMEOUT, describe_failure, take_snapshot
@@ -51,6 +52,8 @@ class TargetRow:
     error: str | None = None
     # The firing alerts naming this target's service (and environment), worst first.
     alerts: tuple[Alert, ...] = ()
+    # The verdict on the target's canary, while one takes traffic.
+    canary: CanaryVerdict | None = None
 
     @property
     def key(self) -> str:
@@ -186,6 +189,7 @@ class Hub:
                         stale=state.stale,
                         error=state.error,
                         alerts=on,
+                        canary=judge(target.canary, thresholds) if target.canary else None,
                     )
                 )
         return rows

@@ -524,6 +524,77 @@ class ConsensusFlows:
                 title="rollback",
             )
 
+    @flow("canary", exclusive=True)
+    async def canary(self) -> None:
+        """`c` in Services: act on the selected row's canary verdict, through the same
+        actions path as any deploy or rollback (a promote follows the environment's
+        policy, a rollback needs no vote); the target acted on is the row's own, or the
+        row of the same service and environment whose provider can make the change."""
+        from console.domain.canary import Verdict, judge, step_for
+        from console.domain.consensus import Kind
+        from widgets.dialogs.modals import ConfirmScreen
+
+        app = self.app
+        if (row := self._target()) is None:
+            return
+        ref, canary = row.target.ref, row.target.canary
+        where = f"{ref.service}@{ref.environment}"
+        if canary is None:
+            app.say(f"{where} has no canary taking traffic")
+            return
+        judged = judge(canary, app.session.config.thresholds_for(ref.service))
+        need = Capability.ROLLBACK if judged.verdict is Verdict.ROLLBACK else Capability.DEPLOY
+        acting = self._runner(row, need)
+        if acting is None and judged.verdict is not Verdict.WAIT:
+            app.say(f"{judged.line()}: no provider here can {judged.verdict} {where}")
+            return
+        runs = acting.target.revision if acting is not None else ""
+        step = step_for(judged, runs, row.target.revision)
+        if isinstance(step, str) or acting is None:
+            app.say(f"{where}: {step}")
+            return
+        target = acting.target.ref
+        kind = Kind.DEPLOY if step.kind == "deploy" else Kind.ROLLBACK
+        if not await self._allowed(target, kind):
+            return
+        what = (
+            f"Promote the canary: deploy {step.revision} to {target}?"
+            if kind is Kind.DEPLOY
+            else f"Roll back the canary: {target} back to {step.revision or 'its revision before'}?"
+        )
+        expect = ref.service if ref.environment == "production" else None
+        if not await app.push_screen_wait(ConfirmScreen(f"{judged.line()}. {what}", expect=expect)):
+            return
+        if kind is Kind.DEPLOY:
+            await self.change(
+                lambda: app.actions.propose(
+                    Kind.DEPLOY, target, revision=step.revision, reason=judged.line()
+                ),
+                PROPOSED,
+                title="canary promote",
+            )
+        else:
+            await self.change(
+                lambda: app.actions.rollback(target, to=step.revision or None),
+                f"rolled back {where} from the canary",
+                title="canary rollback",
+            )
+
+    def _runner(self, row: ServiceView, need: Capability) -> ServiceView | None:
+        """The row that runs `row`'s service in its environment and whose provider can
+        `need`: the row itself first, then the others of the same pair."""
+        ref = row.target.ref
+        same = [
+            v
+            for v in self.app.feeds.views.values()
+            if (v.target.ref.service, v.target.ref.environment) == (ref.service, ref.environment)
+        ]
+        for view in [row, *(v for v in same if v.key != row.key)]:
+            provider = self.app.feeds.provider_of(view.target.ref)
+            if provider is not None and provider.can(need):
+                return view
+        return None
+
     @flow("describe", exclusive=True)
     async def describe(self) -> None:
         """`d` in Services: the selected target's pods and recent events (k9s describe).

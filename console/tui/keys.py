@@ -15,8 +15,9 @@ from textual.widgets import Input
 
 from widgets.base.pane import Pane
 
-# Bound by the app (rollback) or by the Services pane as `app.restart` / `app.scale`.
-APP_MUTATING: frozenset[str] = frozenset({"rollback", "restart", "scale"})
+# Bound by the app (rollback) or by the Services pane as `app.restart`, `app.scale`
+# and `app.canary`.
+APP_MUTATING: frozenset[str] = frozenset({"rollback", "restart", "scale", "canary"})
 
 
 def is_mutating(owner: DOMNode, action: str) -> bool:

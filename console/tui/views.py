@@ -13,8 +13,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from console.domain.alerts import Alert, firing, is_critical
-from console.domain.model import Health, ProviderApproval, Revision
+from console.domain.canary import judge
+from console.domain.model import Health, ProviderApproval, Revision, Target
 from console.domain.settings import Config
+from console.domain.sites import merge_sites
 from console.engine.hub import ProviderState
 from widgets.base.chrome import ProviderLine
 from widgets.panes.services import ServiceView
@@ -42,20 +44,60 @@ def service_views(
 ) -> list[ServiceView]:
     """Every target the providers' last good snapshots hold, stale ones marked; the
     alerts naming a target's service (and environment) raise its health and are named
-    on its row."""
+    on its row. The platforms behind a front (console.domain.sites) show as the front's
+    one site row, not each on its own."""
+    rows: list[tuple[Target, bool]] = [
+        (target, state.stale)
+        for state in states
+        if state.snapshot is not None
+        for target in state.snapshot.targets
+    ]
+    sites, absorbed = merge_sites([t for t, _ in rows])
+    stale = {t.ref.key: s for t, s in rows}
+    merged = {}
+    for site in sites:
+        keys = [site.front.ref.key, *(p.target.ref.key for p in site.platforms)]
+        live = site.live.target.ref.provider if site.live else ""
+        merged[site.front.ref.key] = (site.row(), any(stale[k] for k in keys), site.providers, live)
     views = []
-    for state in states:
-        if state.snapshot is None:
+    for target, is_stale in rows:
+        key = target.ref.key
+        if key in absorbed:
             continue
-        for target in state.snapshot.targets:
-            thresholds = config.thresholds_for(target.ref.service)
-            levels = {name: thresholds.classify(name, v) for name, v in target.metrics.items()}
-            on = [a for a in alerts if a.names(target.ref.service, target.ref.environment)]
-            found = [Health.CRITICAL if is_critical(a) else Health.WARNING for a in on]
-            health = max([*levels.values(), *found], key=_WORST.index, default=Health.UNKNOWN)
-            names = tuple(dict.fromkeys(a.name for a in on))
-            views.append(ServiceView(target, health, state.stale, levels, names))
+        platforms: tuple[str, ...] = ()
+        live = ""
+        if key in merged:
+            target, is_stale, platforms, live = merged[key]
+        views.append(_view(target, is_stale, config, alerts, platforms, live))
     return views
+
+
+def _view(
+    target: Target,
+    stale: bool,
+    config: Config,
+    alerts: Sequence[Alert],
+    platforms: tuple[str, ...] = (),
+    live: str = "",
+) -> ServiceView:
+    thresholds = config.thresholds_for(target.ref.service)
+    levels = {name: thresholds.classify(name, v) for name, v in target.metrics.items()}
+    on = [a for a in alerts if a.names(target.ref.service, target.ref.environment)]
+    found = [Health.CRITICAL if is_critical(a) else Health.WARNING for a in on]
+    health = max([*levels.values(), *found], key=_WORST.index, default=Health.UNKNOWN)
+    names = tuple(dict.fromkeys(a.name for a in on))
+    verdict = judge(target.canary, thresholds) if target.canary is not None else None
+    return ServiceView(
+        target,
+        health,
+        stale,
+        levels,
+        names,
+        platforms,
+        live,
+        canary=verdict.line() if verdict else "",
+        verdict=str(verdict.verdict) if verdict else "",
+    )
 
 
 def provider_lines(states: Iterable[ProviderState]) -> list[ProviderLine]:

@@ -181,6 +181,7 @@ class StaticSiteProvider(Provider):
             updated_at=as_time(_parse_iso((manifest or {}).get("deployed_at")))
             or as_time(last.get("CreateTime")),
             message="; ".join(parts),
+            hosts=_hosts(distribution.get("Distribution") or {}),
         )
 
     async def _versioned(self, site: Site) -> bool:
@@ -459,3 +460,11 @@ def _revision(manifest: Mapping[str, Any], current: bool) -> Revision:
         f" from {manifest.get('source', '?')}",
         current=current,
     )
+
+
+def _hosts(distribution: dict[str, Any]) -> tuple[str, ...]:
+    """Where a distribution answers (its CloudFront domain and its aliases), so a load
+    balancer in front of it is matched to it."""
+    config = distribution.get("DistributionConfig") or {}
+    found = [distribution.get("DomainName"), *((config.get("Aliases") or {}).get("Items") or [])]
+    return tuple(dict.fromkeys(str(h).lower() for h in found if isinstance(h, str) and h))

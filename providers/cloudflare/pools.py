@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from console.domain.model import PodInfo, RolloutStatus
+from console.domain.model import PodInfo, RolloutStatus, Route
 
 
 @dataclass(frozen=True)
@@ -126,3 +126,32 @@ def origins(pool: dict[str, Any], health: dict[str, Any] | None) -> list[PodInfo
             )
         )
     return out
+
+
+def routes(
+    pools: list[dict[str, Any]], health: dict[str, Any], serving_pool: dict[str, Any] | None
+) -> tuple[Route, ...]:
+    """Every origin of every pool as a route: enabled (with its pool), healthy as the
+    monitors see it, and serving when it is an enabled origin of the pool that serves;
+    the site row matches platforms to these by host."""
+    out = []
+    for pool in pools:
+        for origin in pool.get("origins") or []:
+            if not isinstance(origin, dict) or not origin.get("address"):
+                continue
+            address = str(origin["address"])
+            enabled = bool(origin.get("enabled", True)) and bool(pool.get("enabled"))
+            seen = origin_health(health.get(str(pool.get("id"))), address)
+            # With a Host header override (a platform's shared CNAME such as
+            # cname.vercel-dns.com) the platform knows the site by that host.
+            override = ((origin.get("header") or {}).get("Host") or [None])[0]
+            out.append(
+                Route(
+                    host=str(override or address),
+                    pool=str(pool.get("name") or ""),
+                    enabled=enabled,
+                    healthy=seen.ok,
+                    serving=enabled and serving_pool is not None and pool is serving_pool,
+                )
+            )
+    return tuple(out)

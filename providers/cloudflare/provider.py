@@ -116,6 +116,7 @@ class CloudflareProvider(Provider):
         pools: list[dict[str, Any]],
         health: dict[str, pl.Health],
         lb: dict[str, Any] | None,
+        raw: dict[str, Any],
     ) -> Target:
         serving = pl.serving(pools, health, lb)
         parts = []
@@ -139,11 +140,12 @@ class CloudflareProvider(Provider):
                 (t for p in pools if (t := parse_time(p.get("modified_on")))), default=None
             ),
             message=" · ".join(parts),
+            routes=pl.routes(pools, raw, serving),
         )
 
     async def snapshot(self) -> Snapshot:
-        pools, _, health, lb = await self._state()
-        return Snapshot(self.name, (self._row(self._ref(), pools, health, lb),), utcnow())
+        pools, raw, health, lb = await self._state()
+        return Snapshot(self.name, (self._row(self._ref(), pools, health, lb, raw),), utcnow())
 
     async def details(self, target: TargetRef) -> TargetDetails:
         self._check_ref(target)
@@ -159,7 +161,7 @@ class CloudflareProvider(Provider):
             )
             for p in pools
         ]
-        row = self._row(target, pools, health, lb)
+        row = self._row(target, pools, health, lb, raw)
         return TargetDetails(target=row, pods=tuple(origins), events=tuple(events))
 
     async def revisions(self, target: TargetRef) -> list[Revision]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from console.domain.model import EventInfo, PodInfo, RolloutStatus, Target, TargetRef
 from providers.ci.times import parse_time, took
@@ -136,10 +137,12 @@ def pages_target(ref: TargetRef, pages: dict[str, Any] | None) -> Target:
     prefixes = [str(d.get("path_prefix")) for d in deployments if d.get("path_prefix")]
     if prefixes:
         parts.append("also under " + ", ".join(prefixes))
+    host = urlsplit(str(pages.get("url") or "")).hostname
     return Target(
         ref=ref,
         revision="",
         status=RolloutStatus.READY if deployments else RolloutStatus.UNKNOWN,
         updated_at=last,
         message=" · ".join(parts) if deployments else "GitLab Pages has no deployment",
+        hosts=(host.lower(),) if host else (),
     )

@@ -73,6 +73,12 @@ def _delta(now: float | None, before: float | None) -> float | None:
     return now - before
 
 
+def requests_since(current: Scrape, previous: Scrape | None = None) -> float | None:
+    """Requests counted since `previous` (all of them after a restart), or None."""
+    restarted = previous is not None and ((current.requests or 0.0) < (previous.requests or 0.0))
+    return _delta(current.requests, None if restarted or previous is None else previous.requests)
+
+
 def derive(current: Scrape, previous: Scrape | None = None) -> dict[str, float]:
     """error_rate (%) and p99 (ms) over the interval since `previous`, where the page allows."""
     restarted = previous is not None and ((current.requests or 0.0) < (previous.requests or 0.0))

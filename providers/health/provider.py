@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -22,6 +23,7 @@ import httpx
 from console.domain.model import (
     ERROR_RATE,
     P99,
+    Canary,
     RolloutStatus,
     Series,
     Snapshot,
@@ -110,16 +112,58 @@ class HealthProvider(Provider):
         async with self._gate:
             return await probe(client, check_name, url, self.config.timeout)
 
-    async def _service(self, service: str) -> Target:
-        base = self.config.urls[service]
+    async def _probes(self, base: str) -> dict[str, Probe]:
         checks = list(self.config.paths.items())
         probes = await together(*(self._probe(name, base + path) for name, path in checks))
-        found = {p.check: p for p in probes}
+        return {p.check: p for p in probes}
+
+    async def _service(self, service: str) -> Target:
+        canary_url = self.config.canaries.get(service)
+        if canary_url is None:
+            found = await self._probes(self.config.urls[service])
+            beside: dict[str, Probe] = {}
+        else:
+            found, beside = await together(
+                self._probes(self.config.urls[service]), self._probes(canary_url)
+            )
+        served = self._requests(service, found.get("metrics"))
         figures, note = self._figures(service, found.get("metrics"))
         at = utcnow()
         if figures:
             self._history.setdefault(service, deque(maxlen=HISTORY)).append((at, figures))
-        return target_of(self._ref(service), found, figures, note, at)
+        row = target_of(self._ref(service), found, figures, note, at)
+        if canary_url is None:
+            return row
+        return replace(row, canary=self._canary(service, beside, served))
+
+    def _canary(self, service: str, found: dict[str, Probe], served: float | None) -> Canary:
+        """The canary's revision (its health answer's version), its own error rate, and
+        its share of the requests both answered since the last cycle."""
+        key = f"{service} canary"
+        requests = self._requests(key, found.get("metrics"))
+        figures, _ = self._figures(key, found.get("metrics"))
+        gates = [p for name in ("health", "ready") if (p := found.get(name)) is not None]
+        revision = next((v for p in gates if (v := p.field("version", "revision"))), "canary")
+        total = (requests or 0.0) + (served or 0.0)
+        share = (
+            round(100.0 * (requests or 0.0) / total, 1) if requests is not None and total else None
+        )
+        return Canary(revision, figures.get(ERROR_RATE), share, requests)
+
+    def _scrape(self, page: Probe | None) -> exposition.Scrape | None:
+        if page is None or not page.passed:
+            return None
+        try:
+            return exposition.read(
+                page.body, self.config.requests_metric, self.config.latency_metric
+            )
+        except exposition.NotExposition:
+            return None
+
+    def _requests(self, key: str, page: Probe | None) -> float | None:
+        """Requests counted since the last cycle (read before `_figures` keeps the page)."""
+        scrape = self._scrape(page)
+        return None if scrape is None else exposition.requests_since(scrape, self._scrapes.get(key))
 
     def _figures(self, service: str, page: Probe | None) -> tuple[dict[str, float], str]:
         """Error rate and p99 from a `/metrics` answer, and a note when it gave none."""

@@ -16,6 +16,7 @@ MAX_CONNECTIONS = 1000
 
 DECLARED = (
     Setting("urls", "table", None, "service = its base URL", required=True),
+    Setting("canaries", "table", None, "service = the base URL of its canary"),
     Setting("environment", "string", "production", "the environment the services run in"),
     Setting("interval", "number", 30.0, "seconds between probe cycles"),
     Setting("timeout", "number", 5.0, "seconds one probe may take, connect to last byte"),
@@ -38,6 +39,8 @@ class Settings:
     paths: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PATHS))
     requests_metric: str = "http_requests_total"
     latency_metric: str = "http_request_duration_seconds"
+    # service -> the base URL of a canary (a second revision taking part of its traffic)
+    canaries: dict[str, str] = field(default_factory=dict)
 
 
 def check(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -52,6 +55,15 @@ def check(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
                 problems.append(("urls", f"{service}: expected an http:// or https:// URL"))
             elif urlsplit(url).username or urlsplit(url).password:
                 problems.append(("urls", f"{service}: a URL must not carry credentials"))
+    canaries = settings.get("canaries")
+    if isinstance(canaries, Mapping):
+        for service, url in canaries.items():
+            if not isinstance(urls, Mapping) or service not in urls:
+                problems.append(("canaries", f"{service}: not a service of urls"))
+            elif not isinstance(url, str) or not _http_url(url):
+                problems.append(("canaries", f"{service}: expected an http:// or https:// URL"))
+            elif urlsplit(url).username or urlsplit(url).password:
+                problems.append(("canaries", f"{service}: a URL must not carry credentials"))
     for key, least, most in (("interval", 1.0, 86400.0), ("timeout", 0.1, 60.0)):
         value = settings.get(key)
         if _number(value) and not least <= value <= most:
@@ -90,4 +102,5 @@ def parse(settings: Mapping[str, Any]) -> Settings:
         paths={name: path for name, path in paths.items() if path},
         requests_metric=settings.get("requests_metric") or "http_requests_total",
         latency_metric=settings.get("latency_metric") or "http_request_duration_seconds",
+        canaries={s: url.rstrip("/") for s, url in (settings.get("canaries") or {}).items()},
     )

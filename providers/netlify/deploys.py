@@ -8,6 +8,7 @@ pending_review on the way); `published_at` is set on the deploy that went live.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from console.domain.model import RolloutStatus, Target, TargetRef
 from providers.ci.times import parse_time
@@ -78,3 +79,13 @@ def target_of(
         updated_at=parse_time(shown.get("published_at") or shown.get("created_at")),
         message=" · ".join(parts),
     )
+
+
+def hosts_of(site: dict[str, Any]) -> tuple[str, ...]:
+    """Where a site answers (its Netlify name, custom domain and aliases), so a load
+    balancer in front of it is matched to it."""
+    found = [site.get("custom_domain"), *(site.get("domain_aliases") or [])]
+    found += [urlsplit(str(site.get(k) or "")).hostname for k in ("ssl_url", "url")]
+    if site.get("name"):
+        found.append(f"{site['name']}.netlify.app")
+    return tuple(dict.fromkeys(str(h).lower() for h in found if isinstance(h, str) and h))

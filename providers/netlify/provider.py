@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -77,6 +78,13 @@ class NetlifyProvider(Provider):
 
     async def _state(self, site: str) -> tuple[str, dict[str, Any] | None, list[dict[str, Any]]]:
         """(site id, the published deploy, production deploys newest first)."""
+        found, published, deploys = await self._site_state(site)
+        return str(found["id"]), published, deploys
+
+    async def _site_state(
+        self, site: str
+    ) -> tuple[dict[str, Any], dict[str, Any] | None, list[dict[str, Any]]]:
+        """(the site, the published deploy, production deploys newest first)."""
         found = await self.client.get(f"sites/{quote(site, safe='')}")
         if not isinstance(found, dict) or not found.get("id"):
             raise BadResponse(f"site {site}: expected a site")
@@ -93,7 +101,7 @@ class NetlifyProvider(Provider):
             published = next((d for d in deploys if d.get("id") == published["id"]), published)
         else:
             published = None
-        return site_id, published, deploys
+        return found, published, deploys
 
     async def snapshot(self) -> Snapshot:
         if self._last is not None and not self.pacer.due():
@@ -113,8 +121,9 @@ class NetlifyProvider(Provider):
         return self._last
 
     async def _target(self, ref: TargetRef) -> Target:
-        _, published, deploys = await self._state(ref.target)
-        return dp.target_of(ref, published, deploys[0] if deploys else None)
+        site, published, deploys = await self._site_state(ref.target)
+        row = dp.target_of(ref, published, deploys[0] if deploys else None)
+        return replace(row, hosts=dp.hosts_of(site))
 
     async def details(self, target: TargetRef) -> TargetDetails:
         _, published, deploys = await self._state(self._site_of(target))

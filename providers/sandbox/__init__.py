@@ -3,5 +3,6 @@ roll out, degrade, recover and log, so Quorum shows everything with no config.
 """
 
 from providers.sandbox.provider import PAUSED_AT, SandboxProvider
+from providers.sandbox.watch import SandboxWatchProvider
 
-__all__ = ["PAUSED_AT", "SandboxProvider"]
+__all__ = ["PAUSED_AT", "SandboxProvider", "SandboxWatchProvider"]

@@ -51,6 +51,15 @@ CREATE TABLE IF NOT EXISTS events (
     replicas INTEGER
 );
 CREATE INDEX IF NOT EXISTS events_by_target ON events (provider, service, environment, at);
+CREATE TABLE IF NOT EXISTS silences (
+    id TEXT PRIMARY KEY,
+    provider TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    until REAL NOT NULL,
+    author TEXT NOT NULL,
+    comment TEXT NOT NULL,
+    expired INTEGER NOT NULL DEFAULT 0
+);
 """
 
 
@@ -148,6 +157,36 @@ class WorldStore:
             raise
         conn.execute("COMMIT")
         return change
+
+    def add_silence(
+        self, provider: str, silence: str, fingerprint: str, until: float, author: str, comment: str
+    ) -> None:
+        """Records a silence of one simulated alert until `until` (seconds since the epoch)."""
+        self._conn().execute(
+            "INSERT INTO silences (id, provider, fingerprint, until, author, comment)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (silence, provider, fingerprint, until, author, comment),
+        )
+
+    def expire_silence(self, provider: str, silence: str) -> bool:
+        """Ends a silence now; False when `provider` has no such silence still running."""
+        done = self._conn().execute(
+            "UPDATE silences SET expired = 1 WHERE provider = ? AND id = ? AND expired = 0",
+            (provider, silence),
+        )
+        return done.rowcount == 1
+
+    def silences(self, provider: str, now: float) -> dict[str, tuple[str, ...]]:
+        """The silences running at `now`, as their ids by the fingerprint they silence."""
+        rows = self._conn().execute(
+            "SELECT fingerprint, id FROM silences WHERE provider = ? AND expired = 0"
+            " AND until > ? ORDER BY id",
+            (provider, now),
+        )
+        out: dict[str, tuple[str, ...]] = {}
+        for fingerprint, silence in rows:
+            out[fingerprint] = (*out.get(fingerprint, ()), silence)
+        return out
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

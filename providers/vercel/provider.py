@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
@@ -163,10 +164,10 @@ class VercelProvider(Provider):
     async def _target(
         self, project: asyncio.Future[dict[str, Any]], target: str, ref: TargetRef
     ) -> Target:
-        _, listed, live = await self._listed(await asyncio.shield(project), target)
+        found, listed, live = await self._listed(await asyncio.shield(project), target)
         if not listed:
             return Target(ref, "", RolloutStatus.UNKNOWN, message=f"no {target} deployments yet")
-        return dep.target_of(ref, listed[0], live)
+        return replace(dep.target_of(ref, listed[0], live), hosts=_hosts(found, target, listed))
 
     async def details(self, target: TargetRef) -> TargetDetails:
         project, vercel_target = self._split(target)
@@ -351,3 +352,14 @@ def _live(
     if current:
         return {"uid": current, "readyState": dep.READY}
     return next((d for d in listed if dep.state_of(d) == dep.READY), None)
+
+
+def _hosts(project: dict[str, Any], target: str, listed: list[dict[str, Any]]) -> tuple[str, ...]:
+    """Where a target answers, so a load balancer in front of it is matched to it: the
+    production target at the project's `NAME.vercel.app` and its production aliases, a
+    preview target at its newest deployment's own URL."""
+    if target != PRODUCTION:
+        return tuple(str(d["url"]).lower() for d in listed[:1] if d.get("url"))
+    aliases = ((project.get("targets") or {}).get(PRODUCTION) or {}).get("alias") or []
+    names = [f"{project['name']}.vercel.app"] if project.get("name") else []
+    return tuple(dict.fromkeys(str(a).lower() for a in [*names, *aliases] if isinstance(a, str)))

@@ -53,8 +53,9 @@ def _paused_audit_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(audit_store, "datetime", PausedDatetime)
 
 
-def _app(tmp_path: Path) -> QuorumApp:
-    session = sandbox_session(tmp_path / "data")
+def _app(tmp_path: Path, *, watch: bool = False) -> QuorumApp:
+    """The paused sandbox; with `watch` its monitoring too (health rows, alerts strip)."""
+    session = sandbox_session(tmp_path / "data", watch=watch)
     config = session.config
     # The sandbox team starts with whoever runs the tests; a fixed name keeps the picture.
     rotations = tuple(
@@ -71,7 +72,8 @@ async def _loaded(pilot) -> None:
     """Every pane filled, alice's proposal waiting (teammates vote seconds after it
     opens, and the clock is paused at the moment it opened), no toast on screen."""
     app: QuorumApp = pilot.app
-    await settle(pilot, lambda: len(app.services.table.keys) == 20)
+    rows = 25 if "sim-watch" in app.session.providers else 20  # 5 health rows
+    await settle(pilot, lambda: len(app.services.table.keys) == rows)
     table = app.services.table
     # Whichever simulated provider answers first holds the cursor (its rows came first);
     # the picture is of the top row, as a person pressing Home would see it.
@@ -124,7 +126,8 @@ def test_pane(snap_compare, tmp_path: Path, pane: str, size: tuple[int, int]) ->
 
 @pytest.mark.parametrize("size", WIDE, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_main_screen(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
-    assert snap_compare(_app(tmp_path), terminal_size=size, run_before=_loaded)
+    """The whole sandbox as `quorum --sandbox` shows it, its monitoring included."""
+    assert snap_compare(_app(tmp_path, watch=True), terminal_size=size, run_before=_loaded)
 
 
 async def _dialog(pilot, screen: type, *keys: str) -> None:

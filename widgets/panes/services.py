@@ -52,6 +52,7 @@ COLUMNS = [
     Column("p99", "P99ms", 6, priority=2, justify="right"),
     Column("message", "MESSAGE", 8, flex=True, priority=3),
 ]
+VERDICT_STYLES = {"promote": "green", "roll back": "red", "wait": "yellow"}
 SORTS = {"name": "service", "status": "status", "age": "age"}
 # The footer shows the three sorts as one entry, `N/S/A Sort`; the help lists each.
 SORT = Binding.Group("Sort")
@@ -69,6 +70,13 @@ class ServiceView:
     levels: Mapping[str, Health] = field(default_factory=dict)
     # The firing alerts naming this service here, most severe first (names only).
     alerts: tuple[str, ...] = ()
+    # A site row's platforms (console.domain.sites), the serving one first; empty for
+    # any other row.
+    platforms: tuple[str, ...] = ()
+    live: str = ""  # the platform serving a site row now; "" when none does
+    # A canary's verdict in one line (console.domain.canary), and the verdict alone.
+    canary: str = ""
+    verdict: str = ""
 
     @property
     def key(self) -> str:
@@ -85,9 +93,21 @@ def _health(view: ServiceView) -> Text:
 def _message(view: ServiceView) -> Text:
     """The row's message, after the alerts that name its service (they matter more)."""
     text = Text(neutralise(view.target.message), style="dim")
+    if view.canary:
+        style = VERDICT_STYLES.get(view.verdict, "yellow")
+        text = Text.assemble((f"{neutralise(view.canary)} ", f"bold {style}"), text)
     if view.alerts:
         text = Text.assemble((f"🔔 {neutralise(', '.join(view.alerts))} ", "bold red"), text)
     return text
+
+
+def _provider(view: ServiceView) -> str:
+    """The provider, or for a site row the platform that serves it and how many stand by
+    (`vercel+2`): which one serves is what matters at a glance."""
+    if not view.live:
+        return view.target.ref.provider
+    more = len(view.platforms) - 1
+    return view.live + (f"+{more}" if more else "")
 
 
 def _metric(view: ServiceView, name: str, fmt: str) -> Text:
@@ -100,7 +120,8 @@ def _metric(view: ServiceView, name: str, fmt: str) -> Text:
 
 class ServicesPane(Pane):
     """Services across providers; Shift-N/S/A sort, `/` filters, the cursor selects,
-    `r`/`s` restart/scale and `d` describes the selected target."""
+    `r`/`s` restart/scale, `d` describes the selected target and `c` acts on its
+    canary's verdict."""
 
     TITLE = "services"
     COMMAND = "svc"
@@ -116,6 +137,9 @@ class ServicesPane(Pane):
         Binding("r", "app.restart", "Restart"),
         Binding("s", "app.scale", "Scale"),
         Binding("d", "app.describe", "Describe"),
+        # Acts on the row's canary verdict (promote or roll back, through the policy); kept
+        # out of the footer, where most rows have no canary: the help lists it.
+        Binding("c", "app.canary", "Canary", show=False),
     ]
 
     class Selected(Message):
@@ -193,8 +217,9 @@ class ServicesPane(Pane):
     def _haystack(view: ServiceView) -> str:
         t = view.target
         return " ".join(
-            (t.ref.service, t.ref.environment, t.ref.provider, t.revision, t.status, view.health)
-        )
+            (t.ref.service, t.ref.environment, t.ref.provider, t.revision, t.status, view.health,
+             *view.platforms)
+        )  # fmt: skip
 
     def _sort_key(self, view: ServiceView) -> tuple:
         t = view.target
@@ -231,7 +256,7 @@ class ServicesPane(Pane):
 
     def _cells(self, view: ServiceView, now: datetime) -> tuple[Text, ...]:
         t = view.target
-        provider = t.ref.provider + (f" {STALE_MARK}" if view.stale else "")
+        provider = _provider(view) + (f" {STALE_MARK}" if view.stale else "")
         ready_style = "" if t.ready >= t.desired else "yellow"
         return (
             Text(neutralise(t.ref.service), style="bold"),

@@ -55,6 +55,14 @@ def row_json(row: TargetRow) -> dict[str, object]:
             {"id": a.id, "name": a.name, "severity": a.severity, "summary": a.summary}
             for a in row.alerts
         ],
+        "canary": None
+        if row.canary is None
+        else {
+            "revision": row.canary.canary.revision,
+            "share": row.canary.canary.share,
+            "error_rate": row.canary.canary.error_rate,
+            "verdict": row.canary.verdict.value,
+        },
         "stale": row.stale,
         "error": row.error,
     }
@@ -90,7 +98,9 @@ def run(args: argparse.Namespace) -> int:
                     r.target.revision,
                     r.target.status.value + (" (stale)" if r.stale else ""),
                     f"{r.target.ready}/{r.target.desired}",
-                    r.health.value + "".join(f" 🔔{a.name}" for a in r.alerts),
+                    r.health.value
+                    + "".join(f" 🔔{a.name}" for a in r.alerts)
+                    + (f" canary: {r.canary.verdict}" if r.canary else ""),
                     iso_utc(r.target.updated_at) or "",
                 ]
                 for r in rows
