@@ -48,6 +48,7 @@ from console.domain.errors import PolicyRefused, QuorumError, UsageError
 from console.domain.identity import Identity, current_identity, require_member
 from console.domain.model import TargetRef, utcnow
 from console.domain.settings import Policy
+from console.engine import collector
 from console.engine.audit_watch import head_gone, seen_heads
 from console.engine.deploy_command import (
     DeployCommandError,
@@ -414,7 +415,8 @@ class Actions:
         if memo is not None and memo[0] == version and memo[1] <= now < memo[2]:
             return memo[3], memo[2]
         found, until = self.ledger.pending_until(now)
-        views = tuple(self._derived_views(found, now))
+        with collector.paused():
+            views = tuple(self._derived_views(found, now))
         self._open = (version, now, until, views)
         return views, until
 

@@ -14,9 +14,7 @@ console say that votes are unsigned.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -37,6 +35,7 @@ from console.domain.derive import (
 )
 from console.domain.errors import PolicyRefused
 from console.domain.settings import Config, Policy
+from console.engine import collector
 from console.rotation.schedule import holder_at
 from console.signing.signer import Signer
 from console.store.acts import ActStore
@@ -69,24 +68,6 @@ class _Pending:
 
     def holds(self, version: tuple[int, int], now: datetime) -> bool:
         return version == self.version and self.at <= now < self.until
-
-
-@contextmanager
-def _bulk() -> Iterator[None]:
-    """The cyclic collector paused while thousands of proposals are derived.
-
-    A derivation allocates only frozen values that reference each other one way (acts,
-    proposals, tallies): reference counting frees all of it and the collector's passes
-    find nothing, yet with 10,000 proposals they cost about a fifth of the derivation.
-    Left as it was when done (a caller that had it off, the console's start, keeps it off).
-    """
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 class AlreadyPending(PolicyRefused):
@@ -215,7 +196,7 @@ class Ledger:
     def every(self, now: datetime | None = None) -> list[Derived]:
         """Every proposal, derived, oldest first (a cached row that says settled is not
         believed: only an execution's recorded outcome settles one)."""
-        with _bulk():
+        with collector.paused():
             facts = self.acts.facts(self.store.ids())
             outcomes = self._outcomes(facts)
             return [self._derive(facts[pid], now, outcomes) for pid in sorted(facts)]
@@ -235,6 +216,11 @@ class Ledger:
         is left out of this list, which lets nothing through: every vote and execution
         derives its own proposal. `refresh` (mutating paths only) rewrites the rows of
         candidates whose derived state moved on (expired, withdrawn...).
+
+        Each answer has its proposal and the acts that did not count, but not the acts
+        replayed (`counted` is empty): listings and the duplicate check need only the
+        former, and a team's thousands of open proposals are held between refreshes.
+        Whoever needs the replayed acts derives the one proposal (`derived`).
 
         The answer is kept while the file does not change (`version`) and the clock has
         not reached the first instant it could differ (`changes_at`): the console asks
@@ -267,13 +253,17 @@ class Ledger:
 
     def _derive_pending(self, version: tuple[int, int], now: datetime) -> _Pending:
         live = self.store.states([State.OPEN, State.BLOCKED, State.APPROVED])
-        with _bulk():
+        with collector.paused():
             facts = self.acts.facts(live)
             outcomes = self._outcomes(facts)
             found = [self._derive(facts[pid], now, outcomes) for pid in sorted(facts)]
         until = min((self.changes_at(facts[d.proposal.id], d, now) for d in found), default=NEVER)
         moved = tuple(d.proposal for d in found if d.proposal.state is not live[d.proposal.id])
-        result = tuple(d for d in found if d.proposal.state not in FINAL)
+        # Kept without the acts replayed: no caller of the list reads them, and held
+        # between refreshes they would keep every proposal's acts alive.
+        result = tuple(
+            Derived(d.proposal, (), d.ignored) for d in found if d.proposal.state not in FINAL
+        )
         return _Pending(version, now, until, result, moved)
 
     # -- writing -----------------------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+import sys
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -124,8 +125,13 @@ def body(act: Act) -> dict[str, Any]:
 
 
 def _act(pid: int, kind: str, author: str, at: datetime, b: dict[str, Any]) -> Act:
+    """One stored act. Names that thousands of acts repeat (authors, the target's parts)
+    are interned: a console keeps a long open list in memory, one copy of each name."""
+    author = sys.intern(author)
     if kind == "proposal":
-        ref = TargetRef(b["provider"], b["service"], b["environment"], b["target"])
+        ref = TargetRef(
+            *(sys.intern(b[k]) for k in ("provider", "service", "environment", "target"))
+        )
         content = Content(pid, 1, Kind(b["kind"]), ref, b["revision"], b["replicas"])
         return ProposalAct(content, author, b["reason"], at)
     if kind == "amend":

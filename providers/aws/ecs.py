@@ -32,7 +32,7 @@ from console.domain.model import (
 from providers.aws import cloudwatch, ecs_api, ecs_revisions
 from providers.aws.cloudwatch import ServiceKey
 from providers.aws.connection import Aws
-from providers.aws.ecs_access import AccessCheck
+from providers.aws.ecs_access import PASS_ROLE, REGISTER, UPDATE, AccessCheck
 from providers.aws.ecs_logs import LogReader, sources
 from providers.aws.ecs_status import (
     as_time,
@@ -360,7 +360,23 @@ class EcsProvider(Provider):
         if service is None:
             _, _, service = await self._describe(target)
         arn = str(service.get("serviceArn") or "")
-        return await self.access.denied(arn) if arn else None
+        return await self.access.denied(UPDATE, arn) if arn else None
+
+    async def _may_register(self, task_definition: Mapping[str, Any]) -> str | None:
+        """Why a new revision of `task_definition` may not be registered by the caller:
+        `ecs:RegisterTaskDefinition`, and `iam:PassRole` on each role it names."""
+        if not self.config.access_check:
+            return None
+        checks = [(REGISTER, "*")] + [
+            (PASS_ROLE, str(task_definition[key]))
+            for key in ("taskRoleArn", "executionRoleArn")
+            if task_definition.get(key)
+        ]
+        for action, resource in checks:
+            reason = await self.access.denied(action, resource)
+            if reason:
+                return reason
+        return None
 
     # --- actions --------------------------------------------------------------------
 
@@ -378,20 +394,22 @@ class EcsProvider(Provider):
 
     async def check_revision(self, target: TargetRef, revision: str) -> str | None:
         """A task definition revision must be registered; an image must name a container
-        the current revision has (and be a valid image): asked before anyone votes."""
+        the current revision has (and be a valid image), and the caller must be allowed
+        to register the new revision: asked before anyone votes."""
         _, name, service = await self._describe(target)
         current = str(service.get("taskDefinition") or "")
         chosen = ecs_revisions.chosen_revision(revision, current)
         try:
             if chosen is not None:
                 await self._arn(chosen)
-            else:
-                ecs_revisions.with_image(await self.task_definitions.get(current), name, revision)
+                return None
+            td = await self.task_definitions.get(current)
+            ecs_revisions.with_image(td, name, revision)
         except Refused as exc:
             return str(exc.args[0]) if exc.args else str(exc)  # the reason, without "refused:"
         except ValueError as exc:
             return f"{target.target}: {exc}"
-        return None
+        return await self._may_register(td)
 
     async def deploy(self, target: TargetRef, revision: str) -> str:
         """A chosen revision, or a new one registered from the current with a new image."""

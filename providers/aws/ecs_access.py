@@ -5,7 +5,10 @@ policy simulator: `sts:GetCallerIdentity` names the caller, and
 `iam:SimulatePrincipalPolicy` evaluates that principal's policies (identity
 policies, permissions boundary, the organisation's SCPs) for `ecs:UpdateService`
 on the service's ARN, the call behind deploy, rollback, restart and scale. A
-denial is shown with its reason instead of the action being attempted.
+denial is shown with its reason instead of the action being attempted. A deploy of
+a new image also registers a task definition revision, so that deploy is checked
+for `ecs:RegisterTaskDefinition` and `iam:PassRole` on the revision's roles when it
+is proposed, before anyone votes.
 
 An assumed role's session ARN cannot be simulated; its role's ARN is, and that
 carries the role's path, so it is read with `iam:GetRole` (the path-less ARN when
@@ -24,7 +27,9 @@ from typing import Any
 from providers.aws.connection import DENIED_CODES, Aws, error_code
 from providers.base import ProviderError
 
-ACTION = "ecs:UpdateService"  # deploy, rollback, restart and scale all update the service
+UPDATE = "ecs:UpdateService"  # deploy, rollback, restart and scale all update the service
+REGISTER = "ecs:RegisterTaskDefinition"  # a deploy of a new image registers a revision
+PASS_ROLE = "iam:PassRole"  # registering a revision hands ECS its task and execution roles
 ACCESS_TTL = 60.0  # seconds an answer is reused; policies change rarely, actions come in bursts
 UNCHECKED = object()  # the simulator may not be asked: offer, and let ECS decide
 
@@ -52,7 +57,9 @@ def reason_of(answer: Mapping[str, Any], source: str) -> str | None:
         if decision == "allowed":
             continue
         resource = str(result.get("EvalResourceName") or "")
-        head = f"not allowed to {result.get('EvalActionName') or ACTION} on {_short(resource)}"
+        head = f"not allowed to {result.get('EvalActionName')}"
+        if resource and resource != "*":
+            head += f" on {_short(resource)}"
         organisation = result.get("OrganizationsDecisionDetail") or {}
         boundary = result.get("PermissionsBoundaryDecisionDetail") or {}
         policies = sorted(
@@ -84,17 +91,21 @@ class AccessCheck:
     def __init__(self, aws: Aws) -> None:
         self.aws = aws
         self._source: str | None | object = None  # the ARN to simulate, or UNCHECKED
-        self._answers: dict[str, tuple[float, str | None]] = {}
+        self._answers: dict[tuple[str, str], tuple[float, str | None]] = {}
 
-    async def denied(self, service_arn: str) -> str | None:
-        """Why `ecs:UpdateService` on `service_arn` is not allowed; None when it is or
-        cannot be checked (see the module's docstring)."""
-        cached = self._answers.get(service_arn)
+    async def denied(self, action: str, resource: str) -> str | None:
+        """Why `action` on `resource` is not allowed; None when it is or cannot be
+        checked (see the module's docstring)."""
+        cached = self._answers.get((action, resource))
         if cached is not None and time.monotonic() - cached[0] < ACCESS_TTL:
             return cached[1]
         try:
             source = await self._principal()
-            answer = UNCHECKED if source is UNCHECKED else await self._simulate(source, service_arn)
+            answer = (
+                UNCHECKED
+                if source is UNCHECKED
+                else await self._simulate(str(source), action, resource)
+            )
         except ProviderError as exc:
             return f"could not check permissions: {exc}"
         if answer is UNCHECKED:
@@ -102,7 +113,7 @@ class AccessCheck:
             reason = None
         else:
             reason = reason_of(answer, str(source))
-        self._answers[service_arn] = (time.monotonic(), reason)
+        self._answers[action, resource] = (time.monotonic(), reason)
         return reason
 
     async def _principal(self) -> str | object:
@@ -134,13 +145,15 @@ class AccessCheck:
 
         return await self.aws.call(f"role {name}", get)
 
-    async def _simulate(self, source: str, service_arn: str) -> Mapping[str, Any] | object:
+    async def _simulate(
+        self, source: str, action: str, resource: str
+    ) -> Mapping[str, Any] | object:
         iam = self.aws.client("iam")
 
         def simulate() -> Mapping[str, Any] | object:
             try:
                 return iam.simulate_principal_policy(
-                    PolicySourceArn=source, ActionNames=[ACTION], ResourceArns=[service_arn]
+                    PolicySourceArn=source, ActionNames=[action], ResourceArns=[resource]
                 )
             except Exception as exc:
                 if error_code(exc) in DENIED_CODES:

@@ -28,6 +28,8 @@ from tests.aws_fixtures import (  # noqa: F401 - fixtures
 )
 from tests.aws_wire import Iam
 
+EXECUTION_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ecs-task-execution"
+
 WEB = TargetRef("aws", "web", "production", "prod/web")
 STAGE_WEB = TargetRef("aws", "web", "staging", "stage/web")
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/teams/deployer"
@@ -113,6 +115,47 @@ def test_a_denied_scale_is_refused_before_anything_changes(
                  "--config", str(config)]) == 0  # fmt: skip
     prod = client(moto, "ecs").describe_services(cluster="prod", services=["web"])["services"]
     assert prod[0]["desiredCount"] == 3
+
+
+def test_a_new_image_needs_leave_to_register_and_pass_the_revisions_roles(
+    moto: str, proxy: Proxy, iam: Iam, tmp_path: Path, capsys
+) -> None:
+    ecs = client(moto, "ecs")
+    current = ecs.describe_services(cluster="prod", services=["web"])["services"][0]
+    td = ecs.describe_task_definition(taskDefinition=current["taskDefinition"])["taskDefinition"]
+    with_role = ecs.register_task_definition(
+        family="web", containerDefinitions=td["containerDefinitions"],
+        executionRoleArn=EXECUTION_ROLE,
+    )["taskDefinition"]  # fmt: skip
+    config = ecs_config(tmp_path, proxy.url)
+    common = ["--env", "production", "--config", str(config)]
+    # A registered revision needs only UpdateService, which the role has.
+    revision = f"web:{with_role['revision']}"
+    assert main(["deploy", "web", *common, "--revision", revision]) == 0
+    capsys.readouterr()
+
+    def deploy_image() -> tuple[int, str]:
+        code = main(["deploy", "web", *common, "--revision", "2.0"])
+        return code, capsys.readouterr().err
+
+    code, err = deploy_image()
+    assert code == 2
+    assert "not allowed to ecs:RegisterTaskDefinition: no policy of role/teams/deployer" in err
+    iam.roles["deployer"].allow["ecs:RegisterTaskDefinition"] = ["*"]
+    iam.simulations.clear()
+    code, err = deploy_image()
+    assert code == 2
+    assert "not allowed to iam:PassRole on role/ecs-task-execution: no policy of" in err
+    iam.roles["deployer"].allow["iam:PassRole"] = [EXECUTION_ROLE]
+    iam.simulations.clear()
+    code, err = deploy_image()
+    assert code == 0, err
+    service = ecs.describe_services(cluster="prod", services=["web"])["services"][0]
+    image = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])
+    assert image["taskDefinition"]["containerDefinitions"][0]["image"] == "registry.example/web:2.0"
+    assert [s["actions"] for s in iam.simulations] == [
+        ["ecs:UpdateService"], ["ecs:RegisterTaskDefinition"], ["iam:PassRole"],
+    ]  # fmt: skip
 
 
 def test_what_the_caller_simulates_as() -> None:

@@ -16,6 +16,7 @@ from console.domain.consensus import Tally
 from console.domain.inert import neutralise
 from console.domain.instants import iso_utc
 from console.domain.model import ProviderApproval
+from console.engine import collector
 from console.engine.actions import Actions
 from console.engine.provider_votes import fetch_gate_tallies
 from console.engine.waiting import Waiting, what_waits
@@ -66,17 +67,18 @@ def _votes(tallies: dict[str, Tally], approval: ProviderApproval) -> str:
 def run(args: argparse.Namespace) -> int:
     waiting, tallies = run_reading(args, _collect)
     if args.json:
-        print_json(
-            {
-                "proposals": [proposal_json(v) for v in waiting.proposals],
-                "provider_approvals": [
-                    _approval_json(a, tallies.get(a.id)) for a in waiting.provider_approvals
-                ],
-                "awaiting_review": [proposal_json(v) for v in waiting.awaiting_review],
-                "incomplete_actions": [r.to_json() for r in waiting.incomplete],
-                "provider_errors": waiting.provider_errors,
-            }
-        )
+        with collector.paused():  # thousands of proposals make as many dicts and lists
+            print_json(
+                {
+                    "proposals": [proposal_json(v) for v in waiting.proposals],
+                    "provider_approvals": [
+                        _approval_json(a, tallies.get(a.id)) for a in waiting.provider_approvals
+                    ],
+                    "awaiting_review": [proposal_json(v) for v in waiting.awaiting_review],
+                    "incomplete_actions": [r.to_json() for r in waiting.incomplete],
+                    "provider_errors": waiting.provider_errors,
+                }
+            )
         return 1 if waiting.provider_errors else 0
     if not waiting.proposals:
         print("no open proposals")
