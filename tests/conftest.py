@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,17 @@ def isolated_quorum(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("QUORUM_CONFIG", raising=False)
     monkeypatch.delenv("QUORUM_ACT_AS", raising=False)
     return data
+
+
+@pytest.fixture(autouse=True)
+def no_signer_left_behind() -> Iterator[None]:
+    """A command run in-process with a team's keys signs every audit log the process
+    opens afterwards (one process is one command in real use); a test must not hand
+    that signer to the next test."""
+    yield
+    audit = sys.modules.get("console.store.audit")
+    if audit is not None:
+        audit.sign_records(None)
 
 
 @pytest.fixture(scope="session")

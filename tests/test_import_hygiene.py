@@ -90,7 +90,7 @@ print(json.dumps({"providers": len(session.providers), "broken": len(session.bro
     result = run_python(code, tmp_path)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["providers"] == 3 and report["broken"] == 0
+    assert report["providers"] == 4 and report["broken"] == 0
     later = {
         "importlib.metadata",  # the entry points: the sandbox is a built-in kind
         "console.domain.consensus",
