@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.ci_support import loopback_server
+from tests.pg_support import PgServer, running
 
 
 @pytest.fixture(autouse=True)
@@ -22,8 +24,26 @@ def isolated_quorum(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return data
 
 
+@pytest.fixture(autouse=True)
+def no_signer_left_behind() -> Iterator[None]:
+    """A command run in-process with a team's keys signs every audit log the process
+    opens afterwards (one process is one command in real use); a test must not hand
+    that signer to the next test."""
+    yield
+    audit = sys.modules.get("console.store.audit")
+    if audit is not None:
+        audit.sign_records(None)
+
+
 @pytest.fixture(scope="session")
 def make_httpserver() -> Iterator[HTTPServer]:
     """The plugin's shared server, threaded: single-threaded, one idle connection left
     open by a client would make its `stop` wait for ever at the end of the session."""
     yield from loopback_server()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One real PostgreSQL 15 server for the session's ledger tests (tests/pg_support.py)."""
+    with running() as server:
+        yield server

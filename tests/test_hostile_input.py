@@ -374,6 +374,23 @@ def test_a_missing_default_kubeconfig_is_a_config_problem(
     )
 
 
+def test_a_kubeconfig_that_never_ends_is_named_as_such(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    fifo = tmp_path / "kubeconfig.fifo"
+    os.mkfifo(fifo)
+    for kubeconfig in ("/dev/zero", str(fifo)):
+        path = write(
+            tmp_path,
+            f'[[providers]]\nname = "k8s"\nkind = "kubernetes"\nkubeconfig = "{kubeconfig}"\n',
+        )
+        code, _, err = run(capsys, "config", "check", "--config", str(path))
+        assert (code, err) == (
+            2,
+            f"{path}:4: providers[0].kubeconfig: not a regular file: {kubeconfig}\n",
+        )
+
+
 def test_a_deploy_command_that_does_not_exist_is_found_before_the_votes(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -447,6 +464,15 @@ def test_huge_numbers_are_one_usage_error(
         not (isolated_quorum / "sandbox" / "audit.db").exists()
         or sandbox_log(isolated_quorum) == []
     )
+
+
+@pytest.mark.parametrize("when", ["9" * 5000, "https://hooks.example/x?token=abc"])
+def test_a_long_or_secret_looking_date_is_not_echoed_back(
+    capsys: pytest.CaptureFixture[str], when: str
+) -> None:
+    code, out, err = run(capsys, "rotation", "--at", when, "--sandbox")
+    assert (code, out) == (2, "")
+    assert err == ("quorum: not a date or datetime (e.g. 2026-12-24 or 2026-12-24T09:00+01:00)\n")
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,7 @@ import json, sys
 from console.cli.main import main
 code = main(["status", "--sandbox", "--json"])
 top = {m.split(".")[0] for m in sys.modules}
-heavy = sorted(top & {"boto3", "botocore", "kubernetes", "textual"})
+heavy = sorted(top & {"boto3", "botocore", "kubernetes", "psycopg", "textual"})
 print(json.dumps({"exit": code, "heavy": heavy}), file=sys.stderr)
 """
     result = run_python(code, tmp_path)
@@ -90,7 +90,7 @@ print(json.dumps({"providers": len(session.providers), "broken": len(session.bro
     result = run_python(code, tmp_path)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["providers"] == 3 and report["broken"] == 0
+    assert report["providers"] == 4 and report["broken"] == 0
     later = {
         "importlib.metadata",  # the entry points: the sandbox is a built-in kind
         "console.domain.consensus",
@@ -122,3 +122,19 @@ def test_the_built_in_kinds_are_the_ones_pyproject_registers() -> None:
     assert declared[GROUP] == BUILTIN
     installed = {ep.name: ep.value for ep in entry_points(group=GROUP)}
     assert installed.items() >= BUILTIN.items()
+
+
+def test_a_configured_ledger_is_checked_without_loading_its_driver(tmp_path: Path) -> None:
+    """`config check` reads `[ledger]` but opens no connection, so psycopg stays unloaded;
+    only opening the ledger imports it."""
+    config = tmp_path / "config.toml"
+    config.write_text('[team]\nmembers = ["alice"]\n[ledger]\nurl = "postgresql://db/quorum"\n')
+    code = f"""
+import json, sys
+from console.cli.main import main
+code = main(["config", "check", "--config", {str(config)!r}])
+print(json.dumps({{"exit": code, "psycopg": "psycopg" in sys.modules}}), file=sys.stderr)
+"""
+    result = run_python(code, tmp_path)
+    report = json.loads(result.stderr.strip().splitlines()[-1])
+    assert report == {"exit": 0, "psycopg": False}

@@ -72,6 +72,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pause": ("deploy", "pause a rollout now: anyone, no vote, team notified"),
     "resume": ("deploy", "resume a paused rollout (opens a proposal where the policy needs votes)"),
     "describe": ("describe", "a target's pods and recent events, then exit"),
+    "ledger": ("ledger", "set up the team ledger on PostgreSQL"),
     "logs": ("logs", "print or follow a target's logs"),
     "override": ("override", "emergency bypass of a proposal (reason required)"),
     "review": ("override", "mark an override reviewed (not by its author)"),
@@ -82,6 +83,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "status": ("status", "one snapshot of every target, then exit"),
     "vote": ("vote", "approve or reject a proposal or a provider approval"),
+    "whoami": ("whoami", "who Quorum says you are, and from where"),
 }
 
 

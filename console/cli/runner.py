@@ -39,6 +39,29 @@ def warn(message: str) -> None:
     print(f"quorum: {neutralise(message)}", file=sys.stderr)
 
 
+# The commands whose every write goes through the store layer's PostgreSQL
+# implementation when the config names a ledger (`console.store.backends`); the
+# others (rotation changes, alert silences) still keep theirs in the SQLite file, so
+# they do not run beside a PostgreSQL ledger.
+ON_POSTGRES = frozenset(
+    {
+        "actions",
+        "approvals",
+        "certificate",
+        "deploy",
+        "override",
+        "pause",
+        "propose",
+        "restart",
+        "resume",
+        "review",
+        "rollback",
+        "scale",
+        "vote",
+    }
+)
+
+
 def run_mutating(
     args: argparse.Namespace,
     doing: str,
@@ -81,8 +104,9 @@ def _run(
     done: list[T] = []
 
     async def main() -> None:
-        session = open_session(args)
-        gone = check_and_note(session.audit_path)
+        session = open_session(args, postgres_ready=args.command in ON_POSTGRES)
+        config = session.config
+        gone = check_and_note(session.audit_path, config=config)
         if gone:
             print(neutralise(f"quorum: warning: {gone}"), file=sys.stderr)
         actions = Actions(
@@ -100,7 +124,7 @@ def _run(
         finally:
             actions.close()
             await session.close()
-            check_and_note(session.audit_path)  # the head this command leaves behind
+            check_and_note(session.audit_path, config=config)  # the head it leaves behind
 
     # The result is handed over beside `asyncio.run`, not returned through it: on
     # Python 3.11 the runner formats the finished task's repr, result included, which

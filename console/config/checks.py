@@ -110,6 +110,8 @@ def closest(word: str, choices: Sequence[str]) -> str | None:
 def _secret_hint(path: KeyPath) -> str:
     """Where the secret should come from instead, in the words of the key it was under."""
     key = path[-1] if path and isinstance(path[-1], str) else ""
+    if path and path[0] == "ledger":
+        return "the ledger's password comes from libpq (~/.pgpass, PGPASSWORD, a service file)"
     if _SECRET_KEY.search(key):
         return f"name an environment variable with {key}_env"
     if key.endswith("_env"):

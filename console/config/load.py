@@ -29,6 +29,7 @@ from console.config.checks import (
     quoted,
     render_key,
 )
+from console.config.ledger import ledger
 from console.config.lines import KeyPath, LineIndex
 from console.config.notify_sinks import notify_sinks
 from console.config.provider_settings import setting_problems
@@ -51,7 +52,17 @@ __all__ = ["ConfigError", "ConfigProblem", "load_config", "problem_at"]
 
 DEEP = "nested too deeply to be a Quorum config"
 MAX_COUNT = 1000  # approvals or rejections: far beyond any team
-SECTIONS = ("team", "audit", "policy", "providers", "services", "thresholds", "notify", "rotation")
+SECTIONS = (
+    "team",
+    "audit",
+    "ledger",
+    "policy",
+    "providers",
+    "services",
+    "thresholds",
+    "notify",
+    "rotation",
+)
 TEAM_KEYS = ("name", "members", "allowed_signers")
 AUDIT_KEYS = ("path",)
 POLICY_KEYS = tuple(f.name for f in dataclasses.fields(Policy) if f.name != "environment")
@@ -165,6 +176,7 @@ class _Loader:
             members=members,
             signers=self.signers(team),
             audit_path=self.audit_path(raw),
+            ledger=ledger(check, raw),
             policies=self.policies(raw, members, rotation_names),
             providers=self.providers(raw),
             services=self.services(raw, thresholds),

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, tzinfo
 
 from console.domain.errors import UsageError
+from console.domain.inert import echo
 
 
 def iso_utc(value: datetime | None) -> str | None:
@@ -40,8 +41,10 @@ def parse_when(text: str, zone: tzinfo | None = None, *, now: datetime | None = 
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
+        shown = echo(text)  # a long paste or a URL is not repeated back
         raise UsageError(
-            f"{text!r} is not a date or datetime (e.g. 2026-12-24 or 2026-12-24T09:00+01:00)"
+            f"{f'{shown} is not' if shown else 'not'} a date or datetime "
+            "(e.g. 2026-12-24 or 2026-12-24T09:00+01:00)"
         ) from None
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
         raise UsageError(f"dates from {FIRST_YEAR} to {LAST_YEAR} only")

@@ -41,6 +41,32 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class LedgerConfig:
+    """Where a team's shared ledger lives on PostgreSQL ([ledger] in the config).
+
+    Exactly one of `url` (a libpq URL without a password) and `service` (a name in
+    the libpq service file). The password, if any, comes from libpq's own sources
+    (~/.pgpass, PGPASSWORD, the service file, a client certificate): never the config.
+    """
+
+    url: str | None = None
+    service: str | None = None
+    # The group role whose members are the team on the server (`quorum ledger init`).
+    member_role: str = "quorum_member"
+
+    @property
+    def conninfo(self) -> str:
+        """What libpq is given: the URL as written, or `service=NAME`."""
+        return self.url if self.url is not None else f"service={self.service}"
+
+    @property
+    def where(self) -> str:
+        """The ledger named for people (`quorum whoami`, errors): never a credential,
+        since the config holds none."""
+        return self.url if self.url is not None else f"service {self.service}"
+
+
+@dataclass(frozen=True)
 class ProviderConfig:
     name: str
     kind: str
@@ -152,6 +178,7 @@ class Config:
     # The members' SSH keys ([team] allowed_signers); None: votes are not signed.
     signers: AllowedSigners | None = None
     audit_path: Path | None = None  # None: <data dir>/audit.db
+    ledger: LedgerConfig | None = None  # None: the SQLite ledger beside the audit log
     policies: dict[str, Policy] = field(default_factory=dict)
     providers: tuple[ProviderConfig, ...] = ()
     services: tuple[ServiceConfig, ...] = ()

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from console.domain import consensus as rules
 from console.domain.acts import (
@@ -45,7 +45,7 @@ from console.domain.certificate import dumps as dump_certificate
 from console.domain.consensus import Kind, Proposal, State, Tally
 from console.domain.derive import Act, Derived, Signed, content_at
 from console.domain.errors import PolicyRefused, QuorumError, UsageError
-from console.domain.identity import Identity, current_identity, require_member
+from console.domain.identity import Identity, require_member
 from console.domain.model import TargetRef, utcnow
 from console.domain.settings import Policy
 from console.engine import collector
@@ -65,11 +65,17 @@ from console.engine.reads import bounded
 from console.engine.session import Session
 from console.notify.sinks import Notice, send_all
 from console.signing.signer import Signer
+from console.store import backends
 from console.store.audit import AuditError, AuditLog, AuditRecord
 from console.store.claims import FAILED, FINISHED, Claim, ClaimStore
 from console.store.db import StoreError
 from console.store.files import MIN_FREE_BYTES, free_bytes
-from console.store.proposals import ProposalStore
+
+if TYPE_CHECKING:
+    from console.store.postgres.audit import PgAuditLog
+    from console.store.postgres.claims import PgClaimStore
+    from console.store.postgres.proposals import PgProposalStore
+    from console.store.proposals import ProposalStore
 from providers.base import Progress, Provider, ProviderError, progress_sink
 
 T = TypeVar("T")
@@ -290,7 +296,7 @@ class Actions:
         every front end warns the same way."""
         self.session = session
         self.config = session.config
-        self.identity = identity or current_identity()
+        self.identity = identity or backends.identity(self.config)
         self.on_output: OnOutput = on_output or (lambda line: None)
         self.on_waiting = on_waiting
         self.on_warning: Callable[[str], None] = on_warning or (lambda line: None)
@@ -300,9 +306,9 @@ class Actions:
         self.clock = clock
         signers = self.config.signers
         self.signer = Signer(self.identity.name, signers) if signers is not None else None
-        self._audit_log: AuditLog | None = None
+        self._audit_log: AuditLog | PgAuditLog | None = None
         self._ledger: Ledger | None = None
-        self._claims: ClaimStore | None = None
+        self._claims: ClaimStore | PgClaimStore | None = None
         self._opening = threading.Lock()
         # The open proposals' views as last derived: (file version, when, valid until, views).
         self._open: tuple[tuple[int, int], datetime, datetime, tuple[ProposalView, ...]] | None = (
@@ -313,11 +319,11 @@ class Actions:
     # which is in a worker thread when that use is `in_worker`.
 
     @property
-    def audit(self) -> AuditLog:
+    def audit(self) -> AuditLog | PgAuditLog:
         with self._opening:
             if self._audit_log is None:
                 signer = self.signer.sign if self.signer else None
-                self._audit_log = AuditLog(self.session.audit_path, signer=signer)
+                self._audit_log = backends.audit_log(self.config, self.session.audit_path, signer)
             return self._audit_log
 
     @property
@@ -335,15 +341,15 @@ class Actions:
             return self._ledger
 
     @property
-    def proposals(self) -> ProposalStore:
+    def proposals(self) -> ProposalStore | PgProposalStore:
         """The cached rows, for listings only: states come from `ledger`."""
         return self.ledger.store
 
     @property
-    def claims(self) -> ClaimStore:
+    def claims(self) -> ClaimStore | PgClaimStore:
         with self._opening:
             if self._claims is None:
-                self._claims = ClaimStore(self.session.audit_path)
+                self._claims = backends.claim_store(self.config, self.session.audit_path)
             return self._claims
 
     def close(self) -> None:
@@ -928,7 +934,7 @@ class Actions:
         signers = self.config.signers
         if signers is None:
             return
-        seen = seen_heads().get(self.session.audit_path)
+        seen = seen_heads().get(backends.ledger_key(self.config, self.session.audit_path))
         gone = head_gone(self.audit, seen)
         if gone:
             raise PolicyRefused(f"{gone}; nothing runs until it is looked into")

@@ -38,9 +38,8 @@ from console.domain.settings import Config, Policy
 from console.engine import collector
 from console.rotation.schedule import holder_at
 from console.signing.signer import Signer
-from console.store.acts import ActStore
+from console.store.backends import proposal_stores
 from console.store.claims import FINISHED, ClaimStore
-from console.store.proposals import ProposalStore
 
 
 def proposal_key(pid: int) -> str:
@@ -93,8 +92,7 @@ class Ledger:
         self.claims = claims
         self.signer = signer
         self.clock = clock
-        self.store = ProposalStore(path)
-        self.acts = ActStore(self.store)
+        self.store, self.acts = proposal_stores(config, path)
         self.members = frozenset(config.members) if config.members else None
         signers = config.signers
         self.verify = (
@@ -124,12 +122,8 @@ class Ledger:
         return holder_at(self.config, rotation, proposal_created, self.path, as_known=True)
 
     def version(self) -> tuple[int, int]:
-        """A value that changes whenever the shared file does: SQLite's `data_version`
-        (moved by every other connection's commit, this process's other stores included)
-        and this connection's own changes (which `data_version` does not count)."""
-        with self.store.lock:
-            (data_version,) = self.store.conn.execute("PRAGMA data_version").fetchone()
-            return data_version, self.store.conn.total_changes
+        """A value that changes whenever the ledger does (`ProposalStore.version`)."""
+        return self.store.version()
 
     def _outcomes(self, pids: Iterable[int]) -> dict[int, tuple[bool, str]]:
         """How the execution of each of `pids` ended, for those whose execution did."""

@@ -82,6 +82,14 @@ class GateVote:
         }
 
 
+@dataclass(frozen=True)
+class GateTally:
+    """Quorum's count on a held gate, and the stored votes that do not count, with why."""
+
+    tally: Tally
+    not_counted: tuple[tuple[str, str], ...] = ()  # (voter, why)
+
+
 class AnswerFailed(QuorumError):
     """The provider refused or could not take the answer (recorded in the audit log)."""
 
@@ -115,7 +123,7 @@ async def vote_on_provider_approval(
 
 async def fetch_gate_tallies(
     actions: Actions, approvals: list[ProviderApproval]
-) -> dict[str, Tally]:
+) -> dict[str, GateTally]:
     """Quorum's tally of each approval held until the quorum (`forward_after_quorum`), by
     id; approvals whose votes go out at once have none. Read in a worker thread."""
     held = [a for a in approvals if actions.policy(a.environment).forward_after_quorum]
@@ -123,14 +131,21 @@ async def fetch_gate_tallies(
         return {}
     now = actions.clock()
 
-    def read() -> dict[str, Tally]:
+    if actions.config.ledger is not None:
+        return {}  # gate votes are not kept on the PostgreSQL ledger (`cast_gate_vote`)
+
+    def read() -> dict[str, GateTally]:
         with GateStore(actions.session.audit_path) as store:
             tallies = {}
             for approval in held:
                 policy = actions.policy(approval.environment)
                 stored = store.votes(approval.id, approval.environment)
                 holder = _holder(actions, policy, now)
-                tallies[approval.id] = _tally(actions, approval, stored, policy, now, holder)
+                votes, ignored = _counted(actions, stored, now)
+                tallies[approval.id] = GateTally(
+                    gates.tally(approval.id, votes, policy, now, holder),
+                    tuple((signed.act.voter, why) for signed, why in ignored),
+                )
             return tallies
 
     return await actions.in_worker(read)
@@ -138,14 +153,13 @@ async def fetch_gate_tallies(
 
 def _counted(
     actions: Actions, stored: tuple[Signed[GateVoteAct], ...], now: datetime
-) -> tuple[Vote, ...]:
-    """The stored votes that prove their author: signed where the team has keys
-    (`allowed_signers`), by current members, as for proposals."""
+) -> tuple[tuple[Vote, ...], tuple[tuple[Signed[GateVoteAct], str], ...]]:
+    """The stored votes that prove their author (signed where the team has keys, by
+    current members, as for proposals), and the others with why."""
     signers = actions.config.signers
     members = frozenset(actions.config.members) if actions.config.members else None
     verify = None if signers is None else signers.valid
-    votes, _ = gates.counted(stored, now, verify=verify, members=members)
-    return votes
+    return gates.counted(stored, now, verify=verify, members=members)
 
 
 def _tally(
@@ -156,7 +170,7 @@ def _tally(
     now: datetime,
     holder: str | None,
 ) -> Tally:
-    return gates.tally(approval.id, _counted(actions, stored, now), policy, now, holder)
+    return gates.tally(approval.id, _counted(actions, stored, now)[0], policy, now, holder)
 
 
 def _provider_of(actions: Actions, approval_id: str) -> tuple[Provider, str]:
@@ -259,6 +273,11 @@ async def _hold_or_send(
     def decide(stored: tuple[Signed[GateVoteAct], ...]) -> str | None:
         return gates.decision(_tally(actions, approval, stored, policy, now, holder))
 
+    if actions.config.ledger is not None:
+        raise PolicyRefused(
+            "votes on a provider's own approvals are not kept on the PostgreSQL ledger yet; "
+            f"answer {approval.id} in {approval.provider} itself"
+        )
     store = await actions.in_worker(lambda: GateStore(actions.session.audit_path))
     try:
         cast = await actions.in_worker(lambda: store.cast(signed, decide))
@@ -271,7 +290,7 @@ async def _hold_or_send(
             if cast.answer is not None:
                 note = f"{cast.answer.decision} is being sent by {cast.answer.by}"
             return GateVote(approval, actions.identity.name, approve, None, note, True, result)
-        counted = _counted(actions, cast.votes, now)
+        counted, _ = _counted(actions, cast.votes, now)
         text = gates.answer_comment(result, counted, cast.claimed)
         sent = await _send(
             actions, provider, approval, reference, cast.claimed == gates.APPROVED, text,

@@ -63,6 +63,23 @@ class Session:
             await provider.close()
 
 
+def refuse_beside_postgres(config: Config) -> None:
+    """A console or command on a config that names a PostgreSQL ledger stops here: the
+    schema and its server-side rules exist (`quorum ledger init`), but proposals, votes
+    and claims are kept there only by the commands `console.cli.runner.ON_POSTGRES`
+    names, `audit` and `whoami`. Running anything else on the local file would split
+    the team's ledger without anyone noticing, so it does not run."""
+    from console.domain.errors import UsageError
+
+    assert config.ledger is not None
+    raise UsageError(
+        f"the config's [ledger] names a PostgreSQL ledger ({config.ledger.where}): "
+        "proposals, votes, overrides, deploys, actions, `audit` and `whoami` work on it, "
+        "but the console and this command do not yet; remove [ledger] to keep the team "
+        "on the SQLite ledger"
+    )
+
+
 def _sign_audit_records(config: Config) -> None:
     """Where the team has keys, every audit record this process appends is signed by
     the person running it, whichever module appends it (rotation changes and
@@ -78,8 +95,13 @@ def _sign_audit_records(config: Config) -> None:
         sys.modules["console.store.audit"].sign_records(None)
 
 
-def open_session(args: argparse.Namespace) -> Session:
+def open_session(args: argparse.Namespace, *, postgres_ready: bool = False) -> Session:
+    """The session `args` describe. `postgres_ready`: the caller works on a PostgreSQL
+    ledger too (`config check`, `audit`, `whoami`, what reads only providers); any
+    other stops on one."""
     config = resolve_config(getattr(args, "config", None), getattr(args, "sandbox", False))
+    if config.ledger is not None and not postgres_ready:
+        refuse_beside_postgres(config)
     readonly = bool(getattr(args, "readonly", False))
     session = Session(config=config, data_dir=data_dir(), readonly=readonly)
     _sign_audit_records(config)

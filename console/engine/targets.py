@@ -11,6 +11,7 @@ from console.domain.model import Target
 from console.domain.suggest import did_you_mean, listing
 from console.engine.reads import ReadFailed, snapshots
 from console.engine.session import Session
+from providers.base import Capability
 
 
 async def resolve_target(session: Session, service: str, environment: str) -> Target:
@@ -21,6 +22,7 @@ async def resolve_target(session: Session, service: str, environment: str) -> Ta
     """
     environments: dict[str, set[str]] = {}  # service -> the environments it runs in
     unread: list[str] = []
+    found: list[Target] = []
     for name, answer in (await snapshots(session)).items():
         if isinstance(answer, ReadFailed):
             unread.append(name)
@@ -28,8 +30,22 @@ async def resolve_target(session: Session, service: str, environment: str) -> Ta
         for target in answer.targets:
             environments.setdefault(target.ref.service, set()).add(target.ref.environment)
             if target.ref.service == service and target.ref.environment == environment:
-                return target
+                found.append(target)
+    # Where a watcher (a health block, the sandbox's monitoring) has a row of the same
+    # pair, the provider that runs the service is meant, whichever answered first.
+    runs = [t for t in found if _runs(session, t.ref.provider)]
+    if runs or found:
+        return (runs or found)[0]
     raise UsageError(unknown_target(service, environment, environments, unread))
+
+
+def _runs(session: Session, provider: str) -> bool:
+    """Whether `provider` runs its targets (changes them or has their logs), not only
+    watches them."""
+    built = session.providers.get(provider)
+    return built is not None and built.can(
+        Capability.DEPLOY | Capability.ROLLBACK | Capability.RESTART | Capability.LOGS
+    )
 
 
 def unknown_target(

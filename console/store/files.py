@@ -120,7 +120,10 @@ def blocked(path: Path) -> Blocked | None:
         if mount is not None:  # no chmod or chgrp can help
             return Blocked(file, owner, group, stat.S_IMODE(info.st_mode), "", mount)
         me = _account(os.getuid())
-        if not shared(folder):  # a private folder: the file should be this account's
+        if info.st_uid == os.getuid():  # this account's own, made read-only
+            modes = ("2770", "660") if shared(folder) else ("700", "600")
+            fix = f"chmod {modes[0] if file == folder else modes[1]} {file}"
+        elif not shared(folder):  # a private folder: the file should be this account's
             fix = f"chown {me} {file}" if file != folder else f"chmod 2770 {folder}"
         elif file == folder:
             fix = f"chmod 2770 {folder}"

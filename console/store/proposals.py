@@ -157,6 +157,14 @@ class ProposalStore(Store):
             with contextlib.suppress(sqlite3.OperationalError), self.writing():
                 self.conn.execute(_UPDATED_INDEX)
 
+    def version(self) -> tuple[int, int]:
+        """A value that changes whenever the shared file does: SQLite's `data_version`
+        (moved by every other connection's commit, this process's other stores included)
+        and this connection's own changes (which `data_version` does not count)."""
+        with self.lock:
+            (data_version,) = self.conn.execute("PRAGMA data_version").fetchone()
+            return data_version, self.conn.total_changes
+
     def create(self, draft: Proposal) -> Proposal:
         """Stores `draft` (its id is ignored) with its votes; returns it with its new id."""
         with self.writing():

@@ -29,7 +29,8 @@ class SeenHead:
 
 
 class SeenHeads:
-    """One JSON file mapping each audit file's resolved path to the head last seen."""
+    """One JSON file mapping each audit file's resolved path (or PostgreSQL ledger) to the
+    head last seen."""
 
     def __init__(self, file: Path) -> None:
         self.file = file
@@ -41,7 +42,7 @@ class SeenHeads:
             return {}
         return data if isinstance(data, dict) else {}
 
-    def get(self, audit_path: Path) -> SeenHead | None:
+    def get(self, audit_path: Path | str) -> SeenHead | None:
         entry = self._load().get(_key(audit_path))
         if not isinstance(entry, dict):
             return None
@@ -50,7 +51,7 @@ class SeenHeads:
         except (KeyError, TypeError, ValueError):
             return None
 
-    def remember(self, audit_path: Path, head: SeenHead) -> None:
+    def remember(self, audit_path: Path | str, head: SeenHead) -> None:
         """Notes `head` for `audit_path`; never moves backwards (a later head wins)."""
         data = self._load()
         known = self.get(audit_path)
@@ -69,5 +70,9 @@ class SeenHeads:
             raise
 
 
-def _key(audit_path: Path) -> str:
+def _key(audit_path: Path | str) -> str:
+    """A file by its resolved path; a PostgreSQL ledger (a `str`: its URL or service)
+    as it is named in the config."""
+    if isinstance(audit_path, str):
+        return audit_path
     return str(Path(audit_path).expanduser().resolve())

@@ -10,6 +10,7 @@ kind of worker on the app for them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any
@@ -609,6 +610,8 @@ class ConsensusFlows:
         except QuorumError as exc:
             app.say(f"cannot {what}: {exc}", error=True)
             return
+        if row.platforms:  # a site row: its head says what the row says, every platform
+            details = dataclasses.replace(details, target=row.target)
         from widgets.dialogs.details import DetailsScreen  # not needed for the first paint
 
         # One describe screen, installed so closing it keeps it: see DetailsScreen.

@@ -70,7 +70,9 @@ def check(settings: Mapping[str, Any]) -> list[tuple[str, str]]:
     kubeconfig = settings.get("kubeconfig")
     if isinstance(kubeconfig, str) and kubeconfig.strip():
         path = Path(kubeconfig).expanduser()
-        if not path.is_file():
+        if path.exists() and not path.is_file():  # a FIFO or /dev/zero would never end
+            problems.append(("kubeconfig", f"not a regular file: {path}"))
+        elif not path.is_file():
             problems.append(("kubeconfig", f"no such file: {path}"))
     elif settings.get("in_cluster") is not True and "kubeconfig" not in settings:
         problems += _check_default_kubeconfig()

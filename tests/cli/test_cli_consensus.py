@@ -41,7 +41,12 @@ class Quorum:
     def revision(self, service: str, env: str) -> str:
         rows = self.json("status")
         assert isinstance(rows, list)
-        (row,) = [r for r in rows if (r["service"], r["environment"]) == (service, env)]
+        # the platform's row (sim-watch's health row of the pair only watches it)
+        (row,) = [
+            r
+            for r in rows
+            if (r["service"], r["environment"]) == (service, env) and r["provider"] != "sim-watch"
+        ]
         return row["revision"]
 
 

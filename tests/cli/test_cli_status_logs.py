@@ -13,7 +13,7 @@ from console.cli.main import main
 
 STATUS_KEYS = {
     "service", "environment", "provider", "target", "revision", "status",
-    "ready", "desired", "updated_at", "health", "alarms", "alerts", "stale", "error",
+    "ready", "desired", "updated_at", "health", "alarms", "alerts", "canary", "stale", "error",
 }  # fmt: skip
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
@@ -27,7 +27,7 @@ def test_status_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
     rows = status_json(capsys)
     assert len({r["service"] for r in rows}) >= 8
     assert {r["environment"] for r in rows} == {"dev", "staging", "production"}
-    assert len({r["provider"] for r in rows}) == 3
+    assert len({r["provider"] for r in rows}) == 4  # three platforms and the monitoring
     for row in rows:
         assert set(row) == STATUS_KEYS
         assert row["status"] in {"ready", "progressing", "degraded", "failed", "paused", "unknown"}

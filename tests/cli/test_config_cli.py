@@ -148,7 +148,7 @@ def test_the_example_config_checks_ok_end_to_end_from_anywhere(capsys, tmp_path,
     assert main(["config", "check", "--config", str(example)]) == 0
     out, err = capsys.readouterr()
     assert out.splitlines()[0] == (
-        f"ok: {example} (3 providers, 1 service, 3 policies, 2 rotations, 0 notify sinks, "
+        f"ok: {example} (4 providers, 1 service, 3 policies, 2 rotations, 0 notify sinks, "
         "3 members)"
     )
     # Until its one edit is made, it says so: the person checking is not a member.

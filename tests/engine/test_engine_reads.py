@@ -226,3 +226,20 @@ async def test_resolving_a_target_skips_providers_that_fail(tmp_path: Path) -> N
         UsageError, match=r"\(services: svc-fine\); providers that did not answer: down"
     ):
         await resolve_target(session, "nope", "production")
+
+
+async def test_a_watchers_row_of_the_same_pair_does_not_take_the_command(
+    tmp_path: Path,
+) -> None:
+    """The sandbox's monitoring answers first here; `web --env production` still means
+    the Kubernetes Deployment that runs web, not its health row."""
+    from providers.sandbox import PAUSED_AT, SandboxProvider, SandboxWatchProvider
+
+    context = ProviderContext(data_dir=tmp_path)
+    watch = SandboxWatchProvider("sim-watch", {"paused": True}, context)
+    k8s = SandboxProvider("sim-k8s", {"platform": "kubernetes", "paused": True}, context)
+    session = session_of(watch, k8s)
+    found = await resolve_target(session, "web", "production")
+    assert found.ref.provider == "sim-k8s"
+    assert (await watch.snapshot()).taken_at == PAUSED_AT  # the watcher does have the pair
+    assert any(t.ref.service == "web" for t in (await watch.snapshot()).targets)

@@ -234,13 +234,19 @@ def test_held_votes_are_signed_and_one_written_into_the_file_by_hand_sends_nothi
         assert q.json("vote", "ci:301/production", "approve", who="alice")["approvals"] == ["alice"]
         db = isolated_quorum / "audit.db"
         # bob's approval written with plain sqlite3, once with alice's signature copied.
-        for copied in ((), ("alice",)):
+        for copied, why in (
+            ((), "not signed by bob"),
+            (("alice",), "the signature is not bob's over this content"),
+        ):
             forged = [sys.executable, str(FORGER), str(db), "insert-gate-vote"]
             subprocess.run([*forged, "ci:301/production", "bob", "approve", *copied], check=True)
             again = q.json("vote", "ci:301/production", "approve", who="alice")
             assert (again["sent"], again["approvals"], again["needed"]) == (None, ["alice"], 1)
             (held,) = q.json("approvals")["provider_approvals"]
             assert held["quorum"]["approvals"] == ["alice"]
+            assert held["quorum"]["not_counted"] == [{"by": "bob", "why": why}]
+            assert q("approvals") == 0
+            assert f"bob's vote not counted: {why}" in q.out
         assert gh.requests("POST") == []
         sent = q.json("vote", "ci:301/production", "approve", who="bob")  # bob's own, signed
         assert (sent["sent"], sent["approvals"]) == ("approved", ["alice", "bob"])

@@ -6,7 +6,10 @@ import io
 import json
 from pathlib import Path
 
-from console.store.audit import AuditLog, AuditRecord, check_chain
+import pytest
+
+from console.store.audit import AuditRecord, check_chain
+from tests.pg_support import Ledgers, PgServer
 
 FIELDS = (
     "seq", "ts", "who", "action", "target", "environment", "revision", "outcome",
@@ -14,18 +17,35 @@ FIELDS = (
 )  # fmt: skip
 
 
-def exported(tmp_path: Path) -> tuple[list[AuditRecord], str]:
-    with AuditLog(tmp_path / "audit.db") as log:
-        log.append(who="alice", action="propose", target="api", revision="v2", key="p1")
-        log.append(who="bob", action="vote", comment="lgtm ✓ \x1b[31m", key="p1")
-        log.append(who="carol", action="deploy", environment="production", outcome="finished")
+@pytest.fixture(params=["sqlite", "postgres"])
+def ledgers(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Ledgers:
+    """The same checks on the SQLite file and on a PostgreSQL ledger."""
+    for key in ("PGUSER", "PGPASSWORD"):
+        monkeypatch.setenv(key, "")  # `Ledgers.log` sets them; restored after the test
+    server: PgServer | None = None
+    if request.param == "postgres":
+        server = request.getfixturevalue("pg_server")
+    return Ledgers(tmp_path, server, "export")
+
+
+def exported(ledgers: Ledgers) -> tuple[list[AuditRecord], str]:
+    for who, fields in (
+        ("alice", {"action": "propose", "target": "api", "revision": "v2", "key": "p1"}),
+        ("bob", {"action": "vote", "comment": "lgtm ✓ \x1b[31m", "key": "p1"}),
+        ("carol", {"action": "deploy", "environment": "production", "outcome": "finished"}),
+    ):
+        with ledgers.log(who) as log:
+            assert log.append(who=who, **fields).who == who
+    with ledgers.log() as log:
         out = io.StringIO()
         assert log.export_jsonl(out) == 3
         return log.tail(), out.getvalue()
 
 
-def test_export_round_trips(tmp_path: Path) -> None:
-    records, text = exported(tmp_path)
+def test_export_round_trips(ledgers: Ledgers) -> None:
+    records, text = exported(ledgers)
     lines = text.splitlines()
     assert len(lines) == 3 and text.endswith("\n")
     parsed = [AuditRecord.from_json(json.loads(line)) for line in lines]
@@ -37,8 +57,8 @@ def test_export_round_trips(tmp_path: Path) -> None:
         assert record.expected_hash() == record.hash
 
 
-def test_an_export_verifies_on_its_own(tmp_path: Path) -> None:
-    _, text = exported(tmp_path)
+def test_an_export_verifies_on_its_own(ledgers: Ledgers) -> None:
+    _, text = exported(ledgers)
     objects = [json.loads(line) for line in text.splitlines()]
     rows = [tuple(o[name] for name in FIELDS) for o in objects]
     assert check_chain(rows, (3, objects[-1]["hash"])).ok
@@ -49,8 +69,8 @@ def test_an_export_verifies_on_its_own(tmp_path: Path) -> None:
     assert (result.ok, result.bad_seq) == (False, 2)
 
 
-def test_an_empty_log_exports_nothing(tmp_path: Path) -> None:
+def test_an_empty_log_exports_nothing(ledgers: Ledgers) -> None:
     out = io.StringIO()
-    with AuditLog(tmp_path / "audit.db") as log:
+    with ledgers.log() as log:
         assert log.export_jsonl(out) == 0
     assert out.getvalue() == ""

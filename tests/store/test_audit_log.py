@@ -13,14 +13,27 @@ import pytest
 from console.domain.errors import QuorumError
 from console.store.audit import GENESIS, AuditError, AuditLog, AuditRecord, check_chain
 from console.store.db import connect
+from tests.pg_support import Ledgers
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 
 @pytest.fixture
-def log(tmp_path: Path):
+def file_log(tmp_path: Path):
+    """The SQLite log, for what only it does: take `who` as given (on a PostgreSQL
+    ledger the server writes its session user)."""
     with AuditLog(tmp_path / "audit.db") as opened:
+        yield opened
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def log(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The same API on the SQLite file and on a PostgreSQL ledger (as alice)."""
+    for key in ("PGUSER", "PGPASSWORD"):
+        monkeypatch.setenv(key, "")  # `Ledgers.log` sets them; restored after the test
+    server = request.getfixturevalue("pg_server") if request.param == "postgres" else None
+    with Ledgers(tmp_path, server, "audit_api").log("alice") as opened:
         yield opened
 
 
@@ -81,7 +94,8 @@ def test_by_key_gives_every_record_of_one_key(log: AuditLog) -> None:
     assert log.by_key("") == []
 
 
-def test_control_characters_are_neutralised_in_every_field(log: AuditLog) -> None:
+def test_control_characters_are_neutralised_in_every_field(file_log: AuditLog) -> None:
+    log = file_log
     hostile = "x\x1b]0;owned\x07\x1b[2J\x9b1m\n"
     record = log.append(
         who=hostile,
@@ -111,7 +125,8 @@ def test_control_characters_are_neutralised_in_every_field(log: AuditLog) -> Non
     assert log.verify().ok
 
 
-def test_plain_text_is_stored_unchanged(log: AuditLog) -> None:
+def test_plain_text_is_stored_unchanged(file_log: AuditLog) -> None:
+    log = file_log
     text = "déploiement\tv1 → v2 [bold]not markup[/bold]"
     assert log.append(who="ålice", action="deploy", comment=text).comment == text
     assert log.tail(1)[0].who == "ålice"

@@ -228,6 +228,24 @@ def test_a_file_quorum_cannot_write_is_one_line_naming_owner_mode_and_fix(
     )
 
 
+def test_an_own_file_made_read_only_is_fixed_with_chmod_not_chown(bastion: Bastion) -> None:
+    done = bastion.run(bastion.alice, "propose", "deploy", "auth", "--env", "production",
+                       "--revision", "v9", "--sandbox")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    audit = bastion.home / bastion.alice / "data" / "sandbox" / "audit.db"
+    audit.chmod(0o400)  # alice's own file, made read-only (a backup tool, a restore)
+    try:
+        again = bastion.run(bastion.alice, "propose", "deploy", "web", "--env", "production",
+                            "--revision", "v9", "--sandbox")  # fmt: skip
+    finally:
+        audit.chmod(0o600)
+    assert again.returncode == 1
+    assert again.stderr == (
+        f"quorum: {audit} is owned by {bastion.alice}:{bastion.group} with mode 0400 and "
+        f"{bastion.alice} cannot write it; run `chmod 600 {audit}` (as {bastion.alice} or root)\n"
+    )
+
+
 def test_config_check_warns_when_a_member_could_not_write_the_audit_log(
     bastion: Bastion,
 ) -> None:

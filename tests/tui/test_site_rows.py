@@ -185,3 +185,26 @@ async def test_a_front_with_no_known_platform_and_unrelated_rows_stay_as_they_ar
         f"vercel/{PROJECT_NAME}/production",
     ]
     assert all(not v.platforms and not v.live for v in views)
+
+
+async def test_on_screen_the_site_is_one_row_and_describe_heads_with_it(
+    cf: FakeCloudflare, vercel: FakeVercel, netlify: FakeNetlify, tmp_path: Path
+) -> None:
+    from console.app import QuorumApp
+    from console.domain.identity import Identity
+    from tests.app_support import make_session, settle
+    from widgets.dialogs.details import DetailsScreen
+
+    session = make_session(tmp_path / "data", providers(cf, vercel, netlify))
+    app = QuorumApp(session, identity=Identity("me", "me"), poll_interval=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.services.table
+        await settle(pilot, lambda: table.keys == ["edge/site/production"]
+                     and all(s.last_ok for s in app.hub.states.values()))  # fmt: skip
+        cells = table.cells("edge/site/production")
+        assert (cells[2], cells[3], cells[5]) == ("vercel+1", "dpl_2", "1/2")
+        await settle(pilot, lambda: app.selected is not None)
+        await pilot.press("d")
+        await settle(pilot, lambda: isinstance(app.screen, DetailsScreen))
+        assert app.screen.details.target.message.startswith("serving vercel ready dpl_2")
+        assert [p.node for p in app.screen.details.pods][:2] == [VERCEL_CNAME, NETLIFY_HOST]

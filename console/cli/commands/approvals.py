@@ -12,13 +12,12 @@ import sys
 
 from console.cli.output import print_json, print_table
 from console.cli.runner import print_proposal, proposal_json, run_reading
-from console.domain.consensus import Tally
 from console.domain.inert import neutralise
 from console.domain.instants import iso_utc
 from console.domain.model import ProviderApproval
 from console.engine import collector
 from console.engine.actions import Actions
-from console.engine.provider_votes import fetch_gate_tallies
+from console.engine.provider_votes import GateTally, fetch_gate_tallies
 from console.engine.waiting import Waiting, what_waits
 
 
@@ -30,13 +29,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.set_defaults(func=run)
 
 
-async def _collect(actions: Actions) -> tuple[Waiting, dict[str, Tally]]:
+async def _collect(actions: Actions) -> tuple[Waiting, dict[str, GateTally]]:
     """What waits, and Quorum's tally of each provider approval held until the quorum."""
     waiting = await what_waits(actions)
     return waiting, await fetch_gate_tallies(actions, waiting.provider_approvals)
 
 
-def _approval_json(a: ProviderApproval, tally: Tally | None) -> dict[str, object]:
+def _approval_json(a: ProviderApproval, held: GateTally | None) -> dict[str, object]:
     return {
         "provider": a.provider,
         "id": a.id,
@@ -48,20 +47,25 @@ def _approval_json(a: ProviderApproval, tally: Tally | None) -> dict[str, object
         "requested_by": a.requested_by,
         "detail": a.detail,
         "quorum": None
-        if tally is None
+        if held is None
         else {
-            "approvals": list(tally.approvals),
-            "rejections": list(tally.rejections),
-            "needed": tally.needed,
-            "summary": tally.summary(),
+            "approvals": list(held.tally.approvals),
+            "rejections": list(held.tally.rejections),
+            "needed": held.tally.needed,
+            "summary": held.tally.summary(),
+            "not_counted": [{"by": who, "why": why} for who, why in held.not_counted],
         },
     }
 
 
-def _votes(tallies: dict[str, Tally], approval: ProviderApproval) -> str:
-    """Quorum's tally where the approval waits for it; else each vote is sent at once."""
-    tally = tallies.get(approval.id)
-    return tally.summary() if tally is not None else "each vote sent at once"
+def _votes(tallies: dict[str, GateTally], approval: ProviderApproval) -> str:
+    """Quorum's tally where the approval waits for it, naming the stored votes that do
+    not count; else each vote is sent at once."""
+    held = tallies.get(approval.id)
+    if held is None:
+        return "each vote sent at once"
+    ignored = "".join(f"; {who}'s vote not counted: {why}" for who, why in held.not_counted)
+    return held.tally.summary() + ignored
 
 
 def run(args: argparse.Namespace) -> int:

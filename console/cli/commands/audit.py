@@ -1,6 +1,7 @@
 """`quorum audit tail [-n N] [--json]`, `quorum audit verify`, `quorum audit export`.
 
-Reads the shared audit log at the session's `audit_path`. `verify` exits 1 on any
+Reads the shared audit log at the session's `audit_path`, or the team's PostgreSQL
+ledger when the config names one (`[ledger]`). `verify` exits 1 on any
 break in the chain, so a cron job or a CI step can watch the file.
 """
 
@@ -8,15 +9,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console.cli.output import print_json, print_table
 from console.domain import exitcodes
 from console.domain.bounds import MAX_LINES, count_type
 from console.domain.inert import neutralise
 from console.engine.audit_watch import head_gone, seen_heads
-from console.engine.session import open_session
+from console.engine.session import Session, open_session
 from console.store.audit import AuditLog, AuditRecord, VerifyResult
 from console.store.seen_heads import SeenHead
+
+if TYPE_CHECKING:
+    from console.store.postgres.audit import PgAuditLog
 
 TAIL_HEADERS = (
     "seq",
@@ -58,8 +64,23 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     export.set_defaults(func=run_export)
 
 
-def _open(args: argparse.Namespace) -> AuditLog:
-    return AuditLog(open_session(args).audit_path)
+def _open(args: argparse.Namespace) -> AuditLog | PgAuditLog:
+    return open_log(open_session(args, postgres_ready=True))
+
+
+def open_log(session: Session) -> AuditLog | PgAuditLog:
+    """The team's log: the PostgreSQL ledger's when the config names one, else the file."""
+    if session.config.ledger is not None:
+        from console.store.postgres.audit import PgAuditLog
+
+        return PgAuditLog(session.config.ledger)
+    return AuditLog(session.audit_path)
+
+
+def _seen_key(session: Session) -> Path | str:
+    """Where the remembered head is filed: the ledger as the config names it, or the file."""
+    ledger = session.config.ledger
+    return ledger.where if ledger is not None else session.audit_path
 
 
 def _row(record: AuditRecord) -> list[object]:
@@ -89,12 +110,12 @@ def run_tail(args: argparse.Namespace) -> int:
 def run_verify(args: argparse.Namespace) -> int:
     """The chain, the head this account saw last, a head given with --head, and, where
     the team has keys, every record's signature (from where this account last checked)."""
-    session = open_session(args)
+    session = open_session(args, postgres_ready=True)
     config = session.config
     members = frozenset(config.members) if config.members else None
     heads = seen_heads()
-    seen = heads.get(session.audit_path)
-    with AuditLog(session.audit_path) as log:
+    seen = heads.get(_seen_key(session))
+    with open_log(session) as log:
         gone = head_gone(log, seen)
         pinned = None if seen is None or gone else (seen.seq, seen.hash)
         if gone is None and args.head:
@@ -114,7 +135,7 @@ def run_verify(args: argparse.Namespace) -> int:
             if result.ok:
                 seq, digest = log.head()
                 signed = seq if config.signers else 0
-                heads.remember(session.audit_path, SeenHead(seq, digest, signed))
+                heads.remember(_seen_key(session), SeenHead(seq, digest, signed))
     if args.json:
         print_json(
             {

@@ -65,6 +65,13 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"warning: {neutralise(warning)}", file=sys.stderr)
     print(f"ok: {neutralise(str(path))} ({summary(config)})")
     print(neutralise(signing_status(config)))
+    if config.ledger is not None:
+        print(
+            neutralise(
+                f"ledger: PostgreSQL at {config.ledger.where}; the team is the members of "
+                f"role {config.ledger.member_role} (`quorum ledger init` prepares it)"
+            )
+        )
     return exitcodes.OK
 
 
@@ -94,14 +101,17 @@ def _not_a_member(config: Config) -> list[str]:
 
 
 def _sharing(config: Config) -> list[str]:
-    """Members of the team who could not write the audit log (README: a shared path)."""
+    """Members of the team who could not write the audit log (README: a shared path);
+    none to check on a PostgreSQL ledger, where the server grants access."""
+    if config.ledger is not None:
+        return []
     session = Session(config=config, data_dir=data_dir(), readonly=True)
     return sharing_problems(session.audit_path, config.members)
 
 
 def _broken_providers(args: argparse.Namespace, path: Path, config: Config) -> list[ConfigProblem]:
     """Providers the file describes correctly but that fail when the session builds them."""
-    session = open_session(args)
+    session = open_session(args, postgres_ready=True)
     asyncio.run(session.close())
     index = {pc.name: i for i, pc in enumerate(config.providers)}
     return [problem_at(path, ("providers", index[b.name]), b.reason) for b in session.broken]

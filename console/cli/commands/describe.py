@@ -65,7 +65,7 @@ def details_json(details: TargetDetails) -> dict[str, object]:
 
 
 async def _describe(args: argparse.Namespace) -> TargetDetails:
-    session = open_session(args)
+    session = open_session(args, postgres_ready=True)  # providers only, no ledger
     try:
         target = await resolve_target(session, args.service, args.env)
         return await reads.details(session, target.ref)

@@ -63,7 +63,7 @@ def format_line(line: LogLine, *, raw: bool) -> str:
 
 
 async def _print_logs(args: argparse.Namespace, out: TextIO) -> None:
-    session = open_session(args)
+    session = open_session(args, postgres_ready=True)  # providers only, no ledger
     try:
         target = await resolve_target(session, args.service, args.env)
         raw = args.raw and not out.isatty()

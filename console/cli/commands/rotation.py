@@ -40,7 +40,7 @@ from console.domain.model import RotationSlot
 from console.engine import rotation_changes
 from console.engine.actions import Actions
 from console.engine.rotation_changes import RotationChange
-from console.engine.session import Session, resolve_config
+from console.engine.session import Session, refuse_beside_postgres, resolve_config
 from console.rotation.changes import span_in_zone
 from console.rotation.schedule import slots_at, stretches
 from console.store import rotation as store
@@ -129,8 +129,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def _session(args: argparse.Namespace) -> Session:
-    """The config and data directory only: no rotation command talks to a provider."""
+    """The config and data directory only: no rotation command talks to a provider.
+    Rotation changes are kept in the SQLite file only, so none runs beside a
+    PostgreSQL ledger (`refuse_beside_postgres`)."""
     config = resolve_config(args.config, args.sandbox)
+    if config.ledger is not None:
+        refuse_beside_postgres(config)
     return Session(config=config, data_dir=data_dir(), readonly=args.readonly)
 
 

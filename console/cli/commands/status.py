@@ -71,7 +71,7 @@ def row_json(row: TargetRow) -> dict[str, object]:
 async def _collect(
     args: argparse.Namespace,
 ) -> tuple[list[TargetRow], list[ProviderState], list[ProviderState]]:
-    session = open_session(args)
+    session = open_session(args, postgres_ready=True)  # providers only, no ledger
     hub = Hub(session)
     try:
         await hub.refresh_all()

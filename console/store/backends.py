@@ -1,0 +1,73 @@
+"""Which implementation of the store layer a config asks for: the SQLite file beside the
+audit log (the default), or the team's PostgreSQL ledger (`[ledger]`).
+
+Both offer the same methods to the engine; the PostgreSQL modules (and psycopg) are
+imported only when a ledger is configured.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from console.domain.identity import Identity, current_identity
+from console.domain.settings import Config
+from console.store.audit import AuditLog, RecordSigner
+from console.store.claims import ClaimStore
+
+if TYPE_CHECKING:
+    from console.store.acts import ActStore
+    from console.store.postgres.audit import PgAuditLog
+    from console.store.postgres.claims import PgClaimStore
+    from console.store.postgres.proposals import PgActStore, PgProposalStore
+    from console.store.proposals import ProposalStore
+
+
+def audit_log(config: Config, path: Path, signer: RecordSigner | None) -> AuditLog | PgAuditLog:
+    if config.ledger is not None:
+        from console.store.postgres.audit import PgAuditLog
+
+        return PgAuditLog(config.ledger, signer=signer)
+    return AuditLog(path, signer=signer)
+
+
+def claim_store(config: Config, path: Path) -> ClaimStore | PgClaimStore:
+    if config.ledger is not None:
+        from console.store.postgres.claims import PgClaimStore
+
+        return PgClaimStore(config.ledger)
+    return ClaimStore(path)
+
+
+def proposal_stores(
+    config: Config, path: Path
+) -> tuple[ProposalStore | PgProposalStore, ActStore | PgActStore]:
+    """The proposals' rows and their acts, on one connection (an act and the row it
+    changes commit together)."""
+    if config.ledger is not None:
+        from console.store.postgres.proposals import PgActStore, PgProposalStore
+
+        pg = PgProposalStore(config.ledger)
+        return pg, PgActStore(pg)
+    from console.store.acts import ActStore
+    from console.store.proposals import ProposalStore
+
+    store = ProposalStore(path)
+    return store, ActStore(store)
+
+
+def ledger_key(config: Config, path: Path) -> Path | str:
+    """What names the ledger where a head seen earlier is remembered."""
+    return config.ledger.where if config.ledger is not None else path
+
+
+def identity(config: Config) -> Identity:
+    """Who acts: the OS account on the SQLite file; on a PostgreSQL ledger the role the
+    server authenticated (`session_user`), since that is the author the server writes
+    on every act and record, whatever this process would say."""
+    me = current_identity()
+    if config.ledger is None:
+        return me
+    from console.store.postgres.connect import session_user
+
+    return Identity(name=session_user(config.ledger), os_account=me.os_account)
