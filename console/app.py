@@ -256,8 +256,8 @@ class QuorumApp(App[int]):
         said when a change is under way; the panes' own reads just show later."""
         if self.flows.changing:
             self.say(
-                "waiting for the audit database: another Quorum process holds its write"
-                " lock; the change goes ahead when it is released"
+                "waiting for the audit database (another Quorum process may hold its write"
+                " lock); the change goes ahead when it is free"
             )
 
     def show_messages(self) -> None:

@@ -31,7 +31,9 @@ from console.engine.session import open_session
 from console.engine.targets import resolve_target
 
 T = TypeVar("T")
-WAITING = "waiting for the audit database: another Quorum process holds its write lock"
+# Said after half a second of store work: usually another process's write lock, but a
+# long read (thousands of open proposals to derive) takes as long, so it is not claimed.
+WAITING = "waiting for the audit database (another Quorum process may hold its write lock)"
 
 
 def warn(message: str) -> None:
