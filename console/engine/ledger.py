@@ -52,6 +52,9 @@ def proposal_key(pid: int) -> str:
 
 NEVER = datetime.max.replace(tzinfo=UTC)
 
+# The states a cached row may hold for a proposal still pending (the candidates).
+LIVE = (State.OPEN, State.BLOCKED, State.APPROVED)
+
 
 @dataclass(frozen=True)
 class _Pending:
@@ -212,8 +215,8 @@ class Ledger:
         candidates whose derived state moved on (expired, withdrawn...).
 
         Each answer has its proposal and the acts that did not count, but not the acts
-        replayed (`counted` is empty): listings and the duplicate check need only the
-        former, and a team's thousands of open proposals are held between refreshes.
+        replayed (`counted` is empty): listings need only the former, and a team's
+        thousands of open proposals are held between refreshes.
         Whoever needs the replayed acts derives the one proposal (`derived`).
 
         The answer is kept while the file does not change (`version`) and the clock has
@@ -230,7 +233,7 @@ class Ledger:
         now = now or self.clock()
         # One derivation at a time: the console's refresh and its catch-up ask at once,
         # and the second is answered by the first's result. The store's own lock, which
-        # the write paths hold when they ask (a proposal checks for a pending twin).
+        # a refresh's writes take again.
         with self.store.lock:
             version = self.version()
             memo = self._pending
@@ -246,7 +249,7 @@ class Ledger:
         return memo.found, memo.until
 
     def _derive_pending(self, version: tuple[int, int], now: datetime) -> _Pending:
-        live = self.store.states([State.OPEN, State.BLOCKED, State.APPROVED])
+        live = self.store.states(LIVE)
         with collector.paused():
             facts = self.acts.facts(live)
             outcomes = self._outcomes(facts)
@@ -259,6 +262,25 @@ class Ledger:
             Derived(d.proposal, (), d.ignored) for d in found if d.proposal.state not in FINAL
         )
         return _Pending(version, now, until, result, moved)
+
+    def twin(self, draft: Proposal) -> Derived | None:
+        """The pending proposal that asks for the change `draft` asks for, derived from its
+        acts, if there is one (the oldest).
+
+        The cached rows pick the candidates, as they do for `pending`: live ones for the
+        same change (`ProposalStore.twins`). So a proposal costs the derivation of its
+        twins only, not of every open proposal, which made opening thousands quadratic
+        (each write moves the version `pending` keeps its answer for). A row edited by
+        hand to hide a twin lets the same change be proposed twice, which splits its
+        votes and approves nothing: every vote and execution derives its own proposal.
+        """
+        facts = self.acts.facts(self.store.twins(draft, LIVE))
+        outcomes = self._outcomes(facts)
+        for pid in sorted(facts):
+            derived = self._derive(facts[pid], None, outcomes)
+            if derived.proposal.state not in FINAL and same_change(derived.proposal, draft):
+                return derived
+        return None
 
     # -- writing -----------------------------------------------------------------------
 
@@ -278,9 +300,9 @@ class Ledger:
         change at once open it once.
         """
         with self.store.writing():
-            for pending in self.pending():
-                if same_change(pending.proposal, draft):
-                    raise AlreadyPending(pending)
+            twin = self.twin(draft)
+            if twin is not None:
+                raise AlreadyPending(twin)
             created = self.store.insert(draft)
             self.acts.add(self._sign(make(created), None))
             derived = self.derived(created.id)

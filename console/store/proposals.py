@@ -112,15 +112,21 @@ def _proposal(row: dict, votes: tuple[Vote, ...]) -> Proposal:
     )
 
 
-# The settled window is read newest first by `updated_at`; files made before this index
-# gain it on open (`ProposalStore.__init__`).
-_UPDATED_INDEX = "CREATE INDEX IF NOT EXISTS proposals_updated ON proposals(updated_at)"
+# The settled window is read newest first by `updated_at`, and the duplicate check looks
+# a change up by its service, environment and revision; files made before these indexes
+# gain them on open (`ProposalStore.__init__`).
+_INDEXES = {
+    "proposals_updated": "CREATE INDEX IF NOT EXISTS proposals_updated ON proposals(updated_at)",
+    "proposals_change": "CREATE INDEX IF NOT EXISTS proposals_change "
+    "ON proposals(service, environment, revision)",
+}
 
 
 def _create(db: sqlite_utils.Database) -> None:
     db.execute(_PROPOSALS)
     db["proposals"].create_index(["state"], "proposals_state", if_not_exists=True)
-    db.execute(_UPDATED_INDEX)
+    for statement in _INDEXES.values():
+        db.execute(statement)
     db["proposal_votes"].create(
         {
             "proposal_id": int,
@@ -144,18 +150,22 @@ class ProposalStore(Store):
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         self.ensure(["proposals", "proposal_votes"], _create)
-        self._index_updated_at()
+        self._add_indexes()
 
-    def _index_updated_at(self) -> None:
-        """Adds the `updated_at` index to a file made before it; a reader that may not
-        write keeps reading without it (the window is then a scan, still correct)."""
+    def _add_indexes(self) -> None:
+        """Adds the indexes a file made before them lacks; a reader that may not write
+        keeps reading without them (the window and the duplicate check then scan,
+        still correct)."""
         with self.lock:
-            found = self.conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'proposals_updated'"
-            ).fetchone()
-        if found is None:
+            found = {
+                row[0]
+                for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+            }
+        missing = [sql for name, sql in _INDEXES.items() if name not in found]
+        if missing:
             with contextlib.suppress(sqlite3.OperationalError), self.writing():
-                self.conn.execute(_UPDATED_INDEX)
+                for statement in missing:
+                    self.conn.execute(statement)
 
     def version(self) -> tuple[int, int]:
         """A value that changes whenever the shared file does: SQLite's `data_version`
@@ -246,6 +256,32 @@ class ProposalStore(Store):
         with self.lock:
             rows = self.conn.execute(sql + " ORDER BY id", wanted).fetchall()
         return {pid: State(state) for pid, state in rows}
+
+    def twins(self, draft: Proposal, states: Iterable[State]) -> list[int]:
+        """The ids of the rows in `states` that ask for the change `draft` asks for (the
+        same kind, target, revision and replica count), oldest first: the candidates of
+        the duplicate check, which derives each from its acts. A row holds the revision
+        its proposal last derived to (rewritten with each amendment, under the same lock),
+        so a proposal amended to this revision is among them."""
+        wanted = [s.value for s in states]
+        ref = draft.ref
+        sql = (
+            f"SELECT id FROM proposals WHERE state IN ({', '.join('?' * len(wanted))}) "
+            "AND kind = ? AND provider = ? AND service = ? AND environment = ? AND target = ? "
+            "AND revision = ? AND replicas IS ? ORDER BY id"
+        )
+        params = [
+            *wanted,
+            draft.kind.value,
+            ref.provider,
+            ref.service,
+            ref.environment,
+            ref.target,
+            draft.revision,
+            draft.replicas,
+        ]
+        with self.lock:
+            return [row[0] for row in self.conn.execute(sql, params)]
 
     def settled_since(self, states: Iterable[State], since: datetime, limit: int) -> list[Proposal]:
         """At most `limit` rows in `states` updated at `since` or later, newest first.

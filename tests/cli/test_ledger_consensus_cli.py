@@ -114,3 +114,26 @@ def test_a_role_outside_the_team_is_refused_by_the_server_whatever_the_config_sa
     assert q("bob", "approvals", "--json") == 0
     (waiting,) = json.loads(q.out)["proposals"]
     assert waiting["approvals"] == []
+
+
+def test_the_same_change_is_not_proposed_twice_an_amended_proposal_included(
+    pg_server: PgServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The server's row keeps the revision as proposed: an amended proposal is still
+    found as the twin of the revision it now asks for, and only of that one."""
+    q = team(pg_server, tmp_path, capsys, monkeypatch)
+    for revision in ("v1", "v2"):
+        assert q.json("alice", "propose", "deploy", "api", "--env", "production",
+                      "--revision", revision)["state"] == "open"  # fmt: skip
+    assert q("alice", "propose", "amend", "1", "--revision", "v3") == 0, q.err
+    assert q("bob", "propose", "deploy", "api", "--env", "production", "--revision", "v3") == 3
+    assert "not proposed again: proposal 1 already proposes deploy api@production to v3" in q.err
+    assert q("bob", "propose", "deploy", "api", "--env", "production", "--revision", "v2") == 3
+    assert "not proposed again: proposal 2 already proposes" in q.err
+    made = q.json("bob", "propose", "deploy", "api", "--env", "production", "--revision", "v1")
+    assert made["id"] == 3
+    waiting = q.json("carol", "approvals")["proposals"]
+    assert sorted((p["id"], p["revision"]) for p in waiting) == [(1, "v3"), (2, "v2"), (3, "v1")]

@@ -100,6 +100,31 @@ class PgProposalStore(PgStore):
             ).fetchall()
         return {int(pid): State(state) for pid, state in rows}
 
+    def twins(self, draft: Proposal, states: Iterable[State]) -> list[int]:
+        """The ids of the proposals in `states` that may ask for the change `draft` asks
+        for, oldest first: the same kind, target and replica count, and the same revision
+        or an amendment (the server's row keeps the revision as proposed)."""
+        ref = draft.ref
+        with self.reading() as conn:
+            rows = conn.execute(
+                "SELECT p.id FROM quorum.proposals p WHERE p.state = ANY(%s) AND p.kind = %s "
+                "AND p.provider = %s AND p.service = %s AND p.environment = %s "
+                "AND p.target = %s AND p.replicas IS NOT DISTINCT FROM %s "
+                "AND (p.revision = %s OR EXISTS (SELECT 1 FROM quorum.proposal_acts a "
+                "WHERE a.proposal_id = p.id AND a.kind = 'amend')) ORDER BY p.id",
+                (
+                    [s.value for s in states],
+                    draft.kind.value,
+                    ref.provider,
+                    ref.service,
+                    ref.environment,
+                    ref.target,
+                    draft.replicas,
+                    draft.revision,
+                ),
+            ).fetchall()
+        return [int(row[0]) for row in rows]
+
     def settled_since(self, states: Iterable[State], since: datetime, limit: int) -> list[Proposal]:
         rows = self._select(
             "p.state = ANY(%s)", [[s.value for s in states]], "updated_at DESC", limit
