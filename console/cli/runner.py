@@ -171,7 +171,9 @@ async def target_of(actions: Actions, service: str, environment: str) -> Target:
 
 
 def proposal_json(view: ProposalView, outcome: Outcome | None = None) -> dict[str, object]:
-    return {**view.to_json(), "execution": outcome.to_json() if outcome else None}
+    shown = view.to_json()  # added to, not copied: a listing makes thousands
+    shown["execution"] = outcome.to_json() if outcome else None
+    return shown
 
 
 def print_proposal(view: ProposalView, outcome: Outcome | None = None) -> None:

@@ -89,7 +89,12 @@ def escape_json_text(document: str) -> str:
     `json.dumps(ensure_ascii=False)` escapes C0 only; DEL, C1 (U+009B is a CSI) and
     bidi controls would reach whoever reads or greps the output. The escapes decode
     to the same strings, so consumers see the data unchanged.
+
+    Text that is ASCII without DEL has none of them, and saying so is a scan at memory
+    speed, where the pattern costs ~25 ms over the 6 MB of 10,000 proposals.
     """
+    if document.isascii() and "\x7f" not in document:
+        return document
     return _JSON_UNSAFE.sub(_json_escape, document)
 
 

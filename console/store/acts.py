@@ -129,8 +129,12 @@ def _act(pid: int, kind: str, author: str, at: datetime, b: dict[str, Any]) -> A
     are interned: a console keeps a long open list in memory, one copy of each name."""
     author = sys.intern(author)
     if kind == "proposal":
+        intern = sys.intern
         ref = TargetRef(
-            *(sys.intern(b[k]) for k in ("provider", "service", "environment", "target"))
+            intern(b["provider"]),
+            intern(b["service"]),
+            intern(b["environment"]),
+            intern(b["target"]),
         )
         content = Content(pid, 1, Kind(b["kind"]), ref, b["revision"], b["replicas"])
         return ProposalAct(content, author, b["reason"], at)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from hypothesis import given
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.text import Text
 
-from console.domain.inert import inert_markup, neutralise
+from console.domain.inert import INVISIBLE, escape_json_text, inert_markup, neutralise
 
 HOSTILE = (
     "\x1b]0;pwned\x07"  # OSC: retitle the terminal
@@ -57,3 +58,19 @@ def test_written_to_a_terminal_it_emits_no_escape_but_rich_styling(text: str) ->
         console.print(inert_markup(text), markup=True, highlight=False, end="")
     assert "\x1b]" not in capture.get()
     assert "\x07" not in capture.get()
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x2070)))
+def test_json_text_keeps_no_control_or_invisible_character_and_decodes_the_same(
+    text: str,
+) -> None:
+    """ASCII text skips the pattern; DEL is ASCII, so that shortcut must not skip it."""
+    document = json.dumps({"reason": text, "plain": "v1 ok"}, ensure_ascii=False)
+    escaped = escape_json_text(document)
+    assert not re.search(f"[\\x7f-\\x9f{INVISIBLE}]", escaped)
+    assert json.loads(escaped) == json.loads(document)
+
+
+def test_json_text_escapes_del_in_otherwise_ascii_text() -> None:
+    assert escape_json_text('{"r": "a\x7fb"}') == '{"r": "a\\u007fb"}'
+    assert escape_json_text('{"r": "plain"}') == '{"r": "plain"}'

@@ -69,20 +69,29 @@ def _votes(tallies: dict[str, GateTally], approval: ProviderApproval) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """The whole command runs with the cyclic collector paused. Thousands of proposals
+    are read, derived, viewed and written out as as many values that only reference
+    counting needs to free; with the collector paused block by block, each block's end
+    made it walk everything built inside (tens of ms at 10,000 open). The process ends
+    with the command, and the few cycles it leaves with it."""
+    with collector.paused():
+        return _report(args)
+
+
+def _report(args: argparse.Namespace) -> int:
     waiting, tallies = run_reading(args, _collect)
     if args.json:
-        with collector.paused():  # thousands of proposals make as many dicts and lists
-            print_json(
-                {
-                    "proposals": [proposal_json(v) for v in waiting.proposals],
-                    "provider_approvals": [
-                        _approval_json(a, tallies.get(a.id)) for a in waiting.provider_approvals
-                    ],
-                    "awaiting_review": [proposal_json(v) for v in waiting.awaiting_review],
-                    "incomplete_actions": [r.to_json() for r in waiting.incomplete],
-                    "provider_errors": waiting.provider_errors,
-                }
-            )
+        print_json(
+            {
+                "proposals": [proposal_json(v) for v in waiting.proposals],
+                "provider_approvals": [
+                    _approval_json(a, tallies.get(a.id)) for a in waiting.provider_approvals
+                ],
+                "awaiting_review": [proposal_json(v) for v in waiting.awaiting_review],
+                "incomplete_actions": [r.to_json() for r in waiting.incomplete],
+                "provider_errors": waiting.provider_errors,
+            }
+        )
         return 1 if waiting.provider_errors else 0
     if not waiting.proposals:
         print("no open proposals")
