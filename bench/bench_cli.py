@@ -13,6 +13,7 @@ CPU time (user + system) each process used, which a loaded machine moves less.
 `--tree PATH` runs another checkout (the tree before a change) with the same interpreter.
 
     python bench/bench_cli.py [--rounds N] [--count N] [--tree PATH] [--data DIR]
+                              [--approvals-only]
 """
 
 from __future__ import annotations
@@ -86,7 +87,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--tree", type=Path, default=Path(__file__).resolve().parent.parent)
     parser.add_argument("--data", type=Path, help="keep the seeded ledgers here (reused)")
+    parser.add_argument("--approvals-only", action="store_true", help="skip the per-command part")
     args = parser.parse_args()
+    commands = {} if args.approvals_only else COMMANDS
     root = args.data or Path(tempfile.mkdtemp())
     empty, full = root / "empty", root / "open"
     if not (full / "sandbox" / "audit.db").exists():
@@ -105,7 +108,7 @@ def main() -> None:
         times.setdefault(name, []).append(value)
 
     for _ in range(args.rounds):
-        for line, module in COMMANDS.items():
+        for line, module in commands.items():
             argv = ["--sandbox", *line.split()]
             env = {**base, "QUORUM_DATA_DIR": str(empty)}
             add(f"{line} quorum", timed(FULL, argv, env, out))
@@ -128,7 +131,7 @@ def main() -> None:
         )
 
     print(f"tree {args.tree}, {args.rounds} rounds, load average {os.getloadavg()[0]:.1f}")
-    for line in COMMANDS:
+    for line in commands:
         print(f"quorum {line:36} vs own work {compare(f'{line} quorum', f'{line} own')} (<= 1.2x)")
     for unbuffered, label in (("", "buffered"), ("1", "PYTHONUNBUFFERED=1")):
         print(
