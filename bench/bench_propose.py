@@ -14,6 +14,7 @@ compared.
 the same interpreter, so before and after are measured side by side.
 
     python bench/bench_propose.py [--count N] [--rounds N] [--per-round N] [--tree PATH]
+                                  [--data DIR]
 """
 
 from __future__ import annotations
