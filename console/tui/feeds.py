@@ -75,8 +75,11 @@ class ShownApprovals:
     def holds(
         self, version: tuple[int, int], provider_items: list[ProviderApproval], now: datetime
     ) -> bool:
+        """Whether the pane still shows this. The providers' approvals are compared by
+        value: each 30 s read makes a new list, and redrawing the pane's 200 rows for an
+        equal one was the console's periodic spike with a long history."""
         return (
-            version == self.version and provider_items is self.provider_items and now < self.until
+            version == self.version and provider_items == self.provider_items and now < self.until
         )
 
 

@@ -3,6 +3,8 @@ it leaves out, and takes in a change made by another console."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ import pytest
 from console.app import QuorumApp
 from console.domain.consensus import Kind
 from console.domain.identity import Identity
-from console.domain.model import TargetRef
+from console.domain.model import ProviderApproval, TargetRef
 from console.engine.actions import Actions
 from console.tui import feeds, views
 from providers.sandbox import PAUSED_AT
@@ -54,3 +56,16 @@ async def test_the_pane_lists_the_newest_open_proposals_and_says_how_many(
     finally:
         bob.close()
         alice.close()
+
+
+def test_a_new_but_equal_list_of_provider_approvals_keeps_the_pane_as_drawn() -> None:
+    """Every 30 s the providers are asked again and answer with a new list: an equal one
+    redraws none of the pane's rows; a changed one, or a changed file, does."""
+    item = ProviderApproval("ci", "ci:4242/production", "deploy api", "production")
+    shown = feeds.ShownApprovals((7, 0), [item], PAUSED_AT + timedelta(minutes=5))
+    again = [ProviderApproval("ci", "ci:4242/production", "deploy api", "production")]
+    assert shown.holds((7, 0), again, PAUSED_AT)
+    assert not shown.holds((7, 0), [replace(item, detail="wait timer: 5 min")], PAUSED_AT)
+    assert not shown.holds((7, 0), [], PAUSED_AT)
+    assert not shown.holds((8, 0), again, PAUSED_AT)
+    assert not shown.holds((7, 0), again, PAUSED_AT + timedelta(minutes=5))
