@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from console.domain.errors import QuorumError
+from console.store.backends import rotation_path
 from console.tui import views
 from console.tui.flows import flow
 
@@ -50,7 +51,8 @@ class RotationForms:
         from widgets.dialogs.calendar import CalendarScreen
 
         app = self.app
-        config, path = app.session.config, app.session.audit_path
+        config = app.session.config
+        path = rotation_path(config, app.session.audit_path)
 
         async def load(year: int, month: int) -> list:
             return await asyncio.to_thread(schedule.month_grid, config, year, month, path)
@@ -63,7 +65,8 @@ class RotationForms:
         from console.rotation.schedule import holder_at
 
         app = self.app
-        config, path, now = app.session.config, app.session.audit_path, app.now()
+        config, now = app.session.config, app.now()
+        path = rotation_path(config, app.session.audit_path)
         names = self._names()
         if selected in names:
             names.remove(selected)
