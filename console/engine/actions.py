@@ -527,9 +527,10 @@ class Actions:
         if error is not None:
             from console.store.postgres.connect import LedgerUnreachable
 
+            where = self.config.ledger.where if self.config.ledger else ""
             raise LedgerUnreachable(
-                f"cannot {doing}: the ledger is out of reach ({error}); nothing was "
-                "changed or kept to send later"
+                f"cannot {doing}: the ledger {where} is out of reach ({error}); nothing "
+                "was changed or kept to send later"
             )
 
     def _may(self, doing: str, identity: Identity | None = None, *, strict: bool) -> None:

@@ -177,14 +177,19 @@ class Feeds:
         if not self.app.is_running:
             return
         error = self.app.actions.ledger_error
-        if error != self.ledger_error:
-            self.ledger_error = error
+        if error != self.ledger_error:  # the status line shows the latest reason
+            was, self.ledger_error = self.ledger_error, error
             with contextlib.suppress(NoMatches):
                 self._paint_status(self.app.hub.states)
-            if error is not None:
-                self.app.say(f"{error}: changes are refused until it is back", error=True,
-                             title="ledger stale")  # fmt: skip
-            else:
+            if error is not None and was is None:  # one toast when it goes, one when back
+                where = self.app.actions.config.ledger
+                self.app.say(
+                    f"ledger {where.where if where else ''}: {error}; changes are refused "
+                    "until it is back",
+                    error=True,
+                    title="ledger stale",
+                )
+            elif error is None:
                 self.app.say("the ledger is reachable again", title="ledger")
         if error is None:
             if self._reading_side:

@@ -38,7 +38,8 @@ class LedgerWatch:
         self.ledger = ledger
         self.on_change = on_change
         self.generation = 0
-        self.error: str | None = None  # why the ledger is out of reach, None while it is not
+        # Why the ledger is out of reach (the server's or libpq's line), None while it is not.
+        self.error: str | None = None
         self.on_lost: Callable[[], None] = lambda: None  # the stores drop their connections
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ledger-watch", daemon=True)
@@ -60,9 +61,9 @@ class LedgerWatch:
             try:
                 self._listen()
             except QuorumError as exc:  # could not connect: LedgerUnreachable's one line
-                self._lost(str(exc))
+                self._lost(str(exc).removeprefix(f"ledger {self.ledger.where}: "))
             except Exception as exc:  # the connection broke while waiting
-                self._lost(f"ledger {self.ledger.where}: {first_line(exc)}")
+                self._lost(first_line(exc))
             self._stop.wait(RETRY_S)
 
     def _listen(self) -> None:
@@ -74,7 +75,8 @@ class LedgerWatch:
             self.error = None
             self.on_change()
             while not self._stop.is_set():
-                heard = list(conn.notifies(timeout=WAKE_S))
+                # Back at the first notice (a burst is read by the one read it causes).
+                heard = list(conn.notifies(timeout=WAKE_S, stop_after=1))
                 if heard:
                     self.generation += 1
                     self.on_change()
@@ -84,8 +86,9 @@ class LedgerWatch:
     def _lost(self, error: str) -> None:
         if self._stop.is_set():
             return
-        first = self.error is None
+        first, said = self.error is None, self.error
         self.error = error
         if first:
             self.on_lost()
+        if error != said:  # the latest reason is the one shown
             self.on_change()
