@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from console.domain.errors import QuorumError
-from console.store.backends import rotation_path
 from console.tui import views
 from console.tui.flows import flow
 
@@ -48,6 +47,7 @@ class RotationForms:
 
     def calendar(self) -> None:
         from console.rotation import schedule
+        from console.store.backends import rotation_path
         from widgets.dialogs.calendar import CalendarScreen
 
         app = self.app
@@ -63,6 +63,7 @@ class RotationForms:
         """The rotation a swap is offered from: one this person holds now (the selected
         one first), else the selected or the first, which the engine then refuses."""
         from console.rotation.schedule import holder_at
+        from console.store.backends import rotation_path
 
         app = self.app
         config, now = app.session.config, app.now()
