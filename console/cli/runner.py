@@ -166,8 +166,8 @@ class ProgressLine:
             self.out.flush()
 
 
-async def target_of(actions: Actions, service: str, environment: str) -> Target:
-    return await resolve_target(actions.session, service, environment)
+async def target_of(actions: Actions, service: str, environment: str, provider: str = "") -> Target:
+    return await resolve_target(actions.session, service, environment, provider)
 
 
 def proposal_json(view: ProposalView, outcome: Outcome | None = None) -> dict[str, object]:

@@ -73,6 +73,25 @@ class Site:
         return next((p for p in self.platforms if p.serving), None)
 
     @property
+    def keys(self) -> tuple[str, ...]:
+        """The keys of the rows the site stands for: the front's, then each platform's."""
+        return (self.front.ref.key, *(p.target.ref.key for p in self.platforms))
+
+    @property
+    def serving(self) -> str:
+        """The provider of the platform that serves now, or "" when none of them does."""
+        live = self.live
+        return live.target.ref.provider if live else ""
+
+    def label(self) -> str:
+        """The serving platform and how many stand by (`vercel+2`), or the front's
+        provider when none of them serves: which one serves is what matters at a glance."""
+        if not self.serving:
+            return self.front.ref.provider
+        more = len(self.platforms) - 1
+        return self.serving + (f"+{more}" if more else "")
+
+    @property
     def providers(self) -> tuple[str, ...]:
         """The platforms' provider names, the serving one first."""
         return tuple(p.target.ref.provider for p in self.platforms)
@@ -143,6 +162,23 @@ def merge_sites(targets: Sequence[Target]) -> tuple[list[Site], set[str]]:
             taken.update(platforms)
             sites.append(Site(front, tuple(platforms.values())))
     return sites, taken
+
+
+def fold_sites(targets: Sequence[Target]) -> list[tuple[Target, Site | None]]:
+    """`targets` as the rows to show, in their order: a front that some platforms serve
+    becomes its site's row (the site beside it), the platforms it absorbed are left out,
+    every other target stays as it is. The Services pane and `quorum status` both show
+    these rows, so the two fold a site the same way."""
+    sites, absorbed = merge_sites(targets)
+    by_front = {site.front.ref.key: site for site in sites}
+    rows: list[tuple[Target, Site | None]] = []
+    for target in targets:
+        key = target.ref.key
+        if key in absorbed:
+            continue
+        site = by_front.get(key)
+        rows.append((site.row(), site) if site else (target, None))
+    return rows
 
 
 def _serving_first(routes: Iterable[Route]) -> list[Route]:
