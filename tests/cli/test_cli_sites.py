@@ -105,7 +105,11 @@ def test_one_name_for_every_platform_a_change_asks_for_the_provider(
 ) -> None:  # fmt: skip
     netlify.deploys.append(deploy(0, "ready"))  # what a Netlify rollback restores
     q = quorum(tmp_path, capsys, monkeypatch, cf, vercel, netlify, service="site")
-    for argv in (["deploy", "site", "--revision", "dpl_1"], ["rollback", "site"]):
+    for argv in (
+        ["deploy", "site", "--revision", "dpl_1"],
+        ["rollback", "site"],
+        ["propose", "deploy", "site", "--revision", "disable:primary"],
+    ):
         assert q(*argv, "--env", "production") == 2
         assert q.err.count("\n") == 1, q.err
         assert "site@production runs on several providers (edge, netlify, vercel)" in q.err
