@@ -37,6 +37,16 @@ def host_of(address: str) -> str:
     return netloc.rstrip(".").lower()
 
 
+def provider_label(front: str, serving: str, platforms: int) -> str:
+    """A site's PROVIDER: the platform that serves and how many stand by (`vercel+2`),
+    or the front's provider when none of them serves. Which one serves is what matters
+    at a glance; the Services pane and `quorum status` both say it this way."""
+    if not serving:
+        return front
+    more = platforms - 1
+    return serving + (f"+{more}" if more else "")
+
+
 @dataclass(frozen=True)
 class Platform:
     """One platform's row inside a site, and whether the front sends traffic to it."""
@@ -84,12 +94,8 @@ class Site:
         return live.target.ref.provider if live else ""
 
     def label(self) -> str:
-        """The serving platform and how many stand by (`vercel+2`), or the front's
-        provider when none of them serves: which one serves is what matters at a glance."""
-        if not self.serving:
-            return self.front.ref.provider
-        more = len(self.platforms) - 1
-        return self.serving + (f"+{more}" if more else "")
+        """What PROVIDER says for the site (see `provider_label`)."""
+        return provider_label(self.front.ref.provider, self.serving, len(self.platforms))
 
     @property
     def providers(self) -> tuple[str, ...]:
