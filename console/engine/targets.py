@@ -16,22 +16,33 @@ from providers.base import Capability
 
 
 async def resolve_target(
-    session: Session, service: str, environment: str, provider: str = ""
+    session: Session,
+    service: str,
+    environment: str,
+    provider: str = "",
+    needs: Capability | None = None,
 ) -> Target:
     """The target serving `service` in `environment`, from a fresh snapshot of each
-    provider; `provider` names which one where several do.
+    provider; `provider` names which one where several do, and where only one of them
+    can do what the command `needs` (logs, a rollback), that one is meant.
 
     Providers that fail or time out are skipped, so one unreachable backend does not
     hide a target served by another; an unknown pair is a usage error naming what
     exists, and so is a pair several providers run with no `provider` to choose: a
     change made on whichever answered first could be made on the wrong platform.
     """
-    target, _ = await resolve_row(session, service, environment, provider)
+    target, _ = await resolve_row(session, service, environment, provider, needs=needs)
     return target
 
 
 async def resolve_row(
-    session: Session, service: str, environment: str, provider: str = "", *, site: bool = False
+    session: Session,
+    service: str,
+    environment: str,
+    provider: str = "",
+    *,
+    site: bool = False,
+    needs: Capability | None = None,
 ) -> tuple[Target, Site | None]:
     """As `resolve_target`, with the site the target's row stands for (as the Services
     pane folds it). With `site`, a pair several providers run that are one site's front
@@ -57,6 +68,8 @@ async def resolve_row(
     # Where a watcher (a health block, the sandbox's monitoring) has a row of the same
     # pair, the provider that runs the service is meant.
     runs = [t for t in found if _runs(session, t.ref.provider)] or found
+    if needs is not None:  # none able: the one provider asked says it cannot
+        runs = [t for t in runs if _has(session, t.ref.provider, needs)] or runs
     if len(runs) > 1 and site:
         keys = {t.ref.key for t in runs}
         whole = [s for key, s in sites.items() if key in keys and keys <= set(s.keys)]
@@ -70,6 +83,12 @@ async def resolve_row(
     if runs:
         return runs[0], sites.get(runs[0].ref.key)
     raise UsageError(unknown_target(service, environment, environments, unread))
+
+
+def _has(session: Session, provider: str, needs: Capability) -> bool:
+    """Whether `provider` is built to do what `needs` names (read-only or not)."""
+    built = session.providers.get(provider)
+    return built is not None and bool(built.capabilities & needs)
 
 
 def _runs(session: Session, provider: str) -> bool:

@@ -1,7 +1,7 @@
 """`quorum status` and `quorum describe` show a site served by Vercel and Netlify
 behind one Cloudflare load balancer as the console does, one row naming the platform
-that serves; where every platform calls the site by one name, a change asks which
-provider to act on instead of taking whichever answered first."""
+that serves; where every platform calls the site by one name, a change two of them
+could make asks which provider to act on instead of taking whichever answered first."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from tests.site_support import (
     vercel_api,
     vercel_fixture,
 )
-from tests.vercel_fake import PROJECT_ID, PROJECT_NAME, FakeVercel
+from tests.vercel_fake import PROJECT_ID, PROJECT_NAME, FakeVercel, event
 
 __all__ = ["cf_api", "cf_fixture", "netlify_api", "netlify_fixture", "site_tokens_fixture",
            "vercel_api", "vercel_fixture"]  # fmt: skip
@@ -105,14 +105,14 @@ def test_one_name_for_every_platform_a_change_asks_for_the_provider(
 ) -> None:  # fmt: skip
     netlify.deploys.append(deploy(0, "ready"))  # what a Netlify rollback restores
     q = quorum(tmp_path, capsys, monkeypatch, cf, vercel, netlify, service="site")
-    for argv in (
-        ["deploy", "site", "--revision", "dpl_1"],
-        ["rollback", "site"],
-        ["propose", "deploy", "site", "--revision", "disable:primary"],
+    for argv, able in (
+        (["deploy", "site", "--revision", "dpl_1"], "edge, netlify, vercel"),
+        (["rollback", "site"], "netlify, vercel"),  # a load balancer has no rollback
+        (["propose", "deploy", "site", "--revision", "disable:primary"], "edge, netlify, vercel"),
     ):
         assert q(*argv, "--env", "production") == 2
         assert q.err.count("\n") == 1, q.err
-        assert "site@production runs on several providers (edge, netlify, vercel)" in q.err
+        assert f"site@production runs on several providers ({able})" in q.err
         assert "--provider" in q.err
     assert cf.requests("PATCH") == []
     assert vercel.requests("POST") == []
@@ -125,13 +125,21 @@ def test_one_name_for_every_platform_a_change_asks_for_the_provider(
 
     assert q("deploy", "site", "--env", "production", "--revision", "dpl_1",
              "--provider", "vercel") == 0, q.err  # fmt: skip
-    assert [r.path for r in vercel.requests("POST")] == [
-        f"/v10/projects/{PROJECT_ID}/promote/dpl_1"
-    ]
+    promote = f"/v10/projects/{PROJECT_ID}/promote/dpl_1"
+    assert [r.path for r in vercel.requests("POST")] == [promote]
     assert q("rollback", "site", "--env", "production", "--provider", "netlify") == 0, q.err
     restore = f"/api/v1/sites/{SITE_ID}/deploys/66500000/restore"
     assert [r.path for r in netlify.requests("POST")] == [restore]
     assert cf.requests("PATCH") == []
+
+    # Where one provider alone can do it, that one is meant: only Vercel has build logs,
+    # only Netlify a brake.
+    vercel.events["dpl_2"] = [event(1, "Build completed")]
+    assert q("logs", "site", "--env", "production") == 0, q.err
+    assert "Build completed" in q.out
+    assert q("pause", "site", "--env", "production") == 0, q.err
+    assert len(netlify.requests("POST", "/lock")) == 1
+    assert [r.path for r in vercel.requests("POST")] == [promote]
 
     # Reading is not a change: the one name is the site, as the console shows it.
     (row,) = q.json("status")

@@ -61,7 +61,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 async def _act(args: argparse.Namespace, actions: Actions) -> Outcome:
-    ref = (await target_of(actions, args.service, args.env, args.provider)).ref
+    ref = (await target_of(actions, args.service, args.env, args.provider, Kind(args.action))).ref
     return await actions.change(
         Kind(args.action),
         ref,

@@ -61,8 +61,8 @@ async def _step(args: argparse.Namespace, actions: Actions) -> Result:
         return await actions.amend(parse_id(args.id), args.revision)
     if args.proposal == "withdraw":
         return await actions.withdraw(parse_id(args.id))
-    target = await target_of(actions, args.service, args.env, args.provider)
     kind = Kind(args.proposal)
+    target = await target_of(actions, args.service, args.env, args.provider, kind)
     return await actions.propose(
         kind,
         target.ref,
