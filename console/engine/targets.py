@@ -66,8 +66,9 @@ async def resolve_row(
             f" (it runs on: {listing({t.ref.provider for t in pair})})"
         )
     # Where a watcher (a health block, the sandbox's monitoring) has a row of the same
-    # pair, the provider that runs the service is meant.
-    runs = [t for t in found if _runs(session, t.ref.provider)] or found
+    # pair, the provider that runs the service is meant; watchers alone change nothing,
+    # so any of them will do.
+    runs = [t for t in found if _runs(session, t.ref.provider)] or found[:1]
     if needs is not None:  # none able: the one provider asked says it cannot
         runs = [t for t in runs if _has(session, t.ref.provider, needs)] or runs
     if len(runs) > 1 and site:
