@@ -435,7 +435,16 @@ class QuorumApp(App[int]):
 
 def run_tui(args: argparse.Namespace) -> int:
     """`quorum` with no command: open the session and run the console until quit."""
-    session = open_session(args)
-    app = QuorumApp(session, pace=pace_for(bool(getattr(args, "slow_link", False)), os.environ))
+    session = open_session(args, postgres_ready=True)
+    who = None
+    if session.config.ledger is not None:
+        from console.store.backends import identity
+
+        # The role the server authenticates: every act the console writes is that
+        # role's, so that is who the panes say "you" of.
+        who = identity(session.config)
+    app = QuorumApp(
+        session, pace=pace_for(bool(getattr(args, "slow_link", False)), os.environ), identity=who
+    )
     result = app.run()
     return int(result or 0)

@@ -20,11 +20,13 @@ from collections.abc import Awaitable, Callable
 from typing import TextIO, TypeVar
 
 from console.cli.output import print_json
+from console.domain.consensus import Kind
 from console.domain.inert import neutralise
 from console.domain.model import Target
 from console.engine.actions import Actions, Outcome, ProposalView
 from console.engine.audit_watch import check_and_note
 from console.engine.catch_up import catch_up
+from console.engine.dispatch import capability_of
 from console.engine.guard import refuse_if_readonly
 from console.engine.presentation import describe_outcome, proposal_lines
 from console.engine.session import open_session
@@ -166,8 +168,12 @@ class ProgressLine:
             self.out.flush()
 
 
-async def target_of(actions: Actions, service: str, environment: str) -> Target:
-    return await resolve_target(actions.session, service, environment)
+async def target_of(
+    actions: Actions, service: str, environment: str, provider: str, kind: Kind
+) -> Target:
+    """The target a change of `kind` is meant for (see resolve_target)."""
+    needs = capability_of(kind)
+    return await resolve_target(actions.session, service, environment, provider, needs)
 
 
 def proposal_json(view: ProposalView, outcome: Outcome | None = None) -> dict[str, object]:

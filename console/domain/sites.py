@@ -37,6 +37,16 @@ def host_of(address: str) -> str:
     return netloc.rstrip(".").lower()
 
 
+def provider_label(front: str, serving: str, platforms: int) -> str:
+    """A site's PROVIDER: the platform that serves and how many stand by (`vercel+2`),
+    or the front's provider when none of them serves. Which one serves is what matters
+    at a glance; the Services pane and `quorum status` both say it this way."""
+    if not serving:
+        return front
+    more = platforms - 1
+    return serving + (f"+{more}" if more else "")
+
+
 @dataclass(frozen=True)
 class Platform:
     """One platform's row inside a site, and whether the front sends traffic to it."""
@@ -71,6 +81,21 @@ class Site:
     @property
     def live(self) -> Platform | None:
         return next((p for p in self.platforms if p.serving), None)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The keys of the rows the site stands for: the front's, then each platform's."""
+        return (self.front.ref.key, *(p.target.ref.key for p in self.platforms))
+
+    @property
+    def serving(self) -> str:
+        """The provider of the platform that serves now, or "" when none of them does."""
+        live = self.live
+        return live.target.ref.provider if live else ""
+
+    def label(self) -> str:
+        """What PROVIDER says for the site (see `provider_label`)."""
+        return provider_label(self.front.ref.provider, self.serving, len(self.platforms))
 
     @property
     def providers(self) -> tuple[str, ...]:
@@ -143,6 +168,23 @@ def merge_sites(targets: Sequence[Target]) -> tuple[list[Site], set[str]]:
             taken.update(platforms)
             sites.append(Site(front, tuple(platforms.values())))
     return sites, taken
+
+
+def fold_sites(targets: Sequence[Target]) -> list[tuple[Target, Site | None]]:
+    """`targets` as the rows to show, in their order: a front that some platforms serve
+    becomes its site's row (the site beside it), the platforms it absorbed are left out,
+    every other target stays as it is. The Services pane and `quorum status` both show
+    these rows, so the two fold a site the same way."""
+    sites, absorbed = merge_sites(targets)
+    by_front = {site.front.ref.key: site for site in sites}
+    rows: list[tuple[Target, Site | None]] = []
+    for target in targets:
+        key = target.ref.key
+        if key in absorbed:
+            continue
+        site = by_front.get(key)
+        rows.append((site.row(), site) if site else (target, None))
+    return rows
 
 
 def _serving_first(routes: Iterable[Route]) -> list[Route]:

@@ -74,6 +74,7 @@ from console.store.files import MIN_FREE_BYTES, free_bytes
 if TYPE_CHECKING:
     from console.store.postgres.audit import PgAuditLog
     from console.store.postgres.claims import PgClaimStore
+    from console.store.postgres.listen import LedgerWatch
     from console.store.postgres.proposals import PgProposalStore
     from console.store.proposals import ProposalStore
 from providers.base import Progress, Provider, ProviderError, progress_sink
@@ -310,6 +311,7 @@ class Actions:
         self._ledger: Ledger | None = None
         self._claims: ClaimStore | PgClaimStore | None = None
         self._opening = threading.Lock()
+        self._watch: LedgerWatch | None = None  # a console's LISTEN on a PostgreSQL ledger
         # The open proposals' views as last derived: (file version, when, valid until, views).
         self._open: tuple[tuple[int, int], datetime, datetime, tuple[ProposalView, ...]] | None = (
             None
@@ -352,7 +354,40 @@ class Actions:
                 self._claims = backends.claim_store(self.config, self.session.audit_path)
             return self._claims
 
+    def watch_ledger(self, on_change: Callable[[], None]) -> bool:
+        """On a PostgreSQL ledger, listens for its changes (`LedgerWatch`): `on_change`
+        is called, from the watch's thread, after each one and when the ledger goes out
+        of reach or comes back. False on the SQLite file, whose readers ask
+        `ledger_version` (one cheap pragma) instead."""
+        watch = backends.ledger_watch(self.config, on_change)
+        if watch is None:
+            return False
+        watch.on_lost = self._drop_connections
+        self._watch = watch
+        watch.start()
+        return True
+
+    @property
+    def ledger_generation(self) -> int | None:
+        """How many changes (and reconnections) the watch has heard of; None without one."""
+        return None if self._watch is None else self._watch.generation
+
+    @property
+    def ledger_error(self) -> str | None:
+        """Why the watched ledger is out of reach (stale), None while it is not."""
+        return None if self._watch is None else self._watch.error
+
+    def _drop_connections(self) -> None:
+        """The server ended the stores' connections: each connects again when next used."""
+        ledger = self._ledger
+        for store in (self._audit_log, ledger.store if ledger else None, self._claims):
+            drop = getattr(store, "drop", None)
+            if drop is not None:
+                drop()
+
     def close(self) -> None:
+        if self._watch is not None:
+            self._watch.stop()
         for store in (self._audit_log, self._ledger, self._claims):
             if store is not None:
                 store.close()
@@ -428,7 +463,10 @@ class Actions:
 
     def ledger_version(self) -> tuple[int, int]:
         """Changes whenever the shared file does (`Ledger.version`): a reader that saw
-        this value before has nothing new to read while it stays the same."""
+        this value before has nothing new to read while it stays the same. A watched
+        PostgreSQL ledger answers from what the watch heard, with no query."""
+        if self._watch is not None:
+            return self._watch.generation, 0
         return self.ledger.version()
 
     def awaiting_review(self) -> list[ProposalView]:
@@ -485,6 +523,15 @@ class Actions:
 
     def _mutating(self, doing: str) -> None:
         refuse_if_readonly(self.session.readonly, doing)
+        error = self.ledger_error
+        if error is not None:
+            from console.store.postgres.connect import LedgerUnreachable
+
+            where = self.config.ledger.where if self.config.ledger else ""
+            raise LedgerUnreachable(
+                f"cannot {doing}: the ledger {where} is out of reach ({error}); nothing "
+                "was changed or kept to send later"
+            )
 
     def _may(self, doing: str, identity: Identity | None = None, *, strict: bool) -> None:
         """Votes, overrides and reviews need membership; other changes need it once a

@@ -17,6 +17,7 @@ from datetime import datetime
 from console.domain.alerts import Alert, firing, is_critical
 from console.domain.canary import CanaryVerdict, judge
 from console.domain.model import Health, Snapshot, Target, utcnow
+from console.domain.sites import Site, fold_sites
 from console.domain.thresholds import Thresholds
 from console.engine.reads import READ_TIMEOUT, describe_failure, take_snapshot
 from console.engine.session import Session
@@ -54,6 +55,8 @@ class TargetRow:
     alerts: tuple[Alert, ...] = ()
     # The verdict on the target's canary, while one takes traffic.
     canary: CanaryVerdict | None = None
+    # The site this row stands for, when it is a front's with platforms behind it.
+    site: Site | None = None
 
     @property
     def key(self) -> str:
@@ -168,28 +171,37 @@ class Hub:
         self._tasks.clear()
 
     def rows(self) -> list[TargetRow]:
-        """Every known target, with health from the thresholds and staleness."""
+        """Every known target, with health from the thresholds and staleness; the
+        platforms behind a front show as its one site row, as in the Services pane
+        (console.domain.sites.fold_sites), stale or failing when any of them is."""
         rows: list[TargetRow] = []
         config = self.session.config
         alerts = firing(a for s in self.states.values() if s.snapshot for a in s.snapshot.alerts)
+        targets: list[Target] = []
+        read_by: dict[str, ProviderState] = {}
         for state in self.states.values():
             if state.snapshot is None:
                 continue
             for target in state.snapshot.targets:
-                thresholds: Thresholds = config.thresholds_for(target.ref.service)
-                on = tuple(a for a in alerts if a.names(target.ref.service, target.ref.environment))
-                health = thresholds.health(target.metrics, target.alarms)
-                for alert in on:  # an alert is a level like a metric's: the worst wins
-                    level = Health.CRITICAL if is_critical(alert) else Health.WARNING
-                    health = max(health, level, key=_WORST.index)
-                rows.append(
-                    TargetRow(
-                        target=target,
-                        health=health,
-                        stale=state.stale,
-                        error=state.error,
-                        alerts=on,
-                        canary=judge(target.canary, thresholds) if target.canary else None,
-                    )
+                targets.append(target)
+                read_by[target.ref.key] = state
+        for target, site in fold_sites(targets):
+            states = [read_by[k] for k in (site.keys if site else (target.ref.key,))]
+            thresholds: Thresholds = config.thresholds_for(target.ref.service)
+            on = tuple(a for a in alerts if a.names(target.ref.service, target.ref.environment))
+            health = thresholds.health(target.metrics, target.alarms)
+            for alert in on:  # an alert is a level like a metric's: the worst wins
+                level = Health.CRITICAL if is_critical(alert) else Health.WARNING
+                health = max(health, level, key=_WORST.index)
+            rows.append(
+                TargetRow(
+                    target=target,
+                    health=health,
+                    stale=any(s.stale for s in states),
+                    error=next((s.error for s in states if s.error), None),
+                    alerts=on,
+                    canary=judge(target.canary, thresholds) if target.canary else None,
+                    site=site,
                 )
+            )
         return rows

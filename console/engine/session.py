@@ -64,9 +64,9 @@ class Session:
 
 
 def refuse_beside_postgres(config: Config) -> None:
-    """A console or command on a config that names a PostgreSQL ledger stops here: the
-    schema and its server-side rules exist (`quorum ledger init`), but proposals, votes
-    and claims are kept there only by the commands `console.cli.runner.ON_POSTGRES`
+    """A command on a config that names a PostgreSQL ledger stops here: the schema and
+    its server-side rules exist (`quorum ledger init`), but proposals, votes and claims
+    are kept there only by the console and the commands `console.cli.runner.ON_POSTGRES`
     names, `audit` and `whoami`. Running anything else on the local file would split
     the team's ledger without anyone noticing, so it does not run."""
     from console.domain.errors import UsageError
@@ -74,8 +74,8 @@ def refuse_beside_postgres(config: Config) -> None:
     assert config.ledger is not None
     raise UsageError(
         f"the config's [ledger] names a PostgreSQL ledger ({config.ledger.where}): "
-        "proposals, votes, overrides, deploys, actions, `audit` and `whoami` work on it, "
-        "but the console and this command do not yet; remove [ledger] to keep the team "
+        "the console, proposals, votes, overrides, deploys, actions, `audit` and `whoami` "
+        "work on it, but this command does not yet; remove [ledger] to keep the team "
         "on the SQLite ledger"
     )
 

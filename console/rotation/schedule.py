@@ -245,7 +245,7 @@ def stretches(
 
 
 def holder_at(
-    config: Config, rotation: str, at: datetime, db_path: Path, *, as_known: bool = False
+    config: Config, rotation: str, at: datetime, db_path: Path | None, *, as_known: bool = False
 ) -> str | None:
     """Who holds `rotation` at instant `at`, overrides and swaps included; None in a gap.
 

@@ -7,6 +7,7 @@ imported only when a ledger is configured.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from console.store.acts import ActStore
     from console.store.postgres.audit import PgAuditLog
     from console.store.postgres.claims import PgClaimStore
+    from console.store.postgres.listen import LedgerWatch
     from console.store.postgres.proposals import PgActStore, PgProposalStore
     from console.store.proposals import ProposalStore
 
@@ -54,6 +56,23 @@ def proposal_stores(
 
     store = ProposalStore(path)
     return store, ActStore(store)
+
+
+def ledger_watch(config: Config, on_change: Callable[[], None]) -> LedgerWatch | None:
+    """What tells a console of the ledger's changes on PostgreSQL (LISTEN, not started
+    yet); None on the SQLite file, whose readers ask its `data_version` instead."""
+    if config.ledger is None:
+        return None
+    from console.store.postgres.listen import LedgerWatch
+
+    return LedgerWatch(config.ledger, on_change)
+
+
+def rotation_path(config: Config, path: Path) -> Path | None:
+    """Where rotation overrides and swaps are read: the SQLite file; none beside a
+    PostgreSQL ledger, where they are not kept (the schedule is the config's alone), so
+    reading the schedule creates no local file beside the team's ledger."""
+    return None if config.ledger is not None else path
 
 
 def ledger_key(config: Config, path: Path) -> Path | str:

@@ -8,12 +8,13 @@ builds a widget: it hands view objects (console.tui.views) to the panes.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -50,14 +51,17 @@ MAX_TOASTS_AT_ONCE = 2  # more notices at once (a catch-up, providers' notes) ma
 
 @dataclass(frozen=True)
 class ShownApprovals:
-    """What the Approvals pane shows was read from the file at `version`, with the
-    providers' approvals `provider_items`, and holds until `until`: the first instant a
-    proposal expires, a vote stops counting or a settled one leaves the window, or a
-    row's age label is due to move."""
+    """What the Approvals pane shows (`shown`) was read from the ledger at `version`,
+    with the providers' approvals `provider_items`, and holds until `until`: the first
+    instant a proposal expires, a vote stops counting or a settled one leaves the
+    window. Its rows' age labels are due to move at `redraw_at`, which redraws the same
+    rows without reading the ledger again."""
 
     version: tuple[int, int]
     provider_items: list[ProviderApproval]
     until: datetime
+    redraw_at: datetime
+    shown: tuple[ProposalView, ...] = ()
 
     @classmethod
     def of(
@@ -68,9 +72,13 @@ class ShownApprovals:
         until: datetime,
         shown: list[ProposalView],
     ) -> ShownApprovals:
+        return cls(version, provider_items, until, cls.next_redraw(now, shown), tuple(shown))
+
+    @staticmethod
+    def next_redraw(now: datetime, shown: Iterable[ProposalView]) -> datetime:
         # Ages under a minute count seconds: such a row is redrawn on every refresh.
         young = any(now - v.proposal.created_at < timedelta(minutes=1) for v in shown)
-        return cls(version, provider_items, min(until, now if young else now + AGES_EVERY))
+        return now if young else now + AGES_EVERY
 
     def holds(
         self, version: tuple[int, int], provider_items: list[ProviderApproval], now: datetime
@@ -106,6 +114,12 @@ class Feeds:
         self._last_slow: float | None = None  # time.monotonic() of the last slow read
         self._notes_said: set[str] = set()
         self._waiting_said = False  # the start's "proposals wait for your vote" toast
+        # On a PostgreSQL ledger: the watch's generation each read last saw, and why the
+        # ledger is out of reach (shown on the status line; reads wait until it is back).
+        self._audit_generation: int | None = None
+        self._caught_up_generation: int | None = None
+        self._side_again = False  # a change was heard while the side panes were read
+        self.ledger_error: str | None = None
         self.ledger_badge = signing_badge(app.session.config)
         self._loop_thread = threading.get_ident()  # the console is built on its loop's thread
 
@@ -142,11 +156,49 @@ class Feeds:
                 self.watch_metrics()
             self.refresh_side(force=True)
         app = self.app
+        self._listen()
         app.run_worker(self._check_audit_head, thread=True, group="head", exit_on_error=False)
         app.set_interval(1.0, self.tick)
         app.set_interval(self.side_interval, self.refresh_side)
         app.set_interval(self.side_interval, self.catch_up)
         app.call_after_refresh(app.flows.show_incomplete, at_start=True)
+
+    def _listen(self) -> None:
+        """On a PostgreSQL ledger, its changes arrive through LISTEN (the engine's watch,
+        in a thread of its own) and are handed to the loop without waiting on it: a
+        console closing must not hold the watch's thread."""
+        loop = asyncio.get_running_loop()
+
+        def heard() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed: the console is gone
+                loop.call_soon_threadsafe(self.ledger_changed)
+
+        self.app.actions.watch_ledger(heard)
+
+    def ledger_changed(self) -> None:
+        """The watch heard a change, or the ledger went out of reach or came back."""
+        if not self.app.is_running:
+            return
+        error = self.app.actions.ledger_error
+        if error != self.ledger_error:  # the status line shows the latest reason
+            was, self.ledger_error = self.ledger_error, error
+            with contextlib.suppress(NoMatches):
+                self._paint_status(self.app.hub.states)
+            if error is not None and was is None:  # one toast when it goes, one when back
+                where = self.app.actions.config.ledger
+                self.app.say(
+                    f"ledger {where.where if where else ''}: {error}; changes are refused "
+                    "until it is back",
+                    error=True,
+                    title="ledger stale",
+                )
+            elif error is None:
+                self.app.say("the ledger is reachable again", title="ledger")
+        if error is None:
+            if self._reading_side:
+                self._side_again = True
+            self.refresh_side()
+            self.catch_up()
 
     def tick(self) -> None:
         with contextlib.suppress(NoMatches):  # the panes are gone while shutting down
@@ -165,15 +217,21 @@ class Feeds:
         app.main.query_one(AlertsStrip).show(alerts)
         self.views = {view.key: view for view in shown}
         app.services.update_views(shown)
-        app.main.query_one(ProviderStatus).show(
-            views.provider_lines(states.values()), utcnow(), ledger=self.ledger_badge
-        )
+        self._paint_status(states)
         self._say_notes(states.values())
         if shown and not self.started:
             app.call_after_refresh(self.start)
         cursor = app.services.table.cursor_key
         if cursor is not None and (self.selected is None or self.selected.key == cursor):
             self.select(cursor)  # the selected row's data changed, or the first row came
+
+    def _paint_status(self, states: Mapping[str, ProviderState]) -> None:
+        self.app.main.query_one(ProviderStatus).show(
+            views.provider_lines(states.values()),
+            utcnow(),
+            ledger=self.ledger_badge,
+            ledger_stale=self.ledger_error or "",
+        )
 
     def _say_notes(self, states: Iterable[ProviderState]) -> None:
         """What a provider leaves out and why (kinds its credentials may not list), said
@@ -309,22 +367,34 @@ class Feeds:
 
     async def _read_side(self, slow: bool) -> None:
         try:
-            await self.refresh_audit()
-            await self.refresh_approvals()
+            # A stale PostgreSQL ledger is not read: the panes keep what they showed,
+            # and the watch reads them again once it is back.
+            if self.ledger_error is None:
+                await self.refresh_audit()
+                await self.refresh_approvals()
             if slow:
                 await self.refresh_rotation()
         except NoMatches:
             return  # the panes are gone while shutting down
         finally:
             self._reading_side = False
+        if self._side_again:  # a change heard during this read may have come after it
+            self._side_again = False
+            self.refresh_side()
 
     async def refresh_audit(self) -> None:
+        """New records, if any. On a watched PostgreSQL ledger only once the watch has
+        heard of a change since the last read: an idle console sends no query."""
         pane = self.app.audit_pane
+        generation = self.app.actions.ledger_generation
+        if generation is not None and generation == self._audit_generation and pane.records:
+            return
         try:
             records = await self.app.actions.fetch_audit(pane.last_seq)
         except Exception as exc:  # an unreadable log is a status, not a crash
             pane.set_status(f"cannot read the audit log: {exc}")
             return
+        self._audit_generation = generation
         if records or not pane.records:
             pane.add(records)
 
@@ -354,9 +424,12 @@ class Feeds:
         now = app.now()
         try:
             version = await actions.fetch_ledger_version()
-            if self._approvals_shown is not None and self._approvals_shown.holds(
-                version, self.provider_approvals, now
-            ):
+            before = self._approvals_shown
+            if before is not None and before.holds(version, self.provider_approvals, now):
+                if now >= before.redraw_at:  # the same rows, their ages moved on
+                    self._show_approvals(list(before.shown))
+                    redraw_at = ShownApprovals.next_redraw(now, before.shown)
+                    self._approvals_shown = replace(before, redraw_at=redraw_at)
                 return
             opened, until = await actions.fetch_open_until()
             hidden = max(0, len(opened) - OPEN_SHOWN)  # oldest first: the newest are kept
@@ -426,6 +499,12 @@ class Feeds:
         catches up too (console.engine.catch_up)."""
         if self.app.readonly or self._catching_up:
             return
+        # On a watched PostgreSQL ledger, only after a change was heard (or at start).
+        generation = self.app.actions.ledger_generation
+        if generation is not None:
+            if generation == self._caught_up_generation or self.ledger_error is not None:
+                return
+            self._caught_up_generation = generation
         self._catching_up = True
         self.app.run_worker(self._catch_up(), group="catch-up", exit_on_error=False)
 
@@ -453,7 +532,8 @@ class Feeds:
         rewritten since this account last saw it), as every command does."""
         from console.engine.audit_watch import check_and_note
 
-        gone = check_and_note(self.app.session.audit_path)
+        session = self.app.session
+        gone = check_and_note(session.audit_path, config=session.config)
         if gone is not None:
             self.app.call_from_thread(self.app.say, gone, error=True, title="audit")
 
@@ -476,9 +556,14 @@ class Feeds:
         )
 
     def _verify(self) -> None:
-        from console.store.audit import AuditLog
+        from console.store.backends import audit_log
 
-        log = AuditLog(self.app.session.audit_path)
+        session = self.app.session
+        try:
+            log = audit_log(session.config, session.audit_path, None)
+        except QuorumError as exc:  # the ledger's server out of reach
+            self.app.call_from_thread(self._show_verdict, f"cannot verify: {exc}", False)
+            return
         try:
             result = log.verify()
         finally:

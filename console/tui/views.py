@@ -16,7 +16,7 @@ from console.domain.alerts import Alert, firing, is_critical
 from console.domain.canary import judge
 from console.domain.model import Health, ProviderApproval, Revision, Target
 from console.domain.settings import Config
-from console.domain.sites import merge_sites
+from console.domain.sites import fold_sites
 from console.engine.hub import ProviderState
 from widgets.base.chrome import ProviderLine
 from widgets.panes.services import ServiceView
@@ -46,29 +46,21 @@ def service_views(
     alerts naming a target's service (and environment) raise its health and are named
     on its row. The platforms behind a front (console.domain.sites) show as the front's
     one site row, not each on its own."""
-    rows: list[tuple[Target, bool]] = [
-        (target, state.stale)
-        for state in states
-        if state.snapshot is not None
-        for target in state.snapshot.targets
-    ]
-    sites, absorbed = merge_sites([t for t, _ in rows])
-    stale = {t.ref.key: s for t, s in rows}
-    merged = {}
-    for site in sites:
-        keys = [site.front.ref.key, *(p.target.ref.key for p in site.platforms)]
-        live = site.live.target.ref.provider if site.live else ""
-        merged[site.front.ref.key] = (site.row(), any(stale[k] for k in keys), site.providers, live)
-    views = []
-    for target, is_stale in rows:
-        key = target.ref.key
-        if key in absorbed:
+    targets: list[Target] = []
+    stale: dict[str, bool] = {}
+    for state in states:
+        if state.snapshot is None:
             continue
-        platforms: tuple[str, ...] = ()
-        live = ""
-        if key in merged:
-            target, is_stale, platforms, live = merged[key]
-        views.append(_view(target, is_stale, config, alerts, platforms, live))
+        for target in state.snapshot.targets:
+            targets.append(target)
+            stale[target.ref.key] = state.stale
+    views = []
+    for target, site in fold_sites(targets):
+        if site is None:
+            views.append(_view(target, stale[target.ref.key], config, alerts))
+            continue
+        is_stale = any(stale[k] for k in site.keys)
+        views.append(_view(target, is_stale, config, alerts, site.providers, site.serving))
     return views
 
 

@@ -21,7 +21,7 @@ from tests.providers.test_kubernetes_cli import write_config
 
 TARGET_KEYS = {
     "service", "environment", "provider", "target", "revision", "status",
-    "ready", "desired", "updated_at",
+    "ready", "desired", "updated_at", "serving", "platforms",
 }  # fmt: skip
 POD_KEYS = {"name", "phase", "ready", "restarts", "reason", "containers", "node", "started_at"}
 EVENT_KEYS = {"at", "type", "reason", "message", "count", "source"}
@@ -40,6 +40,7 @@ def test_json_shape_on_the_sandbox(capsys: pytest.CaptureFixture[str]) -> None:
     assert set(doc) == {"target", "pods", "events"}
     target = doc["target"]
     assert set(target) == TARGET_KEYS
+    assert (target["serving"], target["platforms"]) == ("", [])  # not a site
     assert (target["service"], target["environment"]) == ("api", "staging")
     assert ISO.match(target["updated_at"])
     assert doc["pods"] and doc["events"]

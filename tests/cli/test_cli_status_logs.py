@@ -13,7 +13,8 @@ from console.cli.main import main
 
 STATUS_KEYS = {
     "service", "environment", "provider", "target", "revision", "status",
-    "ready", "desired", "updated_at", "health", "alarms", "alerts", "canary", "stale", "error",
+    "ready", "desired", "updated_at", "serving", "platforms", "health", "alarms", "alerts",
+    "canary", "stale", "error",
 }  # fmt: skip
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
@@ -30,6 +31,7 @@ def test_status_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert len({r["provider"] for r in rows}) == 4  # three platforms and the monitoring
     for row in rows:
         assert set(row) == STATUS_KEYS
+        assert (row["serving"], row["platforms"]) == ("", [])  # no site in the sandbox
         assert row["status"] in {"ready", "progressing", "degraded", "failed", "paused", "unknown"}
         assert row["health"] in {"ok", "warning", "critical", "unknown"}
         assert isinstance(row["ready"], int) and isinstance(row["desired"], int)

@@ -91,7 +91,7 @@ def test_check_names_the_ledger_and_commands_refuse_to_run_beside_it(
     assert "ledger: PostgreSQL at postgresql://db.internal/quorum; the team is the members" in out
     code, out = command(path, capsys, "rotation", "schedule")
     assert code == 2
-    assert "the console and this command do not yet; remove [ledger]" in out
+    assert "but this command does not yet; remove [ledger]" in out
     code, out = command(path, capsys, "status", "--json")  # providers only: no ledger
     assert (code, out) == (0, "[]\n")
     assert not (tmp_path / "quorum-data" / "audit.db").exists()

@@ -6,136 +6,36 @@ actions path moves the serving platform on that same row."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
 
-from console.domain.model import RolloutStatus, Snapshot
+from console.domain.model import RolloutStatus
 from console.domain.settings import Config
-from console.engine.hub import ProviderState
 from console.tui.views import service_views
-from providers.base import Provider, ProviderContext
-from providers.cloudflare import CloudflareProvider
-from providers.netlify import NetlifyProvider
-from providers.vercel import VercelProvider
-from tests.ci_support import TOKENS, Quorum, loopback_server, team_config
-from tests.cloudflare_fake import ACCOUNT, HOST, ZONE, FakeCloudflare, pool, region
-from tests.netlify_fake import SITE_ID, SITE_NAME, FakeNetlify, deploy
-from tests.vercel_fake import PROJECT_NAME, TEAM, FakeVercel, deployment
+from tests.ci_support import Quorum, team_config
+from tests.cloudflare_fake import FakeCloudflare
+from tests.netlify_fake import SITE_ID, FakeNetlify
+from tests.site_support import (
+    NETLIFY_HOST,
+    VERCEL_CNAME,
+    blocks,
+    cf_api,
+    cf_fixture,
+    netlify_api,
+    netlify_fixture,
+    providers,
+    site_tokens_fixture,
+    snapshots,
+    states,
+    vercel_api,
+    vercel_fixture,
+)
+from tests.vercel_fake import PROJECT_NAME, FakeVercel
 
-VERCEL_CNAME = "cname.vercel-dns.com"  # Vercel's shared origin: the Host header says which
-NETLIFY_HOST = f"{SITE_NAME}.netlify.app"
-
-
-def _server() -> Iterator[HTTPServer]:
-    yield from loopback_server()
-
-
-cf_api = pytest.fixture(_server)
-vercel_api = pytest.fixture(_server)
-netlify_api = pytest.fixture(_server)
-
-
-@pytest.fixture(autouse=True)
-def tokens(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CLOUDFLARE_API_TOKEN", "VERCEL_TOKEN", "NETLIFY_AUTH_TOKEN"):
-        monkeypatch.setenv(name, TOKENS["alice"])
-
-
-@pytest.fixture
-def cf(cf_api: HTTPServer) -> FakeCloudflare:
-    fake = FakeCloudflare(cf_api)
-    vercel_pool = pool("p1", "primary", VERCEL_CNAME)
-    vercel_pool["origins"][0]["header"] = {"Host": [f"{PROJECT_NAME}.vercel.app"]}
-    fake.pools = [
-        vercel_pool,
-        pool("p2", "backup", NETLIFY_HOST),
-        pool("p3", "fallback", "collective.gitlab.io", enabled=False),
-    ]
-    fake.health = {
-        "p1": {"WEU": region(True, (VERCEL_CNAME, True))},
-        "p2": {"WEU": region(True, (NETLIFY_HOST, True))},
-    }
-    fake.load_balancers = [
-        {"id": "lb1", "name": HOST, "enabled": True, "steering_policy": "off",
-         "default_pools": ["p1", "p2"], "fallback_pool": "p3", "proxied": True},
-    ]  # fmt: skip
-    return fake
-
-
-@pytest.fixture
-def vercel(vercel_api: HTTPServer) -> FakeVercel:
-    fake = FakeVercel(vercel_api)
-    fake.deployments = [deployment(1, "READY"), deployment(2, "READY")]
-    fake.production = "dpl_2"
-    return fake
-
-
-@pytest.fixture
-def netlify(netlify_api: HTTPServer) -> FakeNetlify:
-    fake = FakeNetlify(netlify_api)
-    fake.deploys = [deploy(1, "ready", published=True), deploy(2, "error")]
-    fake.published = "66500001"
-    return fake
-
-
-def blocks(cf: FakeCloudflare, vercel: FakeVercel, netlify: FakeNetlify) -> str:
-    return f"""
-[[providers]]
-name = "edge"
-kind = "cloudflare"
-account = "{ACCOUNT}"
-zone = "{ZONE}"
-load_balancer = "{HOST}"
-api_url = "{cf.url}"
-token_env = "CLOUDFLARE_API_TOKEN"
-service = "site"
-
-[[providers]]
-name = "vercel"
-kind = "vercel"
-project = "{PROJECT_NAME}"
-team = "{TEAM}"
-api_url = "{vercel.url}"
-token_env = "VERCEL_TOKEN"
-environments = {{ production = "production" }}
-
-[[providers]]
-name = "netlify"
-kind = "netlify"
-site = "{SITE_ID}"
-api_url = "{netlify.url}"
-token_env = "NETLIFY_AUTH_TOKEN"
-"""
-
-
-def providers(cf: FakeCloudflare, vercel: FakeVercel, netlify: FakeNetlify) -> list[Provider]:
-    context = ProviderContext(data_dir=Path("."))
-    return [
-        CloudflareProvider("edge", {"account": ACCOUNT, "zone": ZONE, "load_balancer": HOST,
-                                    "api_url": cf.url, "token_env": "CLOUDFLARE_API_TOKEN",
-                                    "service": "site"}, context),
-        VercelProvider("vercel", {"project": PROJECT_NAME, "team": TEAM, "api_url": vercel.url,
-                                  "token_env": "VERCEL_TOKEN",
-                                  "environments": {"production": "production"}}, context),
-        NetlifyProvider("netlify", {"site": SITE_ID, "api_url": netlify.url,
-                                    "token_env": "NETLIFY_AUTH_TOKEN"}, context),
-    ]  # fmt: skip
-
-
-async def snapshots(cf: FakeCloudflare, vercel: FakeVercel, netlify: FakeNetlify) -> list[Snapshot]:
-    built = providers(cf, vercel, netlify)
-    try:
-        return [await p.snapshot() for p in built]
-    finally:
-        for p in built:
-            await p.close()
-
-
-def states(snaps: list[Snapshot]) -> list[ProviderState]:
-    return [ProviderState(s.provider, s.provider, s, last_ok=s.taken_at) for s in snaps]
+__all__ = ["cf_api", "cf_fixture", "netlify_api", "netlify_fixture", "site_tokens_fixture",
+           "vercel_api", "vercel_fixture"]  # fmt: skip
+pytestmark = pytest.mark.usefixtures("site_tokens")
 
 
 async def test_the_platforms_behind_the_load_balancer_are_one_row_naming_the_serving_one(

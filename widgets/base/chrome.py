@@ -127,10 +127,21 @@ class Clock(Widget):
 class ProviderStatus(Static):
     """One line per stale or broken provider, or one summary line when all are well."""
 
-    def show(self, lines: Sequence[ProviderLine], now: datetime, *, ledger: str = "") -> None:
-        """`ledger` is what the team's votes prove (signed or not), kept on the first line."""
+    def show(
+        self,
+        lines: Sequence[ProviderLine],
+        now: datetime,
+        *,
+        ledger: str = "",
+        ledger_stale: str = "",
+    ) -> None:
+        """`ledger` is what the team's votes prove (signed or not), kept on the first line;
+        `ledger_stale` why the team's ledger is out of reach, first of all when it is."""
         text = Text(no_wrap=True, overflow="ellipsis")
         bad = [line for line in lines if line.state in ("stale", "broken")]
+        if ledger_stale:
+            text.append(" ✖ ledger stale: ", style="bold red")
+            text.append(f"{neutralise(ledger_stale)} ·", style="red")
         if ledger:
             unsigned = ledger.startswith("votes unsigned")
             text.append(f" {neutralise(ledger)} ·", style="bold yellow" if unsigned else "dim")

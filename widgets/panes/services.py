@@ -17,6 +17,7 @@ from textual.message import Message
 
 from console.domain.inert import neutralise
 from console.domain.model import CPU, ERROR_RATE, MEMORY, P99, Health, RolloutStatus, Target
+from console.domain.sites import provider_label
 from widgets.base.filtering import compile_filter
 from widgets.base.format import HEALTH_STYLES, STATUS_STYLES, age
 from widgets.base.pane import Pane
@@ -103,11 +104,8 @@ def _message(view: ServiceView) -> Text:
 
 def _provider(view: ServiceView) -> str:
     """The provider, or for a site row the platform that serves it and how many stand by
-    (`vercel+2`): which one serves is what matters at a glance."""
-    if not view.live:
-        return view.target.ref.provider
-    more = len(view.platforms) - 1
-    return view.live + (f"+{more}" if more else "")
+    (`vercel+2`)."""
+    return provider_label(view.target.ref.provider, view.live, len(view.platforms))
 
 
 def _metric(view: ServiceView, name: str, fmt: str) -> Text:

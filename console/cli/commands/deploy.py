@@ -30,6 +30,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         p = sub.add_parser(name, parents=[common], help=help_text)
         p.add_argument("service")
         p.add_argument("--env", required=True, metavar="ENV", help="environment")
+        p.add_argument(
+            "--provider",
+            default="",
+            metavar="NAME",
+            help="the provider to act on, where several run SERVICE in ENV",
+        )
         p.add_argument("--key", metavar="KEY", help="idempotency key (a retry never runs twice)")
         p.add_argument("--json", action="store_true", help="print the outcome as JSON")
         p.set_defaults(func=run, action=name)
@@ -55,7 +61,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 async def _act(args: argparse.Namespace, actions: Actions) -> Outcome:
-    ref = (await target_of(actions, args.service, args.env)).ref
+    ref = (await target_of(actions, args.service, args.env, args.provider, Kind(args.action))).ref
     return await actions.change(
         Kind(args.action),
         ref,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from dataclasses import replace
 from datetime import datetime
 
 from console.cli.commands.status import target_json
@@ -16,9 +17,10 @@ from console.cli.output import print_json, print_table
 from console.domain.inert import neutralise
 from console.domain.instants import iso_utc
 from console.domain.model import EventInfo, PodInfo, TargetDetails
+from console.domain.sites import Platform, Site
 from console.engine import reads
 from console.engine.session import open_session
-from console.engine.targets import resolve_target
+from console.engine.targets import resolve_row
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -27,6 +29,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     parser.add_argument("service")
     parser.add_argument("--env", required=True, metavar="ENV", help="environment")
+    parser.add_argument(
+        "--provider", default="", metavar="NAME", help="the provider, where several run SERVICE"
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON document")
     parser.set_defaults(func=run)
 
@@ -55,29 +60,34 @@ def event_json(event: EventInfo) -> dict[str, object]:
     }
 
 
-def details_json(details: TargetDetails) -> dict[str, object]:
+def details_json(details: TargetDetails, site: Site | None = None) -> dict[str, object]:
     """The `quorum describe --json` document; the README documents these keys."""
     return {
-        "target": target_json(details.target),
+        "target": target_json(details.target, site),
         "pods": [pod_json(p) for p in details.pods],
         "events": [event_json(e) for e in details.events],
     }
 
 
-async def _describe(args: argparse.Namespace) -> TargetDetails:
+async def _describe(args: argparse.Namespace) -> tuple[TargetDetails, Site | None]:
+    """The target's details; for a site (as the Services pane folds it), headed by the
+    site's row, as the console's `d` shows it, with its front's origins below."""
     session = open_session(args, postgres_ready=True)  # providers only, no ledger
     try:
-        target = await resolve_target(session, args.service, args.env)
-        return await reads.details(session, target.ref)
+        target, site = await resolve_row(session, args.service, args.env, args.provider, site=True)
+        details = await reads.details(session, target.ref)
     finally:
         await session.close()
+    if site is not None:
+        details = replace(details, target=site.row())
+    return details, site
 
 
 def _when(value: datetime | None) -> str:
     return iso_utc(value) or "-"
 
 
-def print_text(details: TargetDetails) -> None:
+def print_text(details: TargetDetails, site: Site | None = None) -> None:
     t = details.target
     line = (
         f"{t.ref.service}@{t.ref.environment}  {t.ref.provider}  {t.ref.target}  {t.revision}"
@@ -85,6 +95,22 @@ def print_text(details: TargetDetails) -> None:
     )
     print(neutralise(line + (f"  {t.message}" if t.message else "")))
     print()
+    if site is not None:
+        print_table(
+            ["platform", "service", "revision", "status", "front", "updated"],
+            [
+                [
+                    p.target.ref.provider,
+                    p.target.ref.service,
+                    p.target.revision,
+                    p.target.status.value,
+                    _front(p),
+                    _when(p.target.updated_at),
+                ]
+                for p in site.platforms
+            ],
+        )
+        print()
     print_table(
         ["pod", "phase", "ready", "restarts", "reason", "node", "started"],
         [
@@ -110,10 +136,21 @@ def print_text(details: TargetDetails) -> None:
     )
 
 
+def _front(platform: Platform) -> str:
+    """How the front sees the platform: `serving`, `standby`, and why it would not serve."""
+    route = platform.route
+    words = ["serving" if route.serving else "standby"]
+    if not route.enabled:
+        words.append("disabled")
+    elif route.healthy is False:
+        words.append("unhealthy")
+    return " ".join(words) + (f" ({route.pool})" if route.pool else "")
+
+
 def run(args: argparse.Namespace) -> int:
-    details = asyncio.run(_describe(args))
+    details, site = asyncio.run(_describe(args))
     if args.json:
-        print_json(details_json(details))
+        print_json(details_json(details, site))
     else:
-        print_text(details)
+        print_text(details, site)
     return 0

@@ -20,12 +20,16 @@ from console.domain.model import LogLine
 from console.engine import reads
 from console.engine.session import open_session
 from console.engine.targets import resolve_target
+from providers.base import Capability
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("logs", parents=[common], help="print or follow a target's logs")
     parser.add_argument("service")
     parser.add_argument("--env", required=True, metavar="ENV", help="environment")
+    parser.add_argument(
+        "--provider", default="", metavar="NAME", help="the provider, where several run SERVICE"
+    )
     parser.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
     parser.add_argument(
         "--since",
@@ -65,7 +69,9 @@ def format_line(line: LogLine, *, raw: bool) -> str:
 async def _print_logs(args: argparse.Namespace, out: TextIO) -> None:
     session = open_session(args, postgres_ready=True)  # providers only, no ledger
     try:
-        target = await resolve_target(session, args.service, args.env)
+        target = await resolve_target(
+            session, args.service, args.env, args.provider, Capability.LOGS
+        )
         raw = args.raw and not out.isatty()
         provider = session.providers.get(target.ref.provider)
         by_backend = bool(args.filter) and provider is not None and provider.log_filter

@@ -29,6 +29,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
             p.add_argument("service")
             p.add_argument("--env", required=True, metavar="ENV", help="environment")
             p.add_argument("--reason", default="", metavar="TEXT", help="why, for the voters")
+            p.add_argument(
+                "--provider",
+                default="",
+                metavar="NAME",
+                help="the provider to act on, where several run SERVICE in ENV",
+            )
         p.add_argument("--json", action="store_true", help="print the proposal as JSON")
         p.set_defaults(func=run)
         return p
@@ -55,8 +61,8 @@ async def _step(args: argparse.Namespace, actions: Actions) -> Result:
         return await actions.amend(parse_id(args.id), args.revision)
     if args.proposal == "withdraw":
         return await actions.withdraw(parse_id(args.id))
-    target = await target_of(actions, args.service, args.env)
     kind = Kind(args.proposal)
+    target = await target_of(actions, args.service, args.env, args.provider, kind)
     return await actions.propose(
         kind,
         target.ref,

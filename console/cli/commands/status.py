@@ -15,6 +15,7 @@ from console.domain import exitcodes
 from console.domain.inert import neutralise
 from console.domain.instants import iso_utc
 from console.domain.model import Target
+from console.domain.sites import Platform, Site
 from console.engine.hub import Hub, ProviderState, TargetRow
 from console.engine.session import open_session
 
@@ -27,9 +28,29 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     parser.set_defaults(func=run)
 
 
-def target_json(t: Target) -> dict[str, object]:
+def platform_json(platform: Platform) -> dict[str, object]:
+    """One platform behind a site: its own row's keys and how the front sees it."""
+    t, route = platform.target, platform.route
+    return {
+        "provider": t.ref.provider,
+        "service": t.ref.service,
+        "target": t.ref.target,
+        "revision": t.revision,
+        "status": t.status.value,
+        "updated_at": iso_utc(t.updated_at),
+        "serving": route.serving,
+        "enabled": route.enabled,
+        "healthy": route.healthy,
+        "origin": route.host,
+        "pool": route.pool,
+    }
+
+
+def target_json(t: Target, site: Site | None = None) -> dict[str, object]:
     """The keys of one `quorum status --json` element that describe the target itself;
-    `quorum describe --json` shows the same under "target"."""
+    `quorum describe --json` shows the same under "target". A site's row keeps its
+    front's keys, names the platform that serves it and lists every platform (the
+    serving one first); any other row has an empty `platforms` list."""
     return {
         "service": t.ref.service,
         "environment": t.ref.environment,
@@ -40,13 +61,15 @@ def target_json(t: Target) -> dict[str, object]:
         "ready": t.ready,
         "desired": t.desired,
         "updated_at": iso_utc(t.updated_at),
+        "serving": site.serving if site else "",
+        "platforms": [platform_json(p) for p in site.platforms] if site else [],
     }
 
 
 def row_json(row: TargetRow) -> dict[str, object]:
     """One element of `quorum status --json`; the README documents these keys."""
     return {
-        **target_json(row.target),
+        **target_json(row.target, row.site),
         "health": row.health.value,
         "alarms": [
             {"name": a.name, "state": a.state, "reason": a.reason} for a in row.target.alarms
@@ -94,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
                 [
                     r.target.ref.service,
                     r.target.ref.environment,
-                    r.target.ref.provider,
+                    r.site.label() if r.site else r.target.ref.provider,
                     r.target.revision,
                     r.target.status.value + (" (stale)" if r.stale else ""),
                     f"{r.target.ready}/{r.target.desired}",
@@ -106,6 +129,11 @@ def run(args: argparse.Namespace) -> int:
                 for r in rows
             ],
         )
+    if not args.json:
+        for r in rows:
+            if r.site is not None:  # every platform's state, as the console's MESSAGE
+                where = f"{r.target.ref.service}@{r.target.ref.environment}"
+                print(neutralise(f"{where}: {r.target.message}"))
     for state in noted:
         assert state.snapshot is not None  # selected for its notes
         for note in state.snapshot.notes:

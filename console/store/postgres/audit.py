@@ -61,6 +61,7 @@ class PgAuditLog:
         (refused, or unreachable)."""
         import psycopg
 
+        self._live()
         try:
             if transaction:
                 with self._conn.transaction():
@@ -139,7 +140,7 @@ class PgAuditLog:
         are not seen), the records streamed through a server-side cursor."""
         import psycopg
 
-        conn = self._conn
+        conn = self._live()
         try:
             with conn.transaction():
                 conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -213,6 +214,16 @@ class PgAuditLog:
                 out.write(json.dumps(_record(row).to_json(), ensure_ascii=True) + "\n")
                 written += 1
         return written
+
+    def _live(self) -> psycopg.Connection:
+        """The connection, a new one if the server ended the last (it came back)."""
+        if self._conn.closed or self._conn.broken:
+            self._conn = connect(self.ledger, autocommit=True)
+        return self._conn
+
+    def drop(self) -> None:
+        """The server went away: the next call connects again."""
+        self._conn.close()
 
     def close(self) -> None:
         self._conn.close()

@@ -41,11 +41,19 @@ class PgStore:
         import psycopg
 
         with self.lock:
+            if self._outermost() and (self.conn.closed or self.conn.broken):
+                self.conn = connect(self.ledger)  # the server came back (or never went)
             try:
                 with self.conn.transaction():
                     yield self.conn
             except psycopg.Error as exc:
                 raise refusal(exc, self.path) from None
+
+    def _outermost(self) -> bool:
+        """No transaction of this store is open: a new connection replaces nothing."""
+        from psycopg.pq import TransactionStatus
+
+        return self.conn.info.transaction_status is not TransactionStatus.INTRANS
 
     @contextmanager
     def writing(self) -> Iterator[psycopg.Connection]:
@@ -58,6 +66,11 @@ class PgStore:
                 yield conn
             finally:
                 self._depth -= 1
+
+    def drop(self) -> None:
+        """The server went away: the next call connects again instead of failing on a
+        connection the server ended."""
+        self.conn.close()
 
     def close(self) -> None:
         with self.lock:

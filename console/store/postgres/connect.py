@@ -30,9 +30,12 @@ class LedgerMissing(QuorumError):
     """The driver is not installed (`pip install 'quorum[postgres]'`); exit 1."""
 
 
-def connect(ledger: LedgerConfig, *, autocommit: bool = False) -> psycopg.Connection:
+def connect(
+    ledger: LedgerConfig, *, autocommit: bool = False, options: dict[str, object] | None = None
+) -> psycopg.Connection:
     """A connection as whoever libpq's own sources say (~/.pgpass, PGUSER, a service
-    file, a client certificate): the server names the actor, Quorum does not."""
+    file, a client certificate): the server names the actor, Quorum does not.
+    `options`: more libpq parameters (a listener's keepalives)."""
     try:
         import psycopg
     except ImportError:
@@ -45,6 +48,7 @@ def connect(ledger: LedgerConfig, *, autocommit: bool = False) -> psycopg.Connec
             autocommit=autocommit,
             connect_timeout=CONNECT_TIMEOUT_S,
             application_name="quorum",
+            **(options or {}),
         )
     except psycopg.Error as exc:
         raise LedgerUnreachable(f"ledger {ledger.where}: {first_line(exc)}") from None

@@ -1,0 +1,145 @@
+"""The console on a PostgreSQL ledger: what another member does from their own process
+reaches it through LISTEN, and a server out of reach makes the ledger stale, not the
+console dead."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from console.app import QuorumApp
+from console.config.load import load_config
+from console.domain.errors import PolicyRefused
+from console.domain.identity import Identity
+from console.engine.rotation_changes import override_rotation
+from console.store.postgres.connect import LedgerUnreachable
+from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
+from tests.paths import ROOT
+from tests.pg_support import PgServer, initialised, running
+from widgets.base.chrome import ProviderStatus
+from widgets.panes.approvals import ApprovalsPane
+from widgets.panes.audit import AuditPane
+
+PROVIDER = '[[providers]]\nname = "sim"\nkind = "sandbox"\nplatform = "kubernetes"\n'
+
+
+class Team:
+    """The team's config on `database`, and `quorum` run as a member in a process of
+    their own (libpq's variables name the role, as on that member's laptop)."""
+
+    def __init__(self, server: PgServer, database: str, folder: Path) -> None:
+        self.server, self.folder = server, folder
+        self.config = folder / "quorum.toml"
+        self.config.write_text(
+            '[team]\nmembers = ["alice", "bob", "carol"]\n[policy.production]\n'
+            f'min_approvals = 2\n[ledger]\nurl = "postgresql://127.0.0.1:{server.port}/'
+            f'{database}"\n\n{PROVIDER}'
+        )
+
+    def quorum(self, who: str, *argv: str) -> subprocess.CompletedProcess[str]:
+        env = {
+            **os.environ,
+            **self.server.env(who),
+            "QUORUM_DATA_DIR": str(self.folder / who),
+            "QUORUM_SANDBOX_TEAMMATES": "off",
+            "PGCONNECT_TIMEOUT": "3",
+        }
+        argv = (sys.executable, "-m", "console", *argv, "--config", str(self.config))
+        return subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+    def console(self, who: str, monkeypatch: pytest.MonkeyPatch) -> QuorumApp:
+        """`who`'s console in this process, on the same config."""
+        for key, value in self.server.env(who).items():
+            monkeypatch.setenv(key, value)
+        config = load_config(self.config)
+        fake = FakeProvider("alpha", standard_targets(), self.folder)
+        session = make_session(self.folder / "console", [fake], config=config)
+        return QuorumApp(session, identity=Identity(who, who), poll_interval=0.2, side_interval=0.2)
+
+
+def _pane(app: QuorumApp) -> ApprovalsPane:
+    return app.screen_stack[0].query_one(ApprovalsPane)
+
+
+def _audit(app: QuorumApp) -> AuditPane:
+    return app.screen_stack[0].query_one(AuditPane)
+
+
+def _status(app: QuorumApp) -> str:
+    return str(app.screen_stack[0].query_one(ProviderStatus).render())
+
+
+def _voters(app: QuorumApp) -> list[str]:
+    item = _pane(app).items.get("proposal-1")
+    return [v.voter for v in item.votes] if item is not None else []
+
+
+async def test_a_vote_cast_from_another_process_shows_in_the_running_console(
+    pg_server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team = Team(pg_server, initialised(pg_server, "console_live"), tmp_path)
+    proposed = team.quorum("alice", "propose", "deploy", "api", "--env", "production",
+                           "--revision", "v3.0.0", "--reason", "release")  # fmt: skip
+    assert proposed.returncode == 0, proposed.stderr
+    app = team.console("carol", monkeypatch)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: "proposal-1" in _pane(app).items)
+        item = _pane(app).items["proposal-1"]
+        assert (item.proposer, item.state, item.votes) == ("alice", "open", ())
+        await settle(pilot, lambda: app.actions.ledger_generation)  # listening
+        voted = team.quorum("bob", "vote", "1", "approve")
+        assert voted.returncode == 0, voted.stderr
+        await settle(pilot, lambda: _voters(app) == ["bob"])
+        assert _pane(app).items["proposal-1"].summary.startswith("needs 1 more approval")
+        await settle(pilot, lambda: any(r.who == "bob" for r in _audit(app).records.values()))
+        # Rotation changes stay in the SQLite file elsewhere: refused here, not split off.
+        with pytest.raises(PolicyRefused, match="not kept on the team's PostgreSQL ledger"):
+            await override_rotation(app.actions, "primary", "carol", NOW, NOW, "cover")
+        assert not (tmp_path / "console" / "audit.db").exists()  # nothing beside the ledger
+
+
+@pytest.fixture
+def own_server() -> Iterator[PgServer]:
+    """A server of this test's own: stopping it must not disturb the others' tests."""
+    with running() as server:
+        yield server
+
+
+async def test_a_stopped_server_makes_the_ledger_stale_and_a_restarted_one_recovers(
+    own_server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGCONNECT_TIMEOUT", "3")
+    team = Team(own_server, initialised(own_server, "console_faults"), tmp_path)
+    proposed = team.quorum("alice", "propose", "deploy", "api", "--env", "production",
+                           "--revision", "v3.0.0", "--reason", "release")  # fmt: skip
+    assert proposed.returncode == 0, proposed.stderr
+    app = team.console("carol", monkeypatch)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: "proposal-1" in _pane(app).items)
+        await settle(pilot, lambda: app.actions.ledger_generation)
+        own_server.stop()
+        try:
+            await settle(pilot, lambda: "ledger stale" in _status(app))
+            assert any(f"127.0.0.1:{own_server.port}" in n for n in app.notices)
+            # Reads keep the last state: the proposal is still listed as it was.
+            assert _pane(app).items["proposal-1"].state == "open"
+            # A change is refused with the reason, and the console carries on.
+            with pytest.raises(
+                LedgerUnreachable, match="cannot vote: the ledger .* is out of reach"
+            ):
+                await app.actions.vote(1, approve=True)
+            assert app.is_running
+        finally:
+            own_server.start()
+        await settle(pilot, lambda: "ledger stale" not in _status(app))
+        assert any("reachable again" in n for n in app.notices)
+        voted = team.quorum("bob", "vote", "1", "approve")
+        assert voted.returncode == 0, voted.stderr
+        await settle(pilot, lambda: _voters(app) == ["bob"])
+        done = await app.actions.vote(1, approve=False, comment="after the restart")
+        assert done.proposal.tally.rejections == ("carol",)
