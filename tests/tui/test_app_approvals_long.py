@@ -62,7 +62,8 @@ def test_a_new_but_equal_list_of_provider_approvals_keeps_the_pane_as_drawn() ->
     """Every 30 s the providers are asked again and answer with a new list: an equal one
     redraws none of the pane's rows; a changed one, or a changed file, does."""
     item = ProviderApproval("ci", "ci:4242/production", "deploy api", "production")
-    shown = feeds.ShownApprovals((7, 0), [item], PAUSED_AT + timedelta(minutes=5))
+    later = PAUSED_AT + timedelta(minutes=5)
+    shown = feeds.ShownApprovals((7, 0), [item], until=later, redraw_at=later)
     again = [ProviderApproval("ci", "ci:4242/production", "deploy api", "production")]
     assert shown.holds((7, 0), again, PAUSED_AT)
     assert not shown.holds((7, 0), [replace(item, detail="wait timer: 5 min")], PAUSED_AT)
