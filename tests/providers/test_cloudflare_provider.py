@@ -6,7 +6,6 @@ applies), and what a person sees when the API misbehaves."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,20 +21,9 @@ from tests.ci_support import (
     assert_no_token,
     audit_records,
     hang_one_provider,
-    loopback_server,
     team_config,
 )
 from tests.cloudflare_fake import ACCOUNT, HOST, ZONE, FakeCloudflare, pool, region
-
-
-@pytest.fixture
-def api() -> Iterator[HTTPServer]:
-    yield from loopback_server()
-
-
-@pytest.fixture
-def api2() -> Iterator[HTTPServer]:
-    yield from loopback_server()
 
 
 def world(server: HTTPServer) -> FakeCloudflare:

@@ -30,11 +30,6 @@ REPO = "collective/website"
 
 
 @pytest.fixture
-def api() -> Iterator[HTTPServer]:
-    yield from loopback_server()
-
-
-@pytest.fixture
 def download() -> Iterator[HTTPServer]:
     yield from loopback_server()
 

@@ -4,7 +4,6 @@ token, manual jobs played and earlier deployments retried through the actions pa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,15 +13,10 @@ from pytest_httpserver import HTTPServer
 from console.domain.model import TargetRef, utcnow
 from providers.base import ProviderContext
 from providers.gitlab import GitLabProvider
-from tests.ci_support import TOKENS, Quorum, assert_no_token, audit_records, loopback_server
+from tests.ci_support import TOKENS, Quorum, assert_no_token, audit_records
 from tests.gitlab_fake import PROJECT, FakeGitLab, deployment, job, pipeline
 
 SHA = "a1b2c3d4e5f6a7b8c9d0"
-
-
-@pytest.fixture
-def api() -> Iterator[HTTPServer]:
-    yield from loopback_server()
 
 
 @pytest.fixture
