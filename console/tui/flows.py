@@ -405,7 +405,7 @@ class ConsensusFlows:
         app = self.app
         name = (await app.actions.fetch_proposal(pid)).proposal.ref.service
         fields = [Field("reason", "Reason (goes to the audit log):")]
-        values = await app.push_screen_wait(FormScreen(f"override: {what}", fields))
+        values = await app.push_screen_wait(FormScreen(f"emergency override: {what}", fields))
         if values is None:
             return
         question = (
@@ -435,7 +435,9 @@ class ConsensusFlows:
             )
             return
         fields = [Field("comment", "Review comment:", required=False)]
-        values = await app.push_screen_wait(FormScreen(f"review override: {what}", fields))
+        values = await app.push_screen_wait(
+            FormScreen(f"review emergency override: {what}", fields)
+        )
         if values is not None:
             await self.change(
                 lambda: app.actions.review(pid, values["comment"]),
