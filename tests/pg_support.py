@@ -267,6 +267,16 @@ class Ledgers:
         assert self.server is not None
         return f"postgresql://127.0.0.1:{self.server.port}/{self.database}"
 
+    def config(self, approvals: int = 0) -> Path:
+        """A team config (alice, bob, carol) whose ledger is this one: `[audit] path`
+        of the file, or `[ledger] url` of the server."""
+        from tests.ci_support import team_config
+
+        body = (
+            f'[ledger]\nurl = "{self.url}"\n' if self.server else f'[audit]\npath = "{self.path}"\n'
+        )
+        return team_config(self.folder, body, approvals=approvals)
+
     def act_as(self, who: str) -> None:
         """Makes `who` the role libpq logs in as from now on (PostgreSQL; the fixture
         restores the variables after the test)."""
