@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,8 @@ from tests.paths import FORGER
 
 if TYPE_CHECKING:
     import psycopg
+
+    from console.domain.settings import Config
 
 BIN = Path("/usr/lib/postgresql/15/bin")
 OWNER = "quorum_owner"
@@ -120,6 +122,14 @@ class PgServer:
         if done.returncode:
             raise RuntimeError(done.stderr)
         return done.stdout
+
+    def member(self, role: str) -> None:
+        """`role` logs in and is a member of the team's group role (created once)."""
+        if role in self.passwords:
+            return
+        self.passwords[role] = secrets.token_hex(16)
+        self.psql(f"CREATE ROLE {role} LOGIN PASSWORD '{self.passwords[role]}'")
+        self.psql(f"GRANT {MEMBER_ROLE} TO {role}")
 
     def start(self) -> None:
         done = self._as_server(
@@ -267,15 +277,39 @@ class Ledgers:
         assert self.server is not None
         return f"postgresql://127.0.0.1:{self.server.port}/{self.database}"
 
-    def config(self, approvals: int = 0) -> Path:
+    def add_members(self, *roles: str) -> None:
+        """Roles beyond alice, bob and carol for a team that needs them (PostgreSQL)."""
+        if self.server is not None:
+            for role in roles:
+                self.server.member(role)
+
+    def initialise(self, config: Config) -> Config:
+        """`config` on this ledger: on PostgreSQL with its `[ledger]`, the owner's
+        `quorum ledger init` run again so the server counts with `config`'s policies."""
+        if self.server is None:
+            return replace(config, audit_path=self.path)
+        import psycopg
+
+        from console.domain.settings import LedgerConfig
+        from console.store.postgres.setup import init
+
+        ledger = LedgerConfig(url=self.url)
+        with psycopg.connect(self.server.conninfo(OWNER, self.database)) as conn:
+            init(conn, config, ledger)
+        return replace(config, ledger=ledger)
+
+    def config(self, approvals: int = 0, more: str = "") -> Path:
         """A team config (alice, bob, carol) whose ledger is this one: `[audit] path`
-        of the file, or `[ledger] url` of the server."""
+        of the file, or `[ledger] url` of the server; `more` follows."""
         from tests.ci_support import team_config
 
-        body = (
-            f'[ledger]\nurl = "{self.url}"\n' if self.server else f'[audit]\npath = "{self.path}"\n'
-        )
-        return team_config(self.folder, body, approvals=approvals)
+        return team_config(self.folder, self.ledger_lines() + more, approvals=approvals)
+
+    def ledger_lines(self) -> str:
+        """The config lines that name this ledger."""
+        if self.server is None:
+            return f'[audit]\npath = "{self.path}"\n'
+        return f'[ledger]\nurl = "{self.url}"\n'
 
     def act_as(self, who: str) -> None:
         """Makes `who` the role libpq logs in as from now on (PostgreSQL; the fixture
