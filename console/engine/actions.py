@@ -419,17 +419,23 @@ class Actions:
         return self._derived_views([derived], now or self.clock())[0]
 
     def _derived_views(self, found: Iterable[Derived], now: datetime) -> list[ProposalView]:
-        """Each of `found` tallied at `now`; the ledger and its settings looked up once, as
-        the open list has thousands."""
+        """Each of `found` with its tally: the one its state was decided by, else tallied
+        at `now` (the derivation holds until its votes' time moves, and no view outlives
+        that: `Ledger.pending`). The ledger and its settings looked up once, as the open
+        list has thousands."""
         ledger = self.ledger
         signed = ledger.signed
         views = []
         for derived in found:
             p = derived.proposal
             policy = self.policy(p.ref.environment)
-            # The votes of a legacy or invalid proposal stay readable on it, and none counts.
-            counting = p if p.state not in (State.INVALID, State.LEGACY) else replace(p, votes=())
-            tally = rules.tally(counting, policy, now, ledger.holder(policy, p.created_at))
+            tally = derived.tally
+            if tally is None:
+                # The votes of a legacy or invalid proposal stay readable on it, and none
+                # counts.
+                invalid = p.state in (State.INVALID, State.LEGACY)
+                counting = replace(p, votes=()) if invalid else p
+                tally = rules.tally(counting, policy, now, ledger.holder(policy, p.created_at))
             views.append(ProposalView(p, tally, policy, derived.ignored, signed))
         return views
 

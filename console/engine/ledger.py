@@ -262,7 +262,9 @@ class Ledger:
             # Kept without the acts replayed: no caller of the list reads them, and held
             # between refreshes they would keep every proposal's acts alive.
             result = tuple(
-                Derived(d.proposal, (), d.ignored) for d in found if d.proposal.state not in FINAL
+                Derived(d.proposal, (), d.ignored, d.tally)
+                for d in found
+                if d.proposal.state not in FINAL
             )
         return _Pending(version, now, until, result, moved)
 
