@@ -60,7 +60,7 @@ from console.engine.deploy_command import (
 )
 from console.engine.dispatch import CHANGES, capability_of
 from console.engine.guard import refuse_if_readonly
-from console.engine.ledger import AlreadyPending, Ledger, proposal_key
+from console.engine.ledger import AlreadyPending, Ledger, Pending, proposal_key
 from console.engine.owner import Owner, alive, this_process
 from console.engine.reads import bounded
 from console.engine.session import Session
@@ -317,8 +317,9 @@ class Actions:
         self._claims: ClaimStore | PgClaimStore | None = None
         self._opening = threading.Lock()
         self._watch: LedgerWatch | None = None  # a console's LISTEN on a PostgreSQL ledger
-        # The open proposals' views as last derived: (file version, when, valid until, views).
-        self._open: tuple[tuple[int, int], datetime, datetime, tuple[ProposalView, ...]] | None = (
+        # The open proposals' views as last derived: (file version, when, the ledger's
+        # answer they were made from, views).
+        self._open: tuple[tuple[int, int], datetime, Pending, tuple[ProposalView, ...]] | None = (
             None
         )
 
@@ -457,20 +458,24 @@ class Actions:
         Kept, like the ledger's `pending`, while the file is unchanged and no vote or
         proposal has reached its time: the console asks every two seconds.
         """
-        return list(self.open_until()[0])
+        return list(self._open_views()[0])
 
     def open_until(self) -> tuple[tuple[ProposalView, ...], datetime]:
         """`open_proposals` and the instant until which they hold, the file unchanged."""
+        views, held = self._open_views()
+        return views, held.until
+
+    def _open_views(self) -> tuple[tuple[ProposalView, ...], Pending]:
         now = self.clock()
         version = self.ledger.version()
         memo = self._open
-        if memo is not None and memo[0] == version and memo[1] <= now < memo[2]:
+        if memo is not None and memo[0] == version and memo[1] <= now < memo[2].until:
             return memo[3], memo[2]
-        found, until = self.ledger.pending_until(now)
+        held = self.ledger.pending_held(now)
         with collector.paused():
-            views = tuple(self._derived_views(found, now))
-        self._open = (version, now, until, views)
-        return views, until
+            views = tuple(self._derived_views(held.found, now))
+        self._open = (version, now, held, views)
+        return views, held
 
     def ledger_version(self) -> tuple[int, int]:
         """Changes whenever the shared file does (`Ledger.version`): a reader that saw
