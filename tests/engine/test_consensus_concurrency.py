@@ -1,6 +1,9 @@
-"""8 processes × 100 votes through the command line on one ledger (the SQLite file, or a
-PostgreSQL ledger where each voter logs in as their own role), and the same changes
-proposed at once by four processes."""
+"""8 processes voting through the command line on one ledger at once (the SQLite file, or
+a PostgreSQL ledger where each voter logs in as their own role), and the same changes
+proposed at once by four processes.
+
+On PostgreSQL every command logs in anew (a scram handshake per connection), so the
+voters there vote on 40 proposals each rather than 100: 320 concurrent votes still."""
 
 from __future__ import annotations
 
@@ -23,22 +26,22 @@ from tests.paths import ROOT
 from tests.pg_support import Ledgers
 
 VOTERS = [f"voter{i}" for i in range(8)]
-PROPOSALS = 100
+PROPOSALS = {"sqlite": 100, "postgres": 40}
 SANDBOX = '[[providers]]\nname = "sim"\nkind = "sandbox"\nplatform = "kubernetes"\n'
 
 WORKER = textwrap.dedent(
     """
     import sys
     from console.cli.main import main
-    voter, config = sys.argv[1], sys.argv[2]
+    voter, config, proposals = sys.argv[1], sys.argv[2], int(sys.argv[3])
     index = int(voter.removeprefix("voter"))
     failures = 0
-    for pid in range(1, {n} + 1):
+    for pid in range(1, proposals + 1):
         choice = "reject" if (index + pid) % 4 == 0 else "approve"
         failures += main(["--config", config, "vote", str(pid), choice]) != 0
     sys.exit(failures)
     """
-).format(n=PROPOSALS)
+)
 
 
 def expected_choice(voter: str, pid: int) -> bool:
@@ -46,6 +49,7 @@ def expected_choice(voter: str, pid: int) -> bool:
 
 
 def test_concurrent_votes_all_land(ledgers: Ledgers, tmp_path: Path) -> None:
+    count = PROPOSALS["postgres" if ledgers.on_postgres else "sqlite"]
     ledgers.add_members(*VOTERS, "pat")
     members = ", ".join(f'"{m}"' for m in [*VOTERS, "pat", *(f"extra{i}" for i in range(30))])
     config = tmp_path / "quorum.toml"
@@ -57,7 +61,7 @@ def test_concurrent_votes_all_land(ledgers: Ledgers, tmp_path: Path) -> None:
     ledgers.act_as("pat")
     store, acts = proposal_stores(team, ledgers.path)
     now = datetime.now(UTC)
-    for i in range(PROPOSALS):
+    for i in range(count):
         draft = Proposal(
             id=0,
             kind=Kind.DEPLOY,
@@ -78,7 +82,7 @@ def test_concurrent_votes_all_land(ledgers: Ledgers, tmp_path: Path) -> None:
     }
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, voter, str(config)],
+            [sys.executable, "-c", WORKER, voter, str(config), str(count)],
             cwd=ROOT,
             env={**env, **ledgers.env(voter)},
             stdout=subprocess.DEVNULL,
@@ -91,7 +95,7 @@ def test_concurrent_votes_all_land(ledgers: Ledgers, tmp_path: Path) -> None:
     assert [p.returncode for p in procs] == [0] * len(VOTERS), errors
 
     proposals = store.list()
-    assert len(proposals) == PROPOSALS
+    assert len(proposals) == count
     for p in proposals:
         assert p.state is State.OPEN
     facts = acts.facts([p.id for p in proposals])
@@ -103,14 +107,14 @@ def test_concurrent_votes_all_land(ledgers: Ledgers, tmp_path: Path) -> None:
 
     with ledgers.log("pat") as log:
         votes = [r for r in log.since(0) if r.action == "vote"]
-        assert len(votes) == len(VOTERS) * PROPOSALS
+        assert len(votes) == len(VOTERS) * count
         assert {(r.who, r.key, r.outcome) for r in votes} == {
             (v, f"proposal-{pid}", "approve" if expected_choice(v, pid) else "reject")
             for v in VOTERS
-            for pid in range(1, PROPOSALS + 1)
+            for pid in range(1, count + 1)
         }
         result = log.verify()
-    assert result.ok and result.checked == len(VOTERS) * PROPOSALS, result.reason
+    assert result.ok and result.checked == len(VOTERS) * count, result.reason
 
 
 PROPOSER = textwrap.dedent(
