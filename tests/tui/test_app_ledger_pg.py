@@ -132,8 +132,14 @@ async def test_a_stopped_server_makes_the_ledger_stale_and_a_restarted_one_recov
         await settle(pilot, lambda: app.actions.ledger_generation)
         own_server.stop()
         try:
-            await settle(pilot, lambda: "ledger stale" in _status(app))
-            assert any(f"127.0.0.1:{own_server.port}" in n for n in app.notices)
+            # The status line says why and where in brief (the latest reason: the
+            # listening connection ends first, then connecting again is refused);
+            # :messages keeps libpq's whole line.
+            refused = f"connection refused (127.0.0.1:{own_server.port})"
+            await settle(pilot, lambda: f"ledger stale: {refused} ·" in _status(app))
+            whole = f'server at "127.0.0.1", port {own_server.port} failed: Connection refused'
+            assert any("ledger stale" in n and whole in n for n in app.notices)
+            assert len([n for n in app.notices if "changes are refused" in n]) == 1  # one toast
             # Reads keep the last state: the proposal is still listed as it was.
             assert _pane(app).items["proposal-1"].state == "open"
             # A change is refused with the reason, and the console carries on.
