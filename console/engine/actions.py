@@ -152,7 +152,7 @@ class ProposalView:
         listing has two per proposal and more per vote, and the encoder's callback for
         each cost more than the formatting."""
         p, t = self.proposal, self.tally
-        counted = set(t.approvals) | set(t.rejections)
+        counted = {*t.approvals, *t.rejections} if p.votes else ()
         return {
             "id": p.id,
             "state": p.state.value,
