@@ -4,6 +4,7 @@ console dead."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,18 +15,33 @@ import pytest
 
 from console.app import QuorumApp
 from console.config.load import load_config
-from console.domain.errors import PolicyRefused
 from console.domain.identity import Identity
-from console.engine.rotation_changes import override_rotation
 from console.store.postgres.connect import LedgerUnreachable
-from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
+from tests.app_support import (
+    FakeProvider,
+    make_session,
+    open_by_command,
+    settle,
+    standard_targets,
+)
 from tests.paths import ROOT
 from tests.pg_support import PgServer, initialised, running
 from widgets.base.chrome import ProviderStatus
+from widgets.dialogs.modals import FormScreen
 from widgets.panes.approvals import ApprovalsPane
 from widgets.panes.audit import AuditPane
+from widgets.panes.rotation import RotationPane
 
 PROVIDER = '[[providers]]\nname = "sim"\nkind = "sandbox"\nplatform = "kubernetes"\n'
+ROTATION = """
+[[rotation]]
+name = "primary"
+every = "week"
+members = ["alice"]
+start = 2026-01-05
+handoff = "09:00"
+timezone = "UTC"
+"""
 
 
 class Team:
@@ -38,7 +54,7 @@ class Team:
         self.config.write_text(
             '[team]\nmembers = ["alice", "bob", "carol"]\n[policy.production]\n'
             f'min_approvals = 2\n[ledger]\nurl = "postgresql://127.0.0.1:{server.port}/'
-            f'{database}"\n\n{PROVIDER}'
+            f'{database}"\n\n{PROVIDER}{ROTATION}'
         )
 
     def quorum(self, who: str, *argv: str) -> subprocess.CompletedProcess[str]:
@@ -97,10 +113,33 @@ async def test_a_vote_cast_from_another_process_shows_in_the_running_console(
         await settle(pilot, lambda: _voters(app) == ["bob"])
         assert _pane(app).items["proposal-1"].summary.startswith("needs 1 more approval")
         await settle(pilot, lambda: any(r.who == "bob" for r in _audit(app).records.values()))
-        # Rotation changes stay in the SQLite file elsewhere: refused here, not split off.
-        with pytest.raises(PolicyRefused, match="not kept on the team's PostgreSQL ledger"):
-            await override_rotation(app.actions, "primary", "carol", NOW, NOW, "cover")
         assert not (tmp_path / "console" / "audit.db").exists()  # nothing beside the ledger
+
+
+async def test_an_override_from_the_rotation_pane_is_kept_on_the_ledger(
+    pg_server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team = Team(pg_server, initialised(pg_server, "console_rotation"), tmp_path)
+    app = team.console("carol", monkeypatch)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: app.screen.query(RotationPane))
+        pane = app.screen.query_one(RotationPane)
+        await settle(pilot, lambda: pane.table.keys == ["primary"])
+        assert pane.table.cells("primary")[1] == "alice"
+        await open_by_command(pilot, "rotation", lambda: app.pane("rotation"))
+        await pilot.press("o")
+        await settle(pilot, lambda: isinstance(app.screen, FormScreen))
+        assert [f.value for f in app.screen.fields[:2]] == ["primary", "carol"]
+        await pilot.press("enter", "enter", "enter", "enter", "enter", *"alice is ill", "enter")
+        await settle(pilot, lambda: pane.table.cells("primary")[1] == "carol ⚑")
+        await settle(pilot, lambda: any(r.action == "rotation.override" and r.who == "carol"
+                                        for r in _audit(app).records.values()))  # fmt: skip
+    # Another member's process reads it from the ledger; no file was made beside it.
+    seen = team.quorum("bob", "rotation", "--json")
+    assert seen.returncode == 0, seen.stderr
+    (slot,) = json.loads(seen.stdout)["rotations"]
+    assert (slot["holder"], slot["override"]) == ("carol", True)
+    assert not (tmp_path / "console" / "audit.db").exists()
 
 
 @pytest.fixture
