@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -134,11 +135,17 @@ async def test_an_override_from_the_rotation_pane_is_kept_on_the_ledger(
         await settle(pilot, lambda: pane.table.cells("primary")[1] == "carol ⚑")
         await settle(pilot, lambda: any(r.action == "rotation.override" and r.who == "carol"
                                         for r in _audit(app).records.values()))  # fmt: skip
-    # Another member's process reads it from the ledger; no file was made beside it.
-    seen = team.quorum("bob", "rotation", "--json")
+        # Another member's override from their own process reaches the pane (LISTEN).
+        later = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        bob = team.quorum("bob", "rotation", "override", "primary", "--who", "bob", "--from",
+                          "now", "--to", later, "--reason", "carol needs sleep")  # fmt: skip
+        assert bob.returncode == 0, bob.stderr
+        await settle(pilot, lambda: pane.table.cells("primary")[1] == "bob ⚑")
+    # Another member's process reads both from the ledger; no file was made beside it.
+    seen = team.quorum("alice", "rotation", "schedule", "--json")
     assert seen.returncode == 0, seen.stderr
-    (slot,) = json.loads(seen.stdout)["rotations"]
-    assert (slot["holder"], slot["override"]) == ("carol", True)
+    holders = [segment["holder"] for segment in json.loads(seen.stdout)][:3]
+    assert holders == ["bob", "carol", "alice"]
     assert not (tmp_path / "console" / "audit.db").exists()
 
 
