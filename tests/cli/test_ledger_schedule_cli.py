@@ -27,6 +27,12 @@ start = 2026-01-05
 handoff = "09:00"
 timezone = "UTC"
 """
+# A handoff every day at midnight UTC: the latest is never more than a day old.
+DAILY = (
+    ROTATION.replace('"week"', '"day"')
+    .replace('["alice"]', '["alice", "bob"]')
+    .replace('"09:00"', '"00:00"')
+)
 
 
 class Member:
@@ -195,4 +201,37 @@ url = "{url}"
     with connect_as(pg_server, "carol", "gates_cli") as carol:
         voters = carol.execute("SELECT voter, approve FROM quorum.gate_votes ORDER BY seq")
         assert voters.fetchall() == [("alice", True), ("bob", True)]
+    assert not (isolated_quorum / "audit.db").exists()
+
+
+def test_a_handoff_is_announced_once_for_the_whole_team(
+    pg_server: PgServer,
+    tmp_path: Path,
+    isolated_quorum: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`rotation notify` run from cron on two members' machines: the ledger's claim lets
+    one notice out, and its record is on the ledger."""
+    hooks = loopback_server()
+    hook = next(hooks)
+    hook.expect_request("/hook", method="POST").respond_with_json({})
+    monkeypatch.setenv("HOOK_URL", hook.url_for("/hook"))
+    url = ledger_url(pg_server, "notify_cli")
+    config = tmp_path / "quorum.toml"
+    config.write_text(
+        f'[team]\nmembers = ["alice", "bob", "carol"]\n{DAILY}\n[[notify]]\nkind = "webhook"'
+        f'\nurl_env = "HOOK_URL"\n\n[ledger]\nurl = "{url}"\n'
+    )
+    q = Member(pg_server, config, capsys, monkeypatch)
+    try:
+        (first,) = q.json("alice", "rotation", "notify", "--within", "2d")
+        (second,) = q.json("bob", "rotation", "notify", "--within", "2d")
+        assert len(hook.log) == 1
+    finally:
+        hooks.close()
+    assert first["status"] == "sent" and first["holder"] in ("alice", "bob")
+    assert second["status"] == "already sent"
+    assert [(a, w) for a, w, _ in audit(url) if a == "rotation.notify"] == [("rotation.notify",
+                                                                             "alice")]  # fmt: skip
     assert not (isolated_quorum / "audit.db").exists()
