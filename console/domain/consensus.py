@@ -236,15 +236,28 @@ def evaluate(
 
     Only states that votes still decide move; a final state never changes here.
     """
+    return judge(proposal, policy, now, rotation_holder)[0]
+
+
+def judge(
+    proposal: Proposal,
+    policy: Policy,
+    now: datetime,
+    rotation_holder: str | None = None,
+    known: Tally | None = None,
+) -> tuple[Proposal, Tally | None]:
+    """`evaluate`, and the tally it decided by: None when it needed none (a state votes
+    no longer decide, or expiry). `known` is the proposal's tally at `now` when the
+    caller has it already; a proposal without votes tallies the same at every instant.
+    A listing derives thousands of proposals and shows each one's tally: counted once."""
     if proposal.state not in VOTABLE:
-        return proposal
+        return proposal, None
     if now - proposal.updated_at > policy.vote_ttl:
-        state = State.EXPIRED
-    else:
-        result = tally(proposal, policy, now, rotation_holder)
-        state = State.BLOCKED if result.blocked else State.APPROVED if result.quorum else State.OPEN
+        return replace(proposal, state=State.EXPIRED), None
+    result = known or tally(proposal, policy, now, rotation_holder)
+    state = State.BLOCKED if result.blocked else State.APPROVED if result.quorum else State.OPEN
     # Unchanged, the same value: listings evaluate thousands of proposals twice each.
-    return proposal if proposal.state is state else replace(proposal, state=state)
+    return (proposal if proposal.state is state else replace(proposal, state=state)), result
 
 
 def _votable(

@@ -482,7 +482,10 @@ class Feeds:
 
         pane = self.app.approvals_pane
         pane.show(
-            [views.waiting_view(item) for item in people_first(proposals, self.provider_approvals)]
+            [
+                views.waiting_view(item)
+                for item in people_first([*proposals, *self.provider_approvals])
+            ]
         )
         notes = list(self.provider_errors)
         hidden = self._open_hidden

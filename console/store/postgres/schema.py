@@ -554,6 +554,15 @@ BEGIN
     WHERE c.key = release.key AND c.outcome = '' AND c.who = quorum.actor();
 END $$;
 
+-- A chain head's row deleted (by the owner, behind disabled triggers) is never guessed.
+CREATE OR REPLACE FUNCTION quorum.head_kept(present boolean) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF NOT present THEN
+        RAISE EXCEPTION 'quorum: the chain head was deleted' USING ERRCODE = 'data_corrupted';
+    END IF;
+END $$;
+
 -- The next record's seq, prev_hash and time, under the head's row lock (held to the
 -- end of the transaction): the author signs these before `audit_append`.
 CREATE OR REPLACE FUNCTION quorum.audit_next(OUT seq bigint, OUT prev_hash text, OUT ts text)
@@ -562,6 +571,7 @@ BEGIN
     PERFORM quorum.actor();
     SELECT h.seq + 1, h.hash INTO seq, prev_hash FROM quorum.audit_head h WHERE h.id = 1
         FOR UPDATE;
+    PERFORM quorum.head_kept(FOUND);
     ts := to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
 END $$;
 
@@ -594,6 +604,7 @@ BEGIN
     END IF;
     SELECT h.seq + 1, h.hash INTO seq, prev_hash FROM quorum.audit_head h WHERE h.id = 1
         FOR UPDATE;
+    PERFORM quorum.head_kept(FOUND);
     ts := to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
     hash := encode(sha256(convert_to(quorum.audit_text(seq, ts, who, action, target,
         environment, revision, outcome, comment, key, prev_hash), 'UTF8')), 'hex');
