@@ -38,7 +38,7 @@ from console.domain.settings import Config, Policy
 from console.engine import collector
 from console.rotation.schedule import holder_at
 from console.signing.signer import Signer
-from console.store.backends import proposal_stores, rotation_path
+from console.store.backends import proposal_stores, rotation_source
 from console.store.claims import FINISHED, ClaimStore
 
 
@@ -144,7 +144,7 @@ class Ledger:
         if not policy.require_rotation_approval:
             return None
         rotation = policy.require_rotation_approval
-        path = rotation_path(self.config, self.path)
+        path = rotation_source(self.config, self.path)
         return holder_at(self.config, rotation, proposal_created, path, as_known=True)
 
     def version(self) -> tuple[int, int]:
