@@ -27,7 +27,7 @@ from console.store.backends import proposal_stores
 from tests.pg_support import MEMBERS, OWNER, Ledgers, connect_as
 
 REF = TargetRef("sim", "api", "production", "deployment/api")
-EXAMPLES = {"sqlite": 120, "postgres": 40}  # each PostgreSQL example: a dozen round trips
+EXAMPLES = {"sqlite": 150, "postgres": 80}  # each PostgreSQL example: a dozen round trips
 
 policies = st.builds(
     Policy,
