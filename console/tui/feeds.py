@@ -118,6 +118,8 @@ class Feeds:
         # On a PostgreSQL ledger: the watch's generation each read last saw, and why the
         # ledger is out of reach (shown on the status line; reads wait until it is back).
         self._audit_generation: int | None = None
+        self._rotation_generation: int | None = None
+        self._rotation_due: datetime | None = None  # the next handoff the pane shows
         self._caught_up_generation: int | None = None
         self._side_again = False  # a change was heard while the side panes were read
         self.ledger_error: str | None = None
@@ -371,16 +373,16 @@ class Feeds:
             self.read_provider_approvals()
         if not self._reading_side:
             self._reading_side = True
-            self.app.run_worker(self._read_side(slow), group="side", exit_on_error=False)
+            self.app.run_worker(self._read_side(slow, force), group="side", exit_on_error=False)
 
-    async def _read_side(self, slow: bool) -> None:
+    async def _read_side(self, slow: bool, force: bool = False) -> None:
         try:
             # A stale PostgreSQL ledger is not read: the panes keep what they showed,
             # and the watch reads them again once it is back.
             if self.ledger_error is None:
                 await self.refresh_audit()
                 await self.refresh_approvals()
-            if slow:
+            if self._rotation_wanted(slow, force):
                 await self.refresh_rotation()
         except NoMatches:
             return  # the panes are gone while shutting down
@@ -406,17 +408,34 @@ class Feeds:
         if records or not pane.records:
             pane.add(records)
 
+    def _rotation_wanted(self, slow: bool, force: bool) -> bool:
+        """On the SQLite file, the schedule is read with the slow reads (every 30 s). On
+        a watched PostgreSQL ledger, which keeps its overrides and swaps, only when asked
+        (ctrl+r, a change made here), after a change was heard, or once a shown handoff
+        is due: an idle console sends the server no query."""
+        generation = self.app.actions.ledger_generation
+        if generation is None:
+            return slow
+        if self.ledger_error is not None:
+            return False  # stale: the pane keeps what it showed
+        if force or generation != self._rotation_generation:
+            return True
+        return self._rotation_due is not None and self.app.now() >= self._rotation_due
+
     async def refresh_rotation(self) -> None:
         from console.engine import rotation_changes
 
         app = self.app
         pane = app.rotation_pane
+        generation = app.actions.ledger_generation  # before the read: a later change reads again
         try:
             slots = await rotation_changes.fetch_holders(app.actions, app.now())
             swaps = await rotation_changes.fetch_open_swaps(app.actions)
         except Exception as exc:  # a schedule error is shown on the pane
             pane.set_status(f"schedule error: {exc}")
             return
+        self._rotation_generation = generation
+        self._rotation_due = min((s.handoff_at for s in slots if s.handoff_at), default=None)
         pane.show(slots, len(swaps))
 
     async def refresh_approvals(self) -> None:
@@ -471,7 +490,10 @@ class Feeds:
 
         pane = self.app.approvals_pane
         pane.show(
-            [views.waiting_view(item) for item in people_first(proposals, self.provider_approvals)]
+            [
+                views.waiting_view(item)
+                for item in people_first([*proposals, *self.provider_approvals])
+            ]
         )
         notes = list(self.provider_errors)
         hidden = self._open_hidden

@@ -117,7 +117,7 @@ def test_signed_votes_execute_and_the_deploy_command_verifies_its_certificate(
             await as_(ledger, session, "alice").deploy(ref, "v7.0.0")
         pid = opened.value.view.id
         await as_(ledger, session, "bob").vote(pid, True, "ok")
-        done = await as_(ledger, session, "carol").vote(pid, True)
+        done = await as_(ledger, session, "carol").vote(pid, True, confirmed_run=True)
         assert done.outcome is not None and done.outcome.ok, done.outcome
         assert done.proposal.state is State.EXECUTED
         assert done.proposal.signed and done.proposal.ignored == ()
@@ -296,7 +296,7 @@ def test_a_rotation_override_after_the_votes_does_not_make_an_approval_the_holde
         assert holder_at(session.config, "on-call", now, session.audit_path) == others[1]
         view = as_(ledger, session, others[2]).get(pid)
         assert view.state is State.OPEN and view.tally.rotation_holder == holder
-        final = await as_(ledger, session, holder).vote(pid, True)
+        final = await as_(ledger, session, holder).vote(pid, True, confirmed_run=True)
         assert final.proposal.state is State.EXECUTED
 
     run(session, scenario)
