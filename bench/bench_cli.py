@@ -68,8 +68,10 @@ def timed(code: str, argv: list[str], env: dict[str, str], out: Path) -> tuple[f
     bench (a baseline that exits at a usage error measures nothing)."""
     started = time.perf_counter()
     with out.open("wb") as sink, tempfile.TemporaryFile() as errors:
+        # -P: `-c` would put the current directory first on the path, and run from a
+        # checkout that directory's code, whatever `--tree` names (PYTHONPATH comes after).
         child = subprocess.Popen(
-            [sys.executable, "-c", code, *argv],
+            [sys.executable, "-P", "-c", code, *argv],
             env={**os.environ, **env},
             stdout=sink,
             stderr=errors,
