@@ -269,6 +269,19 @@ class AlreadyProposed(PolicyRefused):
         )
 
 
+class UnconfirmedRun(PolicyRefused):
+    """An approval that would complete the quorum, and so run the change now, from a
+    voter who did not agree to that (another vote came in since they read the
+    proposal). Nothing is recorded: they approve again, knowing it runs."""
+
+    def __init__(self, p: Proposal) -> None:
+        super().__init__(
+            f"proposal {p.id}: your approval would now complete the quorum and run "
+            f"{p.describe()} at once, which you had not confirmed (another vote came since "
+            "you read it); nothing was recorded: approve again to confirm it runs"
+        )
+
+
 class ActionIncomplete(QuorumError):
     """The key started before and has no recorded outcome; running it again could repeat it."""
 
@@ -541,13 +554,32 @@ class Actions:
         refuse_if_readonly(self.session.readonly, doing)
         error = self.ledger_error
         if error is not None:
-            from console.store.postgres.connect import LedgerUnreachable
+            raise self._out_of_reach(doing, error)
 
+    def _out_of_reach(self, doing: str, error: str) -> QuorumError:
+        """The refusal of a change while the ledger is out of reach, in one wording
+        wherever that is found (the watch saw it go, or a read just before failed)."""
+        from console.store.postgres.connect import LedgerUnreachable
+
+        where = self.config.ledger.where if self.config.ledger else ""
+        return LedgerUnreachable(
+            f"cannot {doing}: the ledger {where} is out of reach ({error}); nothing "
+            "was changed or kept to send later"
+        )
+
+    async def fetch_to_change(self, doing: str, pid: int) -> ProposalView:
+        """The proposal a front end shows in the dialog of a change to it (`doing`, as
+        the change names itself): the change's own first checks come before the read,
+        and a read that finds the ledger out of reach is refused as the change, which
+        is what the person asked for, not as the read."""
+        from console.store.postgres.connect import LedgerUnreachable
+
+        self.guard(doing, membership=False)
+        try:
+            return await self.fetch_proposal(pid)
+        except LedgerUnreachable as exc:
             where = self.config.ledger.where if self.config.ledger else ""
-            raise LedgerUnreachable(
-                f"cannot {doing}: the ledger {where} is out of reach ({error}); nothing "
-                "was changed or kept to send later"
-            )
+            raise self._out_of_reach(doing, str(exc).removeprefix(f"ledger {where}: ")) from None
 
     def _may(self, doing: str, identity: Identity | None = None, *, strict: bool) -> None:
         """Votes, overrides and reviews need membership; other changes need it once a
@@ -669,18 +701,21 @@ class Actions:
         *,
         refusal: str | None = None,
         who: Identity | None = None,
+        accept: Callable[[Proposal, Proposal], None] | None = None,
     ) -> tuple[Proposal, Proposal]:
         """Adds the act `make` builds to a proposal and audits the step under its key.
 
         `recorded(before, after)` gives the audited outcome and comment. With `refusal`,
         a PolicyRefused from the rules is audited as "refused" (`refusal: why`) before it
-        propagates, so a refused override, review or vote leaves a trace.
+        propagates, so a refused override, review or vote leaves a trace. `accept` is
+        the ledger's last word on the act (Ledger.act); an UnconfirmedRun it raises is
+        a question back to the voter, not a refusal, and leaves no trace.
         """
         key = proposal_key(stored.id)
         try:
-            before, after = await self.in_worker(lambda: self.ledger.act(stored.id, make))
+            before, after = await self.in_worker(lambda: self.ledger.act(stored.id, make, accept))
         except PolicyRefused as exc:
-            if refusal is not None:
+            if refusal is not None and not isinstance(exc, UnconfirmedRun):
                 await self._audit(
                     action,
                     ref=stored.ref,
@@ -772,15 +807,26 @@ class Actions:
         return Result(view)
 
     async def vote(
-        self, pid: int, approve: bool, comment: str = "", *, seen_version: int | None = None
+        self,
+        pid: int,
+        approve: bool,
+        comment: str = "",
+        *,
+        seen_version: int | None = None,
+        confirmed_run: bool = False,
     ) -> Result:
         """Casts (or replaces) the acting person's vote; completing the quorum executes.
 
         The vote is signed over the proposal's content at `seen_version`, the version
         the voter read (default: the current one); if it was amended since, the vote
-        is refused, so nobody approves a revision they did not see.
+        is refused, so nobody approves a revision they did not see. An approval that
+        completes the quorum is cast only with `confirmed_run`, the voter's agreement
+        that it runs the change now (the console's form asks for it; `quorum vote` is
+        that agreement by its documented contract): judged under the write lock, so a
+        vote another process cast since the voter read the proposal cannot make an
+        unconfirmed approval the one that runs it. Refused, nothing is recorded.
         """
-        return await self._vote(self.identity, pid, approve, comment, seen_version)
+        return await self._vote(self.identity, pid, approve, comment, seen_version, confirmed_run)
 
     def approval_completes(self, view: ProposalView) -> bool:
         """Whether this person's approval, cast now on `view`, completes the quorum and so
@@ -801,10 +847,16 @@ class Actions:
         if self.signer is not None:
             raise PolicyRefused("simulated teammates cannot sign: this team's votes are signed")
         ident = Identity(name=name, os_account=self.identity.os_account)
-        return await self._vote(ident, pid, approve, comment, None)
+        return await self._vote(ident, pid, approve, comment, None, confirmed_run=True)
 
     async def _vote(
-        self, ident: Identity, pid: int, approve: bool, comment: str, seen: int | None
+        self,
+        ident: Identity,
+        pid: int,
+        approve: bool,
+        comment: str,
+        seen: int | None,
+        confirmed_run: bool,
     ) -> Result:
         self._mutating("vote")
         self._may("vote", ident, strict=True)
@@ -812,6 +864,12 @@ class Actions:
         stored = (await self.fetch_proposal(pid)).proposal
         now = self.clock()
         choice = "approve" if approve else "reject"
+
+        def confirmed(before: Proposal, after: Proposal) -> None:
+            runs = after.state is State.APPROVED and before.state is not State.APPROVED
+            if runs and not confirmed_run:
+                raise UnconfirmedRun(before)
+
         before, after = await self._change(
             "vote",
             stored,
@@ -821,6 +879,7 @@ class Actions:
             lambda *_: (choice, f"proposal {pid}" + (f": {comment}" if comment else "")),
             refusal=f"proposal {pid} {choice}",
             who=ident,
+            accept=confirmed,
         )
         if after.state is State.APPROVED and before.state is not State.APPROVED:
             return await self._settled(after)

@@ -38,7 +38,7 @@ from console.domain.settings import Config, Policy
 from console.engine import collector
 from console.rotation.schedule import holder_at
 from console.signing.signer import Signer
-from console.store.backends import proposal_stores, rotation_path
+from console.store.backends import proposal_stores, rotation_source
 from console.store.claims import FINISHED, ClaimStore
 
 
@@ -146,7 +146,7 @@ class Ledger:
         if not policy.require_rotation_approval:
             return None
         rotation = policy.require_rotation_approval
-        path = rotation_path(self.config, self.path)
+        path = rotation_source(self.config, self.path)
         return holder_at(self.config, rotation, proposal_created, path, as_known=True)
 
     def version(self) -> tuple[int, int]:
@@ -368,11 +368,18 @@ class Ledger:
             self.store.put(derived.proposal)
         return derived
 
-    def act(self, pid: int, make: Callable[[Proposal], Act]) -> tuple[Proposal, Proposal]:
+    def act(
+        self,
+        pid: int,
+        make: Callable[[Proposal], Act],
+        accept: Callable[[Proposal, Proposal], None] | None = None,
+    ) -> tuple[Proposal, Proposal]:
         """Adds one act to proposal `pid` under the write lock; returns (before, after).
 
         `make` builds the act from the proposal as it now stands; the rules check it
-        (raising what they refuse) before it is signed and stored.
+        (raising what they refuse) before it is signed and stored. `accept(before,
+        after)` may refuse it too, once its effect is known: under the lock, so an act
+        another process stored meanwhile is part of what it judges.
         """
         with self.store.writing():
             before = self.derived(pid)
@@ -389,7 +396,9 @@ class Ledger:
             p = before.proposal
             act = make(p)
             policy = self.policy(p.ref.environment)
-            apply_act(p, act, policy, self.holder(policy, p.created_at))
+            effect = apply_act(p, act, policy, self.holder(policy, p.created_at))
+            if accept is not None:
+                accept(p, effect)
             self.acts.add(self._sign(act, p))
             after = self.derived(pid)
             self.store.put(after.proposal)
