@@ -311,6 +311,13 @@ class Ledgers:
             return f'[audit]\npath = "{self.path}"\n'
         return f'[ledger]\nurl = "{self.url}"\n'
 
+    def env(self, who: str) -> dict[str, str]:
+        """The environment of a process acting as `who`: the OS account Quorum's seam
+        names on the file, the login libpq takes on PostgreSQL."""
+        if self.server is None:
+            return {"QUORUM_ACT_AS": who}
+        return {"QUORUM_ACT_AS": who, **self.server.env(who)}
+
     def act_as(self, who: str) -> None:
         """Makes `who` the role libpq logs in as from now on (PostgreSQL; the fixture
         restores the variables after the test)."""

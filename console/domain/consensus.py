@@ -163,15 +163,16 @@ class Tally:
 
     def summary(self) -> str:
         """The one-line requirement summary the Approvals pane and `approvals` show."""
+        rejections = len(self.rejections)
         if self.blocked:
-            return (
-                f"blocked: {len(self.rejections)} rejections (blocks at {self.block_on_rejections})"
-            )
+            return f"blocked: {rejections} rejections (blocks at {self.block_on_rejections})"
         parts = []
-        if self.needed:
-            parts.append(f"needs {self.needed} more approval{'s' if self.needed > 1 else ''}")
-        if self.stuck:
-            parts.append(self.stuck)
+        needed = self.needed  # each property read once: a listing summarises thousands
+        if needed:
+            parts.append(f"needs {needed} more approval{'s' if needed > 1 else ''}")
+        stuck = self.stuck
+        if stuck:
+            parts.append(stuck)
         elif self.rotation_missing:
             if self.rotation_holder is None:
                 parts.append(f"needs the {self.rotation} holder's approval (nobody holds it now)")
@@ -179,7 +180,7 @@ class Tally:
                 parts.append(f"needs approval from {self.rotation_holder} ({self.rotation})")
         if not parts:
             parts.append("quorum reached")
-        parts.append(f"rejections {len(self.rejections)} of {self.block_on_rejections} to block")
+        parts.append(f"rejections {rejections} of {self.block_on_rejections} to block")
         return "; ".join(parts)
 
 

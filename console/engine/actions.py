@@ -152,7 +152,7 @@ class ProposalView:
         listing has two per proposal and more per vote, and the encoder's callback for
         each cost more than the formatting."""
         p, t = self.proposal, self.tally
-        counted = set(t.approvals) | set(t.rejections)
+        counted = {*t.approvals, *t.rejections} if p.votes else ()
         return {
             "id": p.id,
             "state": p.state.value,
@@ -554,13 +554,32 @@ class Actions:
         refuse_if_readonly(self.session.readonly, doing)
         error = self.ledger_error
         if error is not None:
-            from console.store.postgres.connect import LedgerUnreachable
+            raise self._out_of_reach(doing, error)
 
+    def _out_of_reach(self, doing: str, error: str) -> QuorumError:
+        """The refusal of a change while the ledger is out of reach, in one wording
+        wherever that is found (the watch saw it go, or a read just before failed)."""
+        from console.store.postgres.connect import LedgerUnreachable
+
+        where = self.config.ledger.where if self.config.ledger else ""
+        return LedgerUnreachable(
+            f"cannot {doing}: the ledger {where} is out of reach ({error}); nothing "
+            "was changed or kept to send later"
+        )
+
+    async def fetch_to_change(self, doing: str, pid: int) -> ProposalView:
+        """The proposal a front end shows in the dialog of a change to it (`doing`, as
+        the change names itself): the change's own first checks come before the read,
+        and a read that finds the ledger out of reach is refused as the change, which
+        is what the person asked for, not as the read."""
+        from console.store.postgres.connect import LedgerUnreachable
+
+        self.guard(doing, membership=False)
+        try:
+            return await self.fetch_proposal(pid)
+        except LedgerUnreachable as exc:
             where = self.config.ledger.where if self.config.ledger else ""
-            raise LedgerUnreachable(
-                f"cannot {doing}: the ledger {where} is out of reach ({error}); nothing "
-                "was changed or kept to send later"
-            )
+            raise self._out_of_reach(doing, str(exc).removeprefix(f"ledger {where}: ")) from None
 
     def _may(self, doing: str, identity: Identity | None = None, *, strict: bool) -> None:
         """Votes, overrides and reviews need membership; other changes need it once a

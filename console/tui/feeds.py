@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from textual.css.query import NoMatches
 
 from console.domain.errors import QuorumError
+from console.domain.inert import neutralise
 from console.domain.model import LogLine, ProviderApproval, Series, TargetRef, utcnow
 from console.engine import reads
 from console.engine.hub import ProviderState
@@ -186,14 +187,16 @@ class Feeds:
             was, self.ledger_error = self.ledger_error, error
             with contextlib.suppress(NoMatches):
                 self._paint_status(self.app.hub.states)
+            where = self.app.actions.config.ledger
+            line = f"ledger {where.where if where else ''}: {error}"
             if error is not None and was is None:  # one toast when it goes, one when back
-                where = self.app.actions.config.ledger
                 self.app.say(
-                    f"ledger {where.where if where else ''}: {error}; changes are refused "
-                    "until it is back",
+                    f"{line}; changes are refused until it is back",
                     error=True,
                     title="ledger stale",
                 )
+            elif error is not None:  # a new reason: the status line has it in brief
+                self.app.record(neutralise(line), title="ledger stale")
             elif error is None:
                 self.app.say("the ledger is reachable again", title="ledger")
         if error is None:
@@ -228,11 +231,16 @@ class Feeds:
             self.select(cursor)  # the selected row's data changed, or the first row came
 
     def _paint_status(self, states: Mapping[str, ProviderState]) -> None:
+        stale = ""
+        if self.ledger_error is not None:  # short: the toast and :messages keep it whole
+            from console.store.postgres.reasons import brief
+
+            stale = brief(self.ledger_error)
         self.app.main.query_one(ProviderStatus).show(
             views.provider_lines(states.values()),
             utcnow(),
             ledger=self.ledger_badge,
-            ledger_stale=self.ledger_error or "",
+            ledger_stale=stale,
         )
 
     def _say_notes(self, states: Iterable[ProviderState]) -> None:

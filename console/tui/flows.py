@@ -128,6 +128,16 @@ class ConsensusFlows:
         app.feeds.refresh_side()
         app.hub.refresh_now()
 
+    async def _to_change(self, doing: str, pid: int, *, title: str = "") -> ProposalView | None:
+        """The proposal a dialog of a change to it starts from; None when the change is
+        refused before it (read-only, the ledger out of reach), said in the change's
+        words (`Actions.fetch_to_change`)."""
+        try:
+            return await self.app.actions.fetch_to_change(doing, pid)
+        except QuorumError as exc:
+            self.app.say(str(exc), error=True, title=f"{title or doing} refused")
+            return None
+
     def _target(self) -> ServiceView | None:
         selected = self.app.feeds.selected
         if selected is None:
@@ -257,7 +267,9 @@ class ConsensusFlows:
                 title="vote",
             )
 
-        view = await app.actions.fetch_proposal(pid)
+        view = await self._to_change("vote", pid)
+        if view is None:
+            return
         p = view.proposal
         if version is not None and version != p.version:
             await cast("")  # amended since the pane showed it: the engine refuses and says so
@@ -403,9 +415,12 @@ class ConsensusFlows:
         from widgets.dialogs.modals import ConfirmScreen, Field, FormScreen
 
         app = self.app
-        name = (await app.actions.fetch_proposal(pid)).proposal.ref.service
+        view = await self._to_change("override", pid)
+        if view is None:
+            return
+        name = view.proposal.ref.service
         fields = [Field("reason", "Reason (goes to the audit log):")]
-        values = await app.push_screen_wait(FormScreen(f"override: {what}", fields))
+        values = await app.push_screen_wait(FormScreen(f"emergency override: {what}", fields))
         if values is None:
             return
         question = (
@@ -426,7 +441,10 @@ class ConsensusFlows:
         from widgets.dialogs.modals import Field, FormScreen
 
         app = self.app
-        p = (await app.actions.fetch_proposal(pid)).proposal
+        view = await self._to_change("review an override", pid, title="review")
+        if view is None:
+            return
+        p = view.proposal
         if p.override_by == app.identity.name:  # refused at once: no comment asked for
             await self.change(
                 lambda: app.actions.review(pid, ""),
@@ -435,7 +453,9 @@ class ConsensusFlows:
             )
             return
         fields = [Field("comment", "Review comment:", required=False)]
-        values = await app.push_screen_wait(FormScreen(f"review override: {what}", fields))
+        values = await app.push_screen_wait(
+            FormScreen(f"review emergency override: {what}", fields)
+        )
         if values is not None:
             await self.change(
                 lambda: app.actions.review(pid, values["comment"]),

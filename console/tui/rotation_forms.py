@@ -108,7 +108,7 @@ class RotationForms:
                 app.actions, rotation, values["who"], *span, values["reason"]
             )
 
-        await self._form("rotation override", fields, make, "override recorded")
+        await self._form("rotation override", fields, make, "rotation override recorded")
 
     @flow("rotation-form")
     async def offer_swap(self, selected: str | None) -> None:

@@ -21,6 +21,7 @@ from console.store.postgres.connect import LedgerUnreachable
 from tests.app_support import (
     FakeProvider,
     make_session,
+    move_cursor,
     open_by_command,
     settle,
     standard_targets,
@@ -51,11 +52,11 @@ class Team:
 
     def __init__(self, server: PgServer, database: str, folder: Path) -> None:
         self.server, self.folder = server, folder
+        self.url = f"postgresql://127.0.0.1:{server.port}/{database}"
         self.config = folder / "quorum.toml"
         self.config.write_text(
             '[team]\nmembers = ["alice", "bob", "carol"]\n[policy.production]\n'
-            f'min_approvals = 2\n[ledger]\nurl = "postgresql://127.0.0.1:{server.port}/'
-            f'{database}"\n\n{PROVIDER}{ROTATION}'
+            f'min_approvals = 2\n[ledger]\nurl = "{self.url}"\n\n{PROVIDER}{ROTATION}'
         )
 
     def quorum(self, who: str, *argv: str) -> subprocess.CompletedProcess[str]:
@@ -170,8 +171,14 @@ async def test_a_stopped_server_makes_the_ledger_stale_and_a_restarted_one_recov
         await settle(pilot, lambda: app.actions.ledger_generation)
         own_server.stop()
         try:
-            await settle(pilot, lambda: "ledger stale" in _status(app))
-            assert any(f"127.0.0.1:{own_server.port}" in n for n in app.notices)
+            # The status line says why and where in brief (the latest reason: the
+            # listening connection ends first, then connecting again is refused);
+            # :messages keeps libpq's whole line.
+            refused = f"connection refused (127.0.0.1:{own_server.port})"
+            await settle(pilot, lambda: f"ledger stale: {refused} ·" in _status(app))
+            whole = f'server at "127.0.0.1", port {own_server.port} failed: Connection refused'
+            assert any("ledger stale" in n and whole in n for n in app.notices)
+            assert len([n for n in app.notices if "changes are refused" in n]) == 1  # one toast
             # Reads keep the last state: the proposal is still listed as it was.
             assert _pane(app).items["proposal-1"].state == "open"
             # A change is refused with the reason, and the console carries on.
@@ -180,6 +187,17 @@ async def test_a_stopped_server_makes_the_ledger_stale_and_a_restarted_one_recov
             ):
                 await app.actions.vote(1, approve=True)
             assert app.is_running
+            # Pressed in the console: the same refusal, before any read or dialog.
+            await open_by_command(pilot, "apr", lambda: _pane(app))
+            move_cursor(_pane(app).table, "proposal-1")
+            for key, doing in (("a", "vote"), ("x", "vote"), ("o", "override")):
+                said = len(app.notices)
+                await pilot.press(key)
+                await settle(pilot, lambda said=said: len(app.notices) > said)
+                (line,) = list(app.notices)[said:]
+                assert f"cannot {doing}: the ledger {team.url} is out of reach (" in line, line
+                assert line.endswith("nothing was changed or kept to send later"), line
+                assert app.screen is app.screen_stack[0]  # no dialog opened
         finally:
             own_server.start()
         await settle(pilot, lambda: "ledger stale" not in _status(app))

@@ -122,7 +122,8 @@ class SteadyScrollView(ScrollView):
             self.vertical_scrollbar.window_virtual_size = size.height
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        if self.show_vertical_scrollbar:
-            self.vertical_scrollbar.position = new_value
+        # Also while the bar is hidden: rows just added scroll the view before the
+        # layout that shows the bar, which would otherwise show the thumb where it was.
+        self.vertical_scrollbar.position = new_value
         if round(old_value) != round(new_value):
             self.refresh_content()

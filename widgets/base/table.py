@@ -133,42 +133,72 @@ class KeyedTable(SteadyScrollView, can_focus=True):
             self.refresh()
 
     def set_rows(self, rows: Sequence[Row], dim: set[str] | None = None) -> int:
-        """Show `rows` in this order; repaint only what changed. Returns rows repainted."""
+        """Show `rows` in this order, as a patch on what is shown: rows whose keys went
+        leave, new ones take their places, and only the lines on screen whose row or
+        shown cells changed are repainted. A row that only moved up or down is served
+        from the line cache, so a proposal appearing above 30 others draws one line,
+        not 30. The cursor stays on its key (on the nearest row left when its key
+        went) and the view keeps its scroll position. Returns the lines repainted."""
         dim = dim or set()
-        new_keys = [key for key, _ in rows]
-        new_cells = dict(rows)
-        if new_keys != self._keys:
-            self._keys = new_keys
-            self._cells = new_cells
-            self._rows_seen += 1
-            self._dim = dim
-            self._strips.clear()
-            self._place_cursor()
-            self.set_virtual_size(self._virtual(self.size))
-            self.refresh_content()
-            self.repaints += len(new_keys)
-            return len(new_keys)
+        old_keys, old_cells, old_dim = self._keys, self._cells, self._dim
+        old_top = int(self.scroll_y)
         shown = self._shown_columns()
-        changed = [
-            i
-            for i, key in enumerate(new_keys)
-            if (key in dim) != (key in self._dim)
-            or self._visible(new_cells[key], shown) != self._visible(self._cells.get(key), shown)
-        ]
-        before = self.widths(self._width) if changed and self._fits else None
-        self._cells = new_cells
-        self._rows_seen += 1
+        before = self.widths(self._width) if self._fits else None
+        new_keys = [key for key, _ in rows]
+        self._cells = dict(rows)
         self._dim = dim
+        self._rows_seen += 1
+        if new_keys != old_keys:
+            self._keys = new_keys
+            for key in old_cells.keys() - self._cells.keys():
+                self._strips.pop(key, None)
+            self.set_virtual_size(self._virtual(self.size))
+            if self.scroll_y > self.max_scroll_y:  # rows went from the end of the view
+                self.scroll_y = self.max_scroll_y
+            self._follow_cursor(old_keys, old_top)
         if before is not None and self.widths(self._width) != before:
             # A fitted column changed its width: every row moves, not only these.
             self._strips.clear()
-            self.refresh()
-            self.repaints += len(new_keys)
-            return len(new_keys)
-        for index in changed:
-            self._refresh_index(index)
+            lines = max(self.size.height - 1, 0)
+            self.refresh_content()
+            self.repaints += lines
+            return lines
+        changed = self._changed_lines(old_keys, old_cells, old_dim, old_top, shown)
+        if changed:
+            width = self.size.width
+            self.refresh(*(Region(0, y, width, 1) for y in changed))
         self.repaints += len(changed)
         return len(changed)
+
+    def _changed_lines(
+        self,
+        old_keys: list[str],
+        old_cells: dict[str, tuple[Text, ...]],
+        old_dim: set[str],
+        old_top: int,
+        shown: list[int],
+    ) -> list[int]:
+        """The lines on screen that show another row, or the same row with other shown
+        cells, than before. Rows off screen are not compared: their cached line is
+        checked against their cells when they scroll into view."""
+        if bool(old_keys) != bool(self._keys):
+            return list(range(1, self.size.height))  # the empty text came or went
+        new_top = int(self.scroll_y)
+        out = []
+        for y in range(1, self.size.height):
+            old_index, new_index = old_top + y - 1, new_top + y - 1
+            old = old_keys[old_index] if old_index < len(old_keys) else None
+            key = self._keys[new_index] if new_index < len(self._keys) else None
+            if old != key or (
+                key is not None
+                and (
+                    (key in self._dim) != (key in old_dim)
+                    or self._visible(self._cells[key], shown)
+                    != self._visible(old_cells[key], shown)
+                )
+            ):
+                out.append(y)
+        return out
 
     def _shown_columns(self) -> list[int]:
         """Indexes of the columns the current width shows (all of them before a layout).
@@ -193,31 +223,42 @@ class KeyedTable(SteadyScrollView, can_focus=True):
         self._set_cursor(self._keys.index(key))
         return True
 
-    def _place_cursor(self) -> None:
-        if self._cursor_key in self._cells:
-            self._set_cursor(self._keys.index(self._cursor_key))
-        else:
-            self._set_cursor(min(self._cursor, max(len(self._keys) - 1, 0)))
+    def _follow_cursor(self, old_keys: list[str], old_top: int) -> None:
+        """After the keys changed: the cursor stays on its key; when that row went, on
+        the nearest one left (the next below, which took its place, else the one
+        above). The view follows the cursor only if it showed it before."""
+        key, at = self._cursor_key, self._cursor
+        if key is not None and key not in self._cells and at < len(old_keys):
+            below = (k for k in old_keys[at + 1 :] if k in self._cells)
+            above = (k for k in reversed(old_keys[:at]) if k in self._cells)
+            key = next(below, None)
+            key = next(above, None) if key is None else key
+        index = self._keys.index(key) if key in self._cells else self._cursor
+        visible = max(self.size.height - 1, 1)
+        self._set_cursor(index, follow=old_top <= self._cursor < old_top + visible)
 
-    def _set_cursor(self, index: int) -> None:
+    def _set_cursor(self, index: int, follow: bool = True) -> None:
         old = self._cursor
         self._cursor = max(0, min(index, len(self._keys) - 1)) if self._keys else 0
         key = self._keys[self._cursor] if self._keys else None
         if old != self._cursor:
             self._refresh_index(old)
             self._refresh_index(self._cursor)
-        self._scroll_cursor_into_view()
+        if follow:
+            self._scroll_cursor_into_view()
         if key != self._cursor_key:
             self._cursor_key = key
             self.post_message(self.CursorMoved(self, key))
 
     def _scroll_cursor_into_view(self) -> None:
+        """Forced: rows just added may need a scrollbar the next layout will show."""
         visible = max(self.size.height - 1, 1)
         top = int(self.scroll_y)
         if self._cursor < top:
-            self.scroll_to(y=self._cursor, animate=False, immediate=True)
+            self.scroll_to(y=self._cursor, animate=False, immediate=True, force=True)
         elif self._cursor >= top + visible:
-            self.scroll_to(y=self._cursor - visible + 1, animate=False, immediate=True)
+            y = self._cursor - visible + 1
+            self.scroll_to(y=y, animate=False, immediate=True, force=True)
 
     def _virtual(self, size: Size) -> Size:
         """The scrollable size: the header and every row, and never less than the view.

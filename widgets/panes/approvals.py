@@ -69,7 +69,7 @@ class ApprovalView:
 
 
 class ApprovalsPane(Pane):
-    """Proposals and their votes; n new, a approve, x reject, o override, R review."""
+    """Proposals and their votes; n new, a approve, x reject, o emergency override, R review."""
 
     TITLE = "approvals"
     COMMAND = "approvals"
@@ -80,7 +80,7 @@ class ApprovalsPane(Pane):
         Binding("n", "propose", "New proposal"),
         Binding("a", "approve", "Approve"),
         Binding("x", "reject", "Reject"),
-        Binding("o", "override", "Override"),
+        Binding("o", "override", "Emergency override"),
         Binding("R", "review", "Review override"),
     ]
 
@@ -125,6 +125,9 @@ class ApprovalsPane(Pane):
         # The row the pane itself put the cursor on; while the person has not moved it,
         # it stays on the first row as rows come and go.
         self._placed: str | None = None
+        # Each row's cells as last built, by key: a redraw for the ages (every 15 s, every
+        # 2 s while a row is under a minute old) rebuilds only the rows that changed.
+        self._rows: dict[str, tuple[ApprovalView, tuple[Text, ...]]] = {}
 
     def compose(self) -> ComposeResult:
         yield KeyedTable(COLUMNS, empty_text="no proposal waits for a vote", id="approvals-table")
@@ -200,30 +203,22 @@ class ApprovalsPane(Pane):
         untouched = self.table.cursor_key in (None, self._placed)
         self.items = {item.key: item for item in items}
         now = self.now()
-        rows = []
+        built = {}
         for item in items:
-            approvals = sum(1 for v in item.votes if v.approve and v.counted)
-            rejections = sum(1 for v in item.votes if not v.approve and v.counted)
-            what = Text(neutralise(item.what), style="bold")
-            if item.awaiting_review:
-                what.append(" ⚑ review", style="magenta")
-            rows.append(
-                (
-                    item.key,
-                    (
-                        Text(str(item.proposal_id or "-"), style="dim"),
-                        what,
-                        Text(neutralise(item.proposer)),
-                        Text(neutralise(item.state), style=STATE_STYLES.get(item.state, "")),
-                        Text(f"+{approvals} -{rejections}"),
-                        Text(neutralise(item.summary), style="yellow"),
-                        Text(age(now, item.created_at)),
-                    ),
-                )
-            )
+            was = self._rows.get(item.key)
+            label = age(now, item.created_at)
+            if was is None or was[0] != item:
+                cells = self._cells(item, label)
+            elif was[1][-1].plain != label:
+                cells = (*was[1][:-1], Text(label))
+            else:
+                cells = was[1]
+            built[item.key] = (item, cells)
+        self._rows = built
+        rows = [(key, cells) for key, (_, cells) in built.items()]
         waiting = sum(1 for i in items if i.state in ("open", "blocked", "pending"))
         review = sum(1 for i in items if i.awaiting_review)
-        extra = f" · {count(review, 'override')} to review" if review else ""
+        extra = f" · {count(review, 'emergency override')} to review" if review else ""
         self.set_title(f"approvals ({waiting} waiting){extra}")
         self.table.set_rows(rows, dim={item.key for item in items if item.settled})
         if untouched and items:
@@ -231,6 +226,24 @@ class ApprovalsPane(Pane):
             self.table.select(self._placed)
         self._select_wanted()
         self.show_detail()
+
+    @staticmethod
+    def _cells(item: ApprovalView, age_label: str) -> tuple[Text, ...]:
+        """One row's cells; the age comes last, so a redraw for the ages replaces it alone."""
+        approvals = sum(1 for v in item.votes if v.approve and v.counted)
+        rejections = sum(1 for v in item.votes if not v.approve and v.counted)
+        what = Text(neutralise(item.what), style="bold")
+        if item.awaiting_review:
+            what.append(" ⚑ review", style="magenta")
+        return (
+            Text(str(item.proposal_id or "-"), style="dim"),
+            what,
+            Text(neutralise(item.proposer)),
+            Text(neutralise(item.state), style=STATE_STYLES.get(item.state, "")),
+            Text(f"+{approvals} -{rejections}"),
+            Text(neutralise(item.summary), style="yellow"),
+            Text(age_label),
+        )
 
     def show_detail(self) -> None:
         detail = self.query_one("#approval-detail", Static)

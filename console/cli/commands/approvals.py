@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from console.cli.output import print_json, print_table
+from console.cli.output import Streamed, print_json, print_table
 from console.cli.runner import print_proposal, proposal_json, run_reading
 from console.domain.inert import neutralise
 from console.domain.instants import iso_utc
@@ -83,11 +83,11 @@ def _report(args: argparse.Namespace) -> int:
     if args.json:
         print_json(
             {
-                "proposals": [proposal_json(v) for v in waiting.proposals],
+                "proposals": Streamed(waiting.proposals, proposal_json),
                 "provider_approvals": [
                     _approval_json(a, tallies.get(a.id)) for a in waiting.provider_approvals
                 ],
-                "awaiting_review": [proposal_json(v) for v in waiting.awaiting_review],
+                "awaiting_review": Streamed(waiting.awaiting_review, proposal_json),
                 "incomplete_actions": [r.to_json() for r in waiting.incomplete],
                 "provider_errors": waiting.provider_errors,
             }
