@@ -126,6 +126,8 @@ class Ledger:
             None if signers is None else lru_cache(maxsize=65536)(BulkVerifier(signers).valid)
         )
         self._pending: Pending | None = None
+        # Rotation holders at instants the schedule can no longer change (`holder`).
+        self._holders: dict[tuple[str, datetime], str | None] = {}
 
     @property
     def signed(self) -> bool:
@@ -146,8 +148,17 @@ class Ledger:
         if not policy.require_rotation_approval:
             return None
         rotation = policy.require_rotation_approval
+        key = (rotation, proposal_created)
+        if key in self._holders:
+            return self._holders[key]
         path = rotation_source(self.config, self.path)
-        return holder_at(self.config, rotation, proposal_created, path, as_known=True)
+        found = holder_at(self.config, rotation, proposal_created, path, as_known=True)
+        # Read as known then, the holder stays what it was once no change can still be
+        # dated before that instant (a clock may lag by CLOCK_SKEW): kept from then on,
+        # since each read costs a connection on the PostgreSQL ledger.
+        if proposal_created < self.clock() - CLOCK_SKEW:
+            self._holders[key] = found
+        return found
 
     def version(self) -> tuple[int, int]:
         """A value that changes whenever the ledger does (`ProposalStore.version`)."""
