@@ -22,7 +22,7 @@ from textual.css.query import NoMatches
 
 from console.domain.errors import QuorumError
 from console.domain.model import LogLine, ProviderApproval, Series, TargetRef, utcnow
-from console.engine import reads
+from console.engine import collector, reads
 from console.engine.hub import ProviderState
 from console.engine.signing_state import signing_badge
 from console.tui import views
@@ -450,6 +450,9 @@ class Feeds:
             self._approvals_shown = None
             return
         shown = list(found.values())
+        # What was just read stays until the file changes; with the modules and widgets,
+        # it is most of the heap, which full collections need not walk again.
+        collector.keep_out_of_passes()
         self._open_hidden = hidden
         rows = self._show_approvals(shown)
         self._approvals_shown = ShownApprovals.of(
