@@ -10,15 +10,19 @@
 
 Runs alternate for `--rounds` rounds; medians are compared, of the wall clock and of the
 CPU time (user + system) each process used, which a loaded machine moves less.
-`--tree PATH` runs another checkout (the tree before a change) with the same interpreter.
+`--tree PATH` runs another checkout (the tree before a change) with the same interpreter;
+`--before PATH` runs that checkout's `approvals --json` too, alternating with this one's
+in every round, so both see the same load (on a shared machine, runs a minute apart
+do not) and each gets its own ratio.
 
     python bench/bench_cli.py [--rounds N] [--count N] [--tree PATH] [--data DIR]
-                              [--approvals-only]
+                              [--approvals-only] [--before PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import subprocess
@@ -88,6 +92,7 @@ def main() -> None:
     parser.add_argument("--tree", type=Path, default=Path(__file__).resolve().parent.parent)
     parser.add_argument("--data", type=Path, help="keep the seeded ledgers here (reused)")
     parser.add_argument("--approvals-only", action="store_true", help="skip the per-command part")
+    parser.add_argument("--before", type=Path, help="another tree, alternated with --tree")
     args = parser.parse_args()
     commands = {} if args.approvals_only else COMMANDS
     root = args.data or Path(tempfile.mkdtemp())
@@ -103,6 +108,13 @@ def main() -> None:
         "PYTHONUNBUFFERED": "",
     }
     times: dict[str, list[tuple[float, float]]] = {}
+    trees = {"": args.tree, **({"before ": args.before} if args.before else {})}
+    # Each tree's bytecode written first, as an installed Quorum has it: a run that
+    # cannot write it (PYTHONDONTWRITEBYTECODE, or a fresh checkout) compiles every
+    # module it imports, on every run, which the empty ledger's run pays in full.
+    for tree in trees.values():
+        for package in ("console", "providers", "widgets"):
+            compileall.compile_dir(tree / package, quiet=1)
 
     def add(name: str, value: tuple[float, float]) -> None:
         times.setdefault(name, []).append(value)
@@ -114,13 +126,17 @@ def main() -> None:
             add(f"{line} quorum", timed(FULL, argv, env, out))
             add(f"{line} own", timed(OWN.format(module=module), argv, env, out))
         for unbuffered in ("", "1"):
-            argv = ["--sandbox", "approvals", "--json"]
-            env = {**base, "PYTHONUNBUFFERED": unbuffered}
-            add(
-                f"empty {unbuffered}",
-                timed(FULL, argv, {**env, "QUORUM_DATA_DIR": str(empty)}, out),
-            )
-            add(f"full {unbuffered}", timed(FULL, argv, {**env, "QUORUM_DATA_DIR": str(full)}, out))
+            for label, tree in trees.items():
+                argv = ["--sandbox", "approvals", "--json"]
+                env = {**base, "PYTHONUNBUFFERED": unbuffered, "PYTHONPATH": str(tree)}
+                add(
+                    f"{label}empty {unbuffered}",
+                    timed(FULL, argv, {**env, "QUORUM_DATA_DIR": str(empty)}, out),
+                )
+                add(
+                    f"{label}full {unbuffered}",
+                    timed(FULL, argv, {**env, "QUORUM_DATA_DIR": str(full)}, out),
+                )
     wall = {name: statistics.median(v[0] for v in values) for name, values in times.items()}
     cpu = {name: statistics.median(v[1] for v in values) for name, values in times.items()}
 
@@ -133,11 +149,13 @@ def main() -> None:
     print(f"tree {args.tree}, {args.rounds} rounds, load average {os.getloadavg()[0]:.1f}")
     for line in commands:
         print(f"quorum {line:36} vs own work {compare(f'{line} quorum', f'{line} own')} (<= 1.2x)")
-    for unbuffered, label in (("", "buffered"), ("1", "PYTHONUNBUFFERED=1")):
-        print(
-            f"approvals --json, {args.count} open vs empty, {label:18} "
-            f"{compare(f'full {unbuffered}', f'empty {unbuffered}')} (<= 2x)"
-        )
+    for label, tree in trees.items():
+        for unbuffered, how in (("", "buffered"), ("1", "PYTHONUNBUFFERED=1")):
+            print(
+                f"{label or 'tree '}{tree}: approvals --json, {args.count} open vs empty, "
+                f"{how:18} {compare(f'{label}full {unbuffered}', f'{label}empty {unbuffered}')}"
+                " (<= 2x)"
+            )
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.ci_support import loopback_server
-from tests.pg_support import PgServer, running
+from tests.pg_support import Ledgers, PgServer, running
 
 
 @pytest.fixture(autouse=True)
@@ -47,3 +47,16 @@ def pg_server() -> Iterator[PgServer]:
     """One real PostgreSQL 15 server for the session's ledger tests (tests/pg_support.py)."""
     with running() as server:
         yield server
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def ledgers(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Ledgers:
+    """The same test on the SQLite file and on a fresh PostgreSQL ledger (one database
+    per test module, emptied for each test): the consensus and audit suites hold on both."""
+    for key in ("PGUSER", "PGPASSWORD"):
+        monkeypatch.setenv(key, "")  # `Ledgers` sets them as it acts; restored after the test
+    server = request.getfixturevalue("pg_server") if request.param == "postgres" else None
+    name = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")[:40]
+    return Ledgers(tmp_path, server, name)

@@ -21,15 +21,23 @@ import pwd
 import secrets
 import shutil
 import socket
+import sqlite3
 import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from tests.forger import digest
+from tests.forger import now as _now
+from tests.paths import FORGER
 
 if TYPE_CHECKING:
     import psycopg
+
+    from console.domain.settings import Config
 
 BIN = Path("/usr/lib/postgresql/15/bin")
 OWNER = "quorum_owner"
@@ -114,6 +122,14 @@ class PgServer:
         if done.returncode:
             raise RuntimeError(done.stderr)
         return done.stdout
+
+    def member(self, role: str) -> None:
+        """`role` logs in and is a member of the team's group role (created once)."""
+        if role in self.passwords:
+            return
+        self.passwords[role] = secrets.token_hex(16)
+        self.psql(f"CREATE ROLE {role} LOGIN PASSWORD '{self.passwords[role]}'")
+        self.psql(f"GRANT {MEMBER_ROLE} TO {role}")
 
     def start(self) -> None:
         done = self._as_server(
@@ -241,24 +257,164 @@ def connect_as(server: PgServer, role: str, database: str) -> psycopg.Connection
 
 
 class Ledgers:
-    """One audit log of either kind, opened as a given member: the SQLite file (any
-    name is taken as given) or a fresh PostgreSQL ledger (the member logs in as their
-    role, which the server records as the author). For suites that must hold on both."""
+    """One ledger of either kind, used as a given member: the SQLite file (any name is
+    taken as given) or a fresh PostgreSQL ledger (the member logs in as their role,
+    which the server records as the author). For suites that must hold on both; the
+    `ledgers` fixture (tests/conftest.py) gives one of each kind."""
 
     def __init__(self, folder: Path, server: PgServer | None, name: str) -> None:
         self.folder, self.server = folder, server
         self.database = initialised(server, name) if server is not None else ""
+        self.path = folder / "audit.db"
 
-    def log(self, who: str = "alice") -> object:
+    @property
+    def on_postgres(self) -> bool:
+        return self.server is not None
+
+    @property
+    def url(self) -> str:
+        """The `[ledger] url` of a config for this ledger (PostgreSQL only)."""
+        assert self.server is not None
+        return f"postgresql://127.0.0.1:{self.server.port}/{self.database}"
+
+    def add_members(self, *roles: str) -> None:
+        """Roles beyond alice, bob and carol for a team that needs them (PostgreSQL)."""
+        if self.server is not None:
+            for role in roles:
+                self.server.member(role)
+
+    def initialise(self, config: Config) -> Config:
+        """`config` on this ledger: on PostgreSQL with its `[ledger]`, the owner's
+        `quorum ledger init` run again so the server counts with `config`'s policies."""
+        if self.server is None:
+            return replace(config, audit_path=self.path)
+        import psycopg
+
+        from console.domain.settings import LedgerConfig
+        from console.store.postgres.setup import init
+
+        ledger = LedgerConfig(url=self.url)
+        with psycopg.connect(self.server.conninfo(OWNER, self.database)) as conn:
+            init(conn, config, ledger)
+        return replace(config, ledger=ledger)
+
+    def config(self, approvals: int = 0, more: str = "") -> Path:
+        """A team config (alice, bob, carol) whose ledger is this one: `[audit] path`
+        of the file, or `[ledger] url` of the server; `more` follows."""
+        from tests.ci_support import team_config
+
+        return team_config(self.folder, self.ledger_lines() + more, approvals=approvals)
+
+    def ledger_lines(self) -> str:
+        """The config lines that name this ledger."""
+        if self.server is None:
+            return f'[audit]\npath = "{self.path}"\n'
+        return f'[ledger]\nurl = "{self.url}"\n'
+
+    def env(self, who: str) -> dict[str, str]:
+        """The environment of a process acting as `who`: the OS account Quorum's seam
+        names on the file, the login libpq takes on PostgreSQL."""
+        if self.server is None:
+            return {"QUORUM_ACT_AS": who}
+        return {"QUORUM_ACT_AS": who, **self.server.env(who)}
+
+    def act_as(self, who: str) -> None:
+        """Makes `who` the role libpq logs in as from now on (PostgreSQL; the fixture
+        restores the variables after the test)."""
+        if self.server is not None:
+            os.environ.update(self.server.env(who))
+
+    def log(self, who: str = "alice", signer: Callable[[bytes], str] | None = None) -> object:
         """An open log as `who` (`AuditLog` or `PgAuditLog`); the caller closes it."""
         if self.server is None:
             from console.store.audit import AuditLog
 
-            return AuditLog(self.folder / "audit.db")
+            return AuditLog(self.path, signer=signer)
         from console.domain.settings import LedgerConfig
         from console.store.postgres.audit import PgAuditLog
 
-        for key, value in self.server.env(who).items():
-            os.environ[key] = value
-        url = f"postgresql://127.0.0.1:{self.server.port}/{self.database}"
-        return PgAuditLog(LedgerConfig(url=url))
+        self.act_as(who)
+        return PgAuditLog(LedgerConfig(url=self.url), signer=signer)
+
+    @contextlib.contextmanager
+    def raw(self) -> Iterator[Raw]:
+        """A connection that writes the audit tables behind Quorum's back: plain sqlite3
+        on the file with every trigger dropped (as anyone with write access to it can),
+        or the owner role's with the append-only triggers disabled (as the owner can)."""
+        if self.server is None:
+            conn = sqlite3.connect(self.path, isolation_level=None)
+            names = conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            for (name,) in names.fetchall():
+                conn.execute(f"DROP TRIGGER {name}")
+            try:
+                yield Raw(conn, postgres=False)
+            finally:
+                conn.close()
+            return
+        with connect_as(self.server, OWNER, self.database) as conn:
+            conn.execute("SET search_path = quorum")
+            for table in ("audit_log", "audit_head", "audit_signatures"):
+                conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            yield Raw(conn, postgres=True)
+
+    def forge_append(self, who: str, action: str, comment: str = "") -> None:
+        """A hash-correct record written by hand as `who`, the head moved to it."""
+        if self.server is None:
+            _forger(self.path, "append-audit", who, action, comment)
+            return
+        with self.raw() as conn:
+            seq, prev = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+            fields = [seq + 1, _now(), who, action, "", "", "", "recorded", comment, "", prev]
+            conn.insert(fields, digest(fields))
+            conn.execute("UPDATE audit_head SET seq = ?, hash = ?", (seq + 1, digest(fields)))
+
+    def forge_delete(self, seq: int) -> None:
+        """Removes record `seq` and rebuilds a consistent chain after it (signatures
+        move with their records), as tests/forger.py does to the file."""
+        if self.server is None:
+            _forger(self.path, "delete-audit", str(seq))
+            return
+        with self.raw() as conn:
+            conn.execute("DELETE FROM audit_signatures WHERE seq = ?", (seq,))
+            conn.execute("DELETE FROM audit_log WHERE seq = ?", (seq,))
+            later = conn.execute(
+                f"SELECT {_FORGED} FROM audit_log WHERE seq > ? ORDER BY seq", (seq,)
+            ).fetchall()
+            prev = conn.execute("SELECT hash FROM audit_log WHERE seq = ?", (seq - 1,)).fetchone()
+            prev_hash = prev[0] if prev else "0" * 64
+            for row in later:
+                fields = [row[0] - 1, *row[1:], prev_hash]
+                prev_hash = digest(fields)
+                conn.insert(fields, prev_hash)  # the new row first: a signature refers to it
+                conn.execute(
+                    "UPDATE audit_signatures SET seq = ? WHERE seq = ?", (row[0] - 1, row[0])
+                )
+                conn.execute("DELETE FROM audit_log WHERE seq = ?", (row[0],))
+            last = conn.execute("SELECT coalesce(max(seq), 0) FROM audit_log").fetchone()[0]
+            conn.execute("UPDATE audit_head SET seq = ?, hash = ?", (last, prev_hash))
+
+
+_FORGED = "seq, ts, who, action, target, environment, revision, outcome, comment, key"
+
+
+class Raw:
+    """One tampering connection of either kind, with sqlite3's `?` placeholders."""
+
+    def __init__(self, conn: sqlite3.Connection | psycopg.Connection, *, postgres: bool) -> None:
+        self.conn, self.postgres = conn, postgres
+
+    def execute(self, sql: str, params: tuple | list = ()) -> Any:
+        if self.postgres:
+            return self.conn.execute(sql.replace("?", "%s"), tuple(params))  # type: ignore[arg-type]
+        return self.conn.execute(sql, tuple(params))
+
+    def insert(self, fields: list[object], digest_: str) -> None:
+        """One audit row: the ten fields, the previous hash and the row's own hash."""
+        self.execute(
+            f"INSERT INTO audit_log ({_FORGED}, prev_hash, hash) VALUES ({','.join('?' * 12)})",
+            (*fields, digest_),
+        )
+
+
+def _forger(path: Path, *args: str) -> None:
+    subprocess.run([sys.executable, str(FORGER), str(path), *args], check=True)

@@ -19,7 +19,7 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 
-from console.cli.usage import parse_command_line
+from console.cli.usage import CommandParser, parse_command_line
 from console.domain import exitcodes
 from console.domain.errors import QuorumError, UsageError
 from console.domain.inert import neutralise
@@ -96,7 +96,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The full parser for `argv`: the named command's module registers its real options;
     every other command is a name and a help line, so none of them is imported."""
     common = common_options()
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="quorum",
         description="A terminal ops console for teams that ship by consensus.",
         parents=[common],

@@ -44,12 +44,13 @@ def warn(message: str) -> None:
 
 
 # The commands whose every write goes through the store layer's PostgreSQL
-# implementation when the config names a ledger (`console.store.backends`); the
-# others (rotation changes, alert silences) still keep theirs in the SQLite file, so
-# they do not run beside a PostgreSQL ledger.
+# implementation when the config names a ledger (`console.store.backends`): rotation
+# changes and provider-approval votes included; an alert's silence is kept by its
+# provider, and its audit record on the ledger.
 ON_POSTGRES = frozenset(
     {
         "actions",
+        "alerts",
         "approvals",
         "certificate",
         "deploy",
@@ -60,6 +61,7 @@ ON_POSTGRES = frozenset(
         "resume",
         "review",
         "rollback",
+        "rotation",
         "scale",
         "vote",
     }

@@ -11,18 +11,25 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from typing import NoReturn
+
+
+class CommandParser(argparse.ArgumentParser):
+    """The parser of `quorum` and, through `add_parser` (which makes its parent's
+    class), of every command under it at any depth: a misspelt command name, `quorum
+    stauts` as much as `quorum audit tial`, is answered by the command it was given
+    to with the near one."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(_misspelt_command(self, message) or message)
 
 
 def parse_command_line(
     parser: argparse.ArgumentParser, argv: Sequence[str] | None
 ) -> argparse.Namespace:
     """`parser.parse_args(argv)`, but unknown arguments are the chosen command's error,
-    and a misspelt command is answered with the near one."""
-    parser.exit_on_error = False  # an unknown command comes back here, to be suggested
-    try:
-        args, extras = parser.parse_known_args(argv)
-    except argparse.ArgumentError as exc:
-        parser.error(_misspelt_command(parser, exc) or str(exc))
+    and a misspelt command is answered with the near one (CommandParser)."""
+    args, extras = parser.parse_known_args(argv)
     if extras:
         chosen = chosen_parser(parser, args)
         from console.domain.inert import neutralise
@@ -45,21 +52,23 @@ def chosen_parser(
     return parser
 
 
-def _misspelt_command(parser: argparse.ArgumentParser, exc: argparse.ArgumentError) -> str:
-    """`unknown command 'stauts'; did you mean 'status'? ...` when a command name is near
-    the word given, else "" (argparse's own message, with every choice, stands)."""
+def _misspelt_command(parser: argparse.ArgumentParser, message: str) -> str:
+    """`unknown command 'stauts'; did you mean 'status'? ...` when argparse's `message`
+    refuses a command name of `parser` near one it knows, else "" (argparse's own
+    message, with every choice, stands)."""
     from console.domain.suggest import nearest
 
     for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction) and exc.argument_name in (
-            action.metavar,
-            action.dest,
-        ):
-            word = str(exc).partition("invalid choice: ")[2].partition(" (")[0].strip("'")
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for name in {action.metavar, action.dest} - {None, argparse.SUPPRESS}:
+            refused = message.partition(f"argument {name}: invalid choice: ")[2]
+            word = refused.partition(" (")[0].strip("'")
             near = nearest(word, action.choices) if word else None
             if near:
                 return (
-                    f"unknown command {word!r}; did you mean {near!r}? (`quorum --help` lists them)"
+                    f"unknown command {word!r}; did you mean {near!r}? "
+                    f"(`{parser.prog} --help` lists them)"
                 )
     return ""
 

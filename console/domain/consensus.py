@@ -163,15 +163,16 @@ class Tally:
 
     def summary(self) -> str:
         """The one-line requirement summary the Approvals pane and `approvals` show."""
+        rejections = len(self.rejections)
         if self.blocked:
-            return (
-                f"blocked: {len(self.rejections)} rejections (blocks at {self.block_on_rejections})"
-            )
+            return f"blocked: {rejections} rejections (blocks at {self.block_on_rejections})"
         parts = []
-        if self.needed:
-            parts.append(f"needs {self.needed} more approval{'s' if self.needed > 1 else ''}")
-        if self.stuck:
-            parts.append(self.stuck)
+        needed = self.needed  # each property read once: a listing summarises thousands
+        if needed:
+            parts.append(f"needs {needed} more approval{'s' if needed > 1 else ''}")
+        stuck = self.stuck
+        if stuck:
+            parts.append(stuck)
         elif self.rotation_missing:
             if self.rotation_holder is None:
                 parts.append(f"needs the {self.rotation} holder's approval (nobody holds it now)")
@@ -179,7 +180,7 @@ class Tally:
                 parts.append(f"needs approval from {self.rotation_holder} ({self.rotation})")
         if not parts:
             parts.append("quorum reached")
-        parts.append(f"rejections {len(self.rejections)} of {self.block_on_rejections} to block")
+        parts.append(f"rejections {rejections} of {self.block_on_rejections} to block")
         return "; ".join(parts)
 
 
@@ -236,15 +237,28 @@ def evaluate(
 
     Only states that votes still decide move; a final state never changes here.
     """
+    return judge(proposal, policy, now, rotation_holder)[0]
+
+
+def judge(
+    proposal: Proposal,
+    policy: Policy,
+    now: datetime,
+    rotation_holder: str | None = None,
+    known: Tally | None = None,
+) -> tuple[Proposal, Tally | None]:
+    """`evaluate`, and the tally it decided by: None when it needed none (a state votes
+    no longer decide, or expiry). `known` is the proposal's tally at `now` when the
+    caller has it already; a proposal without votes tallies the same at every instant.
+    A listing derives thousands of proposals and shows each one's tally: counted once."""
     if proposal.state not in VOTABLE:
-        return proposal
+        return proposal, None
     if now - proposal.updated_at > policy.vote_ttl:
-        state = State.EXPIRED
-    else:
-        result = tally(proposal, policy, now, rotation_holder)
-        state = State.BLOCKED if result.blocked else State.APPROVED if result.quorum else State.OPEN
+        return replace(proposal, state=State.EXPIRED), None
+    result = known or tally(proposal, policy, now, rotation_holder)
+    state = State.BLOCKED if result.blocked else State.APPROVED if result.quorum else State.OPEN
     # Unchanged, the same value: listings evaluate thousands of proposals twice each.
-    return proposal if proposal.state is state else replace(proposal, state=state)
+    return (proposal if proposal.state is state else replace(proposal, state=state)), result
 
 
 def _votable(

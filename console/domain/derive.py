@@ -78,6 +78,9 @@ class Derived:
     proposal: Proposal
     counted: tuple[Signed, ...]  # the acts replayed, in order
     ignored: tuple[tuple[Signed, str], ...]  # the acts that did not count, and why
+    # The tally the state was decided by, at the derivation's instant; None when votes
+    # no longer decided it (approved, expired, settled, invalid). A view shows it as is.
+    tally: rules.Tally | None = None
 
     @property
     def valid(self) -> bool:
@@ -116,7 +119,7 @@ def derive(
     why = refusal(facts.proposal, base.message, verify, members)
     if why:
         return Derived(replace(proposal, state=State.INVALID), (), ((facts.proposal, why),))
-    proposal = rules.evaluate(proposal, policy, base.at, rotation_holder)
+    proposal, tally = rules.judge(proposal, policy, base.at, rotation_holder)
     counted: list[Signed] = [facts.proposal]
     ignored: list[tuple[Signed, str]] = []
     others = sorted(facts.acts()[1:], key=lambda s: (s.act.at, _RANK[type(s.act)]))
@@ -144,10 +147,13 @@ def derive(
         if isinstance(act, AmendAct):
             contents[act.version] = replace(contents[1], version=act.version, revision=act.revision)
         counted.append(signed)
-    proposal = rules.evaluate(proposal, policy, now, rotation_holder)
+    # With no act replayed after its own, the proposal has no votes: its tally when it
+    # was made is its tally now.
+    known = tally if len(counted) == 1 else None
+    proposal, tally = rules.judge(proposal, policy, now, rotation_holder, known)
     if outcome is not None and proposal.state is State.APPROVED:
         proposal = rules.settle(proposal, ok=outcome[0], detail=outcome[1])
-    return Derived(proposal, tuple(counted), tuple(ignored))
+    return Derived(proposal, tuple(counted), tuple(ignored), tally)
 
 
 def apply_act(

@@ -46,6 +46,7 @@ from console.domain.consensus import Kind, Proposal, State, Tally
 from console.domain.derive import Act, Derived, Signed, content_at
 from console.domain.errors import PolicyRefused, QuorumError, UsageError
 from console.domain.identity import Identity, require_member
+from console.domain.instants import iso_utc
 from console.domain.model import TargetRef, utcnow
 from console.domain.settings import Policy
 from console.engine import collector
@@ -59,7 +60,7 @@ from console.engine.deploy_command import (
 )
 from console.engine.dispatch import CHANGES, capability_of
 from console.engine.guard import refuse_if_readonly
-from console.engine.ledger import AlreadyPending, Ledger, proposal_key
+from console.engine.ledger import AlreadyPending, Ledger, Pending, proposal_key
 from console.engine.owner import Owner, alive, this_process
 from console.engine.reads import bounded
 from console.engine.session import Session
@@ -145,9 +146,13 @@ class ProposalView:
         return p.state.value + (f": {p.detail}" if p.detail else "")
 
     def to_json(self) -> dict[str, object]:
-        """The proposal object of every `--json` output (documented in the README)."""
+        """The proposal object of every `--json` output (documented in the README).
+
+        Its instants are written as `print_json` would write them (`iso_utc`), here: a
+        listing has two per proposal and more per vote, and the encoder's callback for
+        each cost more than the formatting."""
         p, t = self.proposal, self.tally
-        counted = set(t.approvals) | set(t.rejections)
+        counted = {*t.approvals, *t.rejections} if p.votes else ()
         return {
             "id": p.id,
             "state": p.state.value,
@@ -168,13 +173,13 @@ class ProposalView:
             "rotation": t.rotation,
             "rotation_holder": t.rotation_holder,
             "stuck": (t.stuck or None) if p.state in rules.VOTABLE else None,
-            "created_at": p.created_at,
-            "expires_at": p.updated_at + self.policy.vote_ttl,
+            "created_at": iso_utc(p.created_at),
+            "expires_at": iso_utc(p.updated_at + self.policy.vote_ttl),
             "votes": [
                 {
                     "voter": v.voter,
                     "vote": "approve" if v.approve else "reject",
-                    "at": v.at,
+                    "at": iso_utc(v.at),
                     "revision": v.revision,
                     "version": v.version,
                     "comment": v.comment,
@@ -187,9 +192,9 @@ class ProposalView:
             else {
                 "by": p.override_by,
                 "reason": p.override_reason,
-                "at": p.override_at,
+                "at": iso_utc(p.override_at),
                 "reviewed_by": p.reviewed_by or None,
-                "reviewed_at": p.reviewed_at,
+                "reviewed_at": iso_utc(p.reviewed_at),
                 "review_comment": p.review_comment,
             },
             "detail": p.detail,
@@ -264,6 +269,19 @@ class AlreadyProposed(PolicyRefused):
         )
 
 
+class UnconfirmedRun(PolicyRefused):
+    """An approval that would complete the quorum, and so run the change now, from a
+    voter who did not agree to that (another vote came in since they read the
+    proposal). Nothing is recorded: they approve again, knowing it runs."""
+
+    def __init__(self, p: Proposal) -> None:
+        super().__init__(
+            f"proposal {p.id}: your approval would now complete the quorum and run "
+            f"{p.describe()} at once, which you had not confirmed (another vote came since "
+            "you read it); nothing was recorded: approve again to confirm it runs"
+        )
+
+
 class ActionIncomplete(QuorumError):
     """The key started before and has no recorded outcome; running it again could repeat it."""
 
@@ -312,8 +330,9 @@ class Actions:
         self._claims: ClaimStore | PgClaimStore | None = None
         self._opening = threading.Lock()
         self._watch: LedgerWatch | None = None  # a console's LISTEN on a PostgreSQL ledger
-        # The open proposals' views as last derived: (file version, when, valid until, views).
-        self._open: tuple[tuple[int, int], datetime, datetime, tuple[ProposalView, ...]] | None = (
+        # The open proposals' views as last derived: (file version, when, the ledger's
+        # answer they were made from, views).
+        self._open: tuple[tuple[int, int], datetime, Pending, tuple[ProposalView, ...]] | None = (
             None
         )
 
@@ -419,17 +438,23 @@ class Actions:
         return self._derived_views([derived], now or self.clock())[0]
 
     def _derived_views(self, found: Iterable[Derived], now: datetime) -> list[ProposalView]:
-        """Each of `found` tallied at `now`; the ledger and its settings looked up once, as
-        the open list has thousands."""
+        """Each of `found` with its tally: the one its state was decided by, else tallied
+        at `now` (the derivation holds until its votes' time moves, and no view outlives
+        that: `Ledger.pending`). The ledger and its settings looked up once, as the open
+        list has thousands."""
         ledger = self.ledger
         signed = ledger.signed
         views = []
         for derived in found:
             p = derived.proposal
             policy = self.policy(p.ref.environment)
-            # The votes of a legacy or invalid proposal stay readable on it, and none counts.
-            counting = p if p.state not in (State.INVALID, State.LEGACY) else replace(p, votes=())
-            tally = rules.tally(counting, policy, now, ledger.holder(policy, p.created_at))
+            tally = derived.tally
+            if tally is None:
+                # The votes of a legacy or invalid proposal stay readable on it, and none
+                # counts.
+                invalid = p.state in (State.INVALID, State.LEGACY)
+                counting = replace(p, votes=()) if invalid else p
+                tally = rules.tally(counting, policy, now, ledger.holder(policy, p.created_at))
             views.append(ProposalView(p, tally, policy, derived.ignored, signed))
         return views
 
@@ -446,20 +471,24 @@ class Actions:
         Kept, like the ledger's `pending`, while the file is unchanged and no vote or
         proposal has reached its time: the console asks every two seconds.
         """
-        return list(self.open_until()[0])
+        return list(self._open_views()[0])
 
     def open_until(self) -> tuple[tuple[ProposalView, ...], datetime]:
         """`open_proposals` and the instant until which they hold, the file unchanged."""
+        views, held = self._open_views()
+        return views, held.until
+
+    def _open_views(self) -> tuple[tuple[ProposalView, ...], Pending]:
         now = self.clock()
         version = self.ledger.version()
         memo = self._open
-        if memo is not None and memo[0] == version and memo[1] <= now < memo[2]:
+        if memo is not None and memo[0] == version and memo[1] <= now < memo[2].until:
             return memo[3], memo[2]
-        found, until = self.ledger.pending_until(now)
+        held = self.ledger.pending_held(now)
         with collector.paused():
-            views = tuple(self._derived_views(found, now))
-        self._open = (version, now, until, views)
-        return views, until
+            views = tuple(self._derived_views(held.found, now))
+        self._open = (version, now, held, views)
+        return views, held
 
     def ledger_version(self) -> tuple[int, int]:
         """Changes whenever the shared file does (`Ledger.version`): a reader that saw
@@ -525,13 +554,32 @@ class Actions:
         refuse_if_readonly(self.session.readonly, doing)
         error = self.ledger_error
         if error is not None:
-            from console.store.postgres.connect import LedgerUnreachable
+            raise self._out_of_reach(doing, error)
 
+    def _out_of_reach(self, doing: str, error: str) -> QuorumError:
+        """The refusal of a change while the ledger is out of reach, in one wording
+        wherever that is found (the watch saw it go, or a read just before failed)."""
+        from console.store.postgres.connect import LedgerUnreachable
+
+        where = self.config.ledger.where if self.config.ledger else ""
+        return LedgerUnreachable(
+            f"cannot {doing}: the ledger {where} is out of reach ({error}); nothing "
+            "was changed or kept to send later"
+        )
+
+    async def fetch_to_change(self, doing: str, pid: int) -> ProposalView:
+        """The proposal a front end shows in the dialog of a change to it (`doing`, as
+        the change names itself): the change's own first checks come before the read,
+        and a read that finds the ledger out of reach is refused as the change, which
+        is what the person asked for, not as the read."""
+        from console.store.postgres.connect import LedgerUnreachable
+
+        self.guard(doing, membership=False)
+        try:
+            return await self.fetch_proposal(pid)
+        except LedgerUnreachable as exc:
             where = self.config.ledger.where if self.config.ledger else ""
-            raise LedgerUnreachable(
-                f"cannot {doing}: the ledger {where} is out of reach ({error}); nothing "
-                "was changed or kept to send later"
-            )
+            raise self._out_of_reach(doing, str(exc).removeprefix(f"ledger {where}: ")) from None
 
     def _may(self, doing: str, identity: Identity | None = None, *, strict: bool) -> None:
         """Votes, overrides and reviews need membership; other changes need it once a
@@ -653,18 +701,21 @@ class Actions:
         *,
         refusal: str | None = None,
         who: Identity | None = None,
+        accept: Callable[[Proposal, Proposal], None] | None = None,
     ) -> tuple[Proposal, Proposal]:
         """Adds the act `make` builds to a proposal and audits the step under its key.
 
         `recorded(before, after)` gives the audited outcome and comment. With `refusal`,
         a PolicyRefused from the rules is audited as "refused" (`refusal: why`) before it
-        propagates, so a refused override, review or vote leaves a trace.
+        propagates, so a refused override, review or vote leaves a trace. `accept` is
+        the ledger's last word on the act (Ledger.act); an UnconfirmedRun it raises is
+        a question back to the voter, not a refusal, and leaves no trace.
         """
         key = proposal_key(stored.id)
         try:
-            before, after = await self.in_worker(lambda: self.ledger.act(stored.id, make))
+            before, after = await self.in_worker(lambda: self.ledger.act(stored.id, make, accept))
         except PolicyRefused as exc:
-            if refusal is not None:
+            if refusal is not None and not isinstance(exc, UnconfirmedRun):
                 await self._audit(
                     action,
                     ref=stored.ref,
@@ -756,15 +807,26 @@ class Actions:
         return Result(view)
 
     async def vote(
-        self, pid: int, approve: bool, comment: str = "", *, seen_version: int | None = None
+        self,
+        pid: int,
+        approve: bool,
+        comment: str = "",
+        *,
+        seen_version: int | None = None,
+        confirmed_run: bool = False,
     ) -> Result:
         """Casts (or replaces) the acting person's vote; completing the quorum executes.
 
         The vote is signed over the proposal's content at `seen_version`, the version
         the voter read (default: the current one); if it was amended since, the vote
-        is refused, so nobody approves a revision they did not see.
+        is refused, so nobody approves a revision they did not see. An approval that
+        completes the quorum is cast only with `confirmed_run`, the voter's agreement
+        that it runs the change now (the console's form asks for it; `quorum vote` is
+        that agreement by its documented contract): judged under the write lock, so a
+        vote another process cast since the voter read the proposal cannot make an
+        unconfirmed approval the one that runs it. Refused, nothing is recorded.
         """
-        return await self._vote(self.identity, pid, approve, comment, seen_version)
+        return await self._vote(self.identity, pid, approve, comment, seen_version, confirmed_run)
 
     def approval_completes(self, view: ProposalView) -> bool:
         """Whether this person's approval, cast now on `view`, completes the quorum and so
@@ -785,10 +847,16 @@ class Actions:
         if self.signer is not None:
             raise PolicyRefused("simulated teammates cannot sign: this team's votes are signed")
         ident = Identity(name=name, os_account=self.identity.os_account)
-        return await self._vote(ident, pid, approve, comment, None)
+        return await self._vote(ident, pid, approve, comment, None, confirmed_run=True)
 
     async def _vote(
-        self, ident: Identity, pid: int, approve: bool, comment: str, seen: int | None
+        self,
+        ident: Identity,
+        pid: int,
+        approve: bool,
+        comment: str,
+        seen: int | None,
+        confirmed_run: bool,
     ) -> Result:
         self._mutating("vote")
         self._may("vote", ident, strict=True)
@@ -796,6 +864,12 @@ class Actions:
         stored = (await self.fetch_proposal(pid)).proposal
         now = self.clock()
         choice = "approve" if approve else "reject"
+
+        def confirmed(before: Proposal, after: Proposal) -> None:
+            runs = after.state is State.APPROVED and before.state is not State.APPROVED
+            if runs and not confirmed_run:
+                raise UnconfirmedRun(before)
+
         before, after = await self._change(
             "vote",
             stored,
@@ -805,6 +879,7 @@ class Actions:
             lambda *_: (choice, f"proposal {pid}" + (f": {comment}" if comment else "")),
             refusal=f"proposal {pid} {choice}",
             who=ident,
+            accept=confirmed,
         )
         if after.state is State.APPROVED and before.state is not State.APPROVED:
             return await self._settled(after)

@@ -15,7 +15,7 @@ console say that votes are unsigned.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -38,7 +38,7 @@ from console.domain.settings import Config, Policy
 from console.engine import collector
 from console.rotation.schedule import holder_at
 from console.signing.signer import Signer
-from console.store.backends import proposal_stores, rotation_path
+from console.store.backends import proposal_stores, rotation_source
 from console.store.claims import FINISHED, ClaimStore
 
 
@@ -56,17 +56,39 @@ NEVER = datetime.max.replace(tzinfo=UTC)
 LIVE = (State.OPEN, State.BLOCKED, State.APPROVED)
 
 
-@dataclass(frozen=True)
-class _Pending:
+class Pending:
     """The live proposals as derived at `at` from the file at `version`: the same answer
     until the file changes or the clock reaches `until`. `moved` are those whose cached
-    row still says another state, for a refreshing caller to rewrite."""
+    row still says another state, for a refreshing caller to rewrite.
 
-    version: tuple[int, int]
-    at: datetime
-    until: datetime
-    found: tuple[Derived, ...]
-    moved: tuple[Proposal, ...]  # derived in another state than their cached rows say
+    `until` is worked out when first asked (`later`): the console asks at once, to know
+    when to derive again, but a command that lists the proposals and exits never does,
+    and for thousands it is a pass over every one."""
+
+    __slots__ = ("version", "at", "found", "moved", "_until", "_later")
+
+    def __init__(
+        self,
+        version: tuple[int, int],
+        at: datetime,
+        found: tuple[Derived, ...],
+        moved: tuple[Proposal, ...],
+        later: Callable[[], datetime],
+    ) -> None:
+        self.version = version
+        self.at = at
+        self.found = found
+        self.moved = moved  # derived in another state than their cached rows say
+        self._until: datetime | None = None
+        self._later: Callable[[], datetime] | None = later
+
+    @property
+    def until(self) -> datetime:
+        if self._until is None:
+            assert self._later is not None
+            # Two threads may both work it out: the same value, from values that stay.
+            self._until, self._later = self._later(), None
+        return self._until
 
     def holds(self, version: tuple[int, int], now: datetime) -> bool:
         return version == self.version and self.at <= now < self.until
@@ -101,7 +123,7 @@ class Ledger:
         self.verify = (
             None if signers is None else lru_cache(maxsize=65536)(BulkVerifier(signers).valid)
         )
-        self._pending: _Pending | None = None
+        self._pending: Pending | None = None
 
     @property
     def signed(self) -> bool:
@@ -122,7 +144,7 @@ class Ledger:
         if not policy.require_rotation_approval:
             return None
         rotation = policy.require_rotation_approval
-        path = rotation_path(self.config, self.path)
+        path = rotation_source(self.config, self.path)
         return holder_at(self.config, rotation, proposal_created, path, as_known=True)
 
     def version(self) -> tuple[int, int]:
@@ -161,11 +183,12 @@ class Ledger:
             outcome=outcomes.get(pid),
         )
 
-    def changes_at(self, facts: Facts, derived: Derived, now: datetime) -> datetime:
-        """The first instant after `now` at which deriving `facts` again could answer
-        otherwise, the file unchanged: an act dated ahead of the clock comes into reach,
-        the proposal expires, or a vote stops counting (`rules.evaluate`, `rules.tally`)."""
-        times = [s.act.at - CLOCK_SKEW for s in facts.acts() if s.act.at > now + CLOCK_SKEW]
+    def changes_at(self, ahead: Iterable[datetime], derived: Derived) -> datetime:
+        """The first instant at which deriving a proposal again could answer otherwise, the
+        file unchanged: one of its acts dated ahead of the clock (`ahead`: the instants
+        of those past the reader's `CLOCK_SKEW`) comes into reach, the proposal expires,
+        or a vote stops counting (`rules.evaluate`, `rules.tally`)."""
+        times = [at - CLOCK_SKEW for at in ahead]
         p = derived.proposal
         if p.state not in FINAL:
             ttl = self.policy(p.ref.environment).vote_ttl
@@ -225,12 +248,10 @@ class Ledger:
         every two seconds, and a team's thousands of open proposals are derived again
         only when something happened to them.
         """
-        return list(self.pending_until(now, refresh=refresh)[0])
+        return list(self.pending_held(now, refresh=refresh).found)
 
-    def pending_until(
-        self, now: datetime | None = None, *, refresh: bool = False
-    ) -> tuple[tuple[Derived, ...], datetime]:
-        """`pending` and the instant until which it holds, the file unchanged."""
+    def pending_held(self, now: datetime | None = None, *, refresh: bool = False) -> Pending:
+        """`pending` with the file version and the instants between which it holds."""
         now = now or self.clock()
         # One derivation at a time: the console's refresh and its catch-up ask at once,
         # and the second is answered by the first's result. The store's own lock, which
@@ -247,24 +268,48 @@ class Ledger:
                 self._pending = None  # the rows moved the version: derived again next time
             else:
                 self._pending = memo
-        return memo.found, memo.until
+        return memo
 
-    def _derive_pending(self, version: tuple[int, int], now: datetime) -> _Pending:
+    def _derive_pending(self, version: tuple[int, int], now: datetime) -> Pending:
         live = self.store.states(LIVE)
         with collector.paused():  # the list kept is built inside too: 10,000 values more
             facts = self.acts.facts(live)
             outcomes = self._outcomes(facts)
             found = [self._derive(facts[pid], now, outcomes) for pid in sorted(facts)]
-            until = min(
-                (self.changes_at(facts[d.proposal.id], d, now) for d in found), default=NEVER
-            )
             moved = tuple(d.proposal for d in found if d.proposal.state is not live[d.proposal.id])
             # Kept without the acts replayed: no caller of the list reads them, and held
             # between refreshes they would keep every proposal's acts alive.
             result = tuple(
-                Derived(d.proposal, (), d.ignored) for d in found if d.proposal.state not in FINAL
+                Derived(d.proposal, (), d.ignored, d.tally)
+                for d in found
+                if d.proposal.state not in FINAL
             )
-        return _Pending(version, now, until, result, moved)
+            # The few candidates that derived to a final state keep the instants of their
+            # acts ahead for `until`: an invalid one's derivation read no act but its own.
+            horizon = now + CLOCK_SKEW
+            settled = [
+                ([s.act.at for s in facts[d.proposal.id].acts() if s.act.at > horizon], d)
+                for d in found
+                if d.proposal.state in FINAL
+            ]
+
+        def later() -> datetime:
+            """`until` from the kept derivations alone: each act dated past the horizon
+            was ignored as such (the first check of `derive`), and the proposal's own
+            act is its creation."""
+            kept = (
+                (
+                    [
+                        *([d.proposal.created_at] if d.proposal.created_at > horizon else ()),
+                        *(s.act.at for s, _ in d.ignored if s.act.at > horizon),
+                    ],
+                    d,
+                )
+                for d in result
+            )
+            return min((self.changes_at(ahead, d) for ahead, d in (*settled, *kept)), default=NEVER)
+
+        return Pending(version, now, result, moved, later)
 
     def twin(self, draft: Proposal) -> Derived | None:
         """The pending proposal that asks for the change `draft` asks for, derived from its
@@ -312,11 +357,18 @@ class Ledger:
             self.store.put(derived.proposal)
         return derived
 
-    def act(self, pid: int, make: Callable[[Proposal], Act]) -> tuple[Proposal, Proposal]:
+    def act(
+        self,
+        pid: int,
+        make: Callable[[Proposal], Act],
+        accept: Callable[[Proposal, Proposal], None] | None = None,
+    ) -> tuple[Proposal, Proposal]:
         """Adds one act to proposal `pid` under the write lock; returns (before, after).
 
         `make` builds the act from the proposal as it now stands; the rules check it
-        (raising what they refuse) before it is signed and stored.
+        (raising what they refuse) before it is signed and stored. `accept(before,
+        after)` may refuse it too, once its effect is known: under the lock, so an act
+        another process stored meanwhile is part of what it judges.
         """
         with self.store.writing():
             before = self.derived(pid)
@@ -333,7 +385,9 @@ class Ledger:
             p = before.proposal
             act = make(p)
             policy = self.policy(p.ref.environment)
-            apply_act(p, act, policy, self.holder(policy, p.created_at))
+            effect = apply_act(p, act, policy, self.holder(policy, p.created_at))
+            if accept is not None:
+                accept(p, effect)
             self.acts.add(self._sign(act, p))
             after = self.derived(pid)
             self.store.put(after.proposal)

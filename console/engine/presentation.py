@@ -32,13 +32,15 @@ def describe_result(done: str, result: Result | Outcome | object) -> str:
 
 
 def override_note(p: Proposal) -> str:
-    """An override and where its review stands; "" for a proposal never overridden."""
+    """An emergency override and where its review stands (named so, as a rotation's
+    override is another thing); "" for a proposal never overridden."""
     if not p.overridden:
         return ""
+    by = f"emergency override by {p.override_by}: {p.override_reason}"
     if p.awaiting_review:
-        return f"override by {p.override_by}: {p.override_reason}; awaits review by someone else"
+        return f"{by}; awaits review by someone else"
     comment = f": {p.review_comment}" if p.review_comment else ""
-    return f"override by {p.override_by}: {p.override_reason}; reviewed by {p.reviewed_by}{comment}"
+    return f"{by}; reviewed by {p.reviewed_by}{comment}"
 
 
 def proposal_lines(view: ProposalView, outcome: Outcome | None = None) -> list[str]:

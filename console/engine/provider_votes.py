@@ -6,8 +6,9 @@ Ids have the form `PROVIDER:REFERENCE` (`ci:4242/production`, `gitlab:57`), as
 process, that is the voter's own token.
 
 Without `forward_after_quorum` in the environment's policy, each vote is sent at
-once. With it, votes are recorded in Quorum's ledger (`console.store.gates`) and
-tallied by the proposals' rules; nothing is sent until the quorum is reached,
+once. With it, votes are recorded in Quorum's ledger (`console.store.gates`, or
+`console.store.postgres.gates` on the team's PostgreSQL ledger) and tallied by the
+proposals' rules; nothing is sent until the quorum is reached,
 then one approval goes out, or, once the rejections block, the rejection. Every
 vote and every answer, with the provider's response, is in the audit log.
 
@@ -35,7 +36,7 @@ from console.engine.guard import refuse_if_readonly
 from console.engine.reads import bounded
 from console.notify.sinks import Notice, send_all
 from console.rotation.schedule import holder_at
-from console.store.gates import GateStore
+from console.store.backends import gate_store, rotation_source
 from providers.base import Capability, Provider, ProviderError
 
 
@@ -131,11 +132,8 @@ async def fetch_gate_tallies(
         return {}
     now = actions.clock()
 
-    if actions.config.ledger is not None:
-        return {}  # gate votes are not kept on the PostgreSQL ledger (`cast_gate_vote`)
-
     def read() -> dict[str, GateTally]:
-        with GateStore(actions.session.audit_path) as store:
+        with gate_store(actions.config, actions.session.audit_path) as store:
             tallies = {}
             for approval in held:
                 policy = actions.policy(approval.environment)
@@ -203,7 +201,8 @@ def _holder(actions: Actions, policy: Policy, now: datetime) -> str | None:
     rotation = policy.require_rotation_approval
     if not rotation:
         return None
-    return holder_at(actions.config, rotation, now, actions.session.audit_path)
+    source = rotation_source(actions.config, actions.session.audit_path)
+    return holder_at(actions.config, rotation, now, source)
 
 
 def _ref(approval: ProviderApproval) -> TargetRef:
@@ -273,12 +272,7 @@ async def _hold_or_send(
     def decide(stored: tuple[Signed[GateVoteAct], ...]) -> str | None:
         return gates.decision(_tally(actions, approval, stored, policy, now, holder))
 
-    if actions.config.ledger is not None:
-        raise PolicyRefused(
-            "votes on a provider's own approvals are not kept on the PostgreSQL ledger yet; "
-            f"answer {approval.id} in {approval.provider} itself"
-        )
-    store = await actions.in_worker(lambda: GateStore(actions.session.audit_path))
+    store = await actions.in_worker(lambda: gate_store(actions.config, actions.session.audit_path))
     try:
         cast = await actions.in_worker(lambda: store.cast(signed, decide))
         result = _tally(actions, approval, cast.votes, policy, now, holder)

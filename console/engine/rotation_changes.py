@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from console.domain.errors import PolicyRefused
 from console.domain.instants import iso_utc
 from console.domain.model import RotationSlot
 from console.engine.actions import Actions
@@ -22,7 +21,7 @@ from console.notify.sinks import Notice
 from console.rotation import changes
 from console.rotation.notify import tell_team
 from console.rotation.schedule import slots_at
-from console.store.backends import rotation_path
+from console.store.backends import RotationSource, rotation_source
 from console.store.rotation import Override, Swap
 
 C = TypeVar("C", Override, Swap, "Override | Swap")
@@ -49,24 +48,16 @@ def recorder(actions: Actions) -> changes.Record:
     return record
 
 
-def _guard(actions: Actions, doing: str, *, membership: bool = True) -> None:
-    """The change's guard; beside a PostgreSQL ledger also a refusal: the schedule's
-    changes are kept in the SQLite file only, and one kept there would be a second
-    ledger nobody else reads."""
-    actions.guard(doing, membership=membership)
-    if actions.config.ledger is not None:
-        raise PolicyRefused(
-            f"cannot {doing}: rotation overrides and swaps are not kept on the team's "
-            "PostgreSQL ledger yet; the schedule is the config's"
-        )
-
-
 async def _tell(actions: Actions, title: str, text: str) -> list[str]:
     if not actions.config.notify:
         return []
-    return await tell_team(
-        actions.config, actions.session.audit_path, Notice(title, text), actions.identity.name
-    )
+    notice = Notice(title, text)
+    return await tell_team(actions.config, _source(actions), notice, actions.identity.name)
+
+
+def _source(actions: Actions) -> RotationSource:
+    """Where the schedule's changes are kept: the team's ledger, else the SQLite file."""
+    return rotation_source(actions.config, actions.session.audit_path)
 
 
 async def _change(actions: Actions, make: Callable[..., C]) -> C:
@@ -86,8 +77,8 @@ async def override_rotation(
 ) -> RotationChange[Override]:
     """Puts `who` on `rotation` over [starts_at, ends_at) whatever the layers say; a reason
     is mandatory."""
-    _guard(actions, "override a rotation")
-    config, path = actions.config, actions.session.audit_path
+    actions.guard("override a rotation")
+    config, path = actions.config, _source(actions)
     made = await _change(
         actions,
         lambda **kw: changes.create_override(
@@ -108,8 +99,8 @@ async def offer_swap(
     actions: Actions, rotation: str, starts_at: datetime, ends_at: datetime, reason: str = ""
 ) -> RotationChange[Swap]:
     """Offers the acting person's own time on `rotation` for someone to take."""
-    _guard(actions, "request a swap")
-    config, path = actions.config, actions.session.audit_path
+    actions.guard("request a swap")
+    config, path = actions.config, _source(actions)
     made = await _change(
         actions,
         lambda **kw: changes.request_swap(
@@ -128,8 +119,8 @@ async def offer_swap(
 
 async def take_swap(actions: Actions, swap_id: str) -> RotationChange[Swap]:
     """Takes an open swap; anyone the rotation names may, besides the team's members."""
-    _guard(actions, "take a swap", membership=False)  # the swap's rule: team or rotation
-    config, path = actions.config, actions.session.audit_path
+    actions.guard("take a swap", membership=False)  # the swap's rule: team or rotation
+    config, path = actions.config, _source(actions)
     made = await _change(actions, lambda **kw: changes.take_swap(config, swap_id, path, **kw))
     by = actions.identity.name
     errors = await _tell(
@@ -143,8 +134,8 @@ async def take_swap(actions: Actions, swap_id: str) -> RotationChange[Swap]:
 
 async def cancel_change(actions: Actions, change_id: str) -> RotationChange[Override | Swap]:
     """Ends an override (the past it covered stays) or withdraws one's own swap offer."""
-    _guard(actions, "cancel a schedule change")
-    config, path = actions.config, actions.session.audit_path
+    actions.guard("cancel a schedule change")
+    config, path = actions.config, _source(actions)
     done = await _change(actions, lambda **kw: changes.cancel(config, change_id, path, **kw))
     errors: list[str] = []
     if isinstance(done, Override):
@@ -160,15 +151,11 @@ async def cancel_change(actions: Actions, change_id: str) -> RotationChange[Over
 
 async def fetch_holders(actions: Actions, at: datetime) -> list[RotationSlot]:
     """Each rotation's holder at `at`, overrides and swaps applied (off the event loop)."""
-    path = rotation_path(actions.config, actions.session.audit_path)
+    path = _source(actions)
     return await actions.in_worker(lambda: slots_at(actions.config, at, path))
 
 
 async def fetch_open_swaps(actions: Actions) -> list[Swap]:
     """Swaps offered and not taken that are not over, soonest first (off the event loop)."""
-    now = actions.clock()
-    if actions.config.ledger is not None:
-        return []  # none is kept beside a PostgreSQL ledger (`_guard`)
-    return await actions.in_worker(
-        lambda: changes.open_swaps(actions.config, actions.session.audit_path, now)
-    )
+    now, path = actions.clock(), _source(actions)
+    return await actions.in_worker(lambda: changes.open_swaps(actions.config, path, now))

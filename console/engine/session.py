@@ -64,19 +64,19 @@ class Session:
 
 
 def refuse_beside_postgres(config: Config) -> None:
-    """A command on a config that names a PostgreSQL ledger stops here: the schema and
-    its server-side rules exist (`quorum ledger init`), but proposals, votes and claims
-    are kept there only by the console and the commands `console.cli.runner.ON_POSTGRES`
-    names, `audit` and `whoami`. Running anything else on the local file would split
-    the team's ledger without anyone noticing, so it does not run."""
+    """A command on a config that names a PostgreSQL ledger stops here unless it keeps
+    everything it writes on that ledger: the console, the commands
+    `console.cli.runner.ON_POSTGRES` names (rotation changes and provider-approval
+    votes among them), `audit`, `whoami` and what reads only providers. Running
+    anything else on the local file would split the team's ledger without anyone
+    noticing, so it does not run."""
     from console.domain.errors import UsageError
 
     assert config.ledger is not None
     raise UsageError(
-        f"the config's [ledger] names a PostgreSQL ledger ({config.ledger.where}): "
-        "the console, proposals, votes, overrides, deploys, actions, `audit` and `whoami` "
-        "work on it, but this command does not yet; remove [ledger] to keep the team "
-        "on the SQLite ledger"
+        f"the config's [ledger] names a PostgreSQL ledger ({config.ledger.where}), "
+        "which this command does not keep its records on; remove [ledger] to run it on "
+        "the SQLite ledger"
     )
 
 

@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from console.domain.consensus import FINAL
 from console.domain.model import ProviderApproval
@@ -58,17 +59,20 @@ def waits_for_someone(item: ProposalView | ProviderApproval) -> bool:
     return item.state not in FINAL or item.proposal.awaiting_review
 
 
-def people_first(
-    proposals: Iterable[ProposalView], provider_approvals: Iterable[ProviderApproval] = ()
-) -> list[ProposalView | ProviderApproval]:
+Item = TypeVar("Item", bound=ProposalView | ProviderApproval)
+
+
+def people_first(items: Iterable[Item]) -> list[Item]:
     """The order in which people read what waits: everything that waits for someone
     first, newest first, so at 3 a.m. it is above the fold; then what settled, newest
-    first. The console's Approvals pane shows this order as it is."""
+    first. The console's Approvals pane shows this order as it is (proposals and a
+    provider's own approvals together), and `quorum approvals` prints each of its
+    sections in it."""
 
-    def when(item: ProposalView | ProviderApproval) -> tuple[float, int]:
+    def when(item: Item) -> tuple[float, int]:
         if isinstance(item, ProviderApproval):
             return (item.requested_at.timestamp() if item.requested_at else 0.0, 0)
         return (item.proposal.created_at.timestamp(), item.id)
 
-    newest_first = sorted([*proposals, *provider_approvals], key=when, reverse=True)
+    newest_first = sorted(items, key=when, reverse=True)
     return sorted(newest_first, key=lambda item: not waits_for_someone(item))  # stable

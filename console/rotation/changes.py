@@ -7,15 +7,18 @@ consoles and non-members, and supplies `record`: the engine's audit writer. Each
 change is one write to the rotation tables followed by one audit record (action
 `rotation.override`, `rotation.override.cancel`, `rotation.swap.request`,
 `rotation.swap.take` or `rotation.swap.withdraw`; target the rotation; key
-`<action>:<id>`). If the audit record cannot be written, the change is undone, so
-the schedule never holds a change the audit log does not show.
+`<action>:<id>`). If the audit record cannot be written, the change is undone (on
+the team's PostgreSQL ledger, rolled back with it), so the schedule never holds a
+change the audit log does not show.
+
+The changes are kept where `console.store.backends.rotation_source` says: the SQLite
+file, or the team's ledger, where the server writes who made each change.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -26,6 +29,7 @@ from console.domain.settings import Config, RotationConfig
 from console.rotation.layers import zone
 from console.rotation.schedule import find_rotation, timeline
 from console.store import rotation as store
+from console.store.backends import RotationSource, open_rotation
 
 _END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
 T = TypeVar("T")
@@ -74,7 +78,7 @@ def create_override(
     starts_at: datetime,
     ends_at: datetime,
     reason: str,
-    db_path: Path,
+    db_path: RotationSource,
     *,
     by: str,
     now: datetime,
@@ -106,14 +110,21 @@ def create_override(
         created_by=by,
         created_at=now,
     )
-    with store.RotationStore(db_path) as db:
-        db.insert_override(override)
-        _audit_or_undo(
-            record,
-            "rotation.override",
-            rotation,
-            f"{who} {_span_text(starts_at, ends_at)}: {reason}",
-            override.id,
+    with open_rotation(db_path) as db:
+
+        def insert() -> bool:
+            db.insert_override(override)
+            return True
+
+        db.audited(
+            insert,
+            _audit(
+                record,
+                "rotation.override",
+                rotation,
+                f"{who} {_span_text(starts_at, ends_at)}: {reason}",
+                override.id,
+            ),
             undo=lambda: db.delete("rotation_overrides", override.id),
         )
     return override
@@ -124,7 +135,7 @@ def request_swap(
     rotation: str,
     starts_at: datetime,
     ends_at: datetime,
-    db_path: Path,
+    db_path: RotationSource,
     *,
     reason: str = "",
     by: str,
@@ -158,15 +169,16 @@ def request_swap(
         reason=reason.strip(),
         requested_at=now,
     )
-    with store.RotationStore(db_path) as db:
-        db.insert_swap(swap)
-        comment = _span_text(starts_at, ends_at) + (f": {swap.reason}" if swap.reason else "")
-        _audit_or_undo(
-            record,
-            "rotation.swap.request",
-            rotation,
-            comment,
-            swap.id,
+    comment = _span_text(starts_at, ends_at) + (f": {swap.reason}" if swap.reason else "")
+    with open_rotation(db_path) as db:
+
+        def insert() -> bool:
+            db.insert_swap(swap)
+            return True
+
+        db.audited(
+            insert,
+            _audit(record, "rotation.swap.request", rotation, comment, swap.id),
             undo=lambda: db.delete("rotation_swaps", swap.id),
         )
     return swap
@@ -181,7 +193,7 @@ def _not_open(swap: store.Swap) -> str:
 def take_swap(
     config: Config,
     swap_id: str,
-    db_path: Path,
+    db_path: RotationSource,
     *,
     by: str,
     now: datetime,
@@ -192,7 +204,7 @@ def take_swap(
     Refused when the swap is unknown, already taken, over, one's own, or when `by`
     is neither in the team nor in the rotation.
     """
-    with store.RotationStore(db_path) as db:
+    with open_rotation(db_path) as db:
         offered = db.swap(swap_id)
         if offered is None:
             raise UsageError(f"no swap {swap_id!r}")
@@ -203,23 +215,26 @@ def take_swap(
             raise PolicyRefused(f"{by} is neither in [team] members nor in {rotation.name}")
         if offered.ends_at <= now:
             raise PolicyRefused(f"swap {swap_id} is over")
-        if not db.mark_taken(swap_id, by, now):
-            raise PolicyRefused(_not_open(db.swap(swap_id) or offered))
-        _audit_or_undo(
-            record,
-            "rotation.swap.take",
-            rotation.name,
-            f"from {offered.requested_by}, {_span_text(offered.starts_at, offered.ends_at)}",
-            swap_id,
+        taken = db.audited(
+            lambda: db.mark_taken(swap_id, by, now),
+            _audit(
+                record,
+                "rotation.swap.take",
+                rotation.name,
+                f"from {offered.requested_by}, {_span_text(offered.starts_at, offered.ends_at)}",
+                swap_id,
+            ),
             undo=lambda: db.unmark_taken(swap_id),
         )
+        if not taken:
+            raise PolicyRefused(_not_open(db.swap(swap_id) or offered))
         return _present(db.swap(swap_id))
 
 
 def cancel_override(
     config: Config,
     override_id: str,
-    db_path: Path,
+    db_path: RotationSource,
     *,
     by: str,
     now: datetime,
@@ -229,65 +244,71 @@ def cancel_override(
 
     The part already past stays as it was: the schedule's past is not rewritten.
     """
-    with store.RotationStore(db_path) as db:
+    with open_rotation(db_path) as db:
         found = db.override(override_id)
         if found is None:
             raise UsageError(f"no override {override_id!r}")
         if found.until <= now:
             raise PolicyRefused(f"override {override_id} is already over")
-        if not db.mark_cancelled(override_id, by, now):
-            raise PolicyRefused(f"override {override_id} was already cancelled")
-        _audit_or_undo(
-            record,
-            "rotation.override.cancel",
-            found.rotation,
-            f"{found.who} {_span_text(found.starts_at, found.ends_at)}",
-            override_id,
+        cancelled = db.audited(
+            lambda: db.mark_cancelled(override_id, by, now),
+            _audit(
+                record,
+                "rotation.override.cancel",
+                found.rotation,
+                f"{found.who} {_span_text(found.starts_at, found.ends_at)}",
+                override_id,
+            ),
             undo=lambda: db.unmark_cancelled(override_id),
         )
+        if not cancelled:
+            raise PolicyRefused(f"override {override_id} was already cancelled")
         return _present(db.override(override_id))
 
 
 def withdraw_swap(
     config: Config,
     swap_id: str,
-    db_path: Path,
+    db_path: RotationSource,
     *,
     by: str,
     now: datetime,
     record: Record,
 ) -> store.Swap:
     """Withdraws one's own swap offer before anyone takes it."""
-    with store.RotationStore(db_path) as db:
+    with open_rotation(db_path) as db:
         offered = db.swap(swap_id)
         if offered is None:
             raise UsageError(f"no swap {swap_id!r}")
         if offered.requested_by != by:
             raise PolicyRefused(f"only {offered.requested_by} can withdraw swap {swap_id}")
-        if not db.mark_withdrawn(swap_id, now):
-            raise PolicyRefused(f"swap {swap_id} was already taken or withdrawn")
-        _audit_or_undo(
-            record,
-            "rotation.swap.withdraw",
-            offered.rotation,
-            _span_text(offered.starts_at, offered.ends_at),
-            swap_id,
+        withdrawn = db.audited(
+            lambda: db.mark_withdrawn(swap_id, now),
+            _audit(
+                record,
+                "rotation.swap.withdraw",
+                offered.rotation,
+                _span_text(offered.starts_at, offered.ends_at),
+                swap_id,
+            ),
             undo=lambda: db.unmark_withdrawn(swap_id),
         )
+        if not withdrawn:
+            raise PolicyRefused(f"swap {swap_id} was already taken or withdrawn")
         return _present(db.swap(swap_id))
 
 
 def cancel(
     config: Config,
     change_id: str,
-    db_path: Path,
+    db_path: RotationSource,
     *,
     by: str,
     now: datetime,
     record: Record,
 ) -> store.Override | store.Swap:
     """Cancels the override or withdraws the swap with that id, whichever it names."""
-    with store.RotationStore(db_path) as db:
+    with open_rotation(db_path) as db:
         is_override = db.override(change_id) is not None
         if not is_override and db.swap(change_id) is None:
             raise UsageError(f"no override or swap {change_id!r}")
@@ -296,10 +317,10 @@ def cancel(
     return withdraw_swap(config, change_id, db_path, by=by, now=now, record=record)
 
 
-def open_swaps(config: Config, db_path: Path, now: datetime) -> list[store.Swap]:
+def open_swaps(config: Config, db_path: RotationSource, now: datetime) -> list[store.Swap]:
     """Swaps offered and not yet taken that are not over, soonest first."""
     names = {r.name for r in config.rotations}
-    with store.RotationStore(db_path) as db:
+    with open_rotation(db_path) as db:
         found = db.swaps(now, _END_OF_TIME, taken=False)
     return [s for s in found if s.rotation in names]
 
@@ -309,14 +330,9 @@ def _present(found: T | None) -> T:
     return found
 
 
-def _audit_or_undo(
-    record: Record, action: str, rotation: str, comment: str, id_: str, *, undo: Callable[[], None]
-) -> None:
-    """Audits a change just written; if that fails, `undo` takes the change back before
-    the failure propagates, so the schedule never holds a change the audit log does not
-    show."""
-    try:
-        record(action, rotation, comment, f"{action}:{id_}")
-    except BaseException:
-        undo()
-        raise
+def _audit(
+    record: Record, action: str, rotation: str, comment: str, id_: str
+) -> Callable[[], None]:
+    """The audit record of one change, written by the store's `audited` once the change
+    is (keyed `<action>:<id>`)."""
+    return lambda: record(action, rotation, comment, f"{action}:{id_}")

@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 from icalendar import Calendar, Event
 
 from console.domain.model import utcnow
 from console.domain.settings import Config
 from console.rotation.schedule import Segment, stretches
+from console.store.backends import RotationSource
 
 PRODID = "-//Quorum//rotation schedule//EN"
 
@@ -40,7 +40,7 @@ def render_ics(
     config: Config,
     lo: datetime,
     hi: datetime,
-    db_path: Path | None,
+    db_path: RotationSource | None,
     *,
     gaps: bool = False,
     now: datetime | None = None,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from console.domain.errors import UsageError
 from console.domain.instants import iso_utc
@@ -20,8 +19,7 @@ from console.domain.model import RotationSlot, utcnow
 from console.domain.settings import Config
 from console.notify.sinks import Notice, send_all
 from console.rotation.schedule import slots_at
-from console.store import rotation as store
-from console.store.audit import AuditLog
+from console.store.backends import RotationSource, open_rotation, rotation_audit
 
 # A handoff older than this is not announced any more (a first run on a monthly
 # rotation three weeks in would announce old news).
@@ -76,9 +74,10 @@ def handoff_notice(slot: RotationSlot) -> Notice:
     )
 
 
-async def tell_team(config: Config, db_path: Path, notice: Notice, who: str) -> list[str]:
-    """Sends `notice` to every configured sink; the one-line errors of those that failed."""
-    log = await asyncio.to_thread(AuditLog, db_path)  # opening may wait on the file's lock
+async def tell_team(config: Config, db_path: RotationSource, notice: Notice, who: str) -> list[str]:
+    """Sends `notice` to every configured sink; the one-line errors of those that failed
+    are recorded in the audit log beside the schedule (the file's, or the ledger's)."""
+    log = await asyncio.to_thread(rotation_audit, db_path)  # opening may wait on a lock
     try:
         results = await send_all(config.notify, notice, audit=log, who=who)
     finally:
@@ -88,7 +87,7 @@ async def tell_team(config: Config, db_path: Path, notice: Notice, who: str) -> 
 
 async def send_handoff_notices(
     config: Config,
-    db_path: Path,
+    db_path: RotationSource,
     who: str,
     *,
     now: datetime | None = None,
@@ -108,7 +107,12 @@ async def send_handoff_notices(
 
 
 async def _announce(
-    config: Config, db_path: Path, who: str, slot: RotationSlot, since: datetime, now: datetime
+    config: Config,
+    db_path: RotationSource,
+    who: str,
+    slot: RotationSlot,
+    since: datetime,
+    now: datetime,
 ) -> HandoffNotice:
     claimed = await asyncio.to_thread(_claim, db_path, slot, since, now)
     if not claimed:
@@ -120,17 +124,19 @@ async def _announce(
     return HandoffNotice(slot.rotation, slot.holder, since, status, tuple(errors))
 
 
-def _claim(db_path: Path, slot: RotationSlot, since: datetime, now: datetime) -> bool:
-    with store.RotationStore(db_path) as db:
+def _claim(db_path: RotationSource, slot: RotationSlot, since: datetime, now: datetime) -> bool:
+    with open_rotation(db_path) as db:
         return db.claim_notice(slot.rotation, since, slot.holder, now)
 
 
-def _settle(db_path: Path, who: str, slot: RotationSlot, since: datetime, failed: bool) -> None:
+def _settle(
+    db_path: RotationSource, who: str, slot: RotationSlot, since: datetime, failed: bool
+) -> None:
     """Releases a claim no sink took (the next run retries), and audits the attempt."""
     if failed:
-        with store.RotationStore(db_path) as db:
+        with open_rotation(db_path) as db:
             db.release_notice(slot.rotation, since, slot.holder)
-    with AuditLog(db_path) as log:
+    with rotation_audit(db_path) as log:
         log.append(
             who=who,
             action="rotation.notify",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console.domain.errors import UsageError
 from console.domain.instants import iso_utc
@@ -28,6 +28,9 @@ from console.domain.settings import Config, RotationConfig
 from console.domain.suggest import did_you_mean
 from console.rotation.layers import Layer, aware, compile_rotation, zone
 from console.store import rotation as store
+
+if TYPE_CHECKING:
+    from console.store.backends import RotationSource
 
 # How far `slots_at` looks for the next handoff and back for the current holder's start.
 HORIZON = timedelta(days=800)
@@ -175,11 +178,13 @@ class _Plan:
 
 
 def _load(
-    db_path: Path | None, lo: datetime, hi: datetime
+    db_path: RotationSource | None, lo: datetime, hi: datetime
 ) -> tuple[list[store.Override], list[store.Swap]]:
     if db_path is None:
         return [], []
-    with store.RotationStore(db_path) as db:
+    from console.store.backends import open_rotation  # the PostgreSQL store only when used
+
+    with open_rotation(db_path) as db:
         return db.overrides(lo, hi), db.swaps(lo, hi)
 
 
@@ -206,7 +211,7 @@ def _known_at(
 
 
 def timeline(
-    config: Config, rotation: str, lo: datetime, hi: datetime, db_path: Path | None = None
+    config: Config, rotation: str, lo: datetime, hi: datetime, db_path: RotationSource | None = None
 ) -> list[Segment]:
     """The final schedule of one rotation over [lo, hi), stretch by stretch.
 
@@ -222,7 +227,7 @@ def stretches(
     config: Config,
     lo: datetime,
     hi: datetime,
-    db_path: Path | None = None,
+    db_path: RotationSource | None = None,
     *,
     rotation: str | None = None,
     gaps: bool = True,
@@ -245,7 +250,12 @@ def stretches(
 
 
 def holder_at(
-    config: Config, rotation: str, at: datetime, db_path: Path | None, *, as_known: bool = False
+    config: Config,
+    rotation: str,
+    at: datetime,
+    db_path: RotationSource | None,
+    *,
+    as_known: bool = False,
 ) -> str | None:
     """Who holds `rotation` at instant `at`, overrides and swaps included; None in a gap.
 
@@ -296,7 +306,7 @@ def _slot(plan: _Plan, at: datetime) -> RotationSlot:
     )
 
 
-def slots_at(config: Config, at: datetime, db_path: Path | None) -> list[RotationSlot]:
+def slots_at(config: Config, at: datetime, db_path: RotationSource | None) -> list[RotationSlot]:
     """Every rotation's holder at `at`, the next holder and when the handoff is.
 
     `since` is when the current holder (or gap) began, None if not within the
@@ -316,7 +326,9 @@ def day_span(day: date, tz_name: str) -> tuple[datetime, datetime]:
     )
 
 
-def month_grid(config: Config, year: int, month: int, db_path: Path | None) -> list[DayCell]:
+def month_grid(
+    config: Config, year: int, month: int, db_path: RotationSource | None
+) -> list[DayCell]:
     """Each rotation on each day of a month, days in the rotation's time zone.
 
     Ordered by day, then by rotation in config order; the caller lays them out in weeks.

@@ -18,7 +18,7 @@ import contextlib
 import json
 import sqlite3
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -124,19 +124,25 @@ def body(act: Act) -> dict[str, Any]:
     }
 
 
-def _act(pid: int, kind: str, author: str, at: datetime, b: dict[str, Any]) -> Act:
+# The kinds of change by name: a dict lookup, where `Kind(name)` goes through the enum's
+# call for each of thousands of acts (a name it lacks is a KeyError, a row left out).
+_KINDS = {kind.value: kind for kind in Kind}
+Refs = dict[tuple[str, str, str, str], TargetRef]
+
+
+def _act(pid: int, kind: str, author: str, at: datetime, b: dict[str, Any], refs: Refs) -> Act:
     """One stored act. Names that thousands of acts repeat (authors, the target's parts)
-    are interned: a console keeps a long open list in memory, one copy of each name."""
+    are interned, and a target named the same way again is the one value already made
+    (`refs`): a console keeps a long open list in memory, one copy of each."""
     author = sys.intern(author)
     if kind == "proposal":
-        intern = sys.intern
-        ref = TargetRef(
-            intern(b["provider"]),
-            intern(b["service"]),
-            intern(b["environment"]),
-            intern(b["target"]),
-        )
-        content = Content(pid, 1, Kind(b["kind"]), ref, b["revision"], b["replicas"])
+        key = (b["provider"], b["service"], b["environment"], b["target"])
+        ref = refs.get(key)
+        if ref is None:
+            intern = sys.intern
+            ref = TargetRef(intern(key[0]), intern(key[1]), intern(key[2]), intern(key[3]))
+            refs[key] = ref
+        content = Content(pid, 1, _KINDS[b["kind"]], ref, b["revision"], b["replicas"])
         return ProposalAct(content, author, b["reason"], at)
     if kind == "amend":
         return AmendAct(pid, int(b["version"]), b["revision"], author, at)
@@ -151,6 +157,57 @@ def _act(pid: int, kind: str, author: str, at: datetime, b: dict[str, Any]) -> A
             pid, b["override_by"], from_text(b["override_at"]), author, b["comment"], at
         )
     raise ValueError(f"unknown act {kind}")
+
+
+def gather(rows: Iterable[Sequence[Any]], when: Callable[[Any], datetime]) -> dict[int, Facts]:
+    """Each proposal's facts from its act rows (proposal id, kind, author, instant as
+    stored, body, signature) in the order they were stored, the instant read by `when`.
+
+    A row that cannot be read (a member wrote garbage) is left out, as an act whose
+    signature fails would be: it proves nothing. A proposal with several proposal acts
+    keeps the first; any other cannot verify against its id anyway. The store's
+    proposals and its PostgreSQL twin read theirs through here alike.
+    """
+    found: dict[int, list[Signed]] = {}
+    refs: Refs = {}
+    for pid, kind, author, at, text, signature in rows:
+        try:
+            act = _act(int(pid), kind, author, when(at), json.loads(text), refs)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+        signed = Signed(act, signature if isinstance(signature, str) else "")
+        acts = found.get(act_pid := int(pid))
+        if acts is None:
+            found[act_pid] = [signed]
+        else:
+            acts.append(signed)
+    facts = {}
+    for pid, acts in found.items():
+        made = _facts(acts)
+        if made is not None:
+            facts[pid] = made
+    return facts
+
+
+def _facts(acts: list[Signed]) -> Facts | None:
+    """One proposal's facts from its readable acts in stored order; None without its
+    proposal act. Most open proposals have that act alone, and need no grouping."""
+    first = acts[0]
+    if len(acts) == 1:
+        return Facts(first) if type(first.act) is ProposalAct else None
+    by_type: dict[type, list[Signed]] = {}
+    for signed in acts:
+        by_type.setdefault(type(signed.act), []).append(signed)
+    if ProposalAct not in by_type:
+        return None
+    return Facts(
+        by_type[ProposalAct][0],
+        amendments=tuple(by_type.get(AmendAct, ())),
+        votes=tuple(by_type.get(VoteAct, ())),
+        overrides=tuple(by_type.get(OverrideAct, ())),
+        withdrawals=tuple(by_type.get(WithdrawAct, ())),
+        reviews=tuple(by_type.get(ReviewAct, ())),
+    )
 
 
 class ActStore:
@@ -202,40 +259,15 @@ class ActStore:
             return [pid for (pid,) in rows]
 
     def facts(self, pids: Iterable[int]) -> dict[int, Facts]:
-        """The stored acts of each proposal in `pids` that has its proposal act.
-
-        A row that cannot be read (a member wrote garbage) is left out, as an act
-        whose signature fails would be: it proves nothing. A proposal with several
-        proposal acts keeps the first; any other cannot verify against its id anyway.
-        """
+        """The stored acts of each proposal in `pids` that has its proposal act (`gather`)."""
         ids = sorted(set(pids))
-        found: dict[int, dict[str, list[Signed]]] = {}
+        rows: list[Any] = []
         for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
             marks = ", ".join("?" * len(chunk))
             with self.store.lock:
-                rows = self.store.conn.execute(
+                rows += self.store.conn.execute(
                     "SELECT proposal_id, kind, author, at, body, signature FROM proposal_acts "
                     f"WHERE proposal_id IN ({marks}) ORDER BY seq",
                     chunk,
                 ).fetchall()
-            for pid, kind, author, at, text, signature in rows:
-                try:
-                    act = _act(pid, kind, author, from_text(at), json.loads(text))
-                except (KeyError, TypeError, ValueError, AttributeError):
-                    continue
-                found.setdefault(pid, {}).setdefault(kind, []).append(
-                    Signed(act, signature if isinstance(signature, str) else "")
-                )
-        facts = {}
-        for pid, kinds in found.items():
-            if "proposal" not in kinds:
-                continue
-            facts[pid] = Facts(
-                kinds["proposal"][0],
-                amendments=tuple(kinds.get("amend", ())),
-                votes=tuple(kinds.get("vote", ())),
-                overrides=tuple(kinds.get("override", ())),
-                withdrawals=tuple(kinds.get("withdraw", ())),
-                reviews=tuple(kinds.get("review", ())),
-            )
-        return facts
+        return gather(rows, from_text)

@@ -232,11 +232,12 @@ def _inert(values: tuple[str, ...]) -> tuple[str, ...]:
 def _record(row: tuple) -> AuditRecord:
     """A stored row as a record, readable even after tampering (verify says what is wrong).
 
-    Values Quorum never writes (NULL, blobs, numbers, a malformed time) are shown as
-    text, or as the epoch for the time, instead of failing `tail` and `export`.
+    Values Quorum never writes (NULL, blobs, numbers, a malformed time, control
+    characters written by hand) are shown as inert text, or as the epoch for the time,
+    instead of failing `tail` and `export`.
     """
     seq, ts, *rest = row
-    texts = [value if isinstance(value, str) else _as_text(value) for value in rest]
+    texts = _inert(tuple(value if isinstance(value, str) else _as_text(value) for value in rest))
     try:
         when = from_text(ts)
     except (TypeError, ValueError):

@@ -12,17 +12,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from console.domain.identity import Identity, current_identity
-from console.domain.settings import Config
+from console.domain.settings import Config, LedgerConfig
 from console.store.audit import AuditLog, RecordSigner
 from console.store.claims import ClaimStore
 
 if TYPE_CHECKING:
     from console.store.acts import ActStore
+    from console.store.gates import GateStore
     from console.store.postgres.audit import PgAuditLog
     from console.store.postgres.claims import PgClaimStore
+    from console.store.postgres.gates import PgGateStore
     from console.store.postgres.listen import LedgerWatch
     from console.store.postgres.proposals import PgActStore, PgProposalStore
+    from console.store.postgres.rotation import PgRotationStore
     from console.store.proposals import ProposalStore
+    from console.store.rotation import RotationStore
+
+# Where the rotation's overrides, swaps and notices are kept: the SQLite file at a
+# path, or the team's PostgreSQL ledger.
+RotationSource = Path | LedgerConfig
 
 
 def audit_log(config: Config, path: Path, signer: RecordSigner | None) -> AuditLog | PgAuditLog:
@@ -68,11 +76,42 @@ def ledger_watch(config: Config, on_change: Callable[[], None]) -> LedgerWatch |
     return LedgerWatch(config.ledger, on_change)
 
 
-def rotation_path(config: Config, path: Path) -> Path | None:
-    """Where rotation overrides and swaps are read: the SQLite file; none beside a
-    PostgreSQL ledger, where they are not kept (the schedule is the config's alone), so
-    reading the schedule creates no local file beside the team's ledger."""
-    return None if config.ledger is not None else path
+def rotation_source(config: Config, path: Path) -> RotationSource:
+    """Where rotation overrides, swaps and notices are read and written: the team's
+    ledger when the config names one, else the SQLite file at `path`."""
+    return config.ledger if config.ledger is not None else path
+
+
+def open_rotation(source: RotationSource) -> RotationStore | PgRotationStore:
+    """The rotation store at `source` (`rotation_source`), open; the caller closes it."""
+    if isinstance(source, LedgerConfig):
+        from console.store.postgres.rotation import PgRotationStore
+
+        return PgRotationStore(source)
+    from console.store.rotation import RotationStore
+
+    return RotationStore(source)
+
+
+def rotation_audit(source: RotationSource) -> AuditLog | PgAuditLog:
+    """The audit log beside the rotation store at `source`, for what the schedule's own
+    modules record (handoff notices, undelivered team notices)."""
+    if isinstance(source, LedgerConfig):
+        from console.store.postgres.audit import PgAuditLog
+
+        return PgAuditLog(source)
+    return AuditLog(source)
+
+
+def gate_store(config: Config, path: Path) -> GateStore | PgGateStore:
+    """The votes on providers' own approvals and the answer a voter claims to send."""
+    if config.ledger is not None:
+        from console.store.postgres.gates import PgGateStore
+
+        return PgGateStore(config.ledger)
+    from console.store.gates import GateStore
+
+    return GateStore(path)
 
 
 def ledger_key(config: Config, path: Path) -> Path | str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -330,6 +331,22 @@ class RotationStore(Store):
                 db[table].insert(row)
         except sqlite3.Error as exc:
             raise RotationStoreError.of(self.path, exc) from None
+
+    def audited(
+        self, write: Callable[[], bool], audit: Callable[[], None], undo: Callable[[], None]
+    ) -> bool:
+        """Writes one change (`write`: False when someone settled it first), then its
+        audit record; if the record fails, `undo` takes the change back before the
+        failure propagates, so the schedule never holds a change the audit log does not
+        show. The two are separate transactions here: the audit log opens its own."""
+        if not write():
+            return False
+        try:
+            audit()
+        except BaseException:
+            undo()
+            raise
+        return True
 
     def delete(self, table: str, row_id: str) -> None:
         """Takes back a change whose audit record could not be written."""

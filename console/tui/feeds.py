@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from textual.css.query import NoMatches
 
 from console.domain.errors import QuorumError
+from console.domain.inert import neutralise
 from console.domain.model import LogLine, ProviderApproval, Series, TargetRef, utcnow
 from console.engine import collector, reads
 from console.engine.hub import ProviderState
@@ -122,6 +123,8 @@ class Feeds:
         # On a PostgreSQL ledger: the watch's generation each read last saw, and why the
         # ledger is out of reach (shown on the status line; reads wait until it is back).
         self._audit_generation: int | None = None
+        self._rotation_generation: int | None = None
+        self._rotation_due: datetime | None = None  # the next handoff the pane shows
         self._caught_up_generation: int | None = None
         self._side_again = False  # a change was heard while the side panes were read
         self.ledger_error: str | None = None
@@ -189,14 +192,16 @@ class Feeds:
             was, self.ledger_error = self.ledger_error, error
             with contextlib.suppress(NoMatches):
                 self._paint_status(self.app.hub.states)
+            where = self.app.actions.config.ledger
+            line = f"ledger {where.where if where else ''}: {error}"
             if error is not None and was is None:  # one toast when it goes, one when back
-                where = self.app.actions.config.ledger
                 self.app.say(
-                    f"ledger {where.where if where else ''}: {error}; changes are refused "
-                    "until it is back",
+                    f"{line}; changes are refused until it is back",
                     error=True,
                     title="ledger stale",
                 )
+            elif error is not None:  # a new reason: the status line has it in brief
+                self.app.record(neutralise(line), title="ledger stale")
             elif error is None:
                 self.app.say("the ledger is reachable again", title="ledger")
         if error is None:
@@ -231,11 +236,16 @@ class Feeds:
             self.select(cursor)  # the selected row's data changed, or the first row came
 
     def _paint_status(self, states: Mapping[str, ProviderState]) -> None:
+        stale = ""
+        if self.ledger_error is not None:  # short: the toast and :messages keep it whole
+            from console.store.postgres.reasons import brief
+
+            stale = brief(self.ledger_error)
         self.app.main.query_one(ProviderStatus).show(
             views.provider_lines(states.values()),
             utcnow(),
             ledger=self.ledger_badge,
-            ledger_stale=self.ledger_error or "",
+            ledger_stale=stale,
         )
 
     def _say_notes(self, states: Iterable[ProviderState]) -> None:
@@ -368,16 +378,16 @@ class Feeds:
             self.read_provider_approvals()
         if not self._reading_side:
             self._reading_side = True
-            self.app.run_worker(self._read_side(slow), group="side", exit_on_error=False)
+            self.app.run_worker(self._read_side(slow, force), group="side", exit_on_error=False)
 
-    async def _read_side(self, slow: bool) -> None:
+    async def _read_side(self, slow: bool, force: bool = False) -> None:
         try:
             # A stale PostgreSQL ledger is not read: the panes keep what they showed,
             # and the watch reads them again once it is back.
             if self.ledger_error is None:
                 await self.refresh_audit()
                 await self.refresh_approvals()
-            if slow:
+            if self._rotation_wanted(slow, force):
                 await self.refresh_rotation()
         except NoMatches:
             return  # the panes are gone while shutting down
@@ -403,17 +413,34 @@ class Feeds:
         if records or not pane.records:
             pane.add(records)
 
+    def _rotation_wanted(self, slow: bool, force: bool) -> bool:
+        """On the SQLite file, the schedule is read with the slow reads (every 30 s). On
+        a watched PostgreSQL ledger, which keeps its overrides and swaps, only when asked
+        (ctrl+r, a change made here), after a change was heard, or once a shown handoff
+        is due: an idle console sends the server no query."""
+        generation = self.app.actions.ledger_generation
+        if generation is None:
+            return slow
+        if self.ledger_error is not None:
+            return False  # stale: the pane keeps what it showed
+        if force or generation != self._rotation_generation:
+            return True
+        return self._rotation_due is not None and self.app.now() >= self._rotation_due
+
     async def refresh_rotation(self) -> None:
         from console.engine import rotation_changes
 
         app = self.app
         pane = app.rotation_pane
+        generation = app.actions.ledger_generation  # before the read: a later change reads again
         try:
             slots = await rotation_changes.fetch_holders(app.actions, app.now())
             swaps = await rotation_changes.fetch_open_swaps(app.actions)
         except Exception as exc:  # a schedule error is shown on the pane
             pane.set_status(f"schedule error: {exc}")
             return
+        self._rotation_generation = generation
+        self._rotation_due = min((s.handoff_at for s in slots if s.handoff_at), default=None)
         pane.show(slots, len(swaps))
 
     async def refresh_approvals(self) -> None:
@@ -474,7 +501,7 @@ class Feeds:
 
         pane = self.app.approvals_pane
         if rows is None:
-            ordered = people_first(proposals, self.provider_approvals)
+            ordered = people_first([*proposals, *self.provider_approvals])
             rows = tuple(views.waiting_view(item) for item in ordered)
         pane.show(rows)
         notes = list(self.provider_errors)

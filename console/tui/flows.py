@@ -128,6 +128,16 @@ class ConsensusFlows:
         app.feeds.refresh_side()
         app.hub.refresh_now()
 
+    async def _to_change(self, doing: str, pid: int, *, title: str = "") -> ProposalView | None:
+        """The proposal a dialog of a change to it starts from; None when the change is
+        refused before it (read-only, the ledger out of reach), said in the change's
+        words (`Actions.fetch_to_change`)."""
+        try:
+            return await self.app.actions.fetch_to_change(doing, pid)
+        except QuorumError as exc:
+            self.app.say(str(exc), error=True, title=f"{title or doing} refused")
+            return None
+
     def _target(self) -> ServiceView | None:
         selected = self.app.feeds.selected
         if selected is None:
@@ -238,22 +248,28 @@ class ConsensusFlows:
         """`a` approves with an optional comment; `x` asks why. Either is signed over
         `version`, the proposal as the pane showed it, so an amendment made meanwhile
         refuses the vote. An approval that completes the quorum runs the change, so the
-        dialog says so, and for production asks for the service's name; one the rules
-        refuse (a self-approval) is refused at once, with no dialog."""
+        dialog says so, and for production asks for the service's name; only then is
+        it cast as confirmed, and the engine refuses an unconfirmed one that another
+        vote made the completing one after the form closed. One the rules refuse (a
+        self-approval) is refused at once, with no dialog."""
         from console.domain.errors import PolicyRefused
         from widgets.dialogs.modals import Field, FormScreen
 
         app = self.app
         verb = "approved" if approve else "rejected"
 
-        def cast(comment: str) -> Awaitable[None]:
+        def cast(comment: str, confirmed_run: bool = False) -> Awaitable[None]:
             return self.change(
-                lambda: app.actions.vote(pid, approve, comment, seen_version=version),
+                lambda: app.actions.vote(
+                    pid, approve, comment, seen_version=version, confirmed_run=confirmed_run
+                ),
                 f"{verb} proposal {pid}",
                 title="vote",
             )
 
-        view = await app.actions.fetch_proposal(pid)
+        view = await self._to_change("vote", pid)
+        if view is None:
+            return
         p = view.proposal
         if version is not None and version != p.version:
             await cast("")  # amended since the pane showed it: the engine refuses and says so
@@ -271,7 +287,9 @@ class ConsensusFlows:
             return
         values = await app.push_screen_wait(self._approval_form(view, completes))
         if values is not None:
-            await cast(values["comment"])
+            # The form said it runs now (and in production had the name typed) only
+            # where it completes: that is the confirmation the engine asks for.
+            await cast(values["comment"], confirmed_run=completes)
 
     def _approval_form(self, view: ProposalView, completes: bool) -> FormScreen:
         """`a`'s form: an optional comment; where the approval completes the quorum, that
@@ -311,7 +329,7 @@ class ConsensusFlows:
                 now_completes = app.actions.approval_completes(latest)
             except PolicyRefused:
                 return None  # the engine refuses the vote and says why
-            if now_completes and production and not completes:
+            if now_completes and not completes:
                 return (
                     "another approval came meanwhile: yours now completes the quorum and runs "
                     "the change; Esc, then a again to confirm it"
@@ -397,9 +415,12 @@ class ConsensusFlows:
         from widgets.dialogs.modals import ConfirmScreen, Field, FormScreen
 
         app = self.app
-        name = (await app.actions.fetch_proposal(pid)).proposal.ref.service
+        view = await self._to_change("override", pid)
+        if view is None:
+            return
+        name = view.proposal.ref.service
         fields = [Field("reason", "Reason (goes to the audit log):")]
-        values = await app.push_screen_wait(FormScreen(f"override: {what}", fields))
+        values = await app.push_screen_wait(FormScreen(f"emergency override: {what}", fields))
         if values is None:
             return
         question = (
@@ -420,7 +441,10 @@ class ConsensusFlows:
         from widgets.dialogs.modals import Field, FormScreen
 
         app = self.app
-        p = (await app.actions.fetch_proposal(pid)).proposal
+        view = await self._to_change("review an override", pid, title="review")
+        if view is None:
+            return
+        p = view.proposal
         if p.override_by == app.identity.name:  # refused at once: no comment asked for
             await self.change(
                 lambda: app.actions.review(pid, ""),
@@ -429,7 +453,9 @@ class ConsensusFlows:
             )
             return
         fields = [Field("comment", "Review comment:", required=False)]
-        values = await app.push_screen_wait(FormScreen(f"review override: {what}", fields))
+        values = await app.push_screen_wait(
+            FormScreen(f"review emergency override: {what}", fields)
+        )
         if values is not None:
             await self.change(
                 lambda: app.actions.review(pid, values["comment"]),

@@ -47,12 +47,12 @@ class RotationForms:
 
     def calendar(self) -> None:
         from console.rotation import schedule
-        from console.store.backends import rotation_path
+        from console.store.backends import rotation_source
         from widgets.dialogs.calendar import CalendarScreen
 
         app = self.app
         config = app.session.config
-        path = rotation_path(config, app.session.audit_path)
+        path = rotation_source(config, app.session.audit_path)
 
         async def load(year: int, month: int) -> list:
             return await asyncio.to_thread(schedule.month_grid, config, year, month, path)
@@ -63,11 +63,11 @@ class RotationForms:
         """The rotation a swap is offered from: one this person holds now (the selected
         one first), else the selected or the first, which the engine then refuses."""
         from console.rotation.schedule import holder_at
-        from console.store.backends import rotation_path
+        from console.store.backends import rotation_source
 
         app = self.app
         config, now = app.session.config, app.now()
-        path = rotation_path(config, app.session.audit_path)
+        path = rotation_source(config, app.session.audit_path)
         names = self._names()
         if selected in names:
             names.remove(selected)
@@ -108,7 +108,7 @@ class RotationForms:
                 app.actions, rotation, values["who"], *span, values["reason"]
             )
 
-        await self._form("rotation override", fields, make, "override recorded")
+        await self._form("rotation override", fields, make, "rotation override recorded")
 
     @flow("rotation-form")
     async def offer_swap(self, selected: str | None) -> None:

@@ -222,3 +222,24 @@ def test_the_same_change_proposed_twice_points_to_the_open_proposal(q: Quorum) -
     assert q("propose", "withdraw", "1") == 0
     reopened = q.json("propose", "deploy", "api", "--env", "production", "--revision", "v3.0.0")
     assert isinstance(reopened, dict) and reopened["id"] == 3
+
+
+def test_approvals_lists_in_the_consoles_order_newest_first(q: Quorum) -> None:
+    """What waits reads as in the console's Approvals pane (console.engine.waiting):
+    the newest proposal first, and the newest override awaiting review first."""
+    for service, revision in [("api", "v2.9.0"), ("web", "v4.0.1"), ("auth", "v3.13.0")]:
+        argv = ["propose", "deploy", service, "--env", "production", "--revision", revision]
+        assert q(*argv) == 0, q.err
+    assert q("vote", "1", "reject", "--comment", "not yet", who="alice") == 0
+    for pid in ("4", "5"):
+        argv = ["propose", "restart", ["search", "billing"][int(pid) - 4], "--env", "production"]
+        assert q(*argv) == 0, q.err
+        assert q("override", pid, "--reason", "down", who="alice") == 0, q.err
+    assert q("approvals") == 0, q.err
+    text, _, reviews = q.out.partition("overrides awaiting review:")
+    heads = [line.split()[0] for line in text.splitlines() if line[:1].isdigit()]
+    assert heads == ["3", "2", "1"]
+    assert [line.split()[0] for line in reviews.splitlines() if line[:1].isdigit()] == ["5", "4"]
+    waiting = q.json("approvals")
+    assert isinstance(waiting, dict)
+    assert [p["id"] for p in waiting["proposals"]] == [1, 2, 3]  # --json keeps id order

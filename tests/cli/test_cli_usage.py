@@ -65,3 +65,41 @@ def test_a_misspelt_command_is_answered_with_the_near_one(
     lines = _usage_error(capsys, "zzz")
     assert lines[-1].startswith("quorum: error: argument COMMAND: invalid choice: 'zzz'")
     assert all(f"'{command}'" in lines[-1] for command in _commands())
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["audit", "tial"], "quorum audit: error: unknown command 'tial'; did you mean 'tail'?"),
+        (
+            ["rotation", "overide"],
+            "quorum rotation: error: unknown command 'overide'; did you mean 'override'?",
+        ),
+        (["ledger", "int"], "quorum ledger: error: unknown command 'int'; did you mean 'init'?"),
+        (
+            ["rotation", "swap", "tkae"],
+            "quorum rotation swap: error: unknown command 'tkae'; did you mean 'take'?",
+        ),
+        (["propose", "deplyo"], "quorum propose: error: unknown command 'deplyo'; did you mean"),
+    ],
+)
+def test_a_misspelt_nested_command_is_answered_with_the_near_one(
+    capsys: pytest.CaptureFixture[str], argv: list[str], said: str
+) -> None:
+    lines = _usage_error(capsys, *argv)
+    assert lines[0].startswith(f"usage: quorum {' '.join(argv[:-1])} ")
+    assert lines[-1].startswith(said)
+    assert lines[-1].endswith(f"(`quorum {' '.join(argv[:-1])} --help` lists them)")
+
+
+def test_a_nested_word_near_nothing_lists_the_choices(capsys: pytest.CaptureFixture[str]) -> None:
+    lines = _usage_error(capsys, "audit", "zzz")
+    assert lines[-1] == (
+        "quorum audit: error: argument ACTION: invalid choice: 'zzz' "
+        "(choose from 'tail', 'verify', 'export')"
+    )
+
+
+def test_a_bad_value_is_still_the_commands_own_error(capsys: pytest.CaptureFixture[str]) -> None:
+    lines = _usage_error(capsys, "scale", "api", "--env", "staging", "--replicas", "two")
+    assert lines[-1].startswith("quorum scale: error: argument --replicas")

@@ -3,19 +3,40 @@ first, the chain continuing from the file's head."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from console.cli.main import main
+from console.config.load import load_config
+from console.domain import gates
+from console.domain.derive import Signed
+from console.domain.settings import LedgerConfig
 from console.store.audit import AuditLog
+from console.store.gates import GateStore
+from console.store.postgres.gates import PgGateStore
+from console.store.postgres.rotation import PgRotationStore
+from console.store.rotation import Override, RotationStore, Swap, new_id
 from tests.pg_support import OWNER, PgServer, connect_as, initialised
 
 TEAM = (
     '[team]\nmembers = ["alice", "bob", "carol"]\n[policy.production]\nmin_approvals = 2\n'
     '[[providers]]\nname = "sim"\nkind = "sandbox"\nplatform = "kubernetes"\n'
 )
+
+ROTATION = """
+[[rotation]]
+name = "primary"
+every = "week"
+members = ["alice"]
+start = 2026-01-05
+handoff = "09:00"
+timezone = "UTC"
+"""
 
 
 @pytest.fixture(autouse=True)
@@ -117,3 +138,50 @@ def test_a_file_whose_chain_is_broken_is_not_imported(
     assert "record 500: hash mismatch (edited)); nothing was imported" in err
     with connect_as(pg_server, OWNER, "refused_import") as owner:
         assert owner.execute("SELECT count(*) FROM quorum.audit_log").fetchone() == (0,)
+
+
+def test_rotation_changes_and_gate_votes_arrive_too(
+    pg_server: PgServer,
+    sqlite_ledger: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    hour = timedelta(hours=1)
+    cover = Override(new_id(), "primary", "carol", now - hour, now + timedelta(days=1),
+                     "alice is away", "bob", now - hour)  # fmt: skip
+    offered = Swap(new_id(), "primary", "carol", now + timedelta(hours=2),
+                   now + timedelta(hours=4), "", now)  # fmt: skip
+    handoff = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    with RotationStore(sqlite_ledger) as schedule:
+        schedule.insert_override(cover)
+        schedule.insert_swap(offered)
+        assert schedule.mark_taken(offered.id, "bob", now)
+        assert schedule.claim_notice("primary", handoff, "alice", now)
+    vote = gates.ballot("ci:301/production", "production", "alice", True, now, "looks right")
+    with GateStore(sqlite_ledger) as held:
+        held.cast(Signed(vote, "sshsig-of-alice"), lambda votes: None)
+    config = pg_config(tmp_path, pg_server, initialised(pg_server, "imported_schedule"))
+    config.write_text(config.read_text() + ROTATION)
+    as_role(pg_server, monkeypatch, OWNER)
+    code, out, err = run(capsys, "ledger", "import", str(sqlite_ledger), "--config", str(config))
+    assert (code, err) == (0, "")
+    assert "3 rotation changes and notices, 1 provider-approval votes" in out
+    assert "not imported" not in out
+
+    as_role(pg_server, monkeypatch, "alice")
+    code, out, err = run(capsys, "rotation", "--json", "--config", str(config))
+    assert code == 0, err
+    (slot,) = json.loads(out)["rotations"]
+    assert (slot["holder"], slot["override"]) == ("carol", True)
+    with PgRotationStore(ledger_of(config)) as schedule:
+        assert schedule.override(cover.id) == cover
+        assert schedule.swap(offered.id) == replace(offered, taken_by="bob", taken_at=now)
+        assert not schedule.claim_notice("primary", handoff, "alice", now)  # sent: not again
+    with PgGateStore(ledger_of(config)) as held:
+        assert held.votes("ci:301/production", "production") == (Signed(vote, "sshsig-of-alice"),)
+
+
+def ledger_of(config: Path) -> LedgerConfig:
+    return load_config(config).ledger or LedgerConfig()

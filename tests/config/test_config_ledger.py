@@ -80,7 +80,7 @@ def test_a_ledger_that_names_no_usable_server_is_a_problem_of_the_file(
     assert f"{tmp_path / 'config.toml'}:" in str(bad.value)
 
 
-def test_check_names_the_ledger_and_commands_refuse_to_run_beside_it(
+def test_check_names_the_ledger_and_commands_never_fall_back_to_the_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A config naming a PostgreSQL ledger never falls back to the local SQLite file:
@@ -89,9 +89,11 @@ def test_check_names_the_ledger_and_commands_refuse_to_run_beside_it(
     code, out = check(path, capsys)
     assert code == 0
     assert "ledger: PostgreSQL at postgresql://db.internal/quorum; the team is the members" in out
-    code, out = command(path, capsys, "rotation", "schedule")
-    assert code == 2
-    assert "but this command does not yet; remove [ledger]" in out
+    closed = write(tmp_path, 'url = "postgresql://127.0.0.1:1/quorum"\n')  # nothing listens
+    code, out = command(closed, capsys, "rotation", "swap", "list")
+    assert code == 1
+    assert out.startswith("quorum: ledger postgresql://127.0.0.1:1/quorum: ")
+    assert out.count("\n") == 1  # one line, no traceback
     code, out = command(path, capsys, "status", "--json")  # providers only: no ledger
     assert (code, out) == (0, "[]\n")
     assert not (tmp_path / "quorum-data" / "audit.db").exists()

@@ -222,3 +222,30 @@ def test_override_needs_a_reason_and_review_by_someone_else() -> None:
         c.review(p, by="alice", comment="", now=T0)
     done = c.review(p, by="bob", comment="fine", now=T0)
     assert done.reviewed_by == "bob" and not done.awaiting_review
+
+
+@pytest.mark.parametrize(
+    ("tally", "summary"),
+    [
+        (c.Tally(("a",), ("b", "c"), (), 2, 2), "blocked: 2 rejections (blocks at 2)"),
+        (c.Tally((), (), (), 2, 2), "needs 2 more approvals; rejections 0 of 2 to block"),
+        (c.Tally(("a",), ("b",), (), 2, 2), "needs 1 more approval; rejections 1 of 2 to block"),
+        (c.Tally(("a", "b"), (), (), 2, 2), "quorum reached; rejections 0 of 2 to block"),
+        (
+            c.Tally(("a", "b"), (), (), 2, 3, "on-call", None),
+            "needs the on-call holder's approval (nobody holds it now); rejections 0 of 3 to block",
+        ),
+        (
+            c.Tally(("a",), (), (), 2, 2, "on-call", "dave"),
+            "needs 1 more approval; needs approval from dave (on-call); rejections 0 of 2 to block",
+        ),
+        (
+            c.Tally(("a", "b"), (), (), 2, 2, "on-call", "dave", holder_proposed=True),
+            "cannot pass by votes: dave holds on-call and proposed it, and self-approval is off; "
+            "to unblock, hand on-call to someone else (a swap or a rotation override), then "
+            "withdraw and propose again, or use an emergency override; rejections 0 of 2 to block",
+        ),
+    ],
+)
+def test_the_summary_says_what_is_still_needed(tally: c.Tally, summary: str) -> None:
+    assert tally.summary() == summary

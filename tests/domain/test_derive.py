@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from console.domain import consensus as rules
 from console.domain.acts import (
     AmendAct,
     Content,
@@ -16,7 +17,7 @@ from console.domain.acts import (
     VoteAct,
     WithdrawAct,
 )
-from console.domain.consensus import Kind, State
+from console.domain.consensus import VOTABLE, Kind, State
 from console.domain.derive import Facts, Signed, derive
 from console.domain.model import TargetRef
 from console.domain.settings import Policy
@@ -201,3 +202,19 @@ def test_an_act_dated_in_the_future_does_not_count() -> None:
     early = state(vote("bob", True, 0.1), late, hours=1)
     assert early.proposal.state is State.OPEN
     assert early.ignored[0][1].endswith("in the future")
+
+
+@settings(max_examples=150, deadline=None)
+@given(histories(), st.sampled_from([0, 1, 30, 80]))
+def test_the_tally_a_derivation_keeps_is_the_rules_tally_at_its_instant(
+    history: tuple[list[Signed], list[Signed]], hours: int
+) -> None:
+    """The derivation tallies once and hands that tally to the views: it must be what
+    tallying the derived proposal afresh at the same instant gives."""
+    every, _ = history
+    now = T0 + timedelta(hours=hours) + max((a.act.at - T0 for a in every), default=timedelta(0))
+    derived = derive(_facts(every), POLICY, now, verify=ALLOWED.valid, members=frozenset(MEMBERS))
+    if derived.proposal.state in VOTABLE:
+        assert derived.tally is not None
+    if derived.tally is not None:
+        assert derived.tally == rules.tally(derived.proposal, POLICY, now)

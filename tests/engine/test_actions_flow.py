@@ -109,7 +109,7 @@ def test_production_needs_two_approvals_then_executes_in_the_vote() -> None:
         first = await as_(session, "alice").vote(pid, True, "looks good")
         assert first.outcome is None and first.proposal.tally.needed == 1
         assert await revision_of(session, "web", "production") != "v4.0.0"
-        second = await as_(session, "bob").vote(pid, True)
+        second = await as_(session, "bob").vote(pid, True, confirmed_run=True)
         assert second.outcome is not None and second.outcome.ok
         assert second.proposal.state is State.EXECUTED
         assert await revision_of(session, "web", "production") == "v4.0.0"
@@ -251,7 +251,7 @@ def test_rotation_holder_must_approve_where_the_policy_says() -> None:
         assert f"needs approval from {holder} (on-call)" in opened.proposal.summary
         voted = await as_(session, others[1]).vote(pid, True)
         assert voted.proposal.state is State.OPEN and voted.outcome is None
-        final = await as_(session, holder).vote(pid, True)
+        final = await as_(session, holder).vote(pid, True, confirmed_run=True)
         assert final.proposal.state is State.EXECUTED
 
     run(session, scenario)
@@ -308,7 +308,9 @@ def test_deploy_command_gets_the_consensus_environment_and_its_exit_code_counts(
     async def scenario() -> None:
         ref = await ref_of(session, "api", "production")
         pid = (await as_(session, ME).propose(Kind.DEPLOY, ref, revision="v7")).proposal.id
-        done = await as_(session, "alice", on_output=lines.append).vote(pid, True)
+        done = await as_(session, "alice", on_output=lines.append).vote(
+            pid, True, confirmed_run=True
+        )
         assert done.outcome is not None and done.outcome.ok
         assert done.proposal.state is State.EXECUTED
         assert dump.read_text().splitlines() == [
@@ -319,7 +321,7 @@ def test_deploy_command_gets_the_consensus_environment_and_its_exit_code_counts(
             "QUORUM_SERVICE=api",
         ]
         bad = (await as_(session, ME).propose(Kind.DEPLOY, ref, revision="bad")).proposal.id
-        failed = await as_(session, "bob").vote(bad, True)
+        failed = await as_(session, "bob").vote(bad, True, confirmed_run=True)
         assert failed.outcome is not None and not failed.outcome.ok
         assert "exited with status 1" in failed.outcome.detail
         assert failed.proposal.state is State.FAILED

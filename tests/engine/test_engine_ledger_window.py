@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from console.domain.consensus import Kind, State
+from console.domain.acts import Content, ProposalAct, VoteAct
+from console.domain.consensus import Kind, Proposal, State
+from console.domain.derive import CLOCK_SKEW, Signed
 from console.domain.identity import Identity
 from console.domain.model import utcnow
 from console.domain.names import current_user
 from console.engine.actions import Actions
+from console.engine.ledger import Ledger
 from console.engine.session import open_session
 from console.engine.targets import resolve_target
 from console.store.acts import ActStore
@@ -191,6 +194,55 @@ def test_a_cached_row_that_says_open_does_not_list_a_withdrawn_proposal() -> Non
                     "UPDATE proposals SET state = 'open' WHERE id = ?", (gone,)
                 )
             assert [v.id for v in me.open_proposals()] == [kept]
+        finally:
+            me.close()
+            await session.close()
+
+    asyncio.run(scenario())
+
+
+def test_the_instant_the_open_list_holds_until_is_worked_out_only_when_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A command that lists and exits never needs it; the console does. Worked out late,
+    it still counts every act dated ahead of the clock, those of a candidate that
+    derived invalid included (its derivation read no act but its own)."""
+    session = _session()
+    clock = Clock(utcnow())
+    asked: list[int] = []
+    changes_at = Ledger.changes_at
+
+    def counted(ledger: Ledger, *args: object) -> datetime:
+        asked.append(1)
+        return changes_at(ledger, *args)
+
+    monkeypatch.setattr(Ledger, "changes_at", counted)
+
+    async def scenario() -> None:
+        me = Actions(session, identity=Identity(ME, ME), clock=clock)
+        try:
+            ref = (await resolve_target(session, "api", "production")).ref
+            voted = (await me.propose(Kind.DEPLOY, ref, revision="v1")).proposal.id
+            ahead = (await me.propose(Kind.DEPLOY, ref, revision="v2")).proposal.id
+            ledger = me.ledger
+            with ledger.store.writing():
+                later = VoteAct(ahead, 1, "alice", True, clock() + timedelta(hours=3))
+                ledger.acts.add(Signed(later))
+                # Not a member's proposal: invalid, though its cached row says open.
+                draft = Proposal(0, Kind.DEPLOY, ref, "v3", "mallory", "", clock(), clock())
+                forged = ledger.store.insert(draft)
+                content = Content(forged.id, 1, Kind.DEPLOY, ref, "v3", None)
+                ledger.acts.add(Signed(ProposalAct(content, "mallory", "", clock())))
+                sooner = VoteAct(forged.id, 1, "alice", True, clock() + timedelta(hours=2))
+                ledger.acts.add(Signed(sooner))
+            await me.vote(voted, False)
+            asked.clear()
+
+            assert [v.id for v in await me.fetch_open()] == [voted, ahead]
+            assert asked == []
+            opened, until = await me.fetch_open_until()
+            assert [v.id for v in opened] == [voted, ahead]
+            assert asked and until == sooner.at - CLOCK_SKEW
         finally:
             me.close()
             await session.close()

@@ -154,7 +154,7 @@ def test_an_old_ledgers_proposals_read_as_legacy_and_never_count() -> None:
         fresh = await alice.propose(Kind.DEPLOY, ref, revision="v4.0.0")
         assert fresh.proposal.id == waiting + 1
         await bob.vote(fresh.proposal.id, True)
-        done = await as_(s, "carol").vote(fresh.proposal.id, True)
+        done = await as_(s, "carol").vote(fresh.proposal.id, True, confirmed_run=True)
         assert done.proposal.state is State.EXECUTED
         assert alice.get(legacy).state is State.LEGACY
         # A row written by hand into the proposals table now is no legacy: invalid.

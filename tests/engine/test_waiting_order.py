@@ -53,4 +53,4 @@ def test_a_providers_own_approvals_wait_among_the_proposals_by_their_time() -> N
     early, late = _view(1, 0, State.OPEN), _view(2, 10, State.OPEN)
     done = _view(3, 20, State.EXECUTED)
     held = [_held("run-7", 5), _held("run-9", None)]  # no time known: last of the waiting
-    assert _ids(people_first([early, late, done], held)) == [2, "gh:run-7", 1, "gh:run-9", 3]
+    assert _ids(people_first([early, late, done, *held])) == [2, "gh:run-7", 1, "gh:run-9", 3]

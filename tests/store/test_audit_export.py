@@ -4,30 +4,14 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
-
-import pytest
 
 from console.store.audit import AuditRecord, check_chain
-from tests.pg_support import Ledgers, PgServer
+from tests.pg_support import Ledgers
 
 FIELDS = (
     "seq", "ts", "who", "action", "target", "environment", "revision", "outcome",
     "comment", "key", "prev_hash", "hash",
 )  # fmt: skip
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def ledgers(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Ledgers:
-    """The same checks on the SQLite file and on a PostgreSQL ledger."""
-    for key in ("PGUSER", "PGPASSWORD"):
-        monkeypatch.setenv(key, "")  # `Ledgers.log` sets them; restored after the test
-    server: PgServer | None = None
-    if request.param == "postgres":
-        server = request.getfixturevalue("pg_server")
-    return Ledgers(tmp_path, server, "export")
 
 
 def exported(ledgers: Ledgers) -> tuple[list[AuditRecord], str]:

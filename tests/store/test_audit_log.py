@@ -27,13 +27,10 @@ def file_log(tmp_path: Path):
         yield opened
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def log(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+@pytest.fixture
+def log(ledgers: Ledgers):
     """The same API on the SQLite file and on a PostgreSQL ledger (as alice)."""
-    for key in ("PGUSER", "PGPASSWORD"):
-        monkeypatch.setenv(key, "")  # `Ledgers.log` sets them; restored after the test
-    server = request.getfixturevalue("pg_server") if request.param == "postgres" else None
-    with Ledgers(tmp_path, server, "audit_api").log("alice") as opened:
+    with ledgers.log("alice") as opened:
         yield opened
 
 

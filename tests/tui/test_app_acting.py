@@ -214,6 +214,45 @@ async def test_an_approval_that_became_the_completing_one_meanwhile_is_not_cast_
         assert "completes the quorum" in app.screen.note
 
 
+async def test_a_vote_landing_after_the_form_closed_leaves_the_approval_uncast(
+    tmp_path: Path,
+) -> None:
+    """The form saw no quorum to complete; a vote another console cast between its
+    submit and the cast made this approval the completing one: the engine refuses it,
+    the console says so in one line, and nothing is recorded or run."""
+    clock = Clock()
+    app = _app(tmp_path, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _select(pilot, app, API_PROD)
+        ref = app.selected.target.ref
+        alice = _as(app, "alice", clock)
+        made = await alice.propose(Kind.DEPLOY, ref, revision="v2.9.3")
+        alice.close()
+        key = f"proposal-{made.proposal.id}"
+        await settle(pilot, lambda: key in _pane(app).items)
+        cast = app.actions.vote
+
+        async def after_bob(*args, **kwargs):
+            bob = _as(app, "bob", clock)
+            await bob.vote(made.proposal.id, True)
+            bob.close()
+            return await cast(*args, **kwargs)
+
+        app.actions.vote = after_bob
+        await open_by_command(pilot, "apr", lambda: _pane(app))
+        move_cursor(_pane(app).table, key)
+        await pilot.press("a")
+        await settle(pilot, lambda: isinstance(app.screen, FormScreen))
+        assert app.screen.note == ""
+        await pilot.press("enter")
+        await settle(pilot, lambda: any("approve again to confirm" in m for m in app.notices))
+        assert isinstance(app.screen, MainScreen) and app.is_running
+        await settle(pilot, lambda: [v.voter for v in _pane(app).items[key].votes] == ["bob"])
+        assert _pane(app).items[key].state == "open"
+        mine = [r for r in AuditLog(app.session.audit_path).tail() if r.who == app.identity.name]
+        assert mine == []
+
+
 async def test_a_proposer_pressing_a_is_refused_at_once_and_told_who_votes(tmp_path: Path) -> None:
     app = _app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -172,7 +172,7 @@ async def test_review_of_someone_elses_override(tmp_path: Path) -> None:
         await settle(
             pilot, lambda: key in _pane(app).items and _pane(app).items[key].awaiting_review
         )
-        assert "1 override to review" in title_of(_pane(app))
+        assert "1 emergency override to review" in title_of(_pane(app))
         await open_by_command(pilot, "apr", lambda: _pane(app))
         await pilot.press("R")
         await settle(pilot, lambda: isinstance(app.screen, FormScreen))

@@ -4,28 +4,46 @@ console dead."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from console.app import QuorumApp
 from console.config.load import load_config
-from console.domain.errors import PolicyRefused
 from console.domain.identity import Identity
-from console.engine.rotation_changes import override_rotation
 from console.store.postgres.connect import LedgerUnreachable
-from tests.app_support import NOW, FakeProvider, make_session, settle, standard_targets
+from tests.app_support import (
+    FakeProvider,
+    make_session,
+    move_cursor,
+    open_by_command,
+    settle,
+    standard_targets,
+)
 from tests.paths import ROOT
 from tests.pg_support import PgServer, initialised, running
 from widgets.base.chrome import ProviderStatus
+from widgets.dialogs.modals import FormScreen
 from widgets.panes.approvals import ApprovalsPane
 from widgets.panes.audit import AuditPane
+from widgets.panes.rotation import RotationPane
 
 PROVIDER = '[[providers]]\nname = "sim"\nkind = "sandbox"\nplatform = "kubernetes"\n'
+ROTATION = """
+[[rotation]]
+name = "primary"
+every = "week"
+members = ["alice"]
+start = 2026-01-05
+handoff = "09:00"
+timezone = "UTC"
+"""
 
 
 class Team:
@@ -34,11 +52,11 @@ class Team:
 
     def __init__(self, server: PgServer, database: str, folder: Path) -> None:
         self.server, self.folder = server, folder
+        self.url = f"postgresql://127.0.0.1:{server.port}/{database}"
         self.config = folder / "quorum.toml"
         self.config.write_text(
             '[team]\nmembers = ["alice", "bob", "carol"]\n[policy.production]\n'
-            f'min_approvals = 2\n[ledger]\nurl = "postgresql://127.0.0.1:{server.port}/'
-            f'{database}"\n\n{PROVIDER}'
+            f'min_approvals = 2\n[ledger]\nurl = "{self.url}"\n\n{PROVIDER}{ROTATION}'
         )
 
     def quorum(self, who: str, *argv: str) -> subprocess.CompletedProcess[str]:
@@ -97,10 +115,39 @@ async def test_a_vote_cast_from_another_process_shows_in_the_running_console(
         await settle(pilot, lambda: _voters(app) == ["bob"])
         assert _pane(app).items["proposal-1"].summary.startswith("needs 1 more approval")
         await settle(pilot, lambda: any(r.who == "bob" for r in _audit(app).records.values()))
-        # Rotation changes stay in the SQLite file elsewhere: refused here, not split off.
-        with pytest.raises(PolicyRefused, match="not kept on the team's PostgreSQL ledger"):
-            await override_rotation(app.actions, "primary", "carol", NOW, NOW, "cover")
         assert not (tmp_path / "console" / "audit.db").exists()  # nothing beside the ledger
+
+
+async def test_an_override_from_the_rotation_pane_is_kept_on_the_ledger(
+    pg_server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team = Team(pg_server, initialised(pg_server, "console_rotation"), tmp_path)
+    app = team.console("carol", monkeypatch)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: app.screen.query(RotationPane))
+        pane = app.screen.query_one(RotationPane)
+        await settle(pilot, lambda: pane.table.keys == ["primary"])
+        assert pane.table.cells("primary")[1] == "alice"
+        await open_by_command(pilot, "rotation", lambda: app.pane("rotation"))
+        await pilot.press("o")
+        await settle(pilot, lambda: isinstance(app.screen, FormScreen))
+        assert [f.value for f in app.screen.fields[:2]] == ["primary", "carol"]
+        await pilot.press("enter", "enter", "enter", "enter", "enter", *"alice is ill", "enter")
+        await settle(pilot, lambda: pane.table.cells("primary")[1] == "carol ⚑")
+        await settle(pilot, lambda: any(r.action == "rotation.override" and r.who == "carol"
+                                        for r in _audit(app).records.values()))  # fmt: skip
+        # Another member's override from their own process reaches the pane (LISTEN).
+        later = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        bob = team.quorum("bob", "rotation", "override", "primary", "--who", "bob", "--from",
+                          "now", "--to", later, "--reason", "carol needs sleep")  # fmt: skip
+        assert bob.returncode == 0, bob.stderr
+        await settle(pilot, lambda: pane.table.cells("primary")[1] == "bob ⚑")
+    # Another member's process reads both from the ledger; no file was made beside it.
+    seen = team.quorum("alice", "rotation", "schedule", "--json")
+    assert seen.returncode == 0, seen.stderr
+    holders = [segment["holder"] for segment in json.loads(seen.stdout)][:3]
+    assert holders == ["bob", "carol", "alice"]
+    assert not (tmp_path / "console" / "audit.db").exists()
 
 
 @pytest.fixture
@@ -124,8 +171,14 @@ async def test_a_stopped_server_makes_the_ledger_stale_and_a_restarted_one_recov
         await settle(pilot, lambda: app.actions.ledger_generation)
         own_server.stop()
         try:
-            await settle(pilot, lambda: "ledger stale" in _status(app))
-            assert any(f"127.0.0.1:{own_server.port}" in n for n in app.notices)
+            # The status line says why and where in brief (the latest reason: the
+            # listening connection ends first, then connecting again is refused);
+            # :messages keeps libpq's whole line.
+            refused = f"connection refused (127.0.0.1:{own_server.port})"
+            await settle(pilot, lambda: f"ledger stale: {refused} ·" in _status(app))
+            whole = f'server at "127.0.0.1", port {own_server.port} failed: Connection refused'
+            assert any("ledger stale" in n and whole in n for n in app.notices)
+            assert len([n for n in app.notices if "changes are refused" in n]) == 1  # one toast
             # Reads keep the last state: the proposal is still listed as it was.
             assert _pane(app).items["proposal-1"].state == "open"
             # A change is refused with the reason, and the console carries on.
@@ -134,6 +187,17 @@ async def test_a_stopped_server_makes_the_ledger_stale_and_a_restarted_one_recov
             ):
                 await app.actions.vote(1, approve=True)
             assert app.is_running
+            # Pressed in the console: the same refusal, before any read or dialog.
+            await open_by_command(pilot, "apr", lambda: _pane(app))
+            move_cursor(_pane(app).table, "proposal-1")
+            for key, doing in (("a", "vote"), ("x", "vote"), ("o", "override")):
+                said = len(app.notices)
+                await pilot.press(key)
+                await settle(pilot, lambda said=said: len(app.notices) > said)
+                (line,) = list(app.notices)[said:]
+                assert f"cannot {doing}: the ledger {team.url} is out of reach (" in line, line
+                assert line.endswith("nothing was changed or kept to send later"), line
+                assert app.screen is app.screen_stack[0]  # no dialog opened
         finally:
             own_server.start()
         await settle(pilot, lambda: "ledger stale" not in _status(app))

@@ -8,7 +8,11 @@ from pathlib import Path
 from textual.widgets import Label
 
 from console.app import QuorumApp
+from console.domain.consensus import Kind
+from console.domain.identity import Identity
 from console.domain.wording import count
+from console.engine.actions import Actions
+from console.engine.targets import resolve_target
 from providers.base import Unreachable
 from providers.sandbox import PAUSED_AT
 from tests.app_support import (
@@ -20,8 +24,10 @@ from tests.app_support import (
     sandbox_session,
     settle,
     standard_targets,
+    title_of,
 )
 from widgets.base.chrome import ProviderStatus
+from widgets.dialogs.help import HelpScreen
 from widgets.dialogs.modals import Field, FormScreen, PickScreen
 from widgets.panes.approvals import ApprovalsPane
 
@@ -82,3 +88,41 @@ async def test_a_provider_that_never_answered_is_said_so(tmp_path: Path) -> None
         text = str(status.render())
         assert "beta never answered, nothing shown from it: " in text
         assert "never ok" not in text
+
+
+async def test_each_override_is_named_for_what_it_is(tmp_path: Path) -> None:
+    """Approvals' override is the emergency bypass of a vote, Rotation's puts someone on
+    a rotation: at 80x24 each title, key and note says which, in the README's words."""
+    app = QuorumApp(
+        sandbox_session(tmp_path / "data"),
+        now=lambda: PAUSED_AT,
+        poll_interval=0.5,
+        side_interval=0.3,
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: API_PROD in app.services.table.keys)
+        alice = Actions(
+            app.session, identity=Identity("alice", "root", via_seam=True), clock=lambda: PAUSED_AT
+        )
+        ref = (await resolve_target(app.session, "api", "production")).ref
+        made = await alice.propose(Kind.DEPLOY, ref, revision="v9.9.7")
+        await alice.override(made.proposal.id, "outage")
+        alice.close()
+        pane = app.screen_stack[0].query_one(ApprovalsPane)
+        key = f"proposal-{made.proposal.id}"
+        await settle(pilot, lambda: key in pane.items and pane.items[key].awaiting_review)
+        assert title_of(pane).endswith("· 1 emergency override to review")
+        assert any(
+            n.startswith("⚑ emergency override by alice: outage") for n in pane.items[key].notes
+        )
+        keys = {}
+        for command, group in [("apr", "approvals"), ("rot", "rotation")]:
+            await open_by_command(pilot, command, app.pane(group))
+            await pilot.press("question_mark")
+            await settle(pilot, lambda: isinstance(app.screen, HelpScreen))
+            keys[group] = {e.key: e.description for e in app.screen.entries if e.group == group}
+            await pilot.press("escape")
+            await settle(pilot, lambda: not isinstance(app.screen, HelpScreen))
+        assert keys["approvals"]["o"] == "Emergency override"
+        assert keys["approvals"]["R"] == "Review override"
+        assert keys["rotation"]["o"] == "Rotation override"

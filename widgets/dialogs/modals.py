@@ -37,7 +37,12 @@ class Field:
 # Asked once every field passed its own check: a problem only the backend or the
 # engine can see (a revision the provider refuses, a swap the schedule refuses), or None.
 Validate = Callable[[dict[str, str]], Awaitable[str | None]]
-FORM_HINT = "Enter: next field, on the last one submit · Esc: cancel"
+FORM_HINT = "Enter: submit · Esc: cancel"
+# A form of several fields also answers to Tab and Shift-Tab (the screen's focus keys).
+FIELDS_HINT = (
+    "Tab / Shift-Tab: next / previous field · Enter: next field, on the last one submit "
+    "· Esc: cancel"
+)
 PICK_HINT = "↑↓: choose · Enter: pick · Esc: cancel"
 
 
@@ -73,7 +78,7 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
                 yield Label(field.label)
                 yield Input(value=field.value, placeholder=field.placeholder, id=f"f-{field.name}")
             yield Label("", id="form-error", classes="dialog-error")
-            yield Label(FORM_HINT, classes="dialog-hint")
+            yield Label(FIELDS_HINT if len(self.fields) > 1 else FORM_HINT, classes="dialog-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -69,7 +69,7 @@ class ApprovalView:
 
 
 class ApprovalsPane(Pane):
-    """Proposals and their votes; n new, a approve, x reject, o override, R review."""
+    """Proposals and their votes; n new, a approve, x reject, o emergency override, R review."""
 
     TITLE = "approvals"
     COMMAND = "approvals"
@@ -80,7 +80,7 @@ class ApprovalsPane(Pane):
         Binding("n", "propose", "New proposal"),
         Binding("a", "approve", "Approve"),
         Binding("x", "reject", "Reject"),
-        Binding("o", "override", "Override"),
+        Binding("o", "override", "Emergency override"),
         Binding("R", "review", "Review override"),
     ]
 
@@ -218,7 +218,7 @@ class ApprovalsPane(Pane):
         rows = [(key, cells) for key, (_, cells) in built.items()]
         waiting = sum(1 for i in items if i.state in ("open", "blocked", "pending"))
         review = sum(1 for i in items if i.awaiting_review)
-        extra = f" · {count(review, 'override')} to review" if review else ""
+        extra = f" · {count(review, 'emergency override')} to review" if review else ""
         self.set_title(f"approvals ({waiting} waiting){extra}")
         self.table.set_rows(rows, dim={item.key for item in items if item.settled})
         if untouched and items:

@@ -46,7 +46,8 @@ def holder_text(slot: RotationSlot) -> Text:
 
 
 class RotationPane(Pane):
-    """Who holds each rotation now and next; `c` calendar, `o` override, `w`/`t` swaps."""
+    """Who holds each rotation now and next; `c` calendar, `o` rotation override, `w`/`t`
+    swaps."""
 
     TITLE = "rotation"
     COMMAND = "rotation"
@@ -55,7 +56,7 @@ class RotationPane(Pane):
 
     BINDINGS = [
         Binding("c", "calendar", "Calendar"),
-        Binding("o", "override", "Override"),
+        Binding("o", "override", "Rotation override"),
         Binding("w", "offer_swap", "Offer swap"),
         Binding("t", "take_swap", "Take swap"),
     ]

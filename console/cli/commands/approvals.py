@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from console.cli.output import print_json, print_table
+from console.cli.output import Streamed, print_json, print_table
 from console.cli.runner import print_proposal, proposal_json, run_reading
 from console.domain.inert import neutralise
 from console.domain.instants import iso_utc
@@ -18,7 +18,7 @@ from console.domain.model import ProviderApproval
 from console.engine import collector
 from console.engine.actions import Actions
 from console.engine.provider_votes import GateTally, fetch_gate_tallies
-from console.engine.waiting import Waiting, what_waits
+from console.engine.waiting import Waiting, people_first, what_waits
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -83,19 +83,20 @@ def _report(args: argparse.Namespace) -> int:
     if args.json:
         print_json(
             {
-                "proposals": [proposal_json(v) for v in waiting.proposals],
+                "proposals": Streamed(waiting.proposals, proposal_json),
                 "provider_approvals": [
                     _approval_json(a, tallies.get(a.id)) for a in waiting.provider_approvals
                 ],
-                "awaiting_review": [proposal_json(v) for v in waiting.awaiting_review],
+                "awaiting_review": Streamed(waiting.awaiting_review, proposal_json),
                 "incomplete_actions": [r.to_json() for r in waiting.incomplete],
                 "provider_errors": waiting.provider_errors,
             }
         )
         return 1 if waiting.provider_errors else 0
+    # In the console's order (people_first): the newest of what waits at the top.
     if not waiting.proposals:
         print("no open proposals")
-    for view in waiting.proposals:
+    for view in people_first(waiting.proposals):
         print_proposal(view)
     if waiting.provider_approvals:
         print("\nwaiting in providers (quorum vote ID approve|reject):")
@@ -103,12 +104,12 @@ def _report(args: argparse.Namespace) -> int:
             ["id", "environment", "title", "requested", "votes"],
             [
                 [a.id, a.environment, a.title, iso_utc(a.requested_at) or "", _votes(tallies, a)]
-                for a in waiting.provider_approvals
+                for a in people_first(waiting.provider_approvals)
             ],
         )
     if waiting.awaiting_review:
         print("\noverrides awaiting review:")
-        for view in waiting.awaiting_review:
+        for view in people_first(waiting.awaiting_review):
             print_proposal(view)
     if waiting.incomplete:
         print("\nactions that never finished (quorum actions resolve KEY --outcome ...):")

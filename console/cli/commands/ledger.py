@@ -92,12 +92,11 @@ def run_import(args: argparse.Namespace) -> int:
     print(
         neutralise(
             f"imported {path}: {done.proposals} proposals, {done.acts} signed acts, "
-            f"{done.claims} action claims, {done.records} audit records; the chain "
-            f"continues from record {seq} ({digest})"
+            f"{done.claims} action claims, {done.schedule} rotation changes and notices, "
+            f"{done.gate_votes} provider-approval votes, {done.records} audit records; the "
+            f"chain continues from record {seq} ({digest})"
         )
     )
-    for table, n in sorted(done.left.items()):
-        print(f"not imported: {n} rows of {table} (kept in the file only)")
     return exitcodes.OK
 
 

@@ -40,10 +40,11 @@ from console.domain.model import RotationSlot
 from console.engine import rotation_changes
 from console.engine.actions import Actions
 from console.engine.rotation_changes import RotationChange
-from console.engine.session import Session, refuse_beside_postgres, resolve_config
+from console.engine.session import Session, resolve_config
 from console.rotation.changes import span_in_zone
 from console.rotation.schedule import slots_at, stretches
 from console.store import rotation as store
+from console.store.backends import RotationSource, rotation_source
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -129,13 +130,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def _session(args: argparse.Namespace) -> Session:
-    """The config and data directory only: no rotation command talks to a provider.
-    Rotation changes are kept in the SQLite file only, so none runs beside a
-    PostgreSQL ledger (`refuse_beside_postgres`)."""
+    """The config and data directory only: no rotation command talks to a provider."""
     config = resolve_config(args.config, args.sandbox)
-    if config.ledger is not None:
-        refuse_beside_postgres(config)
     return Session(config=config, data_dir=data_dir(), readonly=args.readonly)
+
+
+def _source(session: Session) -> RotationSource:
+    """Where the schedule's changes are kept: the team's ledger, else the SQLite file."""
+    return rotation_source(session.config, session.audit_path)
 
 
 def countdown(delta: timedelta) -> str:
@@ -179,7 +181,7 @@ def _holder_text(holder: str, gap: bool, override: bool = False, swap: bool = Fa
 def run_holders(args: argparse.Namespace) -> int:
     session = _session(args)
     at = parse_when(args.at)
-    slots = slots_at(session.config, at, session.audit_path)
+    slots = slots_at(session.config, at, _source(session))
     zones = {r.name: r.timezone for r in session.config.rotations}
     if args.json:
         print_json(
@@ -213,7 +215,7 @@ def run_schedule(args: argparse.Namespace) -> int:
         session.config,
         start,
         start + timedelta(days=args.days),
-        session.audit_path,
+        _source(session),
         rotation=args.rotation,
         gaps=args.gaps,
     )
@@ -245,7 +247,7 @@ def run_ics(args: argparse.Namespace) -> int:
         session.config,
         start,
         start + timedelta(days=31 * args.months),
-        session.audit_path,
+        _source(session),
         gaps=args.gaps,
     )
     if args.output:
@@ -371,7 +373,7 @@ def run_notify(args: argparse.Namespace) -> int:
         raise UsageError(f"--within: {exc}") from None
     done = asyncio.run(
         send_handoff_notices(
-            session.config, session.audit_path, current_identity().name, within=within
+            session.config, _source(session), current_identity().name, within=within
         )
     )
     if args.json:

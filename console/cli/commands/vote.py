@@ -66,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
                     f"{args.revision}: read it again (`quorum approvals`) before you vote"
                 )
             seen = current.version
-        return await actions.vote(pid, approve, args.comment, seen_version=seen)
+        # The command is the voter's agreement: completing the quorum runs the change
+        # now, as documented; `--revision` is what binds the vote to what they read.
+        return await actions.vote(pid, approve, args.comment, seen_version=seen, confirmed_run=True)
 
     result = run_mutating(args, "vote", cast, json_out=args.json)
     return emit(args, result.proposal, result.outcome)

@@ -69,6 +69,11 @@ class PgAuditLog:
             else:
                 yield self._conn
         except psycopg.Error as exc:
+            if _head_gone(exc):
+                raise AuditError(
+                    f"audit log {self.path}: the chain head was deleted; keep the database "
+                    "as evidence and have its owner restore the ledger from a backup"
+                ) from None
             raise refusal(exc, self.path) from None
 
     def append(
@@ -169,6 +174,8 @@ class PgAuditLog:
                         ((row[:-1], row[-1] or "") for row in signed), signers, members
                     )
         except psycopg.Error as exc:
+            if _head_gone(exc):
+                return VerifyResult(ok=False, checked=0, reason="the chain head was deleted")
             raise refusal(exc, self.path) from None
         return result if bad is None else _bad(*bad)
 
@@ -233,3 +240,13 @@ class PgAuditLog:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _head_gone(exc: BaseException) -> bool:
+    """The owner deleted the chain head's row or dropped its table (the server's
+    functions say so rather than chain a record from nothing)."""
+    import psycopg
+
+    if isinstance(exc, psycopg.errors.DataCorrupted):
+        return True
+    return isinstance(exc, psycopg.errors.UndefinedTable) and "audit_head" in str(exc)

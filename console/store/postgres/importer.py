@@ -2,13 +2,12 @@
 
 The SQLite chain is verified first (a broken one is not carried over as if intact),
 then everything is copied in one transaction by the owner: proposals, their signed
-acts (signatures kept, so they still verify), action claims and the audit records
-with their signatures. The records keep their seq, time, author and hashes, so the
-PostgreSQL chain is the SQLite chain, its head the file's head, and every later
-record links to it: history is never lost, and a head kept elsewhere still pins it.
-
-Rotation changes and provider-approval votes are not copied (the PostgreSQL ledger
-does not keep them yet); the result says how many stay in the file.
+acts (signatures kept, so they still verify), action claims, the rotation's
+overrides, swaps and sent handoff notices, the votes on providers' approvals (signed
+too) with their answers, and the audit records with their signatures. The records
+keep their seq, time, author and hashes, so the PostgreSQL chain is the SQLite
+chain, its head the file's head, and every later record links to it: history is
+never lost, and a head kept elsewhere still pins it.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from console.domain.errors import QuorumError, UsageError
 from console.store.audit import AuditLog
-from console.store.db import from_text
+from console.store.db import from_text, maybe_from_text
 
 if TYPE_CHECKING:
     import psycopg
@@ -36,7 +35,8 @@ class Imported:
     claims: int
     records: int
     head: tuple[int, str]
-    left: dict[str, int]  # what stays in the file, by table
+    schedule: int  # rotation overrides, swaps and handoff notices
+    gate_votes: int
 
 
 def import_sqlite(conn: psycopg.Connection, path: Path) -> Imported:
@@ -99,6 +99,8 @@ def import_sqlite(conn: psycopg.Connection, path: Path) -> Imported:
                 "INSERT INTO quorum.audit_signatures VALUES (%s, %s)",
                 tuple,
             )
+            schedule = _copy_schedule(source, conn)
+            gate_votes = _copy_gates(source, conn)
             conn.execute("UPDATE quorum.audit_head SET seq = %s, hash = %s", head)
             conn.execute(
                 "SELECT setval('quorum.proposals_id_seq', greatest(1, "
@@ -110,18 +112,17 @@ def import_sqlite(conn: psycopg.Connection, path: Path) -> Imported:
                     "UPDATE quorum.proposals SET state = quorum.proposal_state(%s) WHERE id = %s",
                     (pid, pid),
                 )
-        left = {
-            t: _count(source, t) for t in ("rotation_overrides", "rotation_swaps", "gate_votes")
-        }
     finally:
         source.close()
-    return Imported(proposals, acts, claims, records, head, {k: v for k, v in left.items() if v})
+    return Imported(proposals, acts, claims, records, head, schedule, gate_votes)
 
 
 def _require_empty(conn: psycopg.Connection) -> None:
     row = conn.execute(
         "SELECT (SELECT count(*) FROM quorum.proposals) + "
-        "(SELECT count(*) FROM quorum.audit_log) + (SELECT count(*) FROM quorum.action_claims)"
+        "(SELECT count(*) FROM quorum.audit_log) + (SELECT count(*) FROM quorum.action_claims) + "
+        "(SELECT count(*) FROM quorum.rotation_overrides) + "
+        "(SELECT count(*) FROM quorum.rotation_swaps) + (SELECT count(*) FROM quorum.gate_votes)"
     ).fetchone()
     if row is None or row[0]:
         raise UsageError(
@@ -164,8 +165,54 @@ def _copy(
     return copied
 
 
-def _count(source: sqlite3.Connection, table: str) -> int:
-    try:
-        return int(source.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0
+def _copy_schedule(source: sqlite3.Connection, conn: psycopg.Connection) -> int:
+    """Overrides and swaps as they stand (cancelled, taken or withdrawn included), and
+    the handoff notices already sent, so none is sent again. Who sent an imported
+    notice is not in the file: its claimer is left empty."""
+    overrides = _copy(
+        source,
+        conn,
+        "SELECT id, rotation, who, starts_at, ends_at, reason, created_by, created_at, "
+        "cancelled_at, cancelled_by FROM rotation_overrides ORDER BY created_at",
+        "INSERT INTO quorum.rotation_overrides VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        lambda r: (*r[:3], from_text(r[3]), from_text(r[4]), r[5], r[6], from_text(r[7]),
+                   maybe_from_text(r[8]), r[9]),
+    )  # fmt: skip
+    swaps = _copy(
+        source,
+        conn,
+        "SELECT id, rotation, requested_by, starts_at, ends_at, reason, requested_at, "
+        "taken_by, taken_at, withdrawn_at FROM rotation_swaps ORDER BY requested_at",
+        "INSERT INTO quorum.rotation_swaps VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        lambda r: (*r[:3], from_text(r[3]), from_text(r[4]), r[5], from_text(r[6]), r[7],
+                   maybe_from_text(r[8]), maybe_from_text(r[9])),
+    )  # fmt: skip
+    notices = _copy(
+        source,
+        conn,
+        "SELECT rotation, handoff_at, holder, sent_at FROM rotation_notices",
+        "INSERT INTO quorum.rotation_notices VALUES (%s, %s, %s, %s, '')",
+        lambda r: (r[0], from_text(r[1]), r[2], from_text(r[3])),
+    )
+    return overrides + swaps + notices
+
+
+def _copy_gates(source: sqlite3.Connection, conn: psycopg.Connection) -> int:
+    """Each voter's vote with its signature (it still verifies: the same gate, voter,
+    choice, time and comment), and each gate's answer, sent or being sent."""
+    votes = _copy(
+        source,
+        conn,
+        "SELECT gate, voter, approve, at, comment, signature FROM gate_votes ORDER BY at",
+        "INSERT INTO quorum.gate_votes (gate, voter, approve, at, comment, signature) "
+        "VALUES (%s, %s, %s, %s, %s, %s)",
+        lambda r: (r[0], r[1], bool(r[2]), from_text(r[3]), r[4], r[5] or ""),
+    )
+    _copy(
+        source,
+        conn,
+        "SELECT gate, decision, state, by, at, detail FROM gate_answers",
+        "INSERT INTO quorum.gate_answers VALUES (%s, %s, %s, %s, %s, %s)",
+        lambda r: (*r[:4], from_text(r[4]), r[5]),
+    )
+    return votes

@@ -19,7 +19,7 @@ from console.domain.consensus import Kind, Proposal, State
 from console.domain.derive import Facts, Signed
 from console.domain.errors import UsageError
 from console.domain.model import TargetRef
-from console.store.acts import _KIND, _act, body
+from console.store.acts import _KIND, body, gather
 from console.store.postgres.base import PgStore
 
 _ROW = (
@@ -190,28 +190,10 @@ class PgActStore:
     def facts(self, pids: Iterable[int]) -> dict[int, Facts]:
         """As `console.store.acts.ActStore.facts`: unreadable rows prove nothing."""
         ids = sorted(set(pids))
-        found: dict[int, dict[str, list[Signed]]] = {}
         with self.store.reading() as conn:
             rows = conn.execute(
                 "SELECT proposal_id, kind, author, at, body, signature FROM "
                 "quorum.proposal_acts WHERE proposal_id = ANY(%s) ORDER BY seq",
                 (ids,),
             ).fetchall()
-        for pid, kind, author, at, text, signature in rows:
-            try:
-                act = _act(int(pid), kind, author, at, json.loads(text))
-            except (KeyError, TypeError, ValueError, AttributeError):
-                continue
-            found.setdefault(int(pid), {}).setdefault(kind, []).append(Signed(act, signature))
-        return {
-            pid: Facts(
-                kinds["proposal"][0],
-                amendments=tuple(kinds.get("amend", ())),
-                votes=tuple(kinds.get("vote", ())),
-                overrides=tuple(kinds.get("override", ())),
-                withdrawals=tuple(kinds.get("withdraw", ())),
-                reviews=tuple(kinds.get("review", ())),
-            )
-            for pid, kinds in found.items()
-            if "proposal" in kinds
-        }
+        return gather(rows, lambda at: at)

@@ -19,12 +19,20 @@ The SQL rule differs from `console.domain.consensus` in two documented ways: it
 does not check SSH signatures (the server cannot; the authenticated role proves the
 author instead, and clients still verify signatures), and it does not know the
 rotation schedule, so `require_rotation_approval` is checked by clients only.
+
+Migration 2 adds the rotation's overrides, swaps and handoff notices, and the votes
+on providers' own approvals (gates) with the answer one voter claims to send. The
+server writes each with its author from `session_user` and keeps them: an override
+is cancelled and a swap taken or withdrawn by setting its columns once, never by
+rewriting or deleting the row, and a gate vote is a new row (a voter's latest counts).
+Which gate votes count is still the client's check (signatures, members, the policy),
+as for the SQLite file.
 """
 
 from __future__ import annotations
 
 GENESIS = "0" * 64
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _V1 = f"""
 CREATE TABLE quorum.settings (
@@ -125,16 +133,99 @@ CREATE TRIGGER audit_head_kept BEFORE DELETE ON quorum.audit_head
     FOR EACH ROW EXECUTE FUNCTION quorum.refuse_change();
 """
 
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1),)
+_V2 = """
+CREATE TABLE quorum.rotation_overrides (
+    id text PRIMARY KEY,
+    rotation text NOT NULL,
+    who text NOT NULL,
+    starts_at timestamptz NOT NULL,
+    ends_at timestamptz NOT NULL,
+    reason text NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamptz NOT NULL,
+    cancelled_at timestamptz,
+    cancelled_by text,
+    CHECK (ends_at > starts_at)
+);
+CREATE INDEX rotation_overrides_span ON quorum.rotation_overrides (rotation, ends_at, starts_at);
+CREATE TABLE quorum.rotation_swaps (
+    id text PRIMARY KEY,
+    rotation text NOT NULL,
+    requested_by text NOT NULL,
+    starts_at timestamptz NOT NULL,
+    ends_at timestamptz NOT NULL,
+    reason text NOT NULL,
+    requested_at timestamptz NOT NULL,
+    taken_by text,
+    taken_at timestamptz,
+    withdrawn_at timestamptz,
+    CHECK (ends_at > starts_at)
+);
+CREATE INDEX rotation_swaps_span ON quorum.rotation_swaps (rotation, ends_at, starts_at);
+CREATE TABLE quorum.rotation_notices (
+    rotation text NOT NULL,
+    handoff_at timestamptz NOT NULL,
+    holder text NOT NULL,
+    sent_at timestamptz NOT NULL,
+    sent_by text NOT NULL,
+    PRIMARY KEY (rotation, handoff_at, holder)
+);
+CREATE TABLE quorum.gate_votes (
+    seq bigserial PRIMARY KEY,
+    gate text NOT NULL,
+    voter text NOT NULL,
+    approve boolean NOT NULL,
+    at timestamptz NOT NULL,
+    comment text NOT NULL DEFAULT '',
+    signature text NOT NULL DEFAULT ''
+);
+CREATE INDEX gate_votes_gate ON quorum.gate_votes (gate, seq);
+CREATE TABLE quorum.gate_answers (
+    gate text PRIMARY KEY,
+    decision text NOT NULL CHECK (decision IN ('approved', 'rejected')),
+    state text NOT NULL CHECK (state IN ('sending', 'sent')),
+    claimed_by text NOT NULL,
+    at timestamptz NOT NULL,
+    detail text NOT NULL DEFAULT ''
+);
 
-# Replaced on every init. PL/pgSQL throughout, never LANGUAGE sql for anything but a
+-- A schedule change is settled by setting its columns once; none is ever removed.
+CREATE FUNCTION quorum.settle_once() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    before jsonb := to_jsonb(OLD);
+    after jsonb := to_jsonb(NEW);
+    k text;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION '% keeps every change: DELETE refused', TG_TABLE_NAME
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    FOR k IN SELECT jsonb_object_keys(before) LOOP
+        IF before->k <> 'null'::jsonb AND before->k IS DISTINCT FROM after->k THEN
+            RAISE EXCEPTION '%: % is set once, never rewritten', TG_TABLE_NAME, k
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    END LOOP;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER rotation_overrides_settled BEFORE UPDATE OR DELETE ON quorum.rotation_overrides
+    FOR EACH ROW EXECUTE FUNCTION quorum.settle_once();
+CREATE TRIGGER rotation_swaps_settled BEFORE UPDATE OR DELETE ON quorum.rotation_swaps
+    FOR EACH ROW EXECUTE FUNCTION quorum.settle_once();
+CREATE TRIGGER gate_votes_append_only BEFORE UPDATE OR DELETE ON quorum.gate_votes
+    FOR EACH ROW EXECUTE FUNCTION quorum.refuse_change();
+"""
+
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1), (2, _V2))
+
+# Replaced on every init (`FUNCTIONS`). PL/pgSQL throughout, never LANGUAGE sql for anything but a
 # one-expression helper: PostgreSQL plans a SQL function's body again on every call
 # (bench/bench_ledger_pg.py), PL/pgSQL keeps its plans. `$$`-quoted bodies; every
 # SECURITY DEFINER function pins its search_path, so a member cannot shadow a table or
 # operator with one of their own.
 _DEFINER = "SECURITY DEFINER SET search_path = quorum, pg_catalog, pg_temp"
 
-FUNCTIONS = f"""
+CORE_FUNCTIONS = f"""
 CREATE OR REPLACE FUNCTION quorum.is_member(role_name text) RETURNS boolean
 LANGUAGE plpgsql STABLE {_DEFINER} AS $$
 BEGIN
@@ -463,6 +554,15 @@ BEGIN
     WHERE c.key = release.key AND c.outcome = '' AND c.who = quorum.actor();
 END $$;
 
+-- A chain head's row deleted (by the owner, behind disabled triggers) is never guessed.
+CREATE OR REPLACE FUNCTION quorum.head_kept(present boolean) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF NOT present THEN
+        RAISE EXCEPTION 'quorum: the chain head was deleted' USING ERRCODE = 'data_corrupted';
+    END IF;
+END $$;
+
 -- The next record's seq, prev_hash and time, under the head's row lock (held to the
 -- end of the transaction): the author signs these before `audit_append`.
 CREATE OR REPLACE FUNCTION quorum.audit_next(OUT seq bigint, OUT prev_hash text, OUT ts text)
@@ -471,6 +571,7 @@ BEGIN
     PERFORM quorum.actor();
     SELECT h.seq + 1, h.hash INTO seq, prev_hash FROM quorum.audit_head h WHERE h.id = 1
         FOR UPDATE;
+    PERFORM quorum.head_kept(FOUND);
     ts := to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
 END $$;
 
@@ -503,6 +604,7 @@ BEGIN
     END IF;
     SELECT h.seq + 1, h.hash INTO seq, prev_hash FROM quorum.audit_head h WHERE h.id = 1
         FOR UPDATE;
+    PERFORM quorum.head_kept(FOUND);
     ts := to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"');
     hash := encode(sha256(convert_to(quorum.audit_text(seq, ts, who, action, target,
         environment, revision, outcome, comment, key, prev_hash), 'UTF8')), 'hex');
@@ -519,8 +621,208 @@ BEGIN
 END $$;
 """
 
+# The functions on migration 2's tables: the schedule's changes and the gate votes.
+SCHEDULE_FUNCTIONS = f"""
+-- The rotation's changes (migration 2). Each is authored by the session's member and
+-- dated within the clock check; the schedule's own rules (who the config knows, what
+-- one holds) stay the client's: the server does not know the config's rotations.
+CREATE OR REPLACE FUNCTION quorum.rotation_override(
+    change_id text, rotation_name text, holder text, starts timestamptz, ends timestamptz,
+    reason text, at timestamptz
+) RETURNS void LANGUAGE plpgsql VOLATILE {_DEFINER} AS $$
+DECLARE
+    actor_ text := quorum.actor();
+BEGIN
+    PERFORM quorum.check_time(at);
+    IF btrim(coalesce(reason, '')) = '' OR btrim(coalesce(holder, '')) = '' THEN
+        RAISE EXCEPTION 'quorum: an override needs who holds it and a reason'
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF ends <= starts OR ends <= at THEN
+        RAISE EXCEPTION 'quorum: an override''s span must end after its start and in the future'
+            USING ERRCODE = 'check_violation';
+    END IF;
+    INSERT INTO quorum.rotation_overrides (id, rotation, who, starts_at, ends_at, reason,
+        created_by, created_at)
+    VALUES (change_id, rotation_name, holder, starts, ends, reason, actor_, at);
+    PERFORM pg_notify('quorum_ledger', 'rotation.override ' || change_id);
+END $$;
+
+-- Ends an override at `at`; false when it was cancelled first.
+CREATE OR REPLACE FUNCTION quorum.rotation_cancel(change_id text, at timestamptz)
+RETURNS boolean LANGUAGE plpgsql VOLATILE {_DEFINER} AS $$
+DECLARE
+    actor_ text := quorum.actor();
+BEGIN
+    PERFORM quorum.check_time(at);
+    UPDATE quorum.rotation_overrides o SET cancelled_at = at, cancelled_by = actor_
+    WHERE o.id = change_id AND o.cancelled_at IS NULL;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    PERFORM pg_notify('quorum_ledger', 'rotation.override.cancel ' || change_id);
+    RETURN true;
+END $$;
+
+CREATE OR REPLACE FUNCTION quorum.rotation_swap(
+    change_id text, rotation_name text, starts timestamptz, ends timestamptz, reason text,
+    at timestamptz
+) RETURNS void LANGUAGE plpgsql VOLATILE {_DEFINER} AS $$
+DECLARE
+    actor_ text := quorum.actor();
+BEGIN
+    PERFORM quorum.check_time(at);
+    IF ends <= starts OR ends <= at THEN
+        RAISE EXCEPTION 'quorum: a swap''s span must end after its start and in the future'
+            USING ERRCODE = 'check_violation';
+    END IF;
+    INSERT INTO quorum.rotation_swaps (id, rotation, requested_by, starts_at, ends_at, reason,
+        requested_at)
+    VALUES (change_id, rotation_name, actor_, starts, ends, coalesce(reason, ''), at);
+    PERFORM pg_notify('quorum_ledger', 'rotation.swap.request ' || change_id);
+END $$;
+
+-- The session's member takes an open swap someone else offered; false when it was
+-- taken or withdrawn first.
+CREATE OR REPLACE FUNCTION quorum.rotation_take(change_id text, at timestamptz)
+RETURNS boolean LANGUAGE plpgsql VOLATILE {_DEFINER} AS $$
+DECLARE
+    actor_ text := quorum.actor();
+    s quorum.rotation_swaps;
+BEGIN
+    PERFORM quorum.check_time(at);
+    SELECT * INTO s FROM quorum.rotation_swaps w WHERE w.id = change_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'quorum: no swap %', change_id USING ERRCODE = 'no_data_found';
+    END IF;
+    IF s.requested_by = actor_ THEN
+        RAISE EXCEPTION 'quorum: a swap cannot be taken by the person who offered it'
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF s.ends_at <= at THEN
+        RAISE EXCEPTION 'quorum: swap % is over', change_id USING ERRCODE = 'check_violation';
+    END IF;
+    IF s.taken_by IS NOT NULL OR s.withdrawn_at IS NOT NULL THEN
+        RETURN false;
+    END IF;
+    UPDATE quorum.rotation_swaps w SET taken_by = actor_, taken_at = at WHERE w.id = change_id;
+    PERFORM pg_notify('quorum_ledger', 'rotation.swap.take ' || change_id);
+    RETURN true;
+END $$;
+
+-- The requester withdraws their own offer nobody took; false when it was taken or
+-- withdrawn first.
+CREATE OR REPLACE FUNCTION quorum.rotation_withdraw(change_id text, at timestamptz)
+RETURNS boolean LANGUAGE plpgsql VOLATILE {_DEFINER} AS $$
+DECLARE
+    actor_ text := quorum.actor();
+    s quorum.rotation_swaps;
+BEGIN
+    PERFORM quorum.check_time(at);
+    SELECT * INTO s FROM quorum.rotation_swaps w WHERE w.id = change_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'quorum: no swap %', change_id USING ERRCODE = 'no_data_found';
+    END IF;
+    IF s.requested_by <> actor_ THEN
+        RAISE EXCEPTION 'quorum: only % can withdraw swap %', s.requested_by, change_id
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF s.taken_by IS NOT NULL OR s.withdrawn_at IS NOT NULL THEN
+        RETURN false;
+    END IF;
+    UPDATE quorum.rotation_swaps w SET withdrawn_at = at WHERE w.id = change_id;
+    PERFORM pg_notify('quorum_ledger', 'rotation.swap.withdraw ' || change_id);
+    RETURN true;
+END $$;
+
+-- One notice per handoff: true when this call claimed it.
+CREATE OR REPLACE FUNCTION quorum.rotation_notice_claim(
+    rotation_name text, handoff timestamptz, holder_name text
+) RETURNS boolean LANGUAGE plpgsql VOLATILE {_DEFINER} AS $$
+DECLARE
+    actor_ text := quorum.actor();
+BEGIN
+    INSERT INTO quorum.rotation_notices (rotation, handoff_at, holder, sent_at, sent_by)
+    VALUES (rotation_name, handoff, holder_name, clock_timestamp(), actor_)
+    ON CONFLICT DO NOTHING;
+    RETURN FOUND;
+END $$;
+
+-- Forgets the caller's own claim of a notice no sink took, so a later run retries.
+CREATE OR REPLACE FUNCTION quorum.rotation_notice_release(
+    rotation_name text, handoff timestamptz, holder_name text
+) RETURNS void LANGUAGE plpgsql VOLATILE {_DEFINER} AS $$
+BEGIN
+    DELETE FROM quorum.rotation_notices n
+    WHERE n.rotation = rotation_name AND n.handoff_at = handoff AND n.holder = holder_name
+        AND n.sent_by = quorum.actor();
+END $$;
+
+-- A vote on a provider's own approval by the session's member, with its signature
+-- (checked by clients, as for proposals); refused once the gate's answer was sent.
+CREATE OR REPLACE FUNCTION quorum.gate_vote(
+    gate_id text, approve boolean, at timestamptz, comment text, signature text
+) RETURNS void LANGUAGE plpgsql VOLATILE {_DEFINER} AS $$
+DECLARE
+    actor_ text := quorum.actor();
+    answered quorum.gate_answers;
+BEGIN
+    PERFORM quorum.check_time(at);
+    SELECT * INTO answered FROM quorum.gate_answers a WHERE a.gate = gate_id;
+    IF FOUND AND answered.state = 'sent' THEN
+        RAISE EXCEPTION 'quorum: % was already answered (%) by %', gate_id, answered.decision,
+            answered.claimed_by USING ERRCODE = 'check_violation';
+    END IF;
+    INSERT INTO quorum.gate_votes (gate, voter, approve, at, comment, signature)
+    VALUES (gate_id, actor_, approve, at, coalesce(comment, ''), coalesce(signature, ''));
+    PERFORM pg_notify('quorum_ledger', 'gate-vote ' || gate_id);
+END $$;
+
+-- Claims the sending of a gate's answer for the session's member, who has voted on
+-- it; false while another member's claim younger than five minutes stands.
+CREATE OR REPLACE FUNCTION quorum.gate_claim(gate_id text, decision text, at timestamptz)
+RETURNS boolean LANGUAGE plpgsql VOLATILE {_DEFINER} AS $$
+DECLARE
+    actor_ text := quorum.actor();
+BEGIN
+    PERFORM quorum.check_time(at);
+    IF decision NOT IN ('approved', 'rejected') THEN
+        RAISE EXCEPTION 'quorum: a gate is approved or rejected' USING ERRCODE = 'check_violation';
+    END IF;
+    PERFORM 1 FROM quorum.gate_votes v WHERE v.gate = gate_id AND v.voter = actor_;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'quorum: % has not voted on %', actor_, gate_id
+            USING ERRCODE = 'check_violation';
+    END IF;
+    INSERT INTO quorum.gate_answers AS a (gate, decision, state, claimed_by, at)
+    VALUES (gate_id, decision, 'sending', actor_, at)
+    ON CONFLICT (gate) DO UPDATE SET decision = EXCLUDED.decision, state = 'sending',
+        claimed_by = EXCLUDED.claimed_by, at = EXCLUDED.at, detail = ''
+    WHERE a.state = 'sending' AND a.at < EXCLUDED.at - interval '5 minutes';
+    RETURN FOUND;
+END $$;
+
+-- The caller's claimed answer marked sent, or dropped so a later vote retries.
+CREATE OR REPLACE FUNCTION quorum.gate_finish(gate_id text, sent boolean, detail text)
+RETURNS void LANGUAGE plpgsql VOLATILE {_DEFINER} AS $$
+DECLARE
+    actor_ text := quorum.actor();
+BEGIN
+    IF sent THEN
+        UPDATE quorum.gate_answers a SET state = 'sent', detail = gate_finish.detail
+        WHERE a.gate = gate_id AND a.claimed_by = actor_ AND a.state = 'sending';
+    ELSE
+        DELETE FROM quorum.gate_answers a
+        WHERE a.gate = gate_id AND a.claimed_by = actor_ AND a.state = 'sending';
+    END IF;
+    PERFORM pg_notify('quorum_ledger', 'gate-answer ' || gate_id);
+END $$;
+"""
+
+FUNCTIONS = CORE_FUNCTIONS + SCHEDULE_FUNCTIONS
+
 # What a member may call; everything else of the schema they may only read.
-MEMBER_FUNCTIONS = (
+CORE_MEMBER_FUNCTIONS = (
     "quorum.is_member(text)",
     "quorum.actor()",
     "quorum.proposal_state(bigint, timestamptz)",
@@ -536,6 +838,19 @@ MEMBER_FUNCTIONS = (
     "quorum.audit_next()",
     "quorum.audit_append(text, text, text, text, text, text, text, text)",
 )
+SCHEDULE_MEMBER_FUNCTIONS = (
+    "quorum.rotation_override(text, text, text, timestamptz, timestamptz, text, timestamptz)",
+    "quorum.rotation_cancel(text, timestamptz)",
+    "quorum.rotation_swap(text, text, timestamptz, timestamptz, text, timestamptz)",
+    "quorum.rotation_take(text, timestamptz)",
+    "quorum.rotation_withdraw(text, timestamptz)",
+    "quorum.rotation_notice_claim(text, timestamptz, text)",
+    "quorum.rotation_notice_release(text, timestamptz, text)",
+    "quorum.gate_vote(text, boolean, timestamptz, text, text)",
+    "quorum.gate_claim(text, text, timestamptz)",
+    "quorum.gate_finish(text, boolean, text)",
+)
+MEMBER_FUNCTIONS = CORE_MEMBER_FUNCTIONS + SCHEDULE_MEMBER_FUNCTIONS
 
 
 def privileges(member_role: str) -> list[str]:
