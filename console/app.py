@@ -30,6 +30,7 @@ from console.domain.identity import Identity, current_identity
 from console.domain.inert import neutralise
 from console.domain.model import utcnow
 from console.domain.pace import Pace, pace_for
+from console.engine import collector
 from console.engine.hub import Hub, ProviderState
 from console.engine.session import Session, open_session
 from console.tui.feeds import Feeds, guard_panes
@@ -213,6 +214,7 @@ class QuorumApp(App[int]):
         self.feeds.others_mounted()
 
     async def on_unmount(self) -> None:
+        collector.let_back()  # the process may go on (a test run): leave it as found
         await self.hub.stop()
         await self.session.close()
         if self._actions is not None:

@@ -23,7 +23,7 @@ from textual.css.query import NoMatches
 from console.domain.errors import QuorumError
 from console.domain.inert import neutralise
 from console.domain.model import LogLine, ProviderApproval, Series, TargetRef, utcnow
-from console.engine import reads
+from console.engine import collector, reads
 from console.engine.hub import ProviderState
 from console.engine.signing_state import signing_badge
 from console.tui import views
@@ -36,6 +36,7 @@ from widgets.panes.services import ServiceView
 if TYPE_CHECKING:
     from console.engine.actions import ProposalView
     from console.tui.host import Console
+    from widgets.panes.approvals import ApprovalView
 
 METRICS_WINDOW = timedelta(minutes=15)
 RECENT = timedelta(minutes=30)  # settled proposals stay in Approvals this long
@@ -56,13 +57,15 @@ class ShownApprovals:
     with the providers' approvals `provider_items`, and holds until `until`: the first
     instant a proposal expires, a vote stops counting or a settled one leaves the
     window. Its rows' age labels are due to move at `redraw_at`, which redraws the same
-    rows without reading the ledger again."""
+    rows (`rows`, the pane's views of them, in order) without reading or building them
+    again."""
 
     version: tuple[int, int]
     provider_items: list[ProviderApproval]
     until: datetime
     redraw_at: datetime
     shown: tuple[ProposalView, ...] = ()
+    rows: tuple[ApprovalView, ...] = ()
 
     @classmethod
     def of(
@@ -72,8 +75,10 @@ class ShownApprovals:
         now: datetime,
         until: datetime,
         shown: list[ProposalView],
+        rows: tuple[ApprovalView, ...],
     ) -> ShownApprovals:
-        return cls(version, provider_items, until, cls.next_redraw(now, shown), tuple(shown))
+        redraw_at = cls.next_redraw(now, shown)
+        return cls(version, provider_items, until, redraw_at, tuple(shown), rows)
 
     @staticmethod
     def next_redraw(now: datetime, shown: Iterable[ProposalView]) -> datetime:
@@ -454,7 +459,7 @@ class Feeds:
             before = self._approvals_shown
             if before is not None and before.holds(version, self.provider_approvals, now):
                 if now >= before.redraw_at:  # the same rows, their ages moved on
-                    self._show_approvals(list(before.shown))
+                    self._show_approvals(list(before.shown), before.rows)
                     redraw_at = ShownApprovals.next_redraw(now, before.shown)
                     self._approvals_shown = replace(before, redraw_at=redraw_at)
                 return
@@ -472,10 +477,13 @@ class Feeds:
             self._approvals_shown = None
             return
         shown = list(found.values())
+        # What was just read stays until the file changes; with the modules and widgets,
+        # it is most of the heap, which full collections need not walk again.
+        collector.keep_out_of_passes()
         self._open_hidden = hidden
-        self._show_approvals(shown)
+        rows = self._show_approvals(shown)
         self._approvals_shown = ShownApprovals.of(
-            version, self.provider_approvals, now, until, shown
+            version, self.provider_approvals, now, until, shown, rows
         )
         if not self._waiting_said:  # once, at start: what waits for this person
             self._waiting_said = True
@@ -483,23 +491,25 @@ class Feeds:
             if waiting:
                 app.say(waiting, title="waiting for you")
 
-    def _show_approvals(self, proposals: list) -> None:
+    def _show_approvals(
+        self, proposals: list, rows: tuple[ApprovalView, ...] | None = None
+    ) -> tuple[ApprovalView, ...]:
         """In the engine's order (console.engine.waiting.people_first); the pane only
-        renders it."""
+        renders it. `rows` are these proposals' views as built for the last read: a
+        redraw for the ages shows them again. Returns the views shown."""
         from console.engine.waiting import people_first
 
         pane = self.app.approvals_pane
-        pane.show(
-            [
-                views.waiting_view(item)
-                for item in people_first([*proposals, *self.provider_approvals])
-            ]
-        )
+        if rows is None:
+            ordered = people_first([*proposals, *self.provider_approvals])
+            rows = tuple(views.waiting_view(item) for item in ordered)
+        pane.show(rows)
         notes = list(self.provider_errors)
         hidden = self._open_hidden
         if hidden:  # short: the side pane's bottom edge is some 30 columns
             notes.insert(0, f"+{hidden} older: quorum approvals")
         pane.set_status("; ".join(notes))
+        return rows
 
     def reveal_proposal(self, pid: int) -> None:
         """Select proposal `pid` in Approvals (now, or once the next read shows it)."""

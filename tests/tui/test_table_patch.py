@@ -184,3 +184,18 @@ async def test_rows_coming_and_going_off_screen_repaint_nothing() -> None:
         assert table.set_rows(*_rows(_numbers(*range(0, 28, 2), 29))) == 0
         await pilot.pause()
         assert table.drawn == drawn
+
+
+async def test_the_cursor_stays_in_view_when_the_table_gets_fewer_lines() -> None:
+    app = One()
+    async with app.run_test(size=(WIDTH, HEIGHT)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.set_rows(*_rows(_numbers(*range(20))))
+        table.select("k10")  # the last row in view
+        await settle(pilot, lambda: table.size.height == HEIGHT)
+        assert int(table.scroll_y) == 0
+        table.styles.height = HEIGHT - 3
+        await settle(pilot, lambda: table.size.height == HEIGHT - 3)
+        await pilot.pause()
+        assert int(table.scroll_y) <= 10 < int(table.scroll_y) + HEIGHT - 4
+        assert table.cursor_key == "k10"

@@ -292,6 +292,9 @@ class KeyedTable(SteadyScrollView, can_focus=True):
     def on_resize(self, event: events.Resize) -> None:
         self._strips.clear()
         self.virtual_size = self._virtual(event.size)
+        # A pane whose detail grew (a vote arrived) gives its table fewer lines: the
+        # selected row stays in view rather than going under the detail.
+        self._scroll_cursor_into_view()
 
     def on_focus(self) -> None:
         self._refresh_index(self._cursor)

@@ -113,6 +113,9 @@ class AuditPane(Pane):
         # The row the pane itself put the cursor on: until the person moves it, the
         # cursor stays on the newest record as new ones arrive above it.
         self._placed: str | None = None
+        # Each shown record's cells as last built, by sequence number, with the record and
+        # the time and action forms they were built for: a new record builds its own row.
+        self._rows: dict[int, tuple[Record, bool, bool, tuple[Text, ...]]] = {}
 
     def compose(self) -> ComposeResult:
         yield KeyedTable(COLUMNS, empty_text="no audit records yet", id="audit-table")
@@ -160,36 +163,41 @@ class AuditPane(Pane):
     def on_resize(self, event: events.Resize) -> None:
         self.render_rows()
 
+    @staticmethod
+    def _cells(r: Record, seconds: bool, short: bool) -> tuple[Text, ...]:
+        when = (
+            r.ts.strftime("%H:%M:%S" if seconds else "%H:%M")
+            if hasattr(r.ts, "strftime")
+            else str(r.ts)
+        )
+        action = short_action(r.action) if short else r.action
+        return (
+            Text(str(r.seq), style="dim"),
+            Text(when),
+            Text(neutralise(r.who)),
+            Text(neutralise(action), style="bold"),
+            Text(neutralise(r.target)),
+            Text(neutralise(r.environment)),
+            Text(neutralise(r.revision)),
+            Text(neutralise(r.outcome), style=OUTCOME_STYLES.get(r.outcome, "")),
+            Text(neutralise(r.comment), style="dim"),
+        )
+
     def render_rows(self) -> None:
         shown = self.visible()
         # Room for a scrollbar is kept whenever the rows may need one.
         width = self.table.size.width - (2 if len(shown) >= self.table.size.height else 0)
         columns, seconds, short = fitted(shown, width)
         self.table.set_columns(columns)
-        rows = []
+        built = {}
         for r in shown:
-            when = (
-                r.ts.strftime("%H:%M:%S" if seconds else "%H:%M")
-                if hasattr(r.ts, "strftime")
-                else str(r.ts)
-            )
-            action = short_action(r.action) if short else r.action
-            rows.append(
-                (
-                    str(r.seq),
-                    (
-                        Text(str(r.seq), style="dim"),
-                        Text(when),
-                        Text(neutralise(r.who)),
-                        Text(neutralise(action), style="bold"),
-                        Text(neutralise(r.target)),
-                        Text(neutralise(r.environment)),
-                        Text(neutralise(r.revision)),
-                        Text(neutralise(r.outcome), style=OUTCOME_STYLES.get(r.outcome, "")),
-                        Text(neutralise(r.comment), style="dim"),
-                    ),
-                )
-            )
+            was = self._rows.get(r.seq)
+            if was is not None and was[:3] == (r, seconds, short):
+                built[r.seq] = was
+            else:
+                built[r.seq] = (r, seconds, short, self._cells(r, seconds, short))
+        self._rows = built
+        rows = [(str(seq), row[3]) for seq, row in built.items()]
         extra = f" [/{self.filter_text}]" if self.filter_text else ""
         self.set_title(f"audit ({len(rows)}){extra}")
         untouched = self.table.cursor_key in (None, self._placed)

@@ -1,6 +1,6 @@
-"""The Approvals pane redraws its ages without building again the rows that did not
-change: with 200 rows shown, that redraw comes every 15 s, and every 2 s while a row
-is under a minute old."""
+"""Panes redraw without building again the rows that did not change: the Approvals
+pane's ages move every 15 s for 200 rows (every 2 s while a row is under a minute
+old), and the Audit pane keeps 500 records, one more with every change."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 
+from console.store.audit import AuditRecord
 from tests.app_support import settle
 from widgets.panes.approvals import ApprovalsPane, ApprovalView, VoteView
+from widgets.panes.audit import AuditPane
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -23,6 +25,7 @@ class Pane(App):
 
     def compose(self) -> ComposeResult:
         yield ApprovalsPane(lambda: self.clock)
+        yield AuditPane()
 
 
 def _item(n: int, minutes: int, votes: tuple[VoteView, ...] = ()) -> ApprovalView:
@@ -72,3 +75,31 @@ async def test_an_age_redraw_builds_again_only_rows_that_changed(
         pane.show([_item(1, 0), _item(3, 90)])
         pane.show([_item(1, 0), _item(2, 5, (vote,)), _item(3, 90)])
         assert built == ["p1", "p2", "p3", "p2", "p2"]
+
+
+def _record(seq: int) -> AuditRecord:
+    return AuditRecord(seq, START + timedelta(seconds=seq), "bob", "approve", "api", "prod")
+
+
+async def test_a_new_audit_record_builds_its_own_row_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[int] = []
+    build = AuditPane._cells
+
+    def counting(record: AuditRecord, seconds: bool, short: bool) -> tuple[Text, ...]:
+        built.append(record.seq)
+        return build(record, seconds, short)
+
+    monkeypatch.setattr(AuditPane, "_cells", staticmethod(counting))
+    app = Pane()
+    async with app.run_test(size=(120, 30)) as pilot:
+        pane = app.query_one(AuditPane)
+        await settle(pilot, lambda: pane.table.size.height > 0)
+        pane.add([_record(n) for n in range(1, 6)])
+        assert sorted(built) == [1, 2, 3, 4, 5]
+        built.clear()
+        pane.add([_record(6)])
+        assert built == [6]
+        assert pane.table.keys == ["6", "5", "4", "3", "2", "1"]
+        assert pane.table.cells("6")[2:4] == ("bob", "approve")
