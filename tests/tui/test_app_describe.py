@@ -55,6 +55,7 @@ async def test_d_lists_the_pods_and_events_of_a_sandbox_target(tmp_path: Path) -
         await pilot.press("d")  # a read-only console still describes
         await settle(pilot, lambda: isinstance(app.screen, DetailsScreen))
         assert "api@staging" in _text(app, "#details-target")
+        assert str(app.screen.query_one(".details").border_subtitle) == "↑↓ scroll · Esc closes"
         pods = _text(app, "#details-pods")
         for pod in expected.pods:
             assert pod.name in pods

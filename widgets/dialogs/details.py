@@ -80,6 +80,7 @@ class DetailsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog help details") as box:
             box.border_title = self._title()
+            box.border_subtitle = Text("↑↓ scroll · Esc closes")  # as every dialog says
             yield Static(self._summary(), id="details-target")
             yield Static(Text("pods", style="bold underline"), classes="dialog-note")
             yield Static(self._pods(), id="details-pods")
