@@ -21,7 +21,7 @@ class CommandParser(argparse.ArgumentParser):
     to with the near one."""
 
     def error(self, message: str) -> NoReturn:
-        super().error(_misspelt_command(self, message) or message)
+        super().error(_misspelt_command(self, message) or message + _misspelt_choice(self, message))
 
 
 def parse_command_line(
@@ -70,6 +70,25 @@ def _misspelt_command(parser: argparse.ArgumentParser, message: str) -> str:
                     f"unknown command {word!r}; did you mean {near!r}? "
                     f"(`{parser.prog} --help` lists them)"
                 )
+    return ""
+
+
+def _misspelt_choice(parser: argparse.ArgumentParser, message: str) -> str:
+    """`; did you mean 'approve'?` when `message` refuses a word near one of an
+    argument's choices (`quorum vote 1 aprove`), else ""."""
+    from console.domain.suggest import did_you_mean
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) or not action.choices:
+            continue
+        if not all(isinstance(choice, str) for choice in action.choices):
+            continue
+        names = ["/".join(action.option_strings), action.metavar, action.dest]
+        for name in {n for n in names if isinstance(n, str)} - {argparse.SUPPRESS}:
+            refused = message.partition(f"argument {name}: invalid choice: ")[2]
+            word = refused.partition(" (")[0].strip("'")
+            if word:
+                return did_you_mean(word, action.choices)
     return ""
 
 

@@ -103,3 +103,16 @@ def test_a_nested_word_near_nothing_lists_the_choices(capsys: pytest.CaptureFixt
 def test_a_bad_value_is_still_the_commands_own_error(capsys: pytest.CaptureFixture[str]) -> None:
     lines = _usage_error(capsys, "scale", "api", "--env", "staging", "--replicas", "two")
     assert lines[-1].startswith("quorum scale: error: argument --replicas")
+
+
+def test_a_misspelt_choice_is_answered_with_the_near_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lines = _usage_error(capsys, "vote", "1", "aprove")
+    assert lines[-1] == (
+        "quorum vote: error: argument choice: invalid choice: 'aprove' "
+        "(choose from 'approve', 'reject'); did you mean 'approve'?"
+    )
+    lines = _usage_error(capsys, "actions", "resolve", "k", "--outcome", "finshed")
+    assert lines[-1].startswith("quorum actions resolve: error: argument --outcome: invalid")
+    assert lines[-1].endswith("; did you mean 'finished'?")
