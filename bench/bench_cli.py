@@ -9,7 +9,8 @@
   `PYTHONUNBUFFERED=1`. Target <= 2x.
 
 Runs alternate for `--rounds` rounds; medians are compared, of the wall clock and of the
-CPU time (user + system) each process used, which a loaded machine moves less.
+CPU time (user + system) each process used, which a loaded machine moves less; "by round"
+is the median of each round's CPU ratio (its two runs back to back).
 `--tree PATH` runs another checkout (the tree before a change) with the same interpreter;
 `--before PATH` runs that checkout's `approvals --json` too, alternating with this one's
 in every round, so both see the same load (on a shared machine, runs a minute apart
@@ -67,8 +68,10 @@ def timed(code: str, argv: list[str], env: dict[str, str], out: Path) -> tuple[f
     bench (a baseline that exits at a usage error measures nothing)."""
     started = time.perf_counter()
     with out.open("wb") as sink, tempfile.TemporaryFile() as errors:
+        # -P: `-c` would put the current directory first on the path, and run from a
+        # checkout that directory's code, whatever `--tree` names (PYTHONPATH comes after).
         child = subprocess.Popen(
-            [sys.executable, "-c", code, *argv],
+            [sys.executable, "-P", "-c", code, *argv],
             env={**os.environ, **env},
             stdout=sink,
             stderr=errors,
@@ -141,9 +144,13 @@ def main() -> None:
     cpu = {name: statistics.median(v[1] for v in values) for name, values in times.items()}
 
     def compare(a: str, b: str) -> str:
+        """The ratio of the medians, and the median of each round's ratio: the two runs of
+        a round are back to back, so the load moves less between them than between rounds."""
+        paired = statistics.median(x[1] / y[1] for x, y in zip(times[a], times[b], strict=True))
         return (
             f"{wall[a] * 1000:6.0f} vs {wall[b] * 1000:6.0f} ms: {wall[a] / wall[b]:.2f}x; "
-            f"CPU {cpu[a] * 1000:5.0f} vs {cpu[b] * 1000:5.0f} ms: {cpu[a] / cpu[b]:.2f}x"
+            f"CPU {cpu[a] * 1000:5.0f} vs {cpu[b] * 1000:5.0f} ms: {cpu[a] / cpu[b]:.2f}x "
+            f"(by round {paired:.2f}x)"
         )
 
     print(f"tree {args.tree}, {args.rounds} rounds, load average {os.getloadavg()[0]:.1f}")

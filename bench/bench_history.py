@@ -46,7 +46,9 @@ def session(
     data: Path, tree: Path, warmup: float, seconds: float, presses: int
 ) -> tuple[list[float], int]:
     """Key-to-screen latencies and the final RSS (KiB) of one console over `data`."""
-    argv = [sys.executable, "-c", "import sys; from console.cli.main import entry; entry()"]
+    # -P: not the current directory's code first on the path (run from a checkout, it
+    # would be that checkout's whatever `--tree` names); PYTHONPATH picks the tree.
+    argv = [sys.executable, "-P", "-c", "from console.cli.main import entry; entry()"]
     env = {
         "QUORUM_DATA_DIR": str(data),
         "QUORUM_SANDBOX_TEAMMATES": "off",

@@ -68,8 +68,9 @@ def proposals(data: Path, tree: Path, tag: str, count: int) -> list[tuple[float,
         "QUORUM_CONFIG": "",
         "PYTHONPATH": str(tree),
     }
+    # -P: the tree PYTHONPATH names, not the current directory's checkout, comes first.
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, tag, str(count)],
+        [sys.executable, "-P", "-c", CHILD, tag, str(count)],
         env=env,
         capture_output=True,
         text=True,

@@ -24,9 +24,16 @@ def iso_utc(value: datetime | None) -> str | None:
     utc = value if value.tzinfo is UTC else value.astimezone(UTC)
     if utc.year < 1000:  # strftime's year is not padded to four digits
         return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
-    # The same text as strftime's, at a third of the cost: a JSON listing formats tens of
-    # thousands of instants.
-    return utc.isoformat(timespec="seconds")[:-6] + "Z"
+    # The same text as strftime's, at a quarter of the cost (half of `isoformat`'s): a
+    # JSON listing formats tens of thousands of instants.
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (  # noqa: UP031 (an f-string costs twice)
+        utc.year,
+        utc.month,
+        utc.day,
+        utc.hour,
+        utc.minute,
+        utc.second,
+    )
 
 
 # Schedules are computed around a date and a horizon of years: far dates overflow.

@@ -54,6 +54,8 @@ NEVER = datetime.max.replace(tzinfo=UTC)
 
 # The states a cached row may hold for a proposal still pending (the candidates).
 LIVE = (State.OPEN, State.BLOCKED, State.APPROVED)
+# How many candidates are read and derived at a time (the store reads 500 per query).
+PENDING_CHUNK = 500
 
 
 class Pending:
@@ -124,6 +126,8 @@ class Ledger:
             None if signers is None else lru_cache(maxsize=65536)(BulkVerifier(signers).valid)
         )
         self._pending: Pending | None = None
+        # Rotation holders at instants the schedule can no longer change (`holder`).
+        self._holders: dict[tuple[str, datetime], str | None] = {}
 
     @property
     def signed(self) -> bool:
@@ -144,8 +148,17 @@ class Ledger:
         if not policy.require_rotation_approval:
             return None
         rotation = policy.require_rotation_approval
+        key = (rotation, proposal_created)
+        if key in self._holders:
+            return self._holders[key]
         path = rotation_source(self.config, self.path)
-        return holder_at(self.config, rotation, proposal_created, path, as_known=True)
+        found = holder_at(self.config, rotation, proposal_created, path, as_known=True)
+        # Read as known then, the holder stays what it was once no change can still be
+        # dated before that instant (a clock may lag by CLOCK_SKEW): kept from then on,
+        # since each read costs a connection on the PostgreSQL ledger.
+        if proposal_created < self.clock() - CLOCK_SKEW:
+            self._holders[key] = found
+        return found
 
     def version(self) -> tuple[int, int]:
         """A value that changes whenever the ledger does (`ProposalStore.version`)."""
@@ -271,33 +284,41 @@ class Ledger:
         return memo
 
     def _derive_pending(self, version: tuple[int, int], now: datetime) -> Pending:
+        """The candidates derived a chunk at a time, each kept without the acts it
+        replayed: no caller of the list reads them, and held between refreshes they
+        would keep every proposal's acts alive. Read all at once, the acts of 10,000
+        proposals were alive together (~10 MB the console's memory then kept as its
+        own); now those of one chunk are."""
         live = self.store.states(LIVE)
+        ids = sorted(live)
+        kept: list[Derived] = []
+        moved: list[Proposal] = []  # derived in another state than their cached rows say
+        # The few candidates that derived to a final state keep the instants of their
+        # acts ahead for `until`: an invalid one's derivation read no act but its own.
+        settled: list[tuple[list[datetime], Derived]] = []
+        horizon = now + CLOCK_SKEW
         with collector.paused():  # the list kept is built inside too: 10,000 values more
-            facts = self.acts.facts(live)
-            outcomes = self._outcomes(facts)
-            found = [self._derive(facts[pid], now, outcomes) for pid in sorted(facts)]
-            moved = tuple(d.proposal for d in found if d.proposal.state is not live[d.proposal.id])
-            # Kept without the acts replayed: no caller of the list reads them, and held
-            # between refreshes they would keep every proposal's acts alive.
-            result = tuple(
-                Derived(d.proposal, (), d.ignored, d.tally)
-                for d in found
-                if d.proposal.state not in FINAL
-            )
-            # The few candidates that derived to a final state keep the instants of their
-            # acts ahead for `until`: an invalid one's derivation read no act but its own.
-            horizon = now + CLOCK_SKEW
-            settled = [
-                ([s.act.at for s in facts[d.proposal.id].acts() if s.act.at > horizon], d)
-                for d in found
-                if d.proposal.state in FINAL
-            ]
+            for start in range(0, len(ids), PENDING_CHUNK):
+                facts = self.acts.facts(ids[start : start + PENDING_CHUNK])
+                outcomes = self._outcomes(facts)
+                for pid in sorted(facts):
+                    d = self._derive(facts[pid], now, outcomes)
+                    p = d.proposal
+                    if p.state is not live[pid]:
+                        moved.append(p)
+                    slim = Derived(p, (), d.ignored, d.tally)
+                    if p.state in FINAL:
+                        ahead = [s.act.at for s in facts[pid].acts() if s.act.at > horizon]
+                        settled.append((ahead, slim))
+                    else:
+                        kept.append(slim)
+            result = tuple(kept)
 
         def later() -> datetime:
             """`until` from the kept derivations alone: each act dated past the horizon
             was ignored as such (the first check of `derive`), and the proposal's own
             act is its creation."""
-            kept = (
+            waiting = (
                 (
                     [
                         *([d.proposal.created_at] if d.proposal.created_at > horizon else ()),
@@ -307,9 +328,10 @@ class Ledger:
                 )
                 for d in result
             )
-            return min((self.changes_at(ahead, d) for ahead, d in (*settled, *kept)), default=NEVER)
+            changes = (self.changes_at(ahead, d) for ahead, d in (*settled, *waiting))
+            return min(changes, default=NEVER)
 
-        return Pending(version, now, result, moved, later)
+        return Pending(version, now, result, tuple(moved), later)
 
     def twin(self, draft: Proposal) -> Derived | None:
         """The pending proposal that asks for the change `draft` asks for, derived from its

@@ -21,13 +21,14 @@ def describe_outcome(outcome: Outcome) -> str:
 
 def describe_result(done: str, result: Result | Outcome | object) -> str:
     """What a change did, after `done` ("approved proposal 4"): its execution if one ran,
-    else what the proposal still needs."""
+    else what the proposal still needs. A direct change that failed is only its failure:
+    `done` ("scaled api@dev to 99") would say it happened."""
     if isinstance(result, Result):
         if result.outcome is not None:
             return f"{done}, ran: {describe_outcome(result.outcome)}"
         return f"{done}: {result.proposal.summary}"
     if isinstance(result, Outcome):
-        return f"{done}: {describe_outcome(result)}"
+        return f"{done}: {describe_outcome(result)}" if result.ok else describe_outcome(result)
     return done
 
 

@@ -18,7 +18,7 @@ import contextlib
 import json
 import sqlite3
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -261,13 +261,17 @@ class ActStore:
     def facts(self, pids: Iterable[int]) -> dict[int, Facts]:
         """The stored acts of each proposal in `pids` that has its proposal act (`gather`)."""
         ids = sorted(set(pids))
-        rows: list[Any] = []
-        for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
-            marks = ", ".join("?" * len(chunk))
-            with self.store.lock:
-                rows += self.store.conn.execute(
-                    "SELECT proposal_id, kind, author, at, body, signature FROM proposal_acts "
-                    f"WHERE proposal_id IN ({marks}) ORDER BY seq",
-                    chunk,
-                ).fetchall()
-        return gather(rows, from_text)
+
+        def rows() -> Iterator[Any]:
+            """A query's rows at a time: the text of every act is not held at once."""
+            for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+                marks = ", ".join("?" * len(chunk))
+                with self.store.lock:
+                    found = self.store.conn.execute(
+                        "SELECT proposal_id, kind, author, at, body, signature FROM "
+                        f"proposal_acts WHERE proposal_id IN ({marks}) ORDER BY seq",
+                        chunk,
+                    ).fetchall()
+                yield from found
+
+        return gather(rows(), from_text)

@@ -251,11 +251,11 @@ class ProposalStore(Store):
         """The id and cached state of each row in `states`, oldest first: what picks the
         candidates for a derivation, without reading the rest of the rows and their votes
         (which the derivation rebuilds from the acts anyway)."""
-        wanted = [s.value for s in states]
-        sql = f"SELECT id, state FROM proposals WHERE state IN ({', '.join('?' * len(wanted))})"
+        by_value = {s.value: s for s in states}  # looked up, not `State(...)` 10,000 times
+        sql = f"SELECT id, state FROM proposals WHERE state IN ({', '.join('?' * len(by_value))})"
         with self.lock:
-            rows = self.conn.execute(sql + " ORDER BY id", wanted).fetchall()
-        return {pid: State(state) for pid, state in rows}
+            rows = self.conn.execute(sql + " ORDER BY id", list(by_value)).fetchall()
+        return {pid: by_value[state] for pid, state in rows}
 
     def twins(self, draft: Proposal, states: Iterable[State]) -> list[int]:
         """The ids of the rows in `states` that ask for the change `draft` asks for (the

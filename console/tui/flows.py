@@ -94,7 +94,7 @@ class ConsensusFlows:
         """Run one change through the engine's actions; its errors become one line. The
         notice is titled by what happened: `title` (vote, rollback...), or the change a
         step ran ("deploy finished")."""
-        from console.engine.actions import ActionIncomplete, NeedsConsensus, Result
+        from console.engine.actions import ActionIncomplete, NeedsConsensus, Outcome, Result
         from console.engine.presentation import describe_result
 
         app = self.app
@@ -116,7 +116,11 @@ class ConsensusFlows:
         except (QuorumError, ProviderError) as exc:
             app.say(str(exc), error=True, title=f"{title} refused")
         else:
+            # What ran, whether a vote set it off (Result) or it ran directly (Outcome):
+            # a failure is titled and shown as one.
             ran = result.outcome if isinstance(result, Result) else None
+            if isinstance(result, Outcome):
+                ran = result
             said = describe_result(done, result)
             if ran is not None:
                 title = f"{ran.action} {'finished' if ran.ok else 'failed'}"

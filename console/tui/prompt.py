@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from textual.app import SystemCommand
 from textual.suggester import SuggestFromList
 
+from console.domain.suggest import did_you_mean, nearest
 from console.tui.commands import BY_NAME, COMMANDS, CommandTable
 from console.tui.keys import focused_pane, read_only_refusal
 from widgets.base.chrome import CommandBar
@@ -92,7 +93,9 @@ class Prompt:
         parsed = self.table.resolve(text)
         if parsed is None:
             name = text.strip().lstrip(":").split()[0].lower()
-            app.say(f"unknown command :{name} ({self.table.hint()})", error=True)
+            near = nearest(name, self.table.names)
+            guess = f"; did you mean :{near}?" if near else ""
+            app.say(f"unknown command :{name}{guess} ({self.table.hint()})", error=True)
             return False
         if parsed.command == "pane":
             self.focus_pane(parsed.pane or (app.main.lower if not app.main.wide else "services"))
@@ -132,7 +135,9 @@ class Prompt:
             known = app.feeds.known(label)
             if value not in known:
                 app.say(
-                    f"no {label} {value!r} (known: {', '.join(known) or 'none yet'})", error=True
+                    f"no {label} {value!r}{did_you_mean(value, known)} "
+                    f"(known: {', '.join(known) or 'none yet'})",
+                    error=True,
                 )
                 return False
         if what == "env":

@@ -81,8 +81,9 @@ def test_one_text_for_an_outcome_and_a_proposal() -> None:
     assert (
         describe_result("deployed", ok) == "deployed: deploy finished: api at v8 (key proposal-4)"
     )
+    # A failure is said as itself: "retried: ..." would read as if it had worked.
     assert describe_result("retried", again) == (
-        "retried: deploy already ran with key ci-7: failed (image pull failed)"
+        "deploy already ran with key ci-7: failed (image pull failed)"
     )
     assert describe_result("noted", None) == "noted"
     session = open_session(argparse.Namespace(config=None, sandbox=True, readonly=False))

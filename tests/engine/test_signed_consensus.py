@@ -3,8 +3,7 @@ lapsed rejections, rotation handoffs, amendments between read and vote, hijacked
 
 Each test runs on the SQLite file and on a PostgreSQL ledger, where every member acts
 through their own login (the server records it as the author) and the server counts
-again before anything runs. The rotation handoff is the file's alone: rotation
-overrides are not kept on a PostgreSQL ledger (the engine refuses them there).
+again before anything runs.
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ from console.engine.rotation_changes import override_rotation
 from console.engine.session import Session, open_session
 from console.engine.targets import resolve_target
 from console.rotation.schedule import holder_at
+from console.store.backends import rotation_source
 from tests.pg_support import Ledgers
 from tests.signing_support import SshTeam, start_team
 
@@ -262,12 +262,14 @@ def test_a_lapsed_rejection_no_longer_blocks_and_the_proposal_runs(ledger: Ledge
 
 
 def test_a_rotation_override_after_the_votes_does_not_make_an_approval_the_holders(
-    tmp_path: Path,
+    ledger: Ledgers,
 ) -> None:
-    ledger = Ledgers(tmp_path, None, "")  # the file: rotation overrides are kept there
     base = session_of(ledger)
     now = utcnow()
-    holder = holder_at(base.config, "on-call", now, base.audit_path)
+    ledger.act_as("alice")  # reads the rotation's overrides on the ledger
+    holder = holder_at(base.config, "on-call", now, rotation_source(base.config, base.audit_path))
+    assert holder is not None
+    ledger.add_members(holder)
     others = [m for m in MEMBERS if m != holder]
     policy = Policy("production", min_approvals=1, require_rotation_approval="on-call")
     session = session_of(
@@ -293,7 +295,8 @@ def test_a_rotation_override_after_the_votes_does_not_make_an_approval_the_holde
             now + timedelta(hours=1),
             "swap for the afternoon",
         )
-        assert holder_at(session.config, "on-call", now, session.audit_path) == others[1]
+        source = rotation_source(session.config, session.audit_path)
+        assert holder_at(session.config, "on-call", now, source) == others[1]
         view = as_(ledger, session, others[2]).get(pid)
         assert view.state is State.OPEN and view.tally.rotation_holder == holder
         final = await as_(ledger, session, holder).vote(pid, True, confirmed_run=True)

@@ -4,8 +4,7 @@ Each case starts from an intact log of ten records, on the SQLite file or on a
 PostgreSQL ledger. On the file every trigger is dropped (as anyone with write access
 to it can); on PostgreSQL the owner role disables the append-only triggers (as the
 owner can). Then the tables are changed and `verify` must fail naming the first record
-that is no longer what Quorum wrote. Reopening a file recreates a dropped head table:
-that case is the file's alone.
+that is no longer what Quorum wrote.
 """
 
 from __future__ import annotations

@@ -201,3 +201,18 @@ def test_init_upgrades_a_version_1_ledger_in_place_once(
         assert one(alice, "SELECT who FROM quorum.rotation_overrides WHERE id = %s",
                    (change,)) == "carol"  # fmt: skip
         assert one(alice, "SELECT version FROM quorum.schema_version") == 2
+
+
+def test_control_characters_never_reach_another_members_screen(
+    alice: psycopg.Connection,
+) -> None:
+    hostile = "carol\x1b]0;owned\x07"
+    with pytest.raises(psycopg.errors.CheckViolation, match="control characters"):
+        override(alice, holder=hostile)
+    with pytest.raises(psycopg.errors.CheckViolation, match="control characters"):
+        alice.execute(
+            "SELECT quorum.gate_vote('ci:8/production', true, %s, %s, '')",
+            (datetime.now(UTC), "fine\x1b[2J"),
+        )
+    assert one(alice, "SELECT count(*) FROM quorum.rotation_overrides WHERE who = %s",
+               (hostile,)) == 0  # fmt: skip

@@ -139,6 +139,23 @@ async def test_propose_a_typed_revision_checked_before_the_form_closes(tmp_path:
         assert isinstance(app.screen, MainScreen)
 
 
+async def test_a_direct_change_that_failed_is_said_as_a_failure(tmp_path: Path) -> None:
+    """A scale the provider refuses ran and failed: the toast is an error titled so, and
+    never opens with the change as if it were done ("scaled api@dev to 99: ...")."""
+    app = _app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _select(pilot, app, "sim-k8s/api/dev")
+        await pilot.press("s")
+        await settle(pilot, lambda: isinstance(app.screen, FormScreen))
+        app.screen.query_one("#f-replicas").value = "99"  # the sandbox scales up to 50
+        await pilot.press("enter")
+        await settle(pilot, lambda: any("scale failed" in n.title for n in app._notifications))
+        (toast,) = [n for n in app._notifications if "scale failed" in n.title]
+        assert toast.severity == "error"
+        assert toast.message.startswith("scale failed: refused: replicas must be")
+        assert "scaled" not in toast.message
+
+
 # ---- a: the approval that completes the quorum says so and asks ---------------------
 
 

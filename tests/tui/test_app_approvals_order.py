@@ -12,7 +12,7 @@ from console.domain.consensus import Kind
 from console.domain.identity import Identity
 from console.engine.actions import Actions
 from providers.sandbox import PAUSED_AT
-from tests.app_support import move_cursor, open_by_command, sandbox_session, settle
+from tests.app_support import move_cursor, open_by_command, sandbox_session, screen_lines, settle
 from widgets.dialogs.modals import FormScreen, PickScreen
 from widgets.panes.approvals import ApprovalsPane
 
@@ -92,3 +92,38 @@ async def test_waiting_first_newest_first_settled_after_dimmed(tmp_path: Path) -
         assert new not in key.values()
         await settle(pilot, lambda: pane.selected is not None and pane.selected.key == new)
         await settle(pilot, lambda: f"deploy api@production to {revision}" in _detail(app))
+
+
+async def test_the_detail_takes_the_room_the_rows_leave(tmp_path: Path) -> None:
+    """At 80x24 one proposal with its long outcome and two votes: every vote shows under
+    it, in the rows the table does not need; with more proposals the rows keep most of
+    the pane."""
+    clock = Clock()
+    session = sandbox_session(tmp_path / "data")
+    app = QuorumApp(session, now=clock, poll_interval=0.5, side_interval=0.3)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: API_PROD in app.services.table.keys)
+        move_cursor(app.services.table, API_PROD)
+        await settle(pilot, lambda: app.selected is not None and app.selected.key == API_PROD)
+        ref = app.selected.target.ref
+        mates = {
+            name: Actions(session, identity=Identity(name, "root", via_seam=True), clock=clock)
+            for name in ("alice", "bob", "carol")
+        }
+        made = await mates["alice"].propose(Kind.DEPLOY, ref, revision="v9.9.1", reason="x" * 90)
+        await mates["bob"].vote(made.proposal.id, True, "fine by me")
+        await mates["carol"].vote(made.proposal.id, False, "wait for the fix")
+        await open_by_command(pilot, "apr", lambda: _pane(app))
+        pane = _pane(app)
+        await settle(pilot, lambda: len(pane.items) == 1 and len(pane.selected.votes) == 2)
+        await settle(pilot, lambda: "wait for the fix" in " ".join(screen_lines(app)))
+        assert "fine by me" in " ".join(screen_lines(app))
+        for n in range(2, 9):
+            clock.now = PAUSED_AT + timedelta(seconds=n)
+            await mates["alice"].propose(Kind.DEPLOY, ref, revision=f"v9.9.{n}")
+        for actions in mates.values():
+            actions.close()
+        await settle(pilot, lambda: len(pane.items) == 8)
+        await settle(
+            pilot, lambda: pane.table.size.height - 1 >= 0.6 * pane.content_size.height - 1
+        )

@@ -141,3 +141,21 @@ async def test_a_read_only_console_neither_offers_nor_runs_a_change(tmp_path: Pa
         await pilot.press("colon", *"rollback", "enter")
         await settle(pilot, lambda: any("read-only console: :rollback" in m for m in app.notices))
         assert app.screen is app.main
+
+
+async def test_a_misspelt_command_or_scope_is_answered_with_the_near_name(tmp_path: Path) -> None:
+    """As the command line answers `--env prod`: the near name, in the one line."""
+    provider = FakeProvider("alpha", standard_targets(), tmp_path)
+    app = QuorumApp(make_session(tmp_path / "data", [provider]), now=lambda: NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: len(app.services.table.keys) == 4)
+        for typed, said in [
+            ("veify", "unknown command :veify; did you mean :verify? (try "),
+            ("env prod", "no environment 'prod'; did you mean 'production'? (known: "),
+            ("ctx alpah", "no provider 'alpah'; did you mean 'alpha'? (known: alpha)"),
+        ]:
+            await pilot.press("colon", *typed, "enter")
+            await settle(pilot, lambda s=said: any(s in m for m in app.notices))
+        await pilot.press("colon", *"zzz", "enter")
+        await settle(pilot, lambda: any("unknown command :zzz (try " in m for m in app.notices))
+        assert app.prompt.environment is None and app.is_running

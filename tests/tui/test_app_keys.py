@@ -130,7 +130,7 @@ async def test_readonly_removes_mutating_keys_and_says_why(tmp_path: Path) -> No
         assert not {"o", "w", "t"} & set(groups["rotation"])
         await pilot.press("o")
         assert isinstance(app.screen, MainScreen)  # no override form opened
-        assert any("read-only console: override" in m for m in app.notices)
+        assert any("read-only console: rotation override is disabled" in m for m in app.notices)
         await pilot.press("colon", *"apr", "enter")
         await settle(pilot, lambda: focused_pane(app) is app.pane("approvals"))
         await pilot.press("a")

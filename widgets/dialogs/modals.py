@@ -74,11 +74,29 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
             box.border_title = Text(neutralise(self.form_title))
             if self.note:
                 yield Label(Text(neutralise(self.note)), classes="dialog-note")
+            compact = self._compact(self.app.size.height)
             for field in self.fields:
                 yield Label(field.label)
-                yield Input(value=field.value, placeholder=field.placeholder, id=f"f-{field.name}")
+                yield Input(
+                    value=field.value,
+                    placeholder=field.placeholder,
+                    id=f"f-{field.name}",
+                    compact=compact,
+                )
             yield Label("", id="form-error", classes="dialog-error")
             yield Label(FIELDS_HINT if len(self.fields) > 1 else FORM_HINT, classes="dialog-hint")
+
+    def _compact(self, height: int) -> bool:
+        """Whether the fields go without their borders: where bordered ones (three
+        lines each) would push the last fields, the error line and the keys below a
+        short terminal's edge (the rotation override's five fields at 80x24)."""
+        bordered = 4 * len(self.fields) + 8  # with the note, error, keys and frame
+        return bordered > height * 9 // 10  # the dialog's max-height
+
+    def on_resize(self) -> None:
+        compact = self._compact(self.app.size.height)
+        for field in self.query(Input):
+            field.compact = compact
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -125,6 +125,7 @@ class ApprovalsPane(Pane):
         # The row the pane itself put the cursor on; while the person has not moved it,
         # it stays on the first row as rows come and go.
         self._placed: str | None = None
+        self._detail_room = 0  # the detail's height limit as last set (_fit_detail)
         # Each row's cells as last built, by key: a redraw for the ages (every 15 s, every
         # 2 s while a row is under a minute old) rebuilds only the rows that changed.
         self._rows: dict[str, tuple[ApprovalView, tuple[Text, ...]]] = {}
@@ -226,6 +227,24 @@ class ApprovalsPane(Pane):
             self.table.select(self._placed)
         self._select_wanted()
         self.show_detail()
+        self._fit_detail()
+
+    def on_resize(self) -> None:
+        self._fit_detail()
+
+    def _fit_detail(self) -> None:
+        """The selected proposal's detail takes the lines the rows leave, and never less
+        than 40% of the pane: with a few proposals every vote of the selected one shows
+        (at 80x24 a fixed share cut them off under its outcome), with many the rows keep
+        the rest. Set only when it changes: the same rows redrawn lay nothing out."""
+        inner = self.content_size.height
+        if inner <= 0:
+            return
+        rows = len(self.items) + 1  # and the header
+        room = max(inner - rows, (inner * 2 + 4) // 5)
+        if room != self._detail_room:
+            self._detail_room = room
+            self.query_one("#approval-detail", Static).styles.max_height = room
 
     @staticmethod
     def _cells(item: ApprovalView, age_label: str) -> tuple[Text, ...]:

@@ -93,12 +93,13 @@ class PgProposalStore(PgStore):
 
     def states(self, states: Iterable[State]) -> dict[int, State]:
         """The id and listed state of each proposal in `states`, oldest first."""
+        by_value = {s.value: s for s in states}  # looked up, not `State(...)` for each row
         with self.reading() as conn:
             rows = conn.execute(
                 "SELECT id, state FROM quorum.proposals WHERE state = ANY(%s) ORDER BY id",
-                ([s.value for s in states],),
+                (list(by_value),),
             ).fetchall()
-        return {int(pid): State(state) for pid, state in rows}
+        return {int(pid): by_value[state] for pid, state in rows}
 
     def twins(self, draft: Proposal, states: Iterable[State]) -> list[int]:
         """The ids of the proposals in `states` that may ask for the change `draft` asks

@@ -623,6 +623,17 @@ END $$;
 
 # The functions on migration 2's tables: the schedule's changes and the gate votes.
 SCHEDULE_FUNCTIONS = f"""
+-- What a member writes is shown on other members' screens: no control characters
+-- (tab and newline aside), as for audit records.
+CREATE OR REPLACE FUNCTION quorum.check_text(VARIADIC texts text[]) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF array_to_string(texts, '') ~ '[\\x01-\\x08\\x0b-\\x1f\\x7f-\\x9f]' THEN
+        RAISE EXCEPTION 'quorum: control characters are never written into the ledger'
+            USING ERRCODE = 'check_violation';
+    END IF;
+END $$;
+
 -- The rotation's changes (migration 2). Each is authored by the session's member and
 -- dated within the clock check; the schedule's own rules (who the config knows, what
 -- one holds) stay the client's: the server does not know the config's rotations.
@@ -634,6 +645,7 @@ DECLARE
     actor_ text := quorum.actor();
 BEGIN
     PERFORM quorum.check_time(at);
+    PERFORM quorum.check_text(change_id, rotation_name, holder, reason);
     IF btrim(coalesce(reason, '')) = '' OR btrim(coalesce(holder, '')) = '' THEN
         RAISE EXCEPTION 'quorum: an override needs who holds it and a reason'
             USING ERRCODE = 'check_violation';
@@ -672,6 +684,7 @@ DECLARE
     actor_ text := quorum.actor();
 BEGIN
     PERFORM quorum.check_time(at);
+    PERFORM quorum.check_text(change_id, rotation_name, reason);
     IF ends <= starts OR ends <= at THEN
         RAISE EXCEPTION 'quorum: a swap''s span must end after its start and in the future'
             USING ERRCODE = 'check_violation';
@@ -742,6 +755,7 @@ CREATE OR REPLACE FUNCTION quorum.rotation_notice_claim(
 DECLARE
     actor_ text := quorum.actor();
 BEGIN
+    PERFORM quorum.check_text(rotation_name, holder_name);
     INSERT INTO quorum.rotation_notices (rotation, handoff_at, holder, sent_at, sent_by)
     VALUES (rotation_name, handoff, holder_name, clock_timestamp(), actor_)
     ON CONFLICT DO NOTHING;
@@ -768,6 +782,7 @@ DECLARE
     answered quorum.gate_answers;
 BEGIN
     PERFORM quorum.check_time(at);
+    PERFORM quorum.check_text(gate_id, comment);
     SELECT * INTO answered FROM quorum.gate_answers a WHERE a.gate = gate_id;
     IF FOUND AND answered.state = 'sent' THEN
         RAISE EXCEPTION 'quorum: % was already answered (%) by %', gate_id, answered.decision,
