@@ -248,7 +248,7 @@ class Feeds:
     def _say_unread(self) -> None:
         """The ledger's panes, before anything was read from it, say it is out of
         reach: an empty table there would look like a team with nothing waiting."""
-        unread = "the ledger is out of reach: nothing read from it yet"
+        unread = "ledger out of reach: not read yet"  # fits a side pane at 120 columns
         with contextlib.suppress(NoMatches):
             for pane in (self.app.approvals_pane, self.app.audit_pane, self.app.rotation_pane):
                 pane.table.set_empty_text(unread if self._never_reached else None)
@@ -573,6 +573,8 @@ class Feeds:
         finally:
             self._reading_approvals = False
         self.provider_approvals, self.provider_errors = asked.items, asked.errors
+        if self.ledger_error is not None:
+            return  # the ledger's proposals are read with them once it is back
         with contextlib.suppress(NoMatches):
             await self.refresh_approvals()
 

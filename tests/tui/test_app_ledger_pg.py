@@ -250,7 +250,7 @@ async def test_a_console_started_while_the_server_is_stopped_serves_the_provider
         await settle(pilot, lambda: app.feeds.started)
         for pane in (_pane(app), _audit(app), app.screen.query_one(RotationPane)):
             assert pane.table.keys == []
-            assert pane.table.empty_text.startswith("the ledger is out of reach"), pane
+            assert pane.table.empty_text == "ledger out of reach: not read yet", pane
         lines = "\n".join(screen_lines(app))
         assert "no proposal waits for a vote" not in lines
         assert "no rotation configured" not in lines
@@ -268,6 +268,10 @@ async def test_a_console_started_while_the_server_is_stopped_serves_the_provider
         with pytest.raises(LedgerUnreachable, match="cannot vote: the ledger .* out of reach"):
             await app.actions.vote(1, approve=True)
         assert app.is_running
+        # A stale ledger is not read (no pane says it failed to read it): only the
+        # watch tries it, and the providers' own approvals were asked meanwhile.
+        assert app.feeds._last_slow is not None and not app.feeds._reading_approvals
+        assert not any(str(p.border_subtitle or "") for p in (_pane(app), _audit(app)))
         own_server.start()
         # The server answers: who acts is the role it authenticated, and the
         # ledger's panes are read without restarting the console.
