@@ -265,6 +265,12 @@ async def test_a_console_started_while_the_server_is_stopped_serves_the_provider
             assert f"cannot {doing}: the ledger {team.url} is out of reach (" in line, line
             assert line.endswith("nothing was changed or kept to send later"), line
             assert app.screen is app.screen_stack[0]
+        said = len(app.notices)  # a `:` command too, before any dialog asks anything
+        await pilot.press("colon", *"propose", "enter")
+        await settle(pilot, lambda: len(app.notices) > said)
+        (line,) = list(app.notices)[said:]
+        assert f"cannot propose a change: the ledger {team.url} is out of reach (" in line
+        assert app.screen is app.screen_stack[0]
         with pytest.raises(LedgerUnreachable, match="cannot vote: the ledger .* out of reach"):
             await app.actions.vote(1, approve=True)
         assert app.is_running
