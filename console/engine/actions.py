@@ -413,12 +413,16 @@ class Actions:
             self.signer.member = user
 
     def _drop_connections(self) -> None:
-        """The server ended the stores' connections: each connects again when next used."""
+        """The server ended the stores' connections: each connects again when next used,
+        the process's kept ones (rotation, gate votes) too."""
+        from console.store.postgres.base import drop_kept
+
         ledger = self._ledger
         for store in (self._audit_log, ledger.store if ledger else None, self._claims):
             drop = getattr(store, "drop", None)
             if drop is not None:
                 drop()
+        drop_kept()
 
     def close(self) -> None:
         if self._watch is not None:

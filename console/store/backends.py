@@ -86,11 +86,12 @@ def rotation_source(config: Config, path: Path) -> RotationSource:
 
 
 def open_rotation(source: RotationSource) -> RotationStore | PgRotationStore:
-    """The rotation store at `source` (`rotation_source`), open; the caller closes it."""
+    """The rotation store at `source` (`rotation_source`), open; the caller closes it
+    (on PostgreSQL the process keeps its connection for the next one)."""
     if isinstance(source, LedgerConfig):
         from console.store.postgres.rotation import PgRotationStore
 
-        return PgRotationStore(source)
+        return PgRotationStore(source, kept=True)  # opened for every read: one login
     from console.store.rotation import RotationStore
 
     return RotationStore(source)
@@ -111,7 +112,7 @@ def gate_store(config: Config, path: Path) -> GateStore | PgGateStore:
     if config.ledger is not None:
         from console.store.postgres.gates import PgGateStore
 
-        return PgGateStore(config.ledger)
+        return PgGateStore(config.ledger, kept=True)  # opened for every vote: one login
     from console.store.gates import GateStore
 
     return GateStore(path)

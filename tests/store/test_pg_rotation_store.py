@@ -10,6 +10,9 @@ import pytest
 
 from console.domain.settings import LedgerConfig
 from console.store.audit import AuditError
+from console.store.backends import open_rotation
+from console.store.postgres.base import drop_kept
+from console.store.postgres.connect import LedgerUnreachable
 from console.store.postgres.rotation import PgRotationStore
 from console.store.rotation import Override, new_id
 from tests.pg_support import PgServer, initialised
@@ -67,3 +70,36 @@ def test_a_handoff_notice_is_claimed_once_and_released_by_its_claimer_only(
         alice.release_notice("primary", handoff, "bob")
     with store_as(pg_server, database, "bob", monkeypatch) as bob:
         assert bob.claim_notice("primary", handoff, "bob", now)
+
+
+def _backend(ledger: LedgerConfig, server: PgServer, who: str, mp: pytest.MonkeyPatch) -> tuple:
+    for key, value in server.env(who).items():
+        mp.setenv(key, value)
+    with open_rotation(ledger) as db, db.reading() as conn:
+        return conn.execute("SELECT pg_backend_pid(), session_user::text").fetchone()
+
+
+def test_one_connection_is_kept_per_role_and_made_again_once_the_server_ended_it(
+    pg_server: PgServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The schedule opens the store for every read: one login per process and role,
+    not one per read; a connection the server ended is made again, as every store's."""
+    database = initialised(pg_server, "rotation_kept")
+    ledger = LedgerConfig(url=f"postgresql://127.0.0.1:{pg_server.port}/{database}")
+    alice = _backend(ledger, pg_server, "alice", monkeypatch)
+    assert alice[1] == "alice"
+    assert _backend(ledger, pg_server, "alice", monkeypatch) == alice
+    bob = _backend(ledger, pg_server, "bob", monkeypatch)
+    assert bob[1] == "bob" and bob[0] != alice[0]
+    assert _backend(ledger, pg_server, "alice", monkeypatch) == alice
+    # The server ends it: the call that finds it so fails as any store's does (the
+    # ledger out of reach), and the next one connects again as the same role.
+    pg_server.psql(f"SELECT pg_terminate_backend({alice[0]})", database)
+    with pytest.raises(LedgerUnreachable):
+        _backend(ledger, pg_server, "alice", monkeypatch)
+    again = _backend(ledger, pg_server, "alice", monkeypatch)
+    assert again[1] == "alice" and again[0] != alice[0]
+    # The console's watch saw the server go: every kept connection is made again.
+    drop_kept()
+    after = _backend(ledger, pg_server, "bob", monkeypatch)
+    assert after[1] == "bob" and after[0] != bob[0]

@@ -1,6 +1,12 @@
 """What every store on the PostgreSQL ledger shares: one connection, one lock, one
 way to write, and the server's errors said as Quorum's.
 
+A store opened again and again in one process (the rotation's and the gate votes',
+opened for each read) asks for a kept connection (`kept=True`): one per process and
+per role the server authenticates, instead of a new login of some 20 ms each time.
+It is reconnected as every store's is: after the watch saw the server go
+(`drop_kept`), or when a call finds it closed or broken.
+
 `writing()` is the counterpart of SQLite's `BEGIN IMMEDIATE`: one transaction that
 first takes a transaction-level advisory lock, so a client's read-check-write (is
 this change already proposed? does this vote still count?) is serialised with every
@@ -10,6 +16,7 @@ its functions lock the rows they change.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,15 +32,64 @@ if TYPE_CHECKING:
 WRITE_LOCK = 0x71756F72756D2D77
 
 
-class PgStore:
-    """One connection to the ledger for one kind of record; calls one at a time."""
+class Link:
+    """One connection to the ledger, the lock its callers take (calls one at a time),
+    and how deep the writing transaction open on it is."""
 
     def __init__(self, ledger: LedgerConfig) -> None:
-        self.ledger = ledger
-        self.path = ledger.where
         self.conn = connect(ledger)
         self.lock = threading.RLock()
-        self._depth = 0
+        self.depth = 0
+
+
+_kept: dict[tuple[object, ...], Link] = {}
+_kept_lock = threading.Lock()
+
+
+def _role(ledger: LedgerConfig) -> tuple[object, ...]:
+    """What decides the role a connection is authenticated as, in this process: the
+    ledger's parameters and libpq's own variables (PGUSER, PGSERVICE, PGPASSWORD...).
+    A forked child has its own connections (a socket is never shared across them)."""
+    libpq = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("PG")))
+    return (os.getpid(), ledger.conninfo, libpq)
+
+
+def kept_link(ledger: LedgerConfig) -> Link:
+    """The connection this process keeps for the role it is now, opened on first use."""
+    key = _role(ledger)
+    with _kept_lock:
+        link = _kept.get(key)
+        if link is None:
+            link = _kept[key] = Link(ledger)
+        return link
+
+
+def drop_kept() -> None:
+    """The server went away: each kept connection connects again when next used."""
+    with _kept_lock:
+        links = list(_kept.values())
+    for link in links:
+        link.conn.close()
+
+
+class PgStore:
+    """One connection to the ledger for one kind of record; calls one at a time.
+    `kept`: the process's kept connection for this role (`kept_link`), which closing
+    the store leaves open for the next one."""
+
+    def __init__(self, ledger: LedgerConfig, *, kept: bool = False) -> None:
+        self.ledger = ledger
+        self.path = ledger.where
+        self.kept = kept
+        self.link = kept_link(ledger) if kept else Link(ledger)
+
+    @property
+    def conn(self) -> psycopg.Connection:
+        return self.link.conn
+
+    @property
+    def lock(self) -> threading.RLock:
+        return self.link.lock
 
     @contextmanager
     def reading(self) -> Iterator[psycopg.Connection]:
@@ -42,7 +98,7 @@ class PgStore:
 
         with self.lock:
             if self._outermost() and (self.conn.closed or self.conn.broken):
-                self.conn = connect(self.ledger)  # the server came back (or never went)
+                self.link.conn = connect(self.ledger)  # the server came back (or never went)
             try:
                 with self.conn.transaction():
                     yield self.conn
@@ -59,13 +115,14 @@ class PgStore:
     def writing(self) -> Iterator[psycopg.Connection]:
         """The lock, a transaction and the clients' write lock (taken once, outermost)."""
         with self.reading() as conn:
-            self._depth += 1
+            link = self.link
+            link.depth += 1
             try:
-                if self._depth == 1:
+                if link.depth == 1:
                     conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
                 yield conn
             finally:
-                self._depth -= 1
+                link.depth -= 1
 
     def drop(self) -> None:
         """The server went away: the next call connects again instead of failing on a
@@ -73,6 +130,8 @@ class PgStore:
         self.conn.close()
 
     def close(self) -> None:
+        if self.kept:
+            return  # the next store of this process and role takes it up
         with self.lock:
             self.conn.close()
 
