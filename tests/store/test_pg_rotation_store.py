@@ -11,7 +11,7 @@ import pytest
 from console.domain.settings import LedgerConfig
 from console.store.audit import AuditError
 from console.store.backends import open_rotation
-from console.store.postgres.base import drop_kept
+from console.store.postgres.base import MAX_KEPT, drop_kept
 from console.store.postgres.connect import LedgerUnreachable
 from console.store.postgres.rotation import PgRotationStore
 from console.store.rotation import Override, new_id
@@ -103,3 +103,20 @@ def test_one_connection_is_kept_per_role_and_made_again_once_the_server_ended_it
     drop_kept()
     after = _backend(ledger, pg_server, "bob", monkeypatch)
     assert after[1] == "bob" and after[0] != bob[0]
+
+
+def test_a_process_that_changes_roles_keeps_only_its_latest_few_connections(
+    pg_server: PgServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = initialised(pg_server, "rotation_kept_few")
+    ledger = LedgerConfig(url=f"postgresql://127.0.0.1:{pg_server.port}/{database}")
+    for key, value in pg_server.env("alice").items():
+        monkeypatch.setenv(key, value)
+    connections = []
+    for n in range(MAX_KEPT + 2):  # libpq's variables differ: another login each
+        monkeypatch.setenv("PGAPPNAME", f"quorum-{n}")
+        with open_rotation(ledger) as db:
+            assert db.overrides(datetime.now(UTC), datetime.now(UTC)) == []
+            connections.append(db.conn)
+    assert len({id(c) for c in connections}) == MAX_KEPT + 2
+    assert [c.closed for c in connections] == [True] * 2 + [False] * MAX_KEPT

@@ -42,8 +42,11 @@ class Link:
         self.depth = 0
 
 
-_kept: dict[tuple[object, ...], Link] = {}
+_kept: dict[tuple[object, ...], Link] = {}  # oldest used first
 _kept_lock = threading.Lock()
+# A process acts as one role on one ledger; a long one that changes roles or ledgers
+# (a test run, a script) keeps the latest few, not one login per role ever used.
+MAX_KEPT = 4
 
 
 def _role(ledger: LedgerConfig) -> tuple[object, ...]:
@@ -58,9 +61,16 @@ def kept_link(ledger: LedgerConfig) -> Link:
     """The connection this process keeps for the role it is now, opened on first use."""
     key = _role(ledger)
     with _kept_lock:
-        link = _kept.get(key)
-        if link is None:
-            link = _kept[key] = Link(ledger)
+        link = _kept.pop(key, None) or Link(ledger)
+        _kept[key] = link  # the latest used last
+        for old in list(_kept)[: max(0, len(_kept) - MAX_KEPT)]:
+            idle = _kept[old]
+            if idle.lock.acquire(blocking=False):  # in use by a call now: kept a while more
+                try:
+                    idle.conn.close()
+                    del _kept[old]
+                finally:
+                    idle.lock.release()
         return link
 
 
