@@ -190,7 +190,8 @@ async def test_a_stopped_server_makes_the_ledger_stale_and_a_restarted_one_recov
             # Pressed in the console: the same refusal, before any read or dialog.
             await open_by_command(pilot, "apr", lambda: _pane(app))
             move_cursor(_pane(app).table, "proposal-1")
-            for key, doing in (("a", "vote"), ("x", "vote"), ("o", "override")):
+            changes = (("a", "vote"), ("x", "vote"), ("o", "override"), ("n", "propose a change"))
+            for key, doing in changes:
                 said = len(app.notices)
                 await pilot.press(key)
                 await settle(pilot, lambda said=said: len(app.notices) > said)
