@@ -126,3 +126,17 @@ def test_config_check_on_the_ledger_does_not_judge_the_os_account(
     captured = capsys.readouterr()
     assert "ledger: PostgreSQL at" in captured.out
     assert "does not list" not in captured.err, captured.err
+
+
+def test_config_check_says_what_unsigned_votes_risk_on_the_server_not_a_file(
+    pg_server: PgServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = initialised(pg_server, "check_unsigned")
+    body = f'[ledger]\nurl = "postgresql://127.0.0.1:{pg_server.port}/{name}"\n'
+    assert main(["config", "check", "--config", str(team_config(tmp_path, body))]) == 0
+    (unsigned,) = [
+        line for line in capsys.readouterr().out.splitlines() if line.startswith("votes are")
+    ]
+    assert "shared file" not in unsigned
+    assert "the server names each act's author" in unsigned
+    assert "whoever administers the database server" in unsigned
