@@ -30,18 +30,33 @@ def paused() -> Iterator[None]:
             gc.enable()
 
 
+# How many objects were kept out after the last collection (0: none kept out).
+_kept_after_collecting = 0
+
+
 def keep_out_of_passes() -> None:
     """Leave every object alive now out of the collector's future passes (`gc.freeze`).
 
     A long-running process that holds a large, long-lived heap (the console's modules,
     widgets and a kept list of 10,000 open proposals) pays for it in every full pass,
-    which walks all of it to find nothing: ~80 ms on the event loop, some 30 s apart,
+    which walks all of it to find nothing: 80-300 ms on the event loop, some 30 s apart,
     wherever the allocation that triggers it happens to be (a key's redraw). Objects
-    kept out are still freed by reference counting when dropped; only a cycle among
-    them that becomes garbage later is not found, until `let_back` is called."""
+    kept out are still freed by reference counting when dropped; a cycle among them
+    that becomes garbage is not found while kept out. So once the objects kept out
+    have grown by a quarter since the last collection, they are let back and collected
+    once (one full pass, instead of one every ~30 s), which bounds what such cycles hold."""
+    global _kept_after_collecting
+    grown = gc.get_freeze_count() > _kept_after_collecting * 5 // 4
+    if _kept_after_collecting and grown:
+        gc.unfreeze()
+        gc.collect()
     gc.freeze()
+    if not _kept_after_collecting or grown:
+        _kept_after_collecting = gc.get_freeze_count()
 
 
 def let_back() -> None:
     """Undo `keep_out_of_passes`: the next full pass walks those objects again."""
+    global _kept_after_collecting
+    _kept_after_collecting = 0
     gc.unfreeze()
