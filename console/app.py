@@ -238,9 +238,11 @@ class QuorumApp(App[int]):
             self._actions.close()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A failed worker is a one-line notice; the console carries on."""
+        """A failed worker is a one-line notice; the console carries on. It is named by
+        its group (`catch-up`, `side`...): Textual names an unnamed worker after its
+        coroutine, a function's name no one at the console should read."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.say(f"{event.worker.name or 'task'} failed: {event.worker.error}", error=True)
+            self.say(f"{event.worker.group} failed: {event.worker.error}", error=True)
 
     # ---- notices ------------------------------------------------------------------
 

@@ -18,11 +18,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 from console.domain.acts import ProposalAct
 from console.domain.bulk_verify import BulkVerifier
-from console.domain.consensus import FINAL, Proposal, State, same_change
+from console.domain.consensus import FINAL, Proposal, State, Tally, same_change
 from console.domain.derive import (
     CLOCK_SKEW,
     Act,
@@ -89,7 +90,10 @@ class Pending:
         if self._until is None:
             assert self._later is not None
             # Two threads may both work it out: the same value, from values that stay.
-            self._until, self._later = self._later(), None
+            # A pass over thousands of proposals, whose lists would start collector
+            # passes on the way.
+            with collector.paused():
+                self._until, self._later = self._later(), None
         return self._until
 
     def holds(self, version: tuple[int, int], now: datetime) -> bool:
@@ -289,15 +293,21 @@ class Ledger:
         would keep every proposal's acts alive. Read all at once, the acts of 10,000
         proposals were alive together (~10 MB the console's memory then kept as its
         own); now those of one chunk are."""
-        live = self.store.states(LIVE)
-        ids = sorted(live)
         kept: list[Derived] = []
         moved: list[Proposal] = []  # derived in another state than their cached rows say
         # The few candidates that derived to a final state keep the instants of their
         # acts ahead for `until`: an invalid one's derivation read no act but its own.
         settled: list[tuple[list[datetime], Derived]] = []
         horizon = now + CLOCK_SKEW
-        with collector.paused():  # the list kept is built inside too: 10,000 values more
+        # Equal tallies kept once: thousands of open proposals waiting for their first
+        # vote under the same policy tally alike, and each kept its own (~1 MiB that the
+        # console's resident set kept for 10,000).
+        tallies: dict[Tally, Tally] = {}
+        # The candidates' rows are read inside too (10,000 rows alive at once), and the
+        # list kept is built inside: 10,000 values more.
+        with collector.paused():
+            live = self.store.states(LIVE)
+            ids = sorted(live)
             for start in range(0, len(ids), PENDING_CHUNK):
                 facts = self.acts.facts(ids[start : start + PENDING_CHUNK])
                 outcomes = self._outcomes(facts)
@@ -306,7 +316,10 @@ class Ledger:
                     p = d.proposal
                     if p.state is not live[pid]:
                         moved.append(p)
-                    slim = Derived(p, (), d.ignored, d.tally)
+                    tally = d.tally
+                    if tally is not None:
+                        tally = tallies.setdefault(tally, tally)
+                    slim = Derived(p, (), d.ignored, tally)
                     if p.state in FINAL:
                         ahead = [s.act.at for s in facts[pid].acts() if s.act.at > horizon]
                         settled.append((ahead, slim))
@@ -328,7 +341,7 @@ class Ledger:
                 )
                 for d in result
             )
-            changes = (self.changes_at(ahead, d) for ahead, d in (*settled, *waiting))
+            changes = (self.changes_at(ahead, d) for ahead, d in chain(settled, waiting))
             return min(changes, default=NEVER)
 
         return Pending(version, now, result, tuple(moved), later)

@@ -192,7 +192,8 @@ async def test_a_stopped_server_makes_the_ledger_stale_and_a_restarted_one_recov
             # Pressed in the console: the same refusal, before any read or dialog.
             await open_by_command(pilot, "apr", lambda: _pane(app))
             move_cursor(_pane(app).table, "proposal-1")
-            for key, doing in (("a", "vote"), ("x", "vote"), ("o", "override")):
+            changes = (("a", "vote"), ("x", "vote"), ("o", "override"), ("n", "propose a change"))
+            for key, doing in changes:
                 said = len(app.notices)
                 await pilot.press(key)
                 await settle(pilot, lambda said=said: len(app.notices) > said)
@@ -209,6 +210,22 @@ async def test_a_stopped_server_makes_the_ledger_stale_and_a_restarted_one_recov
         await settle(pilot, lambda: _voters(app) == ["bob"])
         done = await app.actions.vote(1, approve=False, comment="after the restart")
         assert done.proposal.tally.rejections == ("carol",)
+
+
+async def test_a_console_outside_the_team_names_what_the_server_refused_not_its_code(
+    pg_server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mallory may log in but is no member: every read the console starts with is
+    refused, each said as what it was doing, never as a function's name."""
+    team = Team(pg_server, initialised(pg_server, "console_outsider"), tmp_path)
+    app = team.console("mallory", monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: any("catch-up failed" in n for n in app.notices))
+        refused = [n for n in app.notices if "permission denied" in n]
+        assert refused, list(app.notices)
+        assert all("only the team's role may" in n for n in refused)
+        assert not [n for n in app.notices if " _" in n], list(app.notices)
+        assert app.is_running
 
 
 _ids = {"apr": "approvals", "rotation": "rotation"}
