@@ -36,7 +36,7 @@ from console.engine.session import Session, open_session
 from console.tui.feeds import Feeds, guard_panes
 from console.tui.flows import ConsensusFlows
 from console.tui.help import show_help
-from console.tui.keys import ReadOnlyGuard, focused_pane, prompt_allowed
+from console.tui.keys import ChangeGuard, focused_pane, prompt_allowed
 from console.tui.messages import HubChanged
 from console.tui.prompt import Prompt
 from console.tui.rotation_forms import RotationForms
@@ -57,6 +57,8 @@ if TYPE_CHECKING:
     from widgets.panes.rotation import RotationPane
 
 NOTICES_KEPT = 200
+# The top bar's name for who acts on a ledger its server has not answered yet.
+UNKNOWN_USER = "unknown until the ledger answers"
 
 
 class QuorumApp(App[int]):
@@ -88,8 +90,12 @@ class QuorumApp(App[int]):
         log_cap: int = 10_000,
         identity: Identity | None = None,
         pace: Pace | None = None,
+        ledger_unreachable: str | None = None,
     ) -> None:
-        """`pace`, when given, sets the three intervals (see console.domain.pace)."""
+        """`pace`, when given, sets the three intervals (see console.domain.pace).
+        `ledger_unreachable`: why the PostgreSQL ledger was out of reach at start
+        (`console.store.backends.starting_identity`): the console opens on its providers
+        with the ledger stale, and `identity` unknown until the server answers."""
         super().__init__()
         self.pace = pace or Pace(poll=poll_interval, side=side_interval, metrics=metrics_interval)
         poll_interval, side_interval = self.pace.poll, self.pace.side
@@ -99,7 +105,8 @@ class QuorumApp(App[int]):
         self.readonly = session.readonly
         self.log_cap = log_cap
         self.identity = identity or current_identity()
-        self.guard = ReadOnlyGuard(self.readonly)
+        self.ledger_unreachable = ledger_unreachable
+        self.guard = ChangeGuard(self.readonly, self._ledger_refusal)
         self.hub = Hub(session, interval=poll_interval, on_update=self._hub_polled)
         self.feeds = Feeds(self, metrics_interval=metrics_interval, side_interval=side_interval)
         self.flows = ConsensusFlows(self)
@@ -139,8 +146,18 @@ class QuorumApp(App[int]):
                 on_warning=lambda line: self.say(line, error=True, title="warning"),
                 on_progress=self.feeds.progress,
                 clock=self.now,
+                unreachable=self.ledger_unreachable,
             )
         return self._actions
+
+    def _ledger_refusal(self, doing: str) -> str | None:
+        """Why `doing` is refused while the ledger shows stale, None while it is in reach."""
+        error = self.feeds.ledger_error
+        if error is None:
+            return None
+        from console.engine.guard import out_of_reach
+
+        return str(out_of_reach(self.session.config, doing, error))
 
     @property
     def selected(self) -> ServiceView | None:
@@ -221,9 +238,11 @@ class QuorumApp(App[int]):
             self._actions.close()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A failed worker is a one-line notice; the console carries on."""
+        """A failed worker is a one-line notice; the console carries on. It is named by
+        its group (`catch-up`, `side`...): Textual names an unnamed worker after its
+        coroutine, a function's name no one at the console should read."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.say(f"{event.worker.name or 'task'} failed: {event.worker.error}", error=True)
+            self.say(f"{event.worker.group} failed: {event.worker.error}", error=True)
 
     # ---- notices ------------------------------------------------------------------
 
@@ -357,7 +376,7 @@ class QuorumApp(App[int]):
         )
         self.main.query_one(TopBar).show(
             team=self.session.config.team_name,
-            user=self.identity.name,
+            user=self.identity.name or UNKNOWN_USER,
             scope=" ".join(scope),
             panes=[] if wide else list(LOWER),
             current=self.main.lower,
@@ -438,15 +457,18 @@ class QuorumApp(App[int]):
 def run_tui(args: argparse.Namespace) -> int:
     """`quorum` with no command: open the session and run the console until quit."""
     session = open_session(args, postgres_ready=True)
-    who = None
+    who, unreachable = None, None
     if session.config.ledger is not None:
-        from console.store.backends import identity
+        from console.store.backends import starting_identity
 
         # The role the server authenticates: every act the console writes is that
-        # role's, so that is who the panes say "you" of.
-        who = identity(session.config)
+        # role's, so that is who the panes say "you" of (unknown while out of reach).
+        who, unreachable = starting_identity(session.config)
     app = QuorumApp(
-        session, pace=pace_for(bool(getattr(args, "slow_link", False)), os.environ), identity=who
+        session,
+        pace=pace_for(bool(getattr(args, "slow_link", False)), os.environ),
+        identity=who,
+        ledger_unreachable=unreachable,
     )
     result = app.run()
     return int(result or 0)

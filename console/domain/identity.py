@@ -31,6 +31,12 @@ class Identity:
     via_seam: bool = False
 
     @property
+    def known(self) -> bool:
+        """False for a console on a PostgreSQL ledger its server has not answered yet:
+        nobody acts until the server names the role (`unknown_identity`)."""
+        return bool(self.name)
+
+    @property
     def note(self) -> str:
         """What the audit log adds to a record so a seam-chosen identity is never hidden."""
         return f"acting as {self.name} via {ACT_AS_VAR} (uid 0)" if self.via_seam else ""
@@ -43,6 +49,13 @@ def current_identity() -> Identity:
     if chosen and os.getuid() == 0:
         return Identity(name=chosen, os_account=account, via_seam=True)
     return Identity(name=account, os_account=account)
+
+
+def unknown_identity() -> Identity:
+    """Who acts on a PostgreSQL ledger out of reach at start: nobody yet. The server
+    names the actor (`session_user`); a name guessed from PGUSER or the OS account
+    could differ from the role it authenticates, so none is shown or used."""
+    return Identity(name="", os_account=current_user())
 
 
 def require_member(config: Config, identity: Identity, doing: str) -> None:

@@ -59,7 +59,7 @@ from console.engine.deploy_command import (
     run_deploy_command,
 )
 from console.engine.dispatch import CHANGES, capability_of
-from console.engine.guard import refuse_if_readonly
+from console.engine.guard import out_of_reach, refuse_if_readonly
 from console.engine.ledger import AlreadyPending, Ledger, Pending, proposal_key
 from console.engine.owner import Owner, alive, this_process
 from console.engine.reads import bounded
@@ -307,12 +307,15 @@ class Actions:
         on_warning: Callable[[str], None] | None = None,
         on_progress: Progress | None = None,
         clock: Callable[[], datetime] = utcnow,
+        unreachable: str | None = None,
     ) -> None:
         """`on_output` gets a team deploy command's lines; `on_waiting` is called when a
         store call has waited `WAITING_AFTER` seconds (another process holds the file's
         write lock), so a front end can say the change is waiting; `on_warning` is told
         what went wrong beside a change that went through (a notice not delivered), so
-        every front end warns the same way."""
+        every front end warns the same way. `unreachable`: why the PostgreSQL ledger was
+        out of reach when the front end started (its `identity` is then unknown): every
+        change is refused until the watch (`watch_ledger`) reaches the server."""
         self.session = session
         self.config = session.config
         self.identity = identity or backends.identity(self.config)
@@ -330,6 +333,7 @@ class Actions:
         self._claims: ClaimStore | PgClaimStore | None = None
         self._opening = threading.Lock()
         self._watch: LedgerWatch | None = None  # a console's LISTEN on a PostgreSQL ledger
+        self._unreachable = unreachable
         # The open proposals' views as last derived: (file version, when, the ledger's
         # answer they were made from, views).
         self._open: tuple[tuple[int, int], datetime, Pending, tuple[ProposalView, ...]] | None = (
@@ -378,10 +382,11 @@ class Actions:
         is called, from the watch's thread, after each one and when the ledger goes out
         of reach or comes back. False on the SQLite file, whose readers ask
         `ledger_version` (one cheap pragma) instead."""
-        watch = backends.ledger_watch(self.config, on_change)
+        watch = backends.ledger_watch(self.config, on_change, self._unreachable)
         if watch is None:
             return False
         watch.on_lost = self._drop_connections
+        watch.on_reached = self._authenticated
         self._watch = watch
         watch.start()
         return True
@@ -393,8 +398,19 @@ class Actions:
 
     @property
     def ledger_error(self) -> str | None:
-        """Why the watched ledger is out of reach (stale), None while it is not."""
-        return None if self._watch is None else self._watch.error
+        """Why the watched ledger is out of reach (stale), None while it is not; before
+        the watch starts, why it was out of reach at start, if it was."""
+        return self._unreachable if self._watch is None else self._watch.error
+
+    def _authenticated(self, user: str) -> None:
+        """The watch reached the server, which authenticated `user`: a console that
+        started without the ledger acts as that role from now on (the author the
+        server writes on every act), and signs as that member where the team signs."""
+        if self.identity.known:
+            return
+        self.identity = replace(self.identity, name=user)
+        if self.signer is not None:
+            self.signer.member = user
 
     def _drop_connections(self) -> None:
         """The server ended the stores' connections: each connects again when next used."""
@@ -554,18 +570,7 @@ class Actions:
         refuse_if_readonly(self.session.readonly, doing)
         error = self.ledger_error
         if error is not None:
-            raise self._out_of_reach(doing, error)
-
-    def _out_of_reach(self, doing: str, error: str) -> QuorumError:
-        """The refusal of a change while the ledger is out of reach, in one wording
-        wherever that is found (the watch saw it go, or a read just before failed)."""
-        from console.store.postgres.connect import LedgerUnreachable
-
-        where = self.config.ledger.where if self.config.ledger else ""
-        return LedgerUnreachable(
-            f"cannot {doing}: the ledger {where} is out of reach ({error}); nothing "
-            "was changed or kept to send later"
-        )
+            raise out_of_reach(self.config, doing, error)  # the watch saw it go
 
     async def fetch_to_change(self, doing: str, pid: int) -> ProposalView:
         """The proposal a front end shows in the dialog of a change to it (`doing`, as
@@ -579,7 +584,9 @@ class Actions:
             return await self.fetch_proposal(pid)
         except LedgerUnreachable as exc:
             where = self.config.ledger.where if self.config.ledger else ""
-            raise self._out_of_reach(doing, str(exc).removeprefix(f"ledger {where}: ")) from None
+            raise out_of_reach(
+                self.config, doing, str(exc).removeprefix(f"ledger {where}: ")
+            ) from None
 
     def _may(self, doing: str, identity: Identity | None = None, *, strict: bool) -> None:
         """Votes, overrides and reviews need membership; other changes need it once a

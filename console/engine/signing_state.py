@@ -12,10 +12,17 @@ from console.domain.settings import Config
 def signing_status(config: Config) -> str:
     """What the team's votes prove, in one line, for `config check` and the console."""
     if config.signers is None:
+        # On PostgreSQL the members cannot forge (the server names each author); what
+        # keys would add is proof against whoever runs the server.
+        exposed = (
+            "the server names each act's author, but whoever administers the database "
+            "server can add votes or change a proposal's state"
+            if config.ledger is not None
+            else "anyone who can write the shared file can add votes or change a proposal's state"
+        )
         return (
-            "votes are unsigned: [team] allowed_signers is not set, so anyone who can write "
-            "the shared file can add votes or change a proposal's state; set it to sign "
-            "every act with the members' SSH keys"
+            f"votes are unsigned: [team] allowed_signers is not set, so {exposed}; set it "
+            "to sign every act with the members' SSH keys"
         )
     keyless = sorted(m for m in config.members if not config.signers.keys_for(m))
     line = f"votes are signed: {len(config.signers.entries)} keys in {config.signers.source}"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from console.domain.identity import Identity, current_identity
+from console.domain.identity import Identity, current_identity, unknown_identity
 from console.domain.settings import Config, LedgerConfig
 from console.store.audit import AuditLog, RecordSigner
 from console.store.claims import ClaimStore
@@ -66,14 +66,17 @@ def proposal_stores(
     return store, ActStore(store)
 
 
-def ledger_watch(config: Config, on_change: Callable[[], None]) -> LedgerWatch | None:
+def ledger_watch(
+    config: Config, on_change: Callable[[], None], error: str | None = None
+) -> LedgerWatch | None:
     """What tells a console of the ledger's changes on PostgreSQL (LISTEN, not started
-    yet); None on the SQLite file, whose readers ask its `data_version` instead."""
+    yet; stale from the start with `error`); None on the SQLite file, whose readers ask
+    its `data_version` instead."""
     if config.ledger is None:
         return None
     from console.store.postgres.listen import LedgerWatch
 
-    return LedgerWatch(config.ledger, on_change)
+    return LedgerWatch(config.ledger, on_change, error)
 
 
 def rotation_source(config: Config, path: Path) -> RotationSource:
@@ -129,3 +132,18 @@ def identity(config: Config) -> Identity:
     from console.store.postgres.connect import session_user
 
     return Identity(name=session_user(config.ledger), os_account=me.os_account)
+
+
+def starting_identity(config: Config) -> tuple[Identity, str | None]:
+    """Who a console starts as, and why its ledger is out of reach (libpq's line, None
+    while it is in reach). On a PostgreSQL ledger its server may be down when the console is most
+    needed (an incident): then nobody is named yet (`unknown_identity`), the console
+    opens on its providers, and the ledger's watch learns the role once it connects."""
+    if config.ledger is None:
+        return current_identity(), None
+    from console.store.postgres.connect import LedgerUnreachable
+
+    try:
+        return identity(config), None
+    except LedgerUnreachable as exc:
+        return unknown_identity(), str(exc).removeprefix(f"ledger {config.ledger.where}: ")

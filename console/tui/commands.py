@@ -16,25 +16,40 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Command:
     """A console command: its name, aliases, whether it takes an argument, what it does
-    (the palette's line), and whether it changes something (refused read-only)."""
+    (the palette's line), and the change it makes as the engine names it ("restart";
+    empty when it only reads): refused read-only, and while the ledger is out of reach."""
 
     name: str
     aliases: tuple[str, ...] = ()
     argument: str = ""  # shown in the hint; the completion adds a space after the name
     does: str = ""
-    mutating: bool = False
+    changes: str = ""
+
+    @property
+    def mutating(self) -> bool:
+        return bool(self.changes)
 
 
 COMMANDS = (
     Command("env", ("ns", "environment"), "NAME|all", "show one environment in Services"),
     Command("provider", ("ctx", "context"), "NAME|all", "show one provider in Services"),
     Command("describe", ("desc",), does="pods and events of the selected target (d)"),
-    Command("restart", (), does="restart the selected target (r in Services)", mutating=True),
-    Command("scale", (), does="scale the selected target (s in Services)", mutating=True),
-    Command("rollback", ("undo",), does="roll back the selected target (ctrl+l)", mutating=True),
-    Command("propose", ("new",), does="propose a deploy of the selected target (n)", mutating=True),
+    Command("restart", (), does="restart the selected target (r in Services)", changes="restart"),
+    Command("scale", (), does="scale the selected target (s in Services)", changes="scale"),
     Command(
-        "silence", (), does="silence a firing alert for a while, with a comment", mutating=True
+        "rollback", ("undo",), does="roll back the selected target (ctrl+l)", changes="roll back"
+    ),
+    Command(
+        "propose",
+        ("new",),
+        does="propose a deploy of the selected target (n)",
+        changes="propose a change",
+    ),
+    Command(
+        "silence",
+        (),
+        does="silence a firing alert for a while, with a comment",
+        changes="silence an alert",
     ),
     Command("verify", (), does="verify the audit log's hash chain (v in Audit)"),
     Command("calendar", ("cal",), does="the month calendar of every rotation"),

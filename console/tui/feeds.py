@@ -127,7 +127,10 @@ class Feeds:
         self._rotation_due: datetime | None = None  # the next handoff the pane shows
         self._caught_up_generation: int | None = None
         self._side_again = False  # a change was heard while the side panes were read
-        self.ledger_error: str | None = None
+        # Started out of reach: stale from the first frame, and nothing read from the
+        # ledger yet (its panes say so) until the watch first reaches it.
+        self.ledger_error: str | None = app.ledger_unreachable
+        self._never_reached = app.ledger_unreachable is not None
         self.ledger_badge = signing_badge(app.session.config)
         self._loop_thread = threading.get_ident()  # the console is built on its loop's thread
 
@@ -138,6 +141,8 @@ class Feeds:
         self._panes_ready = True
         self.app.paint_chrome()
         self.show_states(self.app.hub.states)
+        if self.ledger_error is not None:
+            self._say_stale(self.ledger_error)
 
     def others_mounted(self) -> None:
         """The panes mounted after the first frame are there: what they show can start.
@@ -148,6 +153,8 @@ class Feeds:
         it feeds are mounted and laid out.
         """
         self._others_ready = True
+        if self._never_reached:
+            self._say_unread()
         if not gc.isenabled():  # paused by `quorum` for the start: see console.cli.main
             gc.enable()
         if self.views:
@@ -165,10 +172,17 @@ class Feeds:
             self.refresh_side(force=True)
         app = self.app
         self._listen()
-        app.run_worker(self._check_audit_head, thread=True, group="head", exit_on_error=False)
         app.set_interval(1.0, self.tick)
         app.set_interval(self.side_interval, self.refresh_side)
         app.set_interval(self.side_interval, self.catch_up)
+        if not self._never_reached:  # else once the watch first reaches the ledger
+            self._first_reads()
+
+    def _first_reads(self) -> None:
+        """What a start reads once from the ledger: a remembered head gone, actions a
+        crash left incomplete."""
+        app = self.app
+        app.run_worker(self._check_audit_head, thread=True, group="head", exit_on_error=False)
         app.call_after_refresh(app.flows.show_incomplete, at_start=True)
 
     def _listen(self) -> None:
@@ -187,28 +201,57 @@ class Feeds:
         """The watch heard a change, or the ledger went out of reach or came back."""
         if not self.app.is_running:
             return
-        error = self.app.actions.ledger_error
+        app = self.app
+        error = app.actions.ledger_error
+        if error is None and not app.identity.known:
+            app.identity = app.actions.identity  # the role the server just authenticated
         if error != self.ledger_error:  # the status line shows the latest reason
             was, self.ledger_error = self.ledger_error, error
             with contextlib.suppress(NoMatches):
-                self._paint_status(self.app.hub.states)
-            where = self.app.actions.config.ledger
-            line = f"ledger {where.where if where else ''}: {error}"
+                self._paint_status(app.hub.states)
+                app.paint_chrome()
+            if (error is None) != (was is None):
+                app.refresh_bindings()  # the changes' keys are shown disabled while stale
             if error is not None and was is None:  # one toast when it goes, one when back
-                self.app.say(
-                    f"{line}; changes are refused until it is back",
-                    error=True,
-                    title="ledger stale",
-                )
+                self._say_stale(error)
             elif error is not None:  # a new reason: the status line has it in brief
-                self.app.record(neutralise(line), title="ledger stale")
-            elif error is None:
-                self.app.say("the ledger is reachable again", title="ledger")
+                app.record(neutralise(self._ledger_line(error)), title="ledger stale")
+            elif self._never_reached:
+                app.say(
+                    f"the ledger is reachable again; you are {app.identity.name}"
+                    " (the role its server authenticated)",
+                    title="ledger",
+                )
+            else:
+                app.say("the ledger is reachable again", title="ledger")
+        if error is None and self._never_reached:
+            self._never_reached = False
+            self._say_unread()
+            self._first_reads()
         if error is None:
             if self._reading_side:
                 self._side_again = True
             self.refresh_side()
             self.catch_up()
+
+    def _ledger_line(self, error: str) -> str:
+        where = self.app.session.config.ledger
+        return f"ledger {where.where if where else ''}: {error}"
+
+    def _say_stale(self, error: str) -> None:
+        self.app.say(
+            f"{self._ledger_line(error)}; changes are refused until it is back",
+            error=True,
+            title="ledger stale",
+        )
+
+    def _say_unread(self) -> None:
+        """The ledger's panes, before anything was read from it, say it is out of
+        reach: an empty table there would look like a team with nothing waiting."""
+        unread = "ledger out of reach: not read yet"  # fits a side pane at 120 columns
+        with contextlib.suppress(NoMatches):
+            for pane in (self.app.approvals_pane, self.app.audit_pane, self.app.rotation_pane):
+                pane.table.set_empty_text(unread if self._never_reached else None)
 
     def tick(self) -> None:
         with contextlib.suppress(NoMatches):  # the panes are gone while shutting down
@@ -418,11 +461,11 @@ class Feeds:
         a watched PostgreSQL ledger, which keeps its overrides and swaps, only when asked
         (ctrl+r, a change made here), after a change was heard, or once a shown handoff
         is due: an idle console sends the server no query."""
+        if self.ledger_error is not None:
+            return False  # stale: the pane keeps what it showed
         generation = self.app.actions.ledger_generation
         if generation is None:
             return slow
-        if self.ledger_error is not None:
-            return False  # stale: the pane keeps what it showed
         if force or generation != self._rotation_generation:
             return True
         return self._rotation_due is not None and self.app.now() >= self._rotation_due
@@ -530,6 +573,8 @@ class Feeds:
         finally:
             self._reading_approvals = False
         self.provider_approvals, self.provider_errors = asked.items, asked.errors
+        if self.ledger_error is not None:
+            return  # the ledger's proposals are read with them once it is back
         with contextlib.suppress(NoMatches):
             await self.refresh_approvals()
 

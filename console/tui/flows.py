@@ -210,6 +210,11 @@ class ConsensusFlows:
         if app.feeds.selected is None:
             app.say("select a target in services first, then press n here")
             return
+        try:  # read-only, a ledger out of reach: said before any form is filled in
+            app.actions.guard("propose a change")
+        except QuorumError as exc:
+            app.say(str(exc), error=True, title="proposal refused")
+            return
         ref = app.feeds.selected.target.ref
         where = f"{ref.service}@{ref.environment}"
         provider = app.feeds.provider_of(ref)

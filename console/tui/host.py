@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from console.engine.actions import Actions
     from console.tui.feeds import Feeds
     from console.tui.flows import ConsensusFlows
-    from console.tui.keys import ReadOnlyGuard
+    from console.tui.keys import ChangeGuard
     from widgets.main import MainScreen
     from widgets.panes.approvals import ApprovalsPane
     from widgets.panes.audit import AuditPane
@@ -36,9 +36,10 @@ class Console(App[int], Protocol):
     session: Session
     hub: Hub
     identity: Identity
+    ledger_unreachable: str | None
     readonly: bool
     now: Callable[[], datetime]
-    guard: ReadOnlyGuard
+    guard: ChangeGuard
     feeds: Feeds
     flows: ConsensusFlows
 

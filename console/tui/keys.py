@@ -1,12 +1,17 @@
-"""The read-only guard: which keys change something, and what a refused key says.
+"""The change guard: which keys change something, and what a refused key says.
 
 One place for the rule. `--readonly` (or a read-only provider) hides every mutating
 binding from the footer and the help, and a mutating key pressed anyway gets one line
-saying why instead of nothing. A pane declares its mutating actions (`MUTATING`);
-the app's own are `APP_MUTATING`, also when a pane binds them (`app.restart`).
+saying why instead of nothing. While the team's ledger is out of reach the same keys
+are shown disabled, and one pressed gets the engine's own refusal of that change
+before any dialog opens or any read is tried. A pane declares its mutating actions
+(`MUTATING`, each with the change as the engine names it); the app's own are
+`APP_MUTATING`, also when a pane binds them (`app.restart`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from textual.app import App
 from textual.binding import Binding
@@ -17,35 +22,51 @@ from widgets.base.pane import Pane
 
 # Bound by the app (rollback) or by the Services pane as `app.restart`, `app.scale`
 # and `app.canary`.
-APP_MUTATING: frozenset[str] = frozenset({"rollback", "restart", "scale", "canary"})
+APP_MUTATING: dict[str, str] = {
+    "rollback": "roll back",
+    "restart": "restart",
+    "scale": "scale",
+    "canary": "act on a canary",
+}
 
 
-def is_mutating(owner: DOMNode, action: str) -> bool:
-    """Whether `action`, bound on `owner`, changes something."""
+def change_of(owner: DOMNode, action: str) -> str | None:
+    """The change `action`, bound on `owner`, makes ("vote"), None when it reads only."""
     name = action.partition("(")[0]
     if name.startswith("app."):
-        return name.removeprefix("app.") in APP_MUTATING
+        return APP_MUTATING.get(name.removeprefix("app."))
     if isinstance(owner, Pane):
-        return name in owner.MUTATING
-    return name in APP_MUTATING
+        return owner.MUTATING.get(name)
+    return APP_MUTATING.get(name)
 
 
-class ReadOnlyGuard:
-    """Allows every action, or (read-only) none that changes something."""
+class ChangeGuard:
+    """Allows every action; none that changes something in a read-only console; and
+    while `ledger_refusal` gives a reason (the ledger is out of reach), such actions
+    are shown but not run, so their key reaches `refusal`."""
 
-    def __init__(self, readonly: bool) -> None:
+    def __init__(
+        self, readonly: bool, ledger_refusal: Callable[[str], str | None] = lambda doing: None
+    ) -> None:
         self.readonly = readonly
+        self.ledger_refusal = ledger_refusal
 
-    def allows(self, owner: DOMNode, action: str) -> bool:
-        return not (self.readonly and is_mutating(owner, action))
+    def allows(self, owner: DOMNode, action: str) -> bool | None:
+        """True, False (hidden: read-only) or None (shown disabled: the ledger is out of
+        reach, Textual's third answer to `check_action`)."""
+        doing = change_of(owner, action)
+        if doing is None:
+            return True
+        if self.readonly:
+            return False
+        return None if self.ledger_refusal(doing) is not None else True
 
     def refusal(self, focused: DOMNode | None, app: App, key: str) -> str | None:
-        """The line for a mutating key pressed in a read-only console, else None.
+        """The line for a mutating key pressed in a read-only console or while the
+        ledger is out of reach, else None.
 
         The focused widget's chain is searched first (a pane's `o` is its own), then
         the app's bindings, as Textual itself resolves a key."""
-        if not self.readonly:
-            return None
         owners: list[DOMNode] = []
         node = focused
         while node is not None:
@@ -55,12 +76,14 @@ class ReadOnlyGuard:
         owners.append(app)
         for owner in owners:
             for binding in type(owner).BINDINGS:
-                if (
-                    isinstance(binding, Binding)
-                    and key in binding.key.split(",")
-                    and is_mutating(owner, binding.action)
-                ):
+                if not isinstance(binding, Binding) or key not in binding.key.split(","):
+                    continue
+                doing = change_of(owner, binding.action)
+                if doing is None:
+                    continue
+                if self.readonly:
                     return read_only_refusal(binding.description.lower())
+                return self.ledger_refusal(doing)
         return None
 
 

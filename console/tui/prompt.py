@@ -101,8 +101,11 @@ class Prompt:
             self.focus_pane(parsed.pane or (app.main.lower if not app.main.wide else "services"))
         elif parsed.command in ("env", "provider"):
             return self.scope(parsed.command, parsed.args[0] if parsed.args else None)
-        elif BY_NAME[parsed.command].mutating and app.readonly:
+        elif (changes := BY_NAME[parsed.command].changes) and app.readonly:
             app.say(read_only_refusal(f":{parsed.command}"), error=True)
+            return False
+        elif changes and (refused := app.guard.ledger_refusal(changes)) is not None:
+            app.say(refused, error=True)  # the ledger is out of reach: before any dialog
             return False
         else:
             self.commands[parsed.command]()

@@ -185,3 +185,30 @@ def test_rotation_changes_and_gate_votes_arrive_too(
 
 def ledger_of(config: Path) -> LedgerConfig:
     return load_config(config).ledger or LedgerConfig()
+
+
+def test_acts_of_someone_outside_the_team_are_carried_over_and_said_not_to_count(
+    pg_server: PgServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A file made under another name (the sandbox's, an account since renamed): its
+    proposal arrives but reads as invalid on the team's ledger, which the import says
+    rather than leaving `approvals` to show it gone."""
+    audit = tmp_path / "trial" / "audit.db"
+    config = tmp_path / "sqlite.toml"
+    config.write_text(TEAM.replace('"carol"]', '"carol", "dave"]') + f'[audit]\npath = "{audit}"\n')
+    monkeypatch.setenv("QUORUM_ACT_AS", "dave")
+    run(capsys, "deploy", "api", "--env", "production", "--revision", "v3.0.0",
+        "--config", str(config))  # fmt: skip
+    monkeypatch.delenv("QUORUM_ACT_AS")
+    target = pg_config(tmp_path, pg_server, initialised(pg_server, "imported_outsider"))
+    as_role(pg_server, monkeypatch, OWNER)
+    code, out, err = run(capsys, "ledger", "import", str(audit), "--config", str(target))
+    assert code == 0, err
+    assert out.startswith(f"imported {audit}: 1 proposals, 1 signed acts")
+    assert err == (
+        "warning: [team] members does not list dave: their 1 act was imported but does not "
+        "count (a proposal of theirs reads as invalid)\n"
+    )

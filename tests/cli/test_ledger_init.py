@@ -13,7 +13,7 @@ from console.domain.settings import Config, LedgerConfig
 from console.store.postgres.schema import SCHEMA_VERSION
 from console.store.postgres.setup import init
 from tests.ci_support import team_config
-from tests.pg_support import OWNER, PgServer, connect_as, fresh_database
+from tests.pg_support import OWNER, PgServer, connect_as, fresh_database, initialised
 
 
 def run(capsys: pytest.CaptureFixture[str], config: Path, *argv: str) -> tuple[int, str, str]:
@@ -105,3 +105,38 @@ def test_a_missing_member_role_is_named_with_the_statement_that_makes_it(
         pytest.raises(UsageError, match="CREATE ROLE ops_team NOLOGIN"),
     ):
         init(conn, Config(members=("alice",)), ledger)
+
+
+def test_config_check_on_the_ledger_does_not_judge_the_os_account(
+    pg_server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """On PostgreSQL the server names who acts (alice, by libpq's login), so the laptop's
+    account, no member's name, is no reason to warn; on the file it still is."""
+    name = initialised(pg_server, "check_cli")
+    monkeypatch.setenv("QUORUM_ACT_AS", "laptop")
+    for key, value in pg_server.env("alice").items():
+        monkeypatch.setenv(key, value)
+    on_file = team_config(tmp_path, "")
+    assert main(["config", "check", "--config", str(on_file)]) == 0
+    assert "does not list laptop" in capsys.readouterr().err
+    body = f'[ledger]\nurl = "postgresql://127.0.0.1:{pg_server.port}/{name}"\n'
+    on_ledger = team_config(tmp_path, body)
+    assert main(["config", "check", "--config", str(on_ledger)]) == 0
+    captured = capsys.readouterr()
+    assert "ledger: PostgreSQL at" in captured.out
+    assert "does not list" not in captured.err, captured.err
+
+
+def test_config_check_says_what_unsigned_votes_risk_on_the_server_not_a_file(
+    pg_server: PgServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = initialised(pg_server, "check_unsigned")
+    body = f'[ledger]\nurl = "postgresql://127.0.0.1:{pg_server.port}/{name}"\n'
+    assert main(["config", "check", "--config", str(team_config(tmp_path, body))]) == 0
+    (unsigned,) = [
+        line for line in capsys.readouterr().out.splitlines() if line.startswith("votes are")
+    ]
+    assert "shared file" not in unsigned
+    assert "the server names each act's author" in unsigned
+    assert "whoever administers the database server" in unsigned

@@ -17,18 +17,20 @@ import pytest
 from console.app import QuorumApp
 from console.config.load import load_config
 from console.domain.identity import Identity
+from console.store.backends import starting_identity
 from console.store.postgres.connect import LedgerUnreachable
 from tests.app_support import (
     FakeProvider,
     make_session,
     move_cursor,
     open_by_command,
+    screen_lines,
     settle,
     standard_targets,
 )
 from tests.paths import ROOT
 from tests.pg_support import PgServer, initialised, running
-from widgets.base.chrome import ProviderStatus
+from widgets.base.chrome import ProviderStatus, TopBar
 from widgets.dialogs.modals import FormScreen
 from widgets.panes.approvals import ApprovalsPane
 from widgets.panes.audit import AuditPane
@@ -190,7 +192,8 @@ async def test_a_stopped_server_makes_the_ledger_stale_and_a_restarted_one_recov
             # Pressed in the console: the same refusal, before any read or dialog.
             await open_by_command(pilot, "apr", lambda: _pane(app))
             move_cursor(_pane(app).table, "proposal-1")
-            for key, doing in (("a", "vote"), ("x", "vote"), ("o", "override")):
+            changes = (("a", "vote"), ("x", "vote"), ("o", "override"), ("n", "propose a change"))
+            for key, doing in changes:
                 said = len(app.notices)
                 await pilot.press(key)
                 await settle(pilot, lambda said=said: len(app.notices) > said)
@@ -207,3 +210,100 @@ async def test_a_stopped_server_makes_the_ledger_stale_and_a_restarted_one_recov
         await settle(pilot, lambda: _voters(app) == ["bob"])
         done = await app.actions.vote(1, approve=False, comment="after the restart")
         assert done.proposal.tally.rejections == ("carol",)
+
+
+async def test_a_console_outside_the_team_names_what_the_server_refused_not_its_code(
+    pg_server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mallory may log in but is no member: every read the console starts with is
+    refused, each said as what it was doing, never as a function's name."""
+    team = Team(pg_server, initialised(pg_server, "console_outsider"), tmp_path)
+    app = team.console("mallory", monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: any("catch-up failed" in n for n in app.notices))
+        refused = [n for n in app.notices if "permission denied" in n]
+        assert refused, list(app.notices)
+        assert all("only the team's role may" in n for n in refused)
+        assert not [n for n in app.notices if " _" in n], list(app.notices)
+        assert app.is_running
+
+
+_ids = {"apr": "approvals", "rotation": "rotation"}
+
+
+def _top(app: QuorumApp) -> str:
+    return str(app.screen_stack[0].query_one(TopBar).render())
+
+
+async def test_a_console_started_while_the_server_is_stopped_serves_the_providers(
+    own_server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """During an incident the ledger may be down: the console still opens on the
+    providers, says the ledger is stale from the first frame, refuses every change
+    and learns who it is once the server answers."""
+    monkeypatch.setenv("PGCONNECT_TIMEOUT", "3")
+    team = Team(own_server, initialised(own_server, "console_cold"), tmp_path)
+    proposed = team.quorum("alice", "propose", "deploy", "api", "--env", "production",
+                           "--revision", "v3.0.0", "--reason", "release")  # fmt: skip
+    assert proposed.returncode == 0, proposed.stderr
+    own_server.stop()  # the fixture stops it again at the end: harmless
+    for key, value in own_server.env("carol").items():  # PGUSER=carol: not believed
+        monkeypatch.setenv(key, value)
+    config = load_config(team.config)
+    who, unreachable = starting_identity(config)
+    assert who.name == "" and unreachable is not None
+    fake = FakeProvider("alpha", standard_targets(), tmp_path)
+    session = make_session(tmp_path / "console", [fake], config=config)
+    app = QuorumApp(session, identity=who, ledger_unreachable=unreachable,
+                    poll_interval=0.2, side_interval=0.2)  # fmt: skip
+    async with app.run_test(size=(120, 40)) as pilot:
+        refused = f"ledger stale: connection refused (127.0.0.1:{own_server.port}) ·"
+        await settle(pilot, lambda: app.services.table.keys)
+        assert refused in _status(app)
+        assert "unknown until the ledger answers" in _top(app)
+        assert "carol" not in _top(app)
+        assert any("changes are refused until it is back" in n for n in app.notices)
+        # The ledger's panes say they could not be read, not that nothing is there.
+        await settle(pilot, lambda: app.feeds.started)
+        for pane in (_pane(app), _audit(app), app.screen.query_one(RotationPane)):
+            assert pane.table.keys == []
+            assert pane.table.empty_text == "ledger out of reach: not read yet", pane
+        lines = "\n".join(screen_lines(app))
+        assert "no proposal waits for a vote" not in lines
+        assert "no rotation configured" not in lines
+        # Every change is refused in one wording, before any dialog opens.
+        for pane, key, doing in (("apr", "a", "vote"), ("apr", "n", "propose a change"),
+                                 ("rotation", "o", "override a rotation")):  # fmt: skip
+            await open_by_command(pilot, pane, lambda pane=pane: app.pane(_ids[pane]))
+            said = len(app.notices)
+            await pilot.press(key)
+            await settle(pilot, lambda said=said: len(app.notices) > said)
+            (line,) = list(app.notices)[said:]
+            assert f"cannot {doing}: the ledger {team.url} is out of reach (" in line, line
+            assert line.endswith("nothing was changed or kept to send later"), line
+            assert app.screen is app.screen_stack[0]
+        said = len(app.notices)  # a `:` command too, before any dialog asks anything
+        await pilot.press("colon", *"propose", "enter")
+        await settle(pilot, lambda: len(app.notices) > said)
+        (line,) = list(app.notices)[said:]
+        assert f"cannot propose a change: the ledger {team.url} is out of reach (" in line
+        assert app.screen is app.screen_stack[0]
+        with pytest.raises(LedgerUnreachable, match="cannot vote: the ledger .* out of reach"):
+            await app.actions.vote(1, approve=True)
+        assert app.is_running
+        # A stale ledger is not read (no pane says it failed to read it): only the
+        # watch tries it, and the providers' own approvals were asked meanwhile.
+        assert app.feeds._last_slow is not None and not app.feeds._reading_approvals
+        assert not any(str(p.border_subtitle or "") for p in (_pane(app), _audit(app)))
+        own_server.start()
+        # The server answers: who acts is the role it authenticated, and the
+        # ledger's panes are read without restarting the console.
+        await settle(pilot, lambda: "proposal-1" in _pane(app).items)
+        assert "ledger stale" not in _status(app)
+        assert " carol " in _top(app)
+        assert app.identity.name == app.actions.identity.name == "carol"
+        assert any("reachable again" in n for n in app.notices)
+        await settle(pilot, lambda: app.screen.query_one(RotationPane).table.keys)
+        await settle(pilot, lambda: _audit(app).records)
+        done = await app.actions.vote(1, approve=True, comment="back")
+        assert done.proposal.tally.approvals == ("carol",)

@@ -6,7 +6,8 @@ an optional one-line status at the bottom edge so the body keeps every row.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding
@@ -24,8 +25,10 @@ class Pane(Vertical):
     COMMAND = ""
     ALIASES: tuple[str, ...] = ()
     TITLE = ""
-    # Actions that change something; the console's read-only guard removes them.
-    MUTATING: frozenset[str] = frozenset()
+    # Actions that change something, each with the change as the engine names it (the
+    # words of its refusal); the console's guard removes them when read-only and
+    # refuses them while the ledger is out of reach.
+    MUTATING: ClassVar[Mapping[str, str]] = {}
 
     BINDINGS = [
         Binding("f,enter", "zoom", "Zoom"),
@@ -37,8 +40,8 @@ class Pane(Vertical):
         self._shown_status = ""
         self.set_title(self.TITLE)
         # Whether an action of this pane may run now: the console installs its
-        # read-only guard here, so the rule lives in one place (console.tui.keys).
-        self.guard: Callable[[Pane, str], bool] | None = None
+        # change guard here, so the rule lives in one place (console.tui.keys).
+        self.guard: Callable[[Pane, str], bool | None] | None = None
 
     def action_zoom(self) -> None:
         screen = self.screen

@@ -98,6 +98,7 @@ class KeyedTable(SteadyScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.columns = list(columns)
         self.empty_text = empty_text
+        self._found_nothing = empty_text  # what the pane says of no rows it looked for
         self._keys: list[str] = []
         self._cells: dict[str, tuple[Text, ...]] = {}
         self._dim: set[str] = set()
@@ -123,6 +124,16 @@ class KeyedTable(SteadyScrollView, can_focus=True):
     def cells(self, key: str) -> tuple[str, ...]:
         """The plain text of a row's cells (what tests and copy read)."""
         return tuple(cell.plain for cell in self._cells[key])
+
+    def set_empty_text(self, text: str | None) -> None:
+        """What the table says while it has no rows: why its pane could not look (its
+        source out of reach), or with None again that it looked and found none; never
+        one mistaken for the other."""
+        text = self._found_nothing if text is None else text
+        if text != self.empty_text:
+            self.empty_text = text
+            if not self._keys:
+                self.refresh(Region(0, 1, self.size.width, 1))
 
     def set_columns(self, columns: Sequence[Column]) -> None:
         """Other widths for the same columns (a pane fitting its values); repaints only

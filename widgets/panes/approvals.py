@@ -9,9 +9,10 @@ it, and answers itself only what needs no backend ("no proposal selected").
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -74,7 +75,13 @@ class ApprovalsPane(Pane):
     TITLE = "approvals"
     COMMAND = "approvals"
     ALIASES = ("apr", "approval", "proposals", "pr")
-    MUTATING = frozenset({"propose", "approve", "reject", "override", "review"})
+    MUTATING: ClassVar[Mapping[str, str]] = {
+        "propose": "propose a change",
+        "approve": "vote",
+        "reject": "vote",
+        "override": "override",
+        "review": "review an override",
+    }
 
     BINDINGS = [
         Binding("n", "propose", "New proposal"),

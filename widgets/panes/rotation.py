@@ -7,9 +7,10 @@ is recomputed rarely). Its keys post typed requests; the console runs the forms.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -52,7 +53,11 @@ class RotationPane(Pane):
     TITLE = "rotation"
     COMMAND = "rotation"
     ALIASES = ("rot", "oncall", "on-call")
-    MUTATING = frozenset({"override", "offer_swap", "take_swap"})
+    MUTATING: ClassVar[Mapping[str, str]] = {
+        "override": "override a rotation",
+        "offer_swap": "request a swap",
+        "take_swap": "take a swap",
+    }
 
     BINDINGS = [
         Binding("c", "calendar", "Calendar"),

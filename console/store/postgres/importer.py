@@ -216,3 +216,12 @@ def _copy_gates(source: sqlite3.Connection, conn: psycopg.Connection) -> int:
         lambda r: (*r[:4], from_text(r[4]), r[5]),
     )
     return votes
+
+
+def acts_by_author(conn: psycopg.Connection) -> dict[str, int]:
+    """How many proposal acts each author has on the ledger: after an import, those of
+    names outside the team are kept but never count, which the owner should hear."""
+    rows = conn.execute(
+        "SELECT author, count(*) FROM quorum.proposal_acts GROUP BY author ORDER BY author"
+    ).fetchall()
+    return {str(author): int(n) for author, n in rows}

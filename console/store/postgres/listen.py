@@ -10,7 +10,10 @@ compare with the one they last read at instead of asking the tables.
 The same connection is how the console knows the ledger is out of reach: the server
 ends it when it stops, a cut network ends it through TCP keepalives. Then `error` says
 why, the watch tries to connect again every `RETRY_S`, and once back it moves the
-generation (whatever happened meanwhile is read again) and clears `error`.
+generation (whatever happened meanwhile is read again) and clears `error`. A console
+that started while the server was out of reach starts the watch stale (`error`), and
+each connection asks the server once who it authenticated (`user`): the console's
+identity, never guessed before the server answers.
 """
 
 from __future__ import annotations
@@ -34,13 +37,20 @@ class LedgerWatch:
     """Listens for the ledger's changes in a thread; `on_change` is called from that
     thread after each notice and each change of reachability (stale or back)."""
 
-    def __init__(self, ledger: LedgerConfig, on_change: Callable[[], None]) -> None:
+    def __init__(
+        self, ledger: LedgerConfig, on_change: Callable[[], None], error: str | None = None
+    ) -> None:
+        """`error`: why the ledger was out of reach when the console started, if it was."""
         self.ledger = ledger
         self.on_change = on_change
         self.generation = 0
         # Why the ledger is out of reach (the server's or libpq's line), None while it is not.
-        self.error: str | None = None
+        self.error: str | None = error
+        self.user: str | None = None  # the role the server authenticated, once connected
         self.on_lost: Callable[[], None] = lambda: None  # the stores drop their connections
+        # Told the role before `error` clears, so no change is let through by a console
+        # that does not know yet who makes it.
+        self.on_reached: Callable[[str], None] = lambda user: None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ledger-watch", daemon=True)
 
@@ -70,6 +80,10 @@ class LedgerWatch:
         conn = connect(self.ledger, autocommit=True, options=KEEPALIVES)
         try:
             conn.execute(f"LISTEN {CHANNEL}")
+            row = conn.execute("SELECT session_user").fetchone()
+            self.user = str(row[0]) if row else None
+            if self.user:
+                self.on_reached(self.user)
             # Listening from here: what was written while away is read again now.
             self.generation += 1
             self.error = None
