@@ -481,7 +481,10 @@ class Feeds:
             swaps = await rotation_changes.fetch_open_swaps(app.actions)
         except Exception as exc:  # a schedule error is shown on the pane
             pane.set_status(f"schedule error: {exc}")
+            if app.session.config.rotations:  # else "no rotation configured" stays true
+                pane.table.set_empty_text(views.unread_because(exc))
             return
+        pane.table.set_empty_text(None)
         self._rotation_generation = generation
         self._rotation_due = min((s.handoff_at for s in slots if s.handoff_at), default=None)
         pane.show(slots, len(swaps))

@@ -228,6 +228,26 @@ async def test_a_console_outside_the_team_names_what_the_server_refused_not_its_
         assert app.is_running
 
 
+async def test_a_refused_console_says_why_its_rotation_pane_is_empty(
+    pg_server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mallory's reads are all refused: the Rotation pane says so instead of "no
+    rotation configured" (the config has one), whole, wrapped in the side pane."""
+    team = Team(pg_server, initialised(pg_server, "console_refused_rotation"), tmp_path)
+    app = team.console("mallory", monkeypatch)
+    refusal = "the ledger's server refused: permission denied for schema quorum"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: app.screen.query(RotationPane))
+        rotation = app.screen.query_one(RotationPane)
+        await settle(pilot, lambda: refusal in rotation.table.empty_text)
+        assert rotation.table.keys == []
+        assert rotation.table.empty_text.startswith("not read: ")
+        lines = "\n".join(screen_lines(app))
+        assert "no rotation configured" not in lines
+        assert "role may)" in lines, lines  # the whole line, wrapped in the side pane
+        assert app.is_running
+
+
 _ids = {"apr": "approvals", "rotation": "rotation"}
 
 
