@@ -224,6 +224,8 @@ class Feeds:
                 )
             else:
                 app.say("the ledger is reachable again", title="ledger")
+            if error is None:  # what failed while it was away may be said again
+                app.failures_over()
         if error is None and self._never_reached:
             self._never_reached = False
             self._say_unread()
@@ -603,6 +605,7 @@ class Feeds:
             done = await catch_up(self.app.actions, self.app.now())
         finally:
             self._catching_up = False
+        self.app.failures_over()
         said = views.caught_up_notices(done)
         if len(said) > MAX_TOASTS_AT_ONCE:  # a stack of toasts would cover the panes
             for title, line, _ in said:

@@ -248,6 +248,23 @@ async def test_a_refused_console_says_why_its_rotation_pane_is_empty(
         assert app.is_running
 
 
+async def test_a_refusal_every_start_read_meets_is_one_toast(
+    pg_server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same refusal from each background read is one toast while it holds; each
+    read's line is still in :messages."""
+    team = Team(pg_server, initialised(pg_server, "console_refused_once"), tmp_path)
+    app = team.console("mallory", monkeypatch)
+    app.NOTIFICATION_TIMEOUT = 600  # every toast shown is still there to count
+    refusal = "the ledger's server refused: permission denied for schema quorum"
+    doing = ("catch-up failed: ", "cannot read incomplete actions: ")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: all(any(d + refusal in n for n in app.notices) for d in doing))
+        toasts = [n for n in app._notifications if refusal in n.message]
+        assert len(toasts) == 1, [n.message for n in toasts]
+        assert app.is_running
+
+
 _ids = {"apr": "approvals", "rotation": "rotation"}
 
 
