@@ -453,7 +453,9 @@ class Feeds:
             records = await self.app.actions.fetch_audit(pane.last_seq)
         except Exception as exc:  # an unreadable log is a status, not a crash
             pane.set_status(f"cannot read the audit log: {exc}")
+            pane.table.set_empty_text(views.unread_because(exc))
             return
+        pane.table.set_empty_text(None)
         self._audit_generation = generation
         if records or not pane.records:
             pane.add(records)
@@ -522,8 +524,10 @@ class Feeds:
                 until = min(until, view.proposal.updated_at + RECENT)
         except QuorumError as exc:
             pane.set_status(f"cannot read proposals: {exc}")
+            pane.table.set_empty_text(views.unread_because(exc))
             self._approvals_shown = None
             return
+        pane.table.set_empty_text(None)
         shown = list(found.values())
         # What was just read stays until the file changes; with the modules and widgets,
         # it is most of the heap, which full collections need not walk again.

@@ -299,7 +299,8 @@ def swap_options(swaps: Iterable[Swap]) -> list[tuple[str, str]]:
 def unread_because(exc: BaseException) -> str:
     """What a ledger pane with no rows says when its read failed: the server's refusal
     in its one line, or that the ledger is out of reach; an empty table alone would say
-    there is nothing there (no rotation configured), which is not what happened."""
+    there is nothing there (no rotation configured, no proposal waiting), which is
+    not what happened."""
     from console.store.postgres.connect import LedgerUnreachable, first_line
 
     if isinstance(exc, LedgerUnreachable):

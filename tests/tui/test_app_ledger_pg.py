@@ -232,7 +232,8 @@ async def test_a_refused_console_says_why_its_rotation_pane_is_empty(
     pg_server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """mallory's reads are all refused: the Rotation pane says so instead of "no
-    rotation configured" (the config has one), whole, wrapped in the side pane."""
+    rotation configured" (the config has one), whole, wrapped in the side pane; so do
+    Approvals and Audit."""
     team = Team(pg_server, initialised(pg_server, "console_refused_rotation"), tmp_path)
     app = team.console("mallory", monkeypatch)
     refusal = "the ledger's server refused: permission denied for schema quorum"
@@ -243,8 +244,13 @@ async def test_a_refused_console_says_why_its_rotation_pane_is_empty(
         assert rotation.table.keys == []
         assert rotation.table.empty_text.startswith("not read: ")
         lines = "\n".join(screen_lines(app))
-        assert "no rotation configured" not in lines
         assert "role may)" in lines, lines  # the whole line, wrapped in the side pane
+        # Nor do the other panes of the ledger claim it holds nothing.
+        for pane in (_pane(app), _audit(app)):
+            await settle(pilot, lambda pane=pane: refusal in pane.table.empty_text)
+        lines = "\n".join(screen_lines(app))
+        for false in ("no rotation configured", "no proposal waits", "no audit records yet"):
+            assert false not in lines
         assert app.is_running
 
 
