@@ -130,6 +130,7 @@ class QuorumApp(App[int]):
             },
         )
         self.notices: deque[str] = deque(maxlen=NOTICES_KEPT)
+        self._failures_said: set[str] = set()  # background reads' reasons already toasted
         self._actions: Actions | None = None
 
     @property
@@ -242,7 +243,7 @@ class QuorumApp(App[int]):
         its group (`catch-up`, `side`...): Textual names an unnamed worker after its
         coroutine, a function's name no one at the console should read."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.say(f"{event.worker.group} failed: {event.worker.error}", error=True)
+            self.say_failed(f"{event.worker.group} failed", event.worker.error)
 
     # ---- notices ------------------------------------------------------------------
 
@@ -271,6 +272,21 @@ class QuorumApp(App[int]):
             severity="error" if error else "information",
             markup=False,
         )
+
+    def say_failed(self, doing: str, reason: BaseException | str) -> None:
+        """A background read failed (`doing`: what it was, as a person says it). Every
+        read a console starts with meets the same refusal when its role is no member:
+        one toast per reason while it holds, and every line in `:messages`."""
+        line = f"{doing}: {reason}"
+        if str(reason) in self._failures_said:
+            self.record(neutralise(line))
+            return
+        self._failures_said.add(str(reason))
+        self.say(line, error=True)
+
+    def failures_over(self) -> None:
+        """A background read succeeded: a reason that comes back is news again."""
+        self._failures_said.clear()
 
     def _ledger_waiting(self) -> None:
         """A ledger call waits (another process holds the audit database's write lock):

@@ -224,6 +224,8 @@ class Feeds:
                 )
             else:
                 app.say("the ledger is reachable again", title="ledger")
+            if error is None:  # what failed while it was away may be said again
+                app.failures_over()
         if error is None and self._never_reached:
             self._never_reached = False
             self._say_unread()
@@ -451,7 +453,9 @@ class Feeds:
             records = await self.app.actions.fetch_audit(pane.last_seq)
         except Exception as exc:  # an unreadable log is a status, not a crash
             pane.set_status(f"cannot read the audit log: {exc}")
+            pane.table.set_empty_text(views.unread_because(exc))
             return
+        pane.table.set_empty_text(None)
         self._audit_generation = generation
         if records or not pane.records:
             pane.add(records)
@@ -481,7 +485,10 @@ class Feeds:
             swaps = await rotation_changes.fetch_open_swaps(app.actions)
         except Exception as exc:  # a schedule error is shown on the pane
             pane.set_status(f"schedule error: {exc}")
+            if app.session.config.rotations:  # else "no rotation configured" stays true
+                pane.table.set_empty_text(views.unread_because(exc))
             return
+        pane.table.set_empty_text(None)
         self._rotation_generation = generation
         self._rotation_due = min((s.handoff_at for s in slots if s.handoff_at), default=None)
         pane.show(slots, len(swaps))
@@ -517,8 +524,10 @@ class Feeds:
                 until = min(until, view.proposal.updated_at + RECENT)
         except QuorumError as exc:
             pane.set_status(f"cannot read proposals: {exc}")
+            pane.table.set_empty_text(views.unread_because(exc))
             self._approvals_shown = None
             return
+        pane.table.set_empty_text(None)
         shown = list(found.values())
         # What was just read stays until the file changes; with the modules and widgets,
         # it is most of the heap, which full collections need not walk again.
@@ -600,6 +609,7 @@ class Feeds:
             done = await catch_up(self.app.actions, self.app.now())
         finally:
             self._catching_up = False
+        self.app.failures_over()
         said = views.caught_up_notices(done)
         if len(said) > MAX_TOASTS_AT_ONCE:  # a stack of toasts would cover the panes
             for title, line, _ in said:

@@ -672,7 +672,10 @@ class ConsensusFlows:
             # At start, only what a crash left: an action still running here is no news.
             records = await app.actions.fetch_incomplete(crashed_only=at_start)
         except QuorumError as exc:
-            app.say(f"cannot read incomplete actions: {exc}", error=True)
+            if at_start:  # a read of its own, beside the others: said once with them
+                app.say_failed("cannot read incomplete actions", exc)
+            else:
+                app.say(f"cannot read incomplete actions: {exc}", error=True)
             return
         if not records:
             if not at_start:

@@ -294,3 +294,15 @@ def swap_options(swaps: Iterable[Swap]) -> list[tuple[str, str]]:
         )
         for s in swaps
     ]
+
+
+def unread_because(exc: BaseException) -> str:
+    """What a ledger pane with no rows says when its read failed: the server's refusal
+    in its one line, or that the ledger is out of reach; an empty table alone would say
+    there is nothing there (no rotation configured, no proposal waiting), which is
+    not what happened."""
+    from console.store.postgres.connect import LedgerUnreachable, first_line
+
+    if isinstance(exc, LedgerUnreachable):
+        return "not read: the ledger is out of reach"
+    return f"not read: {first_line(exc)}"

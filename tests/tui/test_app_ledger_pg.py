@@ -228,6 +228,49 @@ async def test_a_console_outside_the_team_names_what_the_server_refused_not_its_
         assert app.is_running
 
 
+async def test_a_refused_console_says_why_its_rotation_pane_is_empty(
+    pg_server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mallory's reads are all refused: the Rotation pane says so instead of "no
+    rotation configured" (the config has one), whole, wrapped in the side pane; so do
+    Approvals and Audit."""
+    team = Team(pg_server, initialised(pg_server, "console_refused_rotation"), tmp_path)
+    app = team.console("mallory", monkeypatch)
+    refusal = "the ledger's server refused: permission denied for schema quorum"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: app.screen.query(RotationPane))
+        rotation = app.screen.query_one(RotationPane)
+        await settle(pilot, lambda: refusal in rotation.table.empty_text)
+        assert rotation.table.keys == []
+        assert rotation.table.empty_text.startswith("not read: ")
+        lines = "\n".join(screen_lines(app))
+        assert "role may)" in lines, lines  # the whole line, wrapped in the side pane
+        # Nor do the other panes of the ledger claim it holds nothing.
+        for pane in (_pane(app), _audit(app)):
+            await settle(pilot, lambda pane=pane: refusal in pane.table.empty_text)
+        lines = "\n".join(screen_lines(app))
+        for false in ("no rotation configured", "no proposal waits", "no audit records yet"):
+            assert false not in lines
+        assert app.is_running
+
+
+async def test_a_refusal_every_start_read_meets_is_one_toast(
+    pg_server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same refusal from each background read is one toast while it holds; each
+    read's line is still in :messages."""
+    team = Team(pg_server, initialised(pg_server, "console_refused_once"), tmp_path)
+    app = team.console("mallory", monkeypatch)
+    app.NOTIFICATION_TIMEOUT = 600  # every toast shown is still there to count
+    refusal = "the ledger's server refused: permission denied for schema quorum"
+    doing = ("catch-up failed: ", "cannot read incomplete actions: ")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, lambda: all(any(d + refusal in n for n in app.notices) for d in doing))
+        toasts = [n for n in app._notifications if refusal in n.message]
+        assert len(toasts) == 1, [n.message for n in toasts]
+        assert app.is_running
+
+
 _ids = {"apr": "approvals", "rotation": "rotation"}
 
 

@@ -131,9 +131,10 @@ class KeyedTable(SteadyScrollView, can_focus=True):
         one mistaken for the other."""
         text = self._found_nothing if text is None else text
         if text != self.empty_text:
-            self.empty_text = text
-            if not self._keys:
-                self.refresh(Region(0, 1, self.size.width, 1))
+            was, self.empty_text = self.empty_text, text
+            if not self._keys and self.is_mounted:
+                lines = max(len(self._empty_lines(was)), len(self._empty_lines(text)))
+                self.refresh(Region(0, 1, self.size.width, lines))
 
     def set_columns(self, columns: Sequence[Column]) -> None:
         """Other widths for the same columns (a pane fitting its values); repaints only
@@ -370,6 +371,13 @@ class KeyedTable(SteadyScrollView, can_focus=True):
         segments = Segment.apply_style(line.render(self.app.console), style)
         return Strip(segments).adjust_cell_length(self._width, style).simplify()
 
+    def _empty_lines(self, text: str) -> list[Text]:
+        """The empty text wrapped to the table's width: a reason why nothing could be
+        read (a server's refusal) is longer than a side pane is wide, and cut short it
+        would not say why."""
+        width = max(self._width, 1)
+        return list(Text(text, style="italic").wrap(self.app.console, width))
+
     def render_line(self, y: int) -> Strip:
         width = self._width
         base = self.rich_style
@@ -380,9 +388,9 @@ class KeyedTable(SteadyScrollView, can_focus=True):
             return self._line(header, widths, style)
         index = int(self.scroll_y) + y - 1
         if not self._keys:
-            if y == 1:
-                text = Text(self.empty_text, style="italic")
-                segments = Segment.apply_style(text.render(self.app.console), base)
+            lines = self._empty_lines(self.empty_text)
+            if 1 <= y <= len(lines):
+                segments = Segment.apply_style(lines[y - 1].render(self.app.console), base)
                 return Strip(segments).adjust_cell_length(width, base)
             return Strip.blank(width, base)
         if index >= len(self._keys):
