@@ -52,9 +52,14 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
     async def aclose(self) -> None:
         self._writer.close()
+        # The close waiter is one future of the protocol, awaited by every close of this
+        # stream: a read cancelled by its sibling's failure closes its connection as it
+        # unwinds, and the pool closes it again when the client is closed. Unshielded,
+        # the first closer's cancellation would cancel that future and the second close
+        # would raise CancelledError in a task nobody cancelled.
         # Closed by the other side first, nothing is left to release.
         with contextlib.suppress(OSError, ssl.SSLError):
-            await self._writer.wait_closed()
+            await asyncio.shield(self._writer.wait_closed())
 
     async def start_tls(
         self,

@@ -15,6 +15,7 @@ from pytest_httpserver import HTTPServer
 
 from providers.base import Unreachable
 from providers.http import HttpClient
+from providers.http.network import AsyncioBackend
 from providers.http.settings import parse
 from tests.smtp_support import certificate
 
@@ -87,5 +88,29 @@ async def test_a_connection_the_server_closed_while_idle_is_not_used_again() -> 
         assert await api.get("second") == {"connection": 2}
     finally:
         await api.close()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_closer_cancelled_while_closing_does_not_break_the_next_close() -> None:
+    """A read cancelled by its sibling's failure closes its connection as it unwinds;
+    the pool closes the same connection again when the client is closed. The first
+    close being cancelled must not make the second raise CancelledError."""
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+        writer.close()
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        stream = await AsyncioBackend().connect_tcp("127.0.0.1", port)
+        first = asyncio.create_task(stream.aclose())
+        await asyncio.sleep(0)  # the first closer now waits for the close
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        await stream.aclose()  # the pool's close, from a task nobody cancelled
+    finally:
         server.close()
         await server.wait_closed()
