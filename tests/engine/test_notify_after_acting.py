@@ -83,7 +83,9 @@ def test_an_override_runs_before_a_hanging_sink_is_asked(
     assert json.loads(out)["state"] == "executed"
     # Every notice of the override found the deploy already finished in the log.
     assert seen and all(("deploy", "finished") in log for log in seen)
-    assert err.splitlines() == [
+    # The progress line after half a second of store work comes only on a slow machine.
+    said = [line for line in err.splitlines() if "waiting for the audit database" not in line]
+    assert said == [
         "quorum: notice not delivered: webhook[0]: timed out after 0.5s",
         "quorum: notice not delivered: webhook[0]: timed out after 0.5s",
     ]
